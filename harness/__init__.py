@@ -1,0 +1,1 @@
+"""Deterministic emulation and fault-injection harness for AWS Lambda systems."""

@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures and scenario collection for the harness."""
