@@ -1,0 +1,1 @@
+"""AWS side of the simulation: backends, the botocore request router and resource deployment."""

@@ -1,0 +1,150 @@
+"""AWS backends: where AWS API requests from handler code are answered. A registry of small classes."""
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any, Callable, Protocol
+
+from harness.aws.wire import host_of, is_loopback
+from harness.errors import InputError, UnsafeEndpointError
+
+
+class Backend(Protocol):
+    """What the simulation needs from an AWS backend."""
+
+    name: str
+    real_clock: bool  # True when the backend's timers follow the wall clock (the simulation must run in real time)
+
+    def start(self, seed: int) -> None:
+        """Start with clean state."""
+
+    def stop(self) -> None:
+        """Stop and drop all state."""
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point SDK clients at this backend (e.g. AWS_ENDPOINT_URL)."""
+
+    def answer(self, request: Any, event_name: str) -> Any:
+        """Answer `request` in-process (an AWSResponse), or None to let botocore send it over loopback HTTP."""
+
+    def check_endpoint(self, url: str) -> None:
+        """Raise UnsafeEndpointError unless `url` is one this backend answers without leaving the machine."""
+
+
+BACKENDS: dict[str, Callable[[], Backend]] = {}
+
+
+def register_backend(name: str) -> Callable[[type], type]:
+    """Class decorator: make a backend available by name (`Simulation(backend=name)`, `--backend name`)."""
+
+    def decorate(cls: type) -> type:
+        BACKENDS[name] = cls
+        return cls
+
+    return decorate
+
+
+def create_backend(name: str | Backend) -> Backend:
+    """Instantiate a backend by registered name (or pass an instance through)."""
+    if not isinstance(name, str):
+        return name
+    if name not in BACKENDS:
+        from harness.template import closest
+        raise InputError(f"unknown backend {name!r}{closest(name, set(BACKENDS))}; "
+                         f"available: {', '.join(sorted(BACKENDS))}")
+    return BACKENDS[name]()
+
+
+def _aws_host(url: str) -> bool:
+    host = host_of(url)
+    return host.endswith(".amazonaws.com") or host == "amazonaws.com"
+
+
+@register_backend("moto")
+class MotoBackend:
+    """moto in-process: requests to AWS's default endpoints are answered inside this process."""
+
+    name = "moto"
+    real_clock = False
+
+    def __init__(self) -> None:
+        self._mock = None
+
+    def start(self, seed: int) -> None:
+        from moto import mock_aws
+        from moto.moto_api._internal import mock_random
+
+        self._mock = mock_aws()
+        self._mock.start(reset=True)
+        mock_random.seed(seed)  # moto's ids (MessageId, receipt handles) follow the seed too
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    def environment(self) -> dict[str, str]:
+        return {}
+
+    def answer(self, request: Any, event_name: str) -> Any:
+        from moto.core.models import botocore_stubber
+
+        response = botocore_stubber(event_name=event_name, request=request)
+        if response is None:
+            raise UnsafeEndpointError(
+                f"moto does not answer {request.method} {request.url}; the harness refuses to send it to real AWS")
+        return response
+
+    def check_endpoint(self, url: str) -> None:
+        if not (_aws_host(url) or is_loopback(url)):
+            raise UnsafeEndpointError(
+                f"refused request to {url}: the moto backend answers AWS's default endpoints in-process and "
+                f"nothing else; a client configured with endpoint_url must point at loopback")
+
+
+@register_backend("moto-server")
+class MotoServerBackend:
+    """moto's threaded server on 127.0.0.1 (an ephemeral port) in this process: real HTTP, virtual time."""
+
+    name = "moto-server"
+    real_clock = False
+
+    def __init__(self) -> None:
+        self._server = None
+        self.endpoint = ""
+
+    def start(self, seed: int) -> None:
+        from moto.core.models import MockAWS
+        from moto.moto_api._internal import mock_random
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        MockAWS().reset()  # the server shares moto's in-process state: start clean
+        mock_random.seed(seed)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+            from moto.core.models import MockAWS
+            MockAWS().reset()
+
+    def environment(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.endpoint}
+
+    def answer(self, request: Any, event_name: str) -> Any:
+        return None
+
+    def check_endpoint(self, url: str) -> None:
+        if not is_loopback(url):
+            raise UnsafeEndpointError(f"refused request to {url}: the moto-server backend is on {self.endpoint}; "
+                                      f"only loopback addresses are ever contacted")
+
+
+def random_seed_for(seed: int, stream: str) -> random.Random:
+    """An independent, reproducible RNG stream derived from the simulation seed."""
+    return random.Random(f"{seed}:{stream}")

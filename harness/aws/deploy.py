@@ -1,0 +1,236 @@
+"""Deploys a loaded template into the backend and answers `!Ref`/`!GetAtt` with the real names/ARNs/URLs."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from harness.errors import TemplateError
+from harness.template import ACCOUNT_ID, FUNCTION_TYPE, Resolver, Template
+
+Creator = Callable[["Deployer", str, dict], dict]
+CREATORS: dict[str, Creator] = {}
+
+
+def creates(resource_type: str) -> Callable[[Creator], Creator]:
+    """Register how a resource type is created; the function returns its attributes (Ref, Arn, ...)."""
+
+    def decorate(fn: Creator) -> Creator:
+        CREATORS[resource_type] = fn
+        return fn
+
+    return decorate
+
+
+class Deployer:
+    """Creates resources on demand, in dependency order, and keeps their attributes."""
+
+    def __init__(self, template: Template, region: str, client: Callable[[str], Any],
+                 function_url: Callable[[str], str]):
+        self.template, self.region, self.client = template, region, client
+        self.function_url = function_url
+        self.attrs: dict[str, dict] = {}
+        self._in_progress: list[str] = []
+        self.resolver = Resolver(template, region, self.attributes)
+        self.queue_urls: dict[str, str] = {}  # queue ARN -> URL
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in this simulation's region and account."""
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+    def physical_name(self, logical_id: str, props: dict, key: str) -> str:
+        """The explicit name property, or `<stack>-<LogicalId>` (deterministic, unlike CloudFormation)."""
+        if props.get(key):
+            return str(props[key])
+        return f"{self.template.stack_name}-{logical_id}"
+
+    def deploy_all(self) -> None:
+        """Create every resource whose condition holds."""
+        for logical_id in self.template.resources:
+            self.attributes(logical_id)
+
+    def enabled(self, logical_id: str) -> bool:
+        """False when the resource's Condition is false."""
+        resource = self.template.resources.get(logical_id)
+        return resource is None or resource.condition is None or self.resolver.condition(resource.condition)
+
+    def attributes(self, logical_id: str) -> dict:
+        """Attributes of a resource, creating it (and what it depends on) first if needed."""
+        if logical_id in self.attrs:
+            return self.attrs[logical_id]
+        implicit = self._implicit(logical_id)
+        if implicit is not None:
+            return implicit
+        resource = self.template.resources.get(logical_id)
+        if resource is None:
+            raise TemplateError(f"{self.template.path}: unknown resource {logical_id!r}")
+        if logical_id in self._in_progress:
+            cycle = " -> ".join(self._in_progress + [logical_id])
+            raise TemplateError(f"{self.template.where(resource.line)}: circular reference {cycle}")
+        self._in_progress.append(logical_id)
+        try:
+            if not self.enabled(logical_id):
+                attrs = {"Ref": None}
+            else:
+                creator = CREATORS.get(resource.type, _not_emulated)
+                props = {} if resource.type == FUNCTION_TYPE else self.resolver.resolve(resource.properties)
+                attrs = creator(self, logical_id, props)
+        finally:
+            self._in_progress.pop()
+        self.attrs[logical_id] = attrs
+        return attrs
+
+    def _implicit(self, logical_id: str) -> dict | None:
+        """Resources SAM generates: `<Fn>Url` for FunctionUrlConfig and `ServerlessRestApi`."""
+        if logical_id == "ServerlessRestApi" and logical_id not in self.template.resources:
+            self.attrs[logical_id] = {"Ref": "serverlessrestapi", "RootResourceId": "root"}
+            return self.attrs[logical_id]
+        if logical_id.endswith("Url") and logical_id[:-3] in self.template.functions:
+            name = self.function_name(logical_id[:-3])
+            self.attrs[logical_id] = {"Ref": self.function_url(name), "FunctionUrl": self.function_url(name),
+                                      "FunctionArn": self.arn("lambda", f"function:{name}")}
+            return self.attrs[logical_id]
+        return None
+
+    def function_name(self, logical_id: str) -> str:
+        """Resolved FunctionName of a function resource."""
+        props = self.template.functions[logical_id].properties
+        if props.get("FunctionName"):
+            return str(self.resolver.resolve(props["FunctionName"]))
+        return f"{self.template.stack_name}-{logical_id}"
+
+
+def _not_emulated(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    return {"Ref": logical_id, "Arn": deployer.arn("unknown", logical_id)}
+
+
+@creates(FUNCTION_TYPE)
+def _function(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.function_name(logical_id)
+    return {"Ref": name, "Arn": deployer.arn("lambda", f"function:{name}")}
+
+
+_QUEUE_ATTRIBUTES = ("DelaySeconds", "VisibilityTimeout", "MessageRetentionPeriod", "MaximumMessageSize",
+                     "FifoQueue", "ContentBasedDeduplication")
+
+
+@creates("AWS::SQS::Queue")
+def _queue(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "QueueName")
+    if props.get("FifoQueue") in (True, "true", "True") and not name.endswith(".fifo"):
+        name += ".fifo"
+    attributes = {key: _aws_str(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
+    if "RedrivePolicy" in props:
+        policy = props["RedrivePolicy"]
+        attributes["RedrivePolicy"] = policy if isinstance(policy, str) else json.dumps(policy)
+    if str(props.get("ReceiveMessageWaitTimeSeconds", "0")) != "0":
+        deployer.template.warnings.append(
+            f"{logical_id}.ReceiveMessageWaitTimeSeconds: long polling is set to 0 in the simulation (a long poll "
+            f"would block on the virtual clock); receives return at once")
+    url = deployer.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = deployer.arn("sqs", name)
+    deployer.queue_urls[arn] = url
+    return {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
+
+
+def _aws_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@creates("AWS::DynamoDB::Table")
+def _table(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "TableName")
+    kwargs: dict[str, Any] = {"TableName": name, "KeySchema": props.get("KeySchema"),
+                              "AttributeDefinitions": props.get("AttributeDefinitions")}
+    if not kwargs["KeySchema"] or not kwargs["AttributeDefinitions"]:
+        raise TemplateError(f"{deployer.template.path}: table {logical_id!r} needs KeySchema and "
+                            f"AttributeDefinitions")
+    billing = props.get("BillingMode") or ("PROVISIONED" if props.get("ProvisionedThroughput") else
+                                           "PAY_PER_REQUEST")
+    kwargs["BillingMode"] = billing
+    if billing == "PROVISIONED":
+        kwargs["ProvisionedThroughput"] = _throughput(props.get("ProvisionedThroughput"))
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            indexes = []
+            for index in props[key]:
+                index = dict(index)
+                if billing == "PROVISIONED" and key == "GlobalSecondaryIndexes":
+                    index["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput"))
+                else:
+                    index.pop("ProvisionedThroughput", None)
+                indexes.append(index)
+            kwargs[key] = indexes
+    stream = props.get("StreamSpecification")
+    if stream:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    ddb = deployer.client("dynamodb")
+    description = ddb.create_table(**kwargs)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled") in (True, "true"):
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": ttl["AttributeName"]})
+    return {"Ref": name, "Arn": description["TableArn"], "StreamArn": description.get("LatestStreamArn")}
+
+
+def _throughput(value: dict | None) -> dict:
+    value = value or {}
+    return {"ReadCapacityUnits": int(value.get("ReadCapacityUnits", 5)),
+            "WriteCapacityUnits": int(value.get("WriteCapacityUnits", 5))}
+
+
+@creates("AWS::S3::Bucket")
+def _bucket(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "BucketName").lower()
+    s3 = deployer.client("s3")
+    if deployer.region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": deployer.region})
+    versioning = (props.get("VersioningConfiguration") or {}).get("Status")
+    if versioning:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+    return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{deployer.region}.amazonaws.com"}
+
+
+@creates("AWS::Events::EventBus")
+def _bus(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "Name")
+    arn = deployer.client("events").create_event_bus(Name=name)["EventBusArn"]
+    return {"Ref": name, "Arn": arn, "Name": name}
+
+
+@creates("AWS::Events::Rule")
+def _rule(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    # Rules are interpreted by the harness's EventBridge source (targets are invoked by the harness).
+    name = deployer.physical_name(logical_id, props, "Name")
+    bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+    resource = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+    return {"Ref": name, "Arn": deployer.arn("events", resource)}
+
+
+@creates("AWS::SecretsManager::Secret")
+def _secret(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "Name")
+    value = props.get("SecretString")
+    if value is None:
+        generate = props.get("GenerateSecretString") or {}
+        secret = "harness-generated-secret"
+        value = json.dumps({generate["GenerateStringKey"]: secret, **json.loads(
+            generate.get("SecretStringTemplate") or "{}")}) if generate.get("GenerateStringKey") else secret
+    arn = deployer.client("secretsmanager").create_secret(Name=name, SecretString=str(value))["ARN"]
+    return {"Ref": arn, "Id": arn, "Name": name}
+
+
+@creates("AWS::SNS::Topic")
+def _topic(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "TopicName")
+    arn = deployer.client("sns").create_topic(Name=name)["TopicArn"]
+    return {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+
+@creates("AWS::Serverless::Api")
+def _api(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    return {"Ref": logical_id.lower(), "RootResourceId": "root"}

@@ -1,0 +1,106 @@
+"""The virtual clock: the only source of time for handler code inside a simulation."""
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time as _time
+from typing import Callable
+
+import freezegun
+import freezegun.api
+
+# Real clocks, captured before any patching, for the harness's own wall-clock needs (watchdog, bench).
+real_monotonic = freezegun.api.real_monotonic
+real_sleep = _time.sleep
+real_perf_counter = freezegun.api.real_perf_counter
+
+_UTC = _dt.timezone.utc
+# freezegun's default ignore list makes calls whose 5 nearest frames include e.g. `threading` read real time,
+# which a short handler called from a task thread would hit. Inside a simulation every caller reads virtual
+# time (an empty list also skips freezegun's per-call stack inspection); the harness's own wall-clock needs use
+# the real_* functions above.
+_IGNORE: tuple[str, ...] = ()
+
+
+def to_epoch(value: float | int | str | _dt.datetime | None) -> float:
+    """Convert a start time (epoch seconds, ISO-8601 string or datetime) to epoch seconds, UTC."""
+    if value is None:
+        return _dt.datetime(2030, 1, 1, tzinfo=_UTC).timestamp()
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            value = _dt.datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"start time {value!r} is not ISO-8601 (expected e.g. 2030-01-01T00:00:00Z)") from exc
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_UTC)
+        return value.timestamp()
+    raise TypeError(f"start time must be a number, ISO-8601 string or datetime, got {type(value).__name__}")
+
+
+class VirtualClock:
+    """Virtual epoch time; only the scheduler moves it forward."""
+
+    def __init__(self, start: float | str | _dt.datetime | None = None):
+        self.start = to_epoch(start)
+        self._now = self.start
+
+    def now(self) -> float:
+        """Current virtual time in epoch seconds (no skew)."""
+        return self._now
+
+    def elapsed(self) -> float:
+        """Virtual seconds since the simulation started."""
+        return self._now - self.start
+
+    def advance_to(self, t: float) -> None:
+        """Move time forward to `t`; moving backwards is a harness bug."""
+        if t < self._now:
+            raise ValueError(f"virtual time cannot go backwards ({t} < {self._now})")
+        self._now = t
+
+    def datetime(self, skew: float = 0.0) -> _dt.datetime:
+        """Naive UTC datetime for the current virtual time plus `skew` seconds (freezegun's format)."""
+        return _dt.datetime.fromtimestamp(self._now + skew, _UTC).replace(tzinfo=None)
+
+
+class _Factory:
+    """Stands in for freezegun's time factory: answers with the virtual clock plus the caller's skew."""
+
+    def __init__(self, clock: VirtualClock, skew: Callable[[], float]):
+        self.clock, self.skew = clock, skew
+
+    def __call__(self) -> _dt.datetime:
+        return self.clock.datetime(self.skew())
+
+    # freezegun's factory interface, for code that grabbed the factory (e.g. `with freeze_time() as f`).
+    def tick(self, delta=1):  # pragma: no cover - not used by the harness
+        raise RuntimeError("virtual time only moves through the simulation's scheduler")
+
+    def move_to(self, target):  # pragma: no cover
+        raise RuntimeError("virtual time only moves through the simulation's scheduler")
+
+
+class TimePatch:
+    """Installs the virtual clock into time/datetime (via freezegun) and `time.sleep` (via the scheduler)."""
+
+    def __init__(self, clock: VirtualClock, sleep: Callable[[float], None], skew: Callable[[], float]):
+        self._freezer = freezegun.freeze_time(clock.datetime(), real_asyncio=True)
+        self._factory = _Factory(clock, skew)
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Patch time; after this handler code sees virtual time."""
+        self._freezer.start()
+        freezegun.api.freeze_factories[-1] = self._factory
+        freezegun.api.ignore_lists[-1] = _IGNORE
+        _time.sleep = self._sleep
+
+    def stop(self) -> None:
+        """Restore real time."""
+        _time.sleep = real_sleep
+        self._freezer.stop()

@@ -1,0 +1,157 @@
+"""Execution environments: each imports the function's code in its own module namespace, keeps its own
+environment variables and stays warm between invocations, so module-scope state really goes stale."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from harness.lambda_runtime.config import FunctionConfig
+
+
+def _swap_environ(target: dict[str, str]) -> None:
+    """Make os.environ equal to `target`, touching only the keys that differ."""
+    current = os.environ
+    for key in [k for k in current if k not in target]:
+        del current[key]
+    for key, value in target.items():
+        if current.get(key) != value:
+            current[key] = value
+
+
+def _local_names(code_dir: Path) -> set[str]:
+    """Top-level module and package names a code folder provides."""
+    names = set()
+    for entry in code_dir.iterdir():
+        if entry.suffix == ".py":
+            names.add(entry.stem)
+        elif entry.is_dir() and not entry.name.startswith((".", "__")):
+            names.add(entry.name)
+    return names
+
+
+class Container:
+    """One execution environment of one function."""
+
+    def __init__(self, config: FunctionConfig, container_id: str, created_at: float, env: dict[str, str],
+                 host_env: Callable[[], dict[str, str]]):
+        self.config, self.id, self.created_at = config, container_id, created_at
+        self.env = env
+        self._host_env = host_env
+        self.modules: dict[str, Any] = {}
+        self.handler: Optional[Callable[[Any, Any], Any]] = None
+        self.state = "new"  # new -> idle <-> busy -> dead
+        self.last_used = created_at
+        self.invocations = 0
+        self.skew = 0.0
+        self.keep_warm_until: Optional[float] = None
+        self._code = str(config.code_dir)
+        self._prefix = self._code.rstrip(os.sep) + os.sep
+        self._names = _local_names(config.code_dir)
+        self._shadowed: dict[str, Any] = {}
+        self._modules_len = 0
+
+    # ------------------------------------------------------------------ View protocol (scheduler)
+    def enter(self) -> None:
+        """Install this container's modules, code path and environment into the process."""
+        _swap_environ(self.env)
+        sys.path.insert(0, self._code)
+        self._shadowed = {name: mod for name, mod in sys.modules.items()
+                          if name.split(".", 1)[0] in self._names and name not in self.modules}
+        for name in self._shadowed:
+            del sys.modules[name]
+        sys.modules.update(self.modules)
+        importlib.invalidate_caches()
+        self._modules_len = len(sys.modules)
+
+    def exit(self) -> None:
+        """Take this container's modules and environment back out of the process."""
+        if len(sys.modules) != self._modules_len:
+            for name, mod in list(sys.modules.items()):
+                if name not in self.modules and self._owns(mod):
+                    self.modules[name] = mod
+        for name in self.modules:
+            sys.modules.pop(name, None)
+        sys.modules.update(self._shadowed)
+        self._shadowed = {}
+        try:
+            sys.path.remove(self._code)
+        except ValueError:
+            pass
+        self.env = dict(os.environ)
+        _swap_environ(self._host_env())
+
+    def _owns(self, module: Any) -> bool:
+        path = getattr(module, "__file__", None)
+        if path:
+            return str(path).startswith(self._prefix)
+        return any(str(p).startswith(self._prefix) for p in getattr(module, "__path__", []) or [])
+
+    # ------------------------------------------------------------------ lifecycle
+    def init(self) -> None:
+        """Import the handler module (init code runs now, at this container's virtual init time)."""
+        module_name, _, function_name = self.config.handler.rpartition(".")
+        if not module_name:
+            raise ImportError(f"Bad handler '{self.config.handler}': expected <module>.<function>")
+        module = importlib.import_module(module_name)
+        handler = getattr(module, function_name, None)
+        if not callable(handler):
+            raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
+        self.handler = handler
+
+    def expired(self, now: float, idle_lifetime: float) -> bool:
+        """True when an idle container has been reclaimed."""
+        if self.keep_warm_until is not None and now <= self.keep_warm_until:
+            return False
+        return now - self.last_used > idle_lifetime
+
+
+class ContainerPool:
+    """Warm containers of one function; the most recently used idle one is reused first."""
+
+    def __init__(self, config: FunctionConfig, idle_lifetime: float):
+        self.config, self.idle_lifetime = config, idle_lifetime
+        self.containers: list[Container] = []
+        self.created = 0
+        self.force_cold = False
+        self.pinned: Optional[Container] = None
+
+    def acquire(self, now: float, make: Callable[[], Container]) -> Container:
+        """A warm idle container, or a new one."""
+        for container in self.containers:
+            if container.state == "idle" and container.expired(now, self.idle_lifetime):
+                container.state = "dead"
+        self.containers = [c for c in self.containers if c.state != "dead"]
+        if self.force_cold:
+            self.force_cold = False
+        else:
+            if self.pinned is not None and self.pinned.state == "idle":
+                return self._busy(self.pinned)
+            idle = [c for c in self.containers if c.state == "idle"]
+            if idle:
+                return self._busy(max(idle, key=lambda c: (c.last_used, c.created_at)))
+        container = make()
+        self.created += 1
+        self.containers.append(container)
+        return self._busy(container)
+
+    @staticmethod
+    def _busy(container: Container) -> Container:
+        container.state = "busy"
+        return container
+
+    def release(self, container: Container, now: float, reset: bool) -> None:
+        """Back to idle, or discarded when the environment must be reset (timeout, crash, init failure)."""
+        container.last_used = now
+        container.state = "dead" if reset else "idle"
+        if reset:
+            self.containers = [c for c in self.containers if c is not container]
+
+    def recycle(self) -> None:
+        """Reclaim every idle container (the next invocation is a cold start)."""
+        for container in self.containers:
+            if container.state == "idle":
+                container.state = "dead"
+        self.containers = [c for c in self.containers if c.state != "dead"]

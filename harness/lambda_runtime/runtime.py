@@ -1,0 +1,251 @@
+"""The Lambda runtime emulator: sync and async invoke, containers, timeouts, concurrency, logs."""
+from __future__ import annotations
+
+import json
+import random
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from harness.errors import InputError
+from harness.lambda_runtime.config import FunctionConfig
+from harness.lambda_runtime.container import Container, ContainerPool
+from harness.lambda_runtime.context import LambdaContext
+from harness.lambda_runtime.logs import LogSink
+from harness.scheduler import Scheduler, TaskKilled, current_task
+
+ACCOUNT_CONCURRENCY = 1000
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What one invocation did."""
+
+    request_id: str
+    function: str
+    invocation_type: str
+    status: str  # success | error | timeout | throttled | not_found
+    payload: Any = None
+    error: Optional[dict] = None
+    logs: tuple[str, ...] = ()
+    started: float = 0.0
+    ended: float = 0.0
+    cold: bool = False
+    container_id: Optional[str] = None
+    attempt: int = 1
+
+    @property
+    def ok(self) -> bool:
+        """True when the handler returned normally."""
+        return self.status == "success"
+
+    def aws_payload(self) -> Any:
+        """The payload AWS returns for a sync invoke (the error document on failure)."""
+        return self.payload if self.ok else self.error
+
+
+@dataclass
+class InvokeRequest:
+    """One request to run a function (an attempt of an async event, or a sync call)."""
+
+    function: str
+    payload: Any
+    invocation_type: str = "RequestResponse"
+    request_id: str = ""
+    attempt: int = 1
+    meta: dict = field(default_factory=dict)
+
+
+class LambdaRuntime:
+    """Runs handler code in containers on the scheduler."""
+
+    def __init__(self, scheduler: Scheduler, trace: Any, rng: random.Random, *, idle_lifetime: float = 900.0,
+                 host_env: Callable[[], dict[str, str]], base_env: Callable[[], dict[str, str]]):
+        self.scheduler, self.trace, self._rng = scheduler, trace, rng
+        self.idle_lifetime = idle_lifetime
+        self._host_env, self._base_env = host_env, base_env
+        self.functions: dict[str, FunctionConfig] = {}
+        self.pools: dict[str, ContainerPool] = {}
+        self.in_flight: dict[str, int] = {}
+        self.results: list[InvocationResult] = []
+        self.hooks: list[Any] = []  # objects with optional before_invoke/after_init hooks (faults)
+        self._containers = 0
+        self.async_queue = None  # set by the simulation (harness.lambda_runtime.async_invoke.AsyncInvoker)
+
+    # ------------------------------------------------------------------ registry
+    def add_function(self, config: FunctionConfig) -> None:
+        """Make a function invocable."""
+        self.functions[config.name] = config
+        self.pools[config.name] = ContainerPool(config, self.idle_lifetime)
+        self.in_flight[config.name] = 0
+
+    def function(self, name_or_arn: str) -> Optional[FunctionConfig]:
+        """Look a function up by name, ARN or logical id (qualifiers ignored)."""
+        name = name_or_arn
+        if name.startswith("arn:"):
+            parts = name.split(":")
+            name = parts[6] if len(parts) > 6 else parts[-1]
+        name = name.split(":")[0]
+        if name in self.functions:
+            return self.functions[name]
+        for config in self.functions.values():
+            if config.logical_id == name:
+                return config
+        return None
+
+    def require(self, name: str) -> FunctionConfig:
+        """Like `function`, but a clear error for an unknown name."""
+        config = self.function(name)
+        if config is None:
+            from harness.template import closest
+            known = set(self.functions) | {c.logical_id for c in self.functions.values()}
+            raise InputError(f"unknown function {name!r}{closest(name, known)}; known: {', '.join(sorted(known))}")
+        return config
+
+    def new_request_id(self) -> str:
+        """A reproducible request id."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    # ------------------------------------------------------------------ concurrency
+    def throttled(self, config: FunctionConfig) -> bool:
+        """True when one more concurrent invocation would exceed the function's or the account's limit."""
+        limit = config.reserved_concurrency
+        if limit is not None and self.in_flight[config.name] >= limit:
+            return True
+        return sum(self.in_flight.values()) >= ACCOUNT_CONCURRENCY
+
+    def reserve(self, config: FunctionConfig) -> None:
+        """Count one more invocation in flight."""
+        self.in_flight[config.name] += 1
+
+    # ------------------------------------------------------------------ execution (inside a task)
+    def execute(self, config: FunctionConfig, request: InvokeRequest) -> InvocationResult:
+        """Run the handler once, in the calling task; the caller has already reserved concurrency."""
+        task = current_task()
+        assert task is not None, "execute() runs inside a scheduler task"
+        started = self.scheduler.clock.elapsed()
+        task.meta.update(function=config.name, request_id=request.request_id)
+        sink = LogSink(lambda line: self.trace.record("log", function=config.name, request_id=request.request_id,
+                                                      message=line))
+        task.meta["log"] = sink
+        pool = self.pools[config.name]
+        container = pool.acquire(self.scheduler.clock.now(), lambda: self._new_container(config))
+        cold = container.handler is None
+        task.view = container
+        container.enter()
+        self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
+                          type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
+        sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
+        status, payload, error, reset = self._run(config, container, request, cold)
+        ended = self.scheduler.clock.elapsed()
+        sink.write(f"END RequestId: {request.request_id}\n")
+        sink.write(f"REPORT RequestId: {request.request_id}\tDuration: {(ended - started) * 1000:.2f} ms\t"
+                   f"Memory Size: {config.memory} MB{'	Init Duration: 0.00 ms' if cold else ''}\n")
+        sink.flush()
+        task.meta.pop("log", None)
+        container.invocations += 1
+        container.exit()
+        task.view = None
+        pool.release(container, self.scheduler.clock.now(), reset)
+        self.in_flight[config.name] -= 1
+        result = InvocationResult(request.request_id, config.name, request.invocation_type, status, payload, error,
+                                  tuple(sink.lines), started, ended, cold, container.id, request.attempt)
+        self.results.append(result)
+        self.trace.record("invoke_end", function=config.name, request_id=request.request_id, status=status,
+                          error=(error or {}).get("errorType"), attempt=request.attempt)
+        return result
+
+    def _new_container(self, config: FunctionConfig) -> Container:
+        self._containers += 1
+        env = dict(self._base_env())
+        env.update({
+            "AWS_LAMBDA_FUNCTION_NAME": config.name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory), "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(config.timeout)),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}", "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "LAMBDA_TASK_ROOT": str(config.code_dir),
+            "_HANDLER": config.handler, "_X_AMZN_TRACE_ID": f"Root=1-00000000-{self._containers:024x}",
+        })
+        env.update(config.environment)
+        return Container(config, f"{config.name}#{self._containers}", self.scheduler.clock.now(), env,
+                         self._host_env)
+
+    def _run(self, config: FunctionConfig, container: Container, request: InvokeRequest,
+             cold: bool) -> tuple[str, Any, Optional[dict], bool]:
+        """(status, payload, error document, reset environment?)."""
+        try:
+            for hook in self.hooks:
+                getattr(hook, "before_invoke", lambda *a: None)(config, container, request, cold)
+            if container.handler is None:
+                try:
+                    container.init()
+                except TaskKilled:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - an init failure is the invocation's outcome
+                    return "error", None, _error_document(exc, request.request_id, init=True), True
+            deadline = self.scheduler.clock.now() + config.timeout
+            self.scheduler.set_deadline(current_task(), deadline)
+            context = LambdaContext(request_id=request.request_id, config=config, deadline=deadline,
+                                    clock=self.scheduler.clock,
+                                    log_stream=f"2030/01/01/[$LATEST]{container.id.split('#')[1]:0>32}")
+            event = json.loads(json.dumps(request.payload))
+            value = container.handler(event, context)
+            current_task().deadline = None
+            try:
+                return "success", json.loads(json.dumps(value)), None, False
+            except (TypeError, ValueError) as exc:
+                return "error", None, {"errorType": "Runtime.MarshalError",
+                                       "errorMessage": f"Unable to marshal response: {exc}",
+                                       "requestId": request.request_id, "stackTrace": []}, False
+        except TaskKilled:
+            current_task().deadline = None
+            current_task().kill_reason = None
+            message = (f"{self._iso()} {request.request_id} Task timed out after {config.timeout:.2f} seconds")
+            return "timeout", None, {"errorType": "Sandbox.Timedout", "errorMessage": message,
+                                     "requestId": request.request_id}, True
+        except Exception as exc:  # noqa: BLE001 - the handler's error is the invocation's outcome
+            current_task().deadline = None
+            crash = getattr(exc, "harness_resets_environment", False)
+            return "error", None, _error_document(exc, request.request_id), crash
+
+    def _iso(self) -> str:
+        return self.scheduler.clock.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    # ------------------------------------------------------------------ sync invoke
+    def spawn_invocation(self, config: FunctionConfig, request: InvokeRequest) -> Any:
+        """Reserve concurrency and start a task that runs `request`; returns the task."""
+        self.reserve(config)
+        task = self.scheduler.spawn(lambda: self.execute(config, request),
+                                    name=f"{config.name}:{request.request_id[:8]}")
+        return task
+
+    def throttle_result(self, config: FunctionConfig, request: InvokeRequest) -> InvocationResult:
+        """The outcome of a throttled invocation (recorded in the trace)."""
+        self.trace.record("throttle", function=config.name, request_id=request.request_id,
+                          type=request.invocation_type)
+        now = self.scheduler.clock.elapsed()
+        result = InvocationResult(request.request_id, config.name, request.invocation_type, "throttled", None,
+                                  {"errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded.",
+                                   "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+                                  (), now, now, False, None, request.attempt)
+        self.results.append(result)
+        return result
+
+    # ------------------------------------------------------------------ container controls (faults, tests)
+    def recycle(self, name: str) -> None:
+        """Reclaim the function's idle containers."""
+        self.pools[self.require(name).name].recycle()
+
+    def containers(self, name: str) -> list[Container]:
+        """Live containers of a function."""
+        return list(self.pools[self.require(name).name].containers)
+
+
+def _error_document(exc: BaseException, request_id: str, init: bool = False) -> dict:
+    error_type = type(exc).__name__
+    if init and isinstance(exc, ImportError):
+        error_type = "Runtime.ImportModuleError"
+    elif init and isinstance(exc, AttributeError) and "Handler" in str(exc):
+        error_type = "Runtime.HandlerNotFound"
+    stack = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    return {"errorMessage": str(exc), "errorType": error_type, "requestId": request_id, "stackTrace": stack}

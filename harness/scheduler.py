@@ -1,0 +1,269 @@
+"""Seeded cooperative scheduler: one thread holds the baton; virtual time orders the rest.
+
+Every invocation runs in its own thread, but only the thread holding the baton runs. A thread hands the
+baton back at a yield point (an AWS request, an outbound HTTP request, `time.sleep`, the end of its work);
+the driver then resumes whatever is due next by virtual time, breaking ties with the seeded RNG, so the
+same seed gives the same interleaving and another seed explores another one.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Protocol
+
+from harness.clock import VirtualClock, real_monotonic
+from harness.errors import SimulationError, WatchdogTimeout
+
+_local = threading.local()
+
+
+class TaskKilled(BaseException):
+    """Raised inside a task whose invocation was ended (timeout); a BaseException so `except Exception`
+    in handler code cannot swallow it, as a real Lambda timeout cannot be caught."""
+
+
+class View(Protocol):
+    """Process-global state a task owns while it holds the baton (module namespace, environment)."""
+
+    def enter(self) -> None: ...
+
+    def exit(self) -> None: ...
+
+
+@dataclass(eq=False)
+class Task:
+    """One thread of simulated work (an invocation, a poller, a timer)."""
+
+    id: int
+    name: str
+    fn: Callable[[], Any]
+    daemon: bool = False
+    view: Optional[View] = None
+    skew: float = 0.0
+    deadline: Optional[float] = None
+    kill_reason: Optional[str] = None
+    done: bool = False
+    result: Any = None
+    error: Optional[BaseException] = None
+    started: bool = False
+    blocked_on: Optional["Task"] = None
+    meta: dict = field(default_factory=dict)
+    waiters: list = field(default_factory=list)
+    on_done: list = field(default_factory=list)
+    _token: int = 0
+    _thread: Optional[threading.Thread] = None
+    _go: threading.Event = field(default_factory=threading.Event)
+
+    def __repr__(self) -> str:
+        return f"Task({self.id}, {self.name!r})"
+
+
+def current_task() -> Optional[Task]:
+    """The task whose thread is calling, or None on the driver (test) thread."""
+    return getattr(_local, "task", None)
+
+
+class Scheduler:
+    """Runs tasks one at a time in virtual-time order; ties broken by `random.Random(seed)`."""
+
+    def __init__(self, clock: VirtualClock, rng: random.Random, watchdog_seconds: float = 30.0):
+        self.clock, self.rng = clock, rng
+        self.watchdog_seconds = watchdog_seconds
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._ids = itertools.count(1)
+        self._back = threading.Event()
+        self._running: Optional[Task] = None
+        self._idle_probes: list[Callable[[], bool]] = []
+        self.steps = 0
+        self.tasks_started = 0
+
+    # ---------------------------------------------------------------- creating work
+    def spawn(self, fn: Callable[[], Any], *, name: str, at: float | None = None, delay: float = 0.0,
+              daemon: bool = False, view: View | None = None, skew: float = 0.0,
+              deadline: float | None = None) -> Task:
+        """Schedule `fn` to run in a new task at virtual time `at` (default: now + delay)."""
+        task = Task(next(self._ids), name, fn, daemon=daemon, view=view, skew=skew, deadline=deadline)
+        self._push(task, self.clock.now() + delay if at is None else max(at, self.clock.now()))
+        if deadline is not None:
+            self._push_deadline(task, deadline)
+        return task
+
+    def call_at(self, at: float, fn: Callable[[], Any], *, name: str, daemon: bool = False) -> Task:
+        """Run `fn` in its own task at virtual time `at`."""
+        return self.spawn(fn, name=name, at=at, daemon=daemon)
+
+    def add_idle_probe(self, has_work: Callable[[], bool]) -> None:
+        """Register a probe: while any probe reports pending work, daemon tasks keep `run_until_idle` going."""
+        self._idle_probes.append(has_work)
+
+    # ---------------------------------------------------------------- yield points (task side)
+    def yield_now(self) -> None:
+        """Yield point: give the baton back; resume when the scheduler picks this task again."""
+        task = current_task()
+        if task is None:
+            return
+        self._push(task, self.clock.now())
+        self._park(task)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in virtual time (the task is resumed at now + seconds, or killed at its deadline)."""
+        task = current_task()
+        if task is None:
+            raise SimulationError("Scheduler.sleep called outside a task")
+        seconds = max(0.0, float(seconds))
+        self._push(task, self.clock.now() + seconds)
+        self._park(task)
+
+    def wait_for(self, other: Task) -> Task:
+        """Block the calling task until `other` is done (e.g. a synchronous invoke)."""
+        task = current_task()
+        if task is None:
+            raise SimulationError("Scheduler.wait_for called outside a task; use run_until_done")
+        if not other.done:
+            other.waiters.append(task)
+            task.blocked_on = other
+            task._token += 1  # not in the heap while blocked
+            try:
+                self._park(task)
+            finally:
+                task.blocked_on = None
+        return other
+
+    def set_deadline(self, task: Task, deadline: float) -> None:
+        """Kill `task` (TaskKilled at its next resume) once virtual time reaches `deadline`."""
+        task.deadline = deadline
+        self._push_deadline(task, deadline)
+
+    # ---------------------------------------------------------------- driving (driver side)
+    def run_until(self, t_end: float) -> None:
+        """Run everything due up to virtual time `t_end`, then set the clock to `t_end`."""
+        self._run(lambda entry: entry[0] > t_end)
+        if self.clock.now() < t_end:
+            self.clock.advance_to(t_end)
+
+    def run_until_idle(self, max_virtual_seconds: float | None = None) -> None:
+        """Run until only daemon tasks remain and no idle probe reports pending work."""
+        limit = None if max_virtual_seconds is None else self.clock.now() + max_virtual_seconds
+
+        def stop(entry) -> bool:
+            if limit is not None and entry[0] > limit:
+                return True
+            return self._only_daemons() and not any(probe() for probe in self._idle_probes)
+
+        self._run(stop)
+
+    def run_until_done(self, task: Task, max_virtual_seconds: float | None = None) -> None:
+        """Run until `task` has finished."""
+        limit = None if max_virtual_seconds is None else self.clock.now() + max_virtual_seconds
+        self._run(lambda entry: task.done or (limit is not None and entry[0] > limit))
+
+    def pending(self) -> int:
+        """Number of live scheduled entries."""
+        return sum(1 for e in self._heap if e[4] == e[3]._token or e[5])
+
+    def next_time(self) -> float | None:
+        """Virtual time of the next due entry, if any."""
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
+
+    # ---------------------------------------------------------------- internals
+    def _push(self, task: Task, at: float) -> None:
+        task._token += 1
+        heapq.heappush(self._heap, [at, self.rng.random(), next(self._seq), task, task._token, False])
+
+    def _push_deadline(self, task: Task, at: float) -> None:
+        heapq.heappush(self._heap, [at, self.rng.random(), next(self._seq), task, -1, True])
+
+    def _drop_stale(self) -> None:
+        heap = self._heap
+        while heap:
+            at, _, _, task, token, is_deadline = heap[0]
+            if task.done or (not is_deadline and token != task._token) or (
+                    is_deadline and (task.deadline is None or task.deadline != at or task.kill_reason)):
+                heapq.heappop(heap)
+                continue
+            return
+
+    def _only_daemons(self) -> bool:
+        return all(entry[3].daemon for entry in self._heap
+                   if not entry[3].done and (entry[5] or entry[4] == entry[3]._token))
+
+    def _run(self, stop: Callable[[list], bool]) -> None:
+        if current_task() is not None:
+            raise SimulationError("the simulation can only be driven from the test thread, not from a task")
+        while True:
+            self._drop_stale()
+            if not self._heap:
+                return
+            entry = self._heap[0]
+            if stop(entry):
+                return
+            heapq.heappop(self._heap)
+            at, _, _, task, _, is_deadline = entry
+            if at > self.clock.now():
+                self.clock.advance_to(at)
+            if is_deadline:
+                task.kill_reason = "timeout"
+                if task.blocked_on is not None and task in task.blocked_on.waiters:
+                    task.blocked_on.waiters.remove(task)
+                task._token += 1  # cancel its pending wake-up, resume it now so it dies at once
+            self._resume(task)
+
+    def _resume(self, task: Task) -> None:
+        self.steps += 1
+        self._running = task
+        if task.view is not None:
+            task.view.enter()
+        try:
+            self._back.clear()
+            if not task.started:
+                task.started = True
+                self.tasks_started += 1
+                task._thread = threading.Thread(target=self._bootstrap, args=(task,),
+                                                name=f"sim-task-{task.id}-{task.name}", daemon=True)
+                task._thread.start()
+            else:
+                task._go.set()
+            if not self._back.wait(self.watchdog_seconds):
+                raise WatchdogTimeout(
+                    f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
+                    f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): "
+                    f"a busy loop or real blocking I/O in handler code")
+        finally:
+            if task.view is not None:
+                task.view.exit()
+            self._running = None
+
+    def _park(self, task: Task) -> None:
+        self._back.set()
+        task._go.wait()
+        task._go.clear()
+        if task.kill_reason:
+            raise TaskKilled(task.kill_reason)
+
+    def _bootstrap(self, task: Task) -> None:
+        _local.task = task
+        try:
+            if task.kill_reason:
+                raise TaskKilled(task.kill_reason)
+            task.result = task.fn()
+        except BaseException as exc:  # noqa: BLE001 - the task's outcome, whatever it is, is recorded
+            task.error = exc
+        finally:
+            task.done = True
+            for callback in task.on_done:
+                callback(task)
+            for waiter in task.waiters:
+                self._push(waiter, self.clock.now())
+            task.waiters.clear()
+            _local.task = None
+            self._back.set()
+
+
+def wall_clock() -> float:
+    """Real monotonic seconds (for benchmarks and the watchdog)."""
+    return real_monotonic()

@@ -1,0 +1,355 @@
+"""The public API: one deterministic simulation of a SAM application.
+
+    with Simulation(template="handlers/twin/template.yaml", seed=7) as sim:
+        sim.invoke("Dispatcher", {"iotDeviceId": "d1"}, type="Event")
+        sim.run_until_idle()
+        print(sim.trace.format())
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Protocol
+
+from harness import scheduler as _scheduler
+from harness.aws import router as _router
+from harness.aws.backend import Backend, create_backend
+from harness.aws.deploy import Deployer
+from harness.aws.wire import aws_response
+from harness.clock import TimePatch, VirtualClock
+from harness.errors import InputError, SimulationError
+from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
+from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
+from harness.lambda_runtime.container import _swap_environ
+from harness.lambda_runtime.logs import LogCapture
+from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest, LambdaRuntime
+from harness.safety import NetworkGuard, safe_environment
+from harness.scheduler import Scheduler, current_task
+from harness.template import Template, load_template
+from harness.trace import Trace
+
+_active: Optional["Simulation"] = None
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+
+
+class Extension(Protocol):
+    """Something that plugs into a simulation's lifecycle (event sources, the HTTP gateway, fault plans)."""
+
+    def before_deploy(self, sim: "Simulation") -> None: ...
+
+    def after_deploy(self, sim: "Simulation") -> None: ...
+
+    def stop(self, sim: "Simulation") -> None: ...
+
+
+# Factories called for every simulation (event sources register themselves here).
+EXTENSIONS: list[Callable[["Simulation"], Extension]] = []
+
+
+def register_extension(factory: Callable[["Simulation"], Extension]) -> Callable[["Simulation"], Extension]:
+    """Add an extension created for every simulation."""
+    EXTENSIONS.append(factory)
+    return factory
+
+
+def active_simulation() -> Optional["Simulation"]:
+    """The running simulation, if any."""
+    return _active
+
+
+class Simulation:
+    """A deterministic simulation: virtual clock, seeded scheduler, backend, Lambda runtime and trace."""
+
+    def __init__(self, template: str | Path | None = None, *, seed: int = 0, start: Any = None,
+                 backend: str | Backend = "moto", parameters: dict | None = None, region: str = "us-east-1",
+                 idle_lifetime: float = 900.0, watchdog_seconds: float = 30.0, stack_name: str | None = None,
+                 extensions: Iterable[Extension] = ()):
+        self.seed = int(seed)
+        self.region = region
+        self.template: Optional[Template] = (
+            load_template(template, parameters, stack_name) if template is not None else None)
+        self.clock = VirtualClock(start)
+        self.rng = random.Random(self.seed)
+        self.trace = Trace(self.clock)
+        self.scheduler = Scheduler(self.clock, random.Random(f"{self.seed}:schedule"), watchdog_seconds)
+        self.backend: Backend = create_backend(backend)
+        self._host_env: dict[str, str] = {}
+        self.runtime = LambdaRuntime(self.scheduler, self.trace, random.Random(f"{self.seed}:ids"),
+                                     idle_lifetime=idle_lifetime, host_env=lambda: self._host_env,
+                                     base_env=lambda: self._host_env)
+        self.async_invoker = AsyncInvoker(self.runtime, self._deliver)
+        self.runtime.async_queue = self.async_invoker
+        self.router = _router.Router(self.backend, self.scheduler, self.trace, self._route_invoke)
+        self.deployer: Optional[Deployer] = None
+        self.extensions: list[Extension] = list(extensions)
+        self.function_url: Callable[[str], str] = lambda name: f"http://127.0.0.1/lambda-url/{name}/"
+        self._saved_env: dict[str, str] = {}
+        self._time = TimePatch(self.clock, self._sleep, self._skew)
+        self._logs = LogCapture()
+        self._guard = NetworkGuard(self._refused)
+        self._clients: dict[str, Any] = {}
+        self._session = None
+        self._started = False
+        self.warnings: list[str] = list(self.template.warnings) if self.template else []
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "Simulation":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self) -> "Simulation":
+        """Start the backend, patch time and networking, deploy the template."""
+        global _active
+        if _active is not None:
+            raise SimulationError("another Simulation is already running in this process; stop it first")
+        _router.install()
+        _active = self
+        self._started = True
+        try:
+            self._saved_env = dict(os.environ)
+            self.backend.start(self.seed)
+            self._host_env = safe_environment(self._saved_env, self.region, self.backend.environment())
+            _swap_environ(self._host_env)
+            import boto3
+            boto3.DEFAULT_SESSION = None  # handler modules build a session that has the router's hooks
+            self._time.start()
+            self._logs.install()
+            self._guard.install()
+            _router.activate(self.router)
+            self.extensions += [factory(self) for factory in EXTENSIONS]
+            for extension in self.extensions:
+                getattr(extension, "before_deploy", lambda sim: None)(self)
+            self._deploy()
+            for extension in self.extensions:
+                getattr(extension, "after_deploy", lambda sim: None)(self)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Undo everything start() did (safe to call twice)."""
+        global _active
+        if not self._started:
+            return
+        self._started = False
+        for extension in reversed(self.extensions):
+            try:
+                getattr(extension, "stop", lambda sim: None)(self)
+            except Exception:  # noqa: BLE001 - stopping must finish whatever one extension does
+                pass
+        _router.activate(None)
+        self._guard.uninstall()
+        self._logs.uninstall()
+        try:
+            self._time.stop()
+        except IndexError:
+            pass
+        self.backend.stop()
+        _swap_environ(self._saved_env)
+        self._clients.clear()
+        _active = None
+
+    def _deploy(self) -> None:
+        if self.template is None:
+            return
+        self.deployer = Deployer(self.template, self.region, self.client, lambda name: self.function_url(name))
+        with _router.internal():
+            self.deployer.deploy_all()
+            resolve = self.deployer.resolver.resolve
+            for logical_id, fn in self.template.functions.items():
+                if not self.deployer.enabled(logical_id):
+                    continue
+                name = self.deployer.function_name(logical_id)
+                config = from_template(fn, name, resolve, self.template.folder, self.region,
+                                       self.template.where(fn.line))
+                self.runtime.add_function(config)
+        self.trace.record("deployed", functions=sorted(self.runtime.functions),
+                          resources=len(self.deployer.attrs))
+
+    # ------------------------------------------------------------------ clients and resources
+    def client(self, service: str) -> Any:
+        """A boto3 client for setup and inspection; its calls are not faulted and do not yield."""
+        if service not in self._clients:
+            import boto3
+            from botocore.config import Config
+            if self._session is None:
+                self._session = boto3.session.Session(region_name=self.region)
+            endpoint = self._host_env.get("AWS_ENDPOINT_URL")
+            client = self._session.client(service, region_name=self.region, endpoint_url=endpoint,
+                                          config=Config(retries={"total_max_attempts": 1}))
+            self._clients[service] = _InternalClient(client)
+        return self._clients[service]
+
+    def add_function(self, config: FunctionConfig) -> None:
+        """Register a function that is not in the template."""
+        self.runtime.add_function(config)
+
+    def resource(self, logical_id: str) -> dict:
+        """Attributes of a deployed resource (`Ref`, `Arn`, `QueueUrl`, ...)."""
+        if self.deployer is None or logical_id not in self.deployer.attrs:
+            from harness.template import closest
+            known = set(self.deployer.attrs) if self.deployer else set()
+            raise InputError(f"unknown resource {logical_id!r}{closest(logical_id, known)}")
+        return self.deployer.attrs[logical_id]
+
+    def queue_url(self, name_or_logical_id: str) -> str:
+        """URL of a queue given its logical id, name or ARN."""
+        if self.deployer and name_or_logical_id in self.deployer.attrs:
+            return self.deployer.attrs[name_or_logical_id]["QueueUrl"]
+        if self.deployer and name_or_logical_id in self.deployer.queue_urls:
+            return self.deployer.queue_urls[name_or_logical_id]
+        name = name_or_logical_id.rsplit(":", 1)[-1]
+        return self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+    # ------------------------------------------------------------------ driving
+    @property
+    def now(self) -> float:
+        """Virtual seconds since the start."""
+        return self.clock.elapsed()
+
+    def invoke(self, function: str, payload: Any = None, type: str = "RequestResponse") -> Any:
+        """Invoke a function: RequestResponse returns its InvocationResult (running the simulation until it
+        finishes), Event returns the request id at once, DryRun returns None."""
+        if type not in INVOCATION_TYPES:
+            raise InputError(f"invocation type {type!r} is not one of {', '.join(INVOCATION_TYPES)}")
+        config = self.runtime.require(function)
+        payload = {} if payload is None else payload
+        if type == "DryRun":
+            return None
+        if type == "Event":
+            return self.async_invoker.submit(config, payload)
+        request = InvokeRequest(config.name, payload, "RequestResponse", self.runtime.new_request_id())
+        if self.runtime.throttled(config):
+            return self.runtime.throttle_result(config, request)
+        task = self.runtime.spawn_invocation(config, request)
+        self.scheduler.run_until_done(task)
+        if task.error is not None:
+            raise task.error
+        return task.result
+
+    def run_until_idle(self, max_virtual_seconds: float | None = 7 * 86400) -> "Simulation":
+        """Run until nothing but idle background work (pollers, schedules) remains."""
+        self.scheduler.run_until_idle(max_virtual_seconds)
+        return self
+
+    def advance(self, seconds: float) -> "Simulation":
+        """Run everything due in the next `seconds` of virtual time."""
+        self.scheduler.run_until(self.clock.now() + seconds)
+        return self
+
+    def run_until(self, elapsed: float) -> "Simulation":
+        """Run until `elapsed` virtual seconds since the start."""
+        self.scheduler.run_until(self.clock.start + elapsed)
+        return self
+
+    @property
+    def invocations(self) -> list[InvocationResult]:
+        """Every invocation that ran (or was throttled), in order."""
+        return list(self.runtime.results)
+
+    def logs(self, function: str | None = None) -> list[str]:
+        """Log lines of every invocation (of one function)."""
+        name = self.runtime.require(function).name if function else None
+        return [line for r in self.runtime.results if name in (None, r.function) for line in r.logs]
+
+    # ------------------------------------------------------------------ hooks
+    def _sleep(self, seconds: float) -> None:
+        if current_task() is not None:
+            self.scheduler.sleep(seconds)
+        else:
+            from harness.clock import real_sleep
+            real_sleep(seconds)
+
+    @staticmethod
+    def _skew() -> float:
+        task = current_task()
+        if task is None:
+            return 0.0
+        return task.skew + getattr(task.view, "skew", 0.0)
+
+    def _refused(self, message: str) -> None:
+        self.router.refusals.append(message)
+        self.trace.record("refused", message=message)
+
+    def _route_invoke(self, call: _router.AwsCall, request: Any) -> Any:
+        """lambda:Invoke from handler code, answered by the runtime with AWS's wire format."""
+        name = request.url.split("/functions/", 1)[1].split("/", 1)[0] if "/functions/" in request.url else ""
+        from urllib.parse import unquote
+        name = unquote(name)
+        headers = request.headers
+        kind = headers.get("X-Amz-Invocation-Type", b"RequestResponse")
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        config = self.runtime.function(name)
+        if config is None:
+            arn = name if name.startswith("arn:") else f"arn:aws:lambda:{self.region}:123456789012:function:{name}"
+            return aws_response(request, 404, {"Type": "User", "Message": f"Function not found: {arn}"},
+                                {"x-amzn-ErrorType": "ResourceNotFoundException"})
+        body = request.body or b"{}"
+        try:
+            payload = json.loads(body.decode() if isinstance(body, bytes) else body)
+        except ValueError:
+            return aws_response(request, 400, {"Type": "User", "message": "Could not parse request body into json"},
+                                {"x-amzn-ErrorType": "InvalidRequestContentException"})
+        if kind == "DryRun":
+            return aws_response(request, 204, b"")
+        if kind == "Event":
+            self.async_invoker.submit(config, payload)
+            return aws_response(request, 202, b"")
+        invoke_request = InvokeRequest(config.name, payload, "RequestResponse", self.runtime.new_request_id())
+        if self.runtime.throttled(config):
+            self.runtime.throttle_result(config, invoke_request)
+            return aws_response(request, 429, {"Type": "User", "message": "Rate Exceeded.",
+                                               "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+                                {"x-amzn-ErrorType": "TooManyRequestsException"})
+        task = self.runtime.spawn_invocation(config, invoke_request)
+        self.scheduler.wait_for(task)
+        if task.error is not None:
+            raise task.error
+        result: InvocationResult = task.result
+        headers_out = {"X-Amz-Executed-Version": "$LATEST"}
+        if not result.ok:
+            headers_out["X-Amz-Function-Error"] = "Unhandled"
+        return aws_response(request, 200, json.dumps(result.aws_payload()), headers_out)
+
+    def _deliver(self, target: Destination, body: Any, attributes: dict) -> None:
+        """Send a DLQ message or destination record."""
+        with _router.internal():
+            if target.type == "SQS":
+                kwargs = {"QueueUrl": self.queue_url(target.arn), "MessageBody": encode(body)}
+                if attributes:
+                    kwargs["MessageAttributes"] = attributes
+                self.client("sqs").send_message(**kwargs)
+            elif target.type == "SNS":
+                self.client("sns").publish(TopicArn=target.arn, Message=encode(body),
+                                           MessageAttributes=attributes or {})
+            elif target.type == "Lambda":
+                self.async_invoker.submit(self.runtime.require(target.arn), body)
+            elif target.type == "EventBridge":
+                self.client("events").put_events(Entries=[{
+                    "Source": "lambda", "DetailType": "Lambda Function Invocation Result - Failure",
+                    "Detail": encode(body), "EventBusName": target.arn}])
+            else:
+                raise SimulationError(f"unsupported destination type {target.type!r} ({target.arn})")
+
+
+class _InternalClient:
+    """Wraps a boto3 client so every call runs as a harness-internal call."""
+
+    def __init__(self, client: Any):
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("_") or name in ("get_paginator", "get_waiter", "can_paginate"):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _router.internal():
+                return attr(*args, **kwargs)
+
+        return call

@@ -1,0 +1,396 @@
+"""SAM template loader: functions, queues, tables, buckets, buses, rules and secrets, with CloudFormation
+intrinsics (`!Ref`, `!GetAtt`, `!Sub`, ...), Globals and Parameters (with overrides).
+
+Loading is pure: it reads and validates the file. `Resolver` turns intrinsic functions into values once the
+resources exist in a backend (see `harness.aws.deploy`). Anything the harness does not emulate is reported
+in `Template.warnings`, never silently ignored.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+from cfnlint.decode import cfn_yaml
+
+from harness.errors import TemplateError
+
+ACCOUNT_ID = "123456789012"
+
+# Properties the harness emulates, per resource type; anything else is reported in Template.warnings.
+EMULATED: dict[str, set[str]] = {
+    "AWS::Serverless::Function": {
+        "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
+        "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
+    },
+    "AWS::SQS::Queue": {
+        "QueueName", "DelaySeconds", "VisibilityTimeout", "RedrivePolicy", "FifoQueue",
+        "ContentBasedDeduplication", "MessageRetentionPeriod", "MaximumMessageSize",
+        "ReceiveMessageWaitTimeSeconds",
+    },
+    "AWS::DynamoDB::Table": {
+        "TableName", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
+        "BillingMode", "ProvisionedThroughput", "StreamSpecification", "TimeToLiveSpecification",
+    },
+    "AWS::S3::Bucket": {"BucketName", "VersioningConfiguration"},
+    "AWS::Events::EventBus": {"Name"},
+    "AWS::Events::Rule": {"Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Targets"},
+    "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
+    "AWS::SNS::Topic": {"TopicName"},
+    "AWS::Serverless::Api": {"StageName", "Name"},
+}
+# Properties that only matter on real AWS (permissions, packaging, cost, observability wiring).
+NOT_EMULATED_QUIET = {"Tags", "Description", "Policies", "Role", "Architectures", "Tracing", "KmsMasterKeyId",
+                      "SqsManagedSseEnabled", "SSESpecification", "PointInTimeRecoverySpecification",
+                      "PackageType", "LoggingConfig", "DeletionProtectionEnabled", "PublicAccessBlockConfiguration",
+                      "BucketEncryption", "KmsKeyId", "ContributorInsightsSpecification", "TableClass",
+                      "EphemeralStorage", "RuntimeManagementConfig", "OwnershipControls", "Auth", "Cors",
+                      "MethodSettings", "AccessLogSetting", "TracingEnabled", "EndpointConfiguration",
+                      "OpenApiVersion", "Variables", "DefinitionBody", "DefinitionUri", "BinaryMediaTypes"}
+# Resource types accepted but not emulated (alarms fire nowhere; IAM is not enforced).
+ACCEPTED_NOT_EMULATED = {
+    "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
+    "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
+    "AWS::KMS::Alias", "AWS::Events::Archive", "AWS::Lambda::EventInvokeConfig",
+    "AWS::ApiGateway::Account", "AWS::Scheduler::ScheduleGroup",
+}
+FUNCTION_TYPE = "AWS::Serverless::Function"
+SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
+PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
+          "AWS::StackId", "AWS::NotificationARNs")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A template resource as written (properties unresolved)."""
+
+    logical_id: str
+    type: str
+    properties: dict
+    line: int
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """One entry of a function's `Events:` (properties unresolved)."""
+
+    name: str
+    type: str
+    properties: dict
+    line: int
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    """A function as written in the template (Globals merged, values unresolved)."""
+
+    logical_id: str
+    properties: dict
+    events: tuple[EventSource, ...]
+    line: int
+
+
+@dataclass
+class Template:
+    """A loaded SAM template."""
+
+    path: Path
+    stack_name: str
+    parameters: dict[str, Any]
+    resources: dict[str, Resource]
+    functions: dict[str, FunctionDef]
+    conditions: dict[str, Any] = field(default_factory=dict)
+    mappings: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        """Folder the template lives in (CodeUri is relative to it)."""
+        return self.path.parent
+
+    def where(self, line: int) -> str:
+        """`file:line` for error messages."""
+        return f"{self.path}:{line}"
+
+    def of_type(self, *types: str) -> list[Resource]:
+        """Resources of the given types, in file order."""
+        return [r for r in self.resources.values() if r.type in types]
+
+
+def _line(node: Any, default: int = 0) -> int:
+    mark = getattr(node, "start_mark", None)
+    return mark.line + 1 if mark is not None else default
+
+
+def _plain(value: Any) -> Any:
+    """Deep-copy cfn-lint nodes into plain dicts/lists/strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def closest(name: str, options: list[str] | set[str]) -> str:
+    """' (did you mean X?)' for a typo, else ''."""
+    match = difflib.get_close_matches(name, sorted(options), n=1)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
+                  stack_name: str | None = None) -> Template:
+    """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
+    path = Path(path)
+    if not path.is_file():
+        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    try:
+        raw = cfn_yaml.loads(path.read_text(encoding="utf-8"), str(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    except Exception as exc:  # cfn-lint raises its own parse errors for duplicate keys etc.
+        raise TemplateError(f"{path}: cannot parse template: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
+        raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
+    stack = stack_name or path.parent.name or "stack"
+    template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
+                        conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
+    template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
+    globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
+    for logical_id, node in raw["Resources"].items():
+        template.resources[logical_id] = _resource(template, logical_id, node, globals_function)
+    _check_references(template, raw)
+    return template
+
+
+def _parameters(template: Template, declared: dict, overrides: dict) -> dict[str, Any]:
+    unknown = set(overrides) - set(declared)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise TemplateError(f"{template.path}: parameter override {name!r} is not declared in the template"
+                            f"{closest(name, set(declared))}; declared: {', '.join(sorted(declared)) or 'none'}")
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        spec = spec or {}
+        if name in overrides:
+            value = overrides[name]
+        elif "Default" in spec:
+            value = _plain(spec["Default"])
+        else:
+            raise TemplateError(f"{template.where(_line(spec))}: parameter {name!r} has no Default and no override "
+                                f"was given (pass parameters={{'{name}': ...}})")
+        allowed = spec.get("AllowedValues")
+        if allowed and str(value) not in [str(a) for a in allowed]:
+            raise TemplateError(f"{template.where(_line(spec))}: parameter {name!r} = {value!r} is not one of "
+                                f"{[str(a) for a in allowed]}")
+        if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+            value = [v.strip() for v in value.split(",")]
+        values[name] = value if not isinstance(value, (int, float)) else str(value)
+    return values
+
+
+def _merge_globals(props: dict, globals_function: dict) -> dict:
+    merged = copy.deepcopy(globals_function)
+    for key, value in props.items():
+        if key == "Environment" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            variables = dict((merged[key] or {}).get("Variables") or {})
+            variables.update((value or {}).get("Variables") or {})
+            merged[key] = {**merged[key], **value, "Variables": variables}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resource(template: Template, logical_id: str, node: Any, globals_function: dict) -> Resource:
+    line = _line(node)
+    if not isinstance(node, dict) or "Type" not in node:
+        raise TemplateError(f"{template.where(line)}: resource {logical_id!r} has no 'Type'")
+    rtype = str(node["Type"])
+    props = _plain(node.get("Properties") or {})
+    if rtype == FUNCTION_TYPE:
+        props = _merge_globals(props, globals_function)
+        events = tuple(EventSource(name, str((ev or {}).get("Type")), _plain((ev or {}).get("Properties") or {}),
+                                   _line(ev, line))
+                       for name, ev in (node.get("Properties") or {}).get("Events", {}).items())
+        for ev in events:
+            if ev.type not in SUPPORTED_EVENT_TYPES:
+                template.warnings.append(
+                    f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} of type {ev.type!r} is "
+                    f"not supported by the harness yet (supported: {', '.join(sorted(SUPPORTED_EVENT_TYPES))}); "
+                    f"it will never fire")
+        for required in ("Handler", "CodeUri"):
+            if required not in props:
+                raise TemplateError(f"{template.where(line)}: function {logical_id!r} has no {required!r} "
+                                    f"(expected e.g. Handler: app.lambda_handler, CodeUri: src/)")
+        template.functions[logical_id] = FunctionDef(logical_id, props, events, line)
+    _report_unemulated(template, logical_id, rtype, props, line)
+    return Resource(logical_id, rtype, props, line, node.get("Condition"))
+
+
+def _report_unemulated(template: Template, logical_id: str, rtype: str, props: dict, line: int) -> None:
+    if rtype in ACCEPTED_NOT_EMULATED:
+        return
+    if rtype not in EMULATED:
+        template.warnings.append(f"{template.where(line)}: resource {logical_id!r} of type {rtype} is not emulated "
+                                 f"by the harness; it is not created")
+        return
+    for key in sorted(set(props) - EMULATED[rtype] - NOT_EMULATED_QUIET):
+        template.warnings.append(f"{template.where(line)}: {logical_id}.{key} is not emulated by the harness "
+                                 f"(ignored)")
+
+
+def _check_references(template: Template, raw: dict) -> None:
+    names = set(template.resources) | set(template.parameters) | set(PSEUDO)
+    names |= {f"{fid}Url" for fid, f in template.functions.items() if "FunctionUrlConfig" in f.properties}
+    names |= {"ServerlessRestApi"}
+
+    def visit(node: Any, owner: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Ref":
+                    _require(str(value), node, owner)
+                elif key == "Fn::GetAtt":
+                    target = value[0] if isinstance(value, list) else str(value).split(".")[0]
+                    _require(str(target), node, owner, resource_only=True)
+                elif key == "Fn::Sub":
+                    text = value[0] if isinstance(value, list) else value
+                    local = set(value[1]) if isinstance(value, list) and len(value) > 1 else set()
+                    for ref in re.findall(r"\$\{([^}!]+)\}", str(text)):
+                        target = ref.split(".")[0]
+                        if target not in local:
+                            _require(target, node, owner)
+                visit(value, owner)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value, owner)
+
+    def _require(target: str, node: Any, owner: str, resource_only: bool = False) -> None:
+        pool = (names - set(template.parameters)) if resource_only else names
+        if target not in pool:
+            raise TemplateError(f"{template.where(_line(node))}: resource {owner!r} refers to {target!r}, which is "
+                                f"not a resource{'' if resource_only else ' or parameter'} of this template"
+                                f"{closest(target, pool)}")
+
+    for logical_id, node in raw["Resources"].items():
+        visit(node.get("Properties") or {}, logical_id)
+    for name, node in (raw.get("Outputs") or {}).items():
+        visit(node, f"Outputs.{name}")
+
+
+class Resolver:
+    """Evaluates CloudFormation intrinsic functions against parameters and deployed resource attributes."""
+
+    def __init__(self, template: Template, region: str, attributes: Callable[[str], dict]):
+        self.template, self.region = template, region
+        self._attributes = attributes  # logical id -> {"Ref": ..., "Arn": ..., ...}; deploys on demand
+
+    def pseudo(self, name: str) -> Any:
+        """Value of a pseudo parameter."""
+        return {
+            "AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": self.template.stack_name,
+            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": _NO_VALUE,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.template.stack_name}/sim",
+            "AWS::NotificationARNs": [],
+        }[name]
+
+    def ref(self, name: str) -> Any:
+        """`!Ref name`."""
+        if name in self.template.parameters:
+            return self.template.parameters[name]
+        if name in PSEUDO:
+            return self.pseudo(name)
+        return self._attributes(name)["Ref"]
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        """`!GetAtt logical_id.attribute`."""
+        attrs = self._attributes(logical_id)
+        if attribute not in attrs:
+            raise TemplateError(f"{self.template.path}: !GetAtt {logical_id}.{attribute}: unknown attribute "
+                                f"{attribute!r}{closest(attribute, set(attrs) - {'Ref'})}; "
+                                f"available: {', '.join(sorted(set(attrs) - {'Ref'}))}")
+        return attrs[attribute]
+
+    def resolve(self, value: Any) -> Any:
+        """Evaluate every intrinsic function inside `value`."""
+        if isinstance(value, list):
+            items = [self.resolve(v) for v in value]
+            return [v for v in items if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            handler = _INTRINSICS.get(key)
+            if handler is not None:
+                return handler(self, arg)
+            if key.startswith("Fn::"):
+                raise TemplateError(f"{self.template.path}: intrinsic function {key} is not supported by the harness")
+        out = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not _NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        """Evaluate a named condition."""
+        if name not in self.template.conditions:
+            raise TemplateError(f"{self.template.path}: unknown condition {name!r}"
+                                f"{closest(name, set(self.template.conditions))}")
+        return bool(self.resolve(self.template.conditions[name]))
+
+    def _sub(self, arg: Any) -> str:
+        text, local = (arg[0], self.resolve(arg[1]) if len(arg) > 1 else {}) if isinstance(arg, list) else (arg, {})
+
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in local:
+                return str(local[name])
+            if "." in name:
+                logical_id, attribute = name.split(".", 1)
+                return str(self.get_att(logical_id, attribute))
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, str(text))
+
+    def _get_att(self, arg: Any) -> Any:
+        if isinstance(arg, str):
+            arg = arg.split(".", 1)
+        return self.get_att(str(arg[0]), str(self.resolve(arg[1])))
+
+    def _if(self, arg: list) -> Any:
+        return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
+
+    def _find_in_map(self, arg: list) -> Any:
+        name, top, second = (self.resolve(a) for a in arg)
+        try:
+            return self.template.mappings[name][top][second]
+        except KeyError:
+            raise TemplateError(f"{self.template.path}: Fn::FindInMap {name}/{top}/{second} not found") from None
+
+
+_NO_VALUE = object()
+_INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
+    "Ref": lambda r, a: r.ref(str(a)),
+    "Fn::GetAtt": Resolver._get_att,
+    "Fn::Sub": Resolver._sub,
+    "Fn::Join": lambda r, a: str(a[0]).join(str(v) for v in r.resolve(a[1])),
+    "Fn::Select": lambda r, a: r.resolve(a[1])[int(r.resolve(a[0]))],
+    "Fn::Split": lambda r, a: str(r.resolve(a[1])).split(str(a[0])),
+    "Fn::If": Resolver._if,
+    "Fn::Equals": lambda r, a: str(r.resolve(a[0])) == str(r.resolve(a[1])),
+    "Fn::Not": lambda r, a: not r.resolve(a[0]),
+    "Fn::And": lambda r, a: all(r.resolve(v) for v in a),
+    "Fn::Or": lambda r, a: any(r.resolve(v) for v in a),
+    "Condition": lambda r, a: r.condition(str(a)),
+    "Fn::FindInMap": Resolver._find_in_map,
+    "Fn::GetAZs": lambda r, a: [f"{r.region}a", f"{r.region}b", f"{r.region}c"],
+    "Fn::Base64": lambda r, a: __import__("base64").b64encode(str(r.resolve(a)).encode()).decode(),
+    "Fn::ToJsonString": lambda r, a: __import__("json").dumps(r.resolve(a)),
+}

@@ -1,0 +1,84 @@
+"""The trace: every step of a simulation with its virtual time, hashable and exportable."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One step: `t` is virtual seconds since the simulation started; `kind` says what happened."""
+
+    seq: int
+    t: float
+    kind: str
+    data: dict = field(default_factory=dict)
+    # Fields that vary between runs of the same seed (backend-generated ids); kept out of the hash.
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        out = {"seq": self.seq, "t": round(self.t, 6), "kind": self.kind, **self.data}
+        if self.extra:
+            out["extra"] = self.extra
+        return out
+
+    def describe(self) -> str:
+        """One human-readable line."""
+        fields = " ".join(f"{k}={v}" for k, v in self.data.items() if v is not None and k != "message")
+        message = self.data.get("message")
+        tail = f" | {message}" if message else ""
+        return f"t={self.t:10.3f}s  {self.kind:<16} {fields}{tail}"
+
+
+class Trace:
+    """Append-only list of TraceEvents with a stable hash (same seed ⇒ same hash)."""
+
+    def __init__(self, clock=None):
+        self._clock = clock
+        self.events: list[TraceEvent] = []
+
+    def record(self, kind: str, extra: Optional[dict] = None, **data: Any) -> TraceEvent:
+        """Append an event at the current virtual time."""
+        t = self._clock.elapsed() if self._clock is not None else 0.0
+        event = TraceEvent(len(self.events), t, kind, data, extra or {})
+        self.events.append(event)
+        return event
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def of(self, *kinds: str, **where: Any) -> list[TraceEvent]:
+        """Events of the given kinds whose data match every `where` item."""
+        return [e for e in self.events if (not kinds or e.kind in kinds)
+                and all(e.data.get(k) == v for k, v in where.items())]
+
+    def hash(self) -> str:
+        """SHA-256 over kinds, virtual times and data (not `extra`): equal for equal runs."""
+        digest = hashlib.sha256()
+        for event in self.events:
+            digest.update(json.dumps([round(event.t, 6), event.kind, event.data], sort_keys=True,
+                                     default=str).encode())
+        return digest.hexdigest()[:16]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The whole trace as JSON (hash included)."""
+        return json.dumps({"hash": self.hash(), "events": [e.to_dict() for e in self.events]},
+                          indent=indent, default=str)
+
+    def slice(self, around: Iterable[int] = (), width: int = 5, last: int = 20) -> list[TraceEvent]:
+        """Events near the given sequence numbers, or the last `last` events."""
+        seqs = sorted(set(around))
+        if not seqs:
+            return self.events[-last:]
+        keep = {i for s in seqs for i in range(max(0, s - width), min(len(self.events), s + width + 1))}
+        return [self.events[i] for i in sorted(keep)]
+
+    def format(self, events: Iterable[TraceEvent] | None = None) -> str:
+        """Timeline text, one event per line."""
+        return "\n".join(e.describe() for e in (self.events if events is None else events))
