@@ -13,7 +13,6 @@ import random
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Protocol
 
-from harness import scheduler as _scheduler
 from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
 from harness.aws.deploy import Deployer
