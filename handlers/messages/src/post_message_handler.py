@@ -49,6 +49,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _handle(event: dict[str, Any], correlation_id: str) -> dict[str, Any]:
     if event.get("httpMethod", "POST") != "POST":
+        count("MethodNotAllowed")
         return error_response(405, "METHOD_NOT_ALLOWED", correlation_id)
     try:
         request = parse_request(event, SETTINGS.max_content_bytes)
@@ -200,6 +201,6 @@ def _roll_back(message_id: str, send_attempt_id: str, error: Exception, correlat
             count("RollbackSucceeded")
         else:
             logger.warning("rollback refused: message is no longer in the state this request set",
-                           extra={"currentStatus": outcome.current_status})
+                           extra={"currentStatus": outcome.current_status or "MISSING"})
             count("RollbackRefused")
     return system_error(correlation_id, failure.retryable)

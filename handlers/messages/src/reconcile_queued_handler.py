@@ -92,4 +92,4 @@ def _return_to_pending(item: dict[str, Any], now: Any, summary: dict[str, Any]) 
     else:
         summary["refused"] += 1
         logger.info("orphan rollback refused: message changed since the scan",
-                    extra={**fields, "currentStatus": outcome.current_status})
+                    extra={**fields, "currentStatus": outcome.current_status or "MISSING"})

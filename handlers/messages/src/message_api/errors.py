@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 THROTTLING_CODES = frozenset({
@@ -102,6 +109,11 @@ def classify(error: BaseException) -> ErrorClass:
     if isinstance(error, (BotoConnectionError, HTTPClientError)):
         return ErrorClass(code=type(error).__name__, category="network", retryable=True,
                           message=str(error)[:256])
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return ErrorClass(code=type(error).__name__, category="access_denied", retryable=False,
+                          message=str(error)[:256])
+    if isinstance(error, ParamValidationError):
+        return ErrorClass(code=type(error).__name__, category="invalid_request", retryable=False)
     if isinstance(error, BotoCoreError):
         return ErrorClass(code=type(error).__name__, category="unknown", retryable=False,
                           message=str(error)[:256])
