@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from unittest import mock
 
 import boto3
@@ -214,13 +214,15 @@ def clock(handler, monkeypatch) -> LambdaClock:
 
 
 @pytest.fixture
-def invoke(handler, clock, capsys) -> Callable[..., Run]:
+def invoke(handler, clock, capsys) -> Iterator[Callable[..., Run]]:
     """Run the handler once with a fresh context; never raises: the exception is in ``Run.error``."""
     counter = iter(range(1, 10_000))
+    log_handler = handler.app.logger.registered_handler
+    original_stream = log_handler.stream
 
     def run(payload: Any, timeout_ms: int = 30_000) -> Run:
         capsys.readouterr()
-        handler.app.logger.registered_handler.setStream(sys.stdout)
+        log_handler.stream = sys.stdout  # capsys's stream for this test (setStream would flush a closed one)
         context = FakeContext(clock, timeout_ms, f"req-{next(counter):04d}")
         sleeps_before = len(clock.sleeps)
         response, error = None, None
@@ -239,7 +241,8 @@ def invoke(handler, clock, capsys) -> Callable[..., Run]:
             stdout=out,
         )
 
-    return run
+    yield run
+    log_handler.stream = original_stream
 
 
 def client_error(code: str, operation: str, status: int = 400, **extra: Any) -> ClientError:
