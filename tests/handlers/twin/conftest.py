@@ -1,4 +1,6 @@
 """Shared fixtures for the digital-twin pipeline tests: moto, function loading, log capture."""
+import base64
+import importlib
 import importlib.util
 import itertools
 import json
@@ -50,6 +52,31 @@ def invocations(monkeypatch):
     return _record
 
 
+def _function_url_event(body=None, headers=None, query=None, method="POST", base64_body=False):
+    """A Lambda Function URL request (payload format 2.0); header names are lower-case, as AWS sends."""
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    if base64_body and body is not None:
+        body = base64.b64encode(body.encode("utf-8")).decode("ascii")
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "headers": {k.lower(): v for k, v in {"content-type": "application/json", **(headers or {})}.items()},
+        "queryStringParameters": query,
+        "requestContext": {"http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+                           "requestId": "url-req-1", "domainName": "abc.lambda-url.us-east-1.on.aws"},
+        "body": body,
+        "isBase64Encoded": base64_body,
+    }
+
+
+@pytest.fixture
+def url_event():
+    return _function_url_event
+
+
 @pytest.fixture(autouse=True)
 def _no_proxies(monkeypatch):
     for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
@@ -76,10 +103,10 @@ def load_function(aws, monkeypatch):
     so the processor wrapper's ``from process import process`` resolves to its own process.py.
     """
 
-    def _load(name, **env):
+    def _load(name, folder=None, **env):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        folder = FUNCTIONS_DIR / name
+        folder = Path(folder) if folder else FUNCTIONS_DIR / name
         monkeypatch.syspath_prepend(str(folder))
         sys.modules.pop("process", None)
         module_name = f"twin_fn_{name.replace('-', '_')}_{next(_counter)}"
@@ -90,6 +117,34 @@ def load_function(aws, monkeypatch):
 
     yield _load
     sys.modules.pop("process", None)
+
+
+def _deployer_module(name: str):
+    """Import ``handlers/twin/deployer/<name>.py`` as ``twin_deployer.<name>`` (a unique package name,
+    so no other system's modules can collide with it)."""
+    if "twin_deployer" not in sys.modules:
+        folder = TWIN_DIR / "deployer"
+        spec = importlib.util.spec_from_file_location(
+            "twin_deployer", folder / "__init__.py", submodule_search_locations=[str(folder)])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["twin_deployer"] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module(f"twin_deployer.{name}")
+
+
+@pytest.fixture
+def validator():
+    return _deployer_module("validator")
+
+
+@pytest.fixture
+def util():
+    return _deployer_module("util")
+
+
+@pytest.fixture
+def aws_deployer(aws):
+    return _deployer_module("aws_deployer")
 
 
 @dataclass
@@ -196,7 +251,7 @@ class RemoteEndpoint:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     @property
     def url(self) -> str:
