@@ -323,3 +323,16 @@ def step():
     return type("Steps", (), {"error": staticmethod(error), "lost": staticmethod(lost),
                               "raise_": staticmethod(raise_), "ok": staticmethod(ok),
                               "before": staticmethod(before)})
+
+
+@pytest.fixture
+def import_src(monkeypatch: pytest.MonkeyPatch):
+    """Import a module of the functions' CodeUri without AWS (pure helpers, config)."""
+    monkeypatch.syspath_prepend(str(SRC))
+
+    def load(name: str) -> Any:
+        return importlib.import_module(name)
+    yield load
+    for loaded in list(sys.modules):
+        if loaded.split(".")[0] in OWN_MODULES:
+            del sys.modules[loaded]
