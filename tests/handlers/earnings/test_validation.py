@@ -148,7 +148,7 @@ event_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event=event_like | json_values)
 def test_any_json_input_is_either_parsed_or_rejected_with_named_issues(handler, event):
     try:
