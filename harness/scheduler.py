@@ -78,6 +78,7 @@ class Scheduler:
         self._back = threading.Event()
         self._running: Optional[Task] = None
         self._idle_probes: list[Callable[[], bool]] = []
+        self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
         self.steps = 0
         self.tasks_started = 0
 
@@ -216,6 +217,8 @@ class Scheduler:
     def _resume(self, task: Task) -> None:
         self.steps += 1
         self._running = task
+        for hook in self.on_resume:
+            hook(task)
         if task.view is not None:
             task.view.enter()
         try:

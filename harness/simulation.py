@@ -117,6 +117,7 @@ class Simulation:
             boto3.DEFAULT_SESSION = None  # handler modules build a session that has the router's hooks
             self._time.start()
             self._logs.install()
+            self.scheduler.on_resume.append(self._logs.ensure)
             self._guard.install()
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]

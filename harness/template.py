@@ -167,7 +167,8 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
     globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
     for logical_id, node in raw["Resources"].items():
-        template.resources[logical_id] = _resource(template, logical_id, node, globals_function)
+        template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
+                                                        _line(logical_id, _line(node)))
     _check_references(template, raw)
     return template
 
@@ -210,8 +211,7 @@ def _merge_globals(props: dict, globals_function: dict) -> dict:
     return merged
 
 
-def _resource(template: Template, logical_id: str, node: Any, globals_function: dict) -> Resource:
-    line = _line(node)
+def _resource(template: Template, logical_id: str, node: Any, globals_function: dict, line: int) -> Resource:
     if not isinstance(node, dict) or "Type" not in node:
         raise TemplateError(f"{template.where(line)}: resource {logical_id!r} has no 'Type'")
     rtype = str(node["Type"])

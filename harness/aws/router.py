@@ -190,7 +190,8 @@ class Router:
                 response = self.faults.after_send(call, request, response)
         # A None response means botocore sends it over loopback HTTP (moto-server, LocalStack).
         self.trace.record("aws", service=service, operation=operation, resource=call.resource,
-                          caller=call.caller, attempt=call.attempt,
+                          caller=call.caller, request_id=task.meta.get("request_id") if handler_call else None,
+                          attempt=call.attempt,
                           status=None if response is None else response.status_code,
                           error=error_code(response))
         return response

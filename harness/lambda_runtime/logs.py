@@ -70,7 +70,7 @@ class _LambdaLogHandler(logging.Handler):
         if sink is None:
             return
         task = current_task()
-        stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z"
+        stamp = self.formatter.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z"
         request_id = task.meta.get("request_id", "") if task else ""
         try:
             message = record.getMessage()
@@ -94,12 +94,21 @@ class LogCapture:
     def install(self) -> None:
         """Route handler output to per-invocation sinks."""
         self._saved = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = _TaskStream(sys.stdout), _TaskStream(sys.stderr)
+        self.ensure()
         logging.getLogger().addHandler(self._handler)
+
+    def ensure(self, *_: Any) -> None:
+        """Re-wrap sys.stdout/sys.stderr if someone replaced them (pytest swaps them between test phases)."""
+        if not isinstance(sys.stdout, _TaskStream):
+            sys.stdout = _TaskStream(sys.stdout)
+        if not isinstance(sys.stderr, _TaskStream):
+            sys.stderr = _TaskStream(sys.stderr)
 
     def uninstall(self) -> None:
         """Restore the streams and the root logger."""
         logging.getLogger().removeHandler(self._handler)
-        if self._saved:
-            sys.stdout, sys.stderr = self._saved
-            self._saved = ()
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if isinstance(stream, _TaskStream):
+                setattr(sys, name, stream._original)
+        self._saved = ()
