@@ -7,7 +7,6 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 
-
 def test_pending_record_is_marked_processed_and_its_other_attributes_are_kept(aws, invoke, make_event):
     aws.put_record(status="PENDING", amount={"N": "120.50"}, currency={"S": "EUR"}, userId={"S": "u-1"})
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 FUNCTION = "MarkEarningsProcessedFunction"
+SYSTEM = Path(__file__).resolve().parents[3] / "handlers" / "earnings"
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +22,11 @@ def function(resources):
     return resources[FUNCTION]["Properties"]
 
 
-def handler_sources(handler_dir):
-    return "\n".join(path.read_text() for path in sorted(handler_dir.glob("*.py")))
-
-
 @pytest.fixture(scope="module")
 def source():
-    from pathlib import Path
-
-    return handler_sources(Path(__file__).resolve().parents[3] / "handlers/earnings/src/mark_earnings_processed")
+    """All handler source code, to check the template against what the code reads and emits."""
+    package = SYSTEM / "src" / "mark_earnings_processed"
+    return "\n".join(path.read_text() for path in sorted(package.glob("*.py")))
 
 
 def test_function_is_python_311_with_a_30_second_timeout_and_an_importable_handler(function, template):
@@ -36,9 +34,7 @@ def test_function_is_python_311_with_a_30_second_timeout_and_an_importable_handl
     assert (function["Runtime"], function["Timeout"], function["CodeUri"]) == ("python3.11", 30, "src/")
     assert function["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-mark-earnings-processed"}
     module, attribute = function["Handler"].rsplit(".", 1)
-    from pathlib import Path
-
-    code_uri = Path(__file__).resolve().parents[3] / "handlers/earnings" / function["CodeUri"]
+    code_uri = SYSTEM / function["CodeUri"]
     module_file = code_uri / (module.replace(".", "/") + ".py")
     assert module_file.is_file()
     assert f"def {attribute}(" in module_file.read_text()
@@ -67,7 +63,7 @@ def test_template_parameters_all_have_defaults_matching_the_handler(template, so
 
 
 def test_eventbridge_rule_has_its_own_retry_policy_and_dead_letter_queue(function):
-    [(name, rule)] = function["Events"].items()
+    [rule] = function["Events"].values()
     properties = rule["Properties"]
 
     assert rule["Type"] == "EventBridgeRule"

@@ -16,7 +16,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import boto3
@@ -194,7 +194,7 @@ def _attempt(parsed: EarningsProcessedEvent, event: dict, run: Invocation) -> di
         )
         return _reject(event, run, Category.VALIDATION, "INVALID_TRANSITION",
                        f"status {record.status} cannot become {store.PROCESSED}")
-    changed_at = iso_utc(datetime.now(timezone.utc))
+    changed_at = iso_utc(datetime.now(UTC))
     actor = store.Actor(run.context.invoked_function_arn, run.context.aws_request_id)
     store.mark_processed(parsed, record.status, changed_at, actor)
     logger.info(

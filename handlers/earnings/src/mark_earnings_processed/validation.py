@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
@@ -124,7 +124,7 @@ def parse_event(event: Any, *, expected_source: str, expected_detail_type: str) 
 
 def iso_utc(moment: datetime) -> str:
     """``2026-11-23T09:15:00.000Z``: the one timestamp format this function writes."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _is_identifier(value: Any) -> bool:
