@@ -156,3 +156,13 @@ def test_dashboard_is_valid_json_and_shows_every_alarm(resources):
     [alarm_widget] = [w for w in rendered["widgets"] if w["type"] == "alarm"]
     alarm_refs = {variables[name.strip("<>")]["Fn::GetAtt"][0] for name in alarm_widget["properties"]["alarms"]}
     assert alarm_refs == set(alarms(resources))
+
+
+def test_runbook_has_a_section_for_every_alarm(resources):
+    runbook = (SYSTEM.parents[1] / "docs" / "runbooks" / "earnings.md").read_text()
+    headings = "\n".join(line for line in runbook.splitlines() if line.startswith("### "))
+
+    for props in alarms(resources).values():
+        name = props["AlarmName"]["Fn::Sub"].replace("${AWS::StackName}", "<stack>")
+        assert f"`{name}`" in headings
+        assert "docs/runbooks/earnings.md" in props["AlarmDescription"]
