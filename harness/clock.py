@@ -9,10 +9,24 @@ from typing import Callable
 import freezegun
 import freezegun.api
 
-# Real clocks, captured before any patching, for the harness's own wall-clock needs (watchdog, bench).
-real_monotonic = freezegun.api.real_monotonic
-real_sleep = _time.sleep
-real_perf_counter = freezegun.api.real_perf_counter
+# Real clocks for the harness's own wall-clock needs (watchdog, bench). Kept inside a tuple because freezegun
+# rewrites every module attribute that *is* a real time function when it starts.
+_REAL = (freezegun.api.real_monotonic, freezegun.api.real_perf_counter, _time.sleep)
+
+
+def real_monotonic() -> float:
+    """Wall-clock monotonic seconds, even inside a simulation."""
+    return _REAL[0]()
+
+
+def real_perf_counter() -> float:
+    """Wall-clock perf counter, even inside a simulation."""
+    return _REAL[1]()
+
+
+def real_sleep(seconds: float) -> None:
+    """A real sleep (only the driver thread ever uses it)."""
+    _REAL[2](seconds)
 
 _UTC = _dt.timezone.utc
 # freezegun's default ignore list makes calls whose 5 nearest frames include e.g. `threading` read real time,

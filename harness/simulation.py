@@ -30,6 +30,7 @@ from harness.template import Template, load_template
 from harness.trace import Trace
 
 _active: Optional["Simulation"] = None
+_CLIENTS: dict[tuple, Any] = {}  # harness-internal clients, reused across simulations (they survive moto resets)
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
 
@@ -88,8 +89,6 @@ class Simulation:
         self._time = TimePatch(self.clock, self._sleep, self._skew)
         self._logs = LogCapture()
         self._guard = NetworkGuard(self._refused)
-        self._clients: dict[str, Any] = {}
-        self._session = None
         self._started = False
         self.warnings: list[str] = list(self.template.warnings) if self.template else []
 
@@ -114,7 +113,7 @@ class Simulation:
             self._host_env = safe_environment(self._saved_env, self.region, self.backend.environment())
             _swap_environ(self._host_env)
             import boto3
-            boto3.DEFAULT_SESSION = None  # handler modules build a session that has the router's hooks
+            boto3.DEFAULT_SESSION = _router.shared_session()  # has the router's hooks; reused across runs
             self._time.start()
             self._logs.install()
             self.scheduler.on_resume.append(self._logs.ensure)
@@ -151,7 +150,6 @@ class Simulation:
             pass
         self.backend.stop()
         _swap_environ(self._saved_env)
-        self._clients.clear()
         _active = None
 
     def _deploy(self) -> None:
@@ -174,16 +172,14 @@ class Simulation:
     # ------------------------------------------------------------------ clients and resources
     def client(self, service: str) -> Any:
         """A boto3 client for setup and inspection; its calls are not faulted and do not yield."""
-        if service not in self._clients:
-            import boto3
+        endpoint = self._host_env.get("AWS_ENDPOINT_URL")
+        key = (service, self.region, endpoint)
+        if key not in _CLIENTS:
             from botocore.config import Config
-            if self._session is None:
-                self._session = boto3.session.Session(region_name=self.region)
-            endpoint = self._host_env.get("AWS_ENDPOINT_URL")
-            client = self._session.client(service, region_name=self.region, endpoint_url=endpoint,
-                                          config=Config(retries={"total_max_attempts": 1}))
-            self._clients[service] = _InternalClient(client)
-        return self._clients[service]
+            _CLIENTS[key] = _InternalClient(_router.shared_session().client(
+                service, region_name=self.region, endpoint_url=endpoint,
+                config=Config(retries={"total_max_attempts": 1})))
+        return _CLIENTS[key]
 
     def add_function(self, config: FunctionConfig) -> None:
         """Register a function that is not in the template."""

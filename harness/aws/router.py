@@ -75,6 +75,20 @@ def install() -> None:
     _installed = True
 
 
+_session = None
+
+
+def shared_session() -> Any:
+    """One long-lived boto3 Session with the router's hooks: a new Session costs 70-90 ms (moto-facts.md), so
+    handler modules (via boto3.DEFAULT_SESSION) and the harness reuse this one across simulations."""
+    global _session
+    install()
+    if _session is None:
+        import boto3
+        _session = boto3.session.Session()
+    return _session
+
+
 def activate(router: Optional["Router"]) -> None:
     """Make `router` the one that answers (None: behave exactly like plain moto)."""
     global _active

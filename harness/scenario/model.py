@@ -1,0 +1,63 @@
+"""The scenario file's shape (pydantic): top-level keys and `setup`; steps and expectations have registries."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional, Union
+
+from pydantic import Field, field_validator
+
+from harness.scenario.values import (BucketRef, Duration, Model, QueueRef, SecretRef, Start, TableRef)
+
+JsonScalar = Union[str, int, float, bool, None]
+
+
+class QueuedMessage(Model):
+    """A message put into a queue by `setup` (a bare string or mapping is its body)."""
+
+    body: Any
+    attributes: dict[str, JsonScalar] = Field(default_factory=dict)
+    delay_seconds: Annotated[int, Field(ge=0, le=900)] = 0
+    group_id: Optional[str] = None
+    deduplication_id: Optional[str] = None
+
+
+class Setup(Model):
+    """Initial data, written before the first step (these writes are never faulted)."""
+
+    items: dict[TableRef, list[dict[str, Any]]] = Field(default_factory=dict)
+    objects: dict[BucketRef, dict[str, Any]] = Field(default_factory=dict)
+    messages: dict[QueueRef, list[QueuedMessage]] = Field(default_factory=dict)
+    secrets: dict[SecretRef, Union[str, dict[str, Any]]] = Field(default_factory=dict)
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _bodies(cls, value: Any) -> Any:
+        """A bare body (string, or a mapping without a `body` key) is shorthand for `{body: ...}`."""
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for queue, messages in value.items():
+            if isinstance(messages, list):
+                messages = [m if isinstance(m, dict) and "body" in m else {"body": m} for m in messages]
+            out[queue] = messages
+        return out
+
+
+class ScenarioModel(Model):
+    """Top-level keys of a scenario file."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    system: Annotated[str, Field(min_length=1)]
+    seed: int = 0
+    start: Optional[Start] = None
+    backend: Optional[str] = None
+    parameters: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
+    stack_name: Optional[str] = None
+    setup: Setup = Field(default_factory=Setup)
+    faults: list[dict[str, Any]] = Field(default_factory=list)
+    steps: Annotated[list[Any], Field(min_length=1)]
+    expect: list[Any] = Field(default_factory=list)
+    invariants: Optional[list[Union[str, dict[str, Any]]]] = None
+    settle: bool = True
+    max_virtual_time: Duration = 7 * 86400.0
+    tags: list[str] = Field(default_factory=list)
