@@ -153,3 +153,38 @@ def test_unknown_function_name_from_the_test_gets_a_clear_error(sim):
     from harness import InputError
     with pytest.raises(InputError, match="unknown function 'Stmp' \\(did you mean 'Stamp'\\?\\)"):
         sim.invoke("Stmp")
+
+
+def test_init_failure_is_an_error_and_the_next_invoke_is_a_cold_start_again(sim):
+    first = sim.invoke("BrokenInit")
+    second = sim.invoke("BrokenInit")
+    assert first.status == "error" and first.error["errorType"] == "KeyError"
+    assert "TABLE_THAT_IS_NOT_SET" in first.error["errorMessage"]
+    assert first.cold and second.cold and first.container_id != second.container_id
+
+
+def test_missing_handler_function_is_runtime_handler_not_found(sim):
+    result = sim.invoke("MissingHandler")
+    assert result.error["errorType"] == "Runtime.HandlerNotFound"
+    assert "no_such_function" in result.error["errorMessage"]
+
+
+def test_event_older_than_maximum_event_age_goes_to_on_failure_with_event_age_exceeded(sim):
+    # AWS_BEHAVIOUR "async event age": throttles are retried with backoff until the age runs out.
+    request_id = sim.invoke("Aged", {"k": 1}, type="Event")
+    sim.run_until_idle()
+    throttles = [r for r in sim.invocations if r.request_id == request_id]
+    assert throttles and all(r.status == "throttled" for r in throttles)
+    assert [r.started for r in throttles][:4] == [0.0, 1.0, 3.0, 7.0]  # backoff 1 s, 2 s, 4 s, ...
+    (message,) = _receive_all(sim, "FailureQueue")
+    context = json.loads(message["Body"])["requestContext"]
+    assert context["condition"] == "EventAgeExceeded" and context["approximateInvokeCount"] == 0
+    failed = sim.trace.of("async_failed", request_id=request_id)
+    assert len(failed) == 1 and 60 < failed[0].t <= 64
+
+
+def test_recycle_makes_the_next_invocation_a_cold_start(sim):
+    assert sim.invoke("Stamp").cold
+    assert not sim.invoke("Stamp").cold
+    sim.runtime.recycle("Stamp")
+    assert sim.invoke("Stamp").cold
