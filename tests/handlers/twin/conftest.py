@@ -172,6 +172,11 @@ class LogCapture(logging.Handler):
         super().__init__(level=logging.DEBUG)
         self.entries = []
 
+    def addFilter(self, filter):
+        # Powertools adds a SuppressFilter for its service to every root handler when a Logger is
+        # created, to avoid duplicate lines; this capture must still see those records.
+        pass
+
     def emit(self, record):
         if not record.name.startswith("twin-"):
             return
