@@ -11,7 +11,11 @@ import freezegun.api
 
 # Real clocks for the harness's own wall-clock needs (watchdog, bench). Kept inside a tuple because freezegun
 # rewrites every module attribute that *is* a real time function when it starts.
-_REAL = (freezegun.api.real_monotonic, freezegun.api.real_perf_counter, _time.sleep)
+_REAL = (freezegun.api.real_monotonic, freezegun.api.real_perf_counter, _time.sleep, freezegun.api.real_time)
+
+
+def _REAL_TIME() -> float:
+    return _REAL[3]()
 
 
 def real_monotonic() -> float:
@@ -79,6 +83,38 @@ class VirtualClock:
     def datetime(self, skew: float = 0.0) -> _dt.datetime:
         """Naive UTC datetime for the current virtual time plus `skew` seconds (freezegun's format)."""
         return _dt.datetime.fromtimestamp(self._now + skew, _UTC).replace(tzinfo=None)
+
+
+class BudgetExceeded(Exception):
+    """A real-time run would need more wall time than its `max_real_seconds` budget."""
+
+
+class RealTimeClock(VirtualClock):
+    """Wall-clock time for simulations that include a backend whose timers follow the wall clock (LocalStack):
+    `advance_to` really waits. Starts at the real current time whatever start was asked for."""
+
+    def __init__(self, max_real_seconds: float | None = None):
+        super().__init__(_REAL_TIME())
+        self.max_real_seconds = max_real_seconds
+
+    def now(self) -> float:
+        return max(self._now, _REAL_TIME())
+
+    def elapsed(self) -> float:
+        return self.now() - self.start
+
+    def advance_to(self, t: float) -> None:
+        """Wait (really) until wall time reaches `t`, within the budget."""
+        if self.max_real_seconds is not None and t - self.start > self.max_real_seconds:
+            raise BudgetExceeded(f"needs at least {t - self.start:.0f} s of real time, over the max_real_seconds "
+                                 f"budget of {self.max_real_seconds:g} s on a real-clock backend")
+        wait = t - _REAL_TIME()
+        if wait > 0:
+            real_sleep(wait)
+        self._now = max(self._now, t)
+
+    def datetime(self, skew: float = 0.0) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self.now() + skew, _UTC).replace(tzinfo=None)
 
 
 class _Factory:

@@ -17,7 +17,7 @@ from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
 from harness.aws.deploy import Deployer
 from harness.aws.wire import aws_response
-from harness.clock import TimePatch, VirtualClock
+from harness.clock import RealTimeClock, TimePatch, VirtualClock
 from harness.errors import InputError, SimulationError
 from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
@@ -65,16 +65,18 @@ class Simulation:
     def __init__(self, template: str | Path | None = None, *, seed: int = 0, start: Any = None,
                  backend: str | Backend = "moto", parameters: dict | None = None, region: str = "us-east-1",
                  idle_lifetime: float = 900.0, watchdog_seconds: float = 30.0, stack_name: str | None = None,
-                 extensions: Iterable[Extension] = ()):
+                 extensions: Iterable[Extension] = (), max_real_seconds: float | None = None):
         self.seed = int(seed)
         self.region = region
         self.template: Optional[Template] = (
             load_template(template, parameters, stack_name) if template is not None else None)
-        self.clock = VirtualClock(start)
+        self.backend: Backend = create_backend(backend)
+        # A backend whose timers follow the wall clock (LocalStack) makes the whole simulation real-time.
+        self.real_time = bool(getattr(self.backend, "real_clock", False))
+        self.clock = RealTimeClock(max_real_seconds) if self.real_time else VirtualClock(start)
         self.rng = random.Random(self.seed)
         self.trace = Trace(self.clock)
         self.scheduler = Scheduler(self.clock, random.Random(f"{self.seed}:schedule"), watchdog_seconds)
-        self.backend: Backend = create_backend(backend)
         self._host_env: dict[str, str] = {}
         self.runtime = LambdaRuntime(self.scheduler, self.trace, random.Random(f"{self.seed}:ids"),
                                      idle_lifetime=idle_lifetime, host_env=lambda: self._host_env,
@@ -111,6 +113,8 @@ class Simulation:
             self._saved_env = dict(os.environ)
             self.backend.start(self.seed)
             self._host_env = safe_environment(self._saved_env, self.region, self.backend.environment())
+            if getattr(self.backend, "notice", ""):
+                self.warnings.append(self.backend.notice)
             _swap_environ(self._host_env)
             import boto3
             boto3.DEFAULT_SESSION = _router.shared_session()  # has the router's hooks; reused across runs
@@ -172,13 +176,14 @@ class Simulation:
     # ------------------------------------------------------------------ clients and resources
     def client(self, service: str) -> Any:
         """A boto3 client for setup and inspection; its calls are not faulted and do not yield."""
-        endpoint = self._host_env.get("AWS_ENDPOINT_URL")
-        key = (service, self.region, endpoint)
+        endpoints = tuple(sorted((k, v) for k, v in self._host_env.items() if k.startswith("AWS_ENDPOINT_URL")))
+        key = (service, self.region, endpoints)
         if key not in _CLIENTS:
             from botocore.config import Config
+            # Created while os.environ is the simulation's host environment: botocore picks the backend's
+            # endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) from it.
             _CLIENTS[key] = _InternalClient(_router.shared_session().client(
-                service, region_name=self.region, endpoint_url=endpoint,
-                config=Config(retries={"total_max_attempts": 1})))
+                service, region_name=self.region, config=Config(retries={"total_max_attempts": 1})))
         return _CLIENTS[key]
 
     def add_function(self, config: FunctionConfig) -> None:

@@ -44,15 +44,36 @@ def register_backend(name: str) -> Callable[[type], type]:
     return decorate
 
 
-def create_backend(name: str | Backend) -> Backend:
-    """Instantiate a backend by registered name (or pass an instance through)."""
+def create_backend(name: "str | dict | Backend") -> Backend:
+    """Instantiate a backend: a registered name, `localstack:sqs,events` (those services on LocalStack, the rest
+    on moto), a mapping such as {"sqs": "localstack", "dynamodb": "moto"}, or an instance (passed through)."""
+    if isinstance(name, dict):
+        unknown = {v for v in name.values() if v not in ("localstack", "moto")}
+        if unknown:
+            raise InputError(f"backend mapping values must be 'localstack' or 'moto', got {sorted(unknown)}")
+        on_localstack = tuple(sorted({_service_name(k) for k, v in name.items() if v == "localstack"}))
+        name = f"localstack:{','.join(on_localstack)}" if on_localstack else "moto"
     if not isinstance(name, str):
         return name
+    if name.startswith("localstack:"):
+        from harness.aws.localstack import LOCALSTACK_CAPABLE, LocalStackBackend
+        services = tuple(_service_name(s) for s in name.split(":", 1)[1].split(",") if s.strip())
+        bad = [s for s in services if s not in LOCALSTACK_CAPABLE]
+        if bad:
+            raise InputError(f"backend {name!r}: {', '.join(bad)} cannot run on LocalStack here (possible: "
+                             f"{', '.join(LOCALSTACK_CAPABLE)}; DynamoDB needs Java and a download, Lambda "
+                             f"needs Docker, so they stay on moto)")
+        return LocalStackBackend(services=services)
     if name not in BACKENDS:
         from harness.template import closest
         raise InputError(f"unknown backend {name!r}{closest(name, set(BACKENDS))}; "
                          f"available: {', '.join(sorted(BACKENDS))}")
     return BACKENDS[name]()
+
+
+def _service_name(service: str) -> str:
+    service = service.strip().lower()
+    return {"eventbridge": "events"}.get(service, service)
 
 
 def _aws_host(url: str) -> bool:

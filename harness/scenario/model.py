@@ -5,7 +5,7 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import Field, field_validator
 
-from harness.scenario.values import (BucketRef, Duration, Model, QueueRef, SecretRef, Start, TableRef)
+from harness.scenario.values import BucketRef, Duration, Model, QueueRef, Start, TableRef
 
 JsonScalar = Union[str, int, float, bool, None]
 
@@ -26,7 +26,7 @@ class Setup(Model):
     items: dict[TableRef, list[dict[str, Any]]] = Field(default_factory=dict)
     objects: dict[BucketRef, dict[str, Any]] = Field(default_factory=dict)
     messages: dict[QueueRef, list[QueuedMessage]] = Field(default_factory=dict)
-    secrets: dict[SecretRef, Union[str, dict[str, Any]]] = Field(default_factory=dict)
+    secrets: dict[str, Union[str, dict[str, Any]]] = Field(default_factory=dict)
 
     @field_validator("messages", mode="before")
     @classmethod

@@ -1,0 +1,96 @@
+"""Trace event selectors: which events an `order`, `timing` or `events` expectation talks about."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Union
+
+from pydantic import model_validator
+
+from harness.scenario.values import FunctionRef, Model
+
+PRIMARY = ("invoke", "aws", "log", "log_regex", "fault", "step", "kind")
+
+
+class Selector(Model):
+    """Exactly one of `invoke`, `aws`, `log`, `log_regex`, `fault`, `step`, `kind`, plus qualifiers."""
+
+    invoke: Optional[FunctionRef] = None
+    aws: Optional[str] = None
+    log: Optional[str] = None
+    log_regex: Optional[str] = None
+    fault: Optional[str] = None
+    step: Optional[str] = None
+    kind: Optional[str] = None
+    function: Optional[FunctionRef] = None
+    attempt: Optional[int] = None
+    status: Optional[Union[str, int]] = None
+    cold: Optional[bool] = None
+    resource: Optional[str] = None
+    caller: Optional[str] = None
+    error: Optional[str] = None
+    where: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _one_primary(self) -> "Selector":
+        given = [name for name in PRIMARY if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a selector names exactly one of {', '.join(PRIMARY)}; "
+                             f"got {', '.join(given) if given else 'none'}")
+        if self.log_regex is not None:
+            try:
+                re.compile(self.log_regex)
+            except re.error as exc:
+                raise ValueError(f"log_regex is not a valid regular expression: {exc}") from None
+        if self.aws is not None and not re.fullmatch(r"[a-z0-9-]+(:[A-Za-z0-9]+)?", self.aws):
+            raise ValueError(f"aws expects 'service:Operation' like 'sqs:SendMessage' or 'dynamodb:PutItem'; "
+                             f"got {self.aws!r}")
+        return self
+
+    def describe(self) -> str:
+        """Short human form, e.g. `invoke Writer attempt=2`."""
+        head = next(f"{name} {getattr(self, name)}" for name in PRIMARY if getattr(self, name) is not None)
+        quals = [f"{k}={getattr(self, k)}" for k in ("function", "attempt", "status", "cold", "resource", "caller",
+                                                     "error") if getattr(self, k) is not None]
+        quals += [f"{k}={v}" for k, v in self.where.items()]
+        return " ".join([head] + quals)
+
+    def find(self, ctx: Any) -> list:
+        """Matching trace events of the run, in order."""
+        trace = ctx.sim.trace
+        fn = ctx.function_name(self.function) if self.function else None
+        if self.invoke is not None:
+            name = ctx.function_name(self.invoke)
+            if self.status == "throttled":
+                events = trace.of("throttle", function=name)
+            else:
+                events = trace.of("invoke_end" if self.status is not None else "invoke_start", function=name)
+        elif self.aws is not None:
+            service, _, operation = self.aws.partition(":")
+            events = [e for e in trace.of("aws", service=service) if not operation or e.data.get("operation") == operation]
+        elif self.log is not None or self.log_regex is not None:
+            pattern = re.compile(self.log_regex) if self.log_regex is not None else None
+            events = [e for e in trace.of("log") if (fn is None or e.data.get("function") == fn) and
+                      (pattern.search(str(e.data.get("message", ""))) if pattern else
+                       self.log in str(e.data.get("message", "")))]
+        elif self.fault is not None:
+            events = trace.of("fault", rule=self.fault)
+        elif self.step is not None:
+            events = trace.of("step", id=self.step)
+        else:
+            events = trace.of(self.kind)
+            if fn is not None:
+                events = [e for e in events if e.data.get("function") == fn]
+        return [e for e in events if self._qualified(e, ctx)]
+
+    def _qualified(self, event: Any, ctx: Any) -> bool:
+        data = event.data
+        checks = {"attempt": self.attempt, "cold": self.cold, "error": self.error}
+        if any(value is not None and data.get(key) != value for key, value in checks.items()):
+            return False
+        if self.status is not None and self.status != "throttled" and str(data.get("status")) != str(self.status):
+            return False
+        if self.resource is not None and data.get("resource") not in ctx.resource_names(self.resource):
+            return False
+        if self.caller is not None and data.get("caller") not in (self.caller, ctx.function_name_or_self(self.caller)):
+            return False
+        return all(str(data.get(k)) == str(v) for k, v in self.where.items())

@@ -1,0 +1,165 @@
+"""Read-only views of the backend's state at the end of (or during) a run: queues, tables, objects, secrets.
+
+Queue contents are read from moto's own models when the backend is moto (in-process or server, both live in
+this process), so looking never changes receive counts or visibility. Other backends are read through the
+API with a zero visibility timeout, which counts as a receive there (documented in docs/scenarios.md).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from harness.aws import router
+from harness.scenario.match import plain
+from harness.template import ACCOUNT_ID
+
+
+@dataclass(frozen=True)
+class QueuedView:
+    """A message still in a queue: visible, in flight (received, not yet deleted) or delayed."""
+
+    message_id: str
+    body: str
+    attributes: dict
+    receive_count: int
+    state: str  # visible | in_flight | delayed
+
+    def json(self) -> Any:
+        """Body parsed as JSON, or the text itself."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return self.body
+
+
+class State:
+    """Looks at a running simulation's backend without disturbing it."""
+
+    def __init__(self, sim: Any):
+        self.sim = sim
+
+    # ---------------------------------------------------------------- SQS
+    def queue_names(self) -> list[str]:
+        """Every queue that exists in the backend."""
+        moto_queues = self._moto_queues()
+        if moto_queues is not None:
+            return sorted(moto_queues)
+        with router.internal():
+            urls = self.sim.client("sqs").list_queues().get("QueueUrls", [])
+        return sorted(u.rsplit("/", 1)[-1] for u in urls)
+
+    def messages(self, queue: str) -> list[QueuedView]:
+        """Messages in `queue` (a physical name), oldest first."""
+        moto_queues = self._moto_queues()
+        if moto_queues is not None:
+            if queue not in moto_queues:
+                return []
+            out = []
+            for m in list(moto_queues[queue]._messages):
+                state = "delayed" if m.delayed else ("visible" if m.visible else "in_flight")
+                attributes = {k: _moto_value(v)
+                              for k, v in (m.message_attributes or {}).items()}
+                out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state))
+            return out
+        return self._peek(queue)
+
+    def _moto_queues(self) -> Optional[dict]:
+        if "moto" not in type(self.sim.backend).__name__.lower():
+            return None
+        from moto.sqs.models import sqs_backends
+        return sqs_backends[ACCOUNT_ID][self.sim.region].queues
+
+    def _peek(self, queue: str) -> list[QueuedView]:
+        sqs = self.sim.client("sqs")
+        with router.internal():
+            url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                      MessageAttributeNames=["All"], AttributeNames=["All"]).get("Messages", [])
+        return [QueuedView(m["MessageId"], m["Body"], {k: v.get("StringValue") for k, v in
+                                                       (m.get("MessageAttributes") or {}).items()},
+                           int(m["Attributes"].get("ApproximateReceiveCount", 0)), "visible") for m in got]
+
+    # ---------------------------------------------------------------- DynamoDB
+    def items(self, table: str) -> list[dict]:
+        """Every item of `table` (physical name) as plain JSON values."""
+        from boto3.dynamodb.types import TypeDeserializer
+        deserializer = TypeDeserializer()
+        ddb = self.sim.client("dynamodb")
+        out, start = [], None
+        while True:
+            kwargs = {"TableName": table, **({"ExclusiveStartKey": start} if start else {})}
+            page = ddb.scan(**kwargs)
+            out += [plain({k: deserializer.deserialize(v) for k, v in item.items()}) for item in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return out
+
+    def key_names(self, table: str) -> list[str]:
+        """The table's key attribute names (hash, then range)."""
+        schema = self.sim.client("dynamodb").describe_table(TableName=table)["Table"]["KeySchema"]
+        return [k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH")]
+
+    def item(self, table: str, key: dict) -> Optional[dict]:
+        """One item by its key (plain JSON values), or None."""
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+        serializer, deserializer = TypeSerializer(), TypeDeserializer()
+        got = self.sim.client("dynamodb").get_item(
+            TableName=table, Key={k: serializer.serialize(to_dynamo(v)) for k, v in key.items()},
+            ConsistentRead=True).get("Item")
+        return None if got is None else plain({k: deserializer.deserialize(v) for k, v in got.items()})
+
+    # ---------------------------------------------------------------- S3 and secrets
+    def object(self, bucket: str, key: str) -> Optional[bytes]:
+        """An object's body, or None when it does not exist."""
+        s3 = self.sim.client("s3")
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:  # noqa: BLE001 - NoSuchKey/NoSuchBucket both mean "not there"
+            if "NoSuch" in type(exc).__name__ or "NoSuch" in str(exc) or "404" in str(exc):
+                return None
+            raise
+
+    def secret_values(self) -> list[str]:
+        """Every secret string stored in Secrets Manager (and each string value inside JSON secrets)."""
+        sm = self.sim.client("secretsmanager")
+        values: list[str] = []
+        try:
+            listed = sm.list_secrets().get("SecretList", [])
+        except Exception:  # noqa: BLE001 - a backend without Secrets Manager has no secrets
+            return values
+        for entry in listed:
+            try:
+                text = sm.get_secret_value(SecretId=entry["ARN"]).get("SecretString") or ""
+            except Exception:  # noqa: BLE001 - a secret without a value holds nothing to leak
+                continue
+            values.append(text)
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(decoded, dict):
+                values += [str(v) for v in decoded.values() if isinstance(v, (str, int)) and not isinstance(v, bool)]
+        return values
+
+
+def to_dynamo(value: Any) -> Any:
+    """Plain JSON -> what boto3's TypeSerializer accepts (floats become Decimals)."""
+    from decimal import Decimal
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def _moto_value(value: Any) -> Any:
+    """moto keeps attributes as {'data_type': ..., 'string_value': ...} (key spelling varies by version)."""
+    if not isinstance(value, dict):
+        return value
+    for key in ("string_value", "StringValue", "binary_value", "BinaryValue"):
+        if key in value:
+            return value[key]
+    return value

@@ -1,0 +1,251 @@
+"""Expectations about data: DynamoDB items, S3 objects, queue contents and HTTP responses."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any, ClassVar, Literal, Optional
+
+from pydantic import Field, model_validator
+
+from harness.scenario.expectations import Expectation, Verdict, expectation
+from harness.scenario.match import Count, count_ok, count_text, equals, show, subset
+from harness.scenario.values import BucketRef, Model, QueueRef, TableRef
+
+
+def _touching(ctx: Any, names: set[str]) -> tuple[int, ...]:
+    """Trace events of AWS calls on any of `names`."""
+    return tuple(e.seq for e in ctx.sim.trace.of("aws") if e.data.get("resource") in names)[-12:]
+
+
+@expectation
+class Item(Expectation):
+    """One DynamoDB item by key: exactly `equals`, containing `subset`, `absent`, or just present."""
+
+    kind: ClassVar[str] = "item"
+    table: TableRef
+    key: dict[str, Any] = Field(min_length=1)
+    equals: Optional[dict[str, Any]] = None
+    subset: Optional[dict[str, Any]] = None
+    absent: bool = False
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> "Item":
+        modes = [m for m in ("equals", "subset") if getattr(self, m) is not None] + (["absent"] if self.absent else [])
+        if len(modes) > 1:
+            raise ValueError(f"give at most one of equals, subset, absent; got {', '.join(modes)}")
+        return self
+
+    def check(self, ctx: Any) -> Verdict:
+        name = ctx.physical("table", self.table)
+        found = ctx.state.item(name, dict(self.key))
+        seqs = _touching(ctx, {name})
+        where = f"{self.table} item {show(self.key, 120)}"
+        if self.absent:
+            return Verdict(found is None, f"{where} absent", "absent" if found is None else f"present: {show(found)}",
+                           seqs)
+        if found is None:
+            return Verdict(False, f"{where} present", "no such item", seqs)
+        if self.equals is not None:
+            return Verdict(equals(self.equals, found), f"{where} equal to {show(self.equals)}", show(found), seqs)
+        if self.subset is not None:
+            return Verdict(subset(self.subset, found), f"{where} containing {show(self.subset)}", show(found), seqs)
+        return Verdict(True, f"{where} present", show(found), seqs)
+
+
+@expectation
+class Items(Expectation):
+    """How many items of a table (optionally: containing `where`) exist."""
+
+    kind: ClassVar[str] = "items"
+    table: TableRef
+    count: Count
+    where: dict[str, Any] = Field(default_factory=dict)
+
+    def check(self, ctx: Any) -> Verdict:
+        name = ctx.physical("table", self.table)
+        items = [i for i in ctx.state.items(name) if subset(self.where, i)]
+        cond = f" containing {show(self.where)}" if self.where else ""
+        return Verdict(count_ok(self.count, len(items)), f"{count_text(self.count)} {self.table} item(s){cond}",
+                       f"{len(items)}: " + show(items, 400), _touching(ctx, {name}))
+
+
+@expectation
+class Object(Expectation):
+    """An S3 object: present (with `body` text or `json` subset) or absent."""
+
+    kind: ClassVar[str] = "object"
+    bucket: BucketRef
+    key: str
+    exists: bool = True
+    body: Optional[str] = None
+    json_: Any = Field(None, alias="json")
+
+    def check(self, ctx: Any) -> Verdict:
+        name = ctx.physical("bucket", self.bucket)
+        data = ctx.state.object(name, self.key)
+        seqs = _touching(ctx, {name})
+        where = f"s3://{self.bucket}/{self.key}"
+        if not self.exists:
+            return Verdict(data is None, f"{where} absent", "absent" if data is None else "present", seqs)
+        if data is None:
+            return Verdict(False, f"{where} present", "no such object", seqs)
+        text = data.decode("utf-8", "replace")
+        if self.body is not None:
+            return Verdict(text == self.body, f"{where} with body {self.body[:200]!r}", repr(text[:300]), seqs)
+        if self.json_ is not None:
+            return Verdict(subset(self.json_, text), f"{where} containing {show(self.json_)}", text[:300], seqs)
+        return Verdict(True, f"{where} present", f"{len(data)} bytes", seqs)
+
+
+
+@expectation
+class Queue(Expectation):
+    """Queue contents at check time: depth, bodies (any order), a body that must be there, attributes."""
+
+    kind: ClassVar[str] = "queue"
+    queue: QueueRef
+    depth: Optional[Count] = None
+    state: Literal["all", "visible", "in_flight", "delayed"] = "all"
+    bodies: Optional[list[Any]] = None
+    contains: Any = None
+    attributes: Optional[dict[str, Any]] = None
+
+    def check(self, ctx: Any) -> Verdict:
+        name = ctx.physical("queue", self.queue)
+        messages = [m for m in ctx.state.messages(name) if self.state in ("all", m.state)]
+        seqs = _touching(ctx, {name})
+        problems, wanted = [], []
+        if self.depth is not None:
+            wanted.append(f"depth {count_text(self.depth)}")
+            if not count_ok(self.depth, len(messages)):
+                problems.append(f"depth {len(messages)}")
+        if self.bodies is not None:
+            wanted.append(f"bodies {show(self.bodies)}")
+            if not _each_matched(self.bodies, [m.body for m in messages]):
+                problems.append("bodies differ")
+        if self.contains is not None:
+            wanted.append(f"a message containing {show(self.contains)}")
+            if not any(subset(self.contains, m.body) for m in messages):
+                problems.append("no message contains it")
+        if self.attributes is not None:
+            wanted.append(f"a message with attributes {show(self.attributes)}")
+            if not any(subset(self.attributes, m.attributes) for m in messages):
+                problems.append("no message has those attributes")
+        listing = "; ".join(f"[{m.state}, received {m.receive_count}x] {m.body[:160]}"
+                            + (f" attrs={show(m.attributes, 120)}" if m.attributes else "") for m in messages[:5])
+        found = f"{len(messages)} message(s)" + (f": {listing}" if messages else "")
+        if problems:
+            found = ", ".join(problems) + " - " + found
+        return Verdict(not problems, f"{self.queue}: " + ", ".join(wanted or ["exists"]), found, seqs)
+
+
+expectation(type("Dlq", (Queue,), {"kind": "dlq", "__doc__": "Same as `queue`, for a dead-letter queue."}))
+
+
+def _each_matched(expected: list[Any], bodies: list[str]) -> bool:
+    """Every expected body matches a distinct message, and there are no extra messages."""
+    if len(expected) != len(bodies):
+        return False
+    free = list(bodies)
+    for wanted in expected:
+        match = next((b for b in free if subset(wanted, b) or (isinstance(wanted, str) and wanted == b)), None)
+        if match is None:
+            return False
+        free.remove(match)
+    return True
+
+
+class Twiml(Model):
+    """Expected TwiML: the `<Message>` texts in order, or an empty `<Response/>`."""
+
+    messages: Optional[list[str]] = None
+    message: Optional[str] = None
+    empty: Optional[bool] = None
+
+
+@expectation
+class Http(Expectation):
+    """The response of an `http`/`webhook` step (or an API-Gateway-shaped `invoke` result), by step `id`."""
+
+    kind: ClassVar[str] = "http"
+    step: str
+    status: Optional[int] = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Optional[str] = None
+    body_contains: Optional[str] = None
+    json_: Any = Field(None, alias="json")
+    twiml: Optional[Twiml] = None
+
+    def check(self, ctx: Any) -> Verdict:
+        response = as_http(ctx.outputs.get(self.step))
+        seqs = tuple(e.seq for e in ctx.sim.trace.of("step", id=self.step))
+        if response is None:
+            return Verdict(False, f"step {self.step!r} produced an HTTP response",
+                           f"it produced {show(ctx.outputs.get(self.step), 160)}", seqs)
+        status, headers, body = response
+        problems, wanted = [], []
+        if self.status is not None:
+            wanted.append(f"status {self.status}")
+            if status != self.status:
+                problems.append(f"status {status}")
+        lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        for key, value in self.headers.items():
+            wanted.append(f"header {key}: {value}")
+            if lowered.get(key.lower()) != str(value):
+                problems.append(f"header {key}: {lowered.get(key.lower())}")
+        if self.body is not None:
+            wanted.append(f"body {self.body[:120]!r}")
+            if body != self.body:
+                problems.append("body differs")
+        if self.body_contains is not None:
+            wanted.append(f"body containing {self.body_contains!r}")
+            if self.body_contains not in body:
+                problems.append("body lacks it")
+        if self.json_ is not None:
+            wanted.append(f"JSON containing {show(self.json_)}")
+            if not subset(self.json_, body):
+                problems.append("JSON differs")
+        if self.twiml is not None:
+            problem = _twiml_problem(self.twiml, body)
+            wanted.append(f"TwiML {show(self.twiml.model_dump(exclude_none=True))}")
+            if problem:
+                problems.append(problem)
+        found = f"status {status}, body {body[:300]!r}"
+        if problems:
+            found = "; ".join(problems) + " - " + found
+        return Verdict(not problems, f"step {self.step!r}: " + ", ".join(wanted or ["a response"]), found, seqs)
+
+
+def as_http(output: Any) -> Optional[tuple[int, dict, str]]:
+    """(status, headers, body) from an HttpResponse, or from an invoke result shaped like a proxy response."""
+    if output is None:
+        return None
+    if hasattr(output, "status") and hasattr(output, "body") and hasattr(output, "headers"):
+        body = output.body
+        return int(output.status), dict(output.headers or {}), \
+            body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    payload = getattr(output, "payload", None)
+    if isinstance(payload, dict) and "statusCode" in payload:
+        body = payload.get("body")
+        return int(payload["statusCode"]), dict(payload.get("headers") or {}), \
+            body if isinstance(body, str) else json.dumps(body) if body is not None else ""
+    return None
+
+
+def _twiml_problem(spec: Twiml, body: str) -> Optional[str]:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        return f"body is not TwiML XML ({exc})"
+    if root.tag != "Response":
+        return f"root element is <{root.tag}>, not <Response>"
+    texts = ["".join(m.itertext()).strip() for m in root.iter("Message")]
+    if spec.empty is not None and spec.empty != (len(root) == 0):
+        return "TwiML is not empty" if spec.empty else "TwiML is empty"
+    if spec.message is not None and texts != [spec.message]:
+        return f"TwiML messages {texts}"
+    if spec.messages is not None and texts != spec.messages:
+        return f"TwiML messages {texts}"
+    return None
+
+
