@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPORTS ?= reports
 
-.PHONY: install test test-unit test-scenarios lint bench fuzz clean
+.PHONY: install test test-unit test-scenarios test-localstack localstack-up localstack-down lint bench fuzz clean
 
 install: $(STAMP)
 
@@ -18,12 +18,27 @@ $(STAMP): pyproject.toml
 test-scenarios: install
 	$(BIN)/python -m harness run scenarios --report-dir $(REPORTS)
 
+UNIT := $(BIN)/python -m pytest tests -q -n 2 -m "not localstack and not slow"
+
 test-unit: install
-	$(BIN)/python -m pytest tests -q -n 2
+	$(UNIT)
 
 test: install
-	$(BIN)/python -m pytest tests -q -n 2
+	$(UNIT)
 	$(BIN)/python -m harness run scenarios --report-dir $(REPORTS)
+
+localstack-up:
+	bash scripts/localstack.sh up
+
+localstack-down:
+	bash scripts/localstack.sh down
+
+# LocalStack up, the LocalStack-capable scenarios and the differential run, LocalStack down (even on failure).
+test-localstack: install localstack-up
+	$(BIN)/python -m pytest tests -q -m localstack; status=$$?; \
+	  $(BIN)/python -m harness run scenarios --backend localstack --report-dir $(REPORTS)/localstack || status=1; \
+	  $(BIN)/python -m harness diff scenarios --backends moto,localstack || status=1; \
+	  bash scripts/localstack.sh down; exit $$status
 
 lint: install
 	$(BIN)/ruff check harness tests handlers
