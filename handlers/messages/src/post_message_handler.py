@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 import boto3
-
 from message_api.clock import to_iso, utc_now
 from message_api.config import ApiSettings, aws_client_config
 from message_api.errors import classify

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
-
 from message_api.clock import from_iso, to_iso, utc_now
 from message_api.config import ReconcilerSettings, aws_client_config
 from message_api.errors import classify

@@ -18,9 +18,10 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -35,16 +36,23 @@ TABLE = "message-api-messages"
 SERVICE = "message-api"
 OWN_MODULES = ("message_api", "post_message_handler", "reconcile_queued_handler")
 
-_session: boto3.session.Session | None = None
 _deserializer = TypeDeserializer()
+_shared: dict[str, Any] = {}
 
 
 def _long_lived_session() -> boto3.session.Session:
     """One Session for the whole run: a new one costs 70-90 ms, a client from this one ~2 ms."""
-    global _session
-    if _session is None:
-        _session = boto3.session.Session()
-    return _session
+    if "session" not in _shared:
+        _shared["session"] = boto3.session.Session()
+    return _shared["session"]
+
+
+def _test_client(service: str) -> Any:
+    """The tests' own clients live for the whole run (moto mocks them in every test's mock_aws);
+    the handlers' clients are created afresh by every cold start."""
+    if service not in _shared:
+        _shared[service] = _long_lived_session().client(service)
+    return _shared[service]
 
 
 # ---------------------------------------------------------------- scripted faults in front of moto
@@ -177,9 +185,7 @@ class World:
 
     def load(self, name: str) -> Any:
         """Import ``name`` afresh (cold start) with the current environment."""
-        for loaded in list(sys.modules):
-            if loaded.split(".")[0] in OWN_MODULES:
-                del sys.modules[loaded]
+        _forget_own_modules()
         module = importlib.import_module(name)
         obs = sys.modules["message_api.observability"]
         obs.logger.logger_handler.setStream(self.logs)
@@ -251,6 +257,18 @@ class World:
         return totals
 
 
+def _add_src_to_path() -> None:
+    """The harness puts CodeUri on sys.path; so do we, once (appended: it shadows nothing).
+    Not monkeypatch.syspath_prepend: that invalidates the import caches on every test."""
+    if str(SRC) not in sys.path:
+        sys.path.append(str(SRC))
+
+
+def _forget_own_modules() -> None:
+    for loaded in [name for name in sys.modules if name.split(".")[0] in OWN_MODULES]:
+        del sys.modules[loaded]
+
+
 def create_table(ddb: Any) -> None:
     ddb.create_table(
         TableName=TABLE,
@@ -278,8 +296,8 @@ def world(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]):
     with mock_aws():
         session = _long_lived_session()
         boto3.DEFAULT_SESSION = session  # mock_aws start clears it; the handlers' boto3.client() uses it
-        ddb = session.client("dynamodb")
-        sqs = session.client("sqs")
+        ddb = _test_client("dynamodb")
+        sqs = _test_client("sqs")
         create_table(ddb)
         queue_url = sqs.create_queue(QueueName="message-api-outbound.fifo",
                                      Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"})["QueueUrl"]
@@ -294,11 +312,9 @@ def world(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]):
         for key in ("SQS_MAX_ATTEMPTS", "DYNAMODB_MAX_ATTEMPTS", "STUCK_THRESHOLD_SECONDS",
                     "RECONCILER_SAFETY_MARGIN_MS", "RECONCILER_PAGE_SIZE", "MAX_CONTENT_BYTES"):
             monkeypatch.delenv(key, raising=False)
-        monkeypatch.syspath_prepend(str(SRC))
+        _add_src_to_path()
         yield World(ddb=ddb, sqs=sqs, queue_url=queue_url, monkeypatch=monkeypatch, sleeps=sleeps)
-    for loaded in list(sys.modules):
-        if loaded.split(".")[0] in OWN_MODULES:
-            del sys.modules[loaded]
+    _forget_own_modules()
 
 
 @pytest.fixture
@@ -328,11 +344,9 @@ def step():
 @pytest.fixture
 def import_src(monkeypatch: pytest.MonkeyPatch):
     """Import a module of the functions' CodeUri without AWS (pure helpers, config)."""
-    monkeypatch.syspath_prepend(str(SRC))
+    _add_src_to_path()
 
     def load(name: str) -> Any:
         return importlib.import_module(name)
     yield load
-    for loaded in list(sys.modules):
-        if loaded.split(".")[0] in OWN_MODULES:
-            del sys.modules[loaded]
+    _forget_own_modules()
