@@ -178,10 +178,8 @@ def test_feedback_enabled_without_function_arn_fails_the_rule(checker, context, 
         "ConfigurationError: EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN is not set")
 
 
-def test_step_function_action_starts_an_execution_when_enabled(checker, context, aws):
-    import boto3
-
-    sfn = boto3.client("stepfunctions")
+def test_step_function_action_starts_an_execution_when_enabled(checker, context, aws_client):
+    sfn = aws_client("stepfunctions")
     arn = sfn.create_state_machine(
         name="plant-lambda-chain", roleArn="arn:aws:iam::123456789012:role/sfn",
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))["stateMachineArn"]

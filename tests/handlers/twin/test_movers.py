@@ -2,7 +2,6 @@
 import datetime
 import json
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from freezegun import freeze_time
@@ -21,8 +20,8 @@ def days_ago(days: float) -> str:
 
 
 @pytest.fixture
-def buckets(aws):
-    s3 = boto3.client("s3")
+def buckets(aws_client):
+    s3 = aws_client("s3")
     s3.create_bucket(Bucket=COLD)
     s3.create_bucket(Bucket=ARCHIVE)
     return s3
@@ -30,8 +29,8 @@ def buckets(aws):
 
 @pytest.fixture
 def hot_mover(load_function, hot_table, buckets, twin_info):
-    def _load(devices=("d1",), hot_days=7, **env):
-        return load_function("hot-to-cold-mover", DIGITAL_TWIN_INFO=twin_info(hot_days=hot_days, devices=devices),
+    def _load(devices=("d1",), hot_days=7, fresh=False, **env):
+        return load_function("hot-to-cold-mover", fresh=fresh, DIGITAL_TWIN_INFO=twin_info(hot_days=hot_days, devices=devices),
                              DYNAMODB_TABLE_NAME=hot_table.name, COLD_S3_BUCKET_NAME=COLD, **env)
     return _load
 
@@ -73,7 +72,7 @@ def test_hot_to_cold_moves_items_older_than_retention_and_keeps_recent_ones(hot_
 def test_hot_to_cold_cutoff_is_recomputed_in_a_warm_container(hot_mover, hot_table, buckets, context):
     put_readings(hot_table, "d1", 5)
     with freeze_time(NOW) as clock:
-        module = hot_mover()  # cold start on day 0
+        module = hot_mover(fresh=True)  # cold start (module import) on day 0
         assert module.lambda_handler({}, context)["moved"] == 0
         clock.move_to(NOW + datetime.timedelta(days=3))  # same container, three days later
         result = module.lambda_handler({}, context)
@@ -175,8 +174,8 @@ def test_hot_to_cold_misconfiguration_is_logged_and_raised(hot_mover, context, l
 
 @pytest.fixture
 def archive_mover(load_function, buckets, twin_info):
-    def _load(cold_days=30, **env):
-        return load_function("cold-to-archive-mover", DIGITAL_TWIN_INFO=twin_info(cold_days=cold_days),
+    def _load(cold_days=30, fresh=False, **env):
+        return load_function("cold-to-archive-mover", fresh=fresh, DIGITAL_TWIN_INFO=twin_info(cold_days=cold_days),
                              COLD_S3_BUCKET_NAME=COLD, ARCHIVE_S3_BUCKET_NAME=ARCHIVE, **env)
     return _load
 
@@ -210,7 +209,7 @@ def test_cold_to_archive_moves_old_objects_with_archive_storage_class(archive_mo
 def test_cold_to_archive_cutoff_is_recomputed_in_a_warm_container(archive_mover, buckets, context):
     put_cold_object(buckets, "d1/x.json", 25)
     with freeze_time(NOW) as clock:
-        module = archive_mover()
+        module = archive_mover(fresh=True)  # cold start (module import) on day 0
         assert module.lambda_handler({}, context)["moved"] == []
         clock.move_to(NOW + datetime.timedelta(days=6))
         assert module.lambda_handler({}, context)["moved"] == ["d1/x.json"]
