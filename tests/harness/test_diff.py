@@ -44,7 +44,8 @@ def test_a_difference_is_listed_with_its_path_and_both_values(basic_template):
 
 def test_known_differences_are_reported_separately(tmp_path, basic_template):
     known_file = tmp_path / "known.yaml"
-    known_file.write_text("- path: queues.WorkQueue*\n  reason: payload names differ on purpose\n")
+    known_file.write_text("- path: queues.WorkQueue*\n  reason: payload names differ on purpose\n"
+                          "- path: results*\n  reason: payload names differ on purpose\n")
     report = diff("basic", ("a", "b"), _observe(basic_template, "moto", "w"), _observe(basic_template, "moto", "v"),
                   load_known(known_file))
     assert report.agree
