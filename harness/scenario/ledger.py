@@ -32,6 +32,7 @@ class SentMessage:
     request_id: Optional[str]
     t: float
     group_id: Optional[str] = None
+    dedup_id: Optional[str] = None
 
     def json(self) -> Any:
         """The body parsed as JSON (None when it is not JSON)."""
@@ -108,14 +109,14 @@ class Ledger:
         if operation == "SendMessage" and parsed.get("MessageId"):
             self.sent.append(SentMessage(queue, parsed["MessageId"], str(params.get("MessageBody", "")),
                                          _attributes(params.get("MessageAttributes")), caller, request_id, t,
-                                         params.get("MessageGroupId")))
+                                         params.get("MessageGroupId"), params.get("MessageDeduplicationId")))
         elif operation == "SendMessageBatch":
             entries = {e.get("Id"): e for e in params.get("Entries") or []}
             for ok in parsed.get("Successful") or []:
                 entry = entries.get(ok.get("Id"), {})
                 self.sent.append(SentMessage(queue, ok["MessageId"], str(entry.get("MessageBody", "")),
                                              _attributes(entry.get("MessageAttributes")), caller, request_id, t,
-                                             entry.get("MessageGroupId")))
+                                             entry.get("MessageGroupId"), entry.get("MessageDeduplicationId")))
         elif operation == "ReceiveMessage":
             for message in parsed.get("Messages") or []:
                 self.receipts[message["ReceiptHandle"]] = message["MessageId"]
@@ -158,8 +159,10 @@ def _before_parameter_build(params: dict, context: dict, **_: Any) -> None:
 
 def _after_call(http_response: Any, parsed: dict, model: Any, context: dict, **_: Any) -> None:
     ledger = _active
-    if ledger is None or context is None or "harness_ledger_params" not in context:
+    if ledger is None or context is None or "harness_ledger_params" not in context \
+            or context.get("harness_ledger_done"):
         return
+    context["harness_ledger_done"] = True  # the handler may be registered twice on one client (see install)
     status = getattr(http_response, "status_code", None) or \
         int((parsed.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
     ledger.observe(model.service_model.service_id.hyphenize(), model.name, context["harness_ledger_params"],
@@ -167,14 +170,22 @@ def _after_call(http_response: Any, parsed: dict, model: Any, context: dict, **_
 
 
 def install() -> None:
-    """Add the observers to botocore's built-in handlers (idempotent; sessions created later get them)."""
+    """Add the observers to botocore's built-in handlers (for sessions created later), to the harness's shared
+    session (for clients created later, including handler modules' clients) and to the cached internal clients.
+    Idempotent."""
     global _installed
+    from harness import simulation
+    from harness.aws import router
     with _lock:
-        if _installed:
-            return
-        BUILTIN_HANDLERS.append(("before-parameter-build", _before_parameter_build))
-        BUILTIN_HANDLERS.append(("after-call", _after_call))
-        _installed = True
+        if not _installed:
+            BUILTIN_HANDLERS.append(("before-parameter-build", _before_parameter_build))
+            BUILTIN_HANDLERS.append(("after-call", _after_call))
+            _installed = True
+        emitters = [router.shared_session().events]
+        emitters += [getattr(c, "_client", c).meta.events for c in getattr(simulation, "_CLIENTS", {}).values()]
+        for events in emitters:
+            events.register("before-parameter-build", _before_parameter_build, unique_id="harness-ledger-params")
+            events.register("after-call", _after_call, unique_id="harness-ledger-after-call")
 
 
 def activate(ledger: Optional[Ledger]) -> None:

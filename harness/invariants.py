@@ -1,0 +1,518 @@
+"""Invariants: properties that must hold at the end of every run of a system, whatever the faults.
+
+Each invariant is a small config model registered in INVARIANTS by name; systems configure them (tables,
+queues, thresholds, sensitive fields) in `scenarios/<system>/_system.yaml`, scenarios pick them by name.
+`check(view)` reads only a `RunView` (trace, ledger and end-of-run state), so a test can hand it a
+hand-made violating run.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Optional, Protocol
+from urllib.parse import parse_qsl
+
+from pydantic import Field
+
+from harness.scenario.registry import Registry
+from harness.scenario.values import Duration, Model, QueueRef, TableRef
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One breach, with the trace events that show it."""
+
+    message: str
+    seqs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class InvariantResult:
+    """An invariant's verdict for one run."""
+
+    name: str
+    violations: tuple[Violation, ...] = ()
+    config: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing was violated."""
+        return not self.violations
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"name": self.name, "passed": self.passed, "config": self.config,
+                "violations": [{"message": v.message, "seqs": list(v.seqs)} for v in self.violations]}
+
+
+class RunView(Protocol):
+    """What an invariant may look at: the trace, the ledger and the backend state at the end."""
+
+    trace: Any
+    ledger: Any
+    now_epoch: float
+
+    def physical(self, kind: str, ref: str) -> str: ...
+
+    def queue_messages(self, queue: str) -> list: ...
+
+    def queue_names(self) -> list[str]: ...
+
+    def dlq_names(self) -> set[str]: ...
+
+    def table_items(self, table: str) -> list[dict]: ...
+
+    def secret_values(self) -> list[str]: ...
+
+
+class Invariant(Model):
+    """Base of every invariant: its fields are its per-system configuration."""
+
+    name: ClassVar[str] = ""
+
+    def check(self, view: RunView) -> list[Violation]:
+        """Every violation found in the run."""
+        raise NotImplementedError
+
+    def run(self, view: RunView) -> InvariantResult:
+        """Check and wrap (a check that raises is reported as a violation, not a crash)."""
+        try:
+            violations = tuple(self.check(view))
+        except Exception as exc:  # noqa: BLE001 - a broken check must not hide the rest of the report
+            violations = (Violation(f"the invariant could not be checked: {type(exc).__name__}: {exc}"),)
+        return InvariantResult(self.name, violations, self.model_dump(mode="json", exclude_defaults=True))
+
+
+INVARIANTS: Registry[type[Invariant]] = Registry("invariant")
+
+
+def invariant(cls: type[Invariant]) -> type[Invariant]:
+    """Class decorator: register an invariant under its `name`."""
+    return INVARIANTS.register(cls.name)(cls)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def body_path(body: Any, path: str) -> Any:
+    """`a.b.0.c` inside a JSON body (text or parsed); None when absent."""
+    value = body
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    for part in path.split(".") if path else []:
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def epoch_of(value: Any) -> Optional[float]:
+    """Epoch seconds from an ISO-8601 string or a number (seconds, or milliseconds when huge)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) / (1000.0 if value > 1e11 else 1.0)
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return epoch_of(float(text))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _handler_calls(view: RunView) -> list:
+    return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
+
+
+# ------------------------------------------------------------------------------------------- invariants
+@invariant
+class NoMessageLost(Invariant):
+    """Every accepted input ends processed, still in flight, or in a DLQ: SQS messages (by MessageId) and
+    asynchronous invocations (by request id)."""
+
+    name: ClassVar[str] = "no_message_lost"
+    ignore_queues: list[QueueRef] = Field(default_factory=list)
+    check_async: bool = True
+
+    def check(self, view: RunView) -> list[Violation]:
+        ignored = {view.physical("queue", q) for q in self.ignore_queues}
+        present: dict[str, str] = {}
+        for queue in view.queue_names():
+            for message in view.queue_messages(queue):
+                present[message.message_id] = queue
+        out = []
+        survivors = {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
+                     or m.message_id in view.ledger.deleted}
+        for message in view.ledger.sent:
+            if message.queue in ignored or message.message_id in present or message.message_id in view.ledger.deleted:
+                continue
+            if message.queue.endswith(".fifo") and (message.queue, _dedup_key(message)) in survivors:
+                continue  # FIFO deduplication dropped this copy; the first one is accounted for
+            seqs = tuple(e.seq for e in view.trace.of("aws", resource=message.queue))[-6:]
+            out.append(Violation(f"message {message.message_id} sent to {message.queue} at t={message.t:g}s by "
+                                 f"{message.sender} was neither processed (deleted) nor left in a queue or DLQ; "
+                                 f"body {message.body[:120]!r}", seqs))
+        if self.check_async:
+            out += _lost_async(view)
+        return out
+
+
+def _dedup_key(message: Any) -> str:
+    return str(getattr(message, "dedup_id", None) or message.body)
+
+
+def _lost_async(view: RunView) -> list[Violation]:
+    events = view.trace.events
+    succeeded = {e.data.get("request_id") for e in events if e.kind == "invoke_end" and e.data.get("status") == "success"}
+    out = []
+    for event in events:
+        if event.kind != "async_failed" or event.data.get("request_id") in succeeded:
+            continue
+        follow = events[event.seq + 1: event.seq + 5]
+        if not any(e.kind == "destination" for e in follow):
+            out.append(Violation(f"async event {event.data.get('request_id')} of {event.data.get('function')} failed "
+                                 f"({event.data.get('condition')}) with no DLQ or on-failure destination: it is lost",
+                                 (event.seq,)))
+    return out
+
+
+@invariant
+class LocksReleased(Invariant):
+    """No item is still locked at the end of the run longer than `threshold` (or without a timestamp)."""
+
+    name: ClassVar[str] = "locks_released"
+    table: TableRef
+    attribute: str
+    locked: list[Any] = Field(default_factory=list)  # empty: the attribute being present is the lock
+    since: Optional[str] = None  # attribute with the lock's ISO-8601 / epoch timestamp
+    threshold: Duration = 0.0
+
+    def check(self, view: RunView) -> list[Violation]:
+        table = view.physical("table", self.table)
+        out = []
+        for item in view.table_items(table):
+            if self.attribute not in item or (self.locked and item[self.attribute] not in self.locked):
+                continue
+            started = epoch_of(item.get(self.since)) if self.since else None
+            age = None if started is None else view.now_epoch - started
+            if age is not None and age <= self.threshold:
+                continue
+            seqs = tuple(e.seq for e in view.trace.of("aws", resource=table))[-6:]
+            held = "with no lock timestamp" if age is None else f"for {age:g}s (threshold {self.threshold:g}s)"
+            out.append(Violation(f"{self.table} item {_key_text(item)} is still {self.attribute}="
+                                 f"{item[self.attribute]!r} {held}", seqs))
+        return out
+
+
+def _key_text(item: dict) -> str:
+    keys = [k for k in item if k.endswith("id") or k.endswith("Id") or k.endswith("_id")][:2]
+    return json.dumps({k: item[k] for k in keys} if keys else item, default=str)[:160]
+
+
+@invariant
+class NoDuplicates(Invariant):
+    """Nothing is done twice: no SQS message processed successfully by two invocations, no two messages in
+    `queues` with the same key (body path), no two items in `tables` with the same attribute value."""
+
+    name: ClassVar[str] = "no_duplicates"
+    queues: dict[QueueRef, str] = Field(default_factory=dict)
+    tables: dict[TableRef, str] = Field(default_factory=dict)
+    processed_once: bool = True
+
+    def check(self, view: RunView) -> list[Violation]:
+        out = []
+        for queue_ref, path in self.queues.items():
+            queue = view.physical("queue", queue_ref)
+            seen: dict[str, Any] = {}
+            for message in view.ledger.sent:
+                if message.queue != queue:
+                    continue
+                key = body_path(message.body, path)
+                if key is None:
+                    continue
+                key = json.dumps(key, sort_keys=True, default=str)
+                if key in seen and not _fifo_dropped(view, message):
+                    out.append(Violation(f"two messages in {queue_ref} with {path}={key} (ids {seen[key]} and "
+                                         f"{message.message_id}, the second sent by {message.sender} at "
+                                         f"t={message.t:g}s)"))
+                seen.setdefault(key, message.message_id)
+        for table_ref, attribute in self.tables.items():
+            counts: dict[str, int] = {}
+            for item in view.table_items(view.physical("table", table_ref)):
+                if attribute in item:
+                    value = json.dumps(item[attribute], default=str)
+                    counts[value] = counts.get(value, 0) + 1
+            out += [Violation(f"{n} items in {table_ref} with {attribute}={v}") for v, n in counts.items() if n > 1]
+        if self.processed_once:
+            out += _processed_twice(view)
+        return out
+
+
+def _fifo_dropped(view: RunView, message: Any) -> bool:
+    """A FIFO copy SQS deduplicated never reached a consumer."""
+    return message.queue.endswith(".fifo") and message.message_id not in view.ledger.deleted and \
+        message.message_id not in {m.message_id for q in [message.queue] for m in view.queue_messages(q)}
+
+
+def _processed_twice(view: RunView) -> list[Violation]:
+    done: dict[str, tuple[str, int]] = {}
+    out = []
+    for end in view.trace.of("invoke_end", status="success"):
+        request_id, attempt = end.data.get("request_id"), int(end.data.get("attempt") or 1)
+        payloads = view.ledger.payloads.get(request_id) or []
+        payload = payloads[attempt - 1] if len(payloads) >= attempt else (payloads[-1] if payloads else None)
+        records = payload.get("Records") if isinstance(payload, dict) else None
+        if not isinstance(records, list):
+            continue
+        failed = _failed_items(view, request_id)
+        for record in records:
+            message_id = record.get("messageId") if isinstance(record, dict) else None
+            if not message_id or message_id in failed:
+                continue
+            if message_id in done and done[message_id][0] != request_id:
+                out.append(Violation(f"SQS message {message_id} was processed successfully twice (by invocations "
+                                     f"{done[message_id][0]} and {request_id} of {end.data.get('function')})",
+                                     (done[message_id][1], end.seq)))
+            done.setdefault(message_id, (request_id, end.seq))
+    return out
+
+
+def _failed_items(view: RunView, request_id: str) -> set[str]:
+    results = getattr(view, "results", None) or []
+    for result in results:
+        if result.request_id == request_id and isinstance(result.payload, dict):
+            return {str(f.get("itemIdentifier")) for f in result.payload.get("batchItemFailures") or []
+                    if isinstance(f, dict)}
+    return set()
+
+
+PERMANENT_DEFAULT = (
+    "AccessDenied", "AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId",
+    "ValidationException", "ValidationError", "ResourceNotFoundException", "InvalidParameterValue",
+    "InvalidParameterCombination", "MissingParameter", "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist", "NoSuchBucket", "NoSuchKey", "InvalidRequestContentException", "SerializationException",
+    "RequestEntityTooLarge", "KmsAccessDenied", "InvalidSignatureException", "NotAuthorized",
+)
+
+
+@invariant
+class ClientErrorsNotRetried(Invariant):
+    """After a call fails with an error the plan calls permanent, the same call (service, operation,
+    resource) is not made again for the same input: not by botocore, the handler, nor Lambda's retries."""
+
+    name: ClassVar[str] = "client_errors_not_retried"
+    permanent: list[str] = Field(default_factory=lambda: list(PERMANENT_DEFAULT))
+
+    def check(self, view: RunView) -> list[Violation]:
+        permanent = set(self.permanent)
+        failed: dict[tuple, Any] = {}
+        out = []
+        for call in _handler_calls(view):
+            key = (call.request_id, call.service, call.operation, call.resource)
+            if call.error in permanent and call.retries:
+                out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} failed with "
+                                     f"permanent {call.error} and botocore retried it {call.retries} time(s)"))
+            if key in failed:
+                first = failed.pop(key)
+                out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} was called "
+                                     f"again at t={call.t:g}s for the same input after a permanent {first.error} at "
+                                     f"t={first.t:g}s (request {call.request_id})"))
+            if call.error in permanent:
+                failed[key] = call
+        return out
+
+
+@invariant
+class RetriesBounded(Invariant):
+    """Retries stay within bounds: attempts per AWS call, repeats of one call per input, Lambda attempts per
+    async event, and receives per SQS message."""
+
+    name: ClassVar[str] = "retries_bounded"
+    max_call_attempts: int = Field(10, ge=1)
+    max_same_call: int = Field(10, ge=1)
+    max_lambda_attempts: int = Field(3, ge=1)
+    max_receives: Optional[int] = Field(None, ge=1)
+
+    def check(self, view: RunView) -> list[Violation]:
+        out = []
+        repeats: dict[tuple, int] = {}
+        for call in _handler_calls(view):
+            if call.retries + 1 > self.max_call_attempts:
+                out.append(Violation(f"{call.caller}: {call.service}:{call.operation} took {call.retries + 1} "
+                                     f"attempts (bound {self.max_call_attempts})"))
+            key = (call.request_id, call.service, call.operation, call.resource)
+            repeats[key] = repeats.get(key, 0) + 1
+            if repeats[key] == self.max_same_call + 1:
+                out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} was called "
+                                     f"more than {self.max_same_call} times for one input (request {call.request_id})"))
+        attempts: dict[str, Any] = {}
+        for event in view.trace.of("invoke_start", type="Event"):
+            attempts[event.data.get("request_id")] = event
+        for request_id, event in attempts.items():
+            if int(event.data.get("attempt") or 1) > self.max_lambda_attempts:
+                out.append(Violation(f"async event {request_id} of {event.data.get('function')} ran "
+                                     f"{event.data.get('attempt')} times (bound {self.max_lambda_attempts})",
+                                     (event.seq,)))
+        if self.max_receives is not None:
+            for message_id, n in view.ledger.received.items():
+                if n > self.max_receives:
+                    out.append(Violation(f"SQS message {message_id} was received {n} times (bound "
+                                         f"{self.max_receives})"))
+        return out
+
+
+SECRET_PATTERNS = {
+    "AWS access key id": r"\b(AKIA|ASIA)[A-Z0-9]{16}\b",
+    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    "authorization header": r"(?i)\bauthorization\b[\"']?\s*[:=]\s*[\"']?(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}",
+    "AWS secret key assignment": r"(?i)aws_secret_access_key\s*[:=]\s*\S{16,}",
+}
+
+
+@invariant
+class NoSecretsInLogs(Invariant):
+    """No log line carries a secret: Secrets Manager values, configured `values`, credential patterns, or the
+    values of configured sensitive `fields` (as JSON keys, `field=value`, or as sent in invocation inputs)."""
+
+    name: ClassVar[str] = "no_secrets_in_logs"
+    fields: list[str] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    min_length: int = Field(6, ge=1)
+    redacted: list[str] = Field(default_factory=lambda: ["***", "[REDACTED]", "REDACTED", "<redacted>", "****"])
+
+    def check(self, view: RunView) -> list[Violation]:
+        secrets = {v: "a stored secret" for v in view.secret_values() if len(v) >= self.min_length}
+        secrets.update({v: "a configured secret value" for v in self.values if v})
+        secrets.update(_input_values(view, set(self.fields), self.min_length))
+        patterns = {**SECRET_PATTERNS, **{f"pattern {p!r}": p for p in self.patterns}}
+        compiled = {name: re.compile(p) for name, p in patterns.items()}
+        field_res = [(f, re.compile(rf"[\"']?\b{re.escape(f)}\b[\"']?\s*[:=]\s*[\"']?([^\"',}}\s][^\"',}}]*)"))
+                     for f in self.fields]
+        out = []
+        for event in view.trace.of("log"):
+            line = str(event.data.get("message", ""))
+            found = [what for value, what in secrets.items() if value in line]
+            found += [name for name, pattern in compiled.items() if pattern.search(line)]
+            for name, pattern in field_res:
+                match = pattern.search(line)
+                if match and match.group(1).strip() not in self.redacted and match.group(1).strip():
+                    found.append(f"sensitive field {name!r}")
+            if found:
+                out.append(Violation(f"{event.data.get('function')} logged {', '.join(sorted(set(found)))}: "
+                                     f"{_mask(line, secrets)[:200]}", (event.seq,)))
+        return out
+
+
+def _input_values(view: RunView, fields: set[str], min_length: int) -> dict[str, str]:
+    """Values of sensitive fields found in invocation inputs (JSON bodies, form bodies, records)."""
+    out: dict[str, str] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in fields and isinstance(item, (str, int)) and len(str(item)) >= min_length:
+                    out[str(item)] = f"the value of input field {key!r}"
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and len(value) >= min_length and fields:
+            stripped = value.strip()
+            if stripped[:1] in "{[":
+                try:
+                    walk(json.loads(stripped))
+                except ValueError:
+                    pass
+            elif "=" in stripped and " " not in stripped:
+                walk(dict(parse_qsl(stripped)))
+
+    if fields:
+        for payloads in view.ledger.payloads.values():
+            walk(payloads)
+    return out
+
+
+def _mask(line: str, secrets: dict[str, str]) -> str:
+    for value in secrets:
+        line = line.replace(value, "***")
+    return line
+
+
+@invariant
+class NoOrphanedQueued(Invariant):
+    """Every item in the `queued` state has its message: one sent to `queues` whose body `message_key`
+    equals the item's `key` (unless the item entered the state less than `grace` ago)."""
+
+    name: ClassVar[str] = "no_orphaned_queued"
+    table: TableRef
+    key: str
+    queues: list[QueueRef] = Field(min_length=1)
+    status_attribute: str = "status"
+    queued: str = "QUEUED"
+    message_key: Optional[str] = None
+    since: Optional[str] = None
+    grace: Duration = 0.0
+
+    def check(self, view: RunView) -> list[Violation]:
+        queues = {view.physical("queue", q) for q in self.queues}
+        path = self.message_key or self.key
+        sent = {json.dumps(body_path(m.body, path), default=str) for m in view.ledger.sent if m.queue in queues}
+        out = []
+        for item in view.table_items(view.physical("table", self.table)):
+            if item.get(self.status_attribute) != self.queued:
+                continue
+            started = epoch_of(item.get(self.since)) if self.since else None
+            if started is not None and view.now_epoch - started < self.grace:
+                continue
+            if json.dumps(item.get(self.key), default=str) not in sent:
+                out.append(Violation(f"{self.table} item {self.key}={item.get(self.key)!r} is {self.queued} but no "
+                                     f"message with {path}={item.get(self.key)!r} was ever sent to "
+                                     f"{', '.join(sorted(queues))}"))
+        return out
+
+
+@dataclass
+class StaticView:
+    """A RunView made of plain values: for tests and for checking a recorded run."""
+
+    trace: Any
+    ledger: Any
+    now_epoch: float = 0.0
+    queues: dict[str, list] = field(default_factory=dict)
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    dlqs: set[str] = field(default_factory=set)
+    results: list = field(default_factory=list)
+
+    def physical(self, kind: str, ref: str) -> str:
+        """Names are physical already."""
+        return ref
+
+    def queue_messages(self, queue: str) -> list:
+        """Messages left in a queue."""
+        return list(self.queues.get(queue, []))
+
+    def queue_names(self) -> list[str]:
+        """Every queue."""
+        return sorted(self.queues)
+
+    def dlq_names(self) -> set[str]:
+        """Dead-letter queues."""
+        return set(self.dlqs)
+
+    def table_items(self, table: str) -> list[dict]:
+        """Items of a table."""
+        return list(self.tables.get(table, []))
+
+    def secret_values(self) -> list[str]:
+        """Stored secrets."""
+        return list(self.secrets)

@@ -1,0 +1,205 @@
+"""Runs a loaded scenario in one Simulation and judges it: expectations, invariants, trace hash, stats."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from harness.clock import real_perf_counter
+from harness.invariants import InvariantResult
+from harness.scenario import ledger as _ledger
+from harness.scenario.context import RunContext
+from harness.scenario.expectations import Outcome
+from harness.scenario.loader import Scenario
+from harness.scenario.seeding import apply_setup
+
+
+@dataclass
+class ScenarioResult:
+    """The verdict of one run; `report()` is the text a failing test or CLI run prints."""
+
+    name: str
+    file: str
+    seed: int
+    backend: str
+    status: str  # passed | failed | error
+    outcomes: list[Outcome] = field(default_factory=list)
+    invariants: list[InvariantResult] = field(default_factory=list)
+    trace_hash: str = ""
+    stats: dict = field(default_factory=dict)
+    error: Optional[str] = None
+    events: list[dict] = field(default_factory=list)
+    slices: dict[str, list[str]] = field(default_factory=dict)  # invariant name -> trace lines
+    warnings: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    lanes: dict[str, str] = field(default_factory=dict)  # physical name -> logical id (for diagrams)
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation and invariant held and the run did not crash."""
+        return self.status == "passed"
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed expectation, violated invariant or crash."""
+        out = [f"{o.where} (line {o.line}) {o.kind}: expected {o.expected}; found {o.found}"
+               for o in self.outcomes if not o.passed]
+        out += [f"invariant {r.name}: {v.message}" for r in self.invariants for v in r.violations]
+        if self.error:
+            out.append(f"error: {self.error.strip().splitlines()[-1]}")
+        return out
+
+    @property
+    def replay(self) -> str:
+        """The one command that reproduces this run."""
+        backend = f" --backend {self.backend}" if self.backend != "moto" else ""
+        return f"python -m harness replay {self.file} --seed {self.seed}{backend}"
+
+    def report(self) -> str:
+        """What failed, what was expected and found, the trace around it, the seed and the replay command."""
+        head = f"{self.status.upper()} {self.file} :: {self.name} (seed {self.seed}, trace {self.trace_hash or '-'})"
+        lines = [head]
+        for outcome in self.outcomes:
+            if outcome.passed:
+                continue
+            lines.append(f"  {outcome.where} (line {outcome.line}) {outcome.kind} at t={outcome.t:g}s")
+            lines.append(f"    expected: {outcome.expected}")
+            lines.append(f"    found:    {outcome.found}")
+            lines += ["    trace:"] + [f"      {line}" for line in outcome.slice[-15:]]
+        for result in self.invariants:
+            for violation in result.violations:
+                lines.append(f"  invariant {result.name}: {violation.message}")
+            if not result.passed and self.slices.get(result.name):
+                lines += ["    trace:"] + [f"      {line}" for line in self.slices[result.name][-15:]]
+        if self.error:
+            lines.append("  the run stopped with an error:")
+            lines += [f"    {line}" for line in self.error.rstrip().splitlines()[-12:]]
+        lines.append(f"  seed: {self.seed}")
+        lines.append(f"  replay: {self.replay}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (reports are rebuilt from it)."""
+        return {"name": self.name, "file": self.file, "seed": self.seed, "backend": self.backend,
+                "status": self.status, "trace_hash": self.trace_hash, "stats": self.stats, "error": self.error,
+                "outcomes": [o.to_dict() for o in self.outcomes],
+                "invariants": [r.to_dict() for r in self.invariants], "events": self.events,
+                "slices": self.slices, "warnings": self.warnings, "wall_seconds": self.wall_seconds,
+                "lanes": self.lanes, "replay": self.replay, "failures": self.failures}
+
+
+class LiveView:
+    """The RunView invariants read, backed by a running simulation."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self.trace = ctx.sim.trace
+        self.ledger = ctx.ledger
+        self.now_epoch = ctx.sim.clock.now()
+        self.results = ctx.sim.invocations
+
+    def physical(self, kind: str, ref: str) -> str:
+        """Physical name of a template resource."""
+        return self.ctx.physical(kind, ref)
+
+    def queue_messages(self, queue: str) -> list:
+        """Messages left in a queue."""
+        return self.ctx.state.messages(queue)
+
+    def queue_names(self) -> list[str]:
+        """Every queue in the backend."""
+        return self.ctx.state.queue_names()
+
+    def dlq_names(self) -> set[str]:
+        """Physical names of the template's dead-letter queues."""
+        return {self.ctx.physical("queue", q) for q in self.ctx.catalog.dlqs}
+
+    def table_items(self, table: str) -> list[dict]:
+        """Items of a table."""
+        return self.ctx.state.items(table)
+
+    def secret_values(self) -> list[str]:
+        """Values stored in Secrets Manager."""
+        return self.ctx.state.secret_values()
+
+
+def run_scenario(scenario: Scenario, seed: Optional[int] = None, backend: Optional[str] = None,
+                 watchdog_seconds: float = 30.0) -> ScenarioResult:
+    """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it."""
+    from harness.simulation import Simulation
+    model = scenario.model
+    seed = model.seed if seed is None else int(seed)
+    backend = backend or model.backend or "moto"
+    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=list(scenario.warnings))
+    started = real_perf_counter()
+    kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,
+                              "parameters": {k: str(v) for k, v in model.parameters.items()},
+                              "stack_name": model.stack_name, "watchdog_seconds": watchdog_seconds}
+    if scenario.top_level_faults:
+        kwargs["faults"] = [dict(rule) for rule in scenario.top_level_faults]
+    _ledger.install()
+    sim = None
+    ctx: Optional[RunContext] = None
+    try:
+        sim = Simulation(scenario.template, **kwargs)
+        ledger = _ledger.Ledger(sim.clock)
+        sim.start()
+        sim.runtime.hooks.insert(0, ledger)
+        _ledger.activate(ledger)
+        ctx = RunContext(sim, scenario.catalog, ledger, scenario.folder)
+        ctx.outcomes = []
+        ctx.max_virtual_time = model.max_virtual_time
+        ctx.compiled_asserts = {i: [e for e, _ in items] for i, items in scenario.asserts.items()}
+        _run_steps(ctx, scenario)
+        if model.settle:
+            sim.run_until_idle(model.max_virtual_time)
+        result.outcomes = list(ctx.outcomes) + [
+            value.evaluate(ctx, f"expect[{i}]", line) for i, (value, line) in enumerate(scenario.expect)]
+        view = LiveView(ctx)
+        result.invariants = [inv.run(view) for inv in scenario.invariants]
+        result.slices = {r.name: sim.trace.format(sim.trace.slice([s for v in r.violations for s in v.seqs],
+                                                                  width=3)).splitlines()
+                         for r in result.invariants if not r.passed}
+        failed = any(not o.passed for o in result.outcomes) or any(not r.passed for r in result.invariants)
+        result.status = "failed" if failed else "passed"
+    except Exception as exc:  # noqa: BLE001 - any crash becomes the scenario's (reported) outcome
+        if ctx is not None:
+            result.outcomes = list(ctx.outcomes)
+        result.error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
+        result.status = "error"
+    finally:
+        _ledger.activate(None)
+        if sim is not None:
+            _finish(result, sim, ctx)
+            sim.stop()
+        result.wall_seconds = round(real_perf_counter() - started, 3)
+    return result
+
+
+def _run_steps(ctx: RunContext, scenario: Scenario) -> None:
+    sim = ctx.sim
+    setup = scenario.model.setup
+    if setup.items or setup.objects or setup.messages or setup.secrets:
+        sim.trace.record("step", index=-1, step="setup", label="setup")
+        apply_setup(ctx, setup)
+    for i, step in enumerate(scenario.steps):
+        step_id = getattr(step, "id", None)
+        sim.trace.record("step", index=scenario.step_index[i], step=step.kind, id=step_id, label=step.label())
+        output = step.run(ctx, i)
+        if step_id:
+            ctx.outputs[step_id] = output
+
+
+def _finish(result: ScenarioResult, sim: Any, ctx: Optional[RunContext]) -> None:
+    trace = sim.trace
+    result.trace_hash = trace.hash()
+    result.events = [e.to_dict() for e in trace.events]
+    result.warnings += [w for w in getattr(sim, "warnings", []) if w not in result.warnings]
+    result.stats = {
+        "virtual_seconds": round(sim.now, 3), "events": len(trace),
+        "invocations": len(trace.of("invoke_start")), "aws_calls": len(trace.of("aws")),
+        "faults": len(trace.of("fault")), "expectations": len(result.outcomes),
+        "invariants": len(result.invariants),
+    }
+    if ctx is not None:
+        result.lanes = {physical: logical for logical, physical in ctx.catalog.physical.items()}
