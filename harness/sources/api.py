@@ -1,0 +1,49 @@
+"""`Type: Api` events: routes of a REST API (an AWS::Serverless::Api, or SAM's implicit ServerlessRestApi whose
+stage is `Prod`), served by the gateway with the payload format 1.0 proxy integration."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.sources.base import EventSpec, register_source
+from harness.sources.gateway import Route
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.sources.extension import EventSources
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+
+
+@register_source("Api")
+class ApiSource:
+    """One route: Path, Method and (optionally) RestApiId."""
+
+    def __init__(self, sources: "EventSources", spec: EventSpec):
+        self.sources, self.spec = sources, spec
+        props = spec.properties
+        path, method = props.get("Path"), str(props.get("Method") or "").upper()
+        if not path or not str(path).startswith("/"):
+            raise spec.error(f"Path must start with '/', got {path!r}")
+        if method not in METHODS:
+            raise spec.error(f"Method {props.get('Method')!r} is not one of {', '.join(sorted(METHODS))}")
+        deployer = sources.sim.deployer
+        api_ref = props.get("RestApiId")
+        if api_ref is None:
+            api_id, stage, logical_id = deployer.attributes("ServerlessRestApi")["Ref"], "Prod", "ServerlessRestApi"
+        else:
+            apis = {deployer.attributes(r.logical_id)["Ref"]: r for r in
+                    deployer.template.of_type("AWS::Serverless::Api")}
+            resource = apis.get(api_ref)
+            if resource is None:
+                raise spec.error(f"RestApiId {api_ref!r} is not an AWS::Serverless::Api of this template "
+                                 f"(known: {', '.join(r.logical_id for r in apis.values()) or 'none'})")
+            api_id, logical_id = api_ref, resource.logical_id
+            stage = str(deployer.resolver.resolve(resource.properties.get("StageName") or "Prod"))
+        self.api = sources.gateway.api(api_id, stage, logical_id)
+        self.route = Route.make(method, str(path), spec.function)
+
+    def start(self) -> None:
+        """Serve the route."""
+        self.api.routes.append(self.route)
+
+    def stop(self) -> None:
+        """Routes stop with the gateway."""

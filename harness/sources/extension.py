@@ -1,0 +1,392 @@
+"""The event-sources extension of a simulation: builds every source from the template, owns the gateway, and
+answers the Simulation methods (send_message, put_events, fire_schedule, http, webhook).
+
+Two botocore hooks (installed in BUILTIN_HANDLERS, like the router) tell it about AWS calls made by anyone in the
+simulation: a successful SQS send or visibility change pokes the queue's mapping (so a poll runs exactly then), and
+a successful `events:PutEvents` routes the accepted events to the rules.
+"""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from typing import Any, Optional
+from urllib.parse import urlencode, urlsplit
+
+from botocore.handlers import BUILTIN_HANDLERS
+
+from harness.aws import router as _router
+from harness.aws.wire import is_loopback
+from harness.errors import InputError
+from harness.sources import outbound
+from harness.sources.base import SOURCES, EventSpec, Source
+from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
+from harness.sources.gateway import Gateway
+from harness.sources.httpmodel import HttpRequest, HttpResponse
+from harness.template import ACCOUNT_ID, closest
+
+_current: Optional["EventSources"] = None
+_DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
+SQS_POKES = {"SendMessage", "SendMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch"}
+
+
+class EventSources:
+    """Event sources, gateway and senders of one simulation."""
+
+    def __init__(self, sim: Any):
+        self.sim = sim
+        self.sources: list[Source] = []
+        self.gateway: Optional[Gateway] = None
+        self.eventbridge = EventBridge(self)
+        self._ids = self.rng("event-ids")
+        self._webhooks = None
+
+    # ------------------------------------------------------------------ lifecycle (Extension protocol)
+    def before_deploy(self, sim: Any) -> None:
+        """Start the gateway; Function URLs resolve to its ports."""
+        global _current
+        _current = self
+        self.gateway = Gateway(sim)
+        sim.function_url = self.gateway.function_url
+        outbound.install(self.gateway)
+
+    def after_deploy(self, sim: Any) -> None:
+        """Build and start every event source of the template (bad source definitions fail here, by name)."""
+        if sim.deployer is None:
+            return
+        deployer, template = sim.deployer, sim.deployer.template
+        with _router.internal():
+            for logical_id, fn in template.functions.items():
+                if not deployer.enabled(logical_id):
+                    continue
+                config = sim.runtime.require(logical_id)
+                if "FunctionUrlConfig" in fn.properties:
+                    self.gateway.function_url(config.name)
+                for event in fn.events:
+                    factory = SOURCES.get(event.type)
+                    if factory is None:
+                        continue  # reported by the template loader as unsupported
+                    spec = EventSpec(config, event.name, event.type, deployer.resolver.resolve(event.properties),
+                                     template.where(event.line))
+                    self.sources.append(factory(self, spec))
+            self.sources += rules_from_resources(self)
+        for source in self.sources:
+            source.start()
+
+    def stop(self, sim: Any) -> None:
+        """Stop sources, servers and the HTTP interception."""
+        global _current
+        for source in self.sources:
+            source.stop()
+        outbound.uninstall()
+        if self.gateway is not None:
+            self.gateway.stop()
+        if _current is self:
+            _current = None
+
+    # ------------------------------------------------------------------ helpers for the sources
+    def rng(self, stream: str) -> random.Random:
+        """An RNG stream derived from the simulation seed."""
+        return random.Random(f"{self.sim.seed}:sources:{stream}")
+
+    def new_id(self) -> str:
+        """A reproducible UUID (event ids)."""
+        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    def moto_queue(self, name: str) -> Any:
+        """moto's queue object (read without an API call), or None on other backends."""
+        if getattr(self.sim.backend, "name", "") not in ("moto", "moto-server"):
+            return None
+        from moto.sqs.models import sqs_backends
+        try:
+            return sqs_backends[ACCOUNT_ID][self.sim.region].queues.get(name)
+        except KeyError:
+            return None
+
+    def load_pattern(self, spec: EventSpec, pattern: Any) -> Any:
+        """An EventBridge pattern, matched by moto's implementation."""
+        from moto.events.exceptions import InvalidEventPatternException
+        from moto.events.models import EventPattern
+        try:
+            return EventPattern.load(pattern if isinstance(pattern, str) else json.dumps(pattern))
+        except InvalidEventPatternException as exc:
+            raise spec.error(f"invalid event pattern: {exc.message}") from None
+
+    def load_filters(self, spec: EventSpec, criteria: Any) -> list:
+        """FilterCriteria.Filters[].Pattern of an event source mapping."""
+        filters = (criteria or {}).get("Filters") or []
+        return [self.load_pattern(spec, f.get("Pattern")) for f in filters]
+
+    @staticmethod
+    def matches_filters(filters: list, record: dict) -> bool:
+        """True when a record (body parsed when it is JSON) matches any filter."""
+        candidate = dict(record)
+        try:
+            body = json.loads(record.get("body") or "")
+            if isinstance(body, dict):
+                candidate["body"] = body
+        except ValueError:
+            pass
+        return any(f.matches_event(candidate) for f in filters)
+
+    def dead_letter_arn(self, spec: EventSpec, config: Optional[dict]) -> Optional[str]:
+        """The DLQ of a rule target: `Arn`, or SAM's `Type: SQS` queue (created here when SAM would)."""
+        if not config:
+            return None
+        if config.get("Arn"):
+            return str(config["Arn"])
+        if str(config.get("Type", "")).upper() != "SQS":
+            raise spec.error("DeadLetterConfig needs Arn, or Type: SQS (optionally with QueueLogicalId)")
+        logical_id = str(config.get("QueueLogicalId") or f"{spec.function.logical_id}{spec.name}Queue")
+        deployer = self.sim.deployer
+        if logical_id in deployer.template.resources or logical_id in deployer.attrs:
+            return deployer.attributes(logical_id)["Arn"]
+        name = f"{deployer.template.stack_name}-{logical_id}"
+        url = self.sim.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+        arn = deployer.arn("sqs", name)
+        deployer.queue_urls[arn] = url
+        deployer.attrs[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
+        return arn
+
+    def send_to_target(self, arn: str, payload: Any) -> Optional[tuple[str, str, bool]]:
+        """Deliver to a rule target through a real client (faults apply); (code, message, retryable) on error."""
+        from botocore.exceptions import BotoCoreError, ClientError
+        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+        body = json.dumps(payload)
+        try:
+            if service == "lambda":
+                self._client("lambda").invoke(FunctionName=arn, InvocationType="Event", Payload=body.encode())
+            elif service == "sqs":
+                self._client("sqs").send_message(QueueUrl=self.sim.queue_url(arn), MessageBody=body)
+            elif service == "sns":
+                self._client("sns").publish(TopicArn=arn, Message=body)
+            else:
+                return "UnsupportedTarget", f"target {arn} is not emulated (Lambda, SQS and SNS are)", False
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+            return code, exc.response.get("Error", {}).get("Message", str(exc)), (
+                status >= 500 or code in THROTTLE_CODES)
+        except BotoCoreError as exc:  # connection errors, read timeouts: retried
+            return type(exc).__name__, str(exc), True
+        return None
+
+    def _client(self, service: str) -> Any:
+        endpoint = self.sim.backend.environment().get("AWS_ENDPOINT_URL")
+        key = (service, self.sim.region, endpoint)
+        if key not in _DELIVERY_CLIENTS:
+            from botocore.config import Config
+            _DELIVERY_CLIENTS[key] = _router.shared_session().client(
+                service, region_name=self.sim.region, endpoint_url=endpoint,
+                config=Config(retries={"total_max_attempts": 1}))  # EventBridge retries by its own policy
+        return _DELIVERY_CLIENTS[key]
+
+    # ------------------------------------------------------------------ botocore hooks
+    def on_sqs_call(self, operation: str, params: dict, parsed: dict) -> None:
+        """A successful send or visibility change: poke the mapping of that queue."""
+        if operation not in SQS_POKES or "Error" in parsed:
+            return
+        name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+        from harness.sources.sqs import SqsMapping
+        for source in self.sources:
+            if isinstance(source, SqsMapping) and source.queue_name == name:
+                source.poke()
+
+    def on_put_events(self, params: dict, parsed: dict) -> None:
+        """Events moto accepted: route each to its bus's rules."""
+        for entry, result in zip(params.get("Entries") or [], parsed.get("Entries") or []):
+            if not result.get("EventId"):
+                continue
+            when = entry.get("Time")
+            stamp = (when.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(when, "strftime")
+                     else self.sim.clock.datetime().strftime("%Y-%m-%dT%H:%M:%SZ"))
+            try:
+                detail = json.loads(entry.get("Detail") or "{}")
+            except ValueError:
+                continue  # moto rejects these already
+            event = {"version": "0", "id": result["EventId"], "detail-type": entry.get("DetailType"),
+                     "source": entry.get("Source"), "account": ACCOUNT_ID, "time": stamp,
+                     "region": self.sim.region, "resources": list(entry.get("Resources") or []), "detail": detail}
+            bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
+            self.eventbridge.publish(event, bus)
+
+    # ------------------------------------------------------------------ the Simulation API
+    def send_message(self, queue: str, body: Any, delay_seconds: int = 0, attributes: dict | None = None,
+                     group_id: str | None = None, deduplication_id: str | None = None) -> str:
+        """Send one message; returns its MessageId."""
+        url = self.sim.queue_url(queue)
+        kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": body if isinstance(body, str) else json.dumps(body)}
+        fifo = url.endswith(".fifo")
+        if not 0 <= int(delay_seconds) <= 900:
+            raise InputError(f"delay_seconds must be 0-900, got {delay_seconds}")
+        if delay_seconds:
+            if fifo:
+                raise InputError(f"queue {queue!r} is FIFO: per-message delay_seconds is not allowed on FIFO queues "
+                                 f"(set the queue's DelaySeconds instead)")
+            kwargs["DelaySeconds"] = int(delay_seconds)
+        if attributes:
+            kwargs["MessageAttributes"] = {str(k): _attribute(v) for k, v in attributes.items()}
+        if fifo:
+            if not group_id:
+                raise InputError(f"queue {queue!r} is FIFO: pass group_id= (its MessageGroupId)")
+            kwargs["MessageGroupId"] = group_id
+            attrs = self.sim.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            if deduplication_id or attrs.get("ContentBasedDeduplication") != "true":
+                kwargs["MessageDeduplicationId"] = deduplication_id or "%032x" % self._ids.getrandbits(128)
+        elif group_id:
+            kwargs["MessageGroupId"] = group_id  # fair queues accept a group id on standard queues
+        return self.sim.client("sqs").send_message(**kwargs)["MessageId"]
+
+    def put_events(self, entries: list[dict]) -> list[str]:
+        """PutEvents with boto3's entry shape (Detail may be a dict); returns the EventIds."""
+        prepared = []
+        for entry in entries:
+            entry = dict(entry)
+            if not isinstance(entry.get("Detail", ""), str):
+                entry["Detail"] = json.dumps(entry["Detail"])
+            prepared.append(entry)
+        result = self.sim.client("events").put_events(Entries=prepared)
+        failed = [(e, r) for e, r in zip(prepared, result["Entries"]) if not r.get("EventId")]
+        if failed:
+            entry, reason = failed[0]
+            raise InputError(f"PutEvents rejected {entry}: {reason.get('ErrorCode')}: {reason.get('ErrorMessage')}")
+        return [r["EventId"] for r in result["Entries"]]
+
+    def fire_schedule(self, name: str) -> None:
+        """Fire a schedule now, by function (logical id or name), event name, `Function.Event` or rule name."""
+        from harness.sources.schedule import ScheduleSource
+        schedules = [s for s in self.sources if isinstance(s, ScheduleSource)]
+        names = {}
+        for s in schedules:
+            keys = {s.spec.label, s.spec.name, s.name}
+            if s.spec.function is not None:
+                keys |= {s.spec.function.logical_id, s.spec.function.name}
+            for key in keys:
+                names.setdefault(key, []).append(s)
+        found = names.get(name, [])
+        if len(found) != 1:
+            problem = "matches several schedules; use Function.Event" if found else "is not a schedule"
+            raise InputError(f"{name!r} {problem}{closest(name, set(names)) if not found else ''}; schedules: "
+                             f"{', '.join(sorted(s.spec.label for s in schedules)) or 'none'}")
+        found[0].fire()
+
+    def http(self, method: str, path: str, body: Any = None, headers: dict | None = None,
+             query: dict | None = None, function_url: str | None = None) -> HttpResponse:
+        """One request through the real loopback gateway, the simulation running until it is answered."""
+        public, server, host, target = self.resolve_url(path, function_url)
+        if query:
+            target += ("&" if "?" in target else "?") + urlencode(query, doseq=True)
+        head = {"User-Agent": "lambda-harness", "Accept": "*/*"}
+        if isinstance(body, (dict, list)):
+            body, head["Content-Type"] = json.dumps(body).encode(), "application/json"
+        elif isinstance(body, str):
+            body = body.encode()
+        head.update({str(k): str(v) for k, v in (headers or {}).items()})
+        request = HttpRequest(method.upper(), target, tuple(head.items()), body or b"")
+        if server is None:
+            raise InputError(f"{public!r} is not served by the simulation's gateway")
+        return self.gateway.external(server, request, host)
+
+    def webhook(self, url_or_path: str, params: Any, *, auth_token: str | None = None, kind: str = "twilio",
+                fallback_url: str | None = None, **options: Any) -> HttpResponse:
+        """Send a provider webhook (kind 'twilio' or 'json') through the gateway; returns the last response."""
+        from harness.sources.webhook import WebhookSender
+        if self._webhooks is None:
+            self._webhooks = WebhookSender(self)
+        if kind == "twilio":
+            return self._webhooks.twilio(url_or_path, dict(params), auth_token=auth_token,
+                                         fallback_url=fallback_url, **options)
+        if kind == "json":
+            return self._webhooks.json(url_or_path, params, **options)
+        raise InputError(f"webhook kind {kind!r} is not one of twilio, json")
+
+    def resolve_url(self, url_or_path: str, function_url: str | None = None) -> tuple[str, Any, str, str]:
+        """(public URL, server or None, Host header, request target) for what a caller names."""
+        gateway = self.gateway
+        if function_url is not None:
+            config = self.sim.runtime.require(function_url)
+            base = gateway.function_url(config.name).rstrip("/")
+            url_or_path = base + ("/" + url_or_path.lstrip("/") if url_or_path not in ("", "/") else "/")
+        if "://" in url_or_path:
+            try:
+                server, host, target = gateway.locate(url_or_path)
+                return url_or_path, server, host, target
+            except InputError:
+                if not is_loopback(url_or_path):
+                    raise
+                parts = urlsplit(url_or_path)
+                return url_or_path, None, parts.netloc, (parts.path or "/") + (
+                    f"?{parts.query}" if parts.query else "")
+        return self._api_path(url_or_path)
+
+    def _api_path(self, path: str) -> tuple[str, Any, str, str]:
+        apis = list(self.gateway.apis.values())
+        if not apis:
+            raise InputError(f"{path!r}: the template has no Api events; pass function_url=<function> or a full URL")
+        if not path.startswith("/"):
+            path = "/" + path
+        target_path = path.split("?", 1)[0]
+
+        def staged(api: Any) -> str:
+            return path if target_path == f"/{api.stage}" or target_path.startswith(f"/{api.stage}/") \
+                else f"/{api.stage}{path}"
+
+        if len(apis) > 1:
+            matching = [a for a in apis if any(r.pattern.match(staged(a).split("?")[0][len(a.stage) + 1:] or "/")
+                                               for r in a.routes)]
+            if len(matching) != 1:
+                raise InputError(f"{path!r} matches {'several' if matching else 'none'} of the template's APIs "
+                                 f"({', '.join(a.logical_id for a in apis)}); pass the full execute-api URL")
+            apis = matching
+        api = apis[0]
+        target = staged(api)
+        host = api.host(self.sim.region)
+        return f"https://{host}{target}", self.gateway.main, host, target
+
+
+def _attribute(value: Any) -> dict:
+    if isinstance(value, dict) and "DataType" in value:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, bytes)):
+        return {"DataType": "String", "StringValue": str(value)}
+    if isinstance(value, bytes):
+        return {"DataType": "Binary", "BinaryValue": value}
+    return {"DataType": "Number", "StringValue": str(value)}
+
+
+def of(sim: Any) -> EventSources:
+    """The event-sources extension of a running simulation."""
+    for extension in sim.extensions:
+        if isinstance(extension, EventSources):
+            return extension
+    raise InputError("event sources are not active: start the simulation first (with Simulation(...) as sim:)")
+
+
+# ---------------------------------------------------------------------- botocore hooks
+def _stash_params(params: dict, context: dict, **_: Any) -> None:
+    if _current is not None and isinstance(context, dict):
+        context["harness_params"] = params
+
+
+def _after_sqs(parsed: dict, model: Any, context: dict, **_: Any) -> None:
+    if _current is not None and isinstance(context, dict) and "harness_params" in context:
+        _current.on_sqs_call(model.name, context["harness_params"], parsed or {})
+
+
+def _after_put_events(parsed: dict, context: dict, **_: Any) -> None:
+    if _current is not None and isinstance(context, dict) and "harness_params" in context:
+        _current.on_put_events(context["harness_params"], parsed or {})
+
+
+def _install_hooks() -> None:
+    if any(h[1] is _after_sqs for h in BUILTIN_HANDLERS):
+        return
+    BUILTIN_HANDLERS.extend([
+        ("before-parameter-build.sqs", _stash_params),
+        ("before-parameter-build.eventbridge.PutEvents", _stash_params),
+        ("after-call.sqs", _after_sqs),
+        ("after-call.eventbridge.PutEvents", _after_put_events),
+    ])
+
+
+_install_hooks()

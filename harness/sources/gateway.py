@@ -1,0 +1,448 @@
+"""The HTTP gateway: real HTTP servers on 127.0.0.1 that map requests to functions (API Gateway REST proxy and
+Function URLs), with AWS's error mapping.
+
+The server threads never run handler code and never touch the simulation. A request always becomes a *gateway
+task* on the simulation's scheduler (route, build the proxy event, invoke, map the answer), so virtual time stays
+consistent:
+- a caller outside the simulation (the test thread via `sim.http`, a webhook sender) sends real bytes to the
+  server from a helper thread while the test thread drives the scheduler until the gateway task has answered;
+- handler code inside the simulation (urllib/requests to a gateway URL) is intercepted before the socket
+  (`harness.sources.outbound`): its task spawns the gateway task and waits for it, a yield point.
+
+Addresses: the API of a template is reached as `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/...`,
+which is what `!Sub https://${Api}.execute-api.${AWS::Region}.amazonaws.com/<stage>/` resolves to; on the wire the
+request goes to `sim.gateway_url` with that Host header (or to `<gateway_url>/restapis/<api-id>/<stage>/_user_request_/
+<path>`). Each Function URL gets its own port: `!GetAtt FnUrl.FunctionUrl` is `http://127.0.0.1:<port>/`.
+"""
+from __future__ import annotations
+
+import http.client
+import itertools
+import queue
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import urlsplit
+
+from harness.errors import InputError
+from harness.lambda_runtime.runtime import InvokeRequest
+from harness.scheduler import TaskKilled, current_task
+from harness.sources import proxy
+from harness.sources.httpmodel import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.lambda_runtime.config import FunctionConfig
+    from harness.simulation import Simulation
+
+INTEGRATION_TIMEOUT = 29.0          # REST API default integration timeout -> 504
+REST_MAX_BODY = 10 * 1024 * 1024    # API Gateway payload limit -> 413
+URL_MAX_BODY = 6 * 1024 * 1024      # Lambda synchronous payload limit -> 413
+WALL_TIMEOUT = 30.0                 # real seconds a server thread waits for the simulation to answer
+EXCHANGE_HEADER = "X-Harness-Exchange"
+_EXECUTE_API = re.compile(r"^([a-z0-9-]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One `Type: Api` event: METHOD /path/{param}/{proxy+} on an API stage, to a function."""
+
+    method: str
+    resource: str
+    function: "FunctionConfig"
+    pattern: re.Pattern
+
+    @classmethod
+    def make(cls, method: str, resource: str, function: "FunctionConfig") -> "Route":
+        """Compile the resource path template."""
+        regex = ""
+        for part in resource.strip("/").split("/") if resource.strip("/") else []:
+            if part.startswith("{") and part.endswith("+}"):
+                regex += f"/(?P<{_ident(part[1:-2])}>.+)"
+            elif part.startswith("{") and part.endswith("}"):
+                regex += f"/(?P<{_ident(part[1:-1])}>[^/]+)"
+            else:
+                regex += "/" + re.escape(part)
+        return cls(method.upper(), "/" + resource.strip("/"), function, re.compile(f"^{regex or '/'}/?$"))
+
+    def rank(self) -> tuple:
+        """Exact paths win over parameters, parameters over greedy `{proxy+}` (API Gateway's precedence)."""
+        return ("+}" in self.resource, self.resource.count("{"), -len(self.resource), self.method == "ANY")
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+@dataclass
+class RestApi:
+    """A REST API (an AWS::Serverless::Api, or SAM's implicit ServerlessRestApi) with its routes."""
+
+    api_id: str
+    stage: str
+    logical_id: str
+    routes: list[Route] = field(default_factory=list)
+
+    def host(self, region: str) -> str:
+        """The execute-api host name."""
+        return f"{self.api_id}.execute-api.{region}.amazonaws.com"
+
+
+@dataclass
+class _Pending:
+    request: HttpRequest
+    server: "_Server"
+    done: threading.Event = field(default_factory=threading.Event)
+    response: Optional[HttpResponse] = None
+
+
+class Gateway:
+    """Servers, routes and the gateway task of one simulation."""
+
+    def __init__(self, sim: "Simulation"):
+        self.sim = sim
+        self.apis: dict[str, RestApi] = {}
+        self.inbox: "queue.Queue[tuple[str, _Pending]]" = queue.Queue()
+        self.main = _Server(self, None)
+        self.url_servers: dict[str, _Server] = {}   # function name -> its Function URL server
+        self._ids = itertools.count(1)
+        self.exchanges = 0
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def url(self) -> str:
+        """Base URL of the main server (REST APIs)."""
+        return f"http://127.0.0.1:{self.main.port}"
+
+    def function_url(self, name: str) -> str:
+        """The Function URL of a function: its own loopback port (started on first use)."""
+        if name not in self.url_servers:
+            self.url_servers[name] = _Server(self, name)
+        return f"http://127.0.0.1:{self.url_servers[name].port}/"
+
+    def ports(self) -> set[int]:
+        """Every port the gateway listens on."""
+        return {self.main.port} | {s.port for s in self.url_servers.values()}
+
+    def api(self, api_id: str, stage: str, logical_id: str) -> RestApi:
+        """The REST API with this id (created on first use)."""
+        if api_id not in self.apis:
+            self.apis[api_id] = RestApi(api_id, stage, logical_id)
+        return self.apis[api_id]
+
+    def stop(self) -> None:
+        """Shut every server down."""
+        for server in [self.main, *self.url_servers.values()]:
+            server.close()
+
+    # ------------------------------------------------------------------ resolving a caller's URL
+    def locate(self, url: str) -> tuple["_Server", str, str]:
+        """(server, Host header, request target) for an absolute gateway or execute-api URL."""
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = (parts.hostname or "").lower()
+        match = _EXECUTE_API.match(host)
+        if match and match.group(1) in self.apis:
+            return self.main, host, target
+        if host in ("127.0.0.1", "localhost") and parts.port:
+            for server in [self.main, *self.url_servers.values()]:
+                if server.port == parts.port:
+                    return server, f"127.0.0.1:{parts.port}", target
+        known = [api.host(self.sim.region) for api in self.apis.values()] + [self.url]
+        raise InputError(f"{url!r} is not served by the simulation's gateway (known: {', '.join(known)})")
+
+    def is_gateway(self, host: str, port: Optional[int]) -> bool:
+        """True for an address the gateway answers (used to intercept handler HTTP)."""
+        host = (host or "").lower().strip("[]")
+        match = _EXECUTE_API.match(host)
+        if match:
+            return match.group(1) in self.apis
+        return host in ("127.0.0.1", "localhost") and port in self.ports()
+
+    # ------------------------------------------------------------------ exchanges
+    def exchange(self, server: "_Server", request: HttpRequest, client_timeout: float | None = None,
+                 caller: str | None = None) -> Optional[HttpResponse]:
+        """Answer `request` in a gateway task; None when the client's own timeout ran out first. From a task
+        this is a yield point; from the test thread it drives the simulation until the answer is ready."""
+        task = self.sim.scheduler.spawn(lambda: self.handle(server, request, client_timeout, caller),
+                                        name=f"gateway:{request.method} {request.path}")
+        if current_task() is not None:
+            self.sim.scheduler.wait_for(task)
+        else:
+            self.sim.scheduler.run_until_done(task)
+        if task.error is not None:
+            raise task.error
+        return task.result
+
+    def external(self, server: "_Server", request: HttpRequest, host: str,
+                 client_timeout: float | None = None) -> Optional[HttpResponse]:
+        """Send `request` over a real loopback socket (the test thread is the caller) and drive the simulation
+        until the server has its answer. None when the client's timeout ran out."""
+        if current_task() is not None:
+            raise InputError("sim.http and sim.webhook drive the simulation and are called from the test, not from "
+                             "handler code (handler code just uses urllib or requests)")
+        exchange_id = str(next(self._ids))
+        outcome: dict[str, Any] = {}
+        headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "content-length")]
+        headers += [("Host", host), (EXCHANGE_HEADER, exchange_id)]
+
+        def send() -> None:
+            from harness.sources import outbound
+            outbound.real_sockets_in_this_thread()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WALL_TIMEOUT)
+                conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
+                for key, value in headers:
+                    conn.putheader(key, value)
+                conn.putheader("Content-Length", str(len(request.body)))
+                conn.endheaders(request.body or None)
+                reply = conn.getresponse()
+                outcome["response"] = HttpResponse(reply.status, dict(reply.getheaders()), "", reply.read())
+                conn.close()
+            except (OSError, http.client.HTTPException) as exc:
+                outcome["error"] = exc
+
+        sender = threading.Thread(target=send, name=f"gateway-client-{exchange_id}", daemon=True)
+        sender.start()
+        while sender.is_alive():
+            try:
+                got_id, pending = self.inbox.get(timeout=0.02)
+            except queue.Empty:
+                continue
+            self._answer(pending, client_timeout if got_id == exchange_id else None)
+        sender.join()
+        if "error" in outcome:
+            if outcome["error"].__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
+                return None  # the gateway task reported the client's timeout: the server closed the connection
+            raise outcome["error"]
+        raw: HttpResponse = outcome["response"]
+        return HttpResponse(raw.status, raw.headers, raw.content.decode("utf-8", "replace"), raw.content)
+
+    def serve_pending(self, wall_seconds: float = 0.0) -> int:
+        """Answer requests that callers outside the test (curl, a browser) sent to the gateway; returns how many."""
+        served = 0
+        while True:
+            try:
+                _, pending = self.inbox.get(timeout=wall_seconds if wall_seconds > 0 else 0.001)
+            except queue.Empty:
+                return served
+            self._answer(pending, None)
+            served += 1
+
+    def _answer(self, pending: _Pending, client_timeout: float | None) -> None:
+        try:
+            pending.response = self.exchange(pending.server, pending.request, client_timeout, "test")
+        except Exception:  # noqa: BLE001 - never leave a server thread waiting; the caller sees a 500
+            pending.response = HttpResponse.of(500, {"message": "Internal server error"})
+            raise
+        finally:
+            pending.done.set()
+
+    # ------------------------------------------------------------------ the gateway task
+    def handle(self, server: "_Server", request: HttpRequest, client_timeout: float | None,
+               caller: str | None) -> Optional[HttpResponse]:
+        """Route, invoke and map one request (runs inside the gateway task)."""
+        self.exchanges += 1
+        if server.function is None:
+            response, function = self._rest(request, client_timeout)
+        else:
+            response, function = self._url(server, request, client_timeout)
+        self.sim.trace.record("gateway", method=request.method, path=request.path, function=function,
+                              status=None if response is None else response.status, caller=caller,
+                              via="url" if server.function else "rest")
+        return response
+
+    def _rest(self, request: HttpRequest, client_timeout: float | None) -> tuple[Optional[HttpResponse], Any]:
+        host = (request.header("Host") or "").split(":")[0].lower()
+        api, path = self._find_api(host, request.path)
+        if api is None:
+            return HttpResponse.of(403, {"message": "Forbidden"}), None
+        if path is None:
+            return HttpResponse.of(403, {"message": "Forbidden"}), None  # unknown stage
+        candidates = sorted((r for r in api.routes if r.pattern.match(path)), key=Route.rank)
+        route = next((r for r in candidates if r.method in (request.method, "ANY")), None)
+        if route is None:
+            return HttpResponse.of(403, {"message": "Missing Authentication Token"}), None
+        if len(request.body) > REST_MAX_BODY:
+            return HttpResponse.of(413, {"message": "Request Too Long"}), route.function.name
+        request_id = self.sim.runtime.new_request_id()
+        event_host = host if _EXECUTE_API.match(host) else api.host(self.sim.region)
+        headers = [(k, v) for k, v in request.headers if k.lower() != "host"]
+        headers = [("Host", event_host)] + headers + [("X-Forwarded-For", request.source_ip),
+                                                      ("X-Forwarded-Port", "443"), ("X-Forwarded-Proto", "https")]
+        headers = _dedupe_forwarded(headers)
+        event = proxy.rest_event(HttpRequest(request.method, request.target, tuple(headers), request.body,
+                                             request.source_ip),
+                                 api_id=api.api_id, stage=api.stage, resource=route.resource, path=path,
+                                 path_parameters={k: v for k, v in route.pattern.match(path).groupdict().items()},
+                                 request_id=request_id, epoch=self.sim.clock.now(), host=event_host)
+        limit = INTEGRATION_TIMEOUT if client_timeout is None else min(INTEGRATION_TIMEOUT, client_timeout)
+        outcome = self._invoke(route.function, event, request_id, limit)
+        fn = route.function.name
+        if outcome == "throttled":
+            return HttpResponse.of(500, proxy.INTERNAL_ERROR), fn  # Lambda's 429 surfaces as a 500 on a REST API
+        if outcome == "deadline":
+            if client_timeout is not None and client_timeout < INTEGRATION_TIMEOUT:
+                return None, fn
+            return HttpResponse.of(504, {"message": "Endpoint request timed out"}), fn
+        if not outcome.ok:
+            return HttpResponse.of(502, proxy.INTERNAL_ERROR), fn
+        response = proxy.rest_response(outcome.payload)
+        return (response or HttpResponse.of(502, proxy.INTERNAL_ERROR)), fn
+
+    def _find_api(self, host: str, path: str) -> tuple[Optional[RestApi], Optional[str]]:
+        """The API a request addresses and the resource path inside its stage (None: wrong stage)."""
+        match = _EXECUTE_API.match(host)
+        api = self.apis.get(match.group(1)) if match else None
+        if api is None and path.startswith("/restapis/"):
+            parts = path.split("/", 5)  # '', restapis, id, stage, _user_request_, rest
+            api = self.apis.get(parts[2]) if len(parts) > 2 else None
+            if api is not None and len(parts) >= 5 and parts[4] == "_user_request_":
+                path = f"/{parts[3]}/" + (parts[5] if len(parts) > 5 else "")
+        if api is None and len(self.apis) == 1 and not match:
+            api = next(iter(self.apis.values()))  # one API: the gateway's own address serves it directly
+        if api is None:
+            return None, None
+        prefix = f"/{api.stage}"
+        if path == prefix or path.startswith(prefix + "/"):
+            return api, path[len(prefix):] or "/"
+        return api, None
+
+    def _url(self, server: "_Server", request: HttpRequest,
+             client_timeout: float | None) -> tuple[Optional[HttpResponse], Any]:
+        config = self.sim.runtime.function(server.function)
+        if config is None:
+            return HttpResponse.of(403, {"Message": "Forbidden"}), None
+        if config.function_url_auth == "AWS_IAM" and not request.header("Authorization"):
+            return HttpResponse.of(403, {"Message": "Forbidden"}), config.name
+        if len(request.body) > URL_MAX_BODY:
+            return HttpResponse.of(413, {"Message": "Request Entity Too Large"}), config.name
+        request_id = self.sim.runtime.new_request_id()
+        url_id = f"url-{config.name.lower()}"
+        event = proxy.url_event(request, url_id=url_id, request_id=request_id, epoch=self.sim.clock.now(),
+                                host=request.header("Host") or f"127.0.0.1:{server.port}",
+                                auth_type=config.function_url_auth or "NONE")
+        outcome = self._invoke(config, event, request_id, client_timeout)
+        if outcome == "throttled":
+            return HttpResponse.of(429, {"Message": "Rate Exceeded."}), config.name
+        if outcome == "deadline":
+            return None, config.name
+        if not outcome.ok:
+            return HttpResponse.of(502, proxy.URL_ERROR), config.name
+        return (proxy.url_response(outcome.payload) or HttpResponse.of(502, proxy.URL_ERROR)), config.name
+
+    def _invoke(self, config: "FunctionConfig", event: dict, request_id: str, limit: float | None) -> Any:
+        """Invoke synchronously from the gateway task: the InvocationResult, 'throttled', or 'deadline' when
+        `limit` virtual seconds pass first (the function keeps running, as on AWS)."""
+        runtime, scheduler = self.sim.runtime, self.sim.scheduler
+        request = InvokeRequest(config.name, event, "RequestResponse", request_id)
+        if runtime.throttled(config):
+            runtime.throttle_result(config, request)
+            return "throttled"
+        invocation = runtime.spawn_invocation(config, request)
+        me = current_task()
+        if limit is not None:
+            scheduler.set_deadline(me, scheduler.clock.now() + limit)
+        try:
+            scheduler.wait_for(invocation)
+        except TaskKilled:
+            me.kill_reason, me.deadline = None, None
+            return "deadline"
+        me.deadline = None
+        if invocation.error is not None:
+            raise invocation.error
+        return invocation.result
+
+
+def _dedupe_forwarded(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Keep the caller's X-Forwarded-* when present (a sender that says https), else the gateway's."""
+    seen: dict[str, int] = {}
+    out: list[tuple[str, str]] = []
+    for key, value in headers:
+        name = key.lower()
+        if name.startswith("x-forwarded-") and name in seen:
+            continue
+        seen[name] = len(out)
+        out.append((key, value))
+    return out
+
+
+class _Server:
+    """One listening socket on 127.0.0.1 (an ephemeral port) with its thread."""
+
+    def __init__(self, gateway: Gateway, function: Optional[str]):
+        self.gateway, self.function = gateway, function
+        handler = type("GatewayHandler", (_Handler,), {"server_ref": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name=f"gateway-{self.port}", daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Parses one request and hands it to the simulation; never runs handler code."""
+
+    server_ref: _Server
+    protocol_version = "HTTP/1.1"
+    timeout = 10  # real seconds: a client that stops sending mid-request is dropped
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's signature
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._serve  # every method reaches the gateway (which answers like API Gateway)
+        raise AttributeError(name)
+
+    def _serve(self) -> None:
+        self.close_connection = True
+        length = self.headers.get("Content-Length")
+        if length is not None and not length.strip().isdigit():
+            return self._reply(HttpResponse.of(400, {"message": "Bad Request: invalid Content-Length"}))
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            body = self._read_chunked()
+            if body is None:
+                return self._reply(HttpResponse.of(400, {"message": "Bad Request: malformed chunked body"}))
+        else:
+            body = self.rfile.read(int(length)) if length else b""
+        request = HttpRequest(self.command, self.path, tuple(self.headers.items()), body, self.client_address[0])
+        exchange_id = request.header(EXCHANGE_HEADER) or ""
+        pending = _Pending(request.without_header(EXCHANGE_HEADER), self.server_ref)
+        self.server_ref.gateway.inbox.put((exchange_id, pending))
+        if not pending.done.wait(WALL_TIMEOUT):
+            return self._reply(HttpResponse.of(503, {"message": "the simulation is not being driven: call "
+                                                                 "sim.http/sim.webhook, or sim.gateway.serve_pending()"}))
+        if pending.response is None:
+            return  # the client's own timeout ran out first: close without an answer
+        self._reply(pending.response)
+
+    def _read_chunked(self) -> Optional[bytes]:
+        out = bytearray()
+        try:
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        except ValueError:
+            return None
+
+    def _reply(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            if key.lower() not in ("content-length", "connection", "date", "server"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(response.content)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.content)
