@@ -258,6 +258,40 @@ class Simulation:
         name = self.runtime.require(function).name if function else None
         return [line for r in self.runtime.results if name in (None, r.function) for line in r.logs]
 
+    # ------------------------------------------------------------------ event sources (harness/sources)
+    def send_message(self, queue: str, body: Any, delay_seconds: int = 0, attributes: dict | None = None,
+                     group_id: str | None = None) -> str:
+        """Send a message to a queue (logical id, name, URL or ARN); returns its MessageId."""
+        return _sources.of(self).send_message(queue, body, delay_seconds, attributes, group_id)
+
+    def put_events(self, entries: list[dict]) -> list[str]:
+        """Put events on their buses (boto3's entry shape; Detail may be a dict); returns the EventIds."""
+        return _sources.of(self).put_events(entries)
+
+    def put_event(self, *, source: str, detail_type: str, detail: Any = None, bus: str = "default") -> str:
+        """Put one event; returns its EventId."""
+        return self.put_events([{"Source": source, "DetailType": detail_type, "Detail": detail or {},
+                                 "EventBusName": bus}])[0]
+
+    def fire_schedule(self, function_or_event_name: str) -> None:
+        """Fire a schedule now (by function, event name or `Function.Event`)."""
+        _sources.of(self).fire_schedule(function_or_event_name)
+
+    def http(self, method: str, path: str, body: Any = None, headers: dict | None = None, query: dict | None = None,
+             function_url: str | None = None) -> Any:
+        """An HTTP request through the loopback gateway (REST API path, full URL, or a function's URL)."""
+        return _sources.of(self).http(method, path, body, headers, query, function_url)
+
+    def webhook(self, url_or_path: str, params: Any, auth_token: str | None = None, kind: str = "twilio",
+                **options: Any) -> Any:
+        """Send a Twilio-style (or JSON) webhook through the gateway, with the provider's retries."""
+        return _sources.of(self).webhook(url_or_path, params, auth_token=auth_token, kind=kind, **options)
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the loopback HTTP gateway."""
+        return _sources.of(self).gateway.url
+
     # ------------------------------------------------------------------ hooks
     def _sleep(self, seconds: float) -> None:
         if current_task() is not None:
@@ -354,3 +388,6 @@ class _InternalClient:
                 return attr(*args, **kwargs)
 
         return call
+
+
+from harness import sources as _sources  # noqa: E402 - registers the event sources (imports this module)
