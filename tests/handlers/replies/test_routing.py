@@ -83,3 +83,9 @@ def test_unconfigured_handoff_queue_cannot_be_routed(routing, h, monkeypatch, lo
     monkeypatch.delenv("HANDOFF_QUEUE_URL")
     assert routing.determine_target_queue(_context(h, auto_queue_reply_message=True)) is None
     assert logs.one("Cannot route message: handoff queue not configured")["level"] == "ERROR"
+
+
+def test_absent_auto_queue_lists_mean_channel_queue(routing, h):
+    context = _context(h, "sms")
+    del context["auto_queue_reply_message_from_number"], context["auto_queue_reply_message"]
+    assert routing.determine_target_queue(context) == h.QUEUE_URLS["sms"]

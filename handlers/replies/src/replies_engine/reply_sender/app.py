@@ -45,6 +45,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             process_record(record)
         except Exception:
             logger.exception("Reply record failed before sending; SQS will redeliver it")
+            count("ReplyRecordsRetried")
             failures.append(record.get("messageId"))
         finally:
             logger.remove_keys(_RECORD_KEYS)

@@ -44,7 +44,8 @@ def _classify(exc: Exception) -> tuple[str, bool]:
     """(error code for logs/records, retryable?)"""
     if isinstance(exc, TwilioRestException):
         status = int(exc.status or 0)
-        code = f"TWILIO_{exc.code}" if exc.code else f"TWILIO_HTTP_{status}"
+        # The client reports the HTTP status as the code when the body has no Twilio error code.
+        code = f"TWILIO_{exc.code}" if exc.code and exc.code != status else f"TWILIO_HTTP_{status}"
         return code, status >= 500 or status == 429
     if isinstance(exc, requests.exceptions.Timeout):
         return "TWILIO_TIMEOUT", True
