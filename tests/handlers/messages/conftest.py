@@ -34,7 +34,7 @@ SRC = Path(__file__).resolve().parents[3] / "handlers" / "messages" / "src"
 TEMPLATE = SRC.parent / "template.yaml"
 TABLE = "message-api-messages"
 SERVICE = "message-api"
-OWN_MODULES = ("message_api", "post_message_handler", "reconcile_queued_handler")
+COLD_START_MODULES = ("post_message_handler", "reconcile_queued_handler", "message_api.observability")
 
 _deserializer = TypeDeserializer()
 _shared: dict[str, Any] = {}
@@ -184,8 +184,12 @@ class World:
     logs: io.StringIO = field(default_factory=io.StringIO)
 
     def load(self, name: str) -> Any:
-        """Import ``name`` afresh (cold start) with the current environment."""
-        _forget_own_modules()
+        """Import ``name`` afresh (a cold start) with the current environment.
+
+        The handler module (settings, clients) and ``message_api.observability`` (Logger, Metrics)
+        are re-executed; the stateless rest of ``message_api`` is reused to keep tests fast.
+        """
+        _forget_handler_modules()
         module = importlib.import_module(name)
         obs = sys.modules["message_api.observability"]
         obs.logger.logger_handler.setStream(self.logs)
@@ -264,9 +268,9 @@ def _add_src_to_path() -> None:
         sys.path.append(str(SRC))
 
 
-def _forget_own_modules() -> None:
-    for loaded in [name for name in sys.modules if name.split(".")[0] in OWN_MODULES]:
-        del sys.modules[loaded]
+def _forget_handler_modules() -> None:
+    for stale in COLD_START_MODULES:
+        sys.modules.pop(stale, None)
 
 
 def create_table(ddb: Any) -> None:
@@ -314,7 +318,7 @@ def world(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]):
             monkeypatch.delenv(key, raising=False)
         _add_src_to_path()
         yield World(ddb=ddb, sqs=sqs, queue_url=queue_url, monkeypatch=monkeypatch, sleeps=sleeps)
-    _forget_own_modules()
+    _forget_handler_modules()
 
 
 @pytest.fixture
@@ -349,4 +353,4 @@ def import_src(monkeypatch: pytest.MonkeyPatch):
     def load(name: str) -> Any:
         return importlib.import_module(name)
     yield load
-    _forget_own_modules()
+    _forget_handler_modules()
