@@ -249,7 +249,9 @@ def test_rollback_of_a_deleted_record_is_refused_without_recreating_it(world, co
 def test_failed_rollback_is_logged_critical_with_the_correlation_id(
         world, context, make_event, faults, step, capsys):
     handler = world.post()
-    faults(handler.sqs, "SendMessage", [step.error(403, "AccessDeniedException", "AccessDenied")])
+    at_send = []
+    faults(handler.sqs, "SendMessage", [step.before(lambda: at_send.extend(world.all_records()),
+                                                    step.error(403, "AccessDeniedException", "AccessDenied"))])
     # UpdateItem #1 is PENDING -> QUEUED; #2..#4 are the rollback and botocore's two retries.
     updates = faults(handler.dynamodb, "UpdateItem", [step.ok] + [step.error(500, "InternalServerError")] * 3)
 
@@ -263,6 +265,7 @@ def test_failed_rollback_is_logged_critical_with_the_correlation_id(
     record = pending_record(world)
     assert critical["messageId"] == record["messageId"] and critical["sendAttemptId"] == record["sendAttemptId"]
     assert critical["sendErrorCode"] == "AccessDenied" and critical["errorCode"] == "InternalServerError"
+    assert record == at_send[0]  # atomic: the failed rollback left no partial change behind
     assert record["status"] == "QUEUED" and "awaitingConfirmationSince" in record  # visible to the reconciler
     assert world.emf(capsys)["RollbackFailed"] == 1
 
