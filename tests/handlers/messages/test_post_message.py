@@ -171,29 +171,54 @@ BAD_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize(("request_parts", "problems"), BAD_REQUESTS)
-def test_invalid_request_is_rejected_with_400_and_nothing_is_stored_or_sent(
-        world, context, make_event, request_parts, problems):
-    handler = world.post()
-    parts = dict(request_parts)
+def build_event(make_event, parts):
+    parts = dict(parts)
     if parts.pop("b64", False):
         event = make_event(raw_body=parts["raw_body"])
         event["isBase64Encoded"] = True
-    else:
-        event = make_event(parts.get("body"), headers=parts.get("headers"), raw_body=parts.get("raw_body"))
-        if "raw_body" in parts and parts["raw_body"] is None:
-            event["body"] = None
+        return event
+    event = make_event(parts.get("body"), headers=parts.get("headers"), raw_body=parts.get("raw_body"))
+    if "raw_body" in parts and parts["raw_body"] is None:
+        event["body"] = None
+    return event
+
+
+@pytest.mark.parametrize(("request_parts", "problems"), BAD_REQUESTS)
+def test_invalid_request_is_reported_field_by_field(import_src, make_event, request_parts, problems):
+    validation = import_src("message_api.validation")
+
+    with pytest.raises(validation.RequestInvalid) as invalid:
+        validation.parse_request(build_event(make_event, request_parts), 65536)
+
+    assert [(d["field"], d["problem"]) for d in invalid.value.problems] == problems
+
+
+def test_invalid_request_is_rejected_with_400_and_nothing_is_stored_or_sent(world, context, make_event):
+    handler = world.post()
+    event = make_event({"recipient": "", "content": "", "priority": "high"})
 
     response = handler.lambda_handler(event, context)
 
     assert response["statusCode"] == 400
     answer = body_of(response)
-    assert answer["error"] == "VALIDATION_ERROR" and answer["correlationId"] == "apigw-req-1"
-    assert [(d["field"], d["problem"]) for d in answer["details"]] == problems
+    assert answer == {"error": "VALIDATION_ERROR", "correlationId": "apigw-req-1", "details": [
+        {"field": "priority", "problem": "is not a recognised field"},
+        {"field": "recipient", "problem": "is required: a non-blank string of at most 256 characters"},
+        {"field": "content", "problem": "is required: a non-blank string"}]}
     assert world.all_records() == []
     assert world.queued_bodies() == []
     logged = world.log("request rejected: validation failed")
     assert logged["level"] == "INFO" and logged["problems"] == answer["details"]
+
+
+def test_invalid_idempotency_key_is_rejected_before_anything_is_stored(world, context, make_event):
+    handler = world.post()
+
+    response = handler.lambda_handler(make_event(VALID, headers={"Idempotency-Key": "x" * 129}), context)
+
+    assert response["statusCode"] == 400
+    assert body_of(response)["details"][0]["field"] == "Idempotency-Key"
+    assert world.all_records() == []
 
 
 def test_validation_errors_never_echo_the_submitted_values(world, context, make_event):
@@ -208,12 +233,12 @@ def test_validation_errors_never_echo_the_submitted_values(world, context, make_
         assert secret not in response["body"] and secret not in world.logs.getvalue()
 
 
-def test_non_string_body_is_rejected(world, context, make_event):
-    handler = world.post()
+def test_non_string_body_is_rejected(import_src, make_event):
+    validation = import_src("message_api.validation")
     event = make_event(VALID)
     event["body"] = {"recipient": "+1"}
 
-    response = handler.lambda_handler(event, context)
+    with pytest.raises(validation.RequestInvalid) as invalid:
+        validation.parse_request(event, 65536)
 
-    assert response["statusCode"] == 400
-    assert body_of(response)["details"] == [{"field": "body", "problem": "must be a JSON object"}]
+    assert invalid.value.problems == [{"field": "body", "problem": "must be a JSON object"}]
