@@ -1,6 +1,7 @@
 """Validation of a project upload: config files, config_inter_cloud.json, user processor code.
 
-Every check raises ``ValueError`` whose message names the file and what is wrong.
+Every check raises ``ConfigValidationError`` (a ``ValueError``) whose message names the file and what
+is wrong.
 """
 import ast
 import io
@@ -12,6 +13,10 @@ import zipfile
 from . import constants
 
 
+class ConfigValidationError(ValueError):
+    """A project file is invalid; the message names the file and the problem."""
+
+
 def _parse(filename: str, content):
     if isinstance(content, (bytes, bytearray)):
         content = content.decode("utf-8")
@@ -19,32 +24,32 @@ def _parse(filename: str, content):
         try:
             return json.loads(content)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"Invalid JSON content for {filename}: {exc}") from exc
+            raise ConfigValidationError(f"Invalid JSON content for {filename}: {exc}") from exc
     return content
 
 
 def _validate_inter_cloud(filename: str, content: dict) -> None:
     connections = content["connections"]
     if not isinstance(connections, dict):
-        raise ValueError(f"'connections' in {filename} must be a dictionary.")
+        raise ConfigValidationError(f"'connections' in {filename} must be a dictionary.")
     for conn_id, details in connections.items():
         if not isinstance(details, dict):
-            raise ValueError(f"Connection '{conn_id}' in {filename} must be an object.")
+            raise ConfigValidationError(f"Connection '{conn_id}' in {filename} must be an object.")
         missing = [k for k in constants.INTER_CLOUD_CONNECTION_FIELDS if k not in details]
         if missing:
-            raise ValueError(
+            raise ConfigValidationError(
                 f"Connection '{conn_id}' in {filename} missing required fields: {', '.join(missing)}"
             )
         for key in constants.INTER_CLOUD_CONNECTION_FIELDS:
             if not isinstance(details[key], str) or not details[key].strip():
-                raise ValueError(f"Connection '{conn_id}' in {filename}: '{key}' must be a non-empty string.")
+                raise ConfigValidationError(f"Connection '{conn_id}' in {filename}: '{key}' must be a non-empty string.")
         if details["provider"] not in constants.SUPPORTED_PROVIDERS:
-            raise ValueError(
+            raise ConfigValidationError(
                 f"Connection '{conn_id}' in {filename}: unknown provider '{details['provider']}' "
                 f"(expected one of {', '.join(constants.SUPPORTED_PROVIDERS)})."
             )
         if not details["url"].startswith(("https://", "http://")):
-            raise ValueError(f"Connection '{conn_id}' in {filename}: 'url' must be an http(s) URL.")
+            raise ConfigValidationError(f"Connection '{conn_id}' in {filename}: 'url' must be an http(s) URL.")
 
 
 def validate_config_content(filename: str, content):
@@ -55,27 +60,27 @@ def validate_config_content(filename: str, content):
         return content
     if filename in (constants.CONFIG_IOT_DEVICES_FILE, constants.CONFIG_EVENTS_FILE):
         if not isinstance(content, list):
-            raise ValueError(f"{filename} must be a JSON list.")
+            raise ConfigValidationError(f"{filename} must be a JSON list.")
         for index, entry in enumerate(content):
             if not isinstance(entry, dict):
-                raise ValueError(f"Entry at index {index} in {filename} must be an object.")
+                raise ConfigValidationError(f"Entry at index {index} in {filename} must be an object.")
             for key in required:
                 if key not in entry:
-                    raise ValueError(f"Missing key '{key}' in {filename} at index {index}.")
+                    raise ConfigValidationError(f"Missing key '{key}' in {filename} at index {index}.")
             if filename == constants.CONFIG_EVENTS_FILE:
                 action = entry["action"]
                 if not isinstance(action, dict) or "type" not in action or "functionName" not in action:
-                    raise ValueError(f"Event action at index {index} in {filename} missing 'type' or 'functionName'.")
+                    raise ConfigValidationError(f"Event action at index {index} in {filename} missing 'type' or 'functionName'.")
         return content
     if not isinstance(content, dict):
-        raise ValueError(f"{filename} must be a JSON object.")
+        raise ConfigValidationError(f"{filename} must be a JSON object.")
     for key in required:
         if key not in content:
-            raise ValueError(f"Missing key '{key}' in {filename}.")
+            raise ConfigValidationError(f"Missing key '{key}' in {filename}.")
     if filename == constants.CONFIG_PROVIDERS_FILE:
         for key, provider in content.items():
             if key.endswith("_provider") and provider not in constants.SUPPORTED_PROVIDERS:
-                raise ValueError(f"Unknown provider '{provider}' for '{key}' in {filename}.")
+                raise ConfigValidationError(f"Unknown provider '{provider}' for '{key}' in {filename}.")
     if filename == constants.CONFIG_INTER_CLOUD_FILE:
         _validate_inter_cloud(filename, content)
     return content
@@ -104,11 +109,11 @@ def validate_inter_cloud_for_providers(providers: dict, inter_cloud) -> None:
     if not is_multi_cloud(providers):
         return
     if inter_cloud is None:
-        raise ValueError(f"Missing {constants.CONFIG_INTER_CLOUD_FILE}: required for a multi-cloud deployment.")
+        raise ConfigValidationError(f"Missing {constants.CONFIG_INTER_CLOUD_FILE}: required for a multi-cloud deployment.")
     connections = inter_cloud.get("connections", {})
     for conn_id in required_connections(providers):
         if conn_id not in connections:
-            raise ValueError(f"Missing connection '{conn_id}' in {constants.CONFIG_INTER_CLOUD_FILE}.")
+            raise ConfigValidationError(f"Missing connection '{conn_id}' in {constants.CONFIG_INTER_CLOUD_FILE}.")
 
 
 def _find_function(tree: ast.Module, name: str):
@@ -122,7 +127,7 @@ def _parse_python(source, filename: str) -> ast.Module:
     try:
         return ast.parse(source, filename=filename)
     except SyntaxError as exc:
-        raise ValueError(f"Syntax error in {filename}: {exc.msg} at line {exc.lineno}") from exc
+        raise ConfigValidationError(f"Syntax error in {filename}: {exc.msg} at line {exc.lineno}") from exc
 
 
 def validate_process_code(source, filename: str = constants.PROCESS_FILE) -> None:
@@ -130,7 +135,7 @@ def validate_process_code(source, filename: str = constants.PROCESS_FILE) -> Non
     node = _find_function(_parse_python(source, filename), "process")
     positional = node.args.posonlyargs + node.args.args if node else []
     if node is None or isinstance(node, ast.AsyncFunctionDef) or len(positional) < 1:
-        raise ValueError(f"{filename} must define 'def process(event)'.")
+        raise ConfigValidationError(f"{filename} must define 'def process(event)'.")
 
 
 def validate_python_code_aws(source, filename: str = constants.HANDLER_FILE) -> None:
@@ -138,7 +143,7 @@ def validate_python_code_aws(source, filename: str = constants.HANDLER_FILE) -> 
     node = _find_function(_parse_python(source, filename), "lambda_handler")
     args = [a.arg for a in node.args.args] if node else []
     if args[:2] != ["event", "context"]:
-        raise ValueError(f"{filename} must define 'def lambda_handler(event, context)'.")
+        raise ConfigValidationError(f"{filename} must define 'def lambda_handler(event, context)'.")
 
 
 def _open_zip(zip_source) -> zipfile.ZipFile:
@@ -147,12 +152,12 @@ def _open_zip(zip_source) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(zip_source, "r")
     except zipfile.BadZipFile as exc:
-        raise ValueError(f"Not a valid zip archive: {exc}") from exc
+        raise ConfigValidationError(f"Not a valid zip archive: {exc}") from exc
 
 
 def _check_member_path(name: str) -> None:
     if name.startswith(("/", "\\")) or os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
-        raise ValueError(f"Malicious file path detected in zip (Zip Slip Prevention): {name}")
+        raise ConfigValidationError(f"Malicious file path detected in zip (Zip Slip Prevention): {name}")
 
 
 def validate_project_zip(zip_source) -> dict:
@@ -174,7 +179,7 @@ def validate_project_zip(zip_source) -> dict:
             root = config_paths[0][: -len(constants.CONFIG_FILE)]
         for required in constants.REQUIRED_CONFIG_FILES:
             if root + required not in names:
-                raise ValueError(f"Missing required configuration file in zip: {required}")
+                raise ConfigValidationError(f"Missing required configuration file in zip: {required}")
 
         configs = {}
         for filename in constants.CONFIG_SCHEMAS:
@@ -182,13 +187,13 @@ def validate_project_zip(zip_source) -> dict:
                 try:
                     configs[filename] = validate_config_content(filename, archive.read(root + filename))
                 except (ValueError, UnicodeDecodeError) as exc:
-                    raise ValueError(f"Validation failed for {filename} inside zip: {exc}") from exc
+                    raise ConfigValidationError(f"Validation failed for {filename} inside zip: {exc}") from exc
 
         providers = configs[constants.CONFIG_PROVIDERS_FILE]
         try:
             validate_inter_cloud_for_providers(providers, configs.get(constants.CONFIG_INTER_CLOUD_FILE))
         except ValueError as exc:
-            raise ValueError(f"Validation failed for {constants.CONFIG_INTER_CLOUD_FILE}: {exc}") from exc
+            raise ConfigValidationError(f"Validation failed for {constants.CONFIG_INTER_CLOUD_FILE}: {exc}") from exc
 
         processors = []
         prefix = f"{root}{constants.LAMBDA_FUNCTIONS_DIR_NAME}/{constants.PROCESSORS_DIR_NAME}/"
@@ -199,7 +204,7 @@ def validate_project_zip(zip_source) -> dict:
                 try:
                     source = archive.read(name).decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise ValueError(f"Processor file {name} is not UTF-8 text.") from exc
+                    raise ConfigValidationError(f"Processor file {name} is not UTF-8 text.") from exc
                 validate_process_code(source, filename=name)
                 processors.append(parts[0])
 

@@ -89,10 +89,10 @@ _SESSION = {}
 
 
 @pytest.fixture(scope="module")
-def _moto_for_module():
+def _moto_for_module(request):
     # Starting moto costs ~20 ms (it registers thousands of URL patterns), so it is started once per
-    # test module and its state is wiped after every test instead.
-    with mock_aws():
+    # test module and its state is wiped after every test instead. A module may set MOTO_CONFIG.
+    with mock_aws(config=getattr(request.module, "MOTO_CONFIG", None)):
         yield
 
 

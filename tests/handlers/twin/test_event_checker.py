@@ -103,11 +103,11 @@ def test_one_failing_rule_is_logged_with_the_event_and_the_loop_continues(checke
     ("temperature >", "RuleError: condition must be '<operand> <op> <operand>', got 'temperature >'"),
     (f"twin.{DEVICE}.temperature >= DOUBLE(1)", "RuleError: unknown operator '>='"),
     (f"twin.{DEVICE}.temperature > FLOAT(1)", "RuleError: unknown operand 'FLOAT(1)'"),
-    (f"twin.{DEVICE}.temperature > DOUBLE(hot)", "RuleError: bad constant 'DOUBLE(hot)': could not convert string "
-                                                 "to float: 'hot'"),
+    (f"twin.{DEVICE}.temperature > DOUBLE(hot)", ("RuleError: bad constant 'DOUBLE(hot)': could not convert string "
+                                                 "to float: 'hot'")),
     ("temperature > DOUBLE(1)", "RuleError: unknown operand 'temperature'"),
-    (f"twin.{DEVICE}.temperature > STRING(hot)", "RuleError: cannot compare: '>' not supported between instances "
-                                                 "of 'float' and 'str'"),
+    (f"twin.{DEVICE}.temperature > STRING(hot)", ("RuleError: cannot compare: '>' not supported between instances "
+                                                 "of 'float' and 'str'")),
     (42, "RuleError: condition must be a string"),
 ])
 def test_malformed_rules_are_reported_as_partial_failure(checker, context, invocations, condition, error):

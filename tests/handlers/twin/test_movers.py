@@ -8,7 +8,7 @@ from freezegun import freeze_time
 
 COLD = "twin-cold-storage"
 ARCHIVE = "twin-archive-storage"
-NOW = datetime.datetime(2025, 3, 1, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2025, 3, 1, tzinfo=datetime.UTC)
 
 
 def iso(moment: datetime.datetime) -> str:

@@ -22,7 +22,7 @@ def test_persister_writes_record_with_time_as_sort_key_and_floats_as_decimal(per
     assert result == {"status": "persisted", "iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z"}
     [item] = hot_table.scan()["Items"]
     assert item == {"iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z",
-                    "temperature": Decimal("25.5"), "readings": [Decimal("0.5"), Decimal("2")],
+                    "temperature": Decimal("25.5"), "readings": [Decimal("0.5"), Decimal(2)],
                     "meta": {"gain": Decimal("1.25")}}
     assert logs.messages() == ["Record persisted"]
 

@@ -55,8 +55,8 @@ def test_wrapper_logs_user_logic_error_and_reraises_for_lambda_retry(wrapper, co
 @pytest.mark.parametrize("returned, message", [
     (None, "[USER_LOGIC_ERROR] UserLogicError: process() must return a dict, got NoneType"),
     ([1], "[USER_LOGIC_ERROR] UserLogicError: process() must return a dict, got list"),
-    ({"when": object()}, "[USER_LOGIC_ERROR] UserLogicError: process() returned a value that is not "
-                         "JSON-serialisable: Object of type object is not JSON serializable"),
+    ({"when": object()}, ("[USER_LOGIC_ERROR] UserLogicError: process() returned a value that is not "
+                         "JSON-serialisable: Object of type object is not JSON serializable")),
 ])
 def test_wrapper_treats_an_unstorable_result_as_user_logic_error(wrapper, context, logs, invocations, monkeypatch,
                                                                  returned, message):

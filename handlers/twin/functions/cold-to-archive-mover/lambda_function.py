@@ -74,7 +74,7 @@ def lambda_handler(event, context):
         logger.error(f"Cold-to-Archive Mover misconfigured: {exc}")
         raise
 
-    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=settings["days"])
+    cutoff = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=settings["days"])
     cutoff_iso = cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     logger.info("Cold-to-Archive Mover started", extra={"cutoff": cutoff_iso})
     result = {"cutoff": cutoff_iso, "moved": [], "failed": [], "complete": True}

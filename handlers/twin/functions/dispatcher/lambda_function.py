@@ -36,12 +36,16 @@ def _twin_name() -> str:
     return name
 
 
+class MalformedEvent(ValueError):
+    """The event is not a JSON object."""
+
+
 def _parse_event(event):
     """Accept an object, or a JSON string holding one (IoT rules may deliver either)."""
     if isinstance(event, (str, bytes)):
         event = json.loads(event)
     if not isinstance(event, dict):
-        raise ValueError(f"event must be a JSON object, got {type(event).__name__}")
+        raise MalformedEvent(f"event must be a JSON object, got {type(event).__name__}")
     return event
 
 

@@ -88,8 +88,8 @@ def timestamp_param(params: dict, name: str) -> datetime.datetime:
     except ValueError as exc:
         raise BadRequest(f"{name} must be an ISO-8601 timestamp") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.astimezone(datetime.UTC)
 
 
 def as_sort_key(moment: datetime.datetime) -> str:

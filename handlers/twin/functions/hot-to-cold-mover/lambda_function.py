@@ -54,7 +54,7 @@ def _json_default(value):
 def compute_cutoff(now: datetime.datetime, days) -> str:
     """ISO-8601 UTC timestamp (milliseconds, ``Z``) ``days`` before ``now``; ids below it are moved."""
     cutoff = now - datetime.timedelta(days=days)
-    return cutoff.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return cutoff.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _settings() -> dict:
@@ -132,7 +132,7 @@ def lambda_handler(event, context):
         logger.error(f"Hot-to-Cold Mover misconfigured: {exc}")
         raise
 
-    cutoff = compute_cutoff(datetime.datetime.now(datetime.timezone.utc), settings["days"])
+    cutoff = compute_cutoff(datetime.datetime.now(datetime.UTC), settings["days"])
     logger.info("Hot-to-Cold Mover started", extra={"cutoff": cutoff, "devices": len(settings["devices"])})
     table = dynamodb.Table(settings["table"])
     result = {"cutoff": cutoff, "moved": 0, "objects": [], "failed_devices": [], "complete": True}

@@ -12,8 +12,7 @@ import os
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
-
-from process import process
+from process import process  # the user's logic, merged next to this file at deployment time
 
 logger = Logger(service="twin-processor")
 lambda_client = boto3.client("lambda")
@@ -39,7 +38,8 @@ def _run_user_logic(event) -> bytes:
         except (TypeError, ValueError) as exc:
             raise UserLogicError(f"process() returned a value that is not JSON-serialisable: {exc}") from exc
     except Exception as exc:
-        logger.exception(f"[USER_LOGIC_ERROR] {type(exc).__name__}: {exc}")
+        # The error text belongs in the message: it is what operators search for.
+        logger.exception(f"[USER_LOGIC_ERROR] {type(exc).__name__}: {exc}")  # noqa: TRY401
         raise
     finally:
         logger.info("User Logic End")
