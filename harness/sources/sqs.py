@@ -131,6 +131,14 @@ class SqsMapping:
 
     def _receive(self) -> list[dict]:
         got: list[dict] = []
+        queue = self._queue()
+        if self.fifo and queue is not None:
+            # moto clears an in-flight message whose visibility timeout ran out only when its receive loop reaches
+            # it, so a later message of the same group can be handed out before an earlier one comes back (a3
+            # before a2). Clearing those first keeps the group in order, as SQS does.
+            for message in list(queue.pending_messages):
+                if message.visible:
+                    queue.pending_messages.discard(message)
         sqs = self.sim.client("sqs")
         while len(got) < self.batch_size:
             response = sqs.receive_message(
