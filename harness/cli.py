@@ -1,5 +1,249 @@
-"""Command line interface."""
+"""Command line: `python -m harness run|list|replay|trace|report` (also installed as `lambda-harness`).
+
+Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
+to run)."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
-def main(argv=None) -> int:
-    return 0
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness", description="Run and inspect fault-injection "
+                                     "scenarios of AWS Lambda systems, deterministically, on virtual time.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, paths: str = "+") -> None:
+        p.add_argument("--seed", type=int, help="override every scenario's seed")
+        p.add_argument("--backend", help="override the backend (moto, moto-server, localstack:...)")
+
+    run = sub.add_parser("run", help="run scenarios (files or folders), print a summary, write reports")
+    run.add_argument("paths", nargs="+", metavar="PATH")
+    common(run)
+    run.add_argument("--report-dir", type=Path, help="write junit.xml, index.html and results.json here")
+    run.add_argument("-k", dest="keyword", help="only scenarios whose name or file contains this text")
+    run.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
+    run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
+    lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
+    lst.add_argument("paths", nargs="+", metavar="PATH")
+    replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
+    replay.add_argument("file", type=Path)
+    common(replay)
+    replay.add_argument("--trace", action="store_true", help="also print the timeline")
+    trace = sub.add_parser("trace", help="run one scenario and print its timeline")
+    trace.add_argument("file", type=Path)
+    common(trace)
+    trace.add_argument("--json", action="store_true", help="the trace as JSON")
+    trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
+    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
+    report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
+    report.add_argument("--report-dir", type=Path, required=True)
+    common(report)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point; returns the exit code."""
+    from rich.console import Console
+    console = Console(width=max(100, shutil.get_terminal_size((120, 24)).columns), highlight=False,
+                      soft_wrap=False)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return BAD_INPUT if exc.code not in (0, None) else OK
+    from harness.errors import InputError
+    try:
+        return {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}[args.command](
+            args, console)
+    except InputError as exc:
+        console.print(f"[red]error:[/red] {exc}", markup=True)
+        return BAD_INPUT
+
+
+# ---------------------------------------------------------------------------------------------- run
+def _load_all(paths: list[Path]) -> list[tuple[Path, Any, Optional[str]]]:
+    from harness.scenario import ScenarioError, load_scenario
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append((path, load_scenario(path), None))
+        except ScenarioError as exc:
+            loaded.append((path, None, str(exc)))
+    return loaded
+
+
+def _run(args: argparse.Namespace, console: Any) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from harness.clock import real_perf_counter
+    from harness.scenario import run_scenario
+    from harness.scenario.discover import discover
+    started = real_perf_counter()
+    loaded = _load_all(discover(args.paths))
+    if args.keyword:
+        loaded = [item for item in loaded if args.keyword in str(item[0]) or
+                  (item[1] is not None and args.keyword in item[1].name)]
+    if not loaded:
+        console.print(f"[red]error:[/red] no scenarios to run in {', '.join(args.paths)}"
+                      + (f" matching -k {args.keyword!r}" if args.keyword else "")
+                      + " (expected *.yaml scenario files)")
+        return BAD_INPUT
+    results: list[dict] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("scenarios", total=len(loaded))
+        for path, scenario, error in loaded:
+            progress.update(task, description=f"{path}")
+            if scenario is None:
+                results.append(_load_error(path, error))
+            else:
+                results.append(_run_repeated(scenario, args, run_scenario))
+            progress.advance(task)
+            if args.exitfirst and results[-1]["status"] != "passed":
+                break
+    _summary(console, results, real_perf_counter() - started)
+    if args.report_dir:
+        from harness.scenario.report import write_reports
+        written = write_reports(results, args.report_dir)
+        console.print(f"reports: {written['html']} (HTML), {written['junit']} (JUnit XML), {written['json']}")
+    return _exit_code(results)
+
+
+def _run_repeated(scenario: Any, args: argparse.Namespace, run_scenario: Any) -> dict:
+    first = run_scenario(scenario, seed=args.seed, backend=args.backend)
+    result = first.to_dict()
+    for _ in range(max(0, args.repeat - 1)):
+        again = run_scenario(scenario, seed=args.seed, backend=args.backend)
+        if again.trace_hash != first.trace_hash:
+            result["status"] = "failed"
+            message = (f"not deterministic: seed {first.seed} gave trace {first.trace_hash} and then "
+                       f"{again.trace_hash}")
+            result["failures"] = result["failures"] + [message]
+            result["report"] += f"\n  {message}"
+    return result
+
+
+def _load_error(path: Path, error: Optional[str]) -> dict:
+    return {"name": path.stem, "file": str(path), "status": "error", "load_error": True, "error": error,
+            "failures": [f"bad input: {error}"], "report": error, "wall_seconds": 0.0}
+
+
+def _exit_code(results: list[dict]) -> int:
+    if any(r.get("load_error") for r in results):
+        return BAD_INPUT
+    return OK if all(r["status"] == "passed" for r in results) else FAILED
+
+
+def _summary(console: Any, results: list[dict], wall: float) -> None:
+    from rich.table import Table
+    table = Table(title="Scenarios", show_lines=False)
+    for column in ("status", "scenario", "file", "seed", "trace hash", "virtual s", "wall s", "checks"):
+        table.add_column(column, no_wrap=column in ("status", "seed", "trace hash"))
+    colour = {"passed": "green", "failed": "red", "error": "yellow"}
+    for r in results:
+        outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
+        checks = (f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)} expect, "
+                  f"{sum(i['passed'] for i in invariants)}/{len(invariants)} inv") if not r.get("load_error") else "-"
+        status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
+        table.add_row(f"[{colour[r['status']]}]{status}[/]", str(r["name"]), str(r["file"]), str(r.get("seed", "-")),
+                      str(r.get("trace_hash") or "-"), str((r.get("stats") or {}).get("virtual_seconds", "-")),
+                      f"{float(r.get('wall_seconds') or 0):.2f}", checks)
+    console.print(table)
+    for r in results:
+        if r["status"] != "passed":
+            console.print(r.get("report") or r.get("error") or "", markup=False, highlight=False)
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error")}
+    bad = sum(1 for r in results if r.get("load_error"))
+    console.print(f"{len(results)} scenarios: {counts['passed']} passed, {counts['failed']} failed, "
+                  f"{counts['error'] - bad} errors, {bad} bad input in {wall:.2f}s", markup=False)
+
+
+# ---------------------------------------------------------------------------------------------- others
+def _list(args: argparse.Namespace, console: Any) -> int:
+    from rich.table import Table
+    from harness.scenario.discover import discover
+    loaded = _load_all(discover(args.paths))
+    table = Table(title="Scenarios")
+    for column in ("file", "name", "system", "seed", "steps", "faults", "expect", "invariants"):
+        table.add_column(column)
+    for path, scenario, error in loaded:
+        if scenario is None:
+            table.add_row(str(path), "[red]cannot load[/]", "-", "-", "-", "-", "-", "-")
+            continue
+        table.add_row(str(path), scenario.name, scenario.model.system, str(scenario.seed), str(len(scenario.steps)),
+                      str(len(scenario.fault_rules)), str(len(scenario.expect)),
+                      ", ".join(i.name for i in scenario.invariants) or "-")
+    console.print(table)
+    for path, _, error in loaded:
+        if error:
+            console.print(error, markup=False)
+    if not loaded:
+        console.print(f"no scenarios in {', '.join(args.paths)}")
+        return BAD_INPUT
+    return BAD_INPUT if any(error for _, _, error in loaded) else OK
+
+
+def _one(args: argparse.Namespace) -> Any:
+    from harness.scenario import load_scenario, run_scenario
+    return run_scenario(load_scenario(args.file), seed=args.seed, backend=args.backend)
+
+
+def _replay(args: argparse.Namespace, console: Any) -> int:
+    result = _one(args)
+    if args.trace:
+        _print_events(console, result.events, None)
+    console.print(result.report(), markup=False, highlight=False)
+    for outcome in result.outcomes:
+        console.print(f"  {'ok  ' if outcome.passed else 'FAIL'} {outcome.where}: {outcome.expected}", markup=False)
+    for inv in result.invariants:
+        console.print(f"  {'ok  ' if inv.passed else 'FAIL'} invariant {inv.name}", markup=False)
+    console.print(f"trace hash: {result.trace_hash}", markup=False)
+    return OK if result.passed else FAILED
+
+
+def _trace(args: argparse.Namespace, console: Any) -> int:
+    result = _one(args)
+    if args.json:
+        events = [e for e in result.events if not args.kind or e["kind"] in args.kind]
+        sys.stdout.write(json.dumps({"hash": result.trace_hash, "events": events}, indent=2, default=str) + "\n")
+    else:
+        _print_events(console, result.events, args.kind)
+        console.print(f"trace hash: {result.trace_hash} ({result.status}, seed {result.seed})", markup=False)
+    return OK if result.passed else FAILED
+
+
+def _print_events(console: Any, events: list[dict], kinds: Optional[list[str]]) -> None:
+    from harness.scenario.report.html import _line
+    for event in events:
+        if not kinds or event["kind"] in kinds:
+            console.print(_line(event), markup=False, highlight=False)
+
+
+def _report(args: argparse.Namespace, console: Any) -> int:
+    from harness.scenario.report import read_results, write_reports
+    results: list[dict] = []
+    title = "Scenario run"
+    paths = []
+    for source in args.sources:
+        if source.endswith(".json"):
+            title, found = read_results(source)
+            results += found
+        else:
+            paths.append(source)
+    if paths:
+        from harness.scenario import run_scenario
+        from harness.scenario.discover import discover
+        for path, scenario, error in _load_all(discover(paths)):
+            results.append(_load_error(path, error) if scenario is None else
+                           run_scenario(scenario, seed=args.seed, backend=args.backend).to_dict())
+    if not results:
+        console.print("error: no results to report")
+        return BAD_INPUT
+    written = write_reports(results, args.report_dir, title)
+    console.print(f"reports: {written['html']} (HTML), {written['junit']} (JUnit XML)", markup=False)
+    return _exit_code(results)

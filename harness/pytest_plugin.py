@@ -1,1 +1,123 @@
-"""pytest plugin: fixtures and scenario collection for the harness."""
+"""pytest plugin (entry point `lambda_harness`): collects scenario YAML files as test items.
+
+Files under a folder named `scenarios` (or named on the command line) become one test each, with the id
+`<file>::<scenario name>`, so `-k`, `-x`, `--lf` and pytest-xdist work as for any test. Options: `--seed`,
+`--backend`, `--scenario-report DIR` (JUnit XML, HTML and JSON of the scenarios run). A failure shows the
+failing expectations with the trace around them, the seed and the command that replays it.
+
+Importing this module stays cheap: the harness is imported when a scenario is collected or run.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+_RESULT_KEY = "lambda_harness_scenario"
+
+
+def pytest_addoption(parser: Any) -> None:
+    """--seed, --backend, --scenario-report."""
+    group = parser.getgroup("lambda-harness", "Lambda harness scenarios")
+    group.addoption("--seed", type=int, default=None, help="run every scenario with this seed")
+    group.addoption("--backend", default=None, help="run every scenario on this backend (moto, moto-server, ...)")
+    group.addoption("--scenario-report", metavar="DIR", default=None,
+                    help="write junit.xml, index.html and results.json of the scenarios run into DIR")
+
+
+def pytest_collect_file(file_path: Path, parent: Any) -> Optional[Any]:
+    """A YAML file under a `scenarios` folder, or given on the command line, is a scenario file."""
+    if file_path.suffix not in (".yaml", ".yml") or file_path.name.startswith(("_", ".")):
+        return None
+    if "scenarios" in file_path.parts[:-1] or parent.session.isinitpath(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file; its single item is named after the scenario."""
+
+    def collect(self) -> Any:
+        """Yield the scenario's item (named from the file's `name`, or the file stem when it has none)."""
+        import yaml
+        name = self.path.stem
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"].strip():
+                name = data["name"].strip()
+        except (yaml.YAMLError, OSError, UnicodeDecodeError):
+            pass  # the item reports the located load error when it runs
+        yield ScenarioItem.from_parent(self, name=name)
+
+
+class ScenarioFailed(Exception):
+    """A scenario ran and did not pass."""
+
+    def __init__(self, result: Any):
+        super().__init__(result.report())
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    """Loads and runs one scenario."""
+
+    def runtest(self) -> None:
+        """Load (bad input fails with the located problems) and run; fail with the scenario's report."""
+        from harness.scenario import load_scenario, run_scenario
+        config = self.config
+        scenario = load_scenario(self.path)
+        result = run_scenario(scenario, seed=config.getoption("--seed"), backend=config.getoption("--backend"))
+        if config.getoption("--scenario-report"):
+            self.user_properties.append((_RESULT_KEY, json.dumps(result.to_dict(), default=str)))
+        self.user_properties.append(("trace_hash", result.trace_hash))
+        self.user_properties.append(("seed", result.seed))
+        if not result.passed:
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        """The scenario's own report instead of a Python traceback."""
+        from harness.errors import InputError
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        if isinstance(excinfo.value, InputError):
+            return f"bad scenario file:\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Any, int, str]:
+        """Where the test lives, for pytest's headers."""
+        return self.path, 0, f"scenario: {self.name}"
+
+
+def pytest_configure(config: Any) -> None:
+    """Collect scenario results for --scenario-report (on the xdist controller, results arrive via reports)."""
+    config._lambda_harness_results = []  # type: ignore[attr-defined]
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """Gather results that items attached to their reports (works across xdist workers)."""
+    if report.when != "call":
+        return
+    for key, value in getattr(report, "user_properties", []):
+        if key == _RESULT_KEY:
+            _PENDING.append(json.loads(value))
+
+
+_PENDING: list[dict] = []
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Write the scenario reports (controller only; workers send their results with their reports)."""
+    folder = session.config.getoption("--scenario-report")
+    if not folder or hasattr(session.config, "workerinput"):
+        return
+    if not _PENDING:
+        return
+    from harness.scenario.report import write_reports
+    results = sorted(_PENDING, key=lambda r: (r["file"], r["name"]))
+    written = write_reports(results, folder, "Scenario run (pytest)")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"scenario reports: {written['html']}, {written['junit']}")
+    _PENDING.clear()

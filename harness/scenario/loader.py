@@ -69,6 +69,7 @@ class _Loader:
         self.source = source
         self.problems: list[Problem] = []
         self.step_index: list[int] = []  # position in the file of each validated step
+        self.paths: dict[int, tuple] = {}  # id(validated step or expectation) -> its path in the file
 
     def fail_if_any(self) -> None:
         if self.problems:
@@ -164,6 +165,8 @@ class _Loader:
             if isinstance(item, dict) and len(item) > 1 and known:
                 message = (f"a {what} has exactly one key, its kind; found keys {', '.join(map(str, item))} - "
                            f"indent the arguments under `{known[0]}:`")
+            elif isinstance(item, str) and item in registry and _needs_nothing(registry.get(item)):
+                return item, registry.get(item), {}
             elif isinstance(item, str) and item in registry:
                 message = f"{what} {item!r} needs arguments: write it as `- {item}: ...`"
             else:
@@ -213,6 +216,7 @@ class _Loader:
             kind, cls, args = parsed
             value = self._validate(cls, args, path + (kind,))
             if value is not None:
+                self.paths[id(value)] = path + (kind,)
                 out.append((value, self.source.where(path)[0]))
         return out
 
@@ -297,11 +301,8 @@ class _Loader:
     def _check_refs(self, cat: _catalog.Catalog, steps: list, expect: list, asserts: dict, invariants: list) -> None:
         for i, step in enumerate(steps):
             self._walk(cat, step, ("steps", self.step_index[i], step.kind), self.source)
-        for i, (value, _) in enumerate(expect):
-            self._walk(cat, value, ("expect", i, value.kind), self.source)
-        for index, items in asserts.items():
-            for i, (value, _) in enumerate(items):
-                self._walk(cat, value, ("steps", self.step_index[index], "assert", i, value.kind), self.source)
+        for value, _ in expect + [item for items in asserts.values() for item in items]:
+            self._walk(cat, value, self.paths[id(value)], self.source)
         model = self.source.data
         if isinstance(model.get("setup"), dict):
             from harness.scenario.model import Setup
@@ -363,22 +364,24 @@ class _Loader:
                 elif before is not None and seen[ref] >= before:
                     self.problems.append(self.source.problem(path + ("step",), f"step {ref!r} runs after this "
                                                              f"assert (steps[{seen[ref]}])"))
-        for i, (value, _) in enumerate(expect):
-            check(value, ("expect", i, value.kind), None)
+        for value, _ in expect:
+            check(value, self.paths[id(value)], None)
         for index, items in asserts.items():
-            for i, (value, _) in enumerate(items):
-                raw_index = self.step_index[index]
-                check(value, ("steps", raw_index, "assert", i, value.kind), raw_index)
+            for value, _ in items:
+                check(value, self.paths[id(value)], self.step_index[index])
 
     def _check_fault_ids(self, rules: list[dict], expect: list, asserts: dict) -> None:
         ids = {str(r.get("id")) for r in rules if isinstance(r, dict) and r.get("id") is not None}
-        items = [(("expect", i, v.kind), v) for i, (v, _) in enumerate(expect)]
-        for index, values in asserts.items():
-            items += [(("steps", self.step_index[index], "assert", i, v.kind), v) for i, (v, _) in enumerate(values)]
-        for path, value in items:
+        for value, _ in expect + [item for items in asserts.values() for item in items]:
+            path = self.paths[id(value)]
             if value.kind == "fault" and value.rule not in ids:
                 self.problems.append(self.source.problem(path + ("rule",), f"no fault rule has id {value.rule!r}"
                                                          f"{suggest(value.rule, ids)}; rules: {one_of(ids)}"))
+
+
+def _needs_nothing(cls: Any) -> bool:
+    """True when every field of the model has a default (the kind may be written bare: `- run_until_idle`)."""
+    return all(not info.is_required() for info in cls.model_fields.values())
 
 
 def _fits_mapping(cls: Any, args: Any) -> bool:

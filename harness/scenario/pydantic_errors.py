@@ -24,7 +24,7 @@ def problems(source: Source, base: tuple, exc: ValidationError, model: type[Base
     data = _at(source.data, base)
     grouped: dict[tuple, list[dict]] = {}
     for err in exc.errors():
-        path, is_key = _data_path(data, err["loc"])
+        path, is_key = _data_path(data, err["loc"], err["type"] in ("missing", "extra_forbidden"))
         grouped.setdefault((path, is_key), []).append(err)
     # An error deeper inside a value says more than the union branch that rejected the whole value.
     deepest = {k: v for k, v in grouped.items()
@@ -46,10 +46,18 @@ def problems(source: Source, base: tuple, exc: ValidationError, model: type[Base
             out.append(source.problem(full, f"unknown key {name!r}{hint}", key=True))
             continue
         out.append(source.problem(full, _message(errs), key=is_key))
-    return out
+    # "missing 'system'" says nothing new next to "unknown key 'sytem' (did you mean 'system'?)".
+    suggested = {(p.path.rsplit(".", 1)[0] if "." in p.path else "", m.group(1)) for p in out
+                 for m in [re.search(r"did you mean '([^']+)'", p.message)] if m and "unknown key" in p.message}
+    return [p for p in out if not (p.message.startswith("missing required key") and
+                                   (p.path, re.search(r"'([^']+)'", p.message).group(1)) in suggested)]
 
 
 def _message(errs: list[dict]) -> str:
+    # Of a union's branches, the one whose type fit the value explains best (e.g. a Range with min > max).
+    specific = [e for e in errs if e["type"] not in _KIND]
+    if specific and len(specific) < len(errs):
+        errs = specific
     got = errs[0].get("input")
     shown = _show(got)
     if len(errs) > 1 and all(e["type"] in _KIND for e in errs):
@@ -96,7 +104,7 @@ def _at(data: Any, path: tuple) -> Any:
     return data
 
 
-def _data_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
+def _data_path(data: Any, loc: tuple, names_key: bool) -> tuple[tuple, bool]:
     """Keep the parts of a pydantic location that index into the data (drop union branch labels)."""
     path: list = []
     node = data
@@ -111,7 +119,7 @@ def _data_path(data: Any, loc: tuple) -> tuple[tuple, bool]:
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             path.append(part)
-        elif isinstance(node, dict) and i == len(loc) - 1 and isinstance(part, str):
+        elif names_key and isinstance(node, dict) and i == len(loc) - 1 and isinstance(part, str):
             path.append(part)  # a missing or unknown key: point at it by name
     return tuple(path), is_key
 

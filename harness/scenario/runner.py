@@ -33,6 +33,7 @@ class ScenarioResult:
     warnings: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
     lanes: dict[str, str] = field(default_factory=dict)  # physical name -> logical id (for diagrams)
+    lane_kinds: dict[str, str] = field(default_factory=dict)  # logical id -> function, queue, table, ...
 
     @property
     def passed(self) -> bool:
@@ -85,7 +86,8 @@ class ScenarioResult:
                 "outcomes": [o.to_dict() for o in self.outcomes],
                 "invariants": [r.to_dict() for r in self.invariants], "events": self.events,
                 "slices": self.slices, "warnings": self.warnings, "wall_seconds": self.wall_seconds,
-                "lanes": self.lanes, "replay": self.replay, "failures": self.failures}
+                "lanes": self.lanes, "lane_kinds": self.lane_kinds, "replay": self.replay,
+                "failures": self.failures, "report": self.report()}
 
 
 class LiveView:
@@ -203,3 +205,5 @@ def _finish(result: ScenarioResult, sim: Any, ctx: Optional[RunContext]) -> None
     }
     if ctx is not None:
         result.lanes = {physical: logical for logical, physical in ctx.catalog.physical.items()}
+        result.lane_kinds = {logical: kind for logical in ctx.catalog.physical
+                             for kind in [ctx.catalog.kind_of(logical)] if kind}

@@ -1,0 +1,6 @@
+"""`python -m harness ...`: the command line (see harness.cli)."""
+import sys
+
+from harness.cli import main
+
+sys.exit(main())
