@@ -6,6 +6,7 @@ dispatcher then gets ``TARGET_FUNCTION_SUFFIX=-connector``. The writer (remote L
 ingestion (remote L1 -> AWS L2) are public Function URLs (``AuthType NONE``) guarded by the
 inter-cloud token in their environment.
 """
+
 import json
 import time
 from dataclasses import dataclass, field
@@ -21,14 +22,20 @@ iam_client = boto3.client("iam")
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 RUNTIME = "python3.11"
-POWERTOOLS_LAYER_ARN = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+POWERTOOLS_LAYER_ARN = (
+    "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+)
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 LAMBDA_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
 DYNAMODB_POLICY = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess_v2"
-ASSUME_ROLE_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-})
+ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 # A new role can take seconds to become assumable by Lambda; CreateFunction says so explicitly.
 ROLE_PROPAGATION_ATTEMPTS = 6
 ROLE_PROPAGATION_DELAY_SECONDS = 2.0
@@ -100,7 +107,9 @@ def ensure_role(role_name: str, policy_arns=(BASIC_EXECUTION_POLICY,)) -> str:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "NoSuchEntity":
             raise
-    arn = iam_client.create_role(RoleName=role_name, AssumeRolePolicyDocument=ASSUME_ROLE_POLICY)["Role"]["Arn"]
+    arn = iam_client.create_role(RoleName=role_name, AssumeRolePolicyDocument=ASSUME_ROLE_POLICY)["Role"][
+        "Arn"
+    ]
     for policy_arn in policy_arns:
         iam_client.attach_role_policy(RoleName=role_name, PolicyArn=policy_arn)
     return arn
@@ -108,7 +117,9 @@ def ensure_role(role_name: str, policy_arns=(BASIC_EXECUTION_POLICY,)) -> str:
 
 def _is_role_propagation_error(exc: ClientError) -> bool:
     error = exc.response["Error"]
-    return error["Code"] == "InvalidParameterValueException" and "cannot be assumed" in error.get("Message", "")
+    return error["Code"] == "InvalidParameterValueException" and "cannot be assumed" in error.get(
+        "Message", ""
+    )
 
 
 def create_function(**kwargs) -> dict:
@@ -123,8 +134,15 @@ def create_function(**kwargs) -> dict:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _function_kwargs(ctx: DeploymentContext, name: str, role_arn: str, code: bytes, description: str,
-                     environment: dict, timeout: int) -> dict:
+def _function_kwargs(
+    ctx: DeploymentContext,
+    name: str,
+    role_arn: str,
+    code: bytes,
+    description: str,
+    environment: dict,
+    timeout: int,
+) -> dict:
     kwargs = {
         "FunctionName": name,
         "Runtime": RUNTIME,
@@ -145,7 +163,9 @@ def _function_kwargs(ctx: DeploymentContext, name: str, role_arn: str, code: byt
 def resolve_process_file(ctx: DeploymentContext, device_id: str) -> Path:
     """The user logic for a device: its own process.py, else the project's default, else the built-in one."""
     if ctx.project_path is not None:
-        processors = Path(ctx.project_path) / constants.LAMBDA_FUNCTIONS_DIR_NAME / constants.PROCESSORS_DIR_NAME
+        processors = (
+            Path(ctx.project_path) / constants.LAMBDA_FUNCTIONS_DIR_NAME / constants.PROCESSORS_DIR_NAME
+        )
         for folder in (device_id, constants.DEFAULT_PROCESSOR_DIR_NAME):
             candidate = processors / folder / constants.PROCESS_FILE
             if candidate.is_file():
@@ -158,10 +178,20 @@ def create_dispatcher_lambda_function(ctx: DeploymentContext, role_arn: str):
     if ctx.provider("1") != "aws":
         return None
     name = dispatcher_function_name(ctx)
-    create_function(**_function_kwargs(
-        ctx, name, role_arn, util.compile_lambda_function(ctx.functions_path / "dispatcher"),
-        "L1 Dispatcher", {"DIGITAL_TWIN_INFO": json.dumps(ctx.digital_twin_info()),
-                          "TARGET_FUNCTION_SUFFIX": target_function_suffix(ctx)}, 3))
+    create_function(
+        **_function_kwargs(
+            ctx,
+            name,
+            role_arn,
+            util.compile_lambda_function(ctx.functions_path / "dispatcher"),
+            "L1 Dispatcher",
+            {
+                "DIGITAL_TWIN_INFO": json.dumps(ctx.digital_twin_info()),
+                "TARGET_FUNCTION_SUFFIX": target_function_suffix(ctx),
+            },
+            3,
+        )
+    )
     return {"FunctionName": name}
 
 
@@ -176,10 +206,17 @@ def create_processor_lambda_function(ctx: DeploymentContext, device_id: str, rol
         if l1 != "aws":
             return None
         connection = ctx.connection(constants.connection_id(l1, 1, l2, 2))
-        create_function(**_function_kwargs(
-            ctx, name, role_arn, util.compile_lambda_function(ctx.functions_path / "connector"),
-            f"L1 -> {l2} L2 Connector",
-            {"REMOTE_INGESTION_URL": connection["url"], "INTER_CLOUD_TOKEN": connection["token"]}, 30))
+        create_function(
+            **_function_kwargs(
+                ctx,
+                name,
+                role_arn,
+                util.compile_lambda_function(ctx.functions_path / "connector"),
+                f"L1 -> {l2} L2 Connector",
+                {"REMOTE_INGESTION_URL": connection["url"], "INTER_CLOUD_TOKEN": connection["token"]},
+                30,
+            )
+        )
         # The connector retries in-function; Lambda must not retry a fail-fast client error again.
         lambda_client.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
         return {"FunctionName": name, "Kind": "connector"}
@@ -187,17 +224,37 @@ def create_processor_lambda_function(ctx: DeploymentContext, device_id: str, rol
     process_file = resolve_process_file(ctx, device_id)
     validator.validate_process_code(process_file.read_text(encoding="utf-8"), filename=str(process_file))
     code = util.compile_merged_lambda_function(ctx.functions_path / "processor_wrapper", process_file)
-    create_function(**_function_kwargs(
-        ctx, name, role_arn, code, "Merged Processor (Wrapper + User Logic)",
-        {"DIGITAL_TWIN_INFO": json.dumps(ctx.digital_twin_info()),
-         "PERSISTER_LAMBDA_NAME": persister_function_name(ctx)}, 10))
+    create_function(
+        **_function_kwargs(
+            ctx,
+            name,
+            role_arn,
+            code,
+            "Merged Processor (Wrapper + User Logic)",
+            {
+                "DIGITAL_TWIN_INFO": json.dumps(ctx.digital_twin_info()),
+                "PERSISTER_LAMBDA_NAME": persister_function_name(ctx),
+            },
+            10,
+        )
+    )
     return {"FunctionName": name, "Kind": "processor"}
 
 
-def _create_public_url_function(ctx: DeploymentContext, name: str, role_arn: str, folder: str,
-                                description: str, environment: dict) -> dict:
-    create_function(**_function_kwargs(
-        ctx, name, role_arn, util.compile_lambda_function(ctx.functions_path / folder), description, environment, 10))
+def _create_public_url_function(
+    ctx: DeploymentContext, name: str, role_arn: str, folder: str, description: str, environment: dict
+) -> dict:
+    create_function(
+        **_function_kwargs(
+            ctx,
+            name,
+            role_arn,
+            util.compile_lambda_function(ctx.functions_path / folder),
+            description,
+            environment,
+            10,
+        )
+    )
     url = lambda_client.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
     lambda_client.add_permission(
         FunctionName=name,
@@ -216,8 +273,13 @@ def create_writer_lambda_function(ctx: DeploymentContext, role_arn: str):
         return None
     token = ctx.connection(constants.connection_id(l2, 2, "aws", 3))["token"]
     return _create_public_url_function(
-        ctx, writer_function_name(ctx), role_arn, "writer", f"Writer from {l2} L2",
-        {"INTER_CLOUD_TOKEN": token, "DYNAMODB_TABLE_NAME": hot_table_name(ctx)})
+        ctx,
+        writer_function_name(ctx),
+        role_arn,
+        "writer",
+        f"Writer from {l2} L2",
+        {"INTER_CLOUD_TOKEN": token, "DYNAMODB_TABLE_NAME": hot_table_name(ctx)},
+    )
 
 
 def create_ingestion_lambda_function(ctx: DeploymentContext, role_arn: str):
@@ -227,5 +289,10 @@ def create_ingestion_lambda_function(ctx: DeploymentContext, role_arn: str):
         return None
     token = ctx.connection(constants.connection_id(l1, 1, "aws", 2))["token"]
     return _create_public_url_function(
-        ctx, ingestion_function_name(ctx), role_arn, "ingestion", f"Ingestion from {l1} L1",
-        {"INTER_CLOUD_TOKEN": token, "DIGITAL_TWIN_INFO": json.dumps(ctx.digital_twin_info())})
+        ctx,
+        ingestion_function_name(ctx),
+        role_arn,
+        "ingestion",
+        f"Ingestion from {l1} L1",
+        {"INTER_CLOUD_TOKEN": token, "DIGITAL_TWIN_INFO": json.dumps(ctx.digital_twin_info())},
+    )

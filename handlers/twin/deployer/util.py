@@ -1,4 +1,5 @@
 """Packaging: zip a function folder, or merge the processor wrapper with a user's process.py."""
+
 import io
 import os
 import shutil

@@ -3,6 +3,7 @@
 Every check raises ``ConfigValidationError`` (a ``ValueError``) whose message names the file and what
 is wrong.
 """
+
 import ast
 import io
 import json
@@ -42,14 +43,18 @@ def _validate_inter_cloud(filename: str, content: dict) -> None:
             )
         for key in constants.INTER_CLOUD_CONNECTION_FIELDS:
             if not isinstance(details[key], str) or not details[key].strip():
-                raise ConfigValidationError(f"Connection '{conn_id}' in {filename}: '{key}' must be a non-empty string.")
+                raise ConfigValidationError(
+                    f"Connection '{conn_id}' in {filename}: '{key}' must be a non-empty string."
+                )
         if details["provider"] not in constants.SUPPORTED_PROVIDERS:
             raise ConfigValidationError(
                 f"Connection '{conn_id}' in {filename}: unknown provider '{details['provider']}' "
                 f"(expected one of {', '.join(constants.SUPPORTED_PROVIDERS)})."
             )
         if not details["url"].startswith(("https://", "http://")):
-            raise ConfigValidationError(f"Connection '{conn_id}' in {filename}: 'url' must be an http(s) URL.")
+            raise ConfigValidationError(
+                f"Connection '{conn_id}' in {filename}: 'url' must be an http(s) URL."
+            )
 
 
 def validate_config_content(filename: str, content):
@@ -70,7 +75,9 @@ def validate_config_content(filename: str, content):
             if filename == constants.CONFIG_EVENTS_FILE:
                 action = entry["action"]
                 if not isinstance(action, dict) or "type" not in action or "functionName" not in action:
-                    raise ConfigValidationError(f"Event action at index {index} in {filename} missing 'type' or 'functionName'.")
+                    raise ConfigValidationError(
+                        f"Event action at index {index} in {filename} missing 'type' or 'functionName'."
+                    )
         return content
     if not isinstance(content, dict):
         raise ConfigValidationError(f"{filename} must be a JSON object.")
@@ -109,11 +116,15 @@ def validate_inter_cloud_for_providers(providers: dict, inter_cloud) -> None:
     if not is_multi_cloud(providers):
         return
     if inter_cloud is None:
-        raise ConfigValidationError(f"Missing {constants.CONFIG_INTER_CLOUD_FILE}: required for a multi-cloud deployment.")
+        raise ConfigValidationError(
+            f"Missing {constants.CONFIG_INTER_CLOUD_FILE}: required for a multi-cloud deployment."
+        )
     connections = inter_cloud.get("connections", {})
     for conn_id in required_connections(providers):
         if conn_id not in connections:
-            raise ConfigValidationError(f"Missing connection '{conn_id}' in {constants.CONFIG_INTER_CLOUD_FILE}.")
+            raise ConfigValidationError(
+                f"Missing connection '{conn_id}' in {constants.CONFIG_INTER_CLOUD_FILE}."
+            )
 
 
 def _find_function(tree: ast.Module, name: str):
@@ -187,18 +198,22 @@ def validate_project_zip(zip_source) -> dict:
                 try:
                     configs[filename] = validate_config_content(filename, archive.read(root + filename))
                 except (ValueError, UnicodeDecodeError) as exc:
-                    raise ConfigValidationError(f"Validation failed for {filename} inside zip: {exc}") from exc
+                    raise ConfigValidationError(
+                        f"Validation failed for {filename} inside zip: {exc}"
+                    ) from exc
 
         providers = configs[constants.CONFIG_PROVIDERS_FILE]
         try:
             validate_inter_cloud_for_providers(providers, configs.get(constants.CONFIG_INTER_CLOUD_FILE))
         except ValueError as exc:
-            raise ConfigValidationError(f"Validation failed for {constants.CONFIG_INTER_CLOUD_FILE}: {exc}") from exc
+            raise ConfigValidationError(
+                f"Validation failed for {constants.CONFIG_INTER_CLOUD_FILE}: {exc}"
+            ) from exc
 
         processors = []
         prefix = f"{root}{constants.LAMBDA_FUNCTIONS_DIR_NAME}/{constants.PROCESSORS_DIR_NAME}/"
         for name in names:
-            rest = name[len(prefix):] if name.startswith(prefix) else ""
+            rest = name[len(prefix) :] if name.startswith(prefix) else ""
             parts = rest.split("/")
             if len(parts) == 2 and parts[1] == constants.PROCESS_FILE:
                 try:

@@ -1,4 +1,5 @@
 """Shared fixtures for the digital-twin pipeline tests: moto, function loading, log capture."""
+
 import base64
 import importlib
 import importlib.util
@@ -24,12 +25,17 @@ _counter = itertools.count()
 
 
 def _twin_info(name="twin", hot_days=7, cold_days=30, devices=("temperature-sensor-1",), events=()):
-    return json.dumps({
-        "config": {"digital_twin_name": name, "hot_storage_size_in_days": hot_days,
-                   "cold_storage_size_in_days": cold_days},
-        "config_iot_devices": [{"id": d} for d in devices],
-        "config_events": list(events),
-    })
+    return json.dumps(
+        {
+            "config": {
+                "digital_twin_name": name,
+                "hot_storage_size_in_days": hot_days,
+                "cold_storage_size_in_days": cold_days,
+            },
+            "config_iot_devices": [{"id": d} for d in devices],
+            "config_events": list(events),
+        }
+    )
 
 
 @pytest.fixture
@@ -67,8 +73,11 @@ def _function_url_event(body=None, headers=None, query=None, method="POST", base
         "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
         "headers": {k.lower(): v for k, v in {"content-type": "application/json", **(headers or {})}.items()},
         "queryStringParameters": query,
-        "requestContext": {"http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
-                           "requestId": "url-req-1", "domainName": "abc.lambda-url.us-east-1.on.aws"},
+        "requestContext": {
+            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "requestId": "url-req-1",
+            "domainName": "abc.lambda-url.us-east-1.on.aws",
+        },
         "body": body,
         "isBase64Encoded": base64_body,
     }
@@ -154,7 +163,8 @@ def _deployer_module(name: str):
     if "twin_deployer" not in sys.modules:
         folder = TWIN_DIR / "deployer"
         spec = importlib.util.spec_from_file_location(
-            "twin_deployer", folder / "__init__.py", submodule_search_locations=[str(folder)])
+            "twin_deployer", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
         package = importlib.util.module_from_spec(spec)
         sys.modules["twin_deployer"] = package
         spec.loader.exec_module(package)
@@ -245,9 +255,14 @@ def hot_table(aws):
     dynamodb = _SESSION.setdefault("dynamodb", _SESSION["session"].resource("dynamodb"))
     table = dynamodb.create_table(
         TableName=HOT_TABLE,
-        KeySchema=[{"AttributeName": "iotDeviceId", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "iotDeviceId", "AttributeType": "S"},
-                              {"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": "iotDeviceId", "KeyType": "HASH"},
+            {"AttributeName": "id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "iotDeviceId", "AttributeType": "S"},
+            {"AttributeName": "id", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     return table
@@ -291,7 +306,9 @@ class RemoteEndpoint:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -1,4 +1,5 @@
 """Connector: envelope and token header, fail fast on 4xx, bounded backoff on 5xx/connection errors."""
+
 import json
 import socket
 import urllib.error
@@ -33,7 +34,9 @@ def test_connector_posts_wrapped_event_with_token_header(connector, remote, cont
     assert sleeps == []
 
 
-def test_connector_retries_500_with_exponential_backoff_then_succeeds(connector, remote, context, logs, sleeps):
+def test_connector_retries_500_with_exponential_backoff_then_succeeds(
+    connector, remote, context, logs, sleeps
+):
     remote.script = [500, 503, 200]
 
     assert connector.lambda_handler({"iotDeviceId": "d1"}, context) == {"statusCode": 200, "attempts": 3}
@@ -45,7 +48,9 @@ def test_connector_retries_500_with_exponential_backoff_then_succeeds(connector,
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_connector_gives_up_after_max_attempts_on_server_errors(connector, remote, context, logs, sleeps, status):
+def test_connector_gives_up_after_max_attempts_on_server_errors(
+    connector, remote, context, logs, sleeps, status
+):
     remote.script = [status]
 
     with pytest.raises(connector.RemoteUnavailableError, match="after 3 attempts"):
@@ -72,7 +77,9 @@ def test_connector_fails_fast_on_client_error_without_retry(connector, remote, c
 
 
 @pytest.mark.parametrize("status", [409, 429, 501])
-def test_connector_does_not_retry_statuses_outside_the_retry_list(connector, remote, context, logs, sleeps, status):
+def test_connector_does_not_retry_statuses_outside_the_retry_list(
+    connector, remote, context, logs, sleeps, status
+):
     remote.script = [status]
     with pytest.raises(connector.ConnectorError, match=f"Unexpected HTTP status \\({status}\\)"):
         connector.lambda_handler({"iotDeviceId": "d1"}, context)
@@ -84,8 +91,9 @@ def test_connector_retries_connection_refused(load_function, context, logs, slee
     with socket.socket() as probe:  # a port with no listener
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    connector = load_function("connector", REMOTE_INGESTION_URL=f"http://127.0.0.1:{port}/ingest",
-                              INTER_CLOUD_TOKEN=TOKEN)
+    connector = load_function(
+        "connector", REMOTE_INGESTION_URL=f"http://127.0.0.1:{port}/ingest", INTER_CLOUD_TOKEN=TOKEN
+    )
 
     with pytest.raises(connector.RemoteUnavailableError):
         connector.lambda_handler({"iotDeviceId": "d1"}, context)
@@ -95,7 +103,9 @@ def test_connector_retries_connection_refused(load_function, context, logs, slee
     assert sleeps == [1.0, 2.0]
 
 
-def test_connector_retries_a_read_timeout_then_succeeds(connector, remote, context, logs, sleeps, monkeypatch):
+def test_connector_retries_a_read_timeout_then_succeeds(
+    connector, remote, context, logs, sleeps, monkeypatch
+):
     monkeypatch.setenv("CONNECTOR_TIMEOUT_SECONDS", "0.05")
     remote.delay = 0.3
     remote.script = [200]
@@ -117,9 +127,14 @@ def test_connector_retries_a_read_timeout_then_succeeds(connector, remote, conte
 
 
 def test_connector_backoff_is_bounded_by_the_maximum(load_function, remote, context, sleeps, monkeypatch):
-    connector = load_function("connector", REMOTE_INGESTION_URL=remote.url, INTER_CLOUD_TOKEN=TOKEN,
-                              CONNECTOR_MAX_ATTEMPTS="6", CONNECTOR_BACKOFF_BASE_SECONDS="1",
-                              CONNECTOR_BACKOFF_MAX_SECONDS="5")
+    connector = load_function(
+        "connector",
+        REMOTE_INGESTION_URL=remote.url,
+        INTER_CLOUD_TOKEN=TOKEN,
+        CONNECTOR_MAX_ATTEMPTS="6",
+        CONNECTOR_BACKOFF_BASE_SECONDS="1",
+        CONNECTOR_BACKOFF_MAX_SECONDS="5",
+    )
     remote.script = [502]
     with pytest.raises(connector.RemoteUnavailableError):
         connector.lambda_handler({"iotDeviceId": "d1"}, context)
@@ -127,9 +142,12 @@ def test_connector_backoff_is_bounded_by_the_maximum(load_function, remote, cont
     assert len(remote.requests) == 6
 
 
-def test_connector_never_logs_the_token_and_strips_query_from_logged_url(load_function, remote, context, logs, sleeps):
-    connector = load_function("connector", REMOTE_INGESTION_URL=remote.url + "?code=function-key-123",
-                              INTER_CLOUD_TOKEN=TOKEN)
+def test_connector_never_logs_the_token_and_strips_query_from_logged_url(
+    load_function, remote, context, logs, sleeps
+):
+    connector = load_function(
+        "connector", REMOTE_INGESTION_URL=remote.url + "?code=function-key-123", INTER_CLOUD_TOKEN=TOKEN
+    )
     remote.script = [500, 401]
     with pytest.raises(connector.ClientRequestError):
         connector.lambda_handler({"iotDeviceId": "d1"}, context)
@@ -140,17 +158,21 @@ def test_connector_never_logs_the_token_and_strips_query_from_logged_url(load_fu
     assert "function-key-123" not in logs.text
 
 
-@pytest.mark.parametrize("env, problem", [
-    ({"REMOTE_INGESTION_URL": ""}, "REMOTE_INGESTION_URL is not set"),
-    ({"INTER_CLOUD_TOKEN": ""}, "INTER_CLOUD_TOKEN is not set"),
-    ({"REMOTE_INGESTION_URL": "ftp://example.com/x"}, "REMOTE_INGESTION_URL must be an http(s) URL"),
-    ({"CONNECTOR_MAX_ATTEMPTS": "many"}, "CONNECTOR_MAX_ATTEMPTS must be an integer, got 'many'"),
-    ({"CONNECTOR_MAX_ATTEMPTS": "0"}, "CONNECTOR_MAX_ATTEMPTS must be >= 1, got 0"),
-    ({"CONNECTOR_TIMEOUT_SECONDS": "soon"}, "CONNECTOR_TIMEOUT_SECONDS must be a number, got 'soon'"),
-    ({"CONNECTOR_BACKOFF_BASE_SECONDS": "-1"}, "CONNECTOR_BACKOFF_BASE_SECONDS must be > 0, got -1.0"),
-])
+@pytest.mark.parametrize(
+    "env, problem",
+    [
+        ({"REMOTE_INGESTION_URL": ""}, "REMOTE_INGESTION_URL is not set"),
+        ({"INTER_CLOUD_TOKEN": ""}, "INTER_CLOUD_TOKEN is not set"),
+        ({"REMOTE_INGESTION_URL": "ftp://example.com/x"}, "REMOTE_INGESTION_URL must be an http(s) URL"),
+        ({"CONNECTOR_MAX_ATTEMPTS": "many"}, "CONNECTOR_MAX_ATTEMPTS must be an integer, got 'many'"),
+        ({"CONNECTOR_MAX_ATTEMPTS": "0"}, "CONNECTOR_MAX_ATTEMPTS must be >= 1, got 0"),
+        ({"CONNECTOR_TIMEOUT_SECONDS": "soon"}, "CONNECTOR_TIMEOUT_SECONDS must be a number, got 'soon'"),
+        ({"CONNECTOR_BACKOFF_BASE_SECONDS": "-1"}, "CONNECTOR_BACKOFF_BASE_SECONDS must be > 0, got -1.0"),
+    ],
+)
 def test_connector_misconfiguration_is_logged_and_raised_before_any_request(
-        connector, remote, context, logs, monkeypatch, env, problem):
+    connector, remote, context, logs, monkeypatch, env, problem
+):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(connector.ConfigurationError):

@@ -1,4 +1,5 @@
 """AWS deployers against moto: processor vs connector naming, merged code, writer/ingestion URLs."""
+
 import io
 import json
 import zipfile
@@ -13,12 +14,24 @@ from moto.iam.models import AWSManagedPolicy, iam_backends
 FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "handlers" / "twin" / "functions"
 INTER_CLOUD = {
     "connections": {
-        "aws_l1_to_azure_l2": {"provider": "azure", "function": "ingestion", "token": "l1-l2-token",
-                               "url": "https://func-ingest-xyz.azurewebsites.net/api/ingest"},
-        "azure_l2_to_aws_l3": {"provider": "aws", "function": "writer", "token": "l2-l3-token",
-                               "url": "https://abc.lambda-url.us-east-1.on.aws/"},
-        "google_l1_to_aws_l2": {"provider": "aws", "function": "ingestion", "token": "g-l1-token",
-                                "url": "https://def.lambda-url.us-east-1.on.aws/"},
+        "aws_l1_to_azure_l2": {
+            "provider": "azure",
+            "function": "ingestion",
+            "token": "l1-l2-token",
+            "url": "https://func-ingest-xyz.azurewebsites.net/api/ingest",
+        },
+        "azure_l2_to_aws_l3": {
+            "provider": "aws",
+            "function": "writer",
+            "token": "l2-l3-token",
+            "url": "https://abc.lambda-url.us-east-1.on.aws/",
+        },
+        "google_l1_to_aws_l2": {
+            "provider": "aws",
+            "function": "ingestion",
+            "token": "g-l1-token",
+            "url": "https://def.lambda-url.us-east-1.on.aws/",
+        },
     }
 }
 
@@ -27,10 +40,17 @@ INTER_CLOUD = {
 def make_ctx(aws_deployer):
     def _make(l1="aws", l2="aws", l3="aws", **kwargs):
         return aws_deployer.DeploymentContext(
-            config={"digital_twin_name": "plant", "hot_storage_size_in_days": 7, "cold_storage_size_in_days": 30},
+            config={
+                "digital_twin_name": "plant",
+                "hot_storage_size_in_days": 7,
+                "cold_storage_size_in_days": 30,
+            },
             iot_devices=[{"id": "temperature-sensor-1"}],
             providers={"layer_1_provider": l1, "layer_2_provider": l2, "layer_3_hot_provider": l3},
-            inter_cloud=INTER_CLOUD, **kwargs)
+            inter_cloud=INTER_CLOUD,
+            **kwargs,
+        )
+
     return _make
 
 
@@ -44,7 +64,11 @@ def aws_managed_policies(aws, aws_deployer):
     if not _MANAGED_POLICY_DATA:
         _MANAGED_POLICY_DATA.update(json.loads(aws_managed_policies_data))
     backend = iam_backends[DEFAULT_ACCOUNT_ID]["global"]
-    for arn in (aws_deployer.BASIC_EXECUTION_POLICY, aws_deployer.LAMBDA_ROLE_POLICY, aws_deployer.DYNAMODB_POLICY):
+    for arn in (
+        aws_deployer.BASIC_EXECUTION_POLICY,
+        aws_deployer.LAMBDA_ROLE_POLICY,
+        aws_deployer.DYNAMODB_POLICY,
+    ):
         name = arn.rsplit("/", 1)[1]
         policy = AWSManagedPolicy.from_data(name, DEFAULT_ACCOUNT_ID, "us-east-1", _MANAGED_POLICY_DATA[name])
         backend.managed_policies[policy.arn] = policy
@@ -85,17 +109,21 @@ def env_of(lam, name):
     return lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
 
 
-def test_multi_cloud_processor_is_the_connector_named_dash_connector(aws_deployer, make_ctx, role, lam, calls):
+def test_multi_cloud_processor_is_the_connector_named_dash_connector(
+    aws_deployer, make_ctx, role, lam, calls
+):
     ctx = make_ctx(l2="azure")
 
     created = aws_deployer.create_processor_lambda_function(ctx, "temperature-sensor-1", role)
 
     assert created == {"FunctionName": "plant-temperature-sensor-1-connector", "Kind": "connector"}
     assert code_files(calls, "plant-temperature-sensor-1-connector") == {
-        "lambda_function.py": (FUNCTIONS_DIR / "connector" / "lambda_function.py").read_text()}
+        "lambda_function.py": (FUNCTIONS_DIR / "connector" / "lambda_function.py").read_text()
+    }
     assert env_of(lam, "plant-temperature-sensor-1-connector") == {
         "REMOTE_INGESTION_URL": "https://func-ingest-xyz.azurewebsites.net/api/ingest",
-        "INTER_CLOUD_TOKEN": "l1-l2-token"}
+        "INTER_CLOUD_TOKEN": "l1-l2-token",
+    }
     config = lam.get_function_event_invoke_config(FunctionName="plant-temperature-sensor-1-connector")
     assert config["MaximumRetryAttempts"] == 0
 
@@ -108,7 +136,9 @@ def test_multi_cloud_dispatcher_targets_the_connector_suffix(aws_deployer, make_
 
 
 def test_single_cloud_dispatcher_targets_the_processor_suffix(aws_deployer, make_ctx, role, lam):
-    assert aws_deployer.create_dispatcher_lambda_function(make_ctx(), role) == {"FunctionName": "plant-dispatcher"}
+    assert aws_deployer.create_dispatcher_lambda_function(make_ctx(), role) == {
+        "FunctionName": "plant-dispatcher"
+    }
     assert env_of(lam, "plant-dispatcher")["TARGET_FUNCTION_SUFFIX"] == "-processor"
 
 
@@ -117,23 +147,31 @@ def test_no_dispatcher_when_l1_is_remote(aws_deployer, make_ctx, role, lam):
     assert lam.list_functions()["Functions"] == []
 
 
-def test_local_l2_deploys_merged_processor_with_the_devices_own_logic(aws_deployer, make_ctx, role, lam, tmp_path, calls):
+def test_local_l2_deploys_merged_processor_with_the_devices_own_logic(
+    aws_deployer, make_ctx, role, lam, tmp_path, calls
+):
     device_logic = tmp_path / "lambda_functions" / "processors" / "temperature-sensor-1" / "process.py"
     device_logic.parent.mkdir(parents=True)
     device_logic.write_text("def process(event):\n    return {**event, 'celsius': True}\n")
 
-    created = aws_deployer.create_processor_lambda_function(make_ctx(project_path=tmp_path), "temperature-sensor-1",
-                                                            role)
+    created = aws_deployer.create_processor_lambda_function(
+        make_ctx(project_path=tmp_path), "temperature-sensor-1", role
+    )
 
     assert created == {"FunctionName": "plant-temperature-sensor-1-processor", "Kind": "processor"}
     files = code_files(calls, "plant-temperature-sensor-1-processor")
     assert sorted(files) == ["lambda_function.py", "process.py"]
     assert files["process.py"] == device_logic.read_text()
-    assert files["lambda_function.py"] == (FUNCTIONS_DIR / "processor_wrapper" / "lambda_function.py").read_text()
+    assert (
+        files["lambda_function.py"]
+        == (FUNCTIONS_DIR / "processor_wrapper" / "lambda_function.py").read_text()
+    )
     assert env_of(lam, "plant-temperature-sensor-1-processor")["PERSISTER_LAMBDA_NAME"] == "plant-persister"
 
 
-def test_processor_falls_back_to_project_default_then_built_in_logic(aws_deployer, make_ctx, role, lam, tmp_path, calls):
+def test_processor_falls_back_to_project_default_then_built_in_logic(
+    aws_deployer, make_ctx, role, lam, tmp_path, calls
+):
     default = tmp_path / "lambda_functions" / "processors" / "default_processor" / "process.py"
     default.parent.mkdir(parents=True)
     default.write_text("def process(event):\n    return event  # project default\n")
@@ -142,11 +180,15 @@ def test_processor_falls_back_to_project_default_then_built_in_logic(aws_deploye
     aws_deployer.create_processor_lambda_function(make_ctx(), "pump-2", role)
 
     assert code_files(calls, "plant-pump-1-processor")["process.py"] == default.read_text()
-    assert code_files(calls, "plant-pump-2-processor")["process.py"] == (
-        FUNCTIONS_DIR / "processor_wrapper" / "process.py").read_text()
+    assert (
+        code_files(calls, "plant-pump-2-processor")["process.py"]
+        == (FUNCTIONS_DIR / "processor_wrapper" / "process.py").read_text()
+    )
 
 
-def test_invalid_user_logic_is_refused_before_anything_is_deployed(aws_deployer, make_ctx, role, lam, tmp_path):
+def test_invalid_user_logic_is_refused_before_anything_is_deployed(
+    aws_deployer, make_ctx, role, lam, tmp_path
+):
     bad = tmp_path / "lambda_functions" / "processors" / "pump-1" / "process.py"
     bad.parent.mkdir(parents=True)
     bad.write_text("def transform(event):\n    return event\n")
@@ -156,21 +198,33 @@ def test_invalid_user_logic_is_refused_before_anything_is_deployed(aws_deployer,
 
 
 def test_nothing_is_deployed_for_l2_when_l1_and_l2_are_both_remote(aws_deployer, make_ctx, role):
-    assert aws_deployer.create_processor_lambda_function(make_ctx(l1="azure", l2="google"), "d1", role) is None
+    assert (
+        aws_deployer.create_processor_lambda_function(make_ctx(l1="azure", l2="google"), "d1", role) is None
+    )
 
 
-def test_writer_gets_a_public_function_url_and_the_token_in_its_environment(aws_deployer, make_ctx, role, lam, calls):
+def test_writer_gets_a_public_function_url_and_the_token_in_its_environment(
+    aws_deployer, make_ctx, role, lam, calls
+):
     created = aws_deployer.create_writer_lambda_function(make_ctx(l2="azure"), role)
 
     assert created["FunctionName"] == "plant-writer"
     url_config = lam.get_function_url_config(FunctionName="plant-writer")
     assert url_config["AuthType"] == "NONE"
     assert created["FunctionUrl"] == url_config["FunctionUrl"]
-    assert env_of(lam, "plant-writer") == {"INTER_CLOUD_TOKEN": "l2-l3-token",
-                                           "DYNAMODB_TABLE_NAME": "plant-hot-iot-data"}
-    assert calls["add_permission"] == [{"FunctionName": "plant-writer", "StatementId": "FunctionURLAllowPublicAccess",
-                                        "Action": "lambda:InvokeFunctionUrl", "Principal": "*",
-                                        "FunctionUrlAuthType": "NONE"}]
+    assert env_of(lam, "plant-writer") == {
+        "INTER_CLOUD_TOKEN": "l2-l3-token",
+        "DYNAMODB_TABLE_NAME": "plant-hot-iot-data",
+    }
+    assert calls["add_permission"] == [
+        {
+            "FunctionName": "plant-writer",
+            "StatementId": "FunctionURLAllowPublicAccess",
+            "Action": "lambda:InvokeFunctionUrl",
+            "Principal": "*",
+            "FunctionUrlAuthType": "NONE",
+        }
+    ]
     [statement] = json.loads(lam.get_policy(FunctionName="plant-writer")["Policy"])["Statement"]
     assert (statement["Action"], statement["Principal"]) == ("lambda:InvokeFunctionUrl", "*")
 
@@ -181,7 +235,9 @@ def test_writer_is_only_deployed_when_l2_is_remote_and_l3_is_aws(aws_deployer, m
     assert lam.list_functions()["Functions"] == []
 
 
-def test_ingestion_gets_a_public_function_url_when_l1_is_remote_and_l2_is_aws(aws_deployer, make_ctx, role, lam):
+def test_ingestion_gets_a_public_function_url_when_l1_is_remote_and_l2_is_aws(
+    aws_deployer, make_ctx, role, lam
+):
     created = aws_deployer.create_ingestion_lambda_function(make_ctx(l1="google"), role)
     assert created["FunctionName"] == "plant-ingestion"
     assert lam.get_function_url_config(FunctionName="plant-ingestion")["AuthType"] == "NONE"
@@ -191,7 +247,9 @@ def test_ingestion_gets_a_public_function_url_when_l1_is_remote_and_l2_is_aws(aw
 
 def test_missing_connection_for_a_remote_hop_is_a_clear_error(aws_deployer, make_ctx, role):
     ctx = make_ctx(l2="google")
-    with pytest.raises(ValueError, match="Missing connection 'aws_l1_to_google_l2' in config_inter_cloud.json"):
+    with pytest.raises(
+        ValueError, match="Missing connection 'aws_l1_to_google_l2' in config_inter_cloud.json"
+    ):
         aws_deployer.create_processor_lambda_function(ctx, "d1", role)
 
 
@@ -202,11 +260,15 @@ def test_processor_name_and_suffix_follow_the_l2_provider(aws_deployer, make_ctx
 
 def test_ensure_role_creates_once_with_policies_and_then_reuses(aws_deployer, aws_client):
     iam = aws_client("iam")
-    arn = aws_deployer.ensure_role("plant-persister", (aws_deployer.BASIC_EXECUTION_POLICY,
-                                                       aws_deployer.DYNAMODB_POLICY))
+    arn = aws_deployer.ensure_role(
+        "plant-persister", (aws_deployer.BASIC_EXECUTION_POLICY, aws_deployer.DYNAMODB_POLICY)
+    )
     assert aws_deployer.ensure_role("plant-persister") == arn
     attached = iam.list_attached_role_policies(RoleName="plant-persister")["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [aws_deployer.BASIC_EXECUTION_POLICY, aws_deployer.DYNAMODB_POLICY]
+    assert [p["PolicyArn"] for p in attached] == [
+        aws_deployer.BASIC_EXECUTION_POLICY,
+        aws_deployer.DYNAMODB_POLICY,
+    ]
     trust = iam.get_role(RoleName="plant-persister")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
 
@@ -221,12 +283,20 @@ def test_ensure_role_propagates_unexpected_iam_errors(aws_deployer, monkeypatch)
 
 
 def propagation_error():
-    return ClientError({"Error": {"Code": "InvalidParameterValueException",
-                                  "Message": "The role defined for the function cannot be assumed by Lambda."}},
-                       "CreateFunction")
+    return ClientError(
+        {
+            "Error": {
+                "Code": "InvalidParameterValueException",
+                "Message": "The role defined for the function cannot be assumed by Lambda.",
+            }
+        },
+        "CreateFunction",
+    )
 
 
-def test_create_function_waits_out_iam_role_propagation(aws_deployer, make_ctx, role, lam, sleeps, monkeypatch):
+def test_create_function_waits_out_iam_role_propagation(
+    aws_deployer, make_ctx, role, lam, sleeps, monkeypatch
+):
     real = aws_deployer.lambda_client.create_function
     failures = [propagation_error(), propagation_error()]
 
@@ -259,7 +329,9 @@ def test_create_function_does_not_retry_other_errors(aws_deployer, make_ctx, rol
 
 
 def test_layers_from_the_context_are_attached(aws_deployer, make_ctx, role, lam):
-    layer = lam.publish_layer_version(LayerName="powertools", Content={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+    layer = lam.publish_layer_version(
+        LayerName="powertools", Content={"ZipFile": b"PK\x05\x06" + b"\x00" * 18}
+    )
     aws_deployer.create_dispatcher_lambda_function(make_ctx(layers=(layer["LayerVersionArn"],)), role)
     layers = lam.get_function_configuration(FunctionName="plant-dispatcher")["Layers"]
     assert [entry["Arn"] for entry in layers] == [layer["LayerVersionArn"]]

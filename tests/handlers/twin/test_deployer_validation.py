@@ -1,4 +1,5 @@
 """Deployer validation: config_inter_cloud.json, project zips, user process.py; code merging."""
+
 import io
 import json
 import zipfile
@@ -10,10 +11,18 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "handlers" / "twin" / "fun
 
 INTER_CLOUD = {
     "connections": {
-        "aws_l1_to_azure_l2": {"provider": "azure", "function": "ingestion", "token": "t1",
-                               "url": "https://func-ingest-xyz.azurewebsites.net/api/ingest"},
-        "azure_l2_to_aws_l3": {"provider": "aws", "function": "writer", "token": "t2",
-                               "url": "https://abc.lambda-url.us-east-1.on.aws/"},
+        "aws_l1_to_azure_l2": {
+            "provider": "azure",
+            "function": "ingestion",
+            "token": "t1",
+            "url": "https://func-ingest-xyz.azurewebsites.net/api/ingest",
+        },
+        "azure_l2_to_aws_l3": {
+            "provider": "aws",
+            "function": "writer",
+            "token": "t2",
+            "url": "https://abc.lambda-url.us-east-1.on.aws/",
+        },
     }
 }
 SINGLE_CLOUD = {"layer_1_provider": "aws", "layer_2_provider": "aws", "layer_3_hot_provider": "aws"}
@@ -23,9 +32,15 @@ PROCESS_OK = "def process(event):\n    return event\n"
 
 def project_files(providers=SINGLE_CLOUD, **extra):
     files = {
-        "config.json": {"digital_twin_name": "plant", "hot_storage_size_in_days": 7, "cold_storage_size_in_days": 30},
+        "config.json": {
+            "digital_twin_name": "plant",
+            "hot_storage_size_in_days": 7,
+            "cold_storage_size_in_days": 30,
+        },
         "config_iot_devices.json": [{"id": "temperature-sensor-1"}],
-        "config_events.json": [{"condition": "a.b.c > DOUBLE(1)", "action": {"type": "lambda", "functionName": "f"}}],
+        "config_events.json": [
+            {"condition": "a.b.c > DOUBLE(1)", "action": {"type": "lambda", "functionName": "f"}}
+        ],
         "config_providers.json": providers,
         "lambda_functions/processors/default_processor/process.py": PROCESS_OK,
     }
@@ -46,24 +61,53 @@ def make_zip(files: dict, prefix: str = "") -> bytes:
 
 # --- validate_config_content: config_inter_cloud.json -------------------------------------------------
 
+
 def test_valid_inter_cloud_config_passes_and_is_returned_parsed(validator):
-    assert validator.validate_config_content("config_inter_cloud.json", json.dumps(INTER_CLOUD)) == INTER_CLOUD
+    assert (
+        validator.validate_config_content("config_inter_cloud.json", json.dumps(INTER_CLOUD)) == INTER_CLOUD
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    ({"connections": []}, "'connections' in config_inter_cloud.json must be a dictionary."),
-    ({}, "Missing key 'connections' in config_inter_cloud.json."),
-    ({"connections": {"c1": "x"}}, "Connection 'c1' in config_inter_cloud.json must be an object."),
-    ({"connections": {"c1": {"provider": "azure", "url": "https://x"}}},
-     "Connection 'c1' in config_inter_cloud.json missing required fields: function, token"),
-    ({"connections": {"c1": {"provider": "azure", "function": "ingestion", "token": "", "url": "https://x"}}},
-     "Connection 'c1' in config_inter_cloud.json: 'token' must be a non-empty string."),
-    ({"connections": {"c1": {"provider": "ibm", "function": "ingestion", "token": "t", "url": "https://x"}}},
-     "Connection 'c1' in config_inter_cloud.json: unknown provider 'ibm' (expected one of aws, azure, google)."),
-    ({"connections": {"c1": {"provider": "azure", "function": "ingestion", "token": "t", "url": "ftp://x"}}},
-     "Connection 'c1' in config_inter_cloud.json: 'url' must be an http(s) URL."),
-    ([], "config_inter_cloud.json must be a JSON object."),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ({"connections": []}, "'connections' in config_inter_cloud.json must be a dictionary."),
+        ({}, "Missing key 'connections' in config_inter_cloud.json."),
+        ({"connections": {"c1": "x"}}, "Connection 'c1' in config_inter_cloud.json must be an object."),
+        (
+            {"connections": {"c1": {"provider": "azure", "url": "https://x"}}},
+            "Connection 'c1' in config_inter_cloud.json missing required fields: function, token",
+        ),
+        (
+            {
+                "connections": {
+                    "c1": {"provider": "azure", "function": "ingestion", "token": "", "url": "https://x"}
+                }
+            },
+            "Connection 'c1' in config_inter_cloud.json: 'token' must be a non-empty string.",
+        ),
+        (
+            {
+                "connections": {
+                    "c1": {"provider": "ibm", "function": "ingestion", "token": "t", "url": "https://x"}
+                }
+            },
+            (
+                "Connection 'c1' in config_inter_cloud.json: unknown provider 'ibm' "
+                "(expected one of aws, azure, google)."
+            ),
+        ),
+        (
+            {
+                "connections": {
+                    "c1": {"provider": "azure", "function": "ingestion", "token": "t", "url": "ftp://x"}
+                }
+            },
+            "Connection 'c1' in config_inter_cloud.json: 'url' must be an http(s) URL.",
+        ),
+        ([], "config_inter_cloud.json must be a JSON object."),
+    ],
+)
 def test_invalid_inter_cloud_config_is_rejected_with_a_precise_message(validator, content, message):
     with pytest.raises(ValueError) as raised:
         validator.validate_config_content("config_inter_cloud.json", content)
@@ -75,17 +119,33 @@ def test_inter_cloud_config_that_is_not_json_is_rejected(validator):
         validator.validate_config_content("config_inter_cloud.json", "{connections:")
 
 
-@pytest.mark.parametrize("filename, content, message", [
-    ("config.json", {"digital_twin_name": "x", "hot_storage_size_in_days": 1},
-     "Missing key 'cold_storage_size_in_days' in config.json."),
-    ("config_iot_devices.json", {"id": "d1"}, "config_iot_devices.json must be a JSON list."),
-    ("config_iot_devices.json", [{"name": "d1"}], "Missing key 'id' in config_iot_devices.json at index 0."),
-    ("config_iot_devices.json", ["d1"], "Entry at index 0 in config_iot_devices.json must be an object."),
-    ("config_events.json", [{"condition": "x", "action": {"type": "lambda"}}],
-     "Event action at index 0 in config_events.json missing 'type' or 'functionName'."),
-    ("config_providers.json", {"layer_1_provider": "aws", "layer_2_provider": "oracle", "layer_3_hot_provider": "aws"},
-     "Unknown provider 'oracle' for 'layer_2_provider' in config_providers.json."),
-])
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        (
+            "config.json",
+            {"digital_twin_name": "x", "hot_storage_size_in_days": 1},
+            "Missing key 'cold_storage_size_in_days' in config.json.",
+        ),
+        ("config_iot_devices.json", {"id": "d1"}, "config_iot_devices.json must be a JSON list."),
+        (
+            "config_iot_devices.json",
+            [{"name": "d1"}],
+            "Missing key 'id' in config_iot_devices.json at index 0.",
+        ),
+        ("config_iot_devices.json", ["d1"], "Entry at index 0 in config_iot_devices.json must be an object."),
+        (
+            "config_events.json",
+            [{"condition": "x", "action": {"type": "lambda"}}],
+            "Event action at index 0 in config_events.json missing 'type' or 'functionName'.",
+        ),
+        (
+            "config_providers.json",
+            {"layer_1_provider": "aws", "layer_2_provider": "oracle", "layer_3_hot_provider": "aws"},
+            "Unknown provider 'oracle' for 'layer_2_provider' in config_providers.json.",
+        ),
+    ],
+)
 def test_other_config_files_are_checked_against_their_schema(validator, filename, content, message):
     with pytest.raises(ValueError) as raised:
         validator.validate_config_content(filename, content)
@@ -100,15 +160,20 @@ def test_multi_cloud_detection_and_required_connections(validator):
     assert validator.is_multi_cloud(SINGLE_CLOUD) is False
     assert validator.is_multi_cloud(MULTI_CLOUD) is True
     assert validator.required_connections(MULTI_CLOUD) == ["aws_l1_to_azure_l2", "azure_l2_to_aws_l3"]
-    assert validator.required_connections({**SINGLE_CLOUD, "layer_1_provider": "google"}) == ["google_l1_to_aws_l2"]
+    assert validator.required_connections({**SINGLE_CLOUD, "layer_1_provider": "google"}) == [
+        "google_l1_to_aws_l2"
+    ]
 
 
 # --- validate_project_zip ------------------------------------------------------------------------------
 
+
 def test_valid_single_cloud_project_zip_passes_without_inter_cloud_config(validator):
     files = project_files(**{"lambda_functions/processors/temperature-sensor-1/process.py": PROCESS_OK})
     assert validator.validate_project_zip(make_zip(files)) == {
-        "multi_cloud": False, "processors": ["default_processor", "temperature-sensor-1"]}
+        "multi_cloud": False,
+        "processors": ["default_processor", "temperature-sensor-1"],
+    }
 
 
 def test_valid_multi_cloud_project_zip_passes(validator, tmp_path):
@@ -122,9 +187,11 @@ def test_project_zip_with_invalid_inter_cloud_config_is_rejected(validator):
     zipped = make_zip(project_files(MULTI_CLOUD, **{"config_inter_cloud.json": broken}))
     with pytest.raises(ValueError) as raised:
         validator.validate_project_zip(zipped)
-    assert str(raised.value) == ("Validation failed for config_inter_cloud.json inside zip: Connection "
-                                 "'aws_l1_to_azure_l2' in config_inter_cloud.json missing required fields: "
-                                 "function, token")
+    assert str(raised.value) == (
+        "Validation failed for config_inter_cloud.json inside zip: Connection "
+        "'aws_l1_to_azure_l2' in config_inter_cloud.json missing required fields: "
+        "function, token"
+    )
 
 
 def test_invalid_inter_cloud_config_is_rejected_even_in_a_single_cloud_project(validator):
@@ -136,14 +203,20 @@ def test_invalid_inter_cloud_config_is_rejected_even_in_a_single_cloud_project(v
 def test_multi_cloud_project_zip_requires_inter_cloud_config(validator):
     with pytest.raises(ValueError) as raised:
         validator.validate_project_zip(make_zip(project_files(MULTI_CLOUD)))
-    assert str(raised.value) == ("Validation failed for config_inter_cloud.json: Missing config_inter_cloud.json: "
-                                 "required for a multi-cloud deployment.")
+    assert str(raised.value) == (
+        "Validation failed for config_inter_cloud.json: Missing config_inter_cloud.json: "
+        "required for a multi-cloud deployment."
+    )
 
 
 def test_multi_cloud_project_zip_requires_a_connection_per_hop(validator):
     partial = {"connections": {"aws_l1_to_azure_l2": INTER_CLOUD["connections"]["aws_l1_to_azure_l2"]}}
-    with pytest.raises(ValueError, match="Missing connection 'azure_l2_to_aws_l3' in config_inter_cloud.json"):
-        validator.validate_project_zip(make_zip(project_files(MULTI_CLOUD, **{"config_inter_cloud.json": partial})))
+    with pytest.raises(
+        ValueError, match="Missing connection 'azure_l2_to_aws_l3' in config_inter_cloud.json"
+    ):
+        validator.validate_project_zip(
+            make_zip(project_files(MULTI_CLOUD, **{"config_inter_cloud.json": partial}))
+        )
 
 
 def test_project_zip_missing_a_required_config_file_is_rejected(validator):
@@ -152,13 +225,16 @@ def test_project_zip_missing_a_required_config_file_is_rejected(validator):
 
 
 def test_project_zip_with_invalid_config_json_is_rejected(validator):
-    with pytest.raises(ValueError, match="Validation failed for config.json inside zip: Invalid JSON content"):
+    with pytest.raises(
+        ValueError, match="Validation failed for config.json inside zip: Invalid JSON content"
+    ):
         validator.validate_project_zip(make_zip(project_files(**{"config.json": "{oops"})))
 
 
 def test_project_in_a_subfolder_of_the_zip_is_found(validator):
     assert validator.validate_project_zip(make_zip(project_files(), prefix="my-twin/"))["processors"] == [
-        "default_processor"]
+        "default_processor"
+    ]
 
 
 @pytest.mark.parametrize("evil", ["../evil.py", "/etc/passwd", "a/../../b.json"])
@@ -176,19 +252,25 @@ def test_processor_with_syntax_error_is_rejected_with_file_and_line(validator):
     bad = {"lambda_functions/processors/pump-1/process.py": "def process(event):\n    return event +\n"}
     with pytest.raises(ValueError) as raised:
         validator.validate_project_zip(make_zip(project_files(**bad)))
-    assert str(raised.value) == ("Syntax error in lambda_functions/processors/pump-1/process.py: "
-                                 "invalid syntax at line 2")
+    assert str(raised.value) == (
+        "Syntax error in lambda_functions/processors/pump-1/process.py: invalid syntax at line 2"
+    )
 
 
-@pytest.mark.parametrize("source", [
-    "def handler(event):\n    return event\n",
-    "def process():\n    return {}\n",
-    "async def process(event):\n    return event\n",
-    "class X:\n    def process(self, event):\n        return event\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def handler(event):\n    return event\n",
+        "def process():\n    return {}\n",
+        "async def process(event):\n    return event\n",
+        "class X:\n    def process(self, event):\n        return event\n",
+    ],
+)
 def test_processor_without_process_event_is_rejected(validator, source):
     bad = {"lambda_functions/processors/pump-1/process.py": source}
-    with pytest.raises(ValueError, match=r"lambda_functions/processors/pump-1/process.py must define 'def process\(event\)'"):
+    with pytest.raises(
+        ValueError, match=r"lambda_functions/processors/pump-1/process.py must define 'def process\(event\)'"
+    ):
         validator.validate_project_zip(make_zip(project_files(**bad)))
 
 
@@ -204,7 +286,9 @@ def test_processor_that_is_not_utf8_is_rejected(validator):
 
 def test_files_deeper_than_a_processor_folder_are_not_treated_as_processors(validator):
     nested = {"lambda_functions/processors/p/lib/process.py": "not python ("}
-    assert validator.validate_project_zip(make_zip(project_files(**nested)))["processors"] == ["default_processor"]
+    assert validator.validate_project_zip(make_zip(project_files(**nested)))["processors"] == [
+        "default_processor"
+    ]
 
 
 def test_lambda_handler_signature_check(validator):
@@ -216,28 +300,37 @@ def test_lambda_handler_signature_check(validator):
 
 
 def test_shipped_wrapper_and_default_process_pass_validation(validator):
-    validator.validate_python_code_aws((FUNCTIONS_DIR / "processor_wrapper" / "lambda_function.py").read_text())
+    validator.validate_python_code_aws(
+        (FUNCTIONS_DIR / "processor_wrapper" / "lambda_function.py").read_text()
+    )
     validator.validate_process_code((FUNCTIONS_DIR / "processor_wrapper" / "process.py").read_text())
 
 
 # --- compile_merged_lambda_function ----------------------------------------------------------------------
 
+
 def test_merged_zip_holds_the_wrapper_and_the_users_process_py(util, tmp_path):
     user_logic = tmp_path / "my_logic.py"
     user_logic.write_text("def process(event):\n    return {**event, 'pressure': event['pressure'] * 1.2}\n")
 
-    merged = zipfile.ZipFile(io.BytesIO(util.compile_merged_lambda_function(FUNCTIONS_DIR / "processor_wrapper",
-                                                                            user_logic)))
+    merged = zipfile.ZipFile(
+        io.BytesIO(util.compile_merged_lambda_function(FUNCTIONS_DIR / "processor_wrapper", user_logic))
+    )
 
     assert sorted(merged.namelist()) == ["lambda_function.py", "process.py"]
     assert merged.read("process.py") == user_logic.read_bytes()
-    assert merged.read("lambda_function.py") == (FUNCTIONS_DIR / "processor_wrapper" / "lambda_function.py").read_bytes()
+    assert (
+        merged.read("lambda_function.py")
+        == (FUNCTIONS_DIR / "processor_wrapper" / "lambda_function.py").read_bytes()
+    )
 
 
 def test_merging_cleans_up_its_temporary_directory_also_on_failure(util, tmp_path, monkeypatch):
     created = []
     real_mkdtemp = util.tempfile.mkdtemp
-    monkeypatch.setattr(util.tempfile, "mkdtemp", lambda **kw: created.append(real_mkdtemp(**kw)) or created[-1])
+    monkeypatch.setattr(
+        util.tempfile, "mkdtemp", lambda **kw: created.append(real_mkdtemp(**kw)) or created[-1]
+    )
     user_logic = tmp_path / "process.py"
     user_logic.write_text(PROCESS_OK)
 

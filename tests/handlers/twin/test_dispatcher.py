@@ -1,4 +1,5 @@
 """Dispatcher: safe parsing, iotDeviceId and DIGITAL_TWIN_INFO checks, target naming, wrapped invoke."""
+
 import json
 
 import pytest
@@ -14,11 +15,15 @@ def dispatcher(load_function, twin_info):
 def test_dispatcher_invokes_processor_asynchronously_with_the_event(dispatcher, context, logs):
     event = {"iotDeviceId": "temperature-sensor-1", "time": "2025-01-01T00:00:00.000Z", "temperature": 21.5}
     with Stubber(dispatcher.lambda_client) as stub:
-        stub.add_response("invoke", {"StatusCode": 202}, {
-            "FunctionName": "factory-temperature-sensor-1-processor",
-            "InvocationType": "Event",
-            "Payload": json.dumps(event).encode("utf-8"),
-        })
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 202},
+            {
+                "FunctionName": "factory-temperature-sensor-1-processor",
+                "InvocationType": "Event",
+                "Payload": json.dumps(event).encode("utf-8"),
+            },
+        )
         result = dispatcher.lambda_handler(event, context)
         stub.assert_no_pending_responses()
 
@@ -31,11 +36,19 @@ def test_dispatcher_invokes_processor_asynchronously_with_the_event(dispatcher, 
 def test_dispatcher_uses_target_function_suffix_for_multi_cloud(dispatcher, context, monkeypatch):
     monkeypatch.setenv("TARGET_FUNCTION_SUFFIX", "-connector")
     with Stubber(dispatcher.lambda_client) as stub:
-        stub.add_response("invoke", {"StatusCode": 202}, {
-            "FunctionName": "factory-pump-7-connector", "InvocationType": "Event",
-            "Payload": json.dumps({"iotDeviceId": "pump-7"}).encode("utf-8"),
-        })
-        assert dispatcher.lambda_handler({"iotDeviceId": "pump-7"}, context)["target"] == "factory-pump-7-connector"
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 202},
+            {
+                "FunctionName": "factory-pump-7-connector",
+                "InvocationType": "Event",
+                "Payload": json.dumps({"iotDeviceId": "pump-7"}).encode("utf-8"),
+            },
+        )
+        assert (
+            dispatcher.lambda_handler({"iotDeviceId": "pump-7"}, context)["target"]
+            == "factory-pump-7-connector"
+        )
 
 
 def test_dispatcher_defaults_suffix_to_processor_when_variable_is_empty(dispatcher, context, monkeypatch):
@@ -47,14 +60,21 @@ def test_dispatcher_defaults_suffix_to_processor_when_variable_is_empty(dispatch
 
 def test_dispatcher_parses_an_event_delivered_as_json_text(dispatcher, context):
     with Stubber(dispatcher.lambda_client) as stub:
-        stub.add_response("invoke", {"StatusCode": 202}, {
-            "FunctionName": "factory-d1-processor", "InvocationType": "Event",
-            "Payload": json.dumps({"iotDeviceId": "d1", "v": 1}).encode("utf-8"),
-        })
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 202},
+            {
+                "FunctionName": "factory-d1-processor",
+                "InvocationType": "Event",
+                "Payload": json.dumps({"iotDeviceId": "d1", "v": 1}).encode("utf-8"),
+            },
+        )
         assert dispatcher.lambda_handler('{"iotDeviceId": "d1", "v": 1}', context)["status"] == "dispatched"
 
 
-def test_dispatcher_without_iot_device_id_logs_and_rejects_without_invoking(dispatcher, context, logs, invocations):
+def test_dispatcher_without_iot_device_id_logs_and_rejects_without_invoking(
+    dispatcher, context, logs, invocations
+):
     calls = invocations(dispatcher)
     result = dispatcher.lambda_handler({"temperature": 20}, context)
 
@@ -77,8 +97,12 @@ def test_dispatcher_rejects_malformed_event(dispatcher, context, logs, event):
     assert logs.messages("ERROR") == ["Malformed event"]
 
 
-@pytest.mark.parametrize("raw", ["", "{broken", json.dumps({"config": {}}), json.dumps({"config": {"digital_twin_name": ""}})])
-def test_dispatcher_with_missing_or_invalid_twin_info_logs_and_raises(load_function, context, logs, monkeypatch, raw):
+@pytest.mark.parametrize(
+    "raw", ["", "{broken", json.dumps({"config": {}}), json.dumps({"config": {"digital_twin_name": ""}})]
+)
+def test_dispatcher_with_missing_or_invalid_twin_info_logs_and_raises(
+    load_function, context, logs, monkeypatch, raw
+):
     dispatcher = load_function("dispatcher")
     monkeypatch.setenv("DIGITAL_TWIN_INFO", raw)
     with pytest.raises(dispatcher.ConfigurationError):

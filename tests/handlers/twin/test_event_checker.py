@@ -1,4 +1,5 @@
 """Event checker: the fixed '>' and STRING(...) bugs, per-rule isolation, actions and feedback."""
+
 import json
 
 import pytest
@@ -14,8 +15,11 @@ def rule(condition, function="high-temperature-callback", **action):
 @pytest.fixture
 def checker(load_function, twin_info, monkeypatch):
     def _make(*rules, **env):
-        module = load_function("event-checker", DIGITAL_TWIN_INFO=twin_info(name="plant", events=rules), **env)
+        module = load_function(
+            "event-checker", DIGITAL_TWIN_INFO=twin_info(name="plant", events=rules), **env
+        )
         return module
+
     return _make
 
 
@@ -46,12 +50,14 @@ def test_string_constant_extraction_returns_the_string(checker, context, invocat
     invocations(module)
     assert module.extract_const_value("STRING(overheated)") == "overheated"
     assert module.lambda_handler(record(status="overheated"), context)["triggered"] == [
-        f"twin.{DEVICE}.status == STRING(overheated)"]
+        f"twin.{DEVICE}.status == STRING(overheated)"
+    ]
     assert module.lambda_handler(record(status="normal"), context)["triggered"] == []
 
 
-@pytest.mark.parametrize("text, value", [("DOUBLE(30.5)", 30.5), ("INTEGER(-4)", -4), ("STRING()", ""),
-                                         ("STRING(a.b.c)", "a.b.c")])
+@pytest.mark.parametrize(
+    "text, value", [("DOUBLE(30.5)", 30.5), ("INTEGER(-4)", -4), ("STRING()", ""), ("STRING(a.b.c)", "a.b.c")]
+)
 def test_constants_with_dots_are_constants_not_references(checker, text, value):
     assert checker().extract_const_value(text) == value
 
@@ -63,10 +69,20 @@ def test_triggered_lambda_action_receives_rule_and_record(checker, context, invo
 
     result = module.lambda_handler(record(temperature=40), context)
 
-    assert result == {"status": "ok", "checked": 1, "triggered": [configured["condition"]], "skipped": [],
-                      "failed": []}
-    assert calls == [{"FunctionName": "high-temperature-callback", "InvocationType": "Event",
-                      "Payload": {"e": configured, "record": record(temperature=40)}}]
+    assert result == {
+        "status": "ok",
+        "checked": 1,
+        "triggered": [configured["condition"]],
+        "skipped": [],
+        "failed": [],
+    }
+    assert calls == [
+        {
+            "FunctionName": "high-temperature-callback",
+            "InvocationType": "Event",
+            "Payload": {"e": configured, "record": record(temperature=40)},
+        }
+    ]
     assert "Event triggered" in logs.messages()
 
 
@@ -79,7 +95,9 @@ def test_rules_for_other_devices_are_skipped(checker, context, invocations):
     assert calls == []
 
 
-def test_one_failing_rule_is_logged_with_the_event_and_the_loop_continues(checker, context, invocations, logs):
+def test_one_failing_rule_is_logged_with_the_event_and_the_loop_continues(
+    checker, context, invocations, logs
+):
     broken = rule(f"twin.{DEVICE}.humidity > DOUBLE(80)")  # the record has no humidity
     good = rule(f"twin.{DEVICE}.temperature > DOUBLE(30)")
     module = checker(broken, good)
@@ -90,8 +108,9 @@ def test_one_failing_rule_is_logged_with_the_event_and_the_loop_continues(checke
 
     assert result["status"] == "partial_failure"
     assert result["triggered"] == [good["condition"]]
-    assert result["failed"] == [{"condition": broken["condition"],
-                                 "error": "RuleError: property 'humidity' missing from record"}]
+    assert result["failed"] == [
+        {"condition": broken["condition"], "error": "RuleError: property 'humidity' missing from record"}
+    ]
     [entry] = logs.find("Event check failed")
     assert entry["rule"] == broken
     assert entry["record"] == reading
@@ -99,17 +118,24 @@ def test_one_failing_rule_is_logged_with_the_event_and_the_loop_continues(checke
     assert len(calls) == 1
 
 
-@pytest.mark.parametrize("condition, error", [
-    ("temperature >", "RuleError: condition must be '<operand> <op> <operand>', got 'temperature >'"),
-    (f"twin.{DEVICE}.temperature >= DOUBLE(1)", "RuleError: unknown operator '>='"),
-    (f"twin.{DEVICE}.temperature > FLOAT(1)", "RuleError: unknown operand 'FLOAT(1)'"),
-    (f"twin.{DEVICE}.temperature > DOUBLE(hot)", ("RuleError: bad constant 'DOUBLE(hot)': could not convert string "
-                                                 "to float: 'hot'")),
-    ("temperature > DOUBLE(1)", "RuleError: unknown operand 'temperature'"),
-    (f"twin.{DEVICE}.temperature > STRING(hot)", ("RuleError: cannot compare: '>' not supported between instances "
-                                                 "of 'float' and 'str'")),
-    (42, "RuleError: condition must be a string"),
-])
+@pytest.mark.parametrize(
+    "condition, error",
+    [
+        ("temperature >", "RuleError: condition must be '<operand> <op> <operand>', got 'temperature >'"),
+        (f"twin.{DEVICE}.temperature >= DOUBLE(1)", "RuleError: unknown operator '>='"),
+        (f"twin.{DEVICE}.temperature > FLOAT(1)", "RuleError: unknown operand 'FLOAT(1)'"),
+        (
+            f"twin.{DEVICE}.temperature > DOUBLE(hot)",
+            ("RuleError: bad constant 'DOUBLE(hot)': could not convert string to float: 'hot'"),
+        ),
+        ("temperature > DOUBLE(1)", "RuleError: unknown operand 'temperature'"),
+        (
+            f"twin.{DEVICE}.temperature > STRING(hot)",
+            ("RuleError: cannot compare: '>' not supported between instances of 'float' and 'str'"),
+        ),
+        (42, "RuleError: condition must be a string"),
+    ],
+)
 def test_malformed_rules_are_reported_as_partial_failure(checker, context, invocations, condition, error):
     module = checker({"condition": condition, "action": {"type": "lambda", "functionName": "f"}})
     invocations(module)
@@ -118,11 +144,14 @@ def test_malformed_rules_are_reported_as_partial_failure(checker, context, invoc
     assert result["failed"] == [{"condition": condition, "error": error}]
 
 
-@pytest.mark.parametrize("action, error", [
-    ({"type": "sms"}, "RuleError: invalid action type 'sms'"),
-    ({"type": "lambda"}, "RuleError: lambda action has no functionName"),
-    (None, "RuleError: rule has no action"),
-])
+@pytest.mark.parametrize(
+    "action, error",
+    [
+        ({"type": "sms"}, "RuleError: invalid action type 'sms'"),
+        ({"type": "lambda"}, "RuleError: lambda action has no functionName"),
+        (None, "RuleError: rule has no action"),
+    ],
+)
 def test_invalid_actions_fail_only_their_rule(checker, context, invocations, action, error):
     module = checker({"condition": f"twin.{DEVICE}.v == INTEGER(1)", "action": action})
     invocations(module)
@@ -149,21 +178,29 @@ def test_failed_action_invoke_is_logged_and_other_rules_still_run(checker, conte
 
 
 def test_feedback_is_sent_to_event_feedback_function_when_enabled(checker, context, invocations):
-    configured = rule(f"twin.{DEVICE}.temperature > DOUBLE(30)",
-                      feedback={"type": "mqtt", "iotDeviceId": "fan-1", "payload": "cool down"})
-    module = checker(configured, USE_FEEDBACK="true", EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN="plant-event-feedback")
+    configured = rule(
+        f"twin.{DEVICE}.temperature > DOUBLE(30)",
+        feedback={"type": "mqtt", "iotDeviceId": "fan-1", "payload": "cool down"},
+    )
+    module = checker(
+        configured, USE_FEEDBACK="true", EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN="plant-event-feedback"
+    )
     calls = invocations(module)
 
     module.lambda_handler(record(temperature=35), context)
 
-    assert calls[1] == {"FunctionName": "plant-event-feedback", "InvocationType": "Event",
-                        "Payload": {"detail": {"digitalTwinName": "plant", "iotDeviceId": "fan-1",
-                                               "payload": "cool down"}}}
+    assert calls[1] == {
+        "FunctionName": "plant-event-feedback",
+        "InvocationType": "Event",
+        "Payload": {"detail": {"digitalTwinName": "plant", "iotDeviceId": "fan-1", "payload": "cool down"}},
+    }
 
 
 def test_feedback_is_not_sent_when_disabled(checker, context, invocations):
-    module = checker(rule(f"twin.{DEVICE}.t > DOUBLE(1)", feedback={"iotDeviceId": "f", "payload": "p"}),
-                     USE_FEEDBACK="false")
+    module = checker(
+        rule(f"twin.{DEVICE}.t > DOUBLE(1)", feedback={"iotDeviceId": "f", "payload": "p"}),
+        USE_FEEDBACK="false",
+    )
     calls = invocations(module)
     module.lambda_handler(record(t=2), context)
     assert [c["FunctionName"] for c in calls] == ["high-temperature-callback"]
@@ -171,19 +208,27 @@ def test_feedback_is_not_sent_when_disabled(checker, context, invocations):
 
 def test_feedback_enabled_without_function_arn_fails_the_rule(checker, context, invocations, monkeypatch):
     monkeypatch.delenv("EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN", raising=False)
-    module = checker(rule(f"twin.{DEVICE}.t > DOUBLE(1)", feedback={"iotDeviceId": "f", "payload": "p"}),
-                     USE_FEEDBACK="true")
+    module = checker(
+        rule(f"twin.{DEVICE}.t > DOUBLE(1)", feedback={"iotDeviceId": "f", "payload": "p"}),
+        USE_FEEDBACK="true",
+    )
     invocations(module)
     assert module.lambda_handler(record(t=2), context)["failed"][0]["error"] == (
-        "ConfigurationError: EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN is not set")
+        "ConfigurationError: EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN is not set"
+    )
 
 
 def test_step_function_action_starts_an_execution_when_enabled(checker, context, aws_client):
     sfn = aws_client("stepfunctions")
     arn = sfn.create_state_machine(
-        name="plant-lambda-chain", roleArn="arn:aws:iam::123456789012:role/sfn",
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))["stateMachineArn"]
-    configured = {"condition": f"twin.{DEVICE}.t > DOUBLE(1)", "action": {"type": "step_function", "functionName": "x"}}
+        name="plant-lambda-chain",
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+    )["stateMachineArn"]
+    configured = {
+        "condition": f"twin.{DEVICE}.t > DOUBLE(1)",
+        "action": {"type": "step_function", "functionName": "x"},
+    }
     module = checker(configured, USE_STEP_FUNCTIONS="true", LAMBDA_CHAIN_STEP_FUNCTION_ARN=arn)
 
     assert module.lambda_handler(record(t=2), context)["triggered"] == [configured["condition"]]
@@ -193,7 +238,10 @@ def test_step_function_action_starts_an_execution_when_enabled(checker, context,
 
 
 def test_step_function_action_is_skipped_when_disabled(checker, context, logs):
-    configured = {"condition": f"twin.{DEVICE}.t > DOUBLE(1)", "action": {"type": "step_function", "functionName": "x"}}
+    configured = {
+        "condition": f"twin.{DEVICE}.t > DOUBLE(1)",
+        "action": {"type": "step_function", "functionName": "x"},
+    }
     module = checker(configured, USE_STEP_FUNCTIONS="false")
     assert module.lambda_handler(record(t=2), context)["status"] == "ok"
     assert "Step Function action disabled" in logs.messages()
@@ -201,10 +249,14 @@ def test_step_function_action_is_skipped_when_disabled(checker, context, logs):
 
 def test_step_function_enabled_without_arn_fails_the_rule(checker, context, monkeypatch):
     monkeypatch.delenv("LAMBDA_CHAIN_STEP_FUNCTION_ARN", raising=False)
-    configured = {"condition": f"twin.{DEVICE}.t > DOUBLE(1)", "action": {"type": "step_function", "functionName": "x"}}
+    configured = {
+        "condition": f"twin.{DEVICE}.t > DOUBLE(1)",
+        "action": {"type": "step_function", "functionName": "x"},
+    }
     module = checker(configured, USE_STEP_FUNCTIONS="true")
     assert module.lambda_handler(record(t=2), context)["failed"][0]["error"] == (
-        "ConfigurationError: LAMBDA_CHAIN_STEP_FUNCTION_ARN is not set")
+        "ConfigurationError: LAMBDA_CHAIN_STEP_FUNCTION_ARN is not set"
+    )
 
 
 @pytest.mark.parametrize("event", [{"temperature": 1}, "text", {"iotDeviceId": ""}])
@@ -213,11 +265,20 @@ def test_record_without_device_is_rejected(checker, context, logs, event):
     assert logs.messages("ERROR") == ["Validation Error: record without iotDeviceId"]
 
 
-@pytest.mark.parametrize("raw, problem", [
-    ("", "DIGITAL_TWIN_INFO missing or invalid: JSONDecodeError"),
-    (json.dumps({"config": {"digital_twin_name": "x"}}), "DIGITAL_TWIN_INFO missing or invalid: KeyError"),
-    (json.dumps({"config": {"digital_twin_name": "x"}, "config_events": {}}), "config_events must be a list"),
-])
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        ("", "DIGITAL_TWIN_INFO missing or invalid: JSONDecodeError"),
+        (
+            json.dumps({"config": {"digital_twin_name": "x"}}),
+            "DIGITAL_TWIN_INFO missing or invalid: KeyError",
+        ),
+        (
+            json.dumps({"config": {"digital_twin_name": "x"}, "config_events": {}}),
+            "config_events must be a list",
+        ),
+    ],
+)
 def test_missing_rules_configuration_is_logged_and_raised(checker, context, logs, monkeypatch, raw, problem):
     module = checker()
     monkeypatch.setenv("DIGITAL_TWIN_INFO", raw)

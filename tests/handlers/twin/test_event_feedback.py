@@ -1,4 +1,5 @@
 """Event feedback: publishes to the device topic; bad requests and publish failures are logged."""
+
 import json
 
 import pytest
@@ -27,18 +28,25 @@ def test_event_feedback_publishes_message_to_twin_device_topic(feedback, context
     assert logs.messages() == ["Feedback sent"]
 
 
-@pytest.mark.parametrize("event, reason", [
-    ({}, "event has no detail object"),
-    ({"detail": "x"}, "event has no detail object"),
-    ("text", "event has no detail object"),
-    ({"detail": {"iotDeviceId": "fan-1", "payload": "p"}}, "detail.digitalTwinName missing"),
-    ({"detail": {"digitalTwinName": "plant", "payload": "p"}}, "detail.iotDeviceId missing"),
-    ({"detail": {"digitalTwinName": "plant", "iotDeviceId": "fan-1"}}, "detail.payload missing"),
-    ({"detail": {"digitalTwinName": "plant", "iotDeviceId": "fan/#", "payload": "p"}},
-     "detail.iotDeviceId must be a string without MQTT wildcards or '/'"),
-    ({"detail": {"digitalTwinName": 3, "iotDeviceId": "fan", "payload": "p"}},
-     "detail.digitalTwinName must be a string without MQTT wildcards or '/'"),
-])
+@pytest.mark.parametrize(
+    "event, reason",
+    [
+        ({}, "event has no detail object"),
+        ({"detail": "x"}, "event has no detail object"),
+        ("text", "event has no detail object"),
+        ({"detail": {"iotDeviceId": "fan-1", "payload": "p"}}, "detail.digitalTwinName missing"),
+        ({"detail": {"digitalTwinName": "plant", "payload": "p"}}, "detail.iotDeviceId missing"),
+        ({"detail": {"digitalTwinName": "plant", "iotDeviceId": "fan-1"}}, "detail.payload missing"),
+        (
+            {"detail": {"digitalTwinName": "plant", "iotDeviceId": "fan/#", "payload": "p"}},
+            "detail.iotDeviceId must be a string without MQTT wildcards or '/'",
+        ),
+        (
+            {"detail": {"digitalTwinName": 3, "iotDeviceId": "fan", "payload": "p"}},
+            "detail.digitalTwinName must be a string without MQTT wildcards or '/'",
+        ),
+    ],
+)
 def test_event_feedback_rejects_malformed_request_and_logs_failure(feedback, context, logs, event, reason):
     assert feedback.lambda_handler(event, context) == {"status": "rejected", "reason": reason}
     assert logs.messages("ERROR") == [f"Event Feedback Failed: {reason}"]

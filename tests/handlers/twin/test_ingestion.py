@@ -1,4 +1,5 @@
 """Ingestion (Function URL): token check, malformed bodies, unwrap and invoke, 500 on invoke failure."""
+
 import json
 
 import pytest
@@ -23,9 +24,17 @@ def test_ingestion_unwraps_payload_and_invokes_processor(ingestion, url_event, c
     response = ingestion.lambda_handler(url_event(envelope(payload), {"X-Inter-Cloud-Token": TOKEN}), context)
 
     assert response["statusCode"] == 200
-    assert json.loads(response["body"]) == {"status": "accepted", "target": "plant-temperature-sensor-1-processor"}
-    assert calls == [{"FunctionName": "plant-temperature-sensor-1-processor", "InvocationType": "Event",
-                      "Payload": payload}]
+    assert json.loads(response["body"]) == {
+        "status": "accepted",
+        "target": "plant-temperature-sensor-1-processor",
+    }
+    assert calls == [
+        {
+            "FunctionName": "plant-temperature-sensor-1-processor",
+            "InvocationType": "Event",
+            "Payload": payload,
+        }
+    ]
     [entry] = logs.find("Forwarding remote event")
     assert entry["source"] == "azure"
 
@@ -37,9 +46,13 @@ def test_ingestion_accepts_base64_encoded_body(ingestion, url_event, context, in
     assert calls[0]["Payload"] == {"iotDeviceId": "d1"}
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Inter-Cloud-Token": "wrong"}, {"X-Inter-Cloud-Token": TOKEN + "x"},
-                                     {"X-Inter-Cloud-Token": ""}])
-def test_ingestion_rejects_missing_or_wrong_token_with_403(ingestion, url_event, context, logs, invocations, headers):
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-Inter-Cloud-Token": "wrong"}, {"X-Inter-Cloud-Token": TOKEN + "x"}, {"X-Inter-Cloud-Token": ""}],
+)
+def test_ingestion_rejects_missing_or_wrong_token_with_403(
+    ingestion, url_event, context, logs, invocations, headers
+):
     calls = invocations(ingestion)
     response = ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), headers), context)
     assert response["statusCode"] == 403
@@ -52,7 +65,9 @@ def test_ingestion_compares_tokens_in_constant_time(ingestion, url_event, contex
     compared = []
     real = ingestion.hmac.compare_digest
     monkeypatch.setattr(ingestion.hmac, "compare_digest", lambda a, b: compared.append((a, b)) or real(a, b))
-    ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": "guess"}), context)
+    ingestion.lambda_handler(
+        url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": "guess"}), context
+    )
     assert compared == [(b"guess", TOKEN.encode())]
 
 
@@ -73,13 +88,16 @@ def test_ingestion_returns_400_for_invalid_base64_body(ingestion, url_event, con
     assert logs.messages("ERROR") == ["Malformed JSON body"]
 
 
-@pytest.mark.parametrize("body, reason", [
-    ([1, 2], "payload must be a JSON object"),
-    ({"source": "azure"}, "payload must be a JSON object"),
-    ({"payload": "text"}, "payload must be a JSON object"),
-    ({"payload": {"temperature": 1}}, "payload.iotDeviceId missing"),
-    ({"payload": {"iotDeviceId": 12}}, "payload.iotDeviceId missing"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ([1, 2], "payload must be a JSON object"),
+        ({"source": "azure"}, "payload must be a JSON object"),
+        ({"payload": "text"}, "payload must be a JSON object"),
+        ({"payload": {"temperature": 1}}, "payload.iotDeviceId missing"),
+        ({"payload": {"iotDeviceId": 12}}, "payload.iotDeviceId missing"),
+    ],
+)
 def test_ingestion_returns_400_for_invalid_payload(ingestion, url_event, context, logs, body, reason):
     response = ingestion.lambda_handler(url_event(body, {"X-Inter-Cloud-Token": TOKEN}), context)
     assert response["statusCode"] == 400
@@ -87,11 +105,14 @@ def test_ingestion_returns_400_for_invalid_payload(ingestion, url_event, context
     assert logs.messages("ERROR") == [f"Validation Error: {reason}"]
 
 
-def test_ingestion_returns_500_when_processor_invoke_fails_so_connector_retries(ingestion, url_event, context, logs):
+def test_ingestion_returns_500_when_processor_invoke_fails_so_connector_retries(
+    ingestion, url_event, context, logs
+):
     with Stubber(ingestion.lambda_client) as stub:
         stub.add_client_error("invoke", service_error_code="TooManyRequestsException", http_status_code=429)
-        response = ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": TOKEN}),
-                                            context)
+        response = ingestion.lambda_handler(
+            url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": TOKEN}), context
+        )
     assert response["statusCode"] == 500
     assert json.loads(response["body"]) == {"error": "processor invoke failed"}
     [entry] = logs.find("Processor invoke failed")
@@ -99,25 +120,36 @@ def test_ingestion_returns_500_when_processor_invoke_fails_so_connector_retries(
 
 
 def test_ingestion_returns_500_when_processor_does_not_exist(ingestion, url_event, context, logs):
-    response = ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": TOKEN}),
-                                        context)
+    response = ingestion.lambda_handler(
+        url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": TOKEN}), context
+    )
     assert response["statusCode"] == 500
     assert logs.messages("ERROR") == ["Processor invoke failed"]
 
 
-@pytest.mark.parametrize("env", [{"INTER_CLOUD_TOKEN": ""}, {"DIGITAL_TWIN_INFO": "{}"}, {"DIGITAL_TWIN_INFO": ""}])
-def test_ingestion_without_configuration_refuses_everything_with_500(ingestion, url_event, context, logs,
-                                                                     monkeypatch, env):
+@pytest.mark.parametrize(
+    "env", [{"INTER_CLOUD_TOKEN": ""}, {"DIGITAL_TWIN_INFO": "{}"}, {"DIGITAL_TWIN_INFO": ""}]
+)
+def test_ingestion_without_configuration_refuses_everything_with_500(
+    ingestion, url_event, context, logs, monkeypatch, env
+):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    response = ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": ""}),
-                                        context)
+    response = ingestion.lambda_handler(
+        url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": ""}), context
+    )
     assert response["statusCode"] == 500
-    assert logs.messages("ERROR") == ["Ingestion misconfigured: INTER_CLOUD_TOKEN or DIGITAL_TWIN_INFO missing"]
+    assert logs.messages("ERROR") == [
+        "Ingestion misconfigured: INTER_CLOUD_TOKEN or DIGITAL_TWIN_INFO missing"
+    ]
 
 
 def test_ingestion_never_logs_the_token(ingestion, url_event, context, logs, invocations):
     invocations(ingestion)
-    ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": TOKEN}), context)
-    ingestion.lambda_handler(url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": "bad"}), context)
+    ingestion.lambda_handler(
+        url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": TOKEN}), context
+    )
+    ingestion.lambda_handler(
+        url_event(envelope({"iotDeviceId": "d1"}), {"X-Inter-Cloud-Token": "bad"}), context
+    )
     assert TOKEN not in logs.text

@@ -1,4 +1,5 @@
 """Movers: cutoff computed per run (warm containers), crash-safe copy-then-delete, partial failure."""
+
 import datetime
 import json
 
@@ -30,8 +31,15 @@ def buckets(aws_client):
 @pytest.fixture
 def hot_mover(load_function, hot_table, buckets, twin_info):
     def _load(devices=("d1",), hot_days=7, fresh=False, **env):
-        return load_function("hot-to-cold-mover", fresh=fresh, DIGITAL_TWIN_INFO=twin_info(hot_days=hot_days, devices=devices),
-                             DYNAMODB_TABLE_NAME=hot_table.name, COLD_S3_BUCKET_NAME=COLD, **env)
+        return load_function(
+            "hot-to-cold-mover",
+            fresh=fresh,
+            DIGITAL_TWIN_INFO=twin_info(hot_days=hot_days, devices=devices),
+            DYNAMODB_TABLE_NAME=hot_table.name,
+            COLD_S3_BUCKET_NAME=COLD,
+            **env,
+        )
+
     return _load
 
 
@@ -46,23 +54,36 @@ def cold_objects(s3):
 
 
 def hot_ids(table, device="d1"):
-    return [i["id"] for i in table.query(KeyConditionExpression="iotDeviceId = :d",
-                                         ExpressionAttributeValues={":d": device})["Items"]]
+    return [
+        i["id"]
+        for i in table.query(
+            KeyConditionExpression="iotDeviceId = :d", ExpressionAttributeValues={":d": device}
+        )["Items"]
+    ]
 
 
-def test_hot_to_cold_moves_items_older_than_retention_and_keeps_recent_ones(hot_mover, hot_table, buckets, context,
-                                                                           logs):
+def test_hot_to_cold_moves_items_older_than_retention_and_keeps_recent_ones(
+    hot_mover, hot_table, buckets, context, logs
+):
     put_readings(hot_table, "d1", 10, 8, 6, 1)
     with freeze_time(NOW):
         module = hot_mover()
         result = module.lambda_handler({}, context)
 
     key = f"d1/{days_ago(10)}.json"
-    assert result == {"cutoff": days_ago(7), "moved": 2, "objects": [key], "failed_devices": [], "complete": True}
-    assert cold_objects(buckets) == {key: [
-        {"iotDeviceId": "d1", "id": days_ago(10), "temperature": 100},
-        {"iotDeviceId": "d1", "id": days_ago(8), "temperature": 80},
-    ]}
+    assert result == {
+        "cutoff": days_ago(7),
+        "moved": 2,
+        "objects": [key],
+        "failed_devices": [],
+        "complete": True,
+    }
+    assert cold_objects(buckets) == {
+        key: [
+            {"iotDeviceId": "d1", "id": days_ago(10), "temperature": 100},
+            {"iotDeviceId": "d1", "id": days_ago(8), "temperature": 80},
+        ]
+    }
     assert buckets.head_object(Bucket=COLD, Key=key)["StorageClass"] == "STANDARD_IA"
     assert hot_ids(hot_table) == [days_ago(6), days_ago(1)]
     [entry] = logs.find("Moved items to cold storage")
@@ -87,12 +108,17 @@ def test_hot_to_cold_writes_one_object_per_page(hot_mover, hot_table, buckets, c
     with freeze_time(NOW):
         result = hot_mover(MOVER_PAGE_SIZE="2").lambda_handler({}, context)
 
-    assert result["objects"] == [f"d1/{days_ago(20)}.json", f"d1/{days_ago(18)}.json", f"d1/{days_ago(16)}.json"]
+    assert result["objects"] == [
+        f"d1/{days_ago(20)}.json",
+        f"d1/{days_ago(18)}.json",
+        f"d1/{days_ago(16)}.json",
+    ]
     assert [len(items) for items in cold_objects(buckets).values()] == [2, 2, 1]
 
 
-def test_hot_to_cold_crash_between_copy_and_delete_loses_and_duplicates_nothing(hot_mover, hot_table, buckets,
-                                                                               context, logs, monkeypatch):
+def test_hot_to_cold_crash_between_copy_and_delete_loses_and_duplicates_nothing(
+    hot_mover, hot_table, buckets, context, logs, monkeypatch
+):
     put_readings(hot_table, "d1", 12, 11, 10)
     put_readings(hot_table, "d2", 9)
     with freeze_time(NOW) as clock:
@@ -104,7 +130,9 @@ def test_hot_to_cold_crash_between_copy_and_delete_loses_and_duplicates_nothing(
         def crash_once(**kwargs):
             if not crashes:
                 crashes.append(kwargs)
-                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
+                raise ClientError(
+                    {"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems"
+                )
             return real(**kwargs)
 
         monkeypatch.setattr(client, "transact_write_items", crash_once)
@@ -148,21 +176,40 @@ def test_hot_to_cold_with_nothing_to_move_writes_nothing(hot_mover, hot_table, b
 
 def test_hot_to_cold_compute_cutoff_uses_utc_milliseconds(hot_mover):
     module = hot_mover()
-    moment = datetime.datetime(2025, 1, 8, 12, 0, 0, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    moment = datetime.datetime(
+        2025, 1, 8, 12, 0, 0, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
     assert module.compute_cutoff(moment, 7) == "2025-01-01T10:00:00.123Z"
 
 
-@pytest.mark.parametrize("env, problem", [
-    ({"DIGITAL_TWIN_INFO": "nope"}, "DIGITAL_TWIN_INFO missing or invalid: JSONDecodeError"),
-    ({"DIGITAL_TWIN_INFO": json.dumps({"config": {"hot_storage_size_in_days": "7"}, "config_iot_devices": []})},
-     "hot_storage_size_in_days must be a number >= 0, got '7'"),
-    ({"DIGITAL_TWIN_INFO": json.dumps({"config": {"hot_storage_size_in_days": -1}, "config_iot_devices": []})},
-     "hot_storage_size_in_days must be a number >= 0, got -1"),
-    ({"COLD_S3_BUCKET_NAME": ""}, "DYNAMODB_TABLE_NAME and COLD_S3_BUCKET_NAME must be set"),
-    ({"MOVER_PAGE_SIZE": "lots"}, "MOVER_PAGE_SIZE must be an integer, got 'lots'"),
-    ({"MOVER_PAGE_SIZE": "101"}, "MOVER_PAGE_SIZE must be between 1 and 100, got 101"),
-])
-def test_hot_to_cold_misconfiguration_is_logged_and_raised(hot_mover, context, logs, monkeypatch, env, problem):
+@pytest.mark.parametrize(
+    "env, problem",
+    [
+        ({"DIGITAL_TWIN_INFO": "nope"}, "DIGITAL_TWIN_INFO missing or invalid: JSONDecodeError"),
+        (
+            {
+                "DIGITAL_TWIN_INFO": json.dumps(
+                    {"config": {"hot_storage_size_in_days": "7"}, "config_iot_devices": []}
+                )
+            },
+            "hot_storage_size_in_days must be a number >= 0, got '7'",
+        ),
+        (
+            {
+                "DIGITAL_TWIN_INFO": json.dumps(
+                    {"config": {"hot_storage_size_in_days": -1}, "config_iot_devices": []}
+                )
+            },
+            "hot_storage_size_in_days must be a number >= 0, got -1",
+        ),
+        ({"COLD_S3_BUCKET_NAME": ""}, "DYNAMODB_TABLE_NAME and COLD_S3_BUCKET_NAME must be set"),
+        ({"MOVER_PAGE_SIZE": "lots"}, "MOVER_PAGE_SIZE must be an integer, got 'lots'"),
+        ({"MOVER_PAGE_SIZE": "101"}, "MOVER_PAGE_SIZE must be between 1 and 100, got 101"),
+    ],
+)
+def test_hot_to_cold_misconfiguration_is_logged_and_raised(
+    hot_mover, context, logs, monkeypatch, env, problem
+):
     module = hot_mover()
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -175,8 +222,15 @@ def test_hot_to_cold_misconfiguration_is_logged_and_raised(hot_mover, context, l
 @pytest.fixture
 def archive_mover(load_function, buckets, twin_info):
     def _load(cold_days=30, fresh=False, **env):
-        return load_function("cold-to-archive-mover", fresh=fresh, DIGITAL_TWIN_INFO=twin_info(cold_days=cold_days),
-                             COLD_S3_BUCKET_NAME=COLD, ARCHIVE_S3_BUCKET_NAME=ARCHIVE, **env)
+        return load_function(
+            "cold-to-archive-mover",
+            fresh=fresh,
+            DIGITAL_TWIN_INFO=twin_info(cold_days=cold_days),
+            COLD_S3_BUCKET_NAME=COLD,
+            ARCHIVE_S3_BUCKET_NAME=ARCHIVE,
+            **env,
+        )
+
     return _load
 
 
@@ -215,8 +269,9 @@ def test_cold_to_archive_cutoff_is_recomputed_in_a_warm_container(archive_mover,
         assert module.lambda_handler({}, context)["moved"] == ["d1/x.json"]
 
 
-def test_cold_to_archive_crash_between_copy_and_delete_loses_and_duplicates_nothing(archive_mover, buckets, context,
-                                                                                   logs, monkeypatch):
+def test_cold_to_archive_crash_between_copy_and_delete_loses_and_duplicates_nothing(
+    archive_mover, buckets, context, logs, monkeypatch
+):
     put_cold_object(buckets, "d1/a.json", 40, b"A")
     put_cold_object(buckets, "d1/b.json", 45, b"B")
     etag = buckets.head_object(Bucket=COLD, Key="d1/a.json")["ETag"]
@@ -285,15 +340,21 @@ def test_cold_to_archive_honours_configured_storage_class(archive_mover, buckets
     assert buckets.head_object(Bucket=ARCHIVE, Key="d1/a.json")["StorageClass"] == "GLACIER"
 
 
-@pytest.mark.parametrize("env, problem", [
-    ({"DIGITAL_TWIN_INFO": "{}"}, "DIGITAL_TWIN_INFO missing or invalid: KeyError"),
-    ({"DIGITAL_TWIN_INFO": json.dumps({"config": {"cold_storage_size_in_days": True}})},
-     "cold_storage_size_in_days must be a number >= 0, got True"),
-    ({"ARCHIVE_S3_BUCKET_NAME": ""}, "COLD_S3_BUCKET_NAME and ARCHIVE_S3_BUCKET_NAME must be set"),
-    ({"ARCHIVE_STORAGE_CLASS": "STANDARD"}, "ARCHIVE_STORAGE_CLASS must be one of"),
-])
-def test_cold_to_archive_misconfiguration_is_logged_and_raised(archive_mover, context, logs, monkeypatch, env,
-                                                               problem):
+@pytest.mark.parametrize(
+    "env, problem",
+    [
+        ({"DIGITAL_TWIN_INFO": "{}"}, "DIGITAL_TWIN_INFO missing or invalid: KeyError"),
+        (
+            {"DIGITAL_TWIN_INFO": json.dumps({"config": {"cold_storage_size_in_days": True}})},
+            "cold_storage_size_in_days must be a number >= 0, got True",
+        ),
+        ({"ARCHIVE_S3_BUCKET_NAME": ""}, "COLD_S3_BUCKET_NAME and ARCHIVE_S3_BUCKET_NAME must be set"),
+        ({"ARCHIVE_STORAGE_CLASS": "STANDARD"}, "ARCHIVE_STORAGE_CLASS must be one of"),
+    ],
+)
+def test_cold_to_archive_misconfiguration_is_logged_and_raised(
+    archive_mover, context, logs, monkeypatch, env, problem
+):
     module = archive_mover()
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -1,4 +1,5 @@
 """Persister: validates iotDeviceId and time, writes the hot table, optionally hands off to the checker."""
+
 from decimal import Decimal
 
 import pytest
@@ -13,17 +14,32 @@ def persister(load_function, hot_table):
     return load_function("persister", DYNAMODB_TABLE_NAME=hot_table.name, EVENT_CHECKER_LAMBDA_NAME="")
 
 
-def test_persister_writes_record_with_time_as_sort_key_and_floats_as_decimal(persister, hot_table, context, logs):
-    record = {"iotDeviceId": "temperature-sensor-1", "time": "2025-01-01T00:00:00.000Z", "temperature": 25.5,
-              "readings": [0.5, 2], "meta": {"gain": 1.25}}
+def test_persister_writes_record_with_time_as_sort_key_and_floats_as_decimal(
+    persister, hot_table, context, logs
+):
+    record = {
+        "iotDeviceId": "temperature-sensor-1",
+        "time": "2025-01-01T00:00:00.000Z",
+        "temperature": 25.5,
+        "readings": [0.5, 2],
+        "meta": {"gain": 1.25},
+    }
 
     result = persister.lambda_handler(record, context)
 
-    assert result == {"status": "persisted", "iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z"}
+    assert result == {
+        "status": "persisted",
+        "iotDeviceId": "temperature-sensor-1",
+        "id": "2025-01-01T00:00:00.000Z",
+    }
     [item] = hot_table.scan()["Items"]
-    assert item == {"iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z",
-                    "temperature": Decimal("25.5"), "readings": [Decimal("0.5"), Decimal(2)],
-                    "meta": {"gain": Decimal("1.25")}}
+    assert item == {
+        "iotDeviceId": "temperature-sensor-1",
+        "id": "2025-01-01T00:00:00.000Z",
+        "temperature": Decimal("25.5"),
+        "readings": [Decimal("0.5"), Decimal(2)],
+        "meta": {"gain": Decimal("1.25")},
+    }
     assert logs.messages() == ["Record persisted"]
 
 
@@ -34,17 +50,20 @@ def test_persister_without_time_logs_validation_error_and_writes_nothing(persist
     assert hot_table.scan()["Count"] == 0
 
 
-@pytest.mark.parametrize("record, reason", [
-    ({"time": "t"}, "record has no iotDeviceId"),
-    ({"iotDeviceId": "", "time": "t"}, "record has no iotDeviceId"),
-    ({"iotDeviceId": ["d1"], "time": "t"}, "record has no iotDeviceId"),
-    ({"iotDeviceId": "d1", "time": ""}, "record has no time"),
-    ({"iotDeviceId": "d1", "time": None}, "record has no time"),
-    ({"iotDeviceId": "d1", "time": {"at": 1}}, "record has no time"),
-    ({"iotDeviceId": "d1", "time": True}, "record has no time"),
-    ("a string", "record must be a JSON object, got str"),
-    ([{"iotDeviceId": "d1"}], "record must be a JSON object, got list"),
-])
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ({"time": "t"}, "record has no iotDeviceId"),
+        ({"iotDeviceId": "", "time": "t"}, "record has no iotDeviceId"),
+        ({"iotDeviceId": ["d1"], "time": "t"}, "record has no iotDeviceId"),
+        ({"iotDeviceId": "d1", "time": ""}, "record has no time"),
+        ({"iotDeviceId": "d1", "time": None}, "record has no time"),
+        ({"iotDeviceId": "d1", "time": {"at": 1}}, "record has no time"),
+        ({"iotDeviceId": "d1", "time": True}, "record has no time"),
+        ("a string", "record must be a JSON object, got str"),
+        ([{"iotDeviceId": "d1"}], "record must be a JSON object, got list"),
+    ],
+)
 def test_persister_rejects_invalid_records(persister, hot_table, context, logs, record, reason):
     assert persister.lambda_handler(record, context) == {"status": "rejected", "reason": reason}
     assert logs.messages("ERROR") == [f"Validation Error: {reason}"]
@@ -63,7 +82,9 @@ def test_persister_stores_numeric_time_as_text_id(persister, hot_table, context)
     assert hot_table.get_item(Key={"iotDeviceId": "d1", "id": "1735689600.5"})["Item"]["iotDeviceId"] == "d1"
 
 
-def test_persister_hands_record_to_event_checker_when_configured(persister, context, logs, invocations, monkeypatch):
+def test_persister_hands_record_to_event_checker_when_configured(
+    persister, context, logs, invocations, monkeypatch
+):
     monkeypatch.setenv("EVENT_CHECKER_LAMBDA_NAME", CHECKER)
     calls = invocations(persister)
     record = {"iotDeviceId": "d1", "time": "2025-01-01T00:00:00.000Z", "temperature": 31.5}
@@ -83,7 +104,9 @@ def test_persister_does_not_invoke_event_checker_when_not_configured(persister, 
 def test_persister_reraises_dynamodb_failure_for_lambda_retry(persister, context, logs, monkeypatch):
     class Throttled:
         def put_item(self, **kwargs):
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem"
+            )
 
     monkeypatch.setattr(persister.dynamodb, "Table", lambda name: Throttled())
     with pytest.raises(ClientError, match="ThrottlingException"):
@@ -92,8 +115,9 @@ def test_persister_reraises_dynamodb_failure_for_lambda_retry(persister, context
     assert entry["table"] == "twin-hot-iot-data"
 
 
-def test_persister_retry_after_failed_checker_invoke_stores_record_once(persister, hot_table, context, logs,
-                                                                       monkeypatch):
+def test_persister_retry_after_failed_checker_invoke_stores_record_once(
+    persister, hot_table, context, logs, monkeypatch
+):
     monkeypatch.setenv("EVENT_CHECKER_LAMBDA_NAME", CHECKER)
     record = {"iotDeviceId": "d1", "time": "t", "v": 1}
     with Stubber(persister.lambda_client) as stub:

@@ -1,4 +1,5 @@
 """Processor wrapper + user process.py, and the default pass-through processor."""
+
 import io
 import zipfile
 from pathlib import Path
@@ -16,7 +17,9 @@ def wrapper(load_function):
     return load_function("processor_wrapper", PERSISTER_LAMBDA_NAME=PERSISTER)
 
 
-def test_wrapper_runs_default_user_logic_between_delimiters_and_invokes_persister(wrapper, context, logs, invocations):
+def test_wrapper_runs_default_user_logic_between_delimiters_and_invokes_persister(
+    wrapper, context, logs, invocations
+):
     calls = invocations(wrapper)
     event = {"iotDeviceId": "temperature-sensor-1", "time": "2025-01-01T00:00:00.000Z", "temperature": 25.5}
 
@@ -33,7 +36,9 @@ def test_wrapper_passes_the_user_result_not_the_input(wrapper, context, invocati
     assert calls[0]["Payload"] == {"iotDeviceId": "p1", "time": "t", "pressure": 12.0}
 
 
-def test_wrapper_logs_user_logic_error_and_reraises_for_lambda_retry(wrapper, context, logs, invocations, monkeypatch):
+def test_wrapper_logs_user_logic_error_and_reraises_for_lambda_retry(
+    wrapper, context, logs, invocations, monkeypatch
+):
     calls = invocations(wrapper)
 
     def crashing(event):
@@ -44,22 +49,34 @@ def test_wrapper_logs_user_logic_error_and_reraises_for_lambda_retry(wrapper, co
     with pytest.raises(ZeroDivisionError):
         wrapper.lambda_handler({"iotDeviceId": "d1", "time": "t"}, context)
 
-    assert logs.messages() == ["User Logic Start", "[USER_LOGIC_ERROR] ZeroDivisionError: division by zero",
-                               "User Logic End"]
+    assert logs.messages() == [
+        "User Logic Start",
+        "[USER_LOGIC_ERROR] ZeroDivisionError: division by zero",
+        "User Logic End",
+    ]
     [error] = logs.find("[USER_LOGIC_ERROR] ZeroDivisionError: division by zero")
     assert error["level"] == "ERROR"
     assert error["exception_name"] == "ZeroDivisionError"
     assert calls == []
 
 
-@pytest.mark.parametrize("returned, message", [
-    (None, "[USER_LOGIC_ERROR] UserLogicError: process() must return a dict, got NoneType"),
-    ([1], "[USER_LOGIC_ERROR] UserLogicError: process() must return a dict, got list"),
-    ({"when": object()}, ("[USER_LOGIC_ERROR] UserLogicError: process() returned a value that is not "
-                         "JSON-serialisable: Object of type object is not JSON serializable")),
-])
-def test_wrapper_treats_an_unstorable_result_as_user_logic_error(wrapper, context, logs, invocations, monkeypatch,
-                                                                 returned, message):
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        (None, "[USER_LOGIC_ERROR] UserLogicError: process() must return a dict, got NoneType"),
+        ([1], "[USER_LOGIC_ERROR] UserLogicError: process() must return a dict, got list"),
+        (
+            {"when": object()},
+            (
+                "[USER_LOGIC_ERROR] UserLogicError: process() returned a value that is not "
+                "JSON-serialisable: Object of type object is not JSON serializable"
+            ),
+        ),
+    ],
+)
+def test_wrapper_treats_an_unstorable_result_as_user_logic_error(
+    wrapper, context, logs, invocations, monkeypatch, returned, message
+):
     calls = invocations(wrapper)
     monkeypatch.setattr(wrapper, "process", lambda event: returned)
     with pytest.raises(wrapper.UserLogicError):
@@ -100,13 +117,15 @@ def test_merged_package_runs_the_users_process_py(load_function, util, tmp_path,
     assert calls[0]["Payload"] == {"iotDeviceId": "p1", "time": "t", "pressure": 42}
 
 
-def test_merged_package_with_crashing_user_script_logs_user_logic_error(load_function, util, tmp_path, context,
-                                                                        logs, invocations):
+def test_merged_package_with_crashing_user_script_logs_user_logic_error(
+    load_function, util, tmp_path, context, logs, invocations
+):
     user_logic = tmp_path / "process.py"
     user_logic.write_text("def process(event):\n    return event['missing'] + 1\n")
     package = tmp_path / "package"
-    zipfile.ZipFile(io.BytesIO(util.compile_merged_lambda_function(FUNCTIONS_DIR / "processor_wrapper",
-                                                                   user_logic))).extractall(package)
+    zipfile.ZipFile(
+        io.BytesIO(util.compile_merged_lambda_function(FUNCTIONS_DIR / "processor_wrapper", user_logic))
+    ).extractall(package)
     merged = load_function("processor_wrapper", folder=package, PERSISTER_LAMBDA_NAME=PERSISTER)
     calls = invocations(merged)
 
@@ -121,7 +140,9 @@ def default_processor(load_function):
     return load_function("default-processor", PERSISTER_LAMBDA_NAME=PERSISTER)
 
 
-def test_default_processor_forwards_event_unchanged_to_persister(default_processor, context, logs, invocations):
+def test_default_processor_forwards_event_unchanged_to_persister(
+    default_processor, context, logs, invocations
+):
     calls = invocations(default_processor)
     event = {"iotDeviceId": "d1", "time": "t", "v": 3}
     assert default_processor.lambda_handler(event, context) == {"status": "processed", "persister": PERSISTER}
@@ -130,8 +151,9 @@ def test_default_processor_forwards_event_unchanged_to_persister(default_process
 
 
 @pytest.mark.parametrize("event", [{"time": "t"}, [1], "text", {"iotDeviceId": ""}])
-def test_default_processor_rejects_event_without_device_and_logs_failure(default_processor, context, logs,
-                                                                         invocations, event):
+def test_default_processor_rejects_event_without_device_and_logs_failure(
+    default_processor, context, logs, invocations, event
+):
     calls = invocations(default_processor)
     assert default_processor.lambda_handler(event, context)["status"] == "rejected"
     assert logs.messages("ERROR") == ["Default processor failed: event is not an object with an iotDeviceId"]

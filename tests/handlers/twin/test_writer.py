@@ -1,4 +1,5 @@
 """Writer (Function URL): token check, payload validation, put_item into the hot table, 500 on failure."""
+
 import json
 from decimal import Decimal
 
@@ -17,18 +18,33 @@ def request(url_event, payload, token=TOKEN, **kwargs):
     return url_event({"source": "azure", "payload": payload}, {"X-Inter-Cloud-Token": token}, **kwargs)
 
 
-def test_writer_stores_record_in_hot_table_keyed_by_device_and_time(writer, hot_table, url_event, context, logs):
-    payload = {"iotDeviceId": "temperature-sensor-1", "time": "2025-01-01T00:00:00.000Z", "temperature": 25.5,
-               "nested": {"ratio": 0.25}}
+def test_writer_stores_record_in_hot_table_keyed_by_device_and_time(
+    writer, hot_table, url_event, context, logs
+):
+    payload = {
+        "iotDeviceId": "temperature-sensor-1",
+        "time": "2025-01-01T00:00:00.000Z",
+        "temperature": 25.5,
+        "nested": {"ratio": 0.25},
+    }
 
     response = writer.lambda_handler(request(url_event, payload), context)
 
     assert response["statusCode"] == 200
-    assert json.loads(response["body"]) == {"status": "stored", "iotDeviceId": "temperature-sensor-1",
-                                            "id": "2025-01-01T00:00:00.000Z"}
-    item = hot_table.get_item(Key={"iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z"})["Item"]
-    assert item == {"iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z",
-                    "temperature": Decimal("25.5"), "nested": {"ratio": Decimal("0.25")}}
+    assert json.loads(response["body"]) == {
+        "status": "stored",
+        "iotDeviceId": "temperature-sensor-1",
+        "id": "2025-01-01T00:00:00.000Z",
+    }
+    item = hot_table.get_item(Key={"iotDeviceId": "temperature-sensor-1", "id": "2025-01-01T00:00:00.000Z"})[
+        "Item"
+    ]
+    assert item == {
+        "iotDeviceId": "temperature-sensor-1",
+        "id": "2025-01-01T00:00:00.000Z",
+        "temperature": Decimal("25.5"),
+        "nested": {"ratio": Decimal("0.25")},
+    }
     assert logs.messages() == ["Record stored"]
 
 
@@ -40,14 +56,17 @@ def test_writer_retried_request_stores_the_record_once(writer, hot_table, url_ev
 
 
 def test_writer_accepts_numeric_time_and_base64_body(writer, hot_table, url_event, context):
-    response = writer.lambda_handler(request(url_event, {"iotDeviceId": "d1", "time": 1735689600}, base64_body=True),
-                                     context)
+    response = writer.lambda_handler(
+        request(url_event, {"iotDeviceId": "d1", "time": 1735689600}, base64_body=True), context
+    )
     assert response["statusCode"] == 200
     assert hot_table.get_item(Key={"iotDeviceId": "d1", "id": "1735689600"})["Item"]["iotDeviceId"] == "d1"
 
 
 @pytest.mark.parametrize("token", [None, "", "nope"])
-def test_writer_rejects_bad_token_with_403_and_writes_nothing(writer, hot_table, url_event, context, logs, token):
+def test_writer_rejects_bad_token_with_403_and_writes_nothing(
+    writer, hot_table, url_event, context, logs, token
+):
     headers = {} if token is None else {"X-Inter-Cloud-Token": token}
     event = url_event({"payload": {"iotDeviceId": "d1", "time": "t"}}, headers)
     assert writer.lambda_handler(event, context)["statusCode"] == 403
@@ -55,7 +74,9 @@ def test_writer_rejects_bad_token_with_403_and_writes_nothing(writer, hot_table,
     assert hot_table.scan()["Count"] == 0
 
 
-@pytest.mark.parametrize("body", ["{oops", None, "", '{"payload": {"iotDeviceId": "d1", "time": "t", "v": NaN}}'])
+@pytest.mark.parametrize(
+    "body", ["{oops", None, "", '{"payload": {"iotDeviceId": "d1", "time": "t", "v": NaN}}']
+)
 def test_writer_returns_400_for_malformed_json(writer, url_event, context, logs, body):
     response = writer.lambda_handler(url_event(body, {"X-Inter-Cloud-Token": TOKEN}), context)
     assert response["statusCode"] == 400
@@ -63,19 +84,23 @@ def test_writer_returns_400_for_malformed_json(writer, url_event, context, logs,
     assert logs.messages("ERROR") == ["Malformed JSON body"]
 
 
-@pytest.mark.parametrize("payload, reason", [
-    ("a string", "payload must be a JSON object, got str"),
-    ([{"iotDeviceId": "d1"}], "payload must be a JSON object, got list"),
-    (None, "payload must be a JSON object, got NoneType"),
-    ({"time": "2025-01-01T00:00:00Z"}, "payload.iotDeviceId missing"),
-    ({"iotDeviceId": "", "time": "t"}, "payload.iotDeviceId missing"),
-    ({"iotDeviceId": "d1"}, "payload.time missing"),
-    ({"iotDeviceId": 5, "time": "t"}, "payload.iotDeviceId must be a string"),
-    ({"iotDeviceId": "d1", "time": True}, "payload.time must be a string or a number"),
-    ({"iotDeviceId": "d1", "time": {"at": 1}}, "payload.time must be a string or a number"),
-])
-def test_writer_logs_validation_error_and_returns_400_for_bad_payload(writer, hot_table, url_event, context, logs,
-                                                                      payload, reason):
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        ("a string", "payload must be a JSON object, got str"),
+        ([{"iotDeviceId": "d1"}], "payload must be a JSON object, got list"),
+        (None, "payload must be a JSON object, got NoneType"),
+        ({"time": "2025-01-01T00:00:00Z"}, "payload.iotDeviceId missing"),
+        ({"iotDeviceId": "", "time": "t"}, "payload.iotDeviceId missing"),
+        ({"iotDeviceId": "d1"}, "payload.time missing"),
+        ({"iotDeviceId": 5, "time": "t"}, "payload.iotDeviceId must be a string"),
+        ({"iotDeviceId": "d1", "time": True}, "payload.time must be a string or a number"),
+        ({"iotDeviceId": "d1", "time": {"at": 1}}, "payload.time must be a string or a number"),
+    ],
+)
+def test_writer_logs_validation_error_and_returns_400_for_bad_payload(
+    writer, hot_table, url_event, context, logs, payload, reason
+):
     response = writer.lambda_handler(request(url_event, payload), context)
     assert response["statusCode"] == 400
     assert json.loads(response["body"]) == {"error": reason}
@@ -92,8 +117,10 @@ def test_writer_accepts_a_bare_record_without_envelope_as_invalid(writer, url_ev
 def test_writer_returns_500_when_dynamodb_put_item_fails(writer, url_event, context, logs, monkeypatch):
     class FailingTable:
         def put_item(self, **kwargs):
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                              "PutItem")
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                "PutItem",
+            )
 
     monkeypatch.setattr(writer.dynamodb, "Table", lambda name: FailingTable())
     response = writer.lambda_handler(request(url_event, {"iotDeviceId": "d1", "time": "t"}), context)
@@ -116,13 +143,22 @@ def test_writer_returns_500_on_connection_error(writer, url_event, context, logs
             raise EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
 
     monkeypatch.setattr(writer.dynamodb, "Table", lambda name: Unreachable())
-    assert writer.lambda_handler(request(url_event, {"iotDeviceId": "d1", "time": "t"}), context)["statusCode"] == 500
+    assert (
+        writer.lambda_handler(request(url_event, {"iotDeviceId": "d1", "time": "t"}), context)["statusCode"]
+        == 500
+    )
 
 
 @pytest.mark.parametrize("env", [{"INTER_CLOUD_TOKEN": ""}, {"DYNAMODB_TABLE_NAME": ""}])
 def test_writer_without_configuration_returns_500(writer, url_event, context, logs, monkeypatch, env):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert writer.lambda_handler(request(url_event, {"iotDeviceId": "d1", "time": "t"}, token=""),
-                                 context)["statusCode"] == 500
-    assert logs.messages("ERROR") == ["Writer misconfigured: INTER_CLOUD_TOKEN or DYNAMODB_TABLE_NAME missing"]
+    assert (
+        writer.lambda_handler(request(url_event, {"iotDeviceId": "d1", "time": "t"}, token=""), context)[
+            "statusCode"
+        ]
+        == 500
+    )
+    assert logs.messages("ERROR") == [
+        "Writer misconfigured: INTER_CLOUD_TOKEN or DYNAMODB_TABLE_NAME missing"
+    ]

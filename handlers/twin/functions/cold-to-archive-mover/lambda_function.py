@@ -9,6 +9,7 @@ deleted from the cold bucket. A crash or retry between copy and delete copies th
 A failed object is logged and skipped, the others are still moved, and the run raises at the end.
 The run stops early when the Lambda context reports less than ``STOP_MARGIN_MS`` left.
 """
+
 import datetime
 import json
 import os
@@ -37,7 +38,9 @@ def _settings() -> dict:
     try:
         days = json.loads(os.environ.get("DIGITAL_TWIN_INFO", ""))["config"]["cold_storage_size_in_days"]
     except (ValueError, TypeError, KeyError) as exc:
-        raise ConfigurationError(f"DIGITAL_TWIN_INFO missing or invalid: {type(exc).__name__}: {exc}") from exc
+        raise ConfigurationError(
+            f"DIGITAL_TWIN_INFO missing or invalid: {type(exc).__name__}: {exc}"
+        ) from exc
     if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
         raise ConfigurationError(f"cold_storage_size_in_days must be a number >= 0, got {days!r}")
     cold = os.environ.get("COLD_S3_BUCKET_NAME", "")
@@ -85,24 +88,36 @@ def lambda_handler(event, context):
                 if obj["LastModified"] >= cutoff:
                     continue
                 if _low_on_time(context):
-                    logger.warning("Stopping early: Lambda time nearly used up", extra={"moved": len(result["moved"])})
+                    logger.warning(
+                        "Stopping early: Lambda time nearly used up", extra={"moved": len(result["moved"])}
+                    )
                     result["complete"] = False
                     break
                 try:
                     _move_object(settings, obj["Key"])
                 except (ClientError, BotoCoreError) as exc:
-                    logger.exception("Archive move failed for object", extra={"key": obj["Key"], "error": str(exc)})
+                    logger.exception(
+                        "Archive move failed for object", extra={"key": obj["Key"], "error": str(exc)}
+                    )
                     result["failed"].append(obj["Key"])
                     continue
-                logger.info("Moved object to archive", extra={"key": obj["Key"], "storage_class": settings["storage_class"]})
+                logger.info(
+                    "Moved object to archive",
+                    extra={"key": obj["Key"], "storage_class": settings["storage_class"]},
+                )
                 result["moved"].append(obj["Key"])
             if not result["complete"]:
                 break
     except (ClientError, BotoCoreError) as exc:
-        logger.exception("Listing the cold bucket failed", extra={"bucket": settings["cold"], "error": str(exc)})
+        logger.exception(
+            "Listing the cold bucket failed", extra={"bucket": settings["cold"], "error": str(exc)}
+        )
         raise
 
-    logger.info("Cold-to-Archive Mover finished", extra={"moved": len(result["moved"]), "failed": len(result["failed"])})
+    logger.info(
+        "Cold-to-Archive Mover finished",
+        extra={"moved": len(result["moved"]), "failed": len(result["failed"])},
+    )
     if result["failed"]:
         raise MoverError(f"Cold-to-Archive move failed for {len(result['failed'])} object(s)")
     return result

@@ -12,6 +12,7 @@ The token is never logged; the URL is logged without its query string (Azure fun
 there). The function raises on failure; its EventInvokeConfig sets MaximumRetryAttempts to 0 so the
 in-function retries are the only ones and a failed event goes straight to the on-failure queue.
 """
+
 import http.client
 import json
 import os
@@ -147,7 +148,9 @@ def lambda_handler(event, context):
                 extra={"url": url, "attempt": attempt, "error": f"{type(exc).__name__}: {reason}"},
             )
         else:
-            logger.info("Remote ingestion accepted event", extra={"url": url, "attempt": attempt, "status": status})
+            logger.info(
+                "Remote ingestion accepted event", extra={"url": url, "attempt": attempt, "status": status}
+            )
             return {"statusCode": status, "attempts": attempt}
 
         if attempt < max_attempts:

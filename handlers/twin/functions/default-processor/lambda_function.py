@@ -4,6 +4,7 @@ It forwards the event unchanged to the Persister (async invoke). Failures are lo
 ``Default processor failed`` line: a malformed event is rejected without a retry, a failed Persister
 invoke is re-raised so Lambda's async retries run.
 """
+
 import json
 import os
 
@@ -31,10 +32,14 @@ def lambda_handler(event, context):
         return {"status": "rejected", "reason": "event is not an object with an iotDeviceId"}
 
     try:
-        lambda_client.invoke(FunctionName=persister, InvocationType="Event", Payload=json.dumps(event).encode("utf-8"))
+        lambda_client.invoke(
+            FunctionName=persister, InvocationType="Event", Payload=json.dumps(event).encode("utf-8")
+        )
     except (ClientError, BotoCoreError) as exc:
         logger.exception("Default processor failed: persister invoke failed", extra={"error": str(exc)})
         raise
 
-    logger.info("Event forwarded to persister", extra={"persister": persister, "iotDeviceId": event["iotDeviceId"]})
+    logger.info(
+        "Event forwarded to persister", extra={"persister": persister, "iotDeviceId": event["iotDeviceId"]}
+    )
     return {"status": "processed", "persister": persister}

@@ -8,6 +8,7 @@ Failure policy: a bad event (not an object, no ``iotDeviceId``) is logged and re
 retry cannot fix it. Missing configuration and a failed invoke are logged and re-raised, so Lambda's
 async retries run and the event ends in the on-failure destination instead of being dropped.
 """
+
 import json
 import os
 

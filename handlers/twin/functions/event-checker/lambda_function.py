@@ -16,6 +16,7 @@ point (``DOUBLE(30.5)``) was taken for a reference. An exception in one rule is 
 and the record, and the loop continues; the result lists the failed rules (partial failure). The
 handler does not raise for a failed rule: a retry would fire the actions of the rules that passed.
 """
+
 import json
 import operator
 import os
@@ -46,7 +47,7 @@ def extract_const_value(text: str):
     """Value of a ``DOUBLE(x)``/``INTEGER(x)``/``STRING(x)`` constant; RuleError for anything else."""
     for prefix, convert in (("DOUBLE(", float), ("INTEGER(", int), ("STRING(", str)):
         if text.startswith(prefix) and text.endswith(")"):
-            raw = text[len(prefix):-1]
+            raw = text[len(prefix) : -1]
             try:
                 return convert(raw)
             except ValueError as exc:
@@ -109,7 +110,9 @@ def _run_action(rule: dict, record: dict, twin_name: str) -> None:
             arn = os.environ.get("LAMBDA_CHAIN_STEP_FUNCTION_ARN", "")
             if not arn:
                 raise ConfigurationError("LAMBDA_CHAIN_STEP_FUNCTION_ARN is not set")
-            stepfunctions_client.start_execution(stateMachineArn=arn, input=json.dumps({"e": rule, "record": record}))
+            stepfunctions_client.start_execution(
+                stateMachineArn=arn, input=json.dumps({"e": rule, "record": record})
+            )
     else:
         raise RuleError(f"invalid action type {action_type!r}")
 
@@ -118,10 +121,14 @@ def _run_action(rule: dict, record: dict, twin_name: str) -> None:
         arn = os.environ.get("EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN", "")
         if not arn:
             raise ConfigurationError("EVENT_FEEDBACK_LAMBDA_FUNCTION_ARN is not set")
-        detail = {"digitalTwinName": twin_name, "iotDeviceId": feedback.get("iotDeviceId"),
-                  "payload": feedback.get("payload")}
-        lambda_client.invoke(FunctionName=arn, InvocationType="Event",
-                             Payload=json.dumps({"detail": detail}).encode("utf-8"))
+        detail = {
+            "digitalTwinName": twin_name,
+            "iotDeviceId": feedback.get("iotDeviceId"),
+            "payload": feedback.get("payload"),
+        }
+        lambda_client.invoke(
+            FunctionName=arn, InvocationType="Event", Payload=json.dumps({"detail": detail}).encode("utf-8")
+        )
 
 
 def _config():
@@ -130,7 +137,9 @@ def _config():
         rules = info["config_events"]
         twin_name = info["config"]["digital_twin_name"]
     except (ValueError, TypeError, KeyError) as exc:
-        raise ConfigurationError(f"DIGITAL_TWIN_INFO missing or invalid: {type(exc).__name__}: {exc}") from exc
+        raise ConfigurationError(
+            f"DIGITAL_TWIN_INFO missing or invalid: {type(exc).__name__}: {exc}"
+        ) from exc
     if not isinstance(rules, list):
         raise ConfigurationError("config_events must be a list")
     return rules, twin_name

@@ -7,6 +7,7 @@ The message ``{"message": payload}`` is published with QoS 1 to the topic
 Failure policy: a malformed request is logged (``Event Feedback Failed: ...``) and rejected without
 a retry; a failed publish is logged and re-raised so Lambda's async retries run.
 """
+
 import json
 
 import boto3
@@ -42,7 +43,9 @@ def lambda_handler(event, context):
 
     topic = f"{detail['digitalTwinName']}-{detail['iotDeviceId']}"
     try:
-        iot_data_client.publish(topic=topic, qos=1, payload=json.dumps({"message": detail["payload"]}).encode("utf-8"))
+        iot_data_client.publish(
+            topic=topic, qos=1, payload=json.dumps({"message": detail["payload"]}).encode("utf-8")
+        )
     except (ClientError, BotoCoreError) as exc:
         logger.exception("Event Feedback Failed: publish failed", extra={"topic": topic, "error": str(exc)})
         raise

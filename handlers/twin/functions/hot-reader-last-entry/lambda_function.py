@@ -7,6 +7,7 @@ comma-separated string in a query string).
 Responses: 200 ``{"iotDeviceId", "item": {...} | null}``; 400 with the reason for bad parameters;
 500 when the hot table cannot be read or the function is not configured.
 """
+
 import base64
 import binascii
 import json
@@ -33,8 +34,11 @@ def _json_default(value):
 
 
 def _response(status: int, body: dict) -> dict:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(body, default=_json_default)}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body, default=_json_default),
+    }
 
 
 def request_params(event) -> dict:

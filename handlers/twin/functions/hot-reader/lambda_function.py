@@ -2,12 +2,14 @@
 
 Parameters come from the query string or a JSON body (Function URL, payload 2.0), or from the event
 itself (direct invoke): ``iotDeviceId`` (required), ``startTime`` and ``endTime`` (required,
-ISO-8601, start <= end; compared with the stored ids in UTC ``...000Z`` form) and ``selectedProperties`` (optional list, or comma-separated string in a
-query string) to limit the returned attributes.
+ISO-8601, start <= end; compared with the stored ids in UTC ``...000Z`` form) and
+``selectedProperties`` (optional list, or comma-separated string in a query string) to limit the
+returned attributes.
 
 Responses: 200 ``{"iotDeviceId", "count", "items": [{"time", ...}]}``; 400 with the reason for bad
 parameters; 500 when the hot table cannot be read or the function is not configured.
 """
+
 import base64
 import binascii
 import datetime
@@ -35,8 +37,11 @@ def _json_default(value):
 
 
 def _response(status: int, body: dict) -> dict:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(body, default=_json_default)}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body, default=_json_default),
+    }
 
 
 def request_params(event) -> dict:
@@ -128,7 +133,10 @@ def lambda_handler(event, context):
         return _response(400, {"error": str(exc)})
 
     table = dynamodb.Table(table_name)
-    query = {"KeyConditionExpression": Key("iotDeviceId").eq(device_id) & Key("id").between(as_sort_key(start), as_sort_key(end))}
+    query = {
+        "KeyConditionExpression": Key("iotDeviceId").eq(device_id)
+        & Key("id").between(as_sort_key(start), as_sort_key(end))
+    }
     items = []
     try:
         while True:
@@ -142,5 +150,11 @@ def lambda_handler(event, context):
         return _response(500, {"error": "hot storage query failed"})
 
     logger.info("Hot records read", extra={"iotDeviceId": device_id, "count": len(items)})
-    return _response(200, {"iotDeviceId": device_id, "count": len(items),
-                           "items": [shape_item(item, selected) for item in items]})
+    return _response(
+        200,
+        {
+            "iotDeviceId": device_id,
+            "count": len(items),
+            "items": [shape_item(item, selected) for item in items],
+        },
+    )

@@ -18,6 +18,7 @@ early (and says so) when the Lambda context reports less than ``STOP_MARGIN_MS``
 scheduled run continues. A device that fails is logged, the others are still moved, and the run
 raises at the end so the failure is visible and retried.
 """
+
 import datetime
 import json
 import os
@@ -63,7 +64,9 @@ def _settings() -> dict:
         days = info["config"]["hot_storage_size_in_days"]
         devices = [device["id"] for device in info["config_iot_devices"]]
     except (ValueError, TypeError, KeyError) as exc:
-        raise ConfigurationError(f"DIGITAL_TWIN_INFO missing or invalid: {type(exc).__name__}: {exc}") from exc
+        raise ConfigurationError(
+            f"DIGITAL_TWIN_INFO missing or invalid: {type(exc).__name__}: {exc}"
+        ) from exc
     if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
         raise ConfigurationError(f"hot_storage_size_in_days must be a number >= 0, got {days!r}")
     table_name = os.environ.get("DYNAMODB_TABLE_NAME", "")
@@ -85,7 +88,9 @@ def _low_on_time(context) -> bool:
     return remaining is not None and remaining() < STOP_MARGIN_MS
 
 
-def _move_device(table, bucket: str, device_id: str, cutoff: str, page_size: int, context, result: dict) -> bool:
+def _move_device(
+    table, bucket: str, device_id: str, cutoff: str, page_size: int, context, result: dict
+) -> bool:
     """Move every item of one device below the cutoff; False when stopped for lack of time."""
     while True:
         if _low_on_time(context):
@@ -115,8 +120,13 @@ def _move_device(table, bucket: str, device_id: str, cutoff: str, page_size: int
         )
         logger.info(
             "Moved items to cold storage",
-            extra={"iotDeviceId": device_id, "count": len(items), "key": key, "first_id": items[0]["id"],
-                   "last_id": items[-1]["id"]},
+            extra={
+                "iotDeviceId": device_id,
+                "count": len(items),
+                "key": key,
+                "first_id": items[0]["id"],
+                "last_id": items[-1]["id"],
+            },
         )
         result["moved"] += len(items)
         result["objects"].append(key)
@@ -143,7 +153,9 @@ def lambda_handler(event, context):
                 table, settings["bucket"], device_id, cutoff, settings["page_size"], context, result
             )
         except (ClientError, BotoCoreError) as exc:
-            logger.exception("Hot-to-Cold move failed for device", extra={"iotDeviceId": device_id, "error": str(exc)})
+            logger.exception(
+                "Hot-to-Cold move failed for device", extra={"iotDeviceId": device_id, "error": str(exc)}
+            )
             result["failed_devices"].append(device_id)
             continue
         if not finished:

@@ -7,6 +7,7 @@ connector envelope ``{"source": ..., "payload": {...}}`` and invokes
 Responses: 200 accepted; 400 malformed body or payload; 403 bad or missing token; 500 when this
 function is misconfigured or the processor invoke fails, so the remote connector retries.
 """
+
 import base64
 import binascii
 import hmac
@@ -90,7 +91,9 @@ def lambda_handler(event, context):
         extra={"target_function": target, "source": envelope.get("source"), "iotDeviceId": device_id},
     )
     try:
-        lambda_client.invoke(FunctionName=target, InvocationType="Event", Payload=json.dumps(payload).encode("utf-8"))
+        lambda_client.invoke(
+            FunctionName=target, InvocationType="Event", Payload=json.dumps(payload).encode("utf-8")
+        )
     except (ClientError, BotoCoreError) as exc:
         logger.exception("Processor invoke failed", extra={"target_function": target, "error": str(exc)})
         return _response(500, {"error": "processor invoke failed"})

@@ -9,6 +9,7 @@ Failure policy: an invalid record is logged (``Validation Error: ...``) and reje
 retry. A DynamoDB or invoke failure is logged and re-raised so Lambda retries; the retry rewrites the
 same key, so the record is stored once.
 """
+
 import json
 import os
 from decimal import Decimal
@@ -77,9 +78,13 @@ def lambda_handler(event, context):
     checker = os.environ.get("EVENT_CHECKER_LAMBDA_NAME", "")
     if checker:
         try:
-            lambda_client.invoke(FunctionName=checker, InvocationType="Event", Payload=json.dumps(event).encode("utf-8"))
+            lambda_client.invoke(
+                FunctionName=checker, InvocationType="Event", Payload=json.dumps(event).encode("utf-8")
+            )
         except (ClientError, BotoCoreError) as exc:
-            logger.exception("Event checker invoke failed", extra={"event_checker": checker, "error": str(exc)})
+            logger.exception(
+                "Event checker invoke failed", extra={"event_checker": checker, "error": str(exc)}
+            )
             raise
         logger.info("Record handed to event checker", extra={"event_checker": checker})
 

@@ -6,6 +6,7 @@ Deployed as ``{digital_twin_name}-{iotDeviceId}-processor`` together with the us
 logs ``[USER_LOGIC_ERROR]`` with the error and re-raises, so Lambda marks the invocation failed and
 its async retries run. The Persister invoke is wrapped too: a failure is logged and re-raised.
 """
+
 import json
 import os
 

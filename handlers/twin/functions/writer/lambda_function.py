@@ -9,6 +9,7 @@ retried request stores the record once.
 Responses: 200 stored; 400 malformed body or payload; 403 bad or missing token; 500 misconfigured
 or DynamoDB failure (the remote sender retries).
 """
+
 import base64
 import binascii
 import hmac
