@@ -299,7 +299,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def world(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]):
     with mock_aws():
         session = _long_lived_session()
-        boto3.DEFAULT_SESSION = session  # mock_aws start clears it; the handlers' boto3.client() uses it
+        # mock_aws start clears it; the handlers' boto3.client() uses it; restored after the test.
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
         ddb = _test_client("dynamodb")
         sqs = _test_client("sqs")
         create_table(ddb)
