@@ -391,7 +391,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     server_ref: _Server
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # a garbled request line still gets a proper status line back
     timeout = 10  # real seconds: a client that stops sending mid-request is dropped
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed HTTP (bad request line or headers): a JSON 400 like API Gateway's, never a crash."""
+        self.close_connection = True
+        self._reply(HttpResponse.of(code, {"message": message or "Bad Request"}))
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's signature
         pass

@@ -1,0 +1,129 @@
+"""The HTTP gateway: API Gateway REST proxy (payload 1.0) and Function URLs (payload 2.0)
+(AWS_BEHAVIOUR "API Gateway and Function URLs")."""
+import json
+import socket
+
+import pytest
+
+from harness import InputError
+
+
+def test_post_to_function_url_whose_handler_raises_returns_502(sim):
+    response = sim.http("POST", "/boom", body={"x": 1}, function_url="UrlFn")
+    assert response.status == 502
+    assert response.json() == {"Message": "Internal Server Error"}
+    (invocation,) = sim.invocations
+    assert invocation.status == "error"
+
+
+def test_function_url_event_is_payload_format_2(sim):
+    response = sim.http("POST", "/orders", body="raw text", query={"a": ["1", "2"]}, function_url="UrlFn",
+                        headers={"Content-Type": "text/plain", "X-Custom": "v"})
+    assert response.status == 201  # the function's own status code is kept
+    body = response.json()
+    assert body == {"path": "/orders", "method": "POST", "query": {"a": "1,2"}, "body": "raw text",
+                    "version": "2.0", "now": sim.clock.start}
+
+
+def test_function_url_result_without_status_code_is_json_200(sim):
+    response = sim.http("GET", "/plain", function_url="UrlFn")
+    assert (response.status, response.json()) == (200, {"hello": "world"})
+    assert response.header("content-type") == "application/json"
+
+
+def test_get_att_function_url_is_the_gateway_loopback_port(sim):
+    url = sim.resource("UrlFnUrl")["FunctionUrl"]
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+    assert url != sim.gateway_url + "/"
+    assert sim.http("GET", url + "plain").json() == {"hello": "world"}
+
+
+def test_rest_api_event_is_payload_format_1_with_path_parameters_and_stage(sim):
+    response = sim.http("GET", "/items/42", query={"q": "x"})
+    assert response.status == 200
+    body = response.json()
+    assert body == {"resource": "/items/{id}", "path": "/items/42", "pathParameters": {"id": "42"},
+                    "query": {"q": "x"}, "body": None, "stage": "Prod",
+                    "host": "serverlessrestapi.execute-api.us-east-1.amazonaws.com"}
+    assert sim.http("GET", "/Prod/items/7").json()["pathParameters"] == {"id": "7"}  # stage prefix optional
+
+
+def test_rest_api_function_error_and_malformed_proxy_response_are_502(sim):
+    assert sim.http("GET", "/misc/raise").status == 502
+    malformed = sim.http("GET", "/misc/malformed")
+    assert (malformed.status, malformed.json()) == (502, {"message": "Internal server error"})
+
+
+def test_rest_api_integration_timeout_is_504_at_29_seconds(sim):
+    response = sim.http("GET", "/misc/slow")
+    assert (response.status, response.json()) == (504, {"message": "Endpoint request timed out"})
+    assert sim.now == pytest.approx(29.0)
+
+
+def test_unknown_route_or_method_is_403_missing_authentication_token(sim):
+    for method, path in [("GET", "/nothing-here"), ("DELETE", "/items/1")]:
+        response = sim.http(method, path)
+        assert (response.status, response.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_throttled_function_answers_500_on_rest_and_429_on_function_url(sim, monkeypatch):
+    monkeypatch.setattr(sim.runtime, "throttled", lambda config: True)
+    assert sim.http("GET", "/items/1").status == 500
+    assert sim.http("GET", "/plain", function_url="UrlFn").status == 429
+
+
+def test_handler_calling_function_url_with_urllib_goes_through_the_gateway_in_virtual_time(sim):
+    result = sim.invoke("Caller", {"target": "url", "path": "/hello?x=1", "method": "POST", "body": {"k": 1}})
+    assert result.payload["status"] == 201
+    assert json.loads(result.payload["body"])["query"] == {"x": "1"}
+    assert [e.data["caller"] for e in sim.trace.of("gateway")] == ["app-Caller"]
+
+
+def test_handler_calling_the_execute_api_url_reaches_the_rest_api(sim):
+    result = sim.invoke("Caller", {"path": "/items/5"})
+    assert result.payload["status"] == 200
+    assert json.loads(result.payload["body"])["pathParameters"] == {"id": "5"}
+
+
+def test_handler_urllib_timeout_is_virtual(sim):
+    result = sim.invoke("Caller", {"target": "url", "path": "/slow", "timeout": 5})
+    assert result.payload == {"status": "timeout", "took": 5.0}
+    sim.run_until_idle()
+    assert sim.now == pytest.approx(40.0)  # the function kept running, as on AWS
+
+
+def test_handler_sees_http_error_status_from_the_gateway(sim):
+    result = sim.invoke("Caller", {"target": "url", "path": "/boom"})
+    assert result.payload["status"] == 502
+
+
+def test_malformed_request_gets_400_and_the_gateway_keeps_serving(sim):
+    port = int(sim.gateway_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+        reply = raw.recv(4096)
+    assert reply.startswith(b"HTTP/1.") and b" 400 " in reply.split(b"\r\n")[0]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(b"POST /Prod/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        reply = raw.recv(4096)
+    assert b" 400 " in reply.split(b"\r\n")[0]
+    assert sim.http("POST", "/echo", body={"still": "up"}).status == 200
+
+
+def test_unknown_function_url_name_is_a_clear_error(sim):
+    with pytest.raises(InputError, match="unknown function 'UrlFm'.*did you mean 'UrlFn'"):
+        sim.http("GET", "/", function_url="UrlFm")
+
+
+def test_same_seed_same_trace_hash(app_template):
+    from harness import Simulation
+
+    def run():
+        with Simulation(app_template, seed=11) as sim:
+            sim.http("POST", "/echo", body={"a": 1})
+            sim.http("GET", "/boom", function_url="UrlFn")
+            sim.send_message("WorkQueue", "fail-x")
+            sim.run_until_idle()
+            return sim.trace.hash()
+
+    assert run() == run()
