@@ -11,7 +11,7 @@ import json
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -423,9 +423,9 @@ def fail_call():
         def handler(**kwargs):
             params = kwargs.get("params") or {}
             if when is not None and not when(params):
-                return None
+                return
             if times is not None and state["calls"] >= times:
-                return None
+                return
             state["calls"] += 1
             raise exc(kwargs) if callable(exc) and not isinstance(exc, BaseException) else exc
 
@@ -476,7 +476,7 @@ def receive_all(sqs, url: str, include_delayed: bool = False) -> list[dict]:
 
     if not include_delayed:
         return receive()
-    with freeze_time(datetime.now(timezone.utc) + timedelta(seconds=901)):
+    with freeze_time(datetime.now(UTC) + timedelta(seconds=901)):
         return receive()
 
 

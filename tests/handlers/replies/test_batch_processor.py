@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -284,7 +284,7 @@ def test_requeued_message_reappears_on_the_source_queue_after_its_delay(
     batch, aws, h, record, put_conversation, lambda_context
 ):
     put_conversation(conversation_status="processing_reply")
-    with freeze_time(datetime(2030, 1, 1, tzinfo=timezone.utc)) as clock:
+    with freeze_time(datetime(2030, 1, 1, tzinfo=UTC)) as clock:
         batch.lambda_handler(_event(record("SM1", queue="sms")), lambda_context)
         clock.tick(timedelta(seconds=34))
         assert h.receive_all(aws.sqs, aws.urls["sms"]) == []

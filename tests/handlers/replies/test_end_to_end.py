@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
 import responses
 from freezegun import freeze_time
 
-START = datetime(2030, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
+START = datetime(2030, 3, 1, 9, 0, 0, tzinfo=UTC)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 

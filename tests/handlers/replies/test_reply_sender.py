@@ -35,9 +35,9 @@ def _error(mock, status, code=None, message="error"):
 @pytest.fixture
 def locked(put_conversation):
     def put(**overrides):
-        values = dict(conversation_status="processing_reply", current_batch_id=BATCH_ID,
-                      processing_started_at="2026-05-01T10:00:00.000000Z",
-                      messages=[{"message_sid": "SM1", "role": "user", "content": "hello"}])
+        values = {"conversation_status": "processing_reply", "current_batch_id": BATCH_ID,
+                      "processing_started_at": "2026-05-01T10:00:00.000000Z",
+                      "messages": [{"message_sid": "SM1", "role": "user", "content": "hello"}]}
         values.update(overrides)
         return put_conversation(**values)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,13 +25,13 @@ def test_mask_address(obs, raw, masked):
 
 def test_timestamps_are_fixed_width_and_sort_chronologically(mod):
     timeutil = mod("shared.timeutil")
-    a = timeutil.to_iso(datetime(2026, 1, 1, 9, 0, 0, tzinfo=timezone.utc))
-    b = timeutil.to_iso(datetime(2026, 1, 1, 10, 0, 0, 5, tzinfo=timezone.utc))
+    a = timeutil.to_iso(datetime(2026, 1, 1, 9, 0, 0, tzinfo=UTC))
+    b = timeutil.to_iso(datetime(2026, 1, 1, 10, 0, 0, 5, tzinfo=UTC))
     assert a == "2026-01-01T09:00:00.000000Z"
     assert len(a) == len(b) == 27 and a < b
     assert timeutil.parse_iso(b) - timeutil.parse_iso(a) == timedelta(hours=1, microseconds=5)
-    assert timeutil.parse_iso("2026-01-01T09:00:00") == datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
-    assert timeutil.parse_iso("2026-01-01T11:00:00+02:00") == datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+    assert timeutil.parse_iso("2026-01-01T09:00:00") == datetime(2026, 1, 1, 9, tzinfo=UTC)
+    assert timeutil.parse_iso("2026-01-01T11:00:00+02:00") == datetime(2026, 1, 1, 9, tzinfo=UTC)
 
 
 def test_env_helpers(mod, monkeypatch):
@@ -71,7 +71,7 @@ def test_aws_error_classification(mod, h):
 
 def test_json_dumps_handles_dynamodb_types(mod):
     jsonutil = mod("shared.jsonutil")
-    value = {"n": Decimal("3"), "f": Decimal("1.5"), "s": {"b", "a"}, "raw": b"x"}
+    value = {"n": Decimal(3), "f": Decimal("1.5"), "s": {"b", "a"}, "raw": b"x"}
     assert json.loads(jsonutil.dumps(value)) == {"n": 3, "f": 1.5, "s": ["a", "b"], "raw": "x"}
     with pytest.raises(TypeError):
         jsonutil.dumps({"x": object()})

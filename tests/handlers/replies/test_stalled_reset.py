@@ -1,12 +1,12 @@
 """stalled_reset: locks older than the threshold become processing_timeout; younger ones are never touched."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
 
-NOW = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def _iso(moment):
@@ -16,8 +16,8 @@ def _iso(moment):
 @pytest.fixture
 def lock(put_conversation):
     def put(conversation_id, age, **overrides):
-        values = dict(conversation_id=conversation_id, conversation_status="processing_reply",
-                      current_batch_id=f"batch-{conversation_id}", processing_started_at=_iso(NOW - age))
+        values = {"conversation_id": conversation_id, "conversation_status": "processing_reply",
+                      "current_batch_id": f"batch-{conversation_id}", "processing_started_at": _iso(NOW - age)}
         values.update(overrides)
         return put_conversation(**values)
 

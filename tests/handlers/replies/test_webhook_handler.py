@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
@@ -231,7 +231,7 @@ def test_batching_delay_is_configurable(webhook, ctx, lambda_context, record_cal
 
 
 def test_queued_message_becomes_visible_only_after_the_delay(webhook, ctx, aws, lambda_context, h):
-    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
     with freeze_time(start) as clock:
         webhook.lambda_handler(ok(ctx, "whatsapp"), lambda_context)
         assert h.receive_all(aws.sqs, aws.urls["whatsapp"]) == []

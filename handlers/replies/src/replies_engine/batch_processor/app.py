@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from replies_engine.batch_processor import conversation_store, queues
 from replies_engine.batch_processor.grouping import (
@@ -52,7 +53,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.append_keys(conversation_id=conversation_id, batch_id=batch_id)
         try:
             failures.extend(process_conversation(conversation_id, batch_id, group))
-        except Exception:
+        except Exception:  # noqa: BLE001 - one conversation must never fail the others
             logger.exception("Unexpected error processing conversation batch")
             failures.extend(message.message_id for message in group)
         finally:
@@ -76,7 +77,7 @@ def process_conversation(conversation_id: str, batch_id: str, group: list[BatchM
         count("LockContention")
         logger.info("Conversation lock held by another batch", extra={"holder_batch_id": exc.holder_batch_id})
         return _requeue_group(group)
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         logger.error("Could not acquire conversation lock; SQS will retry", extra={"aws_error": error_code(exc)})
         return [message.message_id for message in group]
 
@@ -93,7 +94,7 @@ def process_conversation(conversation_id: str, batch_id: str, group: list[BatchM
         base_index = len(previous.get("messages") or [])
         appended = range(base_index, base_index + len(entries))
         ai_message_id = queues.send_to_ai_queue(_ai_context(updated, new_messages, entries, batch_id))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any error after locking must release the lock
         logger.exception("Batch processing failed after lock; attempting emergency unlock")
         _emergency_unlock(conversation_id, batch_id, appended, error_code(exc))
         return [message.message_id for message in group]
@@ -177,7 +178,7 @@ def _requeue_group(group: list[BatchMessage]) -> list[str]:
                     "Message requeued after lock contention",
                     extra={"message_sid": message.message_sid, "retry_attempt": attempt, "delay_seconds": delay},
                 )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - report only this message; its siblings are already sent
             logger.error(
                 "Could not requeue message; SQS will redeliver it",
                 extra={"message_sid": message.message_sid, "error_type": error_code(exc)},
@@ -192,7 +193,7 @@ def _dead_letter_group(group: list[BatchMessage], reason: str) -> list[str]:
         try:
             queues.send_to_dead_letter_queue(message, reason)
             count("MessagesSentToDLQ")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - report only this message; its siblings are already sent
             logger.error(
                 "Could not send message to DLQ; SQS will redeliver it",
                 extra={"message_sid": message.message_sid, "error_type": error_code(exc)},
@@ -206,7 +207,7 @@ def _emergency_unlock(conversation_id: str, batch_id: str, appended: range | Non
     count("EmergencyUnlock")
     try:
         conversation_store.emergency_unlock(conversation_id, batch_id, appended, code, now_iso())
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - best effort; the stalled reset is the backstop
         logger.error("Emergency unlock failed", extra={"aws_error": error_code(exc)})
         return
     logger.warning("Emergency unlock: conversation set to processing_error", extra={"error_code": code})

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import boto3
 
+from replies_engine.batch_processor.grouping import BatchMessage
 from replies_engine.shared.config import BOTO_CONFIG, env_int, env_str
 from replies_engine.shared.jsonutil import dumps
-from replies_engine.batch_processor.grouping import BatchMessage
 
 sqs = boto3.client("sqs", config=BOTO_CONFIG)
 

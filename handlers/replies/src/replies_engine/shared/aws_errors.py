@@ -44,9 +44,7 @@ def is_transient(exc: BaseException) -> bool:
             return True
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return isinstance(status, int) and status >= 500
-    if isinstance(exc, _TRANSIENT_BOTOCORE):
-        return True
-    return False
+    return isinstance(exc, _TRANSIENT_BOTOCORE)
 
 
 def is_conditional_check_failure(exc: BaseException) -> bool:

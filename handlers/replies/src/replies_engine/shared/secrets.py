@@ -17,7 +17,7 @@ from replies_engine.shared.config import BOTO_CONFIG, env_int, env_str
 
 secretsmanager = boto3.client("secretsmanager", config=BOTO_CONFIG)
 
-_cache: dict[str, tuple[float, "TwilioCredentials"]] = {}
+_cache: dict[str, tuple[float, TwilioCredentials]] = {}
 
 
 @dataclass(frozen=True)

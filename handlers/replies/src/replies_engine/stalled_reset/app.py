@@ -51,7 +51,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             continue
         try:
             _reset(conversation_id, started_at, item.get("current_batch_id"), to_iso(now))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one failed reset must not stop the others
             if is_conditional_check_failure(exc):
                 skipped += 1
                 logger.info("Lock changed since it was read; not reset", extra={"conversation_id": conversation_id})

@@ -50,7 +50,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         return _handle(event, channel)
     except TransientWebhookError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - the safety net of design section 4.3
         # Safety net: a bug must not make Twilio retry a message forever.
         logger.exception("Unexpected error while handling webhook")
         return _determine_final_error_response(channel, "INTERNAL_ERROR", "Unexpected internal error")
@@ -93,7 +93,7 @@ def _handle(event: dict, channel: str | None) -> dict:
     delay = 0 if is_handoff else batch_delay_seconds()
     try:
         message_id = sqs_service.send_message(target_queue_url, context_object, delay_seconds=delay)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any send failure is QUEUE_ERROR (design step 5)
         logger.exception("Failed to queue message", extra={"error_type": type(exc).__name__})
         return _determine_final_error_response(channel, "QUEUE_ERROR", "The message could not be queued")
 
