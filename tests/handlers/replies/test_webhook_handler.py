@@ -307,10 +307,10 @@ def test_unknown_path_gets_400_json(webhook, ctx, lambda_context):
     assert json.loads(response["body"])["error_code"] == "PARSING_ERROR"
 
 
-def test_non_dict_event_hits_the_safety_net_with_500_json(webhook, lambda_context):
+def test_non_dict_event_is_a_parsing_error_with_400_json(webhook, lambda_context):
     response = webhook.lambda_handler(None, lambda_context)
-    assert response["statusCode"] in (400, 500)
-    assert json.loads(response["body"])["status"] == "error"
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error_code"] == "PARSING_ERROR"
 
 
 def test_base64_encoded_twilio_body_is_accepted(webhook, ctx, lambda_context, record_calls):
