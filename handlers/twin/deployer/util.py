@@ -11,13 +11,16 @@ from . import constants
 
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry dates: the same sources give the same zip bytes
 _SKIPPED_DIRS = {"__pycache__", ".pytest_cache"}
+# requirements.txt tells `sam build` what to install; these zips carry code only (dependencies come
+# from a layer, see DeploymentContext.layers), so it is left out.
+_SKIPPED_FILES = {"requirements.txt"}
 
 
 def _iter_files(folder: Path):
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
         for name in sorted(files):
-            if not name.endswith(".pyc"):
+            if not name.endswith(".pyc") and name not in _SKIPPED_FILES:
                 path = Path(root) / name
                 yield path, path.relative_to(folder).as_posix()
 
@@ -51,7 +54,9 @@ def compile_merged_lambda_function(base_path, custom_file_path) -> bytes:
     temp_dir = tempfile.mkdtemp(prefix="twin-merged-")
     try:
         merged = Path(temp_dir) / "package"
-        shutil.copytree(base_path, merged, ignore=shutil.ignore_patterns(*_SKIPPED_DIRS, "*.pyc"))
+        shutil.copytree(
+            base_path, merged, ignore=shutil.ignore_patterns(*_SKIPPED_DIRS, *_SKIPPED_FILES, "*.pyc")
+        )
         shutil.copyfile(custom_file_path, merged / constants.PROCESS_FILE)
         return compile_lambda_function(merged)
     finally:
