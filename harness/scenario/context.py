@@ -1,8 +1,9 @@
 """The run context handed to steps, expectations and invariants: the simulation plus name resolution."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from harness.scenario.catalog import Catalog
 from harness.scenario.ledger import Ledger
@@ -23,6 +24,16 @@ class RunContext:
     def __post_init__(self) -> None:
         if self.state is None:
             self.state = State(self.sim)
+
+    @contextlib.contextmanager
+    def inspecting(self) -> Iterator[None]:
+        """Looking at state for a check leaves no trace: the run's trace (and hash) shows the system only."""
+        events = self.sim.trace.events
+        mark = len(events)
+        try:
+            yield
+        finally:
+            del events[mark:]
 
     # ---------------------------------------------------------------- names
     def function_name(self, ref: str) -> str:

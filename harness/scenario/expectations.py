@@ -67,13 +67,19 @@ class Expectation(Model):
     def evaluate(self, ctx: Any, where: str, line: int = 0) -> Outcome:
         """Check and wrap the verdict (a check that raises fails with the error as its finding)."""
         try:
-            verdict = self.check(ctx)
+            with ctx.inspecting():
+                verdict = self.check(ctx)
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed expectation, not a crash
             verdict = Verdict(False, self.describe(), f"the check could not run: {type(exc).__name__}: {exc}")
         trace = ctx.sim.trace
         events = trace.slice(verdict.seqs, width=3) if verdict.seqs else trace.slice(last=12)
         return Outcome(where, self.kind, self.describe(), verdict.passed, verdict.expected, verdict.found,
-                       verdict.seqs, ctx.sim.now, line, tuple(trace.format(events[-40:]).splitlines()))
+                       verdict.seqs, ctx.sim.now, line, tuple(_clip(x) for x in trace.format(events[-40:]).splitlines()))
+
+
+def _clip(line: str, limit: int = 320) -> str:
+    """Trace lines for reports, shortened (a JSON log line can be kilobytes)."""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 EXPECTATIONS: Registry[type[Expectation]] = Registry("expectation")

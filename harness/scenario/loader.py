@@ -247,7 +247,8 @@ class _Loader:
             try:
                 FaultPlan.from_dicts([rule], source=self.source.file)
             except InputError as exc:
-                self.problems.append(self.source.problem(path, _strip_source(str(exc), self.source.file)))
+                sub, message = _rule_path(_strip_source(str(exc), self.source.file))
+                self.problems.append(self.source.problem(path + sub, message))
         return rules
 
     # ------------------------------------------------------------------ invariants
@@ -416,6 +417,15 @@ def _fault_functions(data: dict) -> list[tuple[tuple, str]]:
         if isinstance(fn, str):
             out.append((("faults", i, "match", "function"), fn))
     return out
+
+
+def _rule_path(message: str) -> tuple[tuple, str]:
+    """The fault engine says `rule 0 ('id').effect.type: problem`; point at effect.type itself."""
+    import re
+    match = re.match(r"rule \d+(?: \('[^']*'\))?((?:\.[A-Za-z_]\w*)+): (.*)", message, re.S)
+    if not match:
+        return (), message
+    return tuple(match.group(1).strip(".").split(".")), match.group(2)
 
 
 def _strip_source(message: str, file: str) -> str:

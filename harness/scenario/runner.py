@@ -9,7 +9,8 @@ from harness.clock import real_perf_counter
 from harness.invariants import InvariantResult
 from harness.scenario import ledger as _ledger
 from harness.scenario.context import RunContext
-from harness.scenario.expectations import Outcome
+from harness.scenario.determinism import pinned_randomness
+from harness.scenario.expectations import Outcome, _clip
 from harness.scenario.loader import Scenario
 from harness.scenario.seeding import apply_setup
 
@@ -128,9 +129,14 @@ class LiveView:
 def run_scenario(scenario: Scenario, seed: Optional[int] = None, backend: Optional[str] = None,
                  watchdog_seconds: float = 30.0) -> ScenarioResult:
     """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it."""
+    seed = scenario.model.seed if seed is None else int(seed)
+    with pinned_randomness(seed):
+        return _run(scenario, seed, backend, watchdog_seconds)
+
+
+def _run(scenario: Scenario, seed: int, backend: Optional[str], watchdog_seconds: float) -> ScenarioResult:
     from harness.simulation import Simulation
     model = scenario.model
-    seed = model.seed if seed is None else int(seed)
     backend = backend or model.backend or "moto"
     result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=list(scenario.warnings))
     started = real_perf_counter()
@@ -157,11 +163,11 @@ def run_scenario(scenario: Scenario, seed: Optional[int] = None, backend: Option
             sim.run_until_idle(model.max_virtual_time)
         result.outcomes = list(ctx.outcomes) + [
             value.evaluate(ctx, f"expect[{i}]", line) for i, (value, line) in enumerate(scenario.expect)]
-        view = LiveView(ctx)
-        result.invariants = [inv.run(view) for inv in scenario.invariants]
-        result.slices = {r.name: sim.trace.format(sim.trace.slice([s for v in r.violations for s in v.seqs],
-                                                                  width=3)).splitlines()
-                         for r in result.invariants if not r.passed}
+        with ctx.inspecting():
+            view = LiveView(ctx)
+            result.invariants = [inv.run(view) for inv in scenario.invariants]
+        result.slices = {r.name: [_clip(x) for x in sim.trace.format(sim.trace.slice(
+            [s for v in r.violations for s in v.seqs], width=3)).splitlines()] for r in result.invariants if not r.passed}
         failed = any(not o.passed for o in result.outcomes) or any(not r.passed for r in result.invariants)
         result.status = "failed" if failed else "passed"
     except Exception as exc:  # noqa: BLE001 - any crash becomes the scenario's (reported) outcome
