@@ -371,3 +371,32 @@ def test_packaging_is_reproducible_and_rejects_missing_folders(util, tmp_path):
     assert util.compile_lambda_function(folder) == util.compile_lambda_function(folder)
     with pytest.raises(FileNotFoundError, match="function folder not found"):
         util.compile_lambda_function(tmp_path / "missing")
+
+
+# --- the shipped project template --------------------------------------------------------------------
+
+PROJECT_TEMPLATE = FUNCTIONS_DIR.parent / "project_template"
+
+
+def zip_folder(folder: Path, replace: dict | None = None) -> bytes:
+    files = {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
+    files.update(replace or {})
+    return make_zip(files)
+
+
+def test_shipped_project_template_is_a_valid_single_cloud_project(validator):
+    assert validator.validate_project_zip(zip_folder(PROJECT_TEMPLATE)) == {
+        "multi_cloud": False,
+        "processors": ["default_processor"],
+    }
+
+
+def test_shipped_project_template_is_valid_when_switched_to_multi_cloud(validator):
+    providers = json.dumps(MULTI_CLOUD)
+    zipped = zip_folder(PROJECT_TEMPLATE, {"config_providers.json": providers})
+    assert validator.validate_project_zip(zipped)["multi_cloud"] is True
+
+
+def test_project_template_default_logic_matches_the_wrapper_default(validator):
+    template_logic = PROJECT_TEMPLATE / "lambda_functions" / "processors" / "default_processor" / "process.py"
+    assert template_logic.read_text() == (FUNCTIONS_DIR / "processor_wrapper" / "process.py").read_text()
