@@ -207,11 +207,13 @@ class Gateway:
         sender.start()
         while sender.is_alive():
             try:
-                got_id, pending = self.inbox.get(timeout=0.02)
+                got_id, pending = self.inbox.get(timeout=0.005)
             except queue.Empty:
                 continue
             self._answer(pending, client_timeout if got_id == exchange_id else None)
-        sender.join()
+            if got_id == exchange_id:
+                break
+        sender.join(WALL_TIMEOUT)
         if "error" in outcome:
             if outcome["error"].__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
                 return None  # the gateway task reported the client's timeout: the server closed the connection
