@@ -76,6 +76,17 @@ def test_connector_fails_fast_on_client_error_without_retry(connector, remote, c
     assert entry["attempt"] == 1
 
 
+def test_connector_fails_fast_on_400_without_retry(connector, remote, context, logs, sleeps):
+    remote.script = [400, 200]
+
+    with pytest.raises(connector.ClientRequestError, match=r"Client Error \(400\)"):
+        connector.lambda_handler({"iotDeviceId": "d1"}, context)
+
+    assert len(remote.requests) == 1
+    assert sleeps == []
+    assert logs.messages("ERROR") == ["Client Error (400)"]
+
+
 @pytest.mark.parametrize("status", [409, 429, 501])
 def test_connector_does_not_retry_statuses_outside_the_retry_list(
     connector, remote, context, logs, sleeps, status
