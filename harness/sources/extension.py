@@ -72,6 +72,34 @@ class EventSources:
             self.sources += rules_from_resources(self)
         for source in self.sources:
             source.start()
+        self._offer_routes_to_http_layer()
+
+    def _offer_routes_to_http_layer(self) -> None:
+        """When the fault plan's HTTP layer is active it refuses hosts it does not know: give it the execute-api
+        hosts of this template as in-process routes (loopback Function URLs reach the gateway without this)."""
+        try:
+            from harness.faults.http import HttpResponse as LayerResponse
+            from harness.faults.http import NetworkFault, active_layer
+        except ImportError:
+            return
+        layer = active_layer()
+        if layer is None or not hasattr(layer, "add_route"):
+            return
+
+        def answer(request: Any) -> Any:
+            parts = urlsplit(request.url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            head = [f"{request.method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+            head += [f"{k}: {v}" for k, v in request.headers.items() if k.lower() not in ("host", "content-length")]
+            body = request.body or b""
+            raw = "\r\n".join(head + [f"Content-Length: {len(body)}", "", ""]).encode("iso-8859-1") + body
+            response = outbound.exchange_bytes(self.gateway, parts.hostname or "", parts.port, raw, request.timeout)
+            if response is None:
+                raise NetworkFault("read_timeout", "timed out", timeout=request.timeout)
+            return LayerResponse(response.status, dict(response.headers), response.content)
+
+        for api in self.gateway.apis.values():
+            layer.add_route(f"https://{api.host(self.sim.region)}/", answer)
 
     def stop(self, sim: Any) -> None:
         """Stop sources, servers and the HTTP interception."""
