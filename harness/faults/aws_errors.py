@@ -13,6 +13,7 @@ client error and 500 for a modeled server fault.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Optional
 
 from harness.aws.wire import aws_response
@@ -67,28 +68,34 @@ MESSAGES = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _modeled(service: Service) -> dict[str, tuple[str, str, Any]]:
+    """Every modeled error of `service` by shape name and by wire code: (shape name, wire code, shape)."""
+    table: dict[str, tuple[str, str, Any]] = {}
+    for op in service.operations:
+        for shape in service.model.operation_model(op).error_shapes:
+            wire = shape.error_code or shape.name
+            if service.id == "sqs":  # the pinned SQS model lacks its query codes
+                wire = SQS_SHAPE_TO_QUERY.get(shape.name, wire)
+            table[shape.name] = table[wire] = (shape.name, wire, shape)
+    return table
+
+
 def known_codes(service: Service) -> set[str]:
-    """Every code `aws_error` accepts for `service` without an explicit status."""
-    modeled = {shape.name for op in service.operations for shape in service.model.operation_model(op).error_shapes}
-    codes = modeled | set(COMMON_STATUS)
-    if service.query_compatible:
-        codes |= set(SQS_QUERY_CODES) | {SQS_SHAPE_TO_QUERY.get(c, c) for c in modeled}
-    return codes
+    """Every code `aws_error` accepts for `service` without an explicit status (shape names and wire codes)."""
+    return set(_modeled(service)) | set(COMMON_STATUS)
 
 
-def _shape(service: Optional[Service], code: str) -> Any:
-    if service is None:
-        return None
-    name = SQS_QUERY_CODES.get(code, code) if service.query_compatible else code
-    try:
-        return service.model.shape_for(name)
-    except Exception:  # noqa: BLE001 - botocore raises NoShapeFoundError (and KeyError in old versions)
-        return None
+def resolve_code(service: Optional[Service], code: str) -> tuple[str, str, Any]:
+    """(shape name for `__type`, code the client sees, modeled shape or None) for a code or a shape name."""
+    if service is not None and code in _modeled(service):
+        return _modeled(service)[code]
+    return code, code, None
 
 
 def status_for(service: Optional[Service], code: str) -> int:
     """The HTTP status a real service answers `code` with."""
-    shape = _shape(service, code)
+    _, _, shape = resolve_code(service, code)
     modeled = (shape.metadata.get("error") or {}).get("httpStatusCode") if shape is not None else None
     if modeled:
         return int(modeled)
@@ -107,26 +114,26 @@ def error_response(request: Any, service: Optional[Service], code: str, message:
     protocol = service.protocol if service is not None else "json"
     sender = "Sender" if status < 500 else "Receiver"
     extra = dict(extra or {})
+    shape, wire, _ = resolve_code(service, code)
+    query_compatible = service is not None and service.query_compatible
     if protocol == "json":
         version = service.model.metadata.get("jsonVersion", "1.0") if service else "1.0"
         headers = {"Content-Type": f"application/x-amz-json-{version}"}
-        shape = code
-        if service is not None and service.query_compatible:
-            shape = SQS_QUERY_CODES.get(code, code)
-            headers["x-amzn-query-error"] = f"{SQS_SHAPE_TO_QUERY.get(code, code)};{sender}"
+        if query_compatible:
+            headers["x-amzn-query-error"] = f"{wire};{sender}"
         namespace = _namespace(service)
         body = {"__type": f"{namespace}#{shape}" if namespace else shape, "message": message, **extra}
         return aws_response(request, status, body, headers, content_type=headers["Content-Type"])
     if protocol == "rest-json":
         body = {"Type": "User" if status < 500 else "Service", "message": message, **extra}
-        return aws_response(request, status, body, {"x-amzn-ErrorType": code})
+        return aws_response(request, status, body, {"x-amzn-ErrorType": wire})
     if protocol == "smithy-rpc-v2-cbor":
-        body = cbor_map({"__type": code, "message": message})
+        body = cbor_map({"__type": shape, "message": message})
         headers = {"smithy-protocol": "rpc-v2-cbor"}
-        if service is not None and service.query_compatible:
-            headers["x-amzn-query-error"] = f"{code};{sender}"
+        if query_compatible:
+            headers["x-amzn-query-error"] = f"{wire};{sender}"
         return aws_response(request, status, body, headers, content_type="application/cbor")
-    text = (f"<Code>{_xml(code)}</Code><Message>{_xml(message)}</Message>")
+    text = (f"<Code>{_xml(wire)}</Code><Message>{_xml(message)}</Message>")
     if protocol == "query":
         body = (f"<ErrorResponse><Error><Type>{sender}</Type>{text}</Error>"
                 f"<RequestId>harness</RequestId></ErrorResponse>")

@@ -32,7 +32,7 @@ class Service:
 
     id: str            # hyphenized service id: what the router calls `service`
     name: str          # botocore's loader name (`events` for EventBridge)
-    protocol: str      # json, rest-json, query, rest-xml, smithy-rpc-v2-cbor, ...
+    protocol: str      # the protocol botocore uses for it: json, rest-json, query, rest-xml, smithy-rpc-v2-cbor
     model: Any         # botocore ServiceModel
 
     @property
@@ -54,7 +54,7 @@ def _available() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def _load(name: str) -> Service:
     model = get_session().get_service_model(name)
-    return Service(model.service_id.hyphenize(), name, model.protocol, model)
+    return Service(model.service_id.hyphenize(), name, model.resolved_protocol, model)
 
 
 def find_service(name: str) -> Service | None:
