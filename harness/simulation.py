@@ -65,7 +65,8 @@ class Simulation:
     def __init__(self, template: str | Path | None = None, *, seed: int = 0, start: Any = None,
                  backend: str | Backend = "moto", parameters: dict | None = None, region: str = "us-east-1",
                  idle_lifetime: float = 900.0, watchdog_seconds: float = 30.0, stack_name: str | None = None,
-                 extensions: Iterable[Extension] = (), max_real_seconds: float | None = None):
+                 extensions: Iterable[Extension] = (), max_real_seconds: float | None = None,
+                 faults: Any = None):
         self.seed = int(seed)
         self.region = region
         self.template: Optional[Template] = (
@@ -85,7 +86,12 @@ class Simulation:
         self.runtime.async_queue = self.async_invoker
         self.router = _router.Router(self.backend, self.scheduler, self.trace, self._route_invoke)
         self.deployer: Optional[Deployer] = None
-        self.extensions: list[Extension] = list(extensions)
+        # The active fault plan (`faults=`: a FaultPlan or a list of rule dicts) and its seams (harness/faults).
+        from harness.faults import FaultPlan
+        from harness.faults.seams import FaultsExtension
+        self.faults = FaultPlan.coerce(faults)
+        self._fault_seams = FaultsExtension(self)
+        self.extensions: list[Extension] = [self._fault_seams, *extensions]
         self.function_url: Callable[[str], str] = lambda name: f"http://127.0.0.1/lambda-url/{name}/"
         self._saved_env: dict[str, str] = {}
         self._time = TimePatch(self.clock, self._sleep, self._skew)
@@ -185,6 +191,15 @@ class Simulation:
             _CLIENTS[key] = _InternalClient(_router.shared_session().client(
                 service, region_name=self.region, config=Config(retries={"total_max_attempts": 1})))
         return _CLIENTS[key]
+
+    def add_faults(self, rules: Any) -> list:
+        """Add fault rules (dicts as in `faults=`) to the active plan; they apply from now on."""
+        return self.faults.add(rules)
+
+    @property
+    def http_mock(self) -> Any:
+        """The `responses.RequestsMock` third-party HTTP endpoints (Twilio, ...) are declared on."""
+        return self._fault_seams.http.mock
 
     def add_function(self, config: FunctionConfig) -> None:
         """Register a function that is not in the template."""
