@@ -17,7 +17,7 @@ METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 class ApiSource:
     """One route: Path, Method and (optionally) RestApiId."""
 
-    def __init__(self, sources: "EventSources", spec: EventSpec):
+    def __init__(self, sources: EventSources, spec: EventSpec):
         self.sources, self.spec = sources, spec
         props = spec.properties
         path, method = props.get("Path"), str(props.get("Method") or "").upper()

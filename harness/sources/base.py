@@ -6,8 +6,9 @@ Adding a source type is one new module with one registered class.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness import template as _template
 from harness.errors import InputError
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class EventSpec:
     """One event source as written in the template, with its properties resolved."""
 
-    function: Optional["FunctionConfig"]  # None for a standalone rule (targets name their functions)
+    function: FunctionConfig | None  # None for a standalone rule (targets name their functions)
     name: str                             # the event's key under Events:, or the rule's logical id
     type: str                             # SAM event type: SQS, Schedule, Api, ...
     properties: dict

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
 from harness.template import ACCOUNT_ID
@@ -36,11 +36,11 @@ class Target:
     arn: str
     rule_arn: str
     id: str = "Target"
-    input: Optional[str] = None
-    input_path: Optional[str] = None
+    input: str | None = None
+    input_path: str | None = None
     max_retries: int = DEFAULT_MAX_RETRIES
     max_age: float = DEFAULT_MAX_AGE
-    dlq_arn: Optional[str] = None
+    dlq_arn: str | None = None
 
     def payload(self, event: dict) -> Any:
         """What the target receives: the event, the constant Input, or the InputPath selection."""
@@ -74,7 +74,7 @@ def _select(event: dict, path: str) -> Any:
     return node
 
 
-def retry_policy(spec: EventSpec, policy: Optional[dict]) -> tuple[int, float]:
+def retry_policy(spec: EventSpec, policy: dict | None) -> tuple[int, float]:
     """(MaximumRetryAttempts, MaximumEventAgeInSeconds) within AWS's ranges."""
     policy = policy or {}
     retries = int(as_number(spec, "RetryPolicy.MaximumRetryAttempts", policy.get("MaximumRetryAttempts"), 0, 185,
@@ -90,7 +90,7 @@ class RuleSource:
     """A function's `Type: EventBridgeRule` (or the older `CloudWatchEvent`) event: Pattern, EventBusName,
     RuleName, RetryPolicy, DeadLetterConfig, Input, InputPath, State/Enabled, Target.Id."""
 
-    def __init__(self, sources: "EventSources", spec: EventSpec):
+    def __init__(self, sources: EventSources, spec: EventSpec):
         self.sources, self.spec = sources, spec
         props = spec.properties
         if "InputTransformer" in props:
@@ -125,7 +125,7 @@ def rule_arn(region: str, bus: str, name: str) -> str:
 class EventBridge:
     """The buses of one simulation: matches events to rules and delivers them to targets."""
 
-    def __init__(self, sources: "EventSources"):
+    def __init__(self, sources: EventSources):
         self.sources = sources
         self.sim = sources.sim
         self.rules: list[Rule] = []
@@ -167,7 +167,7 @@ class EventBridge:
         self.sim.scheduler.spawn(lambda: self._attempt(target, event, attempt + 1, first), delay=delay,
                                  name=f"events-retry:{target.rule_arn.rsplit('/', 1)[-1]}")
 
-    def _dead_letter(self, target: Target, event: dict, code: str, message: str, condition: Optional[str],
+    def _dead_letter(self, target: Target, event: dict, code: str, message: str, condition: str | None,
                      retries: int) -> None:
         self.sim.trace.record("event_dead_letter", rule=target.rule_arn, target=target.arn, error=code,
                               condition=condition, dlq=target.dlq_arn)
@@ -190,7 +190,7 @@ def _string(value: str) -> dict:
     return {"DataType": "String", "StringValue": value}
 
 
-def rules_from_resources(sources: "EventSources") -> list[Any]:
+def rules_from_resources(sources: EventSources) -> list[Any]:
     """Standalone AWS::Events::Rule resources: pattern rules, and schedule rules (as schedule sources)."""
     from harness.sources.schedule import ScheduleSource
 
@@ -227,7 +227,7 @@ def rules_from_resources(sources: "EventSources") -> list[Any]:
 class _StaticRule:
     """A standalone pattern rule as a source (so it starts and stops with the others)."""
 
-    def __init__(self, sources: "EventSources", spec: EventSpec, rule: Rule):
+    def __init__(self, sources: EventSources, spec: EventSpec, rule: Rule):
         self.sources, self.spec, self.rule = sources, spec, rule
 
     def start(self) -> None:

@@ -9,12 +9,12 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from harness.errors import InputError
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 _MONTHS = {name: i for i, name in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 _DAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
@@ -27,7 +27,7 @@ class ScheduleExpression(Protocol):
 
     text: str
 
-    def next_after(self, after: dt.datetime) -> Optional[dt.datetime]: ...
+    def next_after(self, after: dt.datetime) -> dt.datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Rate:
     seconds: int
     start: dt.datetime
 
-    def next_after(self, after: dt.datetime) -> Optional[dt.datetime]:
+    def next_after(self, after: dt.datetime) -> dt.datetime | None:
         """First `start + k * seconds` (k >= 1) strictly after `after`."""
         elapsed = (after - self.start).total_seconds()
         k = max(1, int(elapsed // self.seconds) + 1)
@@ -52,7 +52,7 @@ class At:
     text: str
     when: dt.datetime
 
-    def next_after(self, after: dt.datetime) -> Optional[dt.datetime]:
+    def next_after(self, after: dt.datetime) -> dt.datetime | None:
         """The one fire time, if still ahead."""
         return self.when if self.when > after else None
 
@@ -65,10 +65,10 @@ class _DayRule:
     values: frozenset = frozenset()
     last: bool = False                   # L (last day of month) / L alone in day-of-week
     last_offset: int = 0                 # L-3: three days before the last day of month
-    weekday_near: Optional[int] = None   # 15W
+    weekday_near: int | None = None   # 15W
     last_weekday: bool = False           # LW
-    last_dow: Optional[int] = None       # 5L: last Thursday
-    nth_dow: Optional[tuple] = None      # 3#2: second Tuesday
+    last_dow: int | None = None       # 5L: last Thursday
+    nth_dow: tuple | None = None      # 3#2: second Tuesday
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,10 @@ class Cron:
     dom: _DayRule
     months: frozenset
     dow: _DayRule
-    years: Optional[frozenset]
+    years: frozenset | None
     tz: dt.tzinfo = _UTC
 
-    def next_after(self, after: dt.datetime) -> Optional[dt.datetime]:
+    def next_after(self, after: dt.datetime) -> dt.datetime | None:
         """First matching minute strictly after `after`."""
         local = after.astimezone(self.tz).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
         day = local.date()
@@ -187,7 +187,7 @@ def _rate(text: str, body: str, start: dt.datetime, prefix: str) -> Rate:
     if len(parts) != 2 or not parts[0].isdigit():
         raise InputError(f"{prefix}{text!r}: expected rate(<positive integer> <minute(s)|hour(s)|day(s)>)")
     value, unit = int(parts[0]), parts[1].lower()
-    singular = unit[:-1] if unit.endswith("s") else unit
+    singular = unit.removesuffix("s")
     if singular not in _RATE_UNITS:
         raise InputError(f"{prefix}{text!r}: unit {parts[1]!r} is not one of minute(s), hour(s), day(s)")
     if value <= 0:

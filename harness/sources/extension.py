@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from botocore.handlers import BUILTIN_HANDLERS
@@ -25,7 +25,7 @@ from harness.sources.gateway import Gateway
 from harness.sources.httpmodel import HttpRequest, HttpResponse
 from harness.template import ACCOUNT_ID, closest
 
-_current: Optional["EventSources"] = None
+_current: EventSources | None = None
 _DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
 SQS_POKES = {"SendMessage", "SendMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch"}
 
@@ -36,7 +36,7 @@ class EventSources:
     def __init__(self, sim: Any):
         self.sim = sim
         self.sources: list[Source] = []
-        self.gateway: Optional[Gateway] = None
+        self.gateway: Gateway | None = None
         self.eventbridge = EventBridge(self)
         self._ids = self.rng("event-ids")
         self._webhooks = None
@@ -157,7 +157,7 @@ class EventSources:
             pass
         return any(f.matches_event(candidate) for f in filters)
 
-    def dead_letter_arn(self, spec: EventSpec, config: Optional[dict]) -> Optional[str]:
+    def dead_letter_arn(self, spec: EventSpec, config: dict | None) -> str | None:
         """The DLQ of a rule target: `Arn`, or SAM's `Type: SQS` queue (created here when SAM would)."""
         if not config:
             return None
@@ -176,7 +176,7 @@ class EventSources:
         deployer.attrs[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
         return arn
 
-    def send_to_target(self, arn: str, payload: Any) -> Optional[tuple[str, str, bool]]:
+    def send_to_target(self, arn: str, payload: Any) -> tuple[str, str, bool] | None:
         """Deliver to a rule target through a real client (faults apply); (code, message, retryable) on error."""
         from botocore.exceptions import BotoCoreError, ClientError
         service = arn.split(":")[2] if arn.count(":") >= 5 else ""
@@ -260,7 +260,7 @@ class EventSources:
             kwargs["MessageGroupId"] = group_id
             attrs = self.sim.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
             if deduplication_id or attrs.get("ContentBasedDeduplication") != "true":
-                kwargs["MessageDeduplicationId"] = deduplication_id or "%032x" % self._ids.getrandbits(128)
+                kwargs["MessageDeduplicationId"] = deduplication_id or f"{self._ids.getrandbits(128):032x}"
         elif group_id:
             kwargs["MessageGroupId"] = group_id  # fair queues accept a group id on standard queues
         return self.sim.client("sqs").send_message(**kwargs)["MessageId"]

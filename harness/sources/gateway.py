@@ -23,7 +23,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from harness.errors import InputError
@@ -50,11 +50,11 @@ class Route:
 
     method: str
     resource: str
-    function: "FunctionConfig"
+    function: FunctionConfig
     pattern: re.Pattern
 
     @classmethod
-    def make(cls, method: str, resource: str, function: "FunctionConfig") -> "Route":
+    def make(cls, method: str, resource: str, function: FunctionConfig) -> Route:
         """Compile the resource path template."""
         regex = ""
         for part in resource.strip("/").split("/") if resource.strip("/") else []:
@@ -92,18 +92,18 @@ class RestApi:
 @dataclass
 class _Pending:
     request: HttpRequest
-    server: "_Server"
+    server: _Server
     done: threading.Event = field(default_factory=threading.Event)
-    response: Optional[HttpResponse] = None
+    response: HttpResponse | None = None
 
 
 class Gateway:
     """Servers, routes and the gateway task of one simulation."""
 
-    def __init__(self, sim: "Simulation"):
+    def __init__(self, sim: Simulation):
         self.sim = sim
         self.apis: dict[str, RestApi] = {}
-        self.inbox: "queue.Queue[tuple[str, _Pending]]" = queue.Queue()
+        self.inbox: queue.Queue[tuple[str, _Pending]] = queue.Queue()
         self.main = _Server(self, None)
         self.url_servers: dict[str, _Server] = {}   # function name -> its Function URL server
         self._ids = itertools.count(1)
@@ -137,7 +137,7 @@ class Gateway:
             server.close()
 
     # ------------------------------------------------------------------ resolving a caller's URL
-    def locate(self, url: str) -> tuple["_Server", str, str]:
+    def locate(self, url: str) -> tuple[_Server, str, str]:
         """(server, Host header, request target) for an absolute gateway or execute-api URL."""
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -152,7 +152,7 @@ class Gateway:
         known = [api.host(self.sim.region) for api in self.apis.values()] + [self.url]
         raise InputError(f"{url!r} is not served by the simulation's gateway (known: {', '.join(known)})")
 
-    def is_gateway(self, host: str, port: Optional[int]) -> bool:
+    def is_gateway(self, host: str, port: int | None) -> bool:
         """True for an address the gateway answers (used to intercept handler HTTP)."""
         host = (host or "").lower().strip("[]")
         match = _EXECUTE_API.match(host)
@@ -161,8 +161,8 @@ class Gateway:
         return host in ("127.0.0.1", "localhost") and port in self.ports()
 
     # ------------------------------------------------------------------ exchanges
-    def exchange(self, server: "_Server", request: HttpRequest, client_timeout: float | None = None,
-                 caller: str | None = None) -> Optional[HttpResponse]:
+    def exchange(self, server: _Server, request: HttpRequest, client_timeout: float | None = None,
+                 caller: str | None = None) -> HttpResponse | None:
         """Answer `request` in a gateway task; None when the client's own timeout ran out first. From a task
         this is a yield point; from the test thread it drives the simulation until the answer is ready."""
         task = self.sim.scheduler.spawn(lambda: self.handle(server, request, client_timeout, caller),
@@ -175,8 +175,8 @@ class Gateway:
             raise task.error
         return task.result
 
-    def external(self, server: "_Server", request: HttpRequest, host: str,
-                 client_timeout: float | None = None) -> Optional[HttpResponse]:
+    def external(self, server: _Server, request: HttpRequest, host: str,
+                 client_timeout: float | None = None) -> HttpResponse | None:
         """Send `request` over a real loopback socket (the test thread is the caller) and drive the simulation
         until the server has its answer. None when the client's timeout ran out."""
         if current_task() is not None:
@@ -235,15 +235,15 @@ class Gateway:
     def _answer(self, pending: _Pending, client_timeout: float | None) -> None:
         try:
             pending.response = self.exchange(pending.server, pending.request, client_timeout, "test")
-        except Exception:  # noqa: BLE001 - never leave a server thread waiting; the caller sees a 500
+        except Exception:
             pending.response = HttpResponse.of(500, {"message": "Internal server error"})
             raise
         finally:
             pending.done.set()
 
     # ------------------------------------------------------------------ the gateway task
-    def handle(self, server: "_Server", request: HttpRequest, client_timeout: float | None,
-               caller: str | None) -> Optional[HttpResponse]:
+    def handle(self, server: _Server, request: HttpRequest, client_timeout: float | None,
+               caller: str | None) -> HttpResponse | None:
         """Route, invoke and map one request (runs inside the gateway task)."""
         self.exchanges += 1
         if server.function is None:
@@ -255,7 +255,7 @@ class Gateway:
                               via="url" if server.function else "rest")
         return response
 
-    def _rest(self, request: HttpRequest, client_timeout: float | None) -> tuple[Optional[HttpResponse], Any]:
+    def _rest(self, request: HttpRequest, client_timeout: float | None) -> tuple[HttpResponse | None, Any]:
         host = (request.header("Host") or "").split(":")[0].lower()
         api, path = self._find_api(host, request.path)
         if api is None:
@@ -293,7 +293,7 @@ class Gateway:
         response = proxy.rest_response(outcome.payload)
         return (response or HttpResponse.of(502, proxy.INTERNAL_ERROR)), fn
 
-    def _find_api(self, host: str, path: str) -> tuple[Optional[RestApi], Optional[str]]:
+    def _find_api(self, host: str, path: str) -> tuple[RestApi | None, str | None]:
         """The API a request addresses and the resource path inside its stage (None: wrong stage)."""
         match = _EXECUTE_API.match(host)
         api = self.apis.get(match.group(1)) if match else None
@@ -311,8 +311,8 @@ class Gateway:
             return api, path[len(prefix):] or "/"
         return api, None
 
-    def _url(self, server: "_Server", request: HttpRequest,
-             client_timeout: float | None) -> tuple[Optional[HttpResponse], Any]:
+    def _url(self, server: _Server, request: HttpRequest,
+             client_timeout: float | None) -> tuple[HttpResponse | None, Any]:
         config = self.sim.runtime.function(server.function)
         if config is None:
             return HttpResponse.of(403, {"Message": "Forbidden"}), None
@@ -334,7 +334,7 @@ class Gateway:
             return HttpResponse.of(502, proxy.URL_ERROR), config.name
         return (proxy.url_response(outcome.payload) or HttpResponse.of(502, proxy.URL_ERROR)), config.name
 
-    def _invoke(self, config: "FunctionConfig", event: dict, request_id: str, limit: float | None) -> Any:
+    def _invoke(self, config: FunctionConfig, event: dict, request_id: str, limit: float | None) -> Any:
         """Invoke synchronously from the gateway task: the InvocationResult, 'throttled', or 'deadline' when
         `limit` virtual seconds pass first (the function keeps running, as on AWS)."""
         runtime, scheduler = self.sim.runtime, self.sim.scheduler
@@ -373,7 +373,7 @@ def _dedupe_forwarded(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class _Server:
     """One listening socket on 127.0.0.1 (an ephemeral port) with its thread."""
 
-    def __init__(self, gateway: Gateway, function: Optional[str]):
+    def __init__(self, gateway: Gateway, function: str | None):
         self.gateway, self.function = gateway, function
         handler = type("GatewayHandler", (_Handler,), {"server_ref": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -401,7 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._reply(HttpResponse.of(code, {"message": message or "Bad Request"}))
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def __getattr__(self, name: str) -> Any:
@@ -426,12 +426,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server_ref.gateway.inbox.put((exchange_id, pending))
         if not pending.done.wait(WALL_TIMEOUT):
             return self._reply(HttpResponse.of(503, {"message": "the simulation is not being driven: call "
-                                                                 "sim.http/sim.webhook, or sim.gateway.serve_pending()"}))
+                                                                 "sim.http/sim.webhook, or harness.sources.of(sim).gateway.serve_pending()"}))
         if pending.response is None:
             return  # the client's own timeout ran out first: close without an answer
         self._reply(pending.response)
 
-    def _read_chunked(self) -> Optional[bytes]:
+    def _read_chunked(self) -> bytes | None:
         out = bytearray()
         try:
             while True:

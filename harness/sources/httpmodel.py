@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -32,7 +32,7 @@ class HttpRequest:
         """Query parameters in order (repeated names kept)."""
         return parse_qsl(self.query, keep_blank_values=True)
 
-    def header(self, name: str) -> Optional[str]:
+    def header(self, name: str) -> str | None:
         """Last value of a header (names compare case-insensitively)."""
         found = None
         for key, value in self.headers:
@@ -40,7 +40,7 @@ class HttpRequest:
                 found = value
         return found
 
-    def without_header(self, name: str) -> "HttpRequest":
+    def without_header(self, name: str) -> HttpRequest:
         """A copy without the named header."""
         return HttpRequest(self.method, self.target, tuple((k, v) for k, v in self.headers
                                                            if k.lower() != name.lower()), self.body, self.source_ip)
@@ -57,7 +57,7 @@ class HttpResponse:
 
     @classmethod
     def of(cls, status: int, body: bytes | str | dict | list = b"", headers: dict | None = None,
-           content_type: str | None = None) -> "HttpResponse":
+           content_type: str | None = None) -> HttpResponse:
         """Build a response; dict/list bodies become JSON."""
         headers = dict(headers or {})
         if isinstance(body, (dict, list)):
@@ -68,7 +68,7 @@ class HttpResponse:
             headers["Content-Type"] = content_type
         return cls(status, headers, raw.decode("utf-8", "replace"), raw)
 
-    def header(self, name: str) -> Optional[str]:
+    def header(self, name: str) -> str | None:
         """A header's value (case-insensitive name)."""
         for key, value in self.headers.items():
             if key.lower() == name.lower():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import io
 import threading
-from typing import Any, Optional
+from typing import Any
 
 from harness.sources.httpmodel import HttpResponse, parse_request, serialize_response
 
@@ -26,7 +26,7 @@ def real_sockets_in_this_thread() -> None:
     _local.real = True
 
 
-def _target(host: str, port: Optional[int]) -> Any:
+def _target(host: str, port: int | None) -> Any:
     gateway = _gateway
     if gateway is None or getattr(_local, "real", False):
         return None
@@ -36,7 +36,7 @@ def _target(host: str, port: Optional[int]) -> Any:
 class ExchangeSocket:
     """Stands in for the socket of an intercepted connection."""
 
-    def __init__(self, gateway: Any, host: str, port: Optional[int], timeout: Any):
+    def __init__(self, gateway: Any, host: str, port: int | None, timeout: Any):
         self.gateway, self.host, self.port = gateway, host, port
         self.timeout = timeout if isinstance(timeout, (int, float)) else None
         self._out = bytearray()
@@ -71,11 +71,11 @@ class ExchangeSocket:
         return io.BytesIO(serialize_response(response))
 
 
-def exchange_bytes(gateway: Any, host: str, port: Optional[int], raw: bytes,
-                   timeout: float | None) -> Optional[HttpResponse]:
+def exchange_bytes(gateway: Any, host: str, port: int | None, raw: bytes,
+                   timeout: float | None) -> HttpResponse | None:
     """Answer a raw HTTP request for `host:port` through a gateway task (None: the client timed out)."""
-    from harness.sources.httpmodel import MalformedRequest
     from harness.scheduler import current_task
+    from harness.sources.httpmodel import MalformedRequest
     try:
         request = parse_request(raw)
     except MalformedRequest as exc:

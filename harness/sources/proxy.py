@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from typing import Any, Optional
+from typing import Any
 
 from harness.sources.httpmodel import HttpRequest, HttpResponse
 from harness.template import ACCOUNT_ID
@@ -17,10 +17,10 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javas
 
 
 def _request_time(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
-def _body_text(body: bytes, base64_unless_text: bool, content_type: str) -> tuple[Optional[str], bool]:
+def _body_text(body: bytes, base64_unless_text: bool, content_type: str) -> tuple[str | None, bool]:
     if not body:
         return None, False
     textual = any(marker in content_type.lower() for marker in TEXT_TYPES)
@@ -103,7 +103,7 @@ def url_event(request: HttpRequest, *, url_id: str, request_id: str, epoch: floa
     return event
 
 
-def rest_response(payload: Any) -> Optional[HttpResponse]:
+def rest_response(payload: Any) -> HttpResponse | None:
     """The HTTP response a REST API builds from a proxy answer, or None when the answer is malformed (502)."""
     if not isinstance(payload, dict) or set(payload) - {"statusCode", "headers", "multiValueHeaders", "body",
                                                         "isBase64Encoded", "cookies"}:
@@ -131,7 +131,7 @@ def rest_response(payload: Any) -> Optional[HttpResponse]:
     return HttpResponse(status, out, raw.decode("utf-8", "replace"), raw)
 
 
-def url_response(payload: Any) -> Optional[HttpResponse]:
+def url_response(payload: Any) -> HttpResponse | None:
     """Function URL response: a dict with statusCode is used as is; anything else is JSON with status 200."""
     if isinstance(payload, dict) and "statusCode" in payload:
         status = payload.get("statusCode")
@@ -154,7 +154,7 @@ def url_response(payload: Any) -> Optional[HttpResponse]:
     return HttpResponse.of(200, json.dumps(payload), content_type="application/json")
 
 
-def _decode(body: str, is_base64: Any) -> Optional[bytes]:
+def _decode(body: str, is_base64: Any) -> bytes | None:
     if not is_base64:
         return body.encode()
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from harness.sources import expressions
 from harness.sources.base import EventSpec, as_bool, register_source
@@ -19,13 +19,13 @@ from harness.template import ACCOUNT_ID
 if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 class ScheduleSource:
     """A schedule that fires its targets on virtual time."""
 
-    def __init__(self, sources: "EventSources", spec: EventSpec, *, targets: list[Target] | None = None,
+    def __init__(self, sources: EventSources, spec: EventSpec, *, targets: list[Target] | None = None,
                  rule_name: str | None = None, enabled: bool | None = None):
         self.sources, self.spec = sources, spec
         self.sim = sources.sim
@@ -102,10 +102,10 @@ class ScheduleSource:
         }
 
 
-def _date(value: Any) -> Optional[dt.datetime]:
+def _date(value: Any) -> dt.datetime | None:
     if not value:
         return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    parsed = dt.datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
 
 

@@ -8,7 +8,7 @@ messages and the queue is read without scanning when possible (moto's receive co
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
@@ -29,7 +29,7 @@ class SqsMapping:
     """One `Type: SQS` event: BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, ScalingConfig,
     FilterCriteria, Enabled."""
 
-    def __init__(self, sources: "EventSources", spec: EventSpec):
+    def __init__(self, sources: EventSources, spec: EventSpec):
         self.sources, self.spec = sources, spec
         self.sim = sources.sim
         props = spec.properties
@@ -58,10 +58,10 @@ class SqsMapping:
         self.function = spec.function
         self.in_flight = 0
         self.batches = 0
-        self._poll_at: Optional[float] = None
+        self._poll_at: float | None = None
         self._poll_token = 0
-        self._window_start: Optional[float] = None
-        self._busy_since: Optional[float] = None
+        self._window_start: float | None = None
+        self._busy_since: float | None = None
         self._stopped = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -195,7 +195,7 @@ class SqsMapping:
             self.in_flight -= 1
             self.poke()
 
-    def _failed(self, result: InvocationResult, ids: list[str]) -> tuple[set, Optional[str]]:
+    def _failed(self, result: InvocationResult, ids: list[str]) -> tuple[set, str | None]:
         """Which messages go back to the queue, and why (AWS_BEHAVIOUR "ReportBatchItemFailures")."""
         if not result.ok:
             return set(ids), result.status  # error or timeout: the whole batch returns

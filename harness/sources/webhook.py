@@ -10,7 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
@@ -37,7 +37,7 @@ class ConnectionOverrides:
     rp: frozenset = frozenset({"ct"})
 
     @classmethod
-    def parse(cls, fragment: str) -> "ConnectionOverrides":
+    def parse(cls, fragment: str) -> ConnectionOverrides:
         """From a URL fragment like `rc=3&rp=5xx,rt&rt=2000`; bad values raise InputError with the valid range."""
         values: dict[str, Any] = {}
         limits = {"ct": (100, 10000), "rt": (100, 15000), "tt": (100, 15000), "rc": (0, 5)}
@@ -65,7 +65,7 @@ class ConnectionOverrides:
 class WebhookSender:
     """Sends provider-style webhooks to the gateway from the test thread."""
 
-    def __init__(self, sources: "EventSources"):
+    def __init__(self, sources: EventSources):
         self.sources = sources
         self.sim = sources.sim
         self.rng = sources.rng("webhook")
@@ -92,7 +92,7 @@ class WebhookSender:
         return form
 
     def _hex(self) -> str:
-        return "%032x" % self.rng.getrandbits(128)
+        return f"{self.rng.getrandbits(128):032x}"
 
     def _twilio_attempts(self, url: str, form: dict, token: str) -> HttpResponse:
         base, _, fragment = url.partition("#")
@@ -135,7 +135,7 @@ class WebhookSender:
         return response
 
     def _attempt(self, server: Any, request: HttpRequest, host: str,
-                 timeout: float) -> tuple[HttpResponse, Optional[str]]:
+                 timeout: float) -> tuple[HttpResponse, str | None]:
         """One POST: (response, failure kind or None)."""
         if server is None:  # a loopback URL nothing listens on in the simulation: a real connection attempt
             return self._unserved(request, host)
@@ -149,7 +149,7 @@ class WebhookSender:
             return answer, "4xx"
         return answer, None
 
-    def _unserved(self, request: HttpRequest, host: str) -> tuple[HttpResponse, Optional[str]]:
+    def _unserved(self, request: HttpRequest, host: str) -> tuple[HttpResponse, str | None]:
         hostname, _, port = host.partition(":")
         try:
             conn = http.client.HTTPConnection(hostname, int(port or 80), timeout=1.0)

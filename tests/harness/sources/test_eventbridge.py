@@ -1,4 +1,5 @@
 """EventBridge rules and schedules (AWS_BEHAVIOUR "EventBridge")."""
+import itertools
 import json
 
 import pytest
@@ -65,8 +66,8 @@ def test_throttled_delivery_is_retried_by_the_rule_retry_policy_then_goes_to_the
     sim.put_event(source="my.shop", detail_type="OrderPlaced", detail={"order": "t", "amount": 300})
     sim.run_until_idle()
     assert len(calls) == 4  # MaximumRetryAttempts 3: one attempt and three retries, with growing backoff
-    gaps = [b - a for a, b in zip(calls, calls[1:])]
-    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:]))
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps))
     (message,) = messages(sim, "RuleDlq")
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
     assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"

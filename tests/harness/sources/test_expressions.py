@@ -6,7 +6,7 @@ import pytest
 from harness import InputError
 from harness.sources.expressions import parse
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2030, 1, 1, tzinfo=UTC)  # a Tuesday
 
 
