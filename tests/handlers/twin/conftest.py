@@ -103,21 +103,28 @@ def _moto_for_module(request):
     # test module and its state is wiped after every test instead. A module may set MOTO_CONFIG.
     with mock_aws(config=getattr(request.module, "MOTO_CONFIG", None)):
         yield
+    boto3.DEFAULT_SESSION = None  # leave boto3 as moto found it for the test modules that follow
 
 
 @pytest.fixture
 def aws(_moto_for_module):
     """A clean moto account for the test. moto drops boto3's default session on start; putting back
     one long-lived session keeps ``boto3.client(...)`` at module scope cheap (~2 ms, not ~80 ms)."""
-    boto3.DEFAULT_SESSION = _SESSION.setdefault("session", boto3.session.Session())
+    boto3.DEFAULT_SESSION = _cached("session", boto3.session.Session)
     yield
     BackendDict.reset()
     reset_model_data()
 
 
+def _cached(key: str, make):
+    if key not in _SESSION:
+        _SESSION[key] = make()
+    return _SESSION[key]
+
+
 def client(service: str):
     """A moto-backed client from the long-lived session (cached: clients cost ~10 ms each)."""
-    return _SESSION.setdefault(f"client:{service}", _SESSION["session"].client(service))
+    return _cached(f"client:{service}", lambda: _SESSION["session"].client(service))
 
 
 _MODULES = {}
@@ -252,7 +259,7 @@ def aws_client(aws):
 
 @pytest.fixture
 def hot_table(aws):
-    dynamodb = _SESSION.setdefault("dynamodb", _SESSION["session"].resource("dynamodb"))
+    dynamodb = _cached("dynamodb", lambda: _SESSION["session"].resource("dynamodb"))
     table = dynamodb.create_table(
         TableName=HOT_TABLE,
         KeySchema=[
