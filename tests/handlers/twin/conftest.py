@@ -290,6 +290,8 @@ class RemoteEndpoint:
         self.script = []  # statuses to answer, in order; the last one repeats
         self.requests = []
         self.delay = 0.0
+        # Optional: responder(path, headers, body) -> (status, body bytes), e.g. a Function URL handler.
+        self.responder = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -298,8 +300,11 @@ class RemoteEndpoint:
                 outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if outer.delay:
                     threading.Event().wait(outer.delay)
-                status = outer.script.pop(0) if len(outer.script) > 1 else (outer.script or [200])[0]
-                payload = json.dumps({"status": status}).encode()
+                if outer.responder:
+                    status, payload = outer.responder(self.path, dict(self.headers), body)
+                else:
+                    status = outer.script.pop(0) if len(outer.script) > 1 else (outer.script or [200])[0]
+                    payload = json.dumps({"status": status}).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
