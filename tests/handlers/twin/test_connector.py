@@ -206,3 +206,9 @@ def test_connector_http_error_objects_are_closed(connector, context, monkeypatch
     with pytest.raises(connector.ClientRequestError):
         connector.lambda_handler({"iotDeviceId": "d1"}, context)
     assert closed == [400]
+
+
+def test_connector_logged_url_drops_credentials_query_and_fragment(connector):
+    assert connector.loggable_url("https://user:pw@example.com:8443/api/x?code=k#frag") == (
+        "https://example.com:8443/api/x"
+    )

@@ -91,9 +91,12 @@ def _settings() -> dict:
 
 
 def loggable_url(url: str) -> str:
-    """The URL without query string or fragment, which may carry keys."""
+    """The URL without credentials, query string or fragment, which may carry keys."""
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
