@@ -125,6 +125,9 @@ class Simulation:
             import boto3
             boto3.DEFAULT_SESSION = _router.shared_session()  # has the router's hooks; reused across runs
             self._time.start()
+            # Library code draws from the global RNG too (botocore's retry jitter): seed it, restore it at stop.
+            self._saved_random = random.getstate()
+            random.seed(f"{self.seed}:global")
             self._logs.install()
             self.scheduler.on_resume.append(self._logs.ensure)
             self._guard.install()
@@ -158,6 +161,9 @@ class Simulation:
             self._time.stop()
         except IndexError:
             pass
+        if getattr(self, "_saved_random", None) is not None:
+            random.setstate(self._saved_random)
+            self._saved_random = None
         self.backend.stop()
         _swap_environ(self._saved_env)
         _active = None
