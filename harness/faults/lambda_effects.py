@@ -30,14 +30,19 @@ def runtime_exception(error_type: str, message: str, resets: bool) -> Exception:
 @register_effect("lambda_error")
 @dataclass(frozen=True)
 class LambdaError(Effect):
-    """The invocation fails before the handler runs (the container stays warm unless `reset`)."""
+    """The invocation fails after init but before the handler runs (the container stays warm unless `reset`)."""
 
     error_type: str = "Runtime.Unknown"
     message: str = "Unknown application error occurred"
     reset: bool = False
 
     def invoke(self, ctx: Any) -> None:
-        raise runtime_exception(self.error_type, self.message, self.reset)
+        exc = runtime_exception(self.error_type, self.message, self.reset)
+
+        def fail(handler: Any, event: Any, context: Any) -> Any:
+            raise exc
+
+        ctx.extra["wrap"](fail)
 
 
 @register_effect("init_failure")

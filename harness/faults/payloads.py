@@ -59,31 +59,31 @@ def register_mutator(name: str, level: str = "key") -> Callable[[Callable], Call
     return decorate
 
 
-def require_mutator(name: str, where: str = "mutator") -> Mutator:
+def require_mutator(name: str, where: str = "mutator", error: type = FaultPlanError) -> Mutator:
     """The mutator named `name`, or an error listing the valid names."""
     if name not in MUTATORS:
-        raise FaultPlanError(f"{where}: {name!r} is not a payload mutator{closest(name, MUTATORS)}; "
+        raise error(f"{where}: {name!r} is not a payload mutator{closest(name, MUTATORS)}; "
                              f"allowed: {', '.join(sorted(MUTATORS))}")
     return MUTATORS[name]
 
 
-def mutate(value: Any, mutator: str, *, rng: Optional[random.Random] = None, path: Optional[str] = None,
+def mutate(target: Any, mutator: str, /, *, rng: Optional[random.Random] = None, path: Optional[str] = None,
            **params: Any) -> Any:
-    """A mutated copy of `value` (deterministic for a given `rng`; default seed 0)."""
-    spec = require_mutator(mutator)
+    """A mutated copy of `target` (deterministic for a given `rng`; default seed 0)."""
+    spec = require_mutator(mutator, error=MutationError)
     unknown = [k for k in params if k not in spec.params]
     if unknown:
         raise MutationError(f"mutator {mutator!r} has no setting {unknown[0]!r}; it takes: "
                             f"{', '.join(spec.params) or '(none)'}")
     rng = rng or random.Random(0)
-    if isinstance(value, HttpRequest):
-        return _mutate_request(value, spec, rng, path, params)
+    if isinstance(target, HttpRequest):
+        return _mutate_request(target, spec, rng, path, params)
     if spec.level == "envelope":
-        return spec.fn(value, rng, path, **params)
-    parts = _split(path) if path is not None else _default_path(value)
+        return spec.fn(target, rng, path, **params)
+    parts = _split(path) if path is not None else _default_path(target)
     if spec.level == "text":
-        return _update(value, parts, lambda node: _text_op(spec, node, rng, params))
-    return _key_op(value, parts, spec, rng, params)
+        return _update(target, parts, lambda node: _text_op(spec, node, rng, params))
+    return _key_op(target, parts, spec, rng, params)
 
 
 def mutations(value: Any, names: Optional[list[str]] = None) -> Any:
@@ -441,6 +441,8 @@ def _mutate_request(request: HttpRequest, spec: Mutator, rng: random.Random, pat
         return request.replace(body=None, headers=headers)
     if request.body is None:
         raise MutationError(f"{spec.name} needs a request body; this {request.method} has none")
+    if path is not None and (path == "body" or path.startswith("body.")):
+        path = path[5:] or None  # a request's paths start inside its body
     body = mutate(request.body, spec.name, rng=rng, path=path, **params)
     if not isinstance(body, bytes):
         body = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else json.dumps(body).encode()

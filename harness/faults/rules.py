@@ -58,9 +58,23 @@ class Target:
     attempt: Optional[int] = None
 
     def describe(self) -> dict:
-        """The non-empty fields (for the trace)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("point", "t") and getattr(self, f.name) is not None}
+        """The non-empty fields (for the trace; URLs without query and loopback ports, which vary per run)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name not in ("point", "t") and getattr(self, f.name) is not None}
+        if self.url:
+            out["url"] = stable_url(self.url)
+        return out
+
+
+def stable_url(url: str) -> str:
+    """`url` without its query string, with loopback host:port (an ephemeral port) shown as `loopback`."""
+    from urllib.parse import urlsplit
+
+    from harness.aws.wire import is_loopback
+
+    parts = urlsplit(url)
+    host = "loopback" if is_loopback(url) else (parts.hostname or "")
+    return f"{parts.scheme}://{host}{parts.path or '/'}"
 
 
 @dataclass(frozen=True)
