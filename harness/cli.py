@@ -52,7 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit code."""
     from rich.console import Console
     console = Console(width=max(100, shutil.get_terminal_size((120, 24)).columns), highlight=False,
-                      soft_wrap=False)
+                      soft_wrap=True)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
@@ -141,26 +141,31 @@ def _exit_code(results: list[dict]) -> int:
 
 def _summary(console: Any, results: list[dict], wall: float) -> None:
     from rich.table import Table
-    table = Table(title="Scenarios", show_lines=False)
-    for column in ("status", "scenario", "file", "seed", "trace hash", "virtual s", "wall s", "checks"):
-        table.add_column(column, no_wrap=column in ("status", "seed", "trace hash"))
+    table = Table(title="Scenarios")
+    table.add_column("status", no_wrap=True, min_width=9)
+    # The other columns need ~90 characters; the scenario column takes what is left (at least 30).
+    table.add_column("scenario (file :: name)", overflow="ellipsis", no_wrap=True,
+                     width=max(30, console.width - 92))
+    for column, width in (("seed", 4), ("trace hash", 16), ("virtual s", 9), ("wall s", 6), ("expect", 6),
+                          ("invariants", 10)):
+        table.add_column(column, no_wrap=True, min_width=width, justify="left" if column == "trace hash" else "right")
     colour = {"passed": "green", "failed": "red", "error": "yellow"}
     for r in results:
         outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
-        checks = (f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)} expect, "
-                  f"{sum(i['passed'] for i in invariants)}/{len(invariants)} inv") if not r.get("load_error") else "-"
         status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
-        table.add_row(f"[{colour[r['status']]}]{status}[/]", str(r["name"]), str(r["file"]), str(r.get("seed", "-")),
+        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}", str(r.get("seed", "-")),
                       str(r.get("trace_hash") or "-"), str((r.get("stats") or {}).get("virtual_seconds", "-")),
-                      f"{float(r.get('wall_seconds') or 0):.2f}", checks)
+                      f"{float(r.get('wall_seconds') or 0):.2f}",
+                      f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)}",
+                      f"{sum(i['passed'] for i in invariants)}/{len(invariants)}")
     console.print(table)
     for r in results:
         if r["status"] != "passed":
             console.print(r.get("report") or r.get("error") or "", markup=False, highlight=False)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error")}
     bad = sum(1 for r in results if r.get("load_error"))
-    console.print(f"{len(results)} scenarios: {counts['passed']} passed, {counts['failed']} failed, "
-                  f"{counts['error'] - bad} errors, {bad} bad input in {wall:.2f}s", markup=False)
+    console.print(f"{len(results)} scenario(s): {counts['passed']} passed, {counts['failed']} failed, "
+                  f"{counts['error'] - bad} error(s), {bad} bad input - {wall:.2f}s wall", markup=False)
 
 
 # ---------------------------------------------------------------------------------------------- others

@@ -54,17 +54,11 @@ class RunView(Protocol):
     ledger: Any
     now_epoch: float
 
-    def physical(self, kind: str, ref: str) -> str: ...
-
-    def queue_messages(self, queue: str) -> list: ...
-
-    def queue_names(self) -> list[str]: ...
-
-    def dlq_names(self) -> set[str]: ...
-
-    def table_items(self, table: str) -> list[dict]: ...
-
-    def secret_values(self) -> list[str]: ...
+    def physical(self, kind: str, ref: str) -> str: ...  # noqa: E704 - a protocol: signatures only
+    def queue_messages(self, queue: str) -> list: ...  # noqa: E301,E704
+    def queue_names(self) -> list[str]: ...  # noqa: E301,E704
+    def table_items(self, table: str) -> list[dict]: ...  # noqa: E301,E704
+    def secret_values(self) -> list[str]: ...  # noqa: E301,E704
 
 
 class Invariant(Model):
@@ -130,6 +124,26 @@ def epoch_of(value: Any) -> Optional[float]:
 
 def _handler_calls(view: RunView) -> list:
     return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
+
+
+def _http_calls(view: RunView) -> list:
+    """Outbound HTTP exchanges of handler code as calls (error `HTTP <status>`), attributed to the invocation
+    that made them when only one invocation of the calling function was running."""
+    from harness.scenario.ledger import Call
+    running: dict[str, list[str]] = {}
+    out = []
+    for event in view.trace.events:
+        data = event.data
+        if event.kind == "invoke_start":
+            running.setdefault(data.get("function"), []).append(data.get("request_id"))
+        elif event.kind == "invoke_end" and data.get("request_id") in running.get(data.get("function"), []):
+            running[data.get("function")].remove(data.get("request_id"))
+        elif event.kind == "http" and len(running.get(data.get("caller"), [])) == 1:
+            status = int(data.get("status") or 0)
+            out.append(Call("http", str(data.get("method")), f"{data.get('host')}{data.get('path')}",
+                            str(data.get("caller")), running[data.get("caller")][0], event.t, status,
+                            f"HTTP {status}" if status >= 400 else None, 0))
+    return out
 
 
 # ------------------------------------------------------------------------------------------- invariants
@@ -310,12 +324,13 @@ class ClientErrorsNotRetried(Invariant):
 
     name: ClassVar[str] = "client_errors_not_retried"
     permanent: list[str] = Field(default_factory=lambda: list(PERMANENT_DEFAULT))
+    permanent_http: list[int] = Field(default_factory=lambda: [s for s in range(400, 500) if s not in (408, 425, 429)])
 
     def check(self, view: RunView) -> list[Violation]:
-        permanent = set(self.permanent)
+        permanent = set(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
         failed: dict[tuple, Any] = {}
         out = []
-        for call in _handler_calls(view):
+        for call in sorted(_handler_calls(view) + _http_calls(view), key=lambda c: c.t):
             key = (call.request_id, call.service, call.operation, call.resource)
             if call.error in permanent and call.retries:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} failed with "
@@ -478,41 +493,3 @@ class NoOrphanedQueued(Invariant):
                                      f"message with {path}={item.get(self.key)!r} was ever sent to "
                                      f"{', '.join(sorted(queues))}"))
         return out
-
-
-@dataclass
-class StaticView:
-    """A RunView made of plain values: for tests and for checking a recorded run."""
-
-    trace: Any
-    ledger: Any
-    now_epoch: float = 0.0
-    queues: dict[str, list] = field(default_factory=dict)
-    tables: dict[str, list[dict]] = field(default_factory=dict)
-    secrets: list[str] = field(default_factory=list)
-    dlqs: set[str] = field(default_factory=set)
-    results: list = field(default_factory=list)
-
-    def physical(self, kind: str, ref: str) -> str:
-        """Names are physical already."""
-        return ref
-
-    def queue_messages(self, queue: str) -> list:
-        """Messages left in a queue."""
-        return list(self.queues.get(queue, []))
-
-    def queue_names(self) -> list[str]:
-        """Every queue."""
-        return sorted(self.queues)
-
-    def dlq_names(self) -> set[str]:
-        """Dead-letter queues."""
-        return set(self.dlqs)
-
-    def table_items(self, table: str) -> list[dict]:
-        """Items of a table."""
-        return list(self.tables.get(table, []))
-
-    def secret_values(self) -> list[str]:
-        """Stored secrets."""
-        return list(self.secrets)

@@ -55,9 +55,12 @@ def build(template: Template, region: str = "us-east-1") -> Catalog:
     """Catalog a loaded template (no backend needed)."""
     catalog = Catalog()
     resolver = Resolver(template, region, _no_attributes)
+    enabled = _enabled(template, resolver)
     for kind, (rtype, name_key) in _TYPES.items():
         table = catalog.names.setdefault(kind, {})
         for resource in template.of_type(rtype):
+            if not enabled(resource.logical_id):
+                continue
             table[resource.logical_id] = resource.logical_id
             name = _static(resolver, resource.properties.get(name_key))
             if name is None:
@@ -72,6 +75,8 @@ def build(template: Template, region: str = "us-east-1") -> Catalog:
     functions = catalog.names.setdefault("function", {})
     schedules = catalog.names.setdefault("schedule", {})
     for logical_id, fn in template.functions.items():
+        if not enabled(logical_id):
+            continue
         functions[logical_id] = logical_id
         name = _static(resolver, fn.properties.get("FunctionName")) or f"{template.stack_name}-{logical_id}"
         functions[name] = logical_id
@@ -105,6 +110,19 @@ def build(template: Template, region: str = "us-east-1") -> Catalog:
             _add_dlq(catalog, policy.get("deadLetterTargetArn"))
     catalog.dlqs &= set(catalog.logical_ids("queue"))
     return catalog
+
+
+def _enabled(template: Template, resolver: Resolver) -> Any:
+    """logical id -> False when its Condition is false for these parameters (such resources are not deployed)."""
+    def enabled(logical_id: str) -> bool:
+        resource = template.resources.get(logical_id)
+        if resource is None or resource.condition is None:
+            return True
+        try:
+            return bool(resolver.condition(resource.condition))
+        except Exception:  # noqa: BLE001 - a condition that needs deployed resources: assume deployed
+            return True
+    return enabled
 
 
 def _add_dlq(catalog: Catalog, value: Any) -> None:

@@ -1,32 +1,87 @@
-"""Process-wide randomness pinned to the scenario's seed while it runs.
+"""Process state a scenario run must not inherit: unpinned randomness and library state left by earlier runs.
 
-The simulation seeds its own scheduler, ids and moto; two sources it does not reach are the `random` module's
-global generator (botocore's retry jitter draws from it) and `uuid.uuid4` (handler code's ids, which end up in
-log lines and so in the trace). Without pinning them, the same seed gives a different trace in another
-process. Both are restored when the run ends. Not covered: `os.urandom`, `secrets` and `random.SystemRandom`
-(documented in docs/scenarios.md).
+The simulation seeds its own scheduler, ids and moto; sources it does not reach are the `random` module's
+global generator (botocore's retry jitter draws from it), generators handler code creates with `Random()`
+(seeded from the OS), and `uuid.uuid4` (handler code's ids, which end up in log lines and so in the trace).
+Without pinning them, the same seed gives a different trace in another process. Not covered: `os.urandom`,
+`secrets` and `random.SystemRandom` (documented in docs/scenarios.md).
+
+Libraries imported once per process also keep state that, on AWS, each execution environment has fresh:
+Powertools keeps a module-level cold-start flag, metrics shared by every Metrics instance (an unflushed metric
+of one run would appear in the next run's EMF line) and "preconfigured" named loggers (a second
+Logger(service=X) skips adding its duplicate-suppressing filter to the root handler, so every line is logged
+twice). Each run therefore imports Powertools afresh and gets a fresh logging namespace, as a new process
+would; the earlier modules and loggers are put back afterwards.
 """
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
+import sys
 import uuid
-from typing import Iterator
+from collections import Counter
+from typing import Any, Iterator
 
 
 @contextlib.contextmanager
 def pinned_randomness(seed: int) -> Iterator[None]:
-    """Seed `random` and make `uuid.uuid4` draw from a seeded generator for the duration of a run."""
-    saved_state, saved_uuid4 = random.getstate(), uuid.uuid4
-    ids = random.Random(f"{seed}:uuid4")
+    """Seed `random`, new unseeded `Random()` generators and `uuid.uuid4` for the duration of a run."""
+    saved_state, saved_uuid4, saved_class = random.getstate(), uuid.uuid4, random.Random
+    ids = saved_class(f"{seed}:uuid4")
+    created: Counter = Counter()
+
+    class PinnedRandom(saved_class):  # type: ignore[misc,valid-type]
+        """`Random()` without a seed: seeded from the run's seed, the creating module and a per-module count,
+        so what one module creates does not shift another's numbers."""
+
+        def __init__(self, x: Any = None) -> None:
+            if x is None:
+                creator = str(sys._getframe(1).f_globals.get("__name__", "?"))  # noqa: SLF001
+                created[creator] += 1
+                x = f"{seed}:{creator}:{created[creator]}"
+            super().__init__(x)
 
     def uuid4() -> uuid.UUID:
+        # moto draws a few uuid4s the first time a backend is built in a process; those must not shift the
+        # ids handler code gets (moto's own ids come from its seeded mock_random).
+        if str(sys._getframe(1).f_globals.get("__name__", "")).startswith("moto."):  # noqa: SLF001
+            return saved_uuid4()
         return uuid.UUID(int=ids.getrandbits(128), version=4)
 
     random.seed(f"{seed}:random")
     uuid.uuid4 = uuid4
+    random.Random = PinnedRandom  # type: ignore[misc]
     try:
         yield
     finally:
+        random.Random = saved_class  # type: ignore[misc]
         uuid.uuid4 = saved_uuid4
         random.setstate(saved_state)
+
+
+FRESH_PER_RUN = ("aws_lambda_powertools",)  # libraries whose module state belongs to one execution environment
+
+
+@contextlib.contextmanager
+def fresh_library_state() -> Iterator[None]:
+    """Run with freshly imported per-environment libraries (Powertools) and a fresh logging namespace;
+    restore both afterwards."""
+    saved_modules = {name: module for name, module in sys.modules.items()
+                     if name.split(".")[0] in FRESH_PER_RUN}
+    for name in saved_modules:
+        del sys.modules[name]
+    manager = logging.Logger.manager
+    saved_loggers = dict(manager.loggerDict)
+    for name, item in list(saved_loggers.items()):
+        if isinstance(item, logging.Logger) and getattr(item, "init", False):
+            del manager.loggerDict[name]  # a Powertools logger configured by an earlier run
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] in FRESH_PER_RUN]:
+            del sys.modules[name]
+        sys.modules.update(saved_modules)
+        manager.loggerDict.clear()
+        manager.loggerDict.update(saved_loggers)
+        manager._clear_cache()  # noqa: SLF001 - level caches refer to the replaced loggers

@@ -19,7 +19,7 @@ from harness.scenario.expectations import EXPECTATIONS, Expectation
 from harness.scenario.model import ScenarioModel
 from harness.scenario.source import Source, read
 from harness.scenario.steps import STEPS, Step
-from harness.scenario.system import SystemDefaults, find_defaults, resolve_template
+from harness.scenario.system import DEFAULTS_FILE, SystemDefaults, find_defaults, resolve_template
 from harness.scenario.values import Ref
 
 
@@ -60,6 +60,9 @@ class Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and resolve one scenario file."""
+    if Path(path).name == DEFAULTS_FILE:
+        raise ScenarioError([Problem(str(path), 1, 1, "", f"{DEFAULTS_FILE} holds a system's default invariant "
+                                     f"settings, not a scenario; run the scenario files beside it")])
     source = read(path)
     return _Loader(source).load()
 

@@ -1,9 +1,10 @@
 """The scenario file's shape (pydantic): top-level keys and `setup`; steps and expectations have registries."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.scenario.values import BucketRef, Duration, Model, QueueRef, Start, TableRef
 
@@ -18,6 +19,45 @@ class QueuedMessage(Model):
     delay_seconds: Annotated[int, Field(ge=0, le=900)] = 0
     group_id: Optional[str] = None
     deduplication_id: Optional[str] = None
+
+
+class HttpMock(Model):
+    """A third-party HTTP endpoint (e.g. Twilio's REST API), registered with `responses` on `sim.http_mock`.
+    The keys are `responses.add` arguments; give `url` (exact, query ignored) or `url_regex`."""
+
+    method: str = "GET"
+    url: Optional[str] = None
+    url_regex: Optional[str] = None
+    status: int = Field(200, ge=100, le=599)
+    json_: Any = Field(None, alias="json")
+    body: Optional[str] = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    content_type: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _one_url(self) -> "HttpMock":
+        if (self.url is None) == (self.url_regex is None):
+            raise ValueError("give exactly one of url or url_regex")
+        if self.url_regex is not None:
+            try:
+                re.compile(self.url_regex)
+            except re.error as exc:
+                raise ValueError(f"url_regex is not a valid regular expression: {exc}") from None
+        if self.json_ is not None and self.body is not None:
+            raise ValueError("give either json or body, not both")
+        return self
+
+    def register(self, mock: Any) -> None:
+        """Add this endpoint to a `responses.RequestsMock`."""
+        kwargs: dict[str, Any] = {"status": self.status, "headers": dict(self.headers) or None}
+        if self.json_ is not None:
+            kwargs["json"] = self.json_
+        elif self.body is not None:
+            kwargs["body"] = self.body
+        if self.content_type:
+            kwargs["content_type"] = self.content_type
+        url = self.url if self.url is not None else re.compile(self.url_regex or "")
+        mock.add(self.method.upper(), url, **kwargs)
 
 
 class Setup(Model):
@@ -55,6 +95,7 @@ class ScenarioModel(Model):
     stack_name: Optional[str] = None
     setup: Setup = Field(default_factory=Setup)
     faults: list[dict[str, Any]] = Field(default_factory=list)
+    http_mocks: list[HttpMock] = Field(default_factory=list)
     steps: Annotated[list[Any], Field(min_length=1)]
     expect: list[Any] = Field(default_factory=list)
     invariants: Optional[list[Union[str, dict[str, Any]]]] = None

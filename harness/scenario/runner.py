@@ -9,10 +9,11 @@ from harness.clock import real_perf_counter
 from harness.invariants import InvariantResult
 from harness.scenario import ledger as _ledger
 from harness.scenario.context import RunContext
-from harness.scenario.determinism import pinned_randomness
+from harness.scenario.determinism import fresh_library_state, pinned_randomness
 from harness.scenario.expectations import Outcome, _clip
 from harness.scenario.loader import Scenario
 from harness.scenario.seeding import apply_setup
+from harness.scenario.views import LiveView
 
 
 @dataclass
@@ -91,46 +92,11 @@ class ScenarioResult:
                 "failures": self.failures, "report": self.report()}
 
 
-class LiveView:
-    """The RunView invariants read, backed by a running simulation."""
-
-    def __init__(self, ctx: RunContext):
-        self.ctx = ctx
-        self.trace = ctx.sim.trace
-        self.ledger = ctx.ledger
-        self.now_epoch = ctx.sim.clock.now()
-        self.results = ctx.sim.invocations
-
-    def physical(self, kind: str, ref: str) -> str:
-        """Physical name of a template resource."""
-        return self.ctx.physical(kind, ref)
-
-    def queue_messages(self, queue: str) -> list:
-        """Messages left in a queue."""
-        return self.ctx.state.messages(queue)
-
-    def queue_names(self) -> list[str]:
-        """Every queue in the backend."""
-        return self.ctx.state.queue_names()
-
-    def dlq_names(self) -> set[str]:
-        """Physical names of the template's dead-letter queues."""
-        return {self.ctx.physical("queue", q) for q in self.ctx.catalog.dlqs}
-
-    def table_items(self, table: str) -> list[dict]:
-        """Items of a table."""
-        return self.ctx.state.items(table)
-
-    def secret_values(self) -> list[str]:
-        """Values stored in Secrets Manager."""
-        return self.ctx.state.secret_values()
-
-
 def run_scenario(scenario: Scenario, seed: Optional[int] = None, backend: Optional[str] = None,
                  watchdog_seconds: float = 30.0) -> ScenarioResult:
     """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it."""
     seed = scenario.model.seed if seed is None else int(seed)
-    with pinned_randomness(seed):
+    with pinned_randomness(seed), fresh_library_state():
         return _run(scenario, seed, backend, watchdog_seconds)
 
 
@@ -186,6 +152,8 @@ def _run(scenario: Scenario, seed: int, backend: Optional[str], watchdog_seconds
 
 def _run_steps(ctx: RunContext, scenario: Scenario) -> None:
     sim = ctx.sim
+    for mock in scenario.model.http_mocks:
+        mock.register(sim.http_mock)
     setup = scenario.model.setup
     if setup.items or setup.objects or setup.messages or setup.secrets:
         sim.trace.record("step", index=-1, step="setup", label="setup")
