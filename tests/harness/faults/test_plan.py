@@ -19,9 +19,9 @@ PLAN = FaultPlan.from_dicts([
 
 def run(simulate, seed):
     with simulate(PLAN, seed=seed) as sim:
-        for _ in range(4):
+        for _ in range(3):
             sim.invoke("Aws", SEND, type="Event")
-            sim.invoke("Fetch", {"url": "{ECHO_URL}echo", "client": "requests"}, type="Event")
+        sim.invoke("Fetch", {"url": "{ECHO_URL}echo", "client": "urllib", "times": 2}, type="Event")
         sim.run_until_idle()
         coin = [e.data["n"] for e in sim.trace.of("fault", rule="coin")]
         return sim.trace.hash(), coin, sim.faults.counts()
