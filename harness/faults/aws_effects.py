@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from botocore import exceptions as botocore_errors
 
@@ -44,8 +44,8 @@ class AwsError(Effect):
     """Answer with an AWS error code, with the status and body the real service uses."""
 
     code: str
-    message: Optional[str] = None
-    status: Optional[int] = None
+    message: str | None = None
+    status: int | None = None
     extra: dict = field(default_factory=dict)  # merged into the error body (e.g. Item for ALL_OLD, Reason)
 
     def check(self, rule: Any, where: str) -> None:
@@ -85,7 +85,7 @@ class NetworkError(Effect):
 
     error: Literal["EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
                    "ConnectionClosedError"] = "EndpointConnectionError"
-    seconds: Optional[float] = None
+    seconds: float | None = None
 
     def aws_request(self, ctx: Any) -> Any:
         wait = self.seconds
@@ -136,7 +136,7 @@ class ResponseLost(Effect):
     response never reaches the caller: it waits (virtual) and gets a read timeout, or the connection resets."""
 
     error: Literal["timeout", "reset"] = "timeout"
-    seconds: Optional[float] = None  # wait before the error; timeouts default to the client's read timeout
+    seconds: float | None = None  # wait before the error; timeouts default to the client's read timeout
 
     def aws_response(self, ctx: Any, response: Any) -> Any:
         wait = self.seconds if self.seconds is not None else (client_timeouts()[1] if self.error == "timeout"

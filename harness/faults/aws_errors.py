@@ -14,7 +14,7 @@ client error and 500 for a modeled server fault.
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+from typing import Any
 
 from harness.aws.wire import aws_response
 from harness.faults.catalog import Service
@@ -68,7 +68,7 @@ MESSAGES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _modeled(service: Service) -> dict[str, tuple[str, str, Any]]:
     """Every modeled error of `service` by shape name and by wire code: (shape name, wire code, shape)."""
     table: dict[str, tuple[str, str, Any]] = {}
@@ -86,14 +86,14 @@ def known_codes(service: Service) -> set[str]:
     return set(_modeled(service)) | set(COMMON_STATUS)
 
 
-def resolve_code(service: Optional[Service], code: str) -> tuple[str, str, Any]:
+def resolve_code(service: Service | None, code: str) -> tuple[str, str, Any]:
     """(shape name for `__type`, code the client sees, modeled shape or None) for a code or a shape name."""
     if service is not None and code in _modeled(service):
         return _modeled(service)[code]
     return code, code, None
 
 
-def status_for(service: Optional[Service], code: str) -> int:
+def status_for(service: Service | None, code: str) -> int:
     """The HTTP status a real service answers `code` with."""
     _, _, shape = resolve_code(service, code)
     modeled = (shape.metadata.get("error") or {}).get("httpStatusCode") if shape is not None else None
@@ -108,8 +108,8 @@ def status_for(service: Optional[Service], code: str) -> int:
     return 400
 
 
-def error_response(request: Any, service: Optional[Service], code: str, message: str, status: int,
-                   extra: Optional[dict] = None) -> Any:
+def error_response(request: Any, service: Service | None, code: str, message: str, status: int,
+                   extra: dict | None = None) -> Any:
     """An AWSResponse carrying `code` the way `service`'s protocol does."""
     protocol = service.protocol if service is not None else "json"
     sender = "Sender" if status < 500 else "Receiver"
@@ -142,7 +142,7 @@ def error_response(request: Any, service: Optional[Service], code: str, message:
                         content_type="application/xml")
 
 
-def _namespace(service: Optional[Service]) -> str:
+def _namespace(service: Service | None) -> str:
     if service is None:
         return ""
     if service.id == "dynamodb":

@@ -46,12 +46,12 @@ class Service:
         return "awsQueryCompatible" in self.model.metadata
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _available() -> tuple[str, ...]:
     return tuple(get_session().get_available_services())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(name: str) -> Service:
     model = get_session().get_service_model(name)
     return Service(model.service_id.hyphenize(), name, model.resolved_protocol, model)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from harness.aws.wire import aws_response
 from harness.errors import SimulationError
@@ -32,13 +32,13 @@ class Delivery:
     records: tuple = ()
     redeliver: tuple = ()
 
-    def replace(self, **changes: Any) -> "Delivery":
+    def replace(self, **changes: Any) -> Delivery:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
 
-def apply_delivery(plan: Any, source: str, records: list, *, function: Optional[str] = None,
-                   resource: Optional[str] = None) -> Delivery:
+def apply_delivery(plan: Any, source: str, records: list, *, function: str | None = None,
+                   resource: str | None = None) -> Delivery:
     """Run the plan's delivery rules over a batch an event source is about to deliver."""
     delivery = Delivery(tuple(records))
     sim = plan._sim
@@ -57,7 +57,7 @@ def apply_delivery(plan: Any, source: str, records: list, *, function: Optional[
     return delivery
 
 
-def _pick(ctx: Any, records: list, index: Optional[int]) -> Optional[int]:
+def _pick(ctx: Any, records: list, index: int | None) -> int | None:
     if not records:
         return None
     if index is None:
@@ -71,7 +71,7 @@ class Duplicate(Effect):
     """Deliver/apply the same thing `copies` times in total (default 2)."""
 
     copies: int = 2
-    index: Optional[int] = None  # deliveries: which record (default: one chosen by the seeded RNG)
+    index: int | None = None  # deliveries: which record (default: one chosen by the seeded RNG)
 
     def check(self, rule: Any, where: str) -> None:
         if self.copies < 2:
@@ -142,7 +142,7 @@ class Redeliver(Effect):
     """Deliver a message again after it was processed: an SQS delete that reports success but is not applied
     (the message returns after its visibility timeout), or a delivered record handed back to the source."""
 
-    index: Optional[int] = None
+    index: int | None = None
 
     def check(self, rule: Any, where: str) -> None:
         if rule.point == "aws" and (rule.match.service != "sqs" or rule.match.operation not in (

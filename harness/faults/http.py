@@ -22,12 +22,12 @@ import http.client
 import io
 import json
 import re
-import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from harness.aws.wire import is_loopback
@@ -36,7 +36,7 @@ from harness.safety import RefusedConnection
 from harness.scheduler import current_task
 
 _local = threading.local()
-_active: Optional["HttpLayer"] = None
+_active: HttpLayer | None = None
 LOOPBACK_URL = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/|$)", re.IGNORECASE)
 KINDS = ("refused", "reset", "read_timeout", "connect_timeout", "closed")
 
@@ -48,16 +48,16 @@ class HttpRequest:
     method: str
     url: str
     headers: dict = field(default_factory=dict)
-    body: Optional[bytes] = None
+    body: bytes | None = None
     client: str = "requests"
-    timeout: Optional[float] = None
+    timeout: float | None = None
 
-    def header(self, name: str) -> Optional[str]:
+    def header(self, name: str) -> str | None:
         """A header value, case-insensitively."""
         lowered = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
-    def replace(self, **changes: Any) -> "HttpRequest":
+    def replace(self, **changes: Any) -> HttpRequest:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
@@ -88,7 +88,7 @@ class HttpResponse:
 class NetworkFault(Exception):
     """A connection-level failure; each client adapter raises its own library's exception for it."""
 
-    def __init__(self, kind: str, message: str = "", timeout: Optional[float] = None, harness: bool = False):
+    def __init__(self, kind: str, message: str = "", timeout: float | None = None, harness: bool = False):
         super().__init__(message or kind)
         if kind not in KINDS:
             raise ValueError(f"network fault kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -231,12 +231,12 @@ class HttpLayer:
             self.sim.trace.record("refused", url=_safe_url(request.url), message=message)
             raise NetworkFault("refused", message, harness=True)
         if route == "route":
-            prefix, answer = next((p, a) for p, a in self.routes if request.url.startswith(p))
+            _, answer = next((p, a) for p, a in self.routes if request.url.startswith(p))
             return answer(request)
         response = send(request, route)
         return response if raw else to_http(response)
 
-    def _record(self, request: HttpRequest, caller: str, status: Optional[int], error: Optional[str]) -> None:
+    def _record(self, request: HttpRequest, caller: str, status: int | None, error: str | None) -> None:
         parts = urlsplit(request.url)
         host = "loopback" if is_loopback(request.url) else (parts.hostname or "")
         self.sim.trace.record("http", method=request.method.upper(), host=host, path=parts.path or "/",
@@ -244,7 +244,7 @@ class HttpLayer:
                               extra={"port": parts.port} if parts.port else None)
 
 
-def active_layer() -> Optional[HttpLayer]:
+def active_layer() -> HttpLayer | None:
     """The installed layer, if a simulation is running."""
     return _active
 
@@ -254,7 +254,7 @@ def _safe_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
 
 
-def _native_status(response: Any) -> Optional[int]:
+def _native_status(response: Any) -> int | None:
     return getattr(response, "status_code", None) or getattr(response, "status", None)
 
 
@@ -290,7 +290,7 @@ def _session_send(inner: Callable) -> Callable:
     return send
 
 
-def _requests_timeout(timeout: Any) -> Optional[float]:
+def _requests_timeout(timeout: Any) -> float | None:
     if isinstance(timeout, tuple):
         timeout = timeout[1] if len(timeout) > 1 else timeout[0]
     return float(timeout) if isinstance(timeout, (int, float)) else None
@@ -445,9 +445,9 @@ def _urllib_error(fault: NetworkFault) -> BaseException:
     if fault.kind == "refused":
         return urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
     if fault.kind == "connect_timeout":
-        return urllib.error.URLError(socket.timeout("timed out"))
+        return urllib.error.URLError(TimeoutError("timed out"))
     if fault.kind == "read_timeout":
-        return socket.timeout("The read operation timed out")
+        return TimeoutError("The read operation timed out")
     if fault.kind == "reset":
         return ConnectionResetError(104, "Connection reset by peer")
     return http.client.RemoteDisconnected("Remote end closed connection without response")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from harness.faults.effects import Effect, FaultPlanError, register_effect
 from harness.faults.http import HttpResponse, NetworkFault
@@ -32,7 +32,7 @@ class HttpStatus(Effect):
     """Answer with an HTTP status (body: `body` text, or `json`, or a small JSON message)."""
 
     status: int
-    body: Optional[str] = None
+    body: str | None = None
     json: Any = None
     headers: dict = field(default_factory=dict)
 
@@ -63,7 +63,7 @@ class HttpError(Effect):
     timeout (or `seconds`) of virtual time."""
 
     error: Literal["refused", "reset", "closed", "connect_timeout", "read_timeout"] = "refused"
-    seconds: Optional[float] = None
+    seconds: float | None = None
 
     def http_request(self, ctx: Any) -> None:
         timeout = ctx.raw.timeout
@@ -81,10 +81,10 @@ class HttpBody(Effect):
     """Serve the request, then replace the response body (and optionally its content type and status):
     HTML where JSON was promised, truncated JSON (`mutator: truncated_json`), an empty body, ..."""
 
-    body: Optional[str] = None
-    mutator: Optional[str] = None
-    content_type: Optional[str] = None
-    status: Optional[int] = None
+    body: str | None = None
+    mutator: str | None = None
+    content_type: str | None = None
+    status: int | None = None
 
     def check(self, rule: Any, where: str) -> None:
         if (self.body is None) == (self.mutator is None):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal
 
 from harness.faults.effects import Effect, FaultPlanError, register_effect
 
@@ -50,9 +50,9 @@ class LambdaError(Effect):
 class InitFailure(Effect):
     """A cold start's init phase fails; the environment is discarded and the next invocation starts cold."""
 
-    implied_match = {"cold": True}
+    implied_match: ClassVar[dict] = {"cold": True}
     error_type: Literal["Runtime.ImportModuleError", "Runtime.ExitError", "Exception"] = "Runtime.ImportModuleError"
-    message: Optional[str] = None
+    message: str | None = None
 
     def check(self, rule: Any, where: str) -> None:
         if rule.match.cold is False:
@@ -102,7 +102,7 @@ class LambdaCrash(Effect):
 
     when: Literal["start", "end"] = "end"
     error_type: str = "Runtime.ExitError"
-    message: Optional[str] = None
+    message: str | None = None
 
     def invoke(self, ctx: Any) -> None:
         request_id = ctx.extra["request"].request_id
@@ -148,7 +148,7 @@ class ReuseContainer(Effect):
     """Pin the container that runs this invocation: later invocations reuse it whenever it is idle, and it is
     not reclaimed for `seconds` (default: never), however long the gap."""
 
-    seconds: Optional[float] = None
+    seconds: float | None = None
 
     def invoke(self, ctx: Any) -> None:
         container = ctx.extra["container"]

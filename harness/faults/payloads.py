@@ -17,8 +17,9 @@ import base64
 import inspect
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from harness.errors import InputError
@@ -67,7 +68,7 @@ def require_mutator(name: str, where: str = "mutator", error: type = FaultPlanEr
     return MUTATORS[name]
 
 
-def mutate(target: Any, mutator: str, /, *, rng: Optional[random.Random] = None, path: Optional[str] = None,
+def mutate(target: Any, mutator: str, /, *, rng: random.Random | None = None, path: str | None = None,
            **params: Any) -> Any:
     """A mutated copy of `target` (deterministic for a given `rng`; default seed 0)."""
     spec = require_mutator(mutator, error=MutationError)
@@ -86,7 +87,7 @@ def mutate(target: Any, mutator: str, /, *, rng: Optional[random.Random] = None,
     return _key_op(target, parts, spec, rng, params)
 
 
-def mutations(value: Any, names: Optional[list[str]] = None) -> Any:
+def mutations(value: Any, names: list[str] | None = None) -> Any:
     """A hypothesis strategy of mutated copies of `value` (mutators that cannot apply are skipped)."""
     from hypothesis import strategies as st
 
@@ -123,7 +124,7 @@ def _default_path(value: Any) -> list[str]:
     return []
 
 
-def _decode(text: str | bytes) -> Optional[tuple[Any, Callable[[Any], Any]]]:
+def _decode(text: str | bytes) -> tuple[Any, Callable[[Any], Any]] | None:
     """(structure, encoder back to the same kind of text) for JSON or form text, else None."""
     is_bytes = isinstance(text, bytes)
     try:
@@ -162,8 +163,9 @@ def _update(node: Any, parts: list[str], fn: Callable[[Any], Any], done: str = "
     head, rest = parts[0], parts[1:]
     here = f"{done}.{head}" if done else head
     if isinstance(node, _Form):
-        if head not in node.keys():
-            raise MutationError(f"form data has no key {head!r} at {here}; keys: {', '.join(node.keys())}")
+        keys = node.keys()  # a form is a list of pairs: `in node` would look for a pair
+        if head not in keys:
+            raise MutationError(f"form data has no key {head!r} at {here}; keys: {', '.join(keys)}")
         return _form_set(node, head, _update(_value(node, head), rest, fn, here, decode_leaf))
     if isinstance(node, dict):
         if head not in node:
@@ -327,7 +329,7 @@ def huge_string(container: Any, key: Any, rng: random.Random, size: int = SQS_MA
 
 
 @register_mutator("duplicate_form_key")
-def duplicate_form_key(container: Any, key: Any, rng: random.Random, value: Optional[str] = None) -> Any:
+def duplicate_form_key(container: Any, key: Any, rng: random.Random, value: str | None = None) -> Any:
     """Repeat a form key with a second value (`Body=a&Body=b`)."""
     if not isinstance(container, _Form):
         raise MutationError("duplicate_form_key needs a form-encoded body (key=value&...)")
@@ -337,7 +339,7 @@ def duplicate_form_key(container: Any, key: Any, rng: random.Random, value: Opti
 
 # ---------------------------------------------------------------------------------------------- text level
 @register_mutator("truncated_json", level="text")
-def truncated_json(text: str, rng: random.Random, was_text: bool, keep: Optional[int] = None) -> str:
+def truncated_json(text: str, rng: random.Random, was_text: bool, keep: int | None = None) -> str:
     """Cut the JSON text short (at `keep` characters, or at a seeded point inside it)."""
     if len(text) < 2:
         raise MutationError("truncated_json needs at least 2 characters of text")
@@ -357,12 +359,12 @@ def non_dict_json(text: str, rng: random.Random, was_text: bool,
 
 
 # ---------------------------------------------------------------------------------------------- envelope
-def _headers_key(headers: dict, name: str) -> Optional[str]:
+def _headers_key(headers: dict, name: str) -> str | None:
     return next((k for k in headers if k.lower() == name.lower()), None)
 
 
 @register_mutator("missing_body", level="envelope")
-def missing_body(value: Any, rng: random.Random, path: Optional[str]) -> Any:
+def missing_body(value: Any, rng: random.Random, path: str | None) -> Any:
     """No body at all: `body: null` in an event, no bytes in a request (the value at `path` removed)."""
     if path:
         parts = _split(path)
@@ -380,7 +382,7 @@ def missing_body(value: Any, rng: random.Random, path: Optional[str]) -> Any:
 
 
 @register_mutator("wrong_content_type", level="envelope")
-def wrong_content_type(value: Any, rng: random.Random, path: Optional[str],
+def wrong_content_type(value: Any, rng: random.Random, path: str | None,
                        content_type: str = "text/plain") -> Any:
     """Claim another Content-Type than the body has (in `headers`, and `multiValueHeaders` when present)."""
     if not isinstance(value, dict):
@@ -398,7 +400,7 @@ def wrong_content_type(value: Any, rng: random.Random, path: Optional[str],
 
 
 @register_mutator("invalid_base64", level="envelope")
-def invalid_base64(value: Any, rng: random.Random, path: Optional[str]) -> Any:
+def invalid_base64(value: Any, rng: random.Random, path: str | None) -> Any:
     """A body (or the value at `path`) that claims to be base64 but is not (`isBase64Encoded: true`)."""
     bad = "!!not*base64%%"
     if path:
@@ -412,7 +414,7 @@ def invalid_base64(value: Any, rng: random.Random, path: Optional[str]) -> Any:
 
 
 @register_mutator("invalid_utf8", level="envelope")
-def invalid_utf8(value: Any, rng: random.Random, path: Optional[str]) -> Any:
+def invalid_utf8(value: Any, rng: random.Random, path: str | None) -> Any:
     """Bytes that are not UTF-8: in an event's body (base64-encoded, as API Gateway delivers binary), in a
     request's body, or (in text fields) as lone surrogates that fail when encoded."""
     bad = b"\xff\xfe\xfa"
@@ -430,7 +432,7 @@ def invalid_utf8(value: Any, rng: random.Random, path: Optional[str]) -> Any:
     raise MutationError("invalid_utf8 needs an event with a 'body', a text, bytes or a path")
 
 
-def _mutate_request(request: HttpRequest, spec: Mutator, rng: random.Random, path: Optional[str],
+def _mutate_request(request: HttpRequest, spec: Mutator, rng: random.Random, path: str | None,
                     params: dict) -> HttpRequest:
     if spec.name == "wrong_content_type":
         headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
@@ -460,13 +462,13 @@ class Mutate(Effect):
 
     default_point = "invoke"
     mutator: str
-    path: Optional[str] = None
-    index: Optional[int] = None
-    size: Optional[int] = None
-    kind: Optional[str] = None
-    content_type: Optional[str] = None
-    value: Optional[str] = None
-    keep: Optional[int] = None
+    path: str | None = None
+    index: int | None = None
+    size: int | None = None
+    kind: str | None = None
+    content_type: str | None = None
+    value: str | None = None
+    keep: int | None = None
 
     def check(self, rule: Any, where: str) -> None:
         spec = require_mutator(self.mutator, where + ".mutator")

@@ -11,8 +11,9 @@ fire.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from harness.faults.effects import FaultContext, FaultPlanError
 from harness.faults.rules import Rule, Target, rule_from_dict
@@ -43,7 +44,7 @@ class FaultPlan:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_dicts(cls, rules: Any, source: str = "<python>") -> "FaultPlan":
+    def from_dicts(cls, rules: Any, source: str = "<python>") -> FaultPlan:
         """A plan from a list of rule dicts (the scenario YAML `faults:` list); errors name `source`."""
         if rules is None:
             rules = []
@@ -52,7 +53,7 @@ class FaultPlan:
         return cls(rules, source)
 
     @classmethod
-    def coerce(cls, value: Any) -> "FaultPlan":
+    def coerce(cls, value: Any) -> FaultPlan:
         """A fresh plan from None, a FaultPlan (its rules, new counters) or a list of rule dicts."""
         if value is None:
             return cls()
@@ -177,15 +178,13 @@ class FaultPlan:
             return False
         if rule.times is not None and state.fired >= rule.times:
             return False
-        if match.probability is not None and state.rng.random() >= match.probability:
-            return False
-        return True
+        return match.probability is None or state.rng.random() < match.probability
 
     def _record(self, rule: Rule, state: RuleState, target: Target) -> None:
         self._sim.trace.record("fault", rule=rule.id, effect=rule.effect.name, point=rule.point,
                                n=state.seen, **target.describe(), settings=_settings(rule.effect))
 
-    def heal(self, rule_id: Optional[str] = None) -> None:
+    def heal(self, rule_id: str | None = None) -> None:
         """Stop one rule (or every rule) from firing for the rest of the simulation (recorded in the trace)."""
         rules = [self.rule(rule_id)] if rule_id is not None else list(self.rules)
         for rule in rules:
@@ -217,8 +216,8 @@ class FaultPlan:
         state = self._state.get(rule_id)
         return state.fired if state else 0
 
-    def on_delivery(self, source: str, records: list, *, function: Optional[str] = None,
-                    resource: Optional[str] = None) -> Any:
+    def on_delivery(self, source: str, records: list, *, function: str | None = None,
+                    resource: str | None = None) -> Any:
         """Event sources call this before handing `records` to a function; returns a Delivery (records to
         deliver now, in order, and records to deliver again later)."""
         from harness.faults.delivery import apply_delivery

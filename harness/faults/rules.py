@@ -14,7 +14,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Optional
+from typing import Any
 
 from harness.faults import catalog
 from harness.faults.effects import FaultPlanError, build_effect, points_of
@@ -46,16 +46,16 @@ class Target:
 
     point: str
     t: float = 0.0
-    service: Optional[str] = None
-    operation: Optional[str] = None
-    resource: Optional[str] = None
-    function: Optional[str] = None
-    url: Optional[str] = None
-    host: Optional[str] = None
-    method: Optional[str] = None
-    source: Optional[str] = None
-    cold: Optional[bool] = None
-    attempt: Optional[int] = None
+    service: str | None = None
+    operation: str | None = None
+    resource: str | None = None
+    function: str | None = None
+    url: str | None = None
+    host: str | None = None
+    method: str | None = None
+    source: str | None = None
+    cold: bool | None = None
+    attempt: int | None = None
 
     def describe(self) -> dict:
         """The non-empty fields (for the trace; URLs without query and loopback ports, which vary per run)."""
@@ -81,18 +81,18 @@ def stable_url(url: str) -> str:
 class Match:
     """Where a rule applies; every given field must hold. Globs (`*`) work in resource, function, url, host."""
 
-    service: Optional[str] = None
-    operation: Optional[str] = None
-    resource: Optional[str] = None
-    function: Optional[str] = None
-    url: Optional[str] = None
-    host: Optional[str] = None
-    method: Optional[str] = None
-    source: Optional[str] = None
-    cold: Optional[bool] = None
-    nth: Optional[int] = None
-    window: Optional[Window] = None
-    probability: Optional[float] = None
+    service: str | None = None
+    operation: str | None = None
+    resource: str | None = None
+    function: str | None = None
+    url: str | None = None
+    host: str | None = None
+    method: str | None = None
+    source: str | None = None
+    cold: bool | None = None
+    nth: int | None = None
+    window: Window | None = None
+    probability: float | None = None
 
     def matches(self, target: Target, resources: frozenset[str] = frozenset(),
                 functions: frozenset[str] = frozenset()) -> tuple[bool, str]:
@@ -144,7 +144,7 @@ class Rule:
     index: int
     match: Match
     effect: Any
-    times: Optional[int]
+    times: int | None
     point: str
     source: str = "<python>"
 
@@ -207,9 +207,9 @@ def _match(data: Any, effect: Any, where: str) -> Match:
 
 
 def _match_value(key: str, value: Any, where: str, data: dict) -> Any:
-    if key in ("resource", "function", "url", "host", "method", "source", "service", "operation"):
-        if not isinstance(value, str) or not value:
-            raise FaultPlanError(f"{where}: expected a non-empty string, got {value!r}")
+    if key in ("resource", "function", "url", "host", "method", "source", "service", "operation") and (
+            not isinstance(value, str) or not value):
+        raise FaultPlanError(f"{where}: expected a non-empty string, got {value!r}")
     if key == "service":
         if value.lower() == "http":
             return "http"

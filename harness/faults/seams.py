@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from botocore.handlers import BUILTIN_HANDLERS
 
@@ -16,7 +17,7 @@ _local = threading.local()
 _timeouts_installed = False
 
 
-def _capture_timeouts(context: Optional[dict] = None, **_: Any) -> None:
+def _capture_timeouts(context: dict | None = None, **_: Any) -> None:
     config = (context or {}).get("client_config")
     _local.timeouts = (float(config.connect_timeout), float(config.read_timeout)) if config is not None else None
 
@@ -30,7 +31,7 @@ def install_timeout_capture() -> None:
         _timeouts_installed = True
 
 
-def current_client_timeouts() -> Optional[tuple[float, float]]:
+def current_client_timeouts() -> tuple[float, float] | None:
     """(connect, read) timeouts of the client whose request is being handled on this thread."""
     return getattr(_local, "timeouts", None)
 
