@@ -67,7 +67,7 @@ class ScenarioItem(pytest.Item):
         """Load (bad input fails with the located problems) and run; fail with the scenario's report."""
         from harness.scenario import load_scenario, run_scenario
         config = self.config
-        scenario = load_scenario(self.path)
+        scenario = load_scenario(_shown(self.path, config.invocation_params.dir))
         result = run_scenario(scenario, seed=config.getoption("--seed"), backend=config.getoption("--backend"))
         if config.getoption("--scenario-report"):
             self.user_properties.append((_RESULT_KEY, json.dumps(result.to_dict(), default=str)))
@@ -88,6 +88,14 @@ class ScenarioItem(pytest.Item):
     def reportinfo(self) -> tuple[Any, int, str]:
         """Where the test lives, for pytest's headers."""
         return self.path, 0, f"scenario: {self.name}"
+
+
+def _shown(path: Path, start: Path) -> Path:
+    """The path relative to where pytest was started (short replay commands), when it is below it."""
+    try:
+        return path.relative_to(start)
+    except ValueError:
+        return path
 
 
 def pytest_configure(config: Any) -> None:

@@ -13,8 +13,9 @@ from harness.scenario.values import BucketRef, Model, QueueRef, TableRef
 
 
 def _touching(ctx: Any, names: set[str]) -> tuple[int, ...]:
-    """Trace events of AWS calls on any of `names`."""
-    return tuple(e.seq for e in ctx.sim.trace.of("aws") if e.data.get("resource") in names)[-12:]
+    """Trace events of AWS calls by handler code (not the harness's own) on any of `names`."""
+    return tuple(e.seq for e in ctx.sim.trace.of("aws") if e.data.get("resource") in names
+                 and e.data.get("caller") != "harness")[-12:]
 
 
 @expectation
@@ -180,8 +181,8 @@ class Http(Expectation):
         response = as_http(ctx.outputs.get(self.step))
         seqs = tuple(e.seq for e in ctx.sim.trace.of("step", id=self.step))
         if response is None:
-            return Verdict(False, f"step {self.step!r} produced an HTTP response",
-                           f"it produced {show(ctx.outputs.get(self.step), 160)}", seqs)
+            return Verdict(False, f"step {self.step!r} produced an HTTP response", _not_http(ctx.outputs.get(self.step)),
+                           seqs + tuple(e.seq for e in ctx.sim.trace.of("invoke_end")[-3:]))
         status, headers, body = response
         problems, wanted = [], []
         if self.status is not None:
@@ -214,6 +215,18 @@ class Http(Expectation):
         if problems:
             found = "; ".join(problems) + " - " + found
         return Verdict(not problems, f"step {self.step!r}: " + ", ".join(wanted or ["a response"]), found, seqs)
+
+
+def _not_http(output: Any) -> str:
+    """What a step produced instead of an HTTP response, in words."""
+    if hasattr(output, "status") and hasattr(output, "request_id"):
+        error = (getattr(output, "error", None) or {})
+        detail = f": {error.get('errorType')}: {str(error.get('errorMessage', ''))[:160]}" if error else \
+            f", payload {show(getattr(output, 'payload', None), 160)}"
+        return f"an invocation that ended {output.status}{detail} (not an API Gateway proxy response)"
+    if isinstance(output, str):
+        return f"only a request id ({output}): an Event invoke has no response"
+    return f"{show(output, 160)}"
 
 
 def as_http(output: Any) -> Optional[tuple[int, dict, str]]:

@@ -1,0 +1,306 @@
+"""Invariants, each proven to fail on a hand-made violating run and to hold on a clean one.
+
+A run is a StaticView: a trace, a ledger and the end-of-run state, built by hand (no simulation needed).
+"""
+import pytest
+
+from harness.invariants import INVARIANTS, InvariantResult
+from harness.scenario.ledger import Call, Ledger, SentMessage
+from harness.scenario.state import QueuedView
+from harness.scenario.views import StaticView
+from harness.trace import Trace
+
+
+class Clock:
+    """A settable clock for building traces with virtual times."""
+
+    def __init__(self):
+        self.t = 0.0
+
+    def elapsed(self):
+        return self.t
+
+
+def run(**state):
+    """A StaticView over a fresh trace and ledger (filled in by the test)."""
+    clock = Clock()
+    view = StaticView(Trace(clock), Ledger(clock), **state)
+    view.clock = clock
+    return view
+
+
+def check(name, view, **config) -> InvariantResult:
+    return INVARIANTS.get(name).model_validate(config).run(view)
+
+
+def sent(queue, message_id, body="{}", **kw):
+    return SentMessage(queue, message_id, body, {}, kw.pop("sender", "fn"), kw.pop("request_id", "r1"),
+                       kw.pop("t", 0.0), **kw)
+
+
+def queued(message_id, body="{}"):
+    return QueuedView(message_id, body, {}, 1, "visible")
+
+
+def call(operation, error=None, status=200, request_id="r1", t=0.0, retries=0, service="dynamodb", resource="T"):
+    return Call(service, operation, resource, "fn", request_id, t, status if not error else 400, error, retries)
+
+
+def test_every_issue_invariant_is_registered():
+    assert set(INVARIANTS) >= {"no_message_lost", "locks_released", "no_duplicates", "client_errors_not_retried",
+                               "retries_bounded", "no_secrets_in_logs", "no_orphaned_queued"}
+
+
+def test_unknown_invariant_name_suggests_the_closest():
+    with pytest.raises(KeyError, match="did you mean 'no_duplicates'"):
+        INVARIANTS.get("no_duplicate")
+
+
+# ------------------------------------------------------------------------------------ no_message_lost
+def test_no_message_lost_fails_when_a_sent_message_vanished():
+    view = run(queues={"q": []})
+    view.ledger.sent.append(sent("q", "m1", '{"id": 1}'))
+    result = check("no_message_lost", view)
+    assert not result.passed
+    assert "m1" in result.violations[0].message and "q" in result.violations[0].message
+
+
+def test_no_message_lost_holds_for_processed_in_flight_and_dead_lettered_messages():
+    view = run(queues={"q": [queued("m2")], "dlq": [queued("m3")]})
+    view.ledger.sent += [sent("q", "m1"), sent("q", "m2"), sent("q", "m3")]
+    view.ledger.deleted["m1"] = ("fn", "r1", 1.0)
+    assert check("no_message_lost", view).passed
+
+
+def test_no_message_lost_accepts_a_fifo_copy_that_sqs_deduplicated():
+    view = run(queues={"q.fifo": [queued("m1")]})
+    view.ledger.sent += [sent("q.fifo", "m1", dedup_id="d"), sent("q.fifo", "m2", dedup_id="d")]
+    assert check("no_message_lost", view).passed
+
+
+def test_no_message_lost_ignores_configured_queues():
+    view = run(queues={})
+    view.ledger.sent.append(sent("scratch", "m1"))
+    assert check("no_message_lost", view, ignore_queues=["scratch"]).passed
+
+
+def test_no_message_lost_fails_for_an_async_event_dropped_without_a_dlq():
+    view = run()
+    view.trace.record("async_failed", function="f", request_id="r9", condition="RetriesExhausted", attempts=3)
+    view.trace.record("invoke_start", function="g", request_id="other")
+    result = check("no_message_lost", view)
+    assert not result.passed and "r9" in result.violations[0].message
+
+
+def test_no_message_lost_holds_when_the_failed_event_went_to_its_dlq():
+    view = run()
+    view.trace.record("async_failed", function="f", request_id="r9", condition="RetriesExhausted", attempts=3)
+    view.trace.record("destination", target="SQS", arn="arn:aws:sqs:us-east-1:123456789012:dlq")
+    assert check("no_message_lost", view).passed
+
+
+# ------------------------------------------------------------------------------------ locks_released
+LOCK = {"table": "conversations", "attribute": "status", "locked": ["processing_reply"], "since": "locked_at",
+        "threshold": "300s"}
+
+
+def test_locks_released_fails_for_a_lock_older_than_its_threshold():
+    view = run(now_epoch=1_900_000_000.0, tables={"conversations": [
+        {"conversation_id": "c1", "status": "processing_reply", "locked_at": 1_900_000_000.0 - 301}]})
+    result = check("locks_released", view, **LOCK)
+    assert not result.passed
+    assert "c1" in result.violations[0].message and "301s" in result.violations[0].message
+
+
+def test_locks_released_fails_for_a_lock_without_a_timestamp():
+    view = run(tables={"conversations": [{"conversation_id": "c1", "status": "processing_reply"}]})
+    assert "no lock timestamp" in check("locks_released", view, **LOCK).violations[0].message
+
+
+def test_locks_released_holds_for_fresh_and_released_locks():
+    view = run(now_epoch=1_900_000_000.0, tables={"conversations": [
+        {"conversation_id": "c1", "status": "processing_reply", "locked_at": "2030-03-17T17:46:40Z"},
+        {"conversation_id": "c2", "status": "ai_response_sent"}]})
+    assert check("locks_released", view, **LOCK).passed
+
+
+# ------------------------------------------------------------------------------------ no_duplicates
+def test_no_duplicates_fails_for_two_messages_with_the_same_key():
+    view = run(queues={"ai": [queued("m1"), queued("m2")]})
+    view.ledger.sent += [sent("ai", "m1", '{"batch_id": "b1"}'), sent("ai", "m2", '{"batch_id": "b1"}')]
+    result = check("no_duplicates", view, queues={"ai": "batch_id"})
+    assert not result.passed and "batch_id" in result.violations[0].message
+
+
+def test_no_duplicates_fails_for_two_items_with_the_same_attribute():
+    view = run(tables={"audit": [{"eventId": "e1"}, {"eventId": "e1"}, {"eventId": "e2"}]})
+    result = check("no_duplicates", view, tables={"audit": "eventId"})
+    assert [v.message for v in result.violations] == ['2 items in audit with eventId="e1"']
+
+
+def test_no_duplicates_fails_when_an_sqs_message_is_processed_successfully_twice():
+    view = run()
+    for request_id in ("r1", "r2"):
+        view.ledger.payloads[request_id] = [{"Records": [{"messageId": "m1"}]}]
+        view.trace.record("invoke_end", function="f", request_id=request_id, status="success", attempt=1)
+    result = check("no_duplicates", view)
+    assert not result.passed and "m1" in result.violations[0].message
+
+
+def test_no_duplicates_does_not_count_a_record_reported_as_a_batch_item_failure():
+    class Result:
+        def __init__(self, request_id, payload):
+            self.request_id, self.payload = request_id, payload
+
+    view = run(results=[Result("r1", {"batchItemFailures": [{"itemIdentifier": "m1"}]})])
+    for request_id in ("r1", "r2"):
+        view.ledger.payloads[request_id] = [{"Records": [{"messageId": "m1"}]}]
+        view.trace.record("invoke_end", function="f", request_id=request_id, status="success", attempt=1)
+    assert check("no_duplicates", view).passed
+
+
+# ------------------------------------------------------------------------------------ client_errors_not_retried
+def test_client_errors_not_retried_fails_when_the_handler_repeats_a_call_after_access_denied():
+    view = run()
+    view.ledger.calls += [call("GetItem", "AccessDeniedException", t=0.0), call("GetItem", t=60.0)]
+    result = check("client_errors_not_retried", view)
+    assert not result.passed and "AccessDeniedException" in result.violations[0].message
+
+
+def test_client_errors_not_retried_fails_when_botocore_retried_a_permanent_error():
+    view = run()
+    view.ledger.calls.append(call("PutItem", "ValidationException", retries=2))
+    assert "botocore retried it 2 time(s)" in check("client_errors_not_retried", view).violations[0].message
+
+
+def test_client_errors_not_retried_allows_retrying_throttling_and_conditional_conflicts():
+    view = run()
+    view.ledger.calls += [call("PutItem", "ProvisionedThroughputExceededException"), call("PutItem"),
+                          call("UpdateItem", "ConditionalCheckFailedException"), call("UpdateItem")]
+    assert check("client_errors_not_retried", view).passed
+
+
+def test_client_errors_not_retried_uses_the_plans_own_list_of_permanent_codes():
+    view = run()
+    view.ledger.calls += [call("UpdateItem", "ConditionalCheckFailedException"), call("UpdateItem")]
+    assert not check("client_errors_not_retried", view, permanent=["ConditionalCheckFailedException"]).passed
+
+
+def test_client_errors_not_retried_fails_when_an_http_400_is_retried_in_the_same_invocation():
+    view = run()
+    view.trace.record("invoke_start", function="connector", request_id="r1")
+    view.trace.record("http", method="POST", host="remote", path="/in", caller="connector", status=400)
+    view.trace.record("http", method="POST", host="remote", path="/in", caller="connector", status=200)
+    view.trace.record("invoke_end", function="connector", request_id="r1", status="success")
+    result = check("client_errors_not_retried", view)
+    assert not result.passed and "HTTP 400" in result.violations[0].message
+
+
+def test_client_errors_not_retried_allows_retrying_an_http_503():
+    view = run()
+    view.trace.record("invoke_start", function="connector", request_id="r1")
+    view.trace.record("http", method="POST", host="remote", path="/in", caller="connector", status=503)
+    view.trace.record("http", method="POST", host="remote", path="/in", caller="connector", status=200)
+    assert check("client_errors_not_retried", view).passed
+
+
+# ------------------------------------------------------------------------------------ retries_bounded
+def test_retries_bounded_fails_for_too_many_botocore_attempts():
+    view = run()
+    view.ledger.calls.append(call("PutItem", "ThrottlingException", retries=9))
+    assert "took 10 attempts (bound 3)" in check("retries_bounded", view, max_call_attempts=3).violations[0].message
+
+
+def test_retries_bounded_fails_for_a_handler_loop_on_one_call():
+    view = run()
+    view.ledger.calls += [call("GetItem", t=float(i)) for i in range(5)]
+    assert not check("retries_bounded", view, max_same_call=4).passed
+    assert check("retries_bounded", view, max_same_call=5).passed
+
+
+def test_retries_bounded_fails_for_too_many_lambda_attempts():
+    view = run()
+    for attempt in (1, 2, 3, 4):
+        view.trace.record("invoke_start", function="f", request_id="r1", type="Event", attempt=attempt)
+    result = check("retries_bounded", view)
+    assert not result.passed and "ran 4 times" in result.violations[0].message
+
+
+def test_retries_bounded_fails_for_a_message_received_too_often():
+    view = run()
+    view.ledger.received["m1"] = 7
+    assert not check("retries_bounded", view, max_receives=6).passed
+
+
+# ------------------------------------------------------------------------------------ no_secrets_in_logs
+def log(view, message, function="fn"):
+    view.trace.record("log", function=function, request_id="r1", message=message)
+
+
+def test_no_secrets_in_logs_fails_for_a_stored_secret_and_masks_it_in_the_report():
+    view = run(secrets=["tok-0123456789"])
+    log(view, "calling twilio with token tok-0123456789")
+    violation = check("no_secrets_in_logs", view).violations[0]
+    assert "a stored secret" in violation.message
+    assert "tok-0123456789" not in violation.message and "***" in violation.message
+
+
+def test_no_secrets_in_logs_fails_for_an_input_field_value_that_reaches_the_logs():
+    view = run()
+    view.ledger.payloads["r1"] = [{"body": "From=%2B14155238886&Body=hello+there"}]
+    log(view, '{"message": "received", "from_number": "+14155238886"}')
+    result = check("no_secrets_in_logs", view, fields=["From"])
+    assert not result.passed and "input field 'From'" in result.violations[0].message
+
+
+def test_no_secrets_in_logs_fails_for_a_sensitive_json_field_but_not_a_redacted_one():
+    view = run()
+    log(view, '{"recipient": "+15550001111"}')
+    log(view, '{"recipient": "***"}')
+    result = check("no_secrets_in_logs", view, fields=["recipient"])
+    assert len(result.violations) == 1
+
+
+def test_no_secrets_in_logs_fails_for_credential_patterns():
+    view = run()
+    log(view, "using key AKIAABCDEFGHIJKLMNOP")
+    log(view, "headers: {'Authorization': 'Bearer abcdef0123456789'}")
+    assert len(check("no_secrets_in_logs", view).violations) == 2
+
+
+def test_no_secrets_in_logs_holds_for_clean_logs():
+    view = run(secrets=["tok-0123456789"])
+    log(view, '{"message": "reply sent", "to": "whatsapp:+*******8886"}')
+    assert check("no_secrets_in_logs", view, fields=["to", "From"]).passed
+
+
+# ------------------------------------------------------------------------------------ no_orphaned_queued
+ORPHANS = {"table": "messages", "key": "messageId", "queues": ["outbound"]}
+
+
+def test_no_orphaned_queued_fails_for_a_queued_record_whose_message_was_never_sent():
+    view = run(tables={"messages": [{"messageId": "m1", "status": "QUEUED"}, {"messageId": "m2", "status": "PENDING"}]})
+    result = check("no_orphaned_queued", view, **ORPHANS)
+    assert [v.message.split(" is ")[0] for v in result.violations] == ["messages item messageId='m1'"]
+
+
+def test_no_orphaned_queued_holds_when_the_message_was_sent():
+    view = run(tables={"messages": [{"messageId": "m1", "status": "QUEUED"}]})
+    view.ledger.sent.append(sent("outbound", "sqs-1", '{"messageId": "m1"}'))
+    assert check("no_orphaned_queued", view, **ORPHANS).passed
+
+
+def test_no_orphaned_queued_gives_a_fresh_record_its_grace_period():
+    view = run(now_epoch=1000.0, tables={"messages": [{"messageId": "m1", "status": "QUEUED", "since": 990.0}]})
+    assert check("no_orphaned_queued", view, **ORPHANS, since="since", grace="30s").passed
+    assert not check("no_orphaned_queued", view, **ORPHANS, since="since", grace="5s").passed
+
+
+def test_a_broken_check_is_reported_as_a_violation_not_a_crash():
+    class Broken(StaticView):
+        def table_items(self, table):
+            raise RuntimeError("scan failed")
+
+    view = Broken(Trace(), Ledger())
+    result = check("locks_released", view, **LOCK)
+    assert "could not be checked: RuntimeError: scan failed" in result.violations[0].message
