@@ -476,6 +476,9 @@ class Mutate(Effect):
             if getattr(self, name) is not None and name not in spec.params:
                 raise FaultPlanError(f"{where}.{name}: mutator {self.mutator!r} has no setting {name!r}; it takes: "
                                      f"{', '.join(spec.params) or '(none)'}")
+        if self.mutator == "non_dict_json" and self.kind not in (None, "list", "number", "string", "null"):
+            raise FaultPlanError(f"{where}.kind: {self.kind!r} is not allowed; allowed: 'list', 'number', 'string', "
+                                 f"'null'")
         if self.index is not None and rule.point != "delivery":
             raise FaultPlanError(f"{where}.index: only deliveries have several records (this rule applies at "
                                  f"{rule.point})")

@@ -161,3 +161,12 @@ def test_matching_reports_why_a_target_does_not_match():
         "operation ReceiveMessage != SendMessage"
     assert "outside [10, inf)" in rule.match.matches(Target("aws", 5, service="sqs", operation="SendMessage"))[1]
     assert Window(0, 5).contains(0) and not Window(0, 5).contains(5)
+
+
+def test_mutate_settings_are_checked_against_the_mutator():
+    assert "effect.size: mutator 'null' has no setting 'size'" in error_of(
+        {"match": {"function": "Echo"}, "effect": {"type": "mutate", "mutator": "null", "size": 3}})
+    assert "effect.kind: 'dict' is not allowed" in error_of(
+        {"match": {"function": "Echo"}, "effect": {"type": "mutate", "mutator": "non_dict_json", "kind": "dict"}})
+    assert "effect.mutator: 'drop' is not a payload mutator (did you mean 'drop_key'?)" in error_of(
+        {"match": {"function": "Echo"}, "effect": {"type": "mutate", "mutator": "drop"}})
