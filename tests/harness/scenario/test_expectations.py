@@ -90,7 +90,7 @@ def test_expectation_holds_on_a_run_that_satisfies_it(result, index):
     (27, "step 'place': status 503", "status 201"),
     (28, "invoke Worker attempt=2 #1 at t in [29s, 31s]", "at 60.1"),
     (29, "invoke Worker before invoke PlaceOrder", "first at"),
-    (30, "step 'work' produced an HTTP response", "it produced"),
+    (30, "step 'work' produced an HTTP response", "only a request id"),
     (31, "s3://Receipts/o1.json present", "no such object"),
 ])
 def test_failing_expectation_says_what_it_expected_and_what_it_found(result, index, expected, found):
