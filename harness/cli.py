@@ -8,8 +8,9 @@ import argparse
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     from rich.console import Console
     console = Console(width=max(100, shutil.get_terminal_size((120, 24)).columns), highlight=False,
@@ -67,7 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- run
-def _load_all(paths: list[Path]) -> list[tuple[Path, Any, Optional[str]]]:
+def _load_all(paths: list[Path]) -> list[tuple[Path, Any, str | None]]:
     from harness.scenario import ScenarioError, load_scenario
     loaded = []
     for path in paths:
@@ -80,6 +81,7 @@ def _load_all(paths: list[Path]) -> list[tuple[Path, Any, Optional[str]]]:
 
 def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from harness.clock import real_perf_counter
     from harness.scenario import run_scenario
     from harness.scenario.discover import discover
@@ -128,7 +130,7 @@ def _run_repeated(scenario: Any, args: argparse.Namespace, run_scenario: Any) ->
     return result
 
 
-def _load_error(path: Path, error: Optional[str]) -> dict:
+def _load_error(path: Path, error: str | None) -> dict:
     return {"name": path.stem, "file": str(path), "status": "error", "load_error": True, "error": error,
             "failures": [f"bad input: {error}"], "report": error, "wall_seconds": 0.0}
 
@@ -171,6 +173,7 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
 # ---------------------------------------------------------------------------------------------- others
 def _list(args: argparse.Namespace, console: Any) -> int:
     from rich.table import Table
+
     from harness.scenario.discover import discover
     loaded = _load_all(discover(args.paths))
     table = Table(title="Scenarios")
@@ -222,7 +225,7 @@ def _trace(args: argparse.Namespace, console: Any) -> int:
     return OK if result.passed else FAILED
 
 
-def _print_events(console: Any, events: list[dict], kinds: Optional[list[str]]) -> None:
+def _print_events(console: Any, events: list[dict], kinds: list[str] | None) -> None:
     from harness.scenario.report.html import _line
     for event in events:
         if not kinds or event["kind"] in kinds:

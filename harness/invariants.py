@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Optional, Protocol
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qsl
 
 from pydantic import Field
@@ -55,10 +55,10 @@ class RunView(Protocol):
     now_epoch: float
 
     def physical(self, kind: str, ref: str) -> str: ...  # noqa: E704 - a protocol: signatures only
-    def queue_messages(self, queue: str) -> list: ...  # noqa: E301,E704
-    def queue_names(self) -> list[str]: ...  # noqa: E301,E704
-    def table_items(self, table: str) -> list[dict]: ...  # noqa: E301,E704
-    def secret_values(self) -> list[str]: ...  # noqa: E301,E704
+    def queue_messages(self, queue: str) -> list: ...
+    def queue_names(self) -> list[str]: ...
+    def table_items(self, table: str) -> list[dict]: ...
+    def secret_values(self) -> list[str]: ...
 
 
 class Invariant(Model):
@@ -106,7 +106,7 @@ def body_path(body: Any, path: str) -> Any:
     return value
 
 
-def epoch_of(value: Any) -> Optional[float]:
+def epoch_of(value: Any) -> float | None:
     """Epoch seconds from an ISO-8601 string or a number (seconds, or milliseconds when huge)."""
     if isinstance(value, bool) or value is None:
         return None
@@ -116,10 +116,10 @@ def epoch_of(value: Any) -> Optional[float]:
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return epoch_of(float(text))
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # Python 3.11 reads a trailing Z
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _handler_calls(view: RunView) -> list:
@@ -206,7 +206,7 @@ class LocksReleased(Invariant):
     table: TableRef
     attribute: str
     locked: list[Any] = Field(default_factory=list)  # empty: the attribute being present is the lock
-    since: Optional[str] = None  # attribute with the lock's ISO-8601 / epoch timestamp
+    since: str | None = None  # attribute with the lock's ISO-8601 / epoch timestamp
     threshold: Duration = 0.0
 
     def check(self, view: RunView) -> list[Violation]:
@@ -227,7 +227,7 @@ class LocksReleased(Invariant):
 
 
 def _key_text(item: dict) -> str:
-    keys = [k for k in item if k.endswith("id") or k.endswith("Id") or k.endswith("_id")][:2]
+    keys = [k for k in item if k.endswith(("id", "Id"))][:2]
     return json.dumps({k: item[k] for k in keys} if keys else item, default=str)[:160]
 
 
@@ -354,7 +354,7 @@ class RetriesBounded(Invariant):
     max_call_attempts: int = Field(10, ge=1)
     max_same_call: int = Field(10, ge=1)
     max_lambda_attempts: int = Field(3, ge=1)
-    max_receives: Optional[int] = Field(None, ge=1)
+    max_receives: int | None = Field(None, ge=1)
 
     def check(self, view: RunView) -> list[Violation]:
         out = []
@@ -475,8 +475,8 @@ class NoOrphanedQueued(Invariant):
     queues: list[QueueRef] = Field(min_length=1)
     status_attribute: str = "status"
     queued: str = "QUEUED"
-    message_key: Optional[str] = None
-    since: Optional[str] = None
+    message_key: str | None = None
+    since: str | None = None
     grace: Duration = 0.0
 
     def check(self, view: RunView) -> list[Violation]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -27,7 +27,7 @@ def pytest_addoption(parser: Any) -> None:
                     help="write junit.xml, index.html and results.json of the scenarios run into DIR")
 
 
-def pytest_collect_file(file_path: Path, parent: Any) -> Optional[Any]:
+def pytest_collect_file(file_path: Path, parent: Any) -> Any | None:
     """A YAML file under a `scenarios` folder, or given on the command line, is a scenario file."""
     if file_path.suffix not in (".yaml", ".yml") or file_path.name.startswith(("_", ".")):
         return None

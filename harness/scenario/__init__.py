@@ -17,7 +17,19 @@ _EXPORTS = {
     "Scenario": "harness.scenario.loader", "load_scenario": "harness.scenario.loader",
     "ScenarioResult": "harness.scenario.runner", "run_scenario": "harness.scenario.runner",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "EXPECTATIONS",
+    "STEPS",
+    "Expectation",
+    "Outcome",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "Step",
+    "load_scenario",
+    "run_scenario",
+]
 
 
 def __getattr__(name: str) -> Any:

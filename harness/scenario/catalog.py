@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from harness.scenario.errors import one_of, suggest
 from harness.template import FUNCTION_TYPE, Resolver, Template
@@ -43,7 +43,7 @@ class Catalog:
         """Every logical id of `kind`."""
         return sorted(set(self.names.get(kind, {}).values()))
 
-    def kind_of(self, logical_id: str) -> Optional[str]:
+    def kind_of(self, logical_id: str) -> str | None:
         """The kind of a logical id, if it is one of the catalogued resources."""
         for kind, known in self.names.items():
             if logical_id in known.values():
@@ -141,7 +141,7 @@ def _no_attributes(logical_id: str) -> dict:
     raise _Unresolvable(logical_id)
 
 
-def _static(resolver: Resolver, value: Any) -> Optional[str]:
+def _static(resolver: Resolver, value: Any) -> str | None:
     """The value if it resolves from parameters and pseudo parameters alone, else None."""
     if value is None:
         return None

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from harness.scenario.catalog import Catalog
 from harness.scenario.ledger import Ledger
@@ -19,7 +20,7 @@ class RunContext:
     ledger: Ledger
     folder: Any = None  # the scenario file's folder (relative paths in steps)
     outputs: dict[str, Any] = field(default_factory=dict)  # step id -> what the step returned
-    state: Optional[State] = None
+    state: State | None = None
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -60,13 +61,11 @@ class RunContext:
         names = {ref}
         for kind, known in self.catalog.names.items():
             if ref in known and kind in ("queue", "table", "bucket", "secret", "function"):
-                try:
+                with contextlib.suppress(Exception):  # an undeployed resource only has its written names
                     names.add(self.function_name(ref) if kind == "function" else self.physical(kind, ref))
-                except Exception:  # noqa: BLE001 - an undeployed resource only has its written names
-                    pass
         return names
 
-    def display(self, name: Optional[str]) -> str:
+    def display(self, name: str | None) -> str:
         """Logical id for a physical name when the template has one (for reports), else the name."""
         if not name:
             return ""

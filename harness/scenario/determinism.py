@@ -21,7 +21,8 @@ import random
 import sys
 import uuid
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -37,7 +38,7 @@ def pinned_randomness(seed: int) -> Iterator[None]:
 
         def __init__(self, x: Any = None) -> None:
             if x is None:
-                creator = str(sys._getframe(1).f_globals.get("__name__", "?"))  # noqa: SLF001
+                creator = str(sys._getframe(1).f_globals.get("__name__", "?"))
                 created[creator] += 1
                 x = f"{seed}:{creator}:{created[creator]}"
             super().__init__(x)
@@ -45,7 +46,7 @@ def pinned_randomness(seed: int) -> Iterator[None]:
     def uuid4() -> uuid.UUID:
         # moto draws a few uuid4s the first time a backend is built in a process; those must not shift the
         # ids handler code gets (moto's own ids come from its seeded mock_random).
-        if str(sys._getframe(1).f_globals.get("__name__", "")).startswith("moto."):  # noqa: SLF001
+        if str(sys._getframe(1).f_globals.get("__name__", "")).startswith("moto."):
             return saved_uuid4()
         return uuid.UUID(int=ids.getrandbits(128), version=4)
 
@@ -84,4 +85,4 @@ def fresh_library_state() -> Iterator[None]:
         sys.modules.update(saved_modules)
         manager.loggerDict.clear()
         manager.loggerDict.update(saved_loggers)
-        manager._clear_cache()  # noqa: SLF001 - level caches refer to the replaced loggers
+        manager._clear_cache()

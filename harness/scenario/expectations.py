@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -53,7 +53,7 @@ class Expectation(Model):
     """Base of every expectation kind."""
 
     kind: ClassVar[str] = ""
-    shorthand: ClassVar[Optional[str]] = None
+    shorthand: ClassVar[str | None] = None
 
     def check(self, ctx: Any) -> Verdict:
         """Compare the run with the expectation."""
@@ -99,13 +99,13 @@ class Invocations(Expectation):
 
     kind: ClassVar[str] = "invocations"
     function: FunctionRef
-    count: Optional[Count] = None
+    count: Count | None = None
     outcomes: dict[Literal["success", "error", "timeout", "throttled"], Count] = Field(default_factory=dict)
-    type: Optional[Literal["RequestResponse", "Event"]] = None
-    cold: Optional[Count] = None
+    type: Literal["RequestResponse", "Event"] | None = None
+    cold: Count | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> "Invocations":
+    def _something(self) -> Invocations:
         if self.count is None and not self.outcomes and self.cold is None:
             raise ValueError("expected at least one of count, outcomes, cold")
         return self
@@ -138,14 +138,14 @@ class Logs(Expectation):
     """Log lines present (or absent), by text or regex, optionally for one function."""
 
     kind: ClassVar[str] = "logs"
-    function: Optional[FunctionRef] = None
-    contains: Optional[str] = None
-    regex: Optional[str] = None
+    function: FunctionRef | None = None
+    contains: str | None = None
+    regex: str | None = None
     absent: bool = False
-    count: Optional[Count] = None
+    count: Count | None = None
 
     @model_validator(mode="after")
-    def _one_pattern(self) -> "Logs":
+    def _one_pattern(self) -> Logs:
         if (self.contains is None) == (self.regex is None):
             raise ValueError("give exactly one of contains (text) or regex")
         if self.regex is not None:
@@ -180,7 +180,7 @@ class FaultFired(Expectation):
     """A fault rule that must have fired (by its `id`), optionally an exact number of times."""
 
     kind: ClassVar[str] = "fault"
-    shorthand: ClassVar[Optional[str]] = "rule"
+    shorthand: ClassVar[str | None] = "rule"
     rule: str
     count: Count = Range(min=1)
 
@@ -198,9 +198,9 @@ class Result(Expectation):
 
     kind: ClassVar[str] = "result"
     step: str
-    status: Optional[Literal["success", "error", "timeout", "throttled"]] = None
+    status: Literal["success", "error", "timeout", "throttled"] | None = None
     payload: Any = None
-    error_type: Optional[str] = None
+    error_type: str | None = None
 
     def check(self, ctx: Any) -> Verdict:
         from harness.scenario.match import subset
@@ -224,5 +224,5 @@ class Result(Expectation):
 
 
 # Data-store and timeline kinds register themselves on import.
-from harness.scenario import stores as _stores  # noqa: E402,F401
-from harness.scenario import timeline as _timeline  # noqa: E402,F401
+from harness.scenario import stores as _stores  # noqa: F401
+from harness.scenario import timeline as _timeline  # noqa: F401

@@ -11,11 +11,11 @@ import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from botocore.handlers import BUILTIN_HANDLERS
 
-_active: Optional["Ledger"] = None
+_active: Ledger | None = None
 _installed = False
 _lock = threading.Lock()
 
@@ -29,10 +29,10 @@ class SentMessage:
     body: str
     attributes: dict
     sender: str
-    request_id: Optional[str]
+    request_id: str | None
     t: float
-    group_id: Optional[str] = None
-    dedup_id: Optional[str] = None
+    group_id: str | None = None
+    dedup_id: str | None = None
 
     def json(self) -> Any:
         """The body parsed as JSON (None when it is not JSON)."""
@@ -48,12 +48,12 @@ class Call:
 
     service: str
     operation: str
-    resource: Optional[str]
+    resource: str | None
     caller: str
-    request_id: Optional[str]
+    request_id: str | None
     t: float
     status: int
-    error: Optional[str]
+    error: str | None
     retries: int
     params: dict = field(default_factory=dict, compare=False)
 
@@ -67,14 +67,14 @@ class Ledger:
     sent: list[SentMessage] = field(default_factory=list)
     receipts: dict[str, str] = field(default_factory=dict)  # receipt handle -> message id
     received: Counter = field(default_factory=Counter)  # message id -> times received
-    deleted: dict[str, tuple[str, Optional[str], float]] = field(default_factory=dict)  # id -> (caller, req, t)
+    deleted: dict[str, tuple[str, str | None, float]] = field(default_factory=dict)  # id -> (caller, req, t)
     payloads: dict[str, list[Any]] = field(default_factory=dict)  # request id -> payload per attempt
 
     def now(self) -> float:
         """Virtual seconds since the start."""
         return self.clock.elapsed() if self.clock is not None else 0.0
 
-    def message(self, message_id: str) -> Optional[SentMessage]:
+    def message(self, message_id: str) -> SentMessage | None:
         """The sent message with this id, if any."""
         return next((m for m in self.sent if m.message_id == message_id), None)
 
@@ -103,7 +103,7 @@ class Ledger:
         if service == "sqs" and status < 300:
             self._sqs(operation, params, parsed, caller, request_id, t)
 
-    def _sqs(self, operation: str, params: dict, parsed: dict, caller: str, request_id: Optional[str],
+    def _sqs(self, operation: str, params: dict, parsed: dict, caller: str, request_id: str | None,
              t: float) -> None:
         queue = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
         if operation == "SendMessage" and parsed.get("MessageId"):
@@ -128,7 +128,7 @@ class Ledger:
             for ok in parsed.get("Successful") or []:
                 self._deleted(entries.get(ok.get("Id"), {}).get("ReceiptHandle"), caller, request_id, t)
 
-    def _deleted(self, handle: Any, caller: str, request_id: Optional[str], t: float) -> None:
+    def _deleted(self, handle: Any, caller: str, request_id: str | None, t: float) -> None:
         message_id = self.receipts.get(str(handle))
         if message_id and message_id not in self.deleted:
             self.deleted[message_id] = (caller, request_id, t)
@@ -188,7 +188,7 @@ def install() -> None:
             events.register("after-call", _after_call, unique_id="harness-ledger-after-call")
 
 
-def activate(ledger: Optional[Ledger]) -> None:
+def activate(ledger: Ledger | None) -> None:
     """Make `ledger` the one that records (None: record nothing)."""
     global _active
     _active = ledger

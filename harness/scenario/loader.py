@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -39,7 +39,7 @@ class Scenario:
     fault_rules: list[dict]
     step_index: list[int] = field(default_factory=list)  # position in the file of each step
     top_level_faults: list[dict] = field(default_factory=list)
-    defaults: Optional[SystemDefaults] = None
+    defaults: SystemDefaults | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -111,7 +111,7 @@ class _Loader:
                         self.step_index, list(model.faults), defaults, warnings)
 
     # ------------------------------------------------------------------ system
-    def _system(self, data: dict) -> tuple[Optional[Path], Optional[_catalog.Catalog], list[str]]:
+    def _system(self, data: dict) -> tuple[Path | None, _catalog.Catalog | None, list[str]]:
         system = data.get("system")
         if not isinstance(system, str) or not system:
             return None, None, []
@@ -161,7 +161,7 @@ class _Loader:
             lines.append(self.source.where(path)[0])
         return steps, lines, asserts
 
-    def _entry(self, item: Any, path: tuple, registry: Any, what: str, example: str) -> Optional[tuple]:
+    def _entry(self, item: Any, path: tuple, registry: Any, what: str, example: str) -> tuple | None:
         """A one-key mapping `{kind: args}` -> (kind, class, args dict), or a recorded problem."""
         if not isinstance(item, dict) or len(item) != 1:
             known = [k for k in (item if isinstance(item, dict) else {}) if k in registry]
@@ -240,8 +240,9 @@ class _Loader:
                                                      "(harness.faults.FaultPlan), which is not installed in this "
                                                      "checkout"))
             return rules
-        from harness.simulation import Simulation
         import inspect
+
+        from harness.simulation import Simulation
         if "faults" not in inspect.signature(Simulation.__init__).parameters:
             self.problems.append(self.source.problem(("faults",), "this checkout's Simulation does not accept "
                                                      "faults= yet (the fault engine is not wired in)"))
@@ -255,7 +256,7 @@ class _Loader:
         return rules
 
     # ------------------------------------------------------------------ invariants
-    def _defaults(self, data: dict) -> Optional[SystemDefaults]:
+    def _defaults(self, data: dict) -> SystemDefaults | None:
         system = data.get("system")
         if not isinstance(system, str):
             return None
@@ -265,7 +266,7 @@ class _Loader:
             self.problems += exc.problems
             return None
 
-    def _invariants(self, raw: Any, defaults: Optional[SystemDefaults]) -> list[Any]:
+    def _invariants(self, raw: Any, defaults: SystemDefaults | None) -> list[Any]:
         """The invariants to check: the system's defaults when `invariants` is absent, else the listed ones
         (each with the system's settings for it, overridden by inline settings)."""
         configured = defaults.invariants if defaults else {}
@@ -359,7 +360,7 @@ class _Loader:
                 self.problems.append(self.source.problem(("steps", index, step.kind, "id"),
                                                          f"step id {step_id!r} is already used by steps[{seen[step_id]}]"))
             seen.setdefault(step_id, index)
-        def check(value: Any, path: tuple, before: Optional[int]) -> None:
+        def check(value: Any, path: tuple, before: int | None) -> None:
             ref = getattr(value, "step", None)
             if value.kind in ("http", "result") and isinstance(ref, str):
                 if ref not in seen:
@@ -396,7 +397,7 @@ def _fits_mapping(cls: Any, args: Any) -> bool:
     return bool(set(args) & names)
 
 
-def _ref_of(annotation: Any) -> Optional[Ref]:
+def _ref_of(annotation: Any) -> Ref | None:
     """A Ref marker on an Optional[Annotated[str, Ref]] annotation."""
     for arg in typing.get_args(annotation):
         for meta in getattr(arg, "__metadata__", ()):
@@ -405,7 +406,7 @@ def _ref_of(annotation: Any) -> Optional[Ref]:
     return None
 
 
-def _dict_key_ref(annotation: Any) -> Optional[Ref]:
+def _dict_key_ref(annotation: Any) -> Ref | None:
     if typing.get_origin(annotation) is dict:
         key = typing.get_args(annotation)[0]
         return next((m for m in getattr(key, "__metadata__", ()) if isinstance(m, Ref)), None)
@@ -425,7 +426,7 @@ def _fault_functions(data: dict) -> list[tuple[tuple, str]]:
 def _rule_path(message: str) -> tuple[tuple, str]:
     """The fault engine says `rule 0 ('id').effect.type: problem`; point at effect.type itself."""
     import re
-    match = re.match(r"rule \d+(?: \('[^']*'\))?((?:\.[A-Za-z_]\w*)+): (.*)", message, re.S)
+    match = re.match(r"rule \d+(?: \('[^']*'\))?((?:\.[A-Za-z_]\w*)+): (.*)", message, re.DOTALL)
     if not match:
         return (), message
     return tuple(match.group(1).strip(".").split(".")), match.group(2)

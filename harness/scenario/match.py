@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from typing import Any, Optional, Union
+from typing import Any
 
 from pydantic import model_validator
 
@@ -86,11 +86,11 @@ def show(value: Any, limit: int = 300) -> str:
 class Range(Model):
     """An inclusive count range: `{min: 1}`, `{max: 3}`, `{min: 1, max: 3}`."""
 
-    min: Optional[int] = None
-    max: Optional[int] = None
+    min: int | None = None
+    max: int | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Range":
+    def _ordered(self) -> Range:
         if self.min is None and self.max is None:
             raise ValueError("expected at least one of min, max")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -98,7 +98,7 @@ class Range(Model):
         return self
 
 
-Count = Union[int, Range]
+Count = int | Range
 
 
 def count_ok(spec: Count, n: int) -> bool:

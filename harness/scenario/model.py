@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
 from harness.scenario.values import BucketRef, Duration, Model, QueueRef, Start, TableRef
 
-JsonScalar = Union[str, int, float, bool, None]
+JsonScalar = str | int | float | bool | None
 
 
 class QueuedMessage(Model):
@@ -17,8 +17,8 @@ class QueuedMessage(Model):
     body: Any
     attributes: dict[str, JsonScalar] = Field(default_factory=dict)
     delay_seconds: Annotated[int, Field(ge=0, le=900)] = 0
-    group_id: Optional[str] = None
-    deduplication_id: Optional[str] = None
+    group_id: str | None = None
+    deduplication_id: str | None = None
 
 
 class HttpMock(Model):
@@ -26,16 +26,16 @@ class HttpMock(Model):
     The keys are `responses.add` arguments; give `url` (exact, query ignored) or `url_regex`."""
 
     method: str = "GET"
-    url: Optional[str] = None
-    url_regex: Optional[str] = None
+    url: str | None = None
+    url_regex: str | None = None
     status: int = Field(200, ge=100, le=599)
     json_: Any = Field(None, alias="json")
-    body: Optional[str] = None
+    body: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    content_type: Optional[str] = None
+    content_type: str | None = None
 
     @model_validator(mode="after")
-    def _one_url(self) -> "HttpMock":
+    def _one_url(self) -> HttpMock:
         if (self.url is None) == (self.url_regex is None):
             raise ValueError("give exactly one of url or url_regex")
         if self.url_regex is not None:
@@ -66,7 +66,7 @@ class Setup(Model):
     items: dict[TableRef, list[dict[str, Any]]] = Field(default_factory=dict)
     objects: dict[BucketRef, dict[str, Any]] = Field(default_factory=dict)
     messages: dict[QueueRef, list[QueuedMessage]] = Field(default_factory=dict)
-    secrets: dict[str, Union[str, dict[str, Any]]] = Field(default_factory=dict)
+    secrets: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("messages", mode="before")
     @classmethod
@@ -89,16 +89,16 @@ class ScenarioModel(Model):
     description: str = ""
     system: Annotated[str, Field(min_length=1)]
     seed: int = 0
-    start: Optional[Start] = None
-    backend: Optional[str] = None
-    parameters: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
-    stack_name: Optional[str] = None
+    start: Start | None = None
+    backend: str | None = None
+    parameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    stack_name: str | None = None
     setup: Setup = Field(default_factory=Setup)
     faults: list[dict[str, Any]] = Field(default_factory=list)
     http_mocks: list[HttpMock] = Field(default_factory=list)
     steps: Annotated[list[Any], Field(min_length=1)]
     expect: list[Any] = Field(default_factory=list)
-    invariants: Optional[list[Union[str, dict[str, Any]]]] = None
+    invariants: list[str | dict[str, Any]] | None = None
     settle: bool = True
     max_virtual_time: Duration = 7 * 86400.0
     tags: list[str] = Field(default_factory=list)

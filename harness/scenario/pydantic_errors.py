@@ -95,9 +95,7 @@ def _show(value: Any) -> str:
 
 def _at(data: Any, path: tuple) -> Any:
     for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if isinstance(data, dict) and part in data or isinstance(data, list) and isinstance(part, int) and part < len(data):
             data = data[part]
         else:
             return None
@@ -113,10 +111,7 @@ def _data_path(data: Any, loc: tuple, names_key: bool) -> tuple[tuple, bool]:
         if part == "[key]":
             is_key = True
             continue
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             path.append(part)
         elif names_key and isinstance(node, dict) and i == len(loc) - 1 and isinstance(part, str):

@@ -1,7 +1,8 @@
 """A tiny name -> class registry, used for steps, expectations and invariants."""
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 from harness.scenario.errors import one_of, suggest
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from harness.clock import real_perf_counter
 from harness.invariants import InvariantResult
@@ -29,7 +29,7 @@ class ScenarioResult:
     invariants: list[InvariantResult] = field(default_factory=list)
     trace_hash: str = ""
     stats: dict = field(default_factory=dict)
-    error: Optional[str] = None
+    error: str | None = None
     events: list[dict] = field(default_factory=list)
     slices: dict[str, list[str]] = field(default_factory=dict)  # invariant name -> trace lines
     warnings: list[str] = field(default_factory=list)
@@ -92,7 +92,7 @@ class ScenarioResult:
                 "failures": self.failures, "report": self.report()}
 
 
-def run_scenario(scenario: Scenario, seed: Optional[int] = None, backend: Optional[str] = None,
+def run_scenario(scenario: Scenario, seed: int | None = None, backend: str | None = None,
                  watchdog_seconds: float = 30.0) -> ScenarioResult:
     """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it."""
     seed = scenario.model.seed if seed is None else int(seed)
@@ -100,7 +100,7 @@ def run_scenario(scenario: Scenario, seed: Optional[int] = None, backend: Option
         return _run(scenario, seed, backend, watchdog_seconds)
 
 
-def _run(scenario: Scenario, seed: int, backend: Optional[str], watchdog_seconds: float) -> ScenarioResult:
+def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: float) -> ScenarioResult:
     from harness.simulation import Simulation
     model = scenario.model
     backend = backend or model.backend or "moto"
@@ -113,7 +113,7 @@ def _run(scenario: Scenario, seed: int, backend: Optional[str], watchdog_seconds
         kwargs["faults"] = [dict(rule) for rule in scenario.top_level_faults]
     _ledger.install()
     sim = None
-    ctx: Optional[RunContext] = None
+    ctx: RunContext | None = None
     try:
         sim = Simulation(scenario.template, **kwargs)
         ledger = _ledger.Ledger(sim.clock)
@@ -166,7 +166,7 @@ def _run_steps(ctx: RunContext, scenario: Scenario) -> None:
             ctx.outputs[step_id] = output
 
 
-def _finish(result: ScenarioResult, sim: Any, ctx: Optional[RunContext]) -> None:
+def _finish(result: ScenarioResult, sim: Any, ctx: RunContext | None) -> None:
     trace = sim.trace
     result.trace_hash = trace.hash()
     result.events = [e.to_dict() for e in trace.events]

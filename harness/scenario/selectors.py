@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Union
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from harness.scenario.values import FunctionRef, Model
 
@@ -14,24 +14,24 @@ PRIMARY = ("invoke", "aws", "log", "log_regex", "fault", "step", "kind")
 class Selector(Model):
     """Exactly one of `invoke`, `aws`, `log`, `log_regex`, `fault`, `step`, `kind`, plus qualifiers."""
 
-    invoke: Optional[FunctionRef] = None
-    aws: Optional[str] = None
-    log: Optional[str] = None
-    log_regex: Optional[str] = None
-    fault: Optional[str] = None
-    step: Optional[str] = None
-    kind: Optional[str] = None
-    function: Optional[FunctionRef] = None
-    attempt: Optional[int] = None
-    status: Optional[Union[str, int]] = None
-    cold: Optional[bool] = None
-    resource: Optional[str] = None
-    caller: Optional[str] = None
-    error: Optional[str] = None
-    where: dict[str, Any] = {}
+    invoke: FunctionRef | None = None
+    aws: str | None = None
+    log: str | None = None
+    log_regex: str | None = None
+    fault: str | None = None
+    step: str | None = None
+    kind: str | None = None
+    function: FunctionRef | None = None
+    attempt: int | None = None
+    status: str | int | None = None
+    cold: bool | None = None
+    resource: str | None = None
+    caller: str | None = None
+    error: str | None = None
+    where: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _one_primary(self) -> "Selector":
+    def _one_primary(self) -> Selector:
         given = [name for name in PRIMARY if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"a selector names exactly one of {', '.join(PRIMARY)}; "

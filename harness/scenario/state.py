@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from harness.aws import router
 from harness.scenario.match import plain
@@ -64,7 +64,7 @@ class State:
             return out
         return self._peek(queue)
 
-    def _moto_queues(self) -> Optional[dict]:
+    def _moto_queues(self) -> dict | None:
         if "moto" not in type(self.sim.backend).__name__.lower():
             return None
         from moto.sqs.models import sqs_backends
@@ -100,7 +100,7 @@ class State:
         schema = self.sim.client("dynamodb").describe_table(TableName=table)["Table"]["KeySchema"]
         return [k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH")]
 
-    def item(self, table: str, key: dict) -> Optional[dict]:
+    def item(self, table: str, key: dict) -> dict | None:
         """One item by its key (plain JSON values), or None."""
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
         serializer, deserializer = TypeSerializer(), TypeDeserializer()
@@ -110,12 +110,12 @@ class State:
         return None if got is None else plain({k: deserializer.deserialize(v) for k, v in got.items()})
 
     # ---------------------------------------------------------------- S3 and secrets
-    def object(self, bucket: str, key: str) -> Optional[bytes]:
+    def object(self, bucket: str, key: str) -> bytes | None:
         """An object's body, or None when it does not exist."""
         s3 = self.sim.client("s3")
         try:
             return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except Exception as exc:  # noqa: BLE001 - NoSuchKey/NoSuchBucket both mean "not there"
+        except Exception as exc:
             if "NoSuch" in type(exc).__name__ or "NoSuch" in str(exc) or "404" in str(exc):
                 return None
             raise
@@ -129,10 +129,7 @@ class State:
         except Exception:  # noqa: BLE001 - a backend without Secrets Manager has no secrets
             return values
         for entry in listed:
-            try:
-                text = sm.get_secret_value(SecretId=entry["ARN"]).get("SecretString") or ""
-            except Exception:  # noqa: BLE001 - a secret without a value holds nothing to leak
-                continue
+            text = _secret_string(sm, entry["ARN"])
             values.append(text)
             try:
                 decoded = json.loads(text)
@@ -141,6 +138,14 @@ class State:
             if isinstance(decoded, dict):
                 values += [str(v) for v in decoded.values() if isinstance(v, (str, int)) and not isinstance(v, bool)]
         return values
+
+
+def _secret_string(sm: Any, arn: str) -> str:
+    """A secret's string value; '' when it has none (binary or no version: nothing to leak in logs)."""
+    try:
+        return sm.get_secret_value(SecretId=arn).get("SecretString") or ""
+    except Exception:  # noqa: BLE001 - see the docstring
+        return ""
 
 
 def to_dynamo(value: Any) -> Any:

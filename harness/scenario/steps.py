@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Optional, Union
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -21,8 +21,8 @@ class Step(Model):
     """Base of every step; `shorthand` names the field a scalar value fills (`advance: 90s`)."""
 
     kind: ClassVar[str] = ""
-    shorthand: ClassVar[Optional[str]] = None
-    requires: ClassVar[Optional[str]] = None  # Simulation attribute this step calls
+    shorthand: ClassVar[str | None] = None
+    requires: ClassVar[str | None] = None  # Simulation attribute this step calls
 
     def run(self, ctx: Any, index: int) -> Any:
         """Perform the step."""
@@ -52,12 +52,12 @@ class Invoke(Step):
     kind: ClassVar[str] = "invoke"
     function: FunctionRef
     payload: Any = None
-    payload_file: Optional[str] = None
+    payload_file: str | None = None
     type: Literal["RequestResponse", "Event", "DryRun"] = "RequestResponse"
-    id: Optional[str] = None
+    id: str | None = None
 
     @model_validator(mode="after")
-    def _one_payload(self) -> "Invoke":
+    def _one_payload(self) -> Invoke:
         if self.payload is not None and self.payload_file is not None:
             raise ValueError("give either payload or payload_file, not both")
         return self
@@ -89,14 +89,14 @@ class Http(Step):
     """`sim.http(method, path, body, headers, query, function_url)` through the loopback gateway."""
 
     kind: ClassVar[str] = "http"
-    requires: ClassVar[Optional[str]] = "http"
+    requires: ClassVar[str | None] = "http"
     method: str = "GET"
     path: str
     body: Any = None
     headers: dict[str, str] = Field(default_factory=dict)
     query: dict[str, str] = Field(default_factory=dict)
-    function_url: Optional[FunctionRef] = None
-    id: Optional[str] = None
+    function_url: FunctionRef | None = None
+    id: str | None = None
 
     def run(self, ctx: Any, index: int) -> Any:
         body = self.body if self.body is None or isinstance(self.body, str) else json.dumps(self.body)
@@ -111,7 +111,7 @@ class SecretValue(Model):
     """A value read from Secrets Manager at run time: `{secret: Name, key: field}` (key for JSON secrets)."""
 
     secret: SecretRef
-    key: Optional[str] = None
+    key: str | None = None
 
     def read(self, ctx: Any) -> str:
         """The secret's value (or one field of a JSON secret)."""
@@ -125,12 +125,12 @@ class Webhook(Step):
     """`sim.webhook(url, params, auth_token, kind)`: a provider-faithful webhook delivery (Twilio signs it)."""
 
     kind: ClassVar[str] = "webhook"
-    requires: ClassVar[Optional[str]] = "webhook"
+    requires: ClassVar[str | None] = "webhook"
     url: str
     params: dict[str, Any] = Field(default_factory=dict)
-    auth_token: Union[str, SecretValue, None] = None
+    auth_token: str | SecretValue | None = None
     type: Literal["twilio", "json"] = Field("twilio", alias="kind")
-    id: Optional[str] = None
+    id: str | None = None
 
     def run(self, ctx: Any, index: int) -> Any:
         token = self.auth_token.read(ctx) if isinstance(self.auth_token, SecretValue) else self.auth_token
@@ -146,13 +146,13 @@ class SendMessage(Step):
     """`sim.send_message(queue, body, delay_seconds, attributes, group_id)`."""
 
     kind: ClassVar[str] = "send_message"
-    requires: ClassVar[Optional[str]] = "send_message"
+    requires: ClassVar[str | None] = "send_message"
     queue: QueueRef
     body: Any
     delay_seconds: int = Field(0, ge=0, le=900)
-    attributes: Optional[dict[str, Any]] = None
-    group_id: Optional[str] = None
-    id: Optional[str] = None
+    attributes: dict[str, Any] | None = None
+    group_id: str | None = None
+    id: str | None = None
 
     def run(self, ctx: Any, index: int) -> Any:
         body = self.body if isinstance(self.body, str) else json.dumps(self.body)
@@ -168,12 +168,12 @@ class PutEvent(Step):
     """`sim.put_event(source, detail_type, detail, bus)`: one EventBridge event."""
 
     kind: ClassVar[str] = "put_event"
-    requires: ClassVar[Optional[str]] = "put_event"
+    requires: ClassVar[str | None] = "put_event"
     source: str
     detail_type: str
     detail: Any = Field(default_factory=dict)
-    bus: Optional[str] = None
-    id: Optional[str] = None
+    bus: str | None = None
+    id: str | None = None
 
     def run(self, ctx: Any, index: int) -> Any:
         kwargs = {"bus": self.bus} if self.bus else {}
@@ -188,10 +188,10 @@ class PutEvents(Step):
     """`sim.put_events(entries)`: EventBridge PutEvents entries exactly as the API takes them."""
 
     kind: ClassVar[str] = "put_events"
-    shorthand: ClassVar[Optional[str]] = "entries"
-    requires: ClassVar[Optional[str]] = "put_events"
+    shorthand: ClassVar[str | None] = "entries"
+    requires: ClassVar[str | None] = "put_events"
     entries: list[dict[str, Any]] = Field(min_length=1)
-    id: Optional[str] = None
+    id: str | None = None
 
     def run(self, ctx: Any, index: int) -> Any:
         return ctx.sim.put_events([dict(e) for e in self.entries])
@@ -202,8 +202,8 @@ class FireSchedule(Step):
     """`sim.fire_schedule(name)`: run a scheduled function now (by function, event or rule name)."""
 
     kind: ClassVar[str] = "fire_schedule"
-    shorthand: ClassVar[Optional[str]] = "name"
-    requires: ClassVar[Optional[str]] = "fire_schedule"
+    shorthand: ClassVar[str | None] = "name"
+    requires: ClassVar[str | None] = "fire_schedule"
     name: ScheduleRef
 
     def run(self, ctx: Any, index: int) -> Any:
@@ -218,7 +218,7 @@ class Advance(Step):
     """`sim.advance(seconds)`: run everything due in the next stretch of virtual time."""
 
     kind: ClassVar[str] = "advance"
-    shorthand: ClassVar[Optional[str]] = "seconds"
+    shorthand: ClassVar[str | None] = "seconds"
     seconds: Duration
 
     def run(self, ctx: Any, index: int) -> Any:
@@ -233,8 +233,8 @@ class RunUntilIdle(Step):
     """`sim.run_until_idle(max)`: run until only idle background work (pollers, schedules) is left."""
 
     kind: ClassVar[str] = "run_until_idle"
-    shorthand: ClassVar[Optional[str]] = "max"
-    max: Optional[Duration] = None
+    shorthand: ClassVar[str | None] = "max"
+    max: Duration | None = None
 
     def run(self, ctx: Any, index: int) -> Any:
         return ctx.sim.run_until_idle(self.max if self.max is not None else ctx.max_virtual_time)
@@ -245,7 +245,7 @@ class Assert(Step):
     """Check expectations now, mid-run (same forms as `expect`)."""
 
     kind: ClassVar[str] = "assert"
-    shorthand: ClassVar[Optional[str]] = "expect"
+    shorthand: ClassVar[str | None] = "expect"
     expect: list[Any] = Field(min_length=1)  # validated by the loader against EXPECTATIONS
 
     def run(self, ctx: Any, index: int) -> Any:
@@ -258,8 +258,8 @@ class AddFaults(Step):
     """`sim.add_faults(rules)`: more fault rules from now on (same shape as the top-level `faults`)."""
 
     kind: ClassVar[str] = "add_faults"
-    shorthand: ClassVar[Optional[str]] = "rules"
-    requires: ClassVar[Optional[str]] = "add_faults"
+    shorthand: ClassVar[str | None] = "rules"
+    requires: ClassVar[str | None] = "add_faults"
     rules: list[dict[str, Any]] = Field(min_length=1)
 
     def run(self, ctx: Any, index: int) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -25,12 +25,12 @@ class Item(Expectation):
     kind: ClassVar[str] = "item"
     table: TableRef
     key: dict[str, Any] = Field(min_length=1)
-    equals: Optional[dict[str, Any]] = None
-    subset: Optional[dict[str, Any]] = None
+    equals: dict[str, Any] | None = None
+    subset: dict[str, Any] | None = None
     absent: bool = False
 
     @model_validator(mode="after")
-    def _one_mode(self) -> "Item":
+    def _one_mode(self) -> Item:
         modes = [m for m in ("equals", "subset") if getattr(self, m) is not None] + (["absent"] if self.absent else [])
         if len(modes) > 1:
             raise ValueError(f"give at most one of equals, subset, absent; got {', '.join(modes)}")
@@ -78,7 +78,7 @@ class Object(Expectation):
     bucket: BucketRef
     key: str
     exists: bool = True
-    body: Optional[str] = None
+    body: str | None = None
     json_: Any = Field(None, alias="json")
 
     def check(self, ctx: Any) -> Verdict:
@@ -105,11 +105,11 @@ class Queue(Expectation):
 
     kind: ClassVar[str] = "queue"
     queue: QueueRef
-    depth: Optional[Count] = None
+    depth: Count | None = None
     state: Literal["all", "visible", "in_flight", "delayed"] = "all"
-    bodies: Optional[list[Any]] = None
+    bodies: list[Any] | None = None
     contains: Any = None
-    attributes: Optional[dict[str, Any]] = None
+    attributes: dict[str, Any] | None = None
 
     def check(self, ctx: Any) -> Verdict:
         name = ctx.physical("queue", self.queue)
@@ -159,9 +159,9 @@ def _each_matched(expected: list[Any], bodies: list[str]) -> bool:
 class Twiml(Model):
     """Expected TwiML: the `<Message>` texts in order, or an empty `<Response/>`."""
 
-    messages: Optional[list[str]] = None
-    message: Optional[str] = None
-    empty: Optional[bool] = None
+    messages: list[str] | None = None
+    message: str | None = None
+    empty: bool | None = None
 
 
 @expectation
@@ -170,12 +170,12 @@ class Http(Expectation):
 
     kind: ClassVar[str] = "http"
     step: str
-    status: Optional[int] = None
+    status: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    body: Optional[str] = None
-    body_contains: Optional[str] = None
+    body: str | None = None
+    body_contains: str | None = None
     json_: Any = Field(None, alias="json")
-    twiml: Optional[Twiml] = None
+    twiml: Twiml | None = None
 
     def check(self, ctx: Any) -> Verdict:
         response = as_http(ctx.outputs.get(self.step))
@@ -229,7 +229,7 @@ def _not_http(output: Any) -> str:
     return f"{show(output, 160)}"
 
 
-def as_http(output: Any) -> Optional[tuple[int, dict, str]]:
+def as_http(output: Any) -> tuple[int, dict, str] | None:
     """(status, headers, body) from an HttpResponse, or from an invoke result shaped like a proxy response."""
     if output is None:
         return None
@@ -245,7 +245,7 @@ def as_http(output: Any) -> Optional[tuple[int, dict, str]]:
     return None
 
 
-def _twiml_problem(spec: Twiml, body: str) -> Optional[str]:
+def _twiml_problem(spec: Twiml, body: str) -> str | None:
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:

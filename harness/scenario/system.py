@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from harness.errors import InputError
 from harness.scenario.errors import ScenarioError, suggest
@@ -64,7 +63,7 @@ def system_name(system: str) -> str:
     return path.name
 
 
-def find_defaults(system: str, scenario_file: Path) -> Optional[SystemDefaults]:
+def find_defaults(system: str, scenario_file: Path) -> SystemDefaults | None:
     """The system's `_system.yaml`: beside the scenario, or `scenarios/<system>/_system.yaml` above it."""
     name = system_name(system)
     candidates = [scenario_file.parent / DEFAULTS_FILE]

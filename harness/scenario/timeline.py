@@ -1,7 +1,7 @@
 """Expectations about the timeline: ordering ("A before B"), timing windows and event counts."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -47,13 +47,13 @@ class Timing(Expectation):
     kind: ClassVar[str] = "timing"
     event: Selector
     nth: int = Field(1, ge=1)
-    at: Optional[Duration] = None
+    at: Duration | None = None
     tolerance: Duration = 0.0
-    between: Optional[tuple[Duration, Duration]] = None
-    after: Optional[Selector] = None
+    between: tuple[Duration, Duration] | None = None
+    after: Selector | None = None
 
     @model_validator(mode="after")
-    def _window(self) -> "Timing":
+    def _window(self) -> Timing:
         if (self.at is None) == (self.between is None):
             raise ValueError("give exactly one of at (with tolerance) or between: [from, to]")
         if self.between is not None and self.between[0] > self.between[1]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
@@ -15,8 +15,8 @@ DURATION_HELP = "a duration: seconds as a number, or text like '90s', '5m', '1h3
 
 def parse_duration(value: Any) -> float:
     """Seconds from a number or a text duration ('1m30s'); ValueError says what is accepted."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected {DURATION_HELP}; got {value!r}")
+    if isinstance(value, bool):  # pydantic turns this ValueError into a located problem
+        raise ValueError(f"expected {DURATION_HELP}; got {value!r}")  # noqa: TRY004
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError(f"expected a duration of 0 or more seconds; got {value!r}")

@@ -4,7 +4,7 @@ Plain inline SVG (native <title> tooltips), so the report works offline."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any, Optional
+from typing import Any
 
 LANE_WIDTH = 150
 ROW_HEIGHT = 22
@@ -15,7 +15,7 @@ SKIP_KINDS = {"log", "deployed"}
 
 
 class _Row:
-    def __init__(self, t: float, kind: str, src: str, dst: Optional[str], label: str, style: str, title: str):
+    def __init__(self, t: float, kind: str, src: str, dst: str | None, label: str, style: str, title: str):
         self.t, self.kind, self.src, self.dst, self.label, self.style, self.title = t, kind, src, dst, label, style, title
 
 
@@ -83,7 +83,7 @@ def _detail(e: dict) -> str:
     return ""
 
 
-def svg(events: list[dict], lanes: dict[str, str], kinds: Optional[dict[str, str]] = None) -> str:
+def svg(events: list[dict], lanes: dict[str, str], kinds: dict[str, str] | None = None) -> str:
     """The sequence diagram of a run as an inline <svg> element."""
     rows = rows_of(events, lanes)
     truncated = len(rows) > MAX_ROWS
@@ -96,10 +96,10 @@ def svg(events: list[dict], lanes: dict[str, str], kinds: Optional[dict[str, str
     x = {lane: 90 + i * LANE_WIDTH + LANE_WIDTH // 2 for i, lane in enumerate(order)}
     width = 90 + len(order) * LANE_WIDTH + 20
     height = TOP + (len(rows) + 2) * ROW_HEIGHT
-    out = [f'<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>']
+    out = [(f'<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">'),
+           ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+            'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>')]
     for lane, cx in x.items():
         out.append(f'<line x1="{cx}" y1="{TOP - 8}" x2="{cx}" y2="{height - 10}" class="lifeline"/>')
         out.append(f'<rect x="{cx - LANE_WIDTH // 2 + 6}" y="6" width="{LANE_WIDTH - 12}" height="26" rx="4" '

@@ -54,8 +54,8 @@ def html_report(results: list[dict], title: str = "Scenario run") -> str:
 def _scenario(i: int, r: dict) -> str:
     status = r["status"]
     parts = [f"<details class='scenario' id='s{i}' {'open' if status != 'passed' else ''}>",
-             f"<summary><span class='{status}'>{status.upper()}</span> {escape(str(r.get('name')))} "
-             f"<span class='muted'>{escape(str(r.get('file')))}</span></summary>"]
+             (f"<summary><span class='{status}'>{status.upper()}</span> {escape(str(r.get('name')))} "
+              f"<span class='muted'>{escape(str(r.get('file')))}</span></summary>")]
     if r.get("replay"):
         parts.append(f"<p>seed <b>{r.get('seed')}</b> · backend {escape(str(r.get('backend')))} · trace hash "
                      f"<code>{escape(str(r.get('trace_hash')))}</code> · replay: <code>{escape(r['replay'])}</code></p>")
