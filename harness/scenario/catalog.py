@@ -84,6 +84,7 @@ def build(template: Template, region: str = "us-east-1") -> Catalog:
         for event in fn.events:
             if event.type in SCHEDULE_EVENT_TYPES:
                 schedules[event.name] = logical_id
+                schedules[f"{logical_id}.{event.name}"] = logical_id
                 schedules[logical_id] = logical_id
                 schedules[name] = logical_id
                 rule_name = _static(resolver, event.properties.get("Name"))
