@@ -27,32 +27,39 @@ def rows_of(events: list[dict], lanes: dict[str, str]) -> list[_Row]:
     rows: list[_Row] = []
     started = False
     origin = SCENARIO
+    driving = False  # the harness acts for the scenario (setup, a step's own calls) until something runs
+    sources: dict[str, str] = {}  # request id -> the lane its invocation came from
     for e in events:
         kind, t = e["kind"], float(e.get("t", 0.0))
         title = f"#{e.get('seq')} t={t:g}s {kind} " + " ".join(f"{k}={v}" for k, v in e.items()
                                                                if k not in ("seq", "t", "kind") and v is not None)
         if kind == "step":
-            started = True
+            started, driving = True, True
             origin = SCENARIO
             rows.append(_Row(t, kind, SCENARIO, None, str(e.get("label") or e.get("step")), "step", title))
         elif kind in SKIP_KINDS or (not started and kind == "aws" and e.get("caller") == "harness"):
             continue
         elif kind == "invoke_start":
+            driving = False
             src = LAMBDA if e.get("type") == "Event" else origin
+            sources[str(e.get("request_id"))] = src
             label = f"invoke #{e.get('attempt', 1)}" + (" (cold)" if e.get("cold") else "")
             rows.append(_Row(t, kind, src, name(e.get("function")), label, "call", title))
         elif kind == "invoke_end":
             bad = e.get("status") != "success"
             label = str(e.get("status")) + (f": {e.get('error')}" if e.get("error") else "")
-            src = LAMBDA if bad or origin != SCENARIO else origin
+            src = sources.get(str(e.get("request_id")), LAMBDA)
             rows.append(_Row(t, kind, name(e.get("function")), src, label, "error-return" if bad else "return",
                              title))
         elif kind == "aws":
             caller = e.get("caller")
-            src = SCENARIO if caller in ("test", None) else (LAMBDA if caller == "harness" else name(caller))
+            if caller == "harness":
+                src = SCENARIO if driving else LAMBDA
+            else:
+                src = SCENARIO if caller in ("test", None) else name(caller)
             resource = name(e.get("resource") or e.get("service"))
             if caller == "harness" and e.get("operation") == "ReceiveMessage":
-                origin = resource
+                origin, driving = resource, False
             failed = (e.get("status") or 200) >= 400 or e.get("error")
             label = str(e.get("operation")) + (f" → {e.get('error') or e.get('status')}" if failed else "")
             style = "error-call" if failed else ("internal" if caller == "harness" else "call")
