@@ -117,3 +117,9 @@ def test_system_defaults_apply_when_the_scenario_lists_no_invariants(write_scena
     scenario = load_scenario(write_scenario(ORDER))
     assert [i.name for i in scenario.invariants] == ["no_message_lost", "retries_bounded"]
     assert scenario.invariants[1].max_call_attempts == 4
+
+
+def test_the_backend_can_be_chosen_per_run_and_is_part_of_the_replay_command(write_scenario):
+    result = run_scenario(load_scenario(write_scenario(ORDER)), backend="moto-server")
+    assert result.passed, result.report()
+    assert result.backend == "moto-server" and result.replay.endswith("--seed 21 --backend moto-server")
