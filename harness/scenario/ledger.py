@@ -8,6 +8,7 @@ Lambda runtime hook. Neither changes a request or a response; outside a scenario
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -152,13 +153,20 @@ def _small(params: dict) -> dict:
     return {k: v for k, v in params.items() if k not in ("MessageBody", "Entries", "Item", "Body", "Detail")}
 
 
+def _current() -> Optional["Ledger"]:
+    """The active ledger of the module as imported now: a handler registered by an earlier copy of this module
+    (e.g. one that pytester's module snapshot dropped) must still find the ledger the runner activated."""
+    module = sys.modules.get(__name__)
+    return getattr(module, "_active", None) if module is not None else _active
+
+
 def _before_parameter_build(params: dict, context: dict, **_: Any) -> None:
-    if _active is not None and context is not None:
+    if _current() is not None and context is not None:
         context["harness_ledger_params"] = dict(params or {})
 
 
 def _after_call(http_response: Any, parsed: dict, model: Any, context: dict, **_: Any) -> None:
-    ledger = _active
+    ledger = _current()
     if ledger is None or context is None or "harness_ledger_params" not in context \
             or context.get("harness_ledger_done"):
         return

@@ -123,3 +123,19 @@ def test_the_backend_can_be_chosen_per_run_and_is_part_of_the_replay_command(wri
     result = run_scenario(load_scenario(write_scenario(ORDER)), backend="moto-server")
     assert result.passed, result.report()
     assert result.backend == "moto-server" and result.replay.endswith("--seed 21 --backend moto-server")
+
+
+def test_live_invariants_see_what_handlers_sent(write_scenario):
+    """The ledger records handler calls: the order's message counts, a QUEUED item without one is an orphan."""
+    result = run_scenario(load_scenario(write_scenario("""
+        name: orphan
+        setup:
+          items: {OrdersTable: [{orderId: ghost, status: QUEUED}]}
+        steps: [{invoke: {function: PlaceOrder, payload: {orderId: real}}}]
+        invariants:
+          - no_orphaned_queued: {table: OrdersTable, key: orderId, queues: [Outbox]}
+          - no_message_lost
+        """)))
+    orphans, lost = result.invariants
+    assert [v.message.split(" is ")[0] for v in orphans.violations] == ["OrdersTable item orderId='ghost'"]
+    assert lost.passed
