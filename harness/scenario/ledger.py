@@ -153,7 +153,7 @@ def _small(params: dict) -> dict:
     return {k: v for k, v in params.items() if k not in ("MessageBody", "Entries", "Item", "Body", "Detail")}
 
 
-def _current() -> Optional[Ledger]:
+def _current() -> Ledger | None:
     """The active ledger of the module as imported now: a handler registered by an earlier copy of this module
     (e.g. one that pytester's module snapshot dropped) must still find the ledger the runner activated."""
     module = sys.modules.get(__name__)
