@@ -23,6 +23,7 @@ from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
 from harness.lambda_runtime.container import _swap_environ
 from harness.lambda_runtime.logs import LogCapture
+from harness.lambda_runtime.usage import UsagePatch
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest, LambdaRuntime
 from harness.safety import NetworkGuard, safe_environment
 from harness.scheduler import Scheduler, current_task
@@ -96,6 +97,7 @@ class Simulation:
         self._saved_env: dict[str, str] = {}
         self._time = TimePatch(self.clock, self._sleep, self._skew)
         self._logs = LogCapture()
+        self._usage = UsagePatch()
         self._guard = NetworkGuard(self._refused)
         self._started = False
         self.warnings: list[str] = list(self.template.warnings) if self.template else []
@@ -129,6 +131,7 @@ class Simulation:
             self._saved_random = random.getstate()
             random.seed(f"{self.seed}:global")
             self._logs.install()
+            self._usage.install()
             self.scheduler.on_resume.append(self._logs.ensure)
             self._guard.install()
             _router.activate(self.router)
@@ -157,6 +160,7 @@ class Simulation:
         _router.activate(None)
         self._guard.uninstall()
         self._logs.uninstall()
+        self._usage.uninstall()
         try:
             self._time.stop()
         except IndexError:

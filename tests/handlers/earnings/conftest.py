@@ -169,7 +169,7 @@ class FakeContext:
     function_name = FUNCTION_NAME
     function_version = "$LATEST"
     invoked_function_arn = FUNCTION_ARN
-    memory_limit_in_mb = 1024
+    memory_limit_in_mb = "1024"  # a string, as in the real Python runtime
     log_group_name = f"/aws/lambda/{FUNCTION_NAME}"
     log_stream_name = "2026/11/23/[$LATEST]0123456789abcdef"
 

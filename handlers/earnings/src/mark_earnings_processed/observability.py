@@ -64,7 +64,8 @@ class MetricsRecorder:
             )
 
 
-def memory_used_percent(memory_limit_mb: int) -> float:
+def memory_used_percent(memory_limit_mb: int | str) -> float:
     """Peak resident memory of this execution environment as a percentage of the function's memory."""
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return round(peak_kib / 1024 / memory_limit_mb * 100, 1)
+    # The Python runtime's context gives memory_limit_in_mb as a string (read from an environment variable).
+    return round(peak_kib / 1024 / int(memory_limit_mb) * 100, 1)
