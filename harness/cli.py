@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     common(trace)
     trace.add_argument("--json", action="store_true", help="the trace as JSON")
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
+    from harness.scenario import differential
+    differential.add_parser(sub)
     report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
@@ -60,8 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
-        return {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}[args.command](
-            args, console)
+        from harness.scenario import differential
+        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
+                    "diff": differential.run}
+        return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
@@ -138,7 +142,8 @@ def _load_error(path: Path, error: str | None) -> dict:
 def _exit_code(results: list[dict]) -> int:
     if any(r.get("load_error") for r in results):
         return BAD_INPUT
-    return OK if all(r["status"] == "passed" for r in results) else FAILED
+    ran = [r for r in results if r["status"] != "skipped"]
+    return OK if ran and all(r["status"] == "passed" for r in ran) else FAILED
 
 
 def _summary(console: Any, results: list[dict], wall: float) -> None:
@@ -151,7 +156,7 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for column, width in (("seed", 4), ("trace hash", 16), ("virtual s", 9), ("wall s", 6), ("expect", 6),
                           ("invariants", 10)):
         table.add_column(column, no_wrap=True, min_width=width, justify="left" if column == "trace hash" else "right")
-    colour = {"passed": "green", "failed": "red", "error": "yellow"}
+    colour = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "cyan"}
     for r in results:
         outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
         status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
@@ -164,10 +169,11 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         if r["status"] != "passed":
             console.print(r.get("report") or r.get("error") or "", markup=False, highlight=False)
-    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error")}
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error", "skipped")}
     bad = sum(1 for r in results if r.get("load_error"))
     console.print(f"{len(results)} scenario(s): {counts['passed']} passed, {counts['failed']} failed, "
-                  f"{counts['error'] - bad} error(s), {bad} bad input - {wall:.2f}s wall", markup=False)
+                  f"{counts['error'] - bad} error(s), {bad} bad input, {counts['skipped']} skipped - {wall:.2f}s wall",
+                  markup=False)
 
 
 # ---------------------------------------------------------------------------------------------- others

@@ -73,6 +73,8 @@ class ScenarioItem(pytest.Item):
             self.user_properties.append((_RESULT_KEY, json.dumps(result.to_dict(), default=str)))
         self.user_properties.append(("trace_hash", result.trace_hash))
         self.user_properties.append(("seed", result.seed))
+        if result.status == "skipped":
+            pytest.skip(result.skip_reason or "skipped")
         if not result.passed:
             raise ScenarioFailed(result)
 

@@ -101,4 +101,6 @@ class ScenarioModel(Model):
     invariants: list[str | dict[str, Any]] | None = None
     settle: bool = True
     max_virtual_time: Duration = 7 * 86400.0
+    # Budget on a real-clock backend (LocalStack): a run that would need more real time is skipped, with the reason.
+    max_real_seconds: Annotated[float, Field(gt=0)] | None = None
     tags: list[str] = Field(default_factory=list)

@@ -5,7 +5,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.clock import real_perf_counter
+from harness.clock import BudgetExceeded, real_perf_counter
 from harness.invariants import InvariantResult
 from harness.scenario import ledger as _ledger
 from harness.scenario.context import RunContext
@@ -24,7 +24,7 @@ class ScenarioResult:
     file: str
     seed: int
     backend: str
-    status: str  # passed | failed | error
+    status: str  # passed | failed | error | skipped
     outcomes: list[Outcome] = field(default_factory=list)
     invariants: list[InvariantResult] = field(default_factory=list)
     trace_hash: str = ""
@@ -36,6 +36,8 @@ class ScenarioResult:
     wall_seconds: float = 0.0
     lanes: dict[str, str] = field(default_factory=dict)  # physical name -> logical id (for diagrams)
     lane_kinds: dict[str, str] = field(default_factory=dict)  # logical id -> function, queue, table, ...
+    skip_reason: str | None = None
+    observation: Any = None  # what `observe` returned at the end of the run (differential runs)
 
     @property
     def passed(self) -> bool:
@@ -61,7 +63,7 @@ class ScenarioResult:
     def report(self) -> str:
         """What failed, what was expected and found, the trace around it, the seed and the replay command."""
         head = f"{self.status.upper()} {self.file} :: {self.name} (seed {self.seed}, trace {self.trace_hash or '-'})"
-        lines = [head]
+        lines = [head] + ([f"  {self.skip_reason}"] if self.skip_reason else [])
         for outcome in self.outcomes:
             if outcome.passed:
                 continue
@@ -89,18 +91,24 @@ class ScenarioResult:
                 "invariants": [r.to_dict() for r in self.invariants], "events": self.events,
                 "slices": self.slices, "warnings": self.warnings, "wall_seconds": self.wall_seconds,
                 "lanes": self.lanes, "lane_kinds": self.lane_kinds, "replay": self.replay,
-                "failures": self.failures, "report": self.report()}
+                "failures": self.failures, "report": self.report(), "skip_reason": self.skip_reason}
+
+
+# Real-time budget for scenarios that declare none (only applies on a real-clock backend such as LocalStack).
+DEFAULT_REAL_BUDGET = 60.0
 
 
 def run_scenario(scenario: Scenario, seed: int | None = None, backend: str | None = None,
-                 watchdog_seconds: float = 30.0) -> ScenarioResult:
-    """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it."""
+                 watchdog_seconds: float = 30.0, observe: Any = None) -> ScenarioResult:
+    """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it; `observe(sim)`, when
+    given, is called at the end of the run and its value kept in `result.observation`."""
     seed = scenario.model.seed if seed is None else int(seed)
     with pinned_randomness(seed), fresh_library_state():
-        return _run(scenario, seed, backend, watchdog_seconds)
+        return _run(scenario, seed, backend, watchdog_seconds, observe)
 
 
-def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: float) -> ScenarioResult:
+def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: float,
+         observe: Any = None) -> ScenarioResult:
     from harness.simulation import Simulation
     model = scenario.model
     backend = backend or model.backend or "moto"
@@ -108,7 +116,8 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     started = real_perf_counter()
     kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,
                               "parameters": {k: str(v) for k, v in model.parameters.items()},
-                              "stack_name": model.stack_name, "watchdog_seconds": watchdog_seconds}
+                              "stack_name": model.stack_name, "watchdog_seconds": watchdog_seconds,
+                              "max_real_seconds": model.max_real_seconds or DEFAULT_REAL_BUDGET}
     if scenario.top_level_faults:
         kwargs["faults"] = [dict(rule) for rule in scenario.top_level_faults]
     _ledger.install()
@@ -136,6 +145,12 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
             [s for v in r.violations for s in v.seqs], width=3)).splitlines()] for r in result.invariants if not r.passed}
         failed = any(not o.passed for o in result.outcomes) or any(not r.passed for r in result.invariants)
         result.status = "failed" if failed else "passed"
+        if observe is not None:
+            with ctx.inspecting():
+                result.observation = observe(sim)
+    except BudgetExceeded as exc:
+        result.status, result.skip_reason = "skipped", f"skipped on {backend}: {exc}"
+        result.warnings.append(result.skip_reason)
     except Exception as exc:  # noqa: BLE001 - any crash becomes the scenario's (reported) outcome
         if ctx is not None:
             result.outcomes = list(ctx.outcomes)

@@ -34,7 +34,7 @@ svg.seq .step .note{fill:#dfe9ff;stroke:#6c8ed8}
 
 def html_report(results: list[dict], title: str = "Scenario run") -> str:
     """The report page for a list of result dicts."""
-    counts = {status: sum(1 for r in results if r["status"] == status) for status in ("passed", "failed", "error")}
+    counts = {status: sum(1 for r in results if r["status"] == status) for status in ("passed", "failed", "error", "skipped")}
     head = (f"<h1>{escape(title)}</h1><p class='muted'>{len(results)} scenario(s): "
             + ", ".join(f"<span class='{k}'>{v} {k}</span>" for k, v in counts.items()) + "</p>")
     rows = "".join(

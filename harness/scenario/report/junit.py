@@ -9,11 +9,12 @@ def junit_xml(results: list[dict], suite: str = "scenarios") -> str:
     """The XML document for a list of result dicts (ScenarioResult.to_dict() or load-error dicts)."""
     failures = sum(1 for r in results if r["status"] == "failed")
     errors = sum(1 for r in results if r["status"] == "error")
+    skipped = sum(1 for r in results if r["status"] == "skipped")
     total_time = sum(float(r.get("wall_seconds") or 0.0) for r in results)
     root = ET.Element("testsuites", name="lambda-harness", tests=str(len(results)), failures=str(failures),
                       errors=str(errors), time=f"{total_time:.3f}")
     node = ET.SubElement(root, "testsuite", name=suite, tests=str(len(results)), failures=str(failures),
-                         errors=str(errors), skipped="0", time=f"{total_time:.3f}")
+                         errors=str(errors), skipped=str(skipped), time=f"{total_time:.3f}")
     for result in results:
         file = str(result.get("file", ""))
         classname = file.rsplit(".", 1)[0].replace("/", ".").replace("\\", ".").lstrip(".")
@@ -27,6 +28,8 @@ def junit_xml(results: list[dict], suite: str = "scenarios") -> str:
         if result["status"] == "failed":
             first = (result.get("failures") or ["scenario failed"])[0]
             ET.SubElement(case, "failure", message=first[:500], type="ScenarioFailure").text = text
+        elif result["status"] == "skipped":
+            ET.SubElement(case, "skipped", message=str(result.get("skip_reason") or "skipped")[:500])
         elif result["status"] == "error":
             message = str(result.get("error") or "error").strip().splitlines()
             kind = "ScenarioError" if result.get("load_error") else "RunError"
