@@ -20,6 +20,9 @@ from harness.errors import InputError
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# The same shapes inside longer strings (composite keys such as "2030-01-01T00:00:00Z#<uuid>").
+_ISO_IN = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+_UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 # Normalisations applied to every observation (documented in docs/backends.md).
 NORMALISED = {
     "<timestamp>": "ISO-8601 date-times: LocalStack runs on the wall clock, moto on the virtual clock",
@@ -53,6 +56,7 @@ def normalise(value: Any) -> Any:
             return "<uuid>"
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return normalise(float(text)) if "." in text else normalise(int(text))
+        return _UUID_IN.sub("<uuid>", _ISO_IN.sub("<timestamp>", value))
     return value
 
 

@@ -15,9 +15,11 @@ def _observe(template, backend, payload_name="w"):
 
 def test_normalise_replaces_timestamps_epochs_and_uuids_even_inside_json_strings():
     value = {"at": "2030-01-01T00:00:05Z", "ms": 1893456000000, "id": "4c566b1c-11a1-425c-a807-88c7e46a1006",
-             "body": '{"sent": 1893456000, "n": 3}', "count": 3, "flag": True}
+             "body": '{"sent": 1893456000, "n": 3}', "count": 3, "flag": True,
+             "key": "2030-06-30T18:00:04.994Z#068739fa-9d1d-42a0-9d15-8a2ff2ee4e45"}
     assert normalise(value) == {"at": "<timestamp>", "ms": "<epoch>", "id": "<uuid>",
-                                "body": {"sent": "<epoch>", "n": 3}, "count": 3, "flag": True}
+                                "body": {"sent": "<epoch>", "n": 3}, "count": 3, "flag": True,
+                                "key": "<timestamp>#<uuid>"}
 
 
 def test_observation_holds_counts_results_queues_and_tables(basic_template):
