@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.diff import DiffReport, diff, load_known, observe
 
-DEFAULT_KNOWN = Path("scenarios/known-differences.yaml")
+DEFAULT_KNOWN = Path("scenarios/_known_differences.yaml")
 
 
 def add_parser(sub: Any) -> None:
