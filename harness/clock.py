@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time as _time
-from typing import Callable
+from collections.abc import Callable
 
 import freezegun
 import freezegun.api
@@ -32,7 +32,7 @@ def real_sleep(seconds: float) -> None:
     """A real sleep (only the driver thread ever uses it)."""
     _REAL[2](seconds)
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 # freezegun's default ignore list makes calls whose 5 nearest frames include e.g. `threading` read real time,
 # which a short handler called from a task thread would hit. Inside a simulation every caller reads virtual
 # time (an empty list also skips freezegun's per-call stack inspection); the harness's own wall-clock needs use
@@ -40,7 +40,7 @@ _UTC = _dt.timezone.utc
 _IGNORE: tuple[str, ...] = ()
 
 
-def to_epoch(value: float | int | str | _dt.datetime | None) -> float:
+def to_epoch(value: float | str | _dt.datetime | None) -> float:
     """Convert a start time (epoch seconds, ISO-8601 string or datetime) to epoch seconds, UTC."""
     if value is None:
         return _dt.datetime(2030, 1, 1, tzinfo=_UTC).timestamp()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.aws.wire import is_loopback
 

@@ -11,8 +11,9 @@ import heapq
 import itertools
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Protocol
 
 from harness.clock import VirtualClock, real_monotonic
 from harness.errors import SimulationError, WatchdogTimeout
@@ -41,27 +42,27 @@ class Task:
     name: str
     fn: Callable[[], Any]
     daemon: bool = False
-    view: Optional[View] = None
+    view: View | None = None
     skew: float = 0.0
-    deadline: Optional[float] = None
-    kill_reason: Optional[str] = None
+    deadline: float | None = None
+    kill_reason: str | None = None
     done: bool = False
     result: Any = None
-    error: Optional[BaseException] = None
+    error: BaseException | None = None
     started: bool = False
-    blocked_on: Optional["Task"] = None
+    blocked_on: Task | None = None
     meta: dict = field(default_factory=dict)
     waiters: list = field(default_factory=list)
     on_done: list = field(default_factory=list)
     _token: int = 0
-    _thread: Optional[threading.Thread] = None
+    _thread: threading.Thread | None = None
     _go: threading.Event = field(default_factory=threading.Event)
 
     def __repr__(self) -> str:
         return f"Task({self.id}, {self.name!r})"
 
 
-def current_task() -> Optional[Task]:
+def current_task() -> Task | None:
     """The task whose thread is calling, or None on the driver (test) thread."""
     return getattr(_local, "task", None)
 
@@ -76,7 +77,7 @@ class Scheduler:
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._back = threading.Event()
-        self._running: Optional[Task] = None
+        self._running: Task | None = None
         self._idle_probes: list[Callable[[], bool]] = []
         self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
         self.steps = 0

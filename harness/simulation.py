@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Protocol
+from typing import Any, Protocol, Self
 
 from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
@@ -23,14 +24,14 @@ from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
 from harness.lambda_runtime.container import _swap_environ
 from harness.lambda_runtime.logs import LogCapture
-from harness.lambda_runtime.usage import UsagePatch
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest, LambdaRuntime
+from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import NetworkGuard, safe_environment
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
 from harness.trace import Trace
 
-_active: Optional["Simulation"] = None
+_active: Simulation | None = None
 _CLIENTS: dict[tuple, Any] = {}  # harness-internal clients, reused across simulations (they survive moto resets)
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
@@ -38,24 +39,24 @@ INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 class Extension(Protocol):
     """Something that plugs into a simulation's lifecycle (event sources, the HTTP gateway, fault plans)."""
 
-    def before_deploy(self, sim: "Simulation") -> None: ...
+    def before_deploy(self, sim: Simulation) -> None: ...
 
-    def after_deploy(self, sim: "Simulation") -> None: ...
+    def after_deploy(self, sim: Simulation) -> None: ...
 
-    def stop(self, sim: "Simulation") -> None: ...
+    def stop(self, sim: Simulation) -> None: ...
 
 
 # Factories called for every simulation (event sources register themselves here).
-EXTENSIONS: list[Callable[["Simulation"], Extension]] = []
+EXTENSIONS: list[Callable[[Simulation], Extension]] = []
 
 
-def register_extension(factory: Callable[["Simulation"], Extension]) -> Callable[["Simulation"], Extension]:
+def register_extension(factory: Callable[[Simulation], Extension]) -> Callable[[Simulation], Extension]:
     """Add an extension created for every simulation."""
     EXTENSIONS.append(factory)
     return factory
 
 
-def active_simulation() -> Optional["Simulation"]:
+def active_simulation() -> Simulation | None:
     """The running simulation, if any."""
     return _active
 
@@ -70,7 +71,7 @@ class Simulation:
                  faults: Any = None):
         self.seed = int(seed)
         self.region = region
-        self.template: Optional[Template] = (
+        self.template: Template | None = (
             load_template(template, parameters, stack_name) if template is not None else None)
         self.backend: Backend = create_backend(backend)
         # A backend whose timers follow the wall clock (LocalStack) makes the whole simulation real-time.
@@ -86,7 +87,7 @@ class Simulation:
         self.async_invoker = AsyncInvoker(self.runtime, self._deliver)
         self.runtime.async_queue = self.async_invoker
         self.router = _router.Router(self.backend, self.scheduler, self.trace, self._route_invoke)
-        self.deployer: Optional[Deployer] = None
+        self.deployer: Deployer | None = None
         # The active fault plan (`faults=`: a FaultPlan or a list of rule dicts) and its seams (harness/faults).
         from harness.faults import FaultPlan
         from harness.faults.seams import FaultsExtension
@@ -103,13 +104,13 @@ class Simulation:
         self.warnings: list[str] = list(self.template.warnings) if self.template else []
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "Simulation":
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "Simulation":
+    def start(self) -> Self:
         """Start the backend, patch time and networking, deploy the template."""
         global _active
         if _active is not None:
@@ -155,8 +156,8 @@ class Simulation:
         for extension in reversed(self.extensions):
             try:
                 getattr(extension, "stop", lambda sim: None)(self)
-            except Exception:  # noqa: BLE001 - stopping must finish whatever one extension does
-                pass
+            except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
+                self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
         self._guard.uninstall()
         self._logs.uninstall()
@@ -258,17 +259,17 @@ class Simulation:
             raise task.error
         return task.result
 
-    def run_until_idle(self, max_virtual_seconds: float | None = 7 * 86400) -> "Simulation":
+    def run_until_idle(self, max_virtual_seconds: float | None = 7 * 86400) -> Simulation:
         """Run until nothing but idle background work (pollers, schedules) remains."""
         self.scheduler.run_until_idle(max_virtual_seconds)
         return self
 
-    def advance(self, seconds: float) -> "Simulation":
+    def advance(self, seconds: float) -> Simulation:
         """Run everything due in the next `seconds` of virtual time."""
         self.scheduler.run_until(self.clock.now() + seconds)
         return self
 
-    def run_until(self, elapsed: float) -> "Simulation":
+    def run_until(self, elapsed: float) -> Simulation:
         """Run until `elapsed` virtual seconds since the start."""
         self.scheduler.run_until(self.clock.start + elapsed)
         return self
@@ -415,4 +416,4 @@ class _InternalClient:
         return call
 
 
-from harness import sources as _sources  # noqa: E402 - registers the event sources (imports this module)
+from harness import sources as _sources

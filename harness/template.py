@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 from cfnlint.decode import cfn_yaml
@@ -157,7 +158,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
-    except Exception as exc:  # cfn-lint raises its own parse errors for duplicate keys etc.
+    except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
         raise TemplateError(f"{path}: cannot parse template: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
@@ -176,7 +177,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
 def _parameters(template: Template, declared: dict, overrides: dict) -> dict[str, Any]:
     unknown = set(overrides) - set(declared)
     if unknown:
-        name = sorted(unknown)[0]
+        name = min(unknown)
         raise TemplateError(f"{template.path}: parameter override {name!r} is not declared in the template"
                             f"{closest(name, set(declared))}; declared: {', '.join(sorted(declared)) or 'none'}")
     values: dict[str, Any] = {}

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Trace:
         self._clock = clock
         self.events: list[TraceEvent] = []
 
-    def record(self, kind: str, extra: Optional[dict] = None, **data: Any) -> TraceEvent:
+    def record(self, kind: str, extra: dict | None = None, **data: Any) -> TraceEvent:
         """Append an event at the current virtual time."""
         t = self._clock.elapsed() if self._clock is not None else 0.0
         event = TraceEvent(len(self.events), t, kind, data, extra or {})

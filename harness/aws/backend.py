@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from harness.aws.wire import host_of, is_loopback
 from harness.errors import InputError, UnsafeEndpointError
@@ -44,7 +45,7 @@ def register_backend(name: str) -> Callable[[type], type]:
     return decorate
 
 
-def create_backend(name: "str | dict | Backend") -> Backend:
+def create_backend(name: str | dict | Backend) -> Backend:
     """Instantiate a backend: a registered name, `localstack:sqs,events` (those services on LocalStack, the rest
     on moto), a mapping such as {"sqs": "localstack", "dynamodb": "moto"}, or an instance (passed through)."""
     if isinstance(name, dict):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.errors import TemplateError
 from harness.template import ACCOUNT_ID, FUNCTION_TYPE, Resolver, Template

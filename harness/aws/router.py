@@ -17,8 +17,9 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Protocol
 
 from botocore.handlers import BUILTIN_HANDLERS
 
@@ -26,7 +27,7 @@ from harness.errors import UnsafeEndpointError
 from harness.scheduler import current_task
 
 _local = threading.local()
-_active: Optional["Router"] = None
+_active: Router | None = None
 _installed = False
 
 
@@ -38,8 +39,8 @@ class AwsCall:
     operation: str
     params: dict = field(default_factory=dict)
     attempt: int = 0
-    caller: Optional[str] = None
-    resource: Optional[str] = None
+    caller: str | None = None
+    resource: str | None = None
 
 
 class FaultSeam(Protocol):
@@ -89,7 +90,7 @@ def shared_session() -> Any:
     return _session
 
 
-def activate(router: Optional["Router"]) -> None:
+def activate(router: Router | None) -> None:
     """Make `router` the one that answers (None: behave exactly like plain moto)."""
     global _active
     _active = router
@@ -123,7 +124,7 @@ def _before_send(request: Any, event_name: str, **kwargs: Any) -> Any:
     return router.handle(request, event_name)
 
 
-def resource_of(params: dict) -> Optional[str]:
+def resource_of(params: dict) -> str | None:
     """The resource a call addresses: table, queue, function, bucket, secret, bus or topic name."""
     for key in ("TableName", "FunctionName", "Bucket", "SecretId", "Name", "EventBusName", "TopicArn",
                 "QueueName"):
@@ -142,7 +143,7 @@ def resource_of(params: dict) -> Optional[str]:
     return None
 
 
-def error_code(response: Any) -> Optional[str]:
+def error_code(response: Any) -> str | None:
     """AWS error code of an error response (JSON `__type`, header, or query XML), else None."""
     if response is None or response.status_code < 300:
         return None

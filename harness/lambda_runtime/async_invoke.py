@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from harness.lambda_runtime.config import Destination, FunctionConfig
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest, LambdaRuntime
@@ -24,7 +25,7 @@ class AsyncEvent:
     enqueued_at: float
     attempts: int = 0
     throttles: int = 0
-    last: Optional[InvocationResult] = None
+    last: InvocationResult | None = None
 
 
 class AsyncInvoker:
@@ -94,7 +95,7 @@ class AsyncInvoker:
             self._deliver(config.dead_letter, event.payload, attributes)
 
     def _record(self, config: FunctionConfig, event: AsyncEvent, condition: str,
-                result: Optional[InvocationResult]) -> dict:
+                result: InvocationResult | None) -> dict:
         record = {
             "version": "1.0",
             "timestamp": self.scheduler.clock.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",

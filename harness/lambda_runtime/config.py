@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from harness.errors import TemplateError
 from harness.template import ACCOUNT_ID, FunctionDef
@@ -30,13 +30,13 @@ class FunctionConfig:
     timeout: float = 3.0
     memory: int = 128
     environment: dict = field(default_factory=dict)
-    reserved_concurrency: Optional[int] = None
+    reserved_concurrency: int | None = None
     max_retry_attempts: int = 2
     max_event_age: int = 21600
-    on_success: Optional[Destination] = None
-    on_failure: Optional[Destination] = None
-    dead_letter: Optional[Destination] = None
-    function_url_auth: Optional[str] = None
+    on_success: Destination | None = None
+    on_failure: Destination | None = None
+    dead_letter: Destination | None = None
+    function_url_auth: str | None = None
 
     @property
     def arn(self) -> str:
@@ -84,7 +84,7 @@ def from_template(fn: FunctionDef, name: str, resolve: Any, folder: Path, region
     )
 
 
-def _destination(value: Optional[dict]) -> Optional[Destination]:
+def _destination(value: dict | None) -> Destination | None:
     if not value or not value.get("Destination"):
         return None
     arn = str(value["Destination"])

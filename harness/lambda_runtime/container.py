@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from harness.lambda_runtime.config import FunctionConfig
 
@@ -41,12 +42,12 @@ class Container:
         self.env = env
         self._host_env = host_env
         self.modules: dict[str, Any] = {}
-        self.handler: Optional[Callable[[Any, Any], Any]] = None
+        self.handler: Callable[[Any, Any], Any] | None = None
         self.state = "new"  # new -> idle <-> busy -> dead
         self.last_used = created_at
         self.invocations = 0
         self.skew = 0.0
-        self.keep_warm_until: Optional[float] = None
+        self.keep_warm_until: float | None = None
         self._code = str(config.code_dir)
         self._prefix = self._code.rstrip(os.sep) + os.sep
         self._names = _local_names(config.code_dir)
@@ -98,7 +99,8 @@ class Container:
         module = importlib.import_module(module_name)
         handler = getattr(module, function_name, None)
         if not callable(handler):
-            raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
+            # AttributeError is what AWS's runtime maps to Runtime.HandlerNotFound.
+            raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")  # noqa: TRY004
         self.handler = handler
 
     def expired(self, now: float, idle_lifetime: float) -> bool:
@@ -116,7 +118,7 @@ class ContainerPool:
         self.containers: list[Container] = []
         self.created = 0
         self.force_cold = False
-        self.pinned: Optional[Container] = None
+        self.pinned: Container | None = None
 
     def acquire(self, now: float, make: Callable[[], Container]) -> Container:
         """A warm idle container, or a new one."""

@@ -21,7 +21,7 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds until the function times out (virtual)."""
-        return max(0, int(round((self._deadline - self._clock.now()) * 1000)))
+        return max(0, round((self._deadline - self._clock.now()) * 1000))
 
     def __repr__(self) -> str:
         return f"LambdaContext(function_name={self.function_name!r}, aws_request_id={self.aws_request_id!r})"

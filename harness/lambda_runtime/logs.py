@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from harness.scheduler import current_task
 
@@ -36,7 +37,7 @@ class LogSink:
             self._on_line(line)
 
 
-def _sink() -> Optional[LogSink]:
+def _sink() -> LogSink | None:
     task = current_task()
     return task.meta.get("log") if task is not None else None
 

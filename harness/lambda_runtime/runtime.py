@@ -5,8 +5,9 @@ import json
 import random
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from harness.errors import InputError
 from harness.lambda_runtime.config import FunctionConfig
@@ -27,12 +28,12 @@ class InvocationResult:
     invocation_type: str
     status: str  # success | error | timeout | throttled | not_found
     payload: Any = None
-    error: Optional[dict] = None
+    error: dict | None = None
     logs: tuple[str, ...] = ()
     started: float = 0.0
     ended: float = 0.0
     cold: bool = False
-    container_id: Optional[str] = None
+    container_id: str | None = None
     attempt: int = 1
 
     @property
@@ -80,7 +81,7 @@ class LambdaRuntime:
         self.pools[config.name] = ContainerPool(config, self.idle_lifetime)
         self.in_flight[config.name] = 0
 
-    def function(self, name_or_arn: str) -> Optional[FunctionConfig]:
+    def function(self, name_or_arn: str) -> FunctionConfig | None:
         """Look a function up by name, ARN or logical id (qualifiers ignored)."""
         name = name_or_arn
         if name.startswith("arn:"):
@@ -173,7 +174,7 @@ class LambdaRuntime:
                          self._host_env)
 
     def _run(self, config: FunctionConfig, container: Container, request: InvokeRequest,
-             cold: bool) -> tuple[str, Any, Optional[dict], bool]:
+             cold: bool) -> tuple[str, Any, dict | None, bool]:
         """(status, payload, error document, reset environment?)."""
         try:
             for hook in self.hooks:

@@ -150,6 +150,7 @@ def test_handler_logs_are_captured_per_invocation_in_lambda_format(sim):
 
 def test_unknown_function_name_from_the_test_gets_a_clear_error(sim):
     import pytest
+
     from harness import InputError
     with pytest.raises(InputError, match="unknown function 'Stmp' \\(did you mean 'Stamp'\\?\\)"):
         sim.invoke("Stmp")

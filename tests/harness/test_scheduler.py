@@ -30,9 +30,9 @@ def test_both_concurrent_invocations_complete_all_their_steps(basic_template):
 
 
 def test_task_that_never_yields_fails_the_run_with_watchdog_message(basic_template):
-    with Simulation(basic_template, seed=1, watchdog_seconds=0.2) as sim:
-        with pytest.raises(WatchdogTimeout, match="held the baton for more than 0.2 s of wall time"):
-            sim.invoke("Busy", {"wall_seconds": 1.0})
+    with Simulation(basic_template, seed=1, watchdog_seconds=0.2) as sim, \
+            pytest.raises(WatchdogTimeout, match="held the baton for more than 0.2 s of wall time"):
+        sim.invoke("Busy", {"wall_seconds": 1.0})
 
 
 def test_time_only_moves_when_the_scheduler_moves_it(sim):
