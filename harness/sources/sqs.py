@@ -173,8 +173,12 @@ class SqsMapping:
         runtime, config = self.sim.runtime, self.function
         ids = [m["MessageId"] for m in messages]
         try:
-            request = InvokeRequest(config.name, {"Records": [self._record(m) for m in messages]},
-                                    "RequestResponse", runtime.new_request_id())
+            records = [self._record(m) for m in messages]
+            # The fault plan's delivery seam: duplicate, reorder or hold back records for a later redelivery.
+            delivery = self.sim.faults.on_delivery("sqs", records, function=config.name, resource=self.queue_name)
+            records = list(delivery.records)
+            held_back = {r["messageId"] for r in delivery.redeliver}
+            request = InvokeRequest(config.name, {"Records": records}, "RequestResponse", runtime.new_request_id())
             if runtime.throttled(config):
                 runtime.throttle_result(config, request)
                 failed, reason = set(ids), "throttled"
@@ -182,6 +186,8 @@ class SqsMapping:
                 runtime.reserve(config)
                 result = runtime.execute(config, request)
                 failed, reason = self._failed(result, ids)
+            # Held-back records stay on the queue: SQS redelivers them after the visibility timeout.
+            failed = set(failed) | held_back
             done = [m for m in messages if m["MessageId"] not in failed]
             if done:
                 self._delete(done)

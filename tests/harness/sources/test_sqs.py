@@ -133,3 +133,26 @@ def test_sqs_source_that_names_no_queue_is_reported_by_name(tmp_path):
                         "          Type: SQS\n          Properties:\n            BatchSize: 20\n")
     with pytest.raises(InputError, match=r"event 'Fn.Work' \(SQS\): Queue is required"):
         Simulation(template).start()
+
+
+def test_duplicate_delivery_fault_hands_the_same_record_twice_in_one_batch(app_template):
+    # Delivery faults (issue 4) reach the SQS event source mapping through `sim.faults.on_delivery`.
+    rules = [{"id": "dup", "match": {"source": "sqs", "function": "DelayWorker"},
+              "effect": {"type": "duplicate", "index": 0}, "times": 1}]
+    with Simulation(app_template, seed=1, faults=rules) as sim:
+        sim.send_message("DelayQueue", "once")
+        sim.run_until_idle()
+        (result,) = [r for r in sim.invocations if r.function.endswith("DelayWorker")]
+        assert [line for line in result.logs if line.startswith("{")] == ['{"body": "once", "count": "1"}'] * 2
+        assert [e.data["rule"] for e in sim.trace.of("fault")] == ["dup"]
+
+
+def test_redeliver_fault_brings_the_message_back_after_the_visibility_timeout(app_template):
+    rules = [{"id": "again", "match": {"source": "sqs", "function": "DelayWorker"},
+              "effect": {"type": "redeliver"}, "times": 1}]
+    with Simulation(app_template, seed=1, faults=rules) as sim:
+        sim.send_message("DelayQueue", "twice")
+        sim.run_until_idle()
+        runs = [r for r in sim.invocations if r.function.endswith("DelayWorker")]
+        assert [r.started for r in runs] == [0.0, pytest.approx(30.0, abs=0.01)]  # default VisibilityTimeout 30 s
+        assert '{"body": "twice", "count": "2"}' in runs[1].logs
