@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.clock import VirtualClock, real_monotonic
+from harness.clock import VirtualClock
 from harness.errors import SimulationError, WatchdogTimeout
 
 _local = threading.local()
@@ -94,10 +94,6 @@ class Scheduler:
             self._push_deadline(task, deadline)
         return task
 
-    def call_at(self, at: float, fn: Callable[[], Any], *, name: str, daemon: bool = False) -> Task:
-        """Run `fn` in its own task at virtual time `at`."""
-        return self.spawn(fn, name=name, at=at, daemon=daemon)
-
     def add_idle_probe(self, has_work: Callable[[], bool]) -> None:
         """Register a probe: while any probe reports pending work, daemon tasks keep `run_until_idle` going."""
         self._idle_probes.append(has_work)
@@ -162,10 +158,6 @@ class Scheduler:
         """Run until `task` has finished."""
         limit = None if max_virtual_seconds is None else self.clock.now() + max_virtual_seconds
         self._run(lambda entry: task.done or (limit is not None and entry[0] > limit))
-
-    def pending(self) -> int:
-        """Number of live scheduled entries."""
-        return sum(1 for e in self._heap if e[4] == e[3]._token or e[5])
 
     def next_time(self) -> float | None:
         """Virtual time of the next due entry, if any."""
@@ -267,7 +259,3 @@ class Scheduler:
             _local.task = None
             self._back.set()
 
-
-def wall_clock() -> float:
-    """Real monotonic seconds (for benchmarks and the watchdog)."""
-    return real_monotonic()

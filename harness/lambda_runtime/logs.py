@@ -86,7 +86,6 @@ class LogCapture:
     """Installed for the lifetime of a simulation."""
 
     def __init__(self) -> None:
-        self._saved: tuple = ()
         self._handler = _LambdaLogHandler()
         self._handler.formatter = logging.Formatter()
         import time as _time
@@ -94,7 +93,6 @@ class LogCapture:
 
     def install(self) -> None:
         """Route handler output to per-invocation sinks."""
-        self._saved = (sys.stdout, sys.stderr)
         self.ensure()
         logging.getLogger().addHandler(self._handler)
 
@@ -112,4 +110,3 @@ class LogCapture:
             stream = getattr(sys, name)
             if isinstance(stream, _TaskStream):
                 setattr(sys, name, stream._original)
-        self._saved = ()
