@@ -94,12 +94,16 @@ def observe(sim: Any) -> dict:
 
 
 def _drain(sim: Any, url: str) -> list:
-    sqs, found = sim.client("sqs"), []
+    sqs, found, empty = sim.client("sqs"), [], 0
     for _ in range(100):
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600,
                                     MessageAttributeNames=["All"]).get("Messages", [])
         if not batch:
-            break
+            empty += 1
+            if empty == 3:  # a short poll can come back empty while messages remain (real SQS, LocalStack)
+                break
+            continue
+        empty = 0
         for message in batch:
             attributes = {k: v.get("StringValue", v.get("BinaryValue"))
                           for k, v in (message.get("MessageAttributes") or {}).items()}
