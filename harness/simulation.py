@@ -24,7 +24,7 @@ from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
 from harness.lambda_runtime.container import _swap_environ
 from harness.lambda_runtime.logs import LogCapture
-from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest, LambdaRuntime
+from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import NetworkGuard, safe_environment
 from harness.scheduler import Scheduler, current_task
@@ -250,14 +250,7 @@ class Simulation:
             return None
         if type == "Event":
             return self.async_invoker.submit(config, payload)
-        request = InvokeRequest(config.name, payload, "RequestResponse", self.runtime.new_request_id())
-        if self.runtime.throttled(config):
-            return self.runtime.throttle_result(config, request)
-        task = self.runtime.spawn_invocation(config, request)
-        self.scheduler.run_until_done(task)
-        if task.error is not None:
-            raise task.error
-        return task.result
+        return self.runtime.invoke_sync(config, payload, self.scheduler.run_until_done)
 
     def run_until_idle(self, max_virtual_seconds: float | None = 7 * 86400) -> Simulation:
         """Run until nothing but idle background work (pollers, schedules) remains."""
@@ -361,17 +354,11 @@ class Simulation:
         if kind == "Event":
             self.async_invoker.submit(config, payload)
             return aws_response(request, 202, b"")
-        invoke_request = InvokeRequest(config.name, payload, "RequestResponse", self.runtime.new_request_id())
-        if self.runtime.throttled(config):
-            self.runtime.throttle_result(config, invoke_request)
+        result = self.runtime.invoke_sync(config, payload, self.scheduler.wait_for)
+        if result.status == "throttled":
             return aws_response(request, 429, {"Type": "User", "message": "Rate Exceeded.",
                                                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
                                 {"x-amzn-ErrorType": "TooManyRequestsException"})
-        task = self.runtime.spawn_invocation(config, invoke_request)
-        self.scheduler.wait_for(task)
-        if task.error is not None:
-            raise task.error
-        result: InvocationResult = task.result
         headers_out = {"X-Amz-Executed-Version": "$LATEST"}
         if not result.ok:
             headers_out["X-Amz-Function-Error"] = "Unhandled"

@@ -80,6 +80,7 @@ class LocalStackBackend:
         self.notice = ""
         self._moto = MotoBackend()
         self._existing: dict[str, set[str]] = {}
+        self._client_cache: dict[str, Any] = {}
 
     def start(self, seed: int) -> None:
         self.endpoint = self.endpoint or localstack_endpoint()
@@ -120,11 +121,14 @@ class LocalStackBackend:
 
     # ------------------------------------------------------------------ cleanup of what the run created
     def _clients(self) -> dict[str, Any]:
-        from harness.aws.router import internal, shared_session  # noqa: F401 - internal used by callers
-        session = shared_session()
-        return {s: session.client(s if s != "events" else "events", endpoint_url=self.endpoint,
-                                  region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-                for s in self.routed}
+        """One client per routed service, created once per run (start inventories, stop cleans up)."""
+        if not self._client_cache:
+            from harness.aws.router import shared_session
+            session = shared_session()
+            self._client_cache = {s: session.client(s, endpoint_url=self.endpoint,
+                                                    region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+                                  for s in self.routed}
+        return self._client_cache
 
     def _inventory(self) -> dict[str, set[str]]:
         from harness.aws.router import internal

@@ -172,7 +172,6 @@ class Router:
         self.lambda_invoke = lambda_invoke
         self.faults: FaultSeam = NoFaults()
         self.refusals: list[str] = []
-        self.calls = 0
 
     def handle(self, request: Any, event_name: str) -> Any:
         """Answer one botocore request attempt."""
@@ -194,7 +193,6 @@ class Router:
             raise
         if handler_call:
             self.scheduler.yield_now()
-        self.calls += 1
         response = self.faults.before_send(call, request) if handler_call else None
         if response is None:
             if service == "lambda" and operation in ("Invoke", "InvokeAsync"):

@@ -222,6 +222,18 @@ class LambdaRuntime:
                                     name=f"{config.name}:{request.request_id[:8]}")
         return task
 
+    def invoke_sync(self, config: FunctionConfig, payload: Any, wait: Callable[[Any], Any]) -> InvocationResult:
+        """A RequestResponse invoke: throttled at once when concurrency is exhausted, else run in a new task
+        that `wait(task)` blocks on (the driver's run_until_done, or a calling task's wait_for)."""
+        request = InvokeRequest(config.name, payload, "RequestResponse", self.new_request_id())
+        if self.throttled(config):
+            return self.throttle_result(config, request)
+        task = self.spawn_invocation(config, request)
+        wait(task)
+        if task.error is not None:
+            raise task.error
+        return task.result
+
     def throttle_result(self, config: FunctionConfig, request: InvokeRequest) -> InvocationResult:
         """The outcome of a throttled invocation (recorded in the trace)."""
         self.trace.record("throttle", function=config.name, request_id=request.request_id,
