@@ -104,3 +104,5 @@ class ScenarioModel(Model):
     # Budget on a real-clock backend (LocalStack): a run that would need more real time is skipped, with the reason.
     max_real_seconds: Annotated[float, Field(gt=0)] | None = None
     tags: list[str] = Field(default_factory=list)
+    # Requirement ids from scenarios/requirements/<system>.yaml that this scenario proves (checked at load).
+    proves: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")]] = Field(default_factory=list)
