@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="only scenarios whose name or file contains this text")
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
     run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
+    run.add_argument("--strict", action="store_true", help="refuse templates that use what the harness does not "
+                     "emulate (each load warning becomes an error)")
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
@@ -90,6 +92,14 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario import run_scenario
     from harness.scenario.discover import discover
     started = real_perf_counter()
+    if args.strict:
+        import os
+        os.environ["HARNESS_STRICT"] = "1"  # read by every Simulation, in this process and in workers
+        try:
+            args.strict = False
+            return _run(args, console)
+        finally:
+            os.environ.pop("HARNESS_STRICT", None)
     loaded = _load_all(discover(args.paths))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
@@ -169,6 +179,11 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         if r["status"] != "passed":
             console.print(r.get("report") or r.get("error") or "", markup=False, highlight=False)
+    warnings = list(dict.fromkeys(w for r in results for w in r.get("warnings") or []))
+    if warnings:
+        console.print(f"warnings ({len(warnings)}, each once; --strict makes them errors):", markup=False)
+        for warning in warnings:
+            console.print(f"  {warning}", markup=False, highlight=False)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error", "skipped")}
     bad = sum(1 for r in results if r.get("load_error"))
     console.print(f"{len(results)} scenario(s): {counts['passed']} passed, {counts['failed']} failed, "

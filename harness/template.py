@@ -27,6 +27,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Serverless::Function": {
         "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
         "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
+        "InlineCode",
     },
     "AWS::SQS::Queue": {
         "QueueName", "DelaySeconds", "VisibilityTimeout", "RedrivePolicy", "FifoQueue",
@@ -258,13 +259,26 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
                     f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} of type {ev.type!r} is "
                     f"not supported by the harness yet (supported: {', '.join(sorted(SUPPORTED_EVENT_TYPES))}); "
                     f"it will never fire")
-        for required in ("Handler", "CodeUri"):
-            if required not in props:
-                raise TemplateError(f"{template.where(line)}: function {logical_id!r} has no {required!r} "
-                                    f"(expected e.g. Handler: app.lambda_handler, CodeUri: src/)")
+        _check_code(template, logical_id, props, line)
         template.functions[logical_id] = FunctionDef(logical_id, props, events, line)
     _report_unemulated(template, logical_id, rtype, props, line)
     return Resource(logical_id, rtype, props, line, node.get("Condition"))
+
+
+def _check_code(template: Template, logical_id: str, props: dict, line: int) -> None:
+    """A Python function needs Handler and CodeUri (or InlineCode); any other runtime is warned about by name."""
+    runtime = str(props.get("Runtime", "python3.11"))
+    if props.get("PackageType") == "Image" or not runtime.startswith("python"):
+        what = "a container image (PackageType: Image)" if props.get("PackageType") == "Image" else f"runtime {runtime}"
+        template.warnings.append(
+            f"{template.where(line)}: function {logical_id!r} is {what}: the harness runs Python handlers only; "
+            f"mock it with `functions: {{{logical_id}: {{mock: {{response: ...}}}}}}` in the scenario (or "
+            f"Simulation(functions=...)), or exclude it; unmocked, each invoke fails with UnsupportedRuntime")
+        return
+    if "Handler" not in props or ("CodeUri" not in props and "InlineCode" not in props):
+        missing = "Handler" if "Handler" not in props else "CodeUri"
+        raise TemplateError(f"{template.where(line)}: function {logical_id!r} has no {missing!r} "
+                            f"(expected e.g. Handler: app.lambda_handler, CodeUri: src/)")
 
 
 def _report_unemulated(template: Template, logical_id: str, rtype: str, props: dict, line: int) -> None:
