@@ -22,7 +22,7 @@ from harness.clock import RealTimeClock, TimePatch, VirtualClock
 from harness.errors import InputError, SimulationError, TemplateError, TemplateWarning
 from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
-from harness.lambda_runtime.container import _swap_environ
+from harness.lambda_runtime.environ import swap_environ as _swap_environ
 from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
