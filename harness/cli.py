@@ -46,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     common(trace)
     trace.add_argument("--json", action="store_true", help="the trace as JSON")
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
-    from harness.scenario import differential
+    from harness.scenario import differential, matrix
     differential.add_parser(sub)
+    matrix.add_parser(sub)
     report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
@@ -66,9 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
-        from harness.scenario import differential
+        from harness.scenario import differential, matrix
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run}
+                    "diff": differential.run, "requirements": matrix.run}
         return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
@@ -199,7 +200,9 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
         status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
-        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}", str(r.get("seed", "-")),
+        proves = f"\n  proves: {', '.join(r['proves'])}" if r.get("proves") else ""
+        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}{proves}",
+                      str(r.get("seed", "-")),
                       str(r.get("trace_hash") or "-"), str((r.get("stats") or {}).get("virtual_seconds", "-")),
                       f"{float(r.get('wall_seconds') or 0):.2f}",
                       f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)}",

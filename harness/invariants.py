@@ -159,12 +159,15 @@ class NoMessageLost(Invariant):
     def check(self, view: RunView) -> list[Violation]:
         ignored = {view.physical("queue", q) for q in self.ignore_queues}
         present: dict[str, str] = {}
+        survivors: set[tuple[str, str]] = set()
         for queue in view.queue_names():
             for message in view.queue_messages(queue):
                 present[message.message_id] = queue
+                # The first copy may have been sent by a request whose response was lost (not in the ledger).
+                survivors.add((queue, _dedup_key(message)))
         out = []
-        survivors = {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
-                     or m.message_id in view.ledger.deleted}
+        survivors |= {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
+                      or m.message_id in view.ledger.deleted}
         for message in view.ledger.sent:
             if message.queue in ignored or message.message_id in present or message.message_id in view.ledger.deleted:
                 continue
@@ -180,7 +183,8 @@ class NoMessageLost(Invariant):
 
 
 def _dedup_key(message: Any) -> str:
-    return str(getattr(message, "dedup_id", None) or message.body)
+    """A sent message's or a queued message's FIFO deduplication id (its body without one)."""
+    return str(getattr(message, "dedup_id", None) or getattr(message, "deduplication_id", None) or message.body)
 
 
 def _lost_async(view: RunView) -> list[Violation]:

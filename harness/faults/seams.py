@@ -28,6 +28,10 @@ def install_timeout_capture() -> None:
     global _timeouts_installed
     if not _timeouts_installed:
         BUILTIN_HANDLERS.append(("before-parameter-build", _capture_timeouts))
+        # The shared session handler modules use may already exist: its handlers were copied from
+        # BUILTIN_HANDLERS when it was made, so register on it too.
+        from harness.aws.router import shared_session
+        shared_session().events.register("before-parameter-build", _capture_timeouts)
         _timeouts_installed = True
 
 
