@@ -126,6 +126,14 @@ def _handler_calls(view: RunView) -> list:
     return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
 
 
+def _same_call(call: Any) -> tuple:
+    """What makes two calls "the same call for the same input": the invocation, the API and the resource, and for
+    item operations the item's key (updating two conversations in one run is not a retry)."""
+    key = (getattr(call, "params", None) or {}).get("Key")
+    item = json.dumps(key, sort_keys=True, default=str) if key is not None else ""
+    return call.request_id, call.service, call.operation, call.resource, item
+
+
 def _http_calls(view: RunView) -> list:
     """Outbound HTTP exchanges of handler code as calls (error `HTTP <status>`), attributed to the invocation
     that made them when only one invocation of the calling function was running."""
@@ -335,7 +343,7 @@ class ClientErrorsNotRetried(Invariant):
         failed: dict[tuple, Any] = {}
         out = []
         for call in sorted(_handler_calls(view) + _http_calls(view), key=lambda c: c.t):
-            key = (call.request_id, call.service, call.operation, call.resource)
+            key = _same_call(call)
             if call.error in permanent and call.retries:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} failed with "
                                      f"permanent {call.error} and botocore retried it {call.retries} time(s)"))
@@ -367,7 +375,7 @@ class RetriesBounded(Invariant):
             if call.retries + 1 > self.max_call_attempts:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} took {call.retries + 1} "
                                      f"attempts (bound {self.max_call_attempts})"))
-            key = (call.request_id, call.service, call.operation, call.resource)
+            key = _same_call(call)
             repeats[key] = repeats.get(key, 0) + 1
             if repeats[key] == self.max_same_call + 1:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} was called "
