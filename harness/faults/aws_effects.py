@@ -117,7 +117,14 @@ class Latency(Effect):
         ctx.sleep(self._delay(ctx))
 
     def http_request(self, ctx: Any) -> None:
-        ctx.sleep(self._delay(ctx))
+        delay, timeout = self._delay(ctx), ctx.raw.timeout
+        if timeout is not None and delay > timeout:
+            # The client stops waiting at its own timeout: it sees a read timeout, the request is not served.
+            from harness.faults.http import NetworkFault
+
+            ctx.sleep(timeout)
+            raise NetworkFault("read_timeout", timeout=timeout)
+        ctx.sleep(delay)
 
     def invoke(self, ctx: Any) -> None:
         delay = self._delay(ctx)
