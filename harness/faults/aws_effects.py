@@ -101,8 +101,9 @@ class NetworkError(Effect):
 @dataclass(frozen=True)
 class Latency(Effect):
     """Delay in virtual time: an AWS request or HTTP request before it is sent, or a function's handler
-    (the delay counts against the function's timeout)."""
+    (the delay counts against the function's timeout). A match naming only a function means its invocations."""
 
+    default_point = "invoke"
     seconds: float
     jitter: float = 0.0  # plus a uniform draw in [0, jitter) from the rule's seeded RNG
 
