@@ -123,6 +123,16 @@ class State:
                 return None
             raise
 
+    def object_storage_class(self, bucket: str, key: str) -> str | None:
+        """An object's storage class (HeadObject, which also works for archived objects), None when absent."""
+        s3 = self.sim.client("s3")
+        try:
+            return s3.head_object(Bucket=bucket, Key=key).get("StorageClass", "STANDARD")
+        except Exception as exc:
+            if "NoSuch" in type(exc).__name__ or "404" in str(exc) or "Not Found" in str(exc):
+                return None
+            raise
+
     def secret_values(self) -> list[str]:
         """Every secret string stored in Secrets Manager (and each string value inside JSON secrets)."""
         sm = self.sim.client("secretsmanager")
