@@ -1,4 +1,4 @@
-"""Command line: `python -m harness run|list|replay|trace|report` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report|diff|fuzz` (also installed as `lambda-harness`).
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
     from harness.scenario import differential
     differential.add_parser(sub)
+    from harness.fuzz import command as fuzz_command
+    fuzz_command.add_parser(sub)
     report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
@@ -62,9 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
+        from harness.fuzz import command as fuzz_command
         from harness.scenario import differential
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run}
+                    "diff": differential.run, "fuzz": fuzz_command.run}
         return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
