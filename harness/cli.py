@@ -1,4 +1,4 @@
-"""Command line: `python -m harness run|list|replay|trace|report` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report|diff|fuzz` (also installed as `lambda-harness`).
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
+# Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
+COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command")
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,9 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     common(trace)
     trace.add_argument("--json", action="store_true", help="the trace as JSON")
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
-    from harness.scenario import differential, matrix
-    differential.add_parser(sub)
-    matrix.add_parser(sub)
+    for module in _command_modules():
+        before = set(sub.choices)
+        module.add_parser(sub)
+        for name in set(sub.choices) - before:
+            sub.choices[name].set_defaults(command_module=module)
     report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
@@ -67,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
-        from harness.scenario import differential, matrix
-        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run, "requirements": matrix.run}
-        return commands[args.command](args, console)
+        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}
+        if args.command in commands:
+            return commands[args.command](args, console)
+        return args.command_module.run(args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
