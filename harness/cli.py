@@ -1,4 +1,4 @@
-"""Command line: `python -m harness run|list|replay|trace|report` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report|diff|explore|chaos` (also `lambda-harness`).
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="only scenarios whose name or file contains this text")
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
     run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
+    from harness.search import chaos, explore, shard
+    shard.add_shard_argument(run)
+    explore.add_parser(sub)
+    chaos.add_parser(sub)
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
@@ -44,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
     from harness.scenario import differential
     differential.add_parser(sub)
-    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
+    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths; "
+                            "`report merge DIR...` merges shards' reports")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
     common(report)
@@ -63,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.errors import InputError
     try:
         from harness.scenario import differential
+        from harness.search import chaos, explore
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run}
+                    "diff": differential.run, "explore": explore.run, "chaos": chaos.run}
         return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
@@ -90,7 +96,8 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario import run_scenario
     from harness.scenario.discover import discover
     started = real_perf_counter()
-    loaded = _load_all(discover(args.paths))
+    from harness.search.shard import parse_shard
+    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths)))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
                   (item[1] is not None and args.keyword in item[1].name)]
@@ -240,6 +247,9 @@ def _print_events(console: Any, events: list[dict], kinds: list[str] | None) -> 
 
 def _report(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario.report import read_results, write_reports
+    if args.sources[0] == "merge":
+        from harness.scenario.report.merge import run_merge
+        return run_merge(args.sources[1:], args.report_dir, console)
     results: list[dict] = []
     title = "Scenario run"
     paths = []
