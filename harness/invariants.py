@@ -150,7 +150,9 @@ def _http_calls(view: RunView) -> list:
 @invariant
 class NoMessageLost(Invariant):
     """Every accepted input ends processed, still in flight, or in a DLQ: SQS messages (by MessageId) and
-    asynchronous invocations (by request id)."""
+    asynchronous invocations (by request id). A message whose fate the caller never learnt is not lost: a FIFO
+    copy SQS deduplicated after an earlier attempt's response was lost, and a received message deleted by a
+    request whose response was lost or whose caller died right after it (`lambda_crash` `after`)."""
 
     name: ClassVar[str] = "no_message_lost"
     ignore_queues: list[QueueRef] = Field(default_factory=list)
@@ -165,11 +167,17 @@ class NoMessageLost(Invariant):
         out = []
         survivors = {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
                      or m.message_id in view.ledger.deleted}
+        unacknowledged = _unacknowledged(view)
         for message in view.ledger.sent:
             if message.queue in ignored or message.message_id in present or message.message_id in view.ledger.deleted:
                 continue
             if message.queue.endswith(".fifo") and (message.queue, _dedup_key(message)) in survivors:
                 continue  # FIFO deduplication dropped this copy; the first one is accounted for
+            if message.queue.endswith(".fifo") and any(
+                    t <= message.t for t in unacknowledged.get((message.queue, "SendMessage"), [])):
+                continue  # an earlier attempt was applied but its response lost: SQS deduplicated this copy
+            if view.ledger.received.get(message.message_id) and unacknowledged.get((message.queue, "DeleteMessage")):
+                continue  # received, then deleted by a request whose answer never reached its caller
             seqs = tuple(e.seq for e in view.trace.of("aws", resource=message.queue))[-6:]
             out.append(Violation(f"message {message.message_id} sent to {message.queue} at t={message.t:g}s by "
                                  f"{message.sender} was neither processed (deleted) nor left in a queue or DLQ; "
@@ -177,6 +185,22 @@ class NoMessageLost(Invariant):
         if self.check_async:
             out += _lost_async(view)
         return out
+
+
+LOST_ANSWER_EFFECTS = ("response_lost",)
+
+
+def _unacknowledged(view: RunView) -> dict[tuple[str, str], list[float]]:
+    """(queue, SendMessage|DeleteMessage) -> times an SQS request was applied but its caller never got the
+    answer: a lost response, or a crash right after the call."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for event in view.trace.events:
+        data = event.data
+        applied = (event.kind == "fault" and data.get("effect") in LOST_ANSWER_EFFECTS) or event.kind == "crash"
+        if applied and data.get("service") == "sqs" and data.get("resource"):
+            operation = str(data.get("operation") or "").replace("Batch", "")
+            out.setdefault((str(data["resource"]), operation), []).append(event.t)
+    return out
 
 
 def _dedup_key(message: Any) -> str:
@@ -495,3 +519,102 @@ class NoOrphanedQueued(Invariant):
                                      f"message with {path}={item.get(self.key)!r} was ever sent to "
                                      f"{', '.join(sorted(queues))}"))
         return out
+
+
+WRITE_OPERATIONS = ("PutItem", "UpdateItem", "TransactWriteItems", "BatchWriteItem")
+
+
+@invariant
+class EffectsAtMostOnce(Invariant):
+    """A configured side effect happens at most once per input: a function invoked (new request ids, not
+    Lambda's own retries of one request) with the same input, an HTTP request sent to a host with the same
+    method, path and body and applied (answered 2xx, or its response lost), an item written with the same key.
+    `invocations` maps functions (`*`: all) to the event's id path (empty: the whole event); `http` lists
+    hosts (globs); `writes` maps tables to the key attribute; `idempotent` lists what may repeat."""
+
+    name: ClassVar[str] = "effects_at_most_once"
+    invocations: dict[str, str | None] = Field(default_factory=dict)
+    http: list[str] = Field(default_factory=list)
+    writes: dict[TableRef, str] = Field(default_factory=dict)
+    idempotent: list[str] = Field(default_factory=list)
+
+    def check(self, view: RunView) -> list[Violation]:
+        return self._invocations(view) + self._http(view) + self._writes(view)
+
+    def _resolve(self, view: RunView, name: str) -> set[str]:
+        try:
+            return {name, view.physical("function", name)}
+        except Exception:  # noqa: BLE001 - a glob or an unknown name stays as written
+            return {name}
+
+    def _invocations(self, view: RunView) -> list[Violation]:
+        paths = {physical: path for name, path in self.invocations.items() for physical in self._resolve(view, name)}
+        skip = {physical for name in self.idempotent for physical in self._resolve(view, name)}
+        seen: dict[tuple[str, str], list[Any]] = {}
+        for event in view.trace.of("invoke_start"):
+            function, request_id = str(event.data.get("function")), event.data.get("request_id")
+            path = paths.get(function, paths.get("*", "<none>"))
+            if function in skip or path == "<none>" or int(event.data.get("attempt") or 1) > 1:
+                continue
+            payload = (view.ledger.payloads.get(request_id) or [None])[0]
+            key = json.dumps(body_path(payload, path) if path else payload, sort_keys=True, default=str)
+            seen.setdefault((function, key), []).append(event)
+        return [Violation(f"{function} ran {len(events)} times for the same input {key[:160]} (requests "
+                          f"{', '.join(str(e.data.get('request_id')) for e in events)}); its effects happened "
+                          f"{len(events)} times", tuple(e.seq for e in events))
+                for (function, key), events in seen.items() if len(events) > 1]
+
+    def _http(self, view: RunView) -> list[Violation]:
+        if not self.http:
+            return []
+        import fnmatch
+        seen: dict[tuple, list[Any]] = {}
+        lost: set[tuple[str, str]] = set()
+        for event in view.trace.events:
+            data = event.data
+            if event.kind == "fault" and data.get("point") == "http" and data.get("effect") in LOST_ANSWER_EFFECTS:
+                lost.add((str(data.get("function")), str(data.get("host"))))
+                continue
+            if event.kind != "http":
+                continue
+            host = str(data.get("host"))
+            if not any(fnmatch.fnmatchcase(host, pattern) for pattern in self.http) or host in self.idempotent:
+                continue
+            status = data.get("status")
+            applied = (status is not None and 200 <= int(status) < 300) or (str(data.get("caller")), host) in lost
+            lost.discard((str(data.get("caller")), host))
+            if applied:
+                key = (data.get("method"), host, data.get("path"), (event.extra or {}).get("body"))
+                seen.setdefault(key, []).append(event)
+        return [Violation(f"HTTP {method} {host}{path} with the same body was applied {len(events)} times (by "
+                          f"{', '.join(sorted({str(e.data.get('caller')) for e in events}))})",
+                          tuple(e.seq for e in events))
+                for (method, host, path, _), events in seen.items() if len(events) > 1]
+
+    def _writes(self, view: RunView) -> list[Violation]:
+        out = []
+        for table_ref, attribute in self.writes.items():
+            if table_ref in self.idempotent:
+                continue
+            table = view.physical("table", table_ref)
+            counts: dict[str, list[Any]] = {}
+            for call in view.ledger.calls:
+                if call.service != "dynamodb" or call.operation not in WRITE_OPERATIONS or call.resource != table \
+                        or call.status >= 300 or call.caller in ("test", "harness"):
+                    continue
+                value = _attribute(call.params.get("Key") or call.params.get("Item") or {}, attribute)
+                if value is not None:
+                    counts.setdefault(value, []).append(call)
+            out += [Violation(f"{table_ref} item {attribute}={value} was written {len(calls)} times (by "
+                              f"{', '.join(sorted({c.caller for c in calls}))}, t="
+                              f"{', '.join(f'{c.t:g}s' for c in calls)})")
+                    for value, calls in counts.items() if len(calls) > 1]
+        return out
+
+
+def _attribute(item: dict, attribute: str) -> str | None:
+    """An item attribute as text, whether the call carried typed (`{"S": "x"}`) or plain values."""
+    value = item.get(attribute)
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("S", "N", "B", "BOOL"):
+        value = next(iter(value.values()))
+    return None if value is None else json.dumps(value, default=str)

@@ -18,6 +18,7 @@ and Function URL ports of the template) count as served, like loopback.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import http.client
 import io
 import json
@@ -240,9 +241,13 @@ class HttpLayer:
     def _record(self, request: HttpRequest, caller: str, status: int | None, error: str | None) -> None:
         parts = urlsplit(request.url)
         host = "loopback" if is_loopback(request.url) else (parts.hostname or "")
+        extra: dict[str, Any] = {"port": parts.port} if parts.port else {}
+        if request.body:  # lets invariants tell two sends of the same request from two different requests
+            body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+            extra["body"] = hashlib.sha256(body).hexdigest()[:12]
         self.sim.trace.record("http", method=request.method.upper(), host=host, path=parts.path or "/",
                               caller=caller, client=request.client, status=status, error=error,
-                              extra={"port": parts.port} if parts.port else None)
+                              extra=extra or None)
 
 
 def active_layer() -> HttpLayer | None:

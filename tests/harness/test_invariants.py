@@ -304,3 +304,79 @@ def test_a_broken_check_is_reported_as_a_violation_not_a_crash():
     view = Broken(Trace(), Ledger())
     result = check("locks_released", view, **LOCK)
     assert "could not be checked: RuntimeError: scan failed" in result.violations[0].message
+
+
+def test_no_message_lost_accepts_a_fifo_copy_deduplicated_after_a_lost_response():
+    view = run(queues={"q.fifo": []})
+    view.trace.record("fault", rule="lost", effect="response_lost", point="aws", service="sqs",
+                      operation="SendMessage", resource="q.fifo")
+    view.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))  # the retry's answer: a copy SQS dropped
+    assert check("no_message_lost", view).passed
+    fresh = run(queues={"q.fifo": []})
+    fresh.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))  # without the lost response it is a loss
+    assert not check("no_message_lost", fresh).passed
+
+
+def test_no_message_lost_accepts_a_delete_whose_answer_never_arrived():
+    for event in ({"kind": "fault", "effect": "response_lost", "operation": "DeleteMessage"},
+                  {"kind": "crash", "operation": "DeleteMessageBatch"}):
+        view = run(queues={"q": []})
+        view.ledger.sent.append(sent("q", "m1"))
+        view.ledger.received["m1"] = 1
+        view.trace.record(event.pop("kind"), service="sqs", resource="q", **event)
+        assert check("no_message_lost", view).passed
+    unreceived = run(queues={"q": []})
+    unreceived.ledger.sent.append(sent("q", "m1"))
+    unreceived.trace.record("crash", service="sqs", operation="DeleteMessage", resource="q")
+    assert not check("no_message_lost", unreceived).passed  # never received: nobody could have deleted it
+
+
+def invoked(view, function, request_id, payload, attempt=1):
+    view.ledger.payloads.setdefault(request_id, []).append(payload)
+    view.trace.record("invoke_start", function=function, request_id=request_id, attempt=attempt)
+
+
+# ------------------------------------------------------------------------------------ effects_at_most_once
+def test_effects_at_most_once_fails_when_a_function_runs_twice_for_the_same_input():
+    view = run()
+    invoked(view, "checker", "r1", {"device": "d1", "t": 1})
+    invoked(view, "checker", "r1", {"device": "d1", "t": 1}, attempt=2)  # Lambda's own retry: one effect
+    invoked(view, "checker", "r2", {"device": "d2", "t": 1})
+    assert check("effects_at_most_once", view, invocations={"checker": None}).passed
+    invoked(view, "checker", "r3", {"device": "d1", "t": 1})  # a new request with the same input
+    result = check("effects_at_most_once", view, invocations={"*": None})
+    assert not result.passed and "checker ran 2 times" in result.violations[0].message
+    assert check("effects_at_most_once", view, invocations={"*": None}, idempotent=["checker"]).passed
+
+
+def test_effects_at_most_once_keys_invocations_by_an_input_path():
+    view = run()
+    invoked(view, "f", "r1", {"id": "a", "sent_at": 1})
+    invoked(view, "f", "r2", {"id": "a", "sent_at": 2})
+    assert check("effects_at_most_once", view, invocations={"f": None}).passed
+    assert not check("effects_at_most_once", view, invocations={"f": "id"}).passed
+
+
+def test_effects_at_most_once_fails_when_the_same_http_request_is_applied_twice():
+    view = run()
+    http = {"method": "POST", "host": "api.twilio.com", "path": "/Messages.json", "caller": "sender"}
+    view.trace.record("http", extra={"body": "b1"}, status=201, **http)
+    view.trace.record("http", extra={"body": "b2"}, status=201, **http)  # another message
+    view.trace.record("http", extra={"body": "b1"}, status=503, **http)  # refused: not applied
+    assert check("effects_at_most_once", view, http=["api.twilio.com"]).passed
+    view.trace.record("fault", point="http", effect="response_lost", function="sender", host="api.twilio.com")
+    view.trace.record("http", extra={"body": "b2"}, status=None, error="read_timeout", **http)  # applied, lost
+    result = check("effects_at_most_once", view, http=["*.twilio.com"])
+    assert not result.passed and "applied 2 times" in result.violations[0].message
+
+
+def test_effects_at_most_once_fails_when_an_item_is_written_twice_under_one_key():
+    view = run()
+    put = {"service": "dynamodb", "resource": "Audit", "request_id": "r1", "t": 0.0, "status": 200, "error": None,
+           "retries": 0}
+    view.ledger.calls += [Call(operation="PutItem", caller="fn", params={"Item": {"event_id": {"S": "e1"}}}, **put),
+                          Call(operation="PutItem", caller="fn", params={"Item": {"event_id": "e2"}}, **put)]
+    assert check("effects_at_most_once", view, writes={"Audit": "event_id"}).passed
+    view.ledger.calls.append(Call(operation="UpdateItem", caller="fn", params={"Key": {"event_id": "e1"}}, **put))
+    result = check("effects_at_most_once", view, writes={"Audit": "event_id"})
+    assert not result.passed and 'event_id="e1" was written 2 times' in result.violations[0].message
