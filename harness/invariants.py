@@ -7,6 +7,7 @@ hand-made violating run.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -122,6 +123,19 @@ def epoch_of(value: Any) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _attempt_of(view: RunView) -> Any:
+    """`attempt(request_id, t)`: the Lambda attempt of that request running at virtual time t (1 when unknown)."""
+    starts: dict[str, list[tuple[float, int]]] = {}
+    for event in view.trace.of("invoke_start"):
+        starts.setdefault(str(event.data.get("request_id")), []).append((event.t, int(event.data.get("attempt") or 1)))
+
+    def attempt(request_id: Any, t: float) -> int:
+        found = [a for start, a in starts.get(str(request_id), []) if start <= t]
+        return found[-1] if found else 1
+
+    return attempt
+
+
 def _handler_calls(view: RunView) -> list:
     return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
 
@@ -157,6 +171,8 @@ class NoMessageLost(Invariant):
     name: ClassVar[str] = "no_message_lost"
     ignore_queues: list[QueueRef] = Field(default_factory=list)
     check_async: bool = True
+    # A scheduled tick that fails is dropped by AWS and the next tick does the work: not an accepted input.
+    ignore_schedules: bool = True
 
     def check(self, view: RunView) -> list[Violation]:
         ignored = {view.physical("queue", q) for q in self.ignore_queues}
@@ -183,7 +199,7 @@ class NoMessageLost(Invariant):
                                  f"{message.sender} was neither processed (deleted) nor left in a queue or DLQ; "
                                  f"body {message.body[:120]!r}", seqs))
         if self.check_async:
-            out += _lost_async(view)
+            out += _lost_async(view, self.ignore_schedules)
         return out
 
 
@@ -207,12 +223,14 @@ def _dedup_key(message: Any) -> str:
     return str(getattr(message, "dedup_id", None) or message.body)
 
 
-def _lost_async(view: RunView) -> list[Violation]:
+def _lost_async(view: RunView, ignore_schedules: bool = True) -> list[Violation]:
     events = view.trace.events
     succeeded = {e.data.get("request_id") for e in events if e.kind == "invoke_end" and e.data.get("status") == "success"}
+    scheduled = {e.data.get("request_id") for previous, e in itertools.pairwise(events)
+                 if previous.kind == "schedule" and e.kind == "async_queued"} if ignore_schedules else set()
     out = []
     for event in events:
-        if event.kind != "async_failed" or event.data.get("request_id") in succeeded:
+        if event.kind != "async_failed" or event.data.get("request_id") in succeeded | scheduled:
             continue
         follow = events[event.seq + 1: event.seq + 5]
         if not any(e.kind == "destination" for e in follow):
@@ -354,8 +372,13 @@ class ClientErrorsNotRetried(Invariant):
         permanent = set(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
         failed: dict[tuple, Any] = {}
         out = []
+        attempt = _attempt_of(view)
+        forced = _forced_retries(view)
         for call in sorted(_handler_calls(view) + _http_calls(view), key=lambda c: c.t):
             key = (call.request_id, call.service, call.operation, call.resource)
+            if key in failed and (call.request_id, attempt(call.request_id, call.t)) in forced and \
+                    attempt(call.request_id, call.t) != attempt(call.request_id, failed[key].t):
+                failed.pop(key)  # Lambda retried because an injected fault ended the earlier attempt
             if call.error in permanent and call.retries:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} failed with "
                                      f"permanent {call.error} and botocore retried it {call.retries} time(s)"))
@@ -367,6 +390,27 @@ class ClientErrorsNotRetried(Invariant):
             if call.error in permanent:
                 failed[key] = call
         return out
+
+
+def _forced_retries(view: RunView) -> set[tuple[str, int]]:
+    """(request id, attempt) of Lambda retries that follow an attempt an injected fault ended (a timeout or
+    crash the run's fault plan caused, not the handler's own outcome)."""
+    injected_at: dict[str, list[float]] = {}
+    for event in view.trace.of("fault"):
+        if event.data.get("point") in ("invoke", "admit"):
+            injected_at.setdefault(str(event.data.get("function")), []).append(event.t)
+    for event in view.trace.of("crash"):
+        injected_at.setdefault(str(event.data.get("function")), []).append(event.t)
+    out: set[tuple[str, int]] = set()
+    last_start: dict[str, float] = {}
+    for event in view.trace.of("invoke_start"):
+        request_id, function = str(event.data.get("request_id")), str(event.data.get("function"))
+        attempt = int(event.data.get("attempt") or 1)
+        if attempt > 1 and any(last_start.get(request_id, event.t) <= t <= event.t
+                               for t in injected_at.get(function, [])):
+            out.add((request_id, attempt))
+        last_start[request_id] = event.t
+    return out
 
 
 @invariant
@@ -383,15 +427,18 @@ class RetriesBounded(Invariant):
     def check(self, view: RunView) -> list[Violation]:
         out = []
         repeats: dict[tuple, int] = {}
+        attempt = _attempt_of(view)
         for call in _handler_calls(view):
             if call.retries + 1 > self.max_call_attempts:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} took {call.retries + 1} "
                                      f"attempts (bound {self.max_call_attempts})"))
-            key = (call.request_id, call.service, call.operation, call.resource)
+            # Per invocation attempt: Lambda's own retries are bounded by max_lambda_attempts below.
+            key = (call.request_id, attempt(call.request_id, call.t), call.service, call.operation, call.resource)
             repeats[key] = repeats.get(key, 0) + 1
             if repeats[key] == self.max_same_call + 1:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} was called "
-                                     f"more than {self.max_same_call} times for one input (request {call.request_id})"))
+                                     f"more than {self.max_same_call} times in one invocation (request "
+                                     f"{call.request_id}, attempt {key[1]})"))
         attempts: dict[str, Any] = {}
         for event in view.trace.of("invoke_start", type="Event"):
             attempts[event.data.get("request_id")] = event

@@ -380,3 +380,42 @@ def test_effects_at_most_once_fails_when_an_item_is_written_twice_under_one_key(
     view.ledger.calls.append(Call(operation="UpdateItem", caller="fn", params={"Key": {"event_id": "e1"}}, **put))
     result = check("effects_at_most_once", view, writes={"Audit": "event_id"})
     assert not result.passed and 'event_id="e1" was written 2 times' in result.violations[0].message
+
+
+def test_client_errors_repeated_by_a_lambda_retry_that_an_injected_timeout_forced_are_excused():
+    view = run()
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=1)
+    view.ledger.calls.append(call("GetItem", error="AccessDeniedException", t=0.0))
+    view.trace.record("fault", point="invoke", function="fn", effect="lambda_timeout")
+    view.clock.t = 60.0
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=2)
+    view.ledger.calls.append(call("GetItem", error="AccessDeniedException", t=60.0))
+    assert check("client_errors_not_retried", view).passed
+    handler_failed = run()  # the same repeat after an attempt the handler itself failed is a violation
+    handler_failed.trace.record("invoke_start", function="fn", request_id="r1", attempt=1)
+    handler_failed.ledger.calls += [call("GetItem", error="AccessDeniedException", t=0.0),
+                                    call("GetItem", error="AccessDeniedException", t=60.0)]
+    handler_failed.clock.t = 60.0
+    handler_failed.trace.record("invoke_start", function="fn", request_id="r1", attempt=2)
+    assert not check("client_errors_not_retried", handler_failed).passed
+
+
+def test_retries_bounded_counts_repeats_per_invocation_attempt():
+    view = run()
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=1)
+    view.ledger.calls += [call("UpdateItem", t=0.0), call("UpdateItem", t=1.0)]
+    view.clock.t = 60.0
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=2)
+    view.ledger.calls += [call("UpdateItem", t=60.0), call("UpdateItem", t=61.0)]
+    assert check("retries_bounded", view, max_same_call=2).passed
+    view.ledger.calls.append(call("UpdateItem", t=62.0))
+    assert not check("retries_bounded", view, max_same_call=2).passed
+
+
+def test_no_message_lost_ignores_a_failed_scheduled_tick_unless_asked():
+    view = run()
+    view.trace.record("schedule", schedule="every-5-minutes")
+    view.trace.record("async_queued", function="fn", request_id="r1")
+    view.trace.record("async_failed", function="fn", request_id="r1", condition="RetriesExhausted")
+    assert check("no_message_lost", view).passed
+    assert not check("no_message_lost", view, ignore_schedules=False).passed
