@@ -307,7 +307,7 @@ class NoDuplicates(Invariant):
                     value = json.dumps(item[attribute], default=str)
                     counts[value] = counts.get(value, 0) + 1
             out += [Violation(f"{n} items in {table_ref} with {attribute}={v}") for v, n in counts.items() if n > 1]
-        if self.processed_once:
+        if self.processed_once and not _redelivered_by_fault(view):
             out += _processed_twice(view)
         return out
 
@@ -316,6 +316,13 @@ def _fifo_dropped(view: RunView, message: Any) -> bool:
     """A FIFO copy SQS deduplicated never reached a consumer."""
     return message.queue.endswith(".fifo") and message.message_id not in view.ledger.deleted and \
         message.message_id not in {m.message_id for q in [message.queue] for m in view.queue_messages(q)}
+
+
+def _redelivered_by_fault(view: RunView) -> bool:
+    """True when the fault plan made SQS deliver a message again (redeliver or duplicate deliveries): processing
+    it twice is then SQS's at-least-once contract, and `effects_at_most_once` judges what the handler did twice."""
+    return any(e.data.get("effect") in ("redeliver", "duplicate") and
+               (e.data.get("point") == "delivery" or e.data.get("service") == "sqs") for e in view.trace.of("fault"))
 
 
 def _processed_twice(view: RunView) -> list[Violation]:
@@ -554,6 +561,10 @@ class NoOrphanedQueued(Invariant):
         queues = {view.physical("queue", q) for q in self.queues}
         path = self.message_key or self.key
         sent = {json.dumps(body_path(m.body, path), default=str) for m in view.ledger.sent if m.queue in queues}
+        sent |= {json.dumps(body_path(m.body, path), default=str) for q in queues for m in view.queue_messages(q)}
+        unacknowledged = _unacknowledged(view)
+        if any(unacknowledged.get((q, "SendMessage")) for q in queues):
+            return []  # a send was applied but its answer never reached the caller: its message may exist
         out = []
         for item in view.table_items(view.physical("table", self.table)):
             if item.get(self.status_attribute) != self.queued:

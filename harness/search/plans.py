@@ -20,11 +20,12 @@ from harness.search.sites import Site
 # Errors per service: (code, status). A status is given so any code the service sends loads.
 AWS_ERRORS: dict[str, list[tuple[str, int]]] = {
     "dynamodb": [("ProvisionedThroughputExceededException", 400), ("InternalServerError", 500),
-                 ("ThrottlingException", 400)],
-    "sqs": [("ServiceUnavailable", 503), ("InternalError", 500), ("RequestThrottled", 403)],
-    "lambda": [("TooManyRequestsException", 429), ("ServiceException", 500)],
+                 ("AccessDeniedException", 400), ("ThrottlingException", 400)],
+    "sqs": [("ServiceUnavailable", 503), ("InternalError", 500), ("AccessDenied", 403), ("RequestThrottled", 403)],
+    "lambda": [("TooManyRequestsException", 429), ("ServiceException", 500), ("AccessDeniedException", 403)],
 }
-DEFAULT_ERRORS = [("InternalError", 500), ("ServiceUnavailable", 503), ("ThrottlingException", 400)]
+DEFAULT_ERRORS = [("InternalError", 500), ("ServiceUnavailable", 503), ("AccessDeniedException", 400),
+                  ("ThrottlingException", 400)]
 # Calls whose request the `duplicate` effect can apply twice, and the SQS-only delivery effects.
 DUPLICABLE = {("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("eventbridge", "PutEvents"),
               ("dynamodb", "PutItem"), ("lambda", "Invoke")}
@@ -64,7 +65,8 @@ def _aws_effects(site: Site) -> list[dict]:
     return effects
 
 
-HTTP_EFFECTS = [{"type": "http_status", "status": 503}, {"type": "http_status", "status": 500},
+HTTP_EFFECTS = [{"type": "http_status", "status": 503}, {"type": "http_status", "status": 400},
+                {"type": "http_status", "status": 500},
                 {"type": "http_error", "error": "read_timeout"}, {"type": "http_error", "error": "reset"},
                 {"type": "response_lost"}, {"type": "http_status", "status": 429},
                 {"type": "latency", "seconds": 5}, {"type": "duplicate"}]

@@ -419,3 +419,22 @@ def test_no_message_lost_ignores_a_failed_scheduled_tick_unless_asked():
     view.trace.record("async_failed", function="fn", request_id="r1", condition="RetriesExhausted")
     assert check("no_message_lost", view).passed
     assert not check("no_message_lost", view, ignore_schedules=False).passed
+
+
+def test_no_duplicates_leaves_redelivery_a_fault_caused_to_effects_at_most_once():
+    view = run()
+    view.trace.record("fault", point="delivery", effect="redeliver", source="sqs")
+    for request_id in ("r1", "r2"):
+        view.ledger.payloads[request_id] = [{"Records": [{"messageId": "m1"}]}]
+        view.trace.record("invoke_end", function="f", request_id=request_id, status="success", attempt=1)
+    assert check("no_duplicates", view).passed
+
+
+def test_no_orphaned_queued_finds_the_message_in_the_queue_or_excuses_a_send_whose_answer_was_lost():
+    in_queue = run(tables={"messages": [{"messageId": "m1", "status": "QUEUED"}]},
+                   queues={"outbound": [queued("sqs-1", '{"messageId": "m1"}')]})
+    assert check("no_orphaned_queued", in_queue, **ORPHANS).passed
+    crashed = run(tables={"messages": [{"messageId": "m1", "status": "QUEUED"}]}, queues={"outbound": []})
+    assert not check("no_orphaned_queued", crashed, **ORPHANS).passed
+    crashed.trace.record("crash", service="sqs", operation="SendMessage", resource="outbound", function="fn")
+    assert check("no_orphaned_queued", crashed, **ORPHANS).passed
