@@ -1,4 +1,5 @@
-"""Command line: `python -m harness run|list|replay|trace|report|diff|fuzz` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report` and the commands in COMMAND_MODULES (diff,
+requirements, fuzz, explore, chaos, ...); also installed as `lambda-harness`.
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -14,7 +15,8 @@ from typing import Any
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 # Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
-COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command")
+COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command",
+                   "harness.search.explore", "harness.search.chaos")
 
 
 def _command_modules() -> list[Any]:
@@ -42,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                      "emulate (each load warning becomes an error)")
     run.add_argument("-n", dest="workers", default="1", type=_workers, metavar="auto|N",
                      help="worker processes: auto = every core (default 1: serially, in this process)")
+    from harness.search import shard
+    shard.add_shard_argument(run)
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
@@ -58,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         module.add_parser(sub)
         for name in set(sub.choices) - before:
             sub.choices[name].set_defaults(command_module=module)
-    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
+    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths; "
+                            "`report merge DIR...` merges shards' reports")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
     common(report)
@@ -110,7 +115,8 @@ def _run(args: argparse.Namespace, console: Any) -> int:
             return _run(args, console)
         finally:
             os.environ.pop("HARNESS_STRICT", None)
-    loaded = _load_all(discover(args.paths))
+    from harness.search.shard import parse_shard
+    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths)))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
                   (item[1] is not None and args.keyword in item[1].name)]
@@ -296,6 +302,9 @@ def _print_events(console: Any, events: list[dict], kinds: list[str] | None) -> 
 
 def _report(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario.report import read_results, write_reports
+    if args.sources[0] == "merge":
+        from harness.scenario.report.merge import run_merge
+        return run_merge(args.sources[1:], args.report_dir, console)
     results: list[dict] = []
     title = "Scenario run"
     paths = []
