@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
     from harness.scenario import differential
     differential.add_parser(sub)
+    from harness.incidents import export, importer
+    importer.add_parser(sub)
+    export.add_parser(sub)
     report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
@@ -62,9 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
+        from harness.incidents import export, importer
         from harness.scenario import differential
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run}
+                    "diff": differential.run, "incident": importer.run, "logs": export.run}
         return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
