@@ -31,7 +31,7 @@ class Mapping:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:70]
 
 
 def _clusters(failures: list[Failure]) -> list[list[Failure]]:
