@@ -170,11 +170,17 @@ def _compose(timeline: Timeline, system: SystemMap, inputs: list[Input], letters
         mapping.mapped.append(f"fault {rule['id']}: {rule['effect']} x{rule['times']} on {rule['match']} "
                               f"<- {evidence}{' ...' if len(cluster) > 3 else ''}")
     rules, notes = writer.outcome_rules(timeline, system, taken)
+    rules += writer.container_rules(timeline, system, taken)
     mapping.faults += rules
     mapping.unmapped += notes
     for rule in rules:
         mapping.mapped.append(f"fault {rule['id']}: {rule['effect']} x{rule['times']} on {rule['match']} "
-                              "<- invocation outcomes")
+                              "<- invocation outcomes and log streams")
+    for inv in timeline.invocations:
+        if inv.outcome == "timeout" and inv.failures:
+            mapping.unmapped.append(Unmapped(f"{inv.function} request {inv.request_id}", "timed out after "
+                                             f"{len(inv.failures)} logged failure(s): no lambda_timeout fault, the "
+                                             "failures (and the handler's waits) should time it out again", ""))
     mapping.steps = writer.steps_from(inputs, timeline.end())
     mapping.expect = writer.observed(timeline, system, mapping.faults)
     for queue in sorted({letter.queue for letter in letters if letter.queue}):

@@ -56,6 +56,7 @@ class Invocation:
     app_lines: int = 0
     last_line: float = 0.0
     error_lines: list[str] = field(default_factory=list)
+    stream: str | None = None
 
     @property
     def outcome(self) -> str:
@@ -126,7 +127,7 @@ class _Builder:
         if known is not None and not new:
             return known
         attempt = known.attempt + 1 if known is not None else 1
-        inv = Invocation(fn, rid, attempt, t, last_line=t)
+        inv = Invocation(fn, rid, attempt, t, last_line=t, stream=line.stream)
         self.by_id[(fn, rid)] = inv
         self.timeline.invocations.append(inv)
         return inv

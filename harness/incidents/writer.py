@@ -3,6 +3,7 @@ observed failures, the inputs as steps at their times, expectations describing t
 commented placeholders for the behaviour the plan wants."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from harness.incidents.inputs import Input
 from harness.incidents.system import SystemMap
 from harness.incidents.timeline import Failure, Invocation, Timeline, Unmapped
 
+IDLE_LIFETIME = 900.0  # the harness reclaims an idle container after this; a stream reused later was kept warm
 CLUSTER_GAP = 900.0   # failures of one kind further apart than this become separate rules (separate windows)
 MAX_LOG_SYMPTOMS = 5
 _SLACK = 0.001        # CloudWatch times are milliseconds: a window ends just after the last line that logged it
@@ -124,11 +126,30 @@ def outcome_rules(timeline: Timeline, system: SystemMap, taken: set[str]) -> tup
 
 
 def _outcome_fault(inv: Invocation) -> tuple[str, str | None] | None:
-    if inv.outcome == "timeout":
+    if inv.outcome == "timeout" and not inv.failures:  # after logged failures, they explain the timeout
         return "lambda_timeout", None
     if inv.error_type in ("Runtime.ExitError", "Runtime.OutOfMemory"):
         return "lambda_crash", inv.error_type
     return None
+
+
+def container_rules(timeline: Timeline, system: SystemMap, taken: set[str]) -> list[dict]:
+    """`reuse_container` where one log stream (one execution environment) served invocations further apart than
+    an idle container lives: production kept it warm, so the replay must too (stale module-scope state)."""
+    rules = []
+    for function in timeline.functions():
+        by_stream: dict[str, list[Invocation]] = defaultdict(list)
+        for inv in timeline.of(function):
+            if inv.stream:
+                by_stream[inv.stream].append(inv)
+        for invs in by_stream.values():
+            gaps = [b.start - (a.end if a.end is not None else a.last_line) for a, b in itertools.pairwise(invs)]
+            if gaps and max(gaps) > IDLE_LIFETIME:
+                logical = system.function(function) or function
+                rules.append({"id": _unique(_slug(f"{logical}-kept-warm"), taken),
+                              "match": {"function": logical, "window": _window(invs[0].start, invs[0].start)},
+                              "effect": {"type": "reuse_container"}, "times": 1})
+    return rules
 
 
 def steps_from(inputs: list[Input], end: float) -> list[dict]:
