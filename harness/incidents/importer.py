@@ -186,7 +186,8 @@ def _compose(timeline: Timeline, system: SystemMap, inputs: list[Input], letters
     for queue in sorted({letter.queue for letter in letters if letter.queue}):
         depth = sum(1 for letter in letters if letter.queue == queue)
         mapping.expect.append({"dlq": {"queue": queue, "depth": depth}})
-    silent = [i for i in timeline.invocations if i.attempt == 1 and not i.events]
+    recovered = {letter.attribute("RequestID") for letter in letters}
+    silent = [i for i in timeline.invocations if i.attempt == 1 and not i.events and i.request_id not in recovered]
     if inputs and silent:
         mapping.unmapped.append(Unmapped("(inputs)", f"{len(silent)} invocation(s) logged no event (first: "
                                          f"{silent[0].function} request {silent[0].request_id}); if they were inputs, "

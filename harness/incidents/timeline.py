@@ -142,8 +142,13 @@ class _Builder:
             return
         rid = next((f.request_id for f in facts if f.request_id), None)
         starts = any(f.kind == "start" for f in facts)
-        inv = self.invocation(line, rid, t, new=starts and (line.function, rid) in self.by_id
-                              and self.by_id[(line.function, rid)].end is not None)
+        platform = any(f.kind in ("start", "end", "report", "timed_out") for f in facts)
+        running = self.current.get((line.function, line.stream)) if line.stream else None
+        if running is not None and not platform:
+            inv = running  # one environment (log stream) runs one invocation at a time: the stream decides
+        else:
+            inv = self.invocation(line, rid, t, new=starts and (line.function, rid) in self.by_id
+                                  and self.by_id[(line.function, rid)].end is not None)
         if starts and inv is not None:
             self.current[(line.function, line.stream)] = inv
         for f in facts:
