@@ -192,7 +192,11 @@ def _compose(timeline: Timeline, system: SystemMap, inputs: list[Input], letters
         mapping.unmapped.append(Unmapped("(inputs)", f"{len(silent)} invocation(s) logged no event (first: "
                                          f"{silent[0].function} request {silent[0].request_id}); if they were inputs, "
                                          "give their events with --events", ""))
-    if not inputs:
+    if not inputs and any(i.events for i in timeline.invocations):
+        mapping.unmapped.append(Unmapped("(inputs)", "no inputs: every logged event came from inside the system "
+                                         "(schedules, chained invokes, queues its functions feed); the steps only "
+                                         "let time pass", ""))
+    elif not inputs:
         mapping.unmapped.append(Unmapped("(inputs)", "no input events: the functions did not log their events; "
                                          "give them with --events or --dlq, or add steps by hand", ""))
         mapping.steps = [{"advance": round(timeline.end() + 1.0, 3)}]
