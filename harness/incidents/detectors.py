@@ -70,9 +70,12 @@ def botocore_errors(text: str, fields: dict, request_id: str | None) -> list[Fac
         found.append(fact("aws_error", request_id, service=services.service_of_operation(m["op"], hints),
                           operation=m["op"], code=m["code"], attempts=attempts, message=(m["message"] or "").strip()))
     for m in _ENDPOINT.finditer(body):
-        host = urlsplit(m["url"]).hostname or ""
-        found.append(fact("aws_error", request_id, service=services.service_of_host(host), code=None,
-                          network=_NETWORK.get(m["kind"], "ConnectionClosedError"), attempts=1, message=m.group()))
+        service = services.service_of_host(urlsplit(m["url"]).hostname or "")
+        _, operation = services.operation_in(text, [service] if service else [])
+        retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), 0)
+        found.append(fact("aws_error", request_id, service=service, operation=operation, code=None,
+                          network=_NETWORK.get(m["kind"], "ConnectionClosedError"), attempts=retries + 1,
+                          message=m.group()))
     return found
 
 

@@ -18,12 +18,14 @@ _DROP_HEADERS = {"host", "content-length", "x-forwarded-for", "x-forwarded-port"
 
 @dataclass(frozen=True)
 class Input:
-    """One input of the incident: a scenario step at `at` seconds, and where it came from."""
+    """One input of the incident: a scenario step at `at` seconds, and where it came from; `done` is when the
+    step returns (a synchronous HTTP step waits for its invocation to end)."""
 
     at: float
     step: dict
     origin: str
     key: str
+    done: float | None = None
 
 
 def shape(event: Any) -> str:
@@ -143,5 +145,6 @@ def logged_inputs(timeline: Timeline, system: SystemMap) -> tuple[list[Input], l
             if why:
                 skipped.append(Unmapped(where, f"logged event is not an input: {why}", ""))
             for step, key in steps:
-                inputs.setdefault(key, Input(inv.start, step, f"event logged by {where}", key))
+                done = inv.end if "http" in step and inv.end is not None else None
+                inputs.setdefault(key, Input(inv.start, step, f"event logged by {where}", key, done))
     return sorted(inputs.values(), key=lambda i: i.at), skipped

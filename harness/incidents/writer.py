@@ -160,6 +160,7 @@ def steps_from(inputs: list[Input], end: float) -> list[dict]:
             steps.append({"advance": round(item.at - now, 3)})
             now = item.at
         steps.append(item.step)
+        now = max(now, item.done or now)  # a synchronous step returns when its invocation ended
     if end - now >= 0.001:
         steps.append({"advance": round(end - now + 1.0, 3)})
     return steps
