@@ -43,6 +43,8 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Events::Rule": {"Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Targets"},
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
     "AWS::SNS::Topic": {"TopicName"},
+    "AWS::SNS::Subscription": {"TopicArn", "Protocol", "Endpoint", "FilterPolicy", "FilterPolicyScope",
+                               "RawMessageDelivery", "Region"},
     "AWS::Serverless::Api": {"StageName", "Name"},
     "AWS::Serverless::SimpleTable": {"PrimaryKey", "ProvisionedThroughput", "TableName"},
 }
@@ -58,7 +60,7 @@ NOT_EMULATED_QUIET = {"Tags", "Description", "Policies", "Role", "Architectures"
 ACCEPTED_NOT_EMULATED = {
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
-    "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
+    "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
     "AWS::KMS::Alias", "AWS::Events::Archive", "AWS::Lambda::EventInvokeConfig",
     "AWS::ApiGateway::Account", "AWS::Scheduler::ScheduleGroup",
 }

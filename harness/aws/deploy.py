@@ -263,6 +263,26 @@ def _topic(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
 
+@creates("AWS::SNS::Subscription")
+def _subscription(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    """A topic subscription: SQS subscribers are fanned out to by the backend; lambda subscribers are delivered
+    by the harness (harness.sources.moto_hooks); other protocols are refused by name."""
+    protocol = str(props.get("Protocol", "")).lower()
+    where = deployer.template.where(deployer.template.resources[logical_id].line)
+    if protocol not in ("sqs", "lambda"):
+        raise TemplateError(f"{where}: {logical_id}: SNS protocol {protocol!r} is not emulated (sqs and lambda are); "
+                            f"remove the subscription or mock its consumer")
+    attributes = {}
+    for key in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"):
+        if key in props:
+            value = props[key]
+            attributes[key] = json.dumps(value) if isinstance(value, (dict, list)) else _aws_str(value)
+    arn = deployer.client("sns").subscribe(TopicArn=str(props.get("TopicArn")), Protocol=protocol,
+                                           Endpoint=str(props.get("Endpoint")), Attributes=attributes,
+                                           ReturnSubscriptionArn=True)["SubscriptionArn"]
+    return {"Ref": arn, "Arn": arn}
+
+
 @creates("AWS::Serverless::Api")
 def _api(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": logical_id.lower(), "RootResourceId": "root"}

@@ -201,6 +201,16 @@ class EventSources:
             return type(exc).__name__, str(exc), True
         return None
 
+    def deliver_async(self, function_arn: str, event: dict, label: str) -> None:
+        """An AWS service invoking a function asynchronously (SNS, S3): from a new task, through a real client,
+        so faults and Lambda's async retries, destinations and DLQ apply."""
+        def invoke() -> None:
+            error = self.send_to_target(function_arn, event)
+            self.sim.trace.record("delivery", source=label, function=function_arn.rsplit(":", 1)[-1],
+                                  error=error[0] if error else None)
+
+        self.sim.scheduler.spawn(invoke, name=f"deliver:{label}")
+
     def _client(self, service: str) -> Any:
         endpoint = self.sim.backend.environment().get("AWS_ENDPOINT_URL")
         key = (service, self.sim.region, endpoint)

@@ -26,3 +26,32 @@ def test_sqs_dlq_mapping_loads_without_warnings():
     with Simulation(PATTERNS / "sqs_dlq_mapping" / "template.yaml", seed=1) as sim:
         assert sim.warnings == []
         assert json.dumps(sim.resource("OrdersDlq")["Arn"]).count(":") == 5
+
+
+def _printed(sim, function):
+    return [json.loads(line) for r in sim.invocations if r.function.endswith(function)
+            for line in r.logs if line.startswith("{")]
+
+
+def test_sns_fan_out_reaches_a_filtered_lambda_subscriber_and_an_sqs_subscriber():
+    with Simulation(PATTERNS / "sns_fanout" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.invoke("PublishFunction", {"order": {"id": 1}, "size": "big"})
+        sim.invoke("PublishFunction", {"order": {"id": 2}, "size": "small"})
+        sim.run_until_idle()
+        assert _printed(sim, "BigOrderFunction") == [{"big_order": {"id": 1}, "source": "aws:sns"}]
+        assert sorted(p["audit"]["id"] for p in _printed(sim, "AuditFunction")) == [1, 2]
+        big = [r for r in sim.invocations if r.function.endswith("BigOrderFunction")]
+        assert [r.invocation_type for r in big] == ["Event"]  # SNS invokes asynchronously
+
+
+def test_s3_upload_matching_the_filter_invokes_the_function_once():
+    with Simulation(PATTERNS / "s3_to_lambda" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        s3 = sim.client("s3")
+        bucket = sim.resource("UploadBucket")["Ref"]
+        s3.put_object(Bucket=bucket, Key="incoming/cat photo.jpg", Body=b"x")
+        s3.put_object(Bucket=bucket, Key="incoming/notes.txt", Body=b"x")
+        s3.put_object(Bucket=bucket, Key="other/dog.jpg", Body=b"x")
+        sim.run_until_idle()
+        assert _printed(sim, "ProcessUpload") == [{"key": "incoming/cat photo.jpg", "event": "ObjectCreated:Put"}]
