@@ -46,6 +46,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::SNS::Subscription": {"TopicArn", "Protocol", "Endpoint", "FilterPolicy", "FilterPolicyScope",
                                "RawMessageDelivery", "Region"},
     "AWS::Serverless::Api": {"StageName", "Name"},
+    "AWS::Serverless::HttpApi": {"StageName", "Name"},
     "AWS::Serverless::SimpleTable": {"PrimaryKey", "ProvisionedThroughput", "TableName"},
 }
 # Properties that only matter on real AWS (permissions, packaging, cost, observability wiring).
@@ -298,7 +299,7 @@ def _report_unemulated(template: Template, logical_id: str, rtype: str, props: d
 def _check_references(template: Template, raw: dict) -> None:
     names = set(template.resources) | set(template.parameters) | set(PSEUDO)
     names |= {f"{fid}Url" for fid, f in template.functions.items() if "FunctionUrlConfig" in f.properties}
-    names |= {"ServerlessRestApi"}
+    names |= {"ServerlessRestApi", "ServerlessHttpApi"}
 
     def visit(node: Any, owner: str) -> None:
         if isinstance(node, dict):

@@ -99,12 +99,18 @@ class Deployer:
         if logical_id == "ServerlessRestApi" and logical_id not in self.template.resources:
             self.attrs[logical_id] = {"Ref": "serverlessrestapi", "RootResourceId": "root"}
             return self.attrs[logical_id]
+        if logical_id == "ServerlessHttpApi" and logical_id not in self.template.resources:
+            self.attrs[logical_id] = {"Ref": "serverlesshttpapi", "ApiEndpoint": self._api_endpoint("serverlesshttpapi")}
+            return self.attrs[logical_id]
         if logical_id.endswith("Url") and logical_id[:-3] in self.template.functions:
             name = self.function_name(logical_id[:-3])
             self.attrs[logical_id] = {"Ref": self.function_url(name), "FunctionUrl": self.function_url(name),
                                       "FunctionArn": self.arn("lambda", f"function:{name}")}
             return self.attrs[logical_id]
         return None
+
+    def _api_endpoint(self, api_id: str) -> str:
+        return f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
 
     def function_name(self, logical_id: str) -> str:
         """Resolved FunctionName of a function resource."""
@@ -286,3 +292,9 @@ def _subscription(deployer: Deployer, logical_id: str, props: dict) -> dict:
 @creates("AWS::Serverless::Api")
 def _api(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": logical_id.lower(), "RootResourceId": "root"}
+
+
+@creates("AWS::Serverless::HttpApi")
+def _http_api(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    api_id = logical_id.lower()
+    return {"Ref": api_id, "ApiEndpoint": deployer._api_endpoint(api_id)}

@@ -368,17 +368,23 @@ class EventSources:
     def _api_path(self, path: str) -> tuple[str, Any, str, str]:
         apis = list(self.gateway.apis.values())
         if not apis:
-            raise InputError(f"{path!r}: the template has no Api events; pass function_url=<function> or a full URL")
+            raise InputError(f"{path!r}: the template has no Api or HttpApi events; pass function_url=<function> or a "
+                             f"full URL")
         if not path.startswith("/"):
             path = "/" + path
         target_path = path.split("?", 1)[0]
 
         def staged(api: Any) -> str:
+            if api.stage == "$default":
+                return path  # an HTTP API's $default stage has no path prefix
             return path if target_path == f"/{api.stage}" or target_path.startswith(f"/{api.stage}/") \
                 else f"/{api.stage}{path}"
 
+        def inside(api: Any) -> str:
+            return target_path if api.stage == "$default" else staged(api).split("?")[0][len(api.stage) + 1:] or "/"
+
         if len(apis) > 1:
-            matching = [a for a in apis if any(r.pattern.match(staged(a).split("?")[0][len(a.stage) + 1:] or "/")
+            matching = [a for a in apis if any(r.pattern.match(inside(a)) or r.method == "$DEFAULT"
                                                for r in a.routes)]
             if len(matching) != 1:
                 raise InputError(f"{path!r} matches {'several' if matching else 'none'} of the template's APIs "

@@ -55,3 +55,15 @@ def test_s3_upload_matching_the_filter_invokes_the_function_once():
         s3.put_object(Bucket=bucket, Key="other/dog.jpg", Body=b"x")
         sim.run_until_idle()
         assert _printed(sim, "ProcessUpload") == [{"key": "incoming/cat photo.jpg", "event": "ObjectCreated:Put"}]
+
+
+def test_http_api_routes_payload_v2_default_route_and_error_mapping():
+    with Simulation(PATTERNS / "http_api" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        user = sim.http("GET", "/users/42")
+        assert user.status == 200  # a dict without statusCode is JSON with 200 (payload 2.0 inference)
+        assert user.json() == {"id": "42", "route": "GET /users/{id}", "version": "2.0", "stage": "$default"}
+        other = sim.http("DELETE", "/anything/else")
+        assert (other.status, other.body) == (418, "/anything/else")
+        boom = sim.http("POST", "/boom")
+        assert (boom.status, boom.json()) == (500, {"message": "Internal Server Error"})
