@@ -93,6 +93,9 @@ class Container:
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:
         """Import the handler module (init code runs now, at this container's virtual init time)."""
+        if self.config.stub is not None:
+            self.handler = self.config.stub
+            return
         module_name, _, function_name = self.config.handler.rpartition(".")
         importlib.invalidate_caches()  # the code folder may be new to the import system (once per cold start)
         if not module_name:
