@@ -167,6 +167,29 @@ def test_lock_and_append_are_one_update_each_per_conversation(batch, aws, record
     assert append["ConditionExpression"] == "current_batch_id = :batch_id AND conversation_status = :processing"
 
 
+def test_lock_retry_that_meets_its_own_applied_lock_counts_as_acquired(mod, aws, put_conversation):
+    # The first update was applied but its response lost; botocore's retry fails the condition on our own lock.
+    store = mod("batch_processor.conversation_store")
+    put_conversation(conversation_status="ai_response_sent", messages=[{"message_sid": "SM1"}])
+    store.acquire_lock("conv-1", "batch-a", T0)
+
+    previous = store.acquire_lock("conv-1", "batch-a", T1)
+
+    assert previous["conversation_status"] == "ai_response_sent"
+    assert previous["messages"] == [{"message_sid": "SM1"}]
+    assert "current_batch_id" not in previous and "processing_started_at" not in previous
+    with pytest.raises(store.LockNotAcquired) as held:
+        store.acquire_lock("conv-1", "batch-b", T1)
+    assert held.value.holder_batch_id == "batch-a"
+
+
+def test_own_lock_seen_again_restores_a_missing_status(mod, aws, put_conversation):
+    store = mod("batch_processor.conversation_store")
+    put_conversation(conversation_status=None)
+    store.acquire_lock("conv-1", "batch-a", T0)
+    assert "conversation_status" not in store.acquire_lock("conv-1", "batch-a", T1)
+
+
 def test_lock_can_be_taken_from_any_unlocked_status_or_none(batch, aws, record, put_conversation, lambda_context):
     put_conversation(conversation_status=None)
     assert batch.lambda_handler(_event(record("SM1")), lambda_context) == {"batchItemFailures": []}
