@@ -80,24 +80,37 @@ def _before_own_lock(current: dict) -> dict:
 
 
 def append_messages(conversation_id: str, batch_id: str, entries: list[dict], now: str) -> dict:
-    """Append the batch's new messages in one update (while the lock is held). Returns the new item."""
-    response = _table().update_item(
-        Key={"conversation_id": conversation_id},
-        UpdateExpression=(
-            "SET messages = list_append(if_not_exists(messages, :empty), :new_messages), "
-            "last_user_message_at = :last_user_message_at, last_batch_id = :batch_id, updated_at = :now"
-        ),
-        ConditionExpression=_OWNED,
-        ExpressionAttributeValues={
-            ":empty": [],
-            ":new_messages": entries,
-            ":last_user_message_at": max(entry["timestamp"] for entry in entries),
-            ":batch_id": batch_id,
-            ":now": now,
-            ":processing": statuses.PROCESSING_REPLY,
-        },
-        ReturnValues="ALL_NEW",
-    )
+    """Append the batch's new messages in one update (while the lock is held). Returns the new item.
+
+    The update sets ``last_batch_id`` and is conditional on it not being this batch yet, so botocore's retry of
+    an append whose response was lost cannot append the batch twice; that retry's failed condition is
+    recognised (the item already carries this batch's append) and the item is returned as written.
+    """
+    try:
+        response = _table().update_item(
+            Key={"conversation_id": conversation_id},
+            UpdateExpression=(
+                "SET messages = list_append(if_not_exists(messages, :empty), :new_messages), "
+                "last_user_message_at = :last_user_message_at, last_batch_id = :batch_id, updated_at = :now"
+            ),
+            ConditionExpression=f"{_OWNED} AND (attribute_not_exists(last_batch_id) OR last_batch_id <> :batch_id)",
+            ExpressionAttributeValues={
+                ":empty": [],
+                ":new_messages": entries,
+                ":last_user_message_at": max(entry["timestamp"] for entry in entries),
+                ":batch_id": batch_id,
+                ":now": now,
+                ":processing": statuses.PROCESSING_REPLY,
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except Exception as exc:
+        if not is_conditional_check_failure(exc):
+            raise
+        item = _table().get_item(Key={"conversation_id": conversation_id}, ConsistentRead=True).get("Item") or {}
+        if item.get("current_batch_id") != batch_id or item.get("last_batch_id") != batch_id:
+            raise
+        return item  # this batch's append was applied; only its response was lost
     return response.get("Attributes") or {}
 
 
