@@ -46,8 +46,9 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 
+# The property tests (every @given test, hypothesis marks them) at the long `fuzz` budget, plus the slow ones.
 fuzz: install
-	$(BIN)/python -m pytest tests -q -m slow
+	$(BIN)/python -m pytest tests -q -n 2 -m "(hypothesis or slow) and not localstack" --hypothesis-profile=fuzz
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache .coverage htmlcov

@@ -1,4 +1,5 @@
-"""Command line: `python -m harness run|list|replay|trace|report` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report` and the commands in COMMAND_MODULES (diff,
+requirements, fuzz, explore, chaos, ...); also installed as `lambda-harness`.
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -13,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
+# Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
+COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command",
+                   "harness.search.explore", "harness.search.chaos", "harness.incidents.importer",
+                   "harness.incidents.export")
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                      "emulate (each load warning becomes an error)")
     run.add_argument("-n", dest="workers", default="1", type=_workers, metavar="auto|N",
                      help="worker processes: auto = every core (default 1: serially, in this process)")
+    from harness.search import shard
+    shard.add_shard_argument(run)
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
@@ -46,9 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     common(trace)
     trace.add_argument("--json", action="store_true", help="the trace as JSON")
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
-    from harness.scenario import differential
-    differential.add_parser(sub)
-    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
+    for module in _command_modules():
+        before = set(sub.choices)
+        module.add_parser(sub)
+        for name in set(sub.choices) - before:
+            sub.choices[name].set_defaults(command_module=module)
+    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths; "
+                            "`report merge DIR...` merges shards' reports")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
     common(report)
@@ -66,10 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
-        from harness.scenario import differential
-        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run}
-        return commands[args.command](args, console)
+        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}
+        if args.command in commands:
+            return commands[args.command](args, console)
+        return args.command_module.run(args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
@@ -100,7 +116,8 @@ def _run(args: argparse.Namespace, console: Any) -> int:
             return _run(args, console)
         finally:
             os.environ.pop("HARNESS_STRICT", None)
-    loaded = _load_all(discover(args.paths))
+    from harness.search.shard import parse_shard
+    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths)))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
                   (item[1] is not None and args.keyword in item[1].name)]
@@ -199,7 +216,9 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
         status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
-        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}", str(r.get("seed", "-")),
+        proves = f"\n  proves: {', '.join(r['proves'])}" if r.get("proves") else ""
+        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}{proves}",
+                      str(r.get("seed", "-")),
                       str(r.get("trace_hash") or "-"), str((r.get("stats") or {}).get("virtual_seconds", "-")),
                       f"{float(r.get('wall_seconds') or 0):.2f}",
                       f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)}",
@@ -284,6 +303,9 @@ def _print_events(console: Any, events: list[dict], kinds: list[str] | None) -> 
 
 def _report(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario.report import read_results, write_reports
+    if args.sources[0] == "merge":
+        from harness.scenario.report.merge import run_merge
+        return run_merge(args.sources[1:], args.report_dir, console)
     results: list[dict] = []
     title = "Scenario run"
     paths = []

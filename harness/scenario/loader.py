@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
 from harness.scenario import catalog as _catalog
-from harness.scenario import pydantic_errors
+from harness.scenario import pydantic_errors, requirements
 from harness.scenario.errors import Problem, ScenarioError, one_of, suggest
 from harness.scenario.expectations import EXPECTATIONS, Expectation
 from harness.scenario.model import ScenarioModel
@@ -90,6 +90,8 @@ class _Loader:
             # Keep going with what is valid so one run reports every problem it can.
             model = None
         template, cat, warnings = self._system(data)
+        if isinstance(data.get("proves"), list):
+            self.problems += requirements.proves_problems(self.source, data["proves"])
         steps, lines, asserts = self._steps(data.get("steps"))
         expect = self._expectations(data.get("expect"), ("expect",))
         rules = self._faults(data, steps)

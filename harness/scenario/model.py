@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from harness.scenario.values import BucketRef, Duration, Model, QueueRef, Start, TableRef
+from harness.search.settings import ExploreSettings
 
 JsonScalar = str | int | float | bool | None
 
@@ -109,3 +110,4 @@ class ScenarioModel(Model):
     functions: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Requirement ids from scenarios/requirements/<system>.yaml that this scenario proves (checked at load).
     proves: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")]] = Field(default_factory=list)
+    explore: ExploreSettings | None = None  # seeds for `explore`, expectations `chaos` keeps (harness/search)

@@ -24,6 +24,7 @@ class QueuedView:
     attributes: dict
     receive_count: int
     state: str  # visible | in_flight | delayed
+    deduplication_id: str | None = None  # FIFO queues
 
     def json(self) -> Any:
         """Body parsed as JSON, or the text itself."""
@@ -60,7 +61,8 @@ class State:
                 state = "delayed" if m.delayed else ("visible" if m.visible else "in_flight")
                 attributes = {k: _moto_value(v)
                               for k, v in (m.message_attributes or {}).items()}
-                out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state))
+                out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state,
+                                      getattr(m, "deduplication_id", None)))
             return out
         return self._peek(queue)
 
@@ -78,7 +80,8 @@ class State:
                                       MessageAttributeNames=["All"], AttributeNames=["All"]).get("Messages", [])
         return [QueuedView(m["MessageId"], m["Body"], {k: v.get("StringValue") for k, v in
                                                        (m.get("MessageAttributes") or {}).items()},
-                           int(m["Attributes"].get("ApproximateReceiveCount", 0)), "visible") for m in got]
+                           int(m["Attributes"].get("ApproximateReceiveCount", 0)), "visible",
+                           m["Attributes"].get("MessageDeduplicationId")) for m in got]
 
     # ---------------------------------------------------------------- DynamoDB
     def items(self, table: str) -> list[dict]:

@@ -235,3 +235,13 @@ def test_outbound_http_is_a_yield_point(simulate, server):
     # Both invocations were in flight at once: each request handed the baton back to the scheduler.
     assert sorted(callers) == ["/a", "/a", "/b", "/b"]
     assert callers not in (["/a", "/a", "/b", "/b"], ["/b", "/b", "/a", "/a"])
+
+
+@pytest.mark.parametrize("kind,waited", [("connect_timeout", 2.0), ("read_timeout", 5.0)])
+def test_requests_connect_and_read_timeouts_are_waited_apart(simulate, server, kind, waited):
+    url, _ = server
+    rules = [{"match": {"service": "http", "url": f"/{kind}"}, "effect": {"type": "http_error", "error": kind}}]
+    with simulate(rules) as sim:
+        outcome = fetch(sim, f"{url}/{kind}", "requests", timeout=[2, 5])  # requests' (connect, read) tuple
+        assert outcome["error"] == ("ConnectTimeout" if kind == "connect_timeout" else "ReadTimeout")
+        assert sim.now == pytest.approx(waited)
