@@ -138,9 +138,17 @@ class EventSources:
         from moto.events.exceptions import InvalidEventPatternException
         from moto.events.models import EventPattern
         try:
-            return EventPattern.load(pattern if isinstance(pattern, str) else json.dumps(pattern))
+            document = json.loads(pattern) if isinstance(pattern, str) else pattern
+        except ValueError as exc:
+            raise spec.error(f"invalid event pattern: not JSON ({exc})") from None
+        if not isinstance(document, dict):
+            raise spec.error(f"invalid event pattern: expected a JSON object, got {type(document).__name__}")
+        try:
+            return EventPattern.load(json.dumps(document))
         except InvalidEventPatternException as exc:
             raise spec.error(f"invalid event pattern: {exc.message}") from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # moto's loader, on odd shapes
+            raise spec.error(f"invalid event pattern: {type(exc).__name__}: {exc}") from None
 
     def load_filters(self, spec: EventSpec, criteria: Any) -> list:
         """FilterCriteria.Filters[].Pattern of an event source mapping."""
