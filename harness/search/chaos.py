@@ -111,7 +111,7 @@ def search(path: Path, options: Options) -> Search:
     while result.runs < budget and result.failure is None:
         if options.seconds is not None and real_perf_counter() - started > options.seconds:
             break
-        drawn = draw_plans(strategy, ROUND, f"{options.seed}:{options.shard}:{path}:{round_no}")
+        drawn = draw_plans(strategy, ROUND, f"{options.seed}:{options.shard}:{scenario.name}:{round_no}")
         drawn = drawn[: budget - result.runs]
         round_no += 1
         jobs = [executor.make_job(path, seed=p.seed, faults=p.fault_list(base), backend=options.backend, tag=i)
@@ -148,7 +148,7 @@ def _shrink_and_write(result: Search, scenario: Any, judge: Judge, base: list[di
         return bool(wanted & set(judge.signature(outcome)))
 
     if plan.rules:
-        result.shrunk = shrink(plan, scenario.seed, fails, f"{options.seed}:shrink:{result.path}")
+        result.shrunk = shrink(plan, scenario.seed, fails, f"{options.seed}:shrink:{scenario.name}")
         final_plan = result.shrunk.plan
     else:
         final_plan = plan
