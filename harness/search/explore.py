@@ -108,6 +108,11 @@ def run(args: argparse.Namespace, console: Any) -> int:
     from harness.search.progress import progress_bar, rate
     shard = parse_shard(args.shard)
     jobs, explorations, skipped = plan_jobs(args.paths, args.seeds, args.backend, shard)
+    if not jobs and (skipped or shard.count > 1):
+        console.print(f"nothing to explore: {len(skipped)} scenario(s) declare no `explore: {{seeds: N}}` "
+                      f"(give --seeds to explore them)" + (f"; shard {shard} is empty" if shard.count > 1 else ""),
+                      markup=False)
+        return OK
     if not jobs:
         raise InputError(f"nothing to explore in {', '.join(args.paths)}: give --seeds, or mark scenarios with "
                          f"`explore: {{seeds: N}}`" + (f" (shard {shard} is empty)" if shard.count > 1 else ""))
