@@ -140,6 +140,14 @@ def _handler_calls(view: RunView) -> list:
     return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
 
 
+def _same_call(call: Any) -> tuple:
+    """What makes two calls "the same call for the same input": the invocation, the API and the resource, and for
+    item operations the item's key (updating two conversations in one run is not a retry)."""
+    key = (getattr(call, "params", None) or {}).get("Key")
+    item = json.dumps(key, sort_keys=True, default=str) if key is not None else ""
+    return call.request_id, call.service, call.operation, call.resource, item
+
+
 def _http_calls(view: RunView) -> list:
     """Outbound HTTP exchanges of handler code as calls (error `HTTP <status>`), attributed to the invocation
     that made them when only one invocation of the calling function was running."""
@@ -177,12 +185,15 @@ class NoMessageLost(Invariant):
     def check(self, view: RunView) -> list[Violation]:
         ignored = {view.physical("queue", q) for q in self.ignore_queues}
         present: dict[str, str] = {}
+        survivors: set[tuple[str, str]] = set()
         for queue in view.queue_names():
             for message in view.queue_messages(queue):
                 present[message.message_id] = queue
+                # The first copy may have been sent by a request whose response was lost (not in the ledger).
+                survivors.add((queue, _dedup_key(message)))
         out = []
-        survivors = {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
-                     or m.message_id in view.ledger.deleted}
+        survivors |= {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
+                      or m.message_id in view.ledger.deleted}
         unacknowledged = _unacknowledged(view)
         for message in view.ledger.sent:
             if message.queue in ignored or message.message_id in present or message.message_id in view.ledger.deleted:
@@ -220,7 +231,8 @@ def _unacknowledged(view: RunView) -> dict[tuple[str, str], list[float]]:
 
 
 def _dedup_key(message: Any) -> str:
-    return str(getattr(message, "dedup_id", None) or message.body)
+    """A sent message's or a queued message's FIFO deduplication id (its body without one)."""
+    return str(getattr(message, "dedup_id", None) or getattr(message, "deduplication_id", None) or message.body)
 
 
 def _lost_async(view: RunView, ignore_schedules: bool = True) -> list[Violation]:
@@ -382,7 +394,7 @@ class ClientErrorsNotRetried(Invariant):
         attempt = _attempt_of(view)
         forced = _forced_retries(view)
         for call in sorted(_handler_calls(view) + _http_calls(view), key=lambda c: c.t):
-            key = (call.request_id, call.service, call.operation, call.resource)
+            key = _same_call(call)
             if key in failed and (call.request_id, attempt(call.request_id, call.t)) in forced and \
                     attempt(call.request_id, call.t) != attempt(call.request_id, failed[key].t):
                 failed.pop(key)  # Lambda retried because an injected fault ended the earlier attempt
@@ -440,7 +452,7 @@ class RetriesBounded(Invariant):
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} took {call.retries + 1} "
                                      f"attempts (bound {self.max_call_attempts})"))
             # Per invocation attempt: Lambda's own retries are bounded by max_lambda_attempts below.
-            key = (call.request_id, attempt(call.request_id, call.t), call.service, call.operation, call.resource)
+            key = (call.request_id, attempt(call.request_id, call.t), *_same_call(call)[1:])
             repeats[key] = repeats.get(key, 0) + 1
             if repeats[key] == self.max_same_call + 1:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} was called "

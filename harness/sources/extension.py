@@ -23,7 +23,7 @@ from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
 from harness.sources.gateway import Gateway
 from harness.sources.httpmodel import HttpRequest, HttpResponse
-from harness.template import ACCOUNT_ID, closest
+from harness.template import ACCOUNT_ID, closest, default_physical_name
 
 _current: EventSources | None = None
 _DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
@@ -171,7 +171,7 @@ class EventSources:
         deployer = self.sim.deployer
         if logical_id in deployer.template.resources or logical_id in deployer.attrs:
             return deployer.attributes(logical_id)["Arn"]
-        name = f"{deployer.template.stack_name}-{logical_id}"
+        name = default_physical_name(deployer.template.stack_name, logical_id, "AWS::SQS::Queue")
         url = self.sim.client("sqs").create_queue(QueueName=name)["QueueUrl"]
         arn = deployer.arn("sqs", name)
         deployer.queue_urls[arn] = url

@@ -78,6 +78,17 @@ def test_no_message_lost_accepts_a_fifo_copy_that_sqs_deduplicated():
     assert check("no_message_lost", view).passed
 
 
+def test_no_message_lost_accepts_a_fifo_retry_deduplicated_against_a_send_whose_response_was_lost():
+    # The first send reached the queue but its response was lost (the ledger never saw it); the retry's copy
+    # was dropped by FIFO deduplication.
+    view = run(queues={"q.fifo": [QueuedView("m1", "{}", {}, 0, "visible", "d")]})
+    view.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))
+    assert check("no_message_lost", view).passed
+    view = run(queues={"q.fifo": [QueuedView("m1", "{}", {}, 0, "visible", "other")]})
+    view.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))
+    assert not check("no_message_lost", view).passed
+
+
 def test_no_message_lost_ignores_configured_queues():
     view = run(queues={})
     view.ledger.sent.append(sent("scratch", "m1"))

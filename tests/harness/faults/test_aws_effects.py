@@ -144,6 +144,16 @@ def test_a_read_timeout_waits_the_clients_read_timeout_in_virtual_time(simulate)
         assert sent.t >= 60.0  # botocore's default read_timeout, then a retry that succeeded
 
 
+@pytest.mark.parametrize("error, wait", [("ConnectTimeoutError", 2.0), ("ReadTimeoutError", 3.0)])
+def test_a_timeout_waits_the_timeout_configured_on_the_handlers_client(simulate, error, wait):
+    rules = [{"match": {"service": "sqs", "operation": "SendMessage"},
+              "effect": {"type": "network_error", "error": error}, "times": 1}]
+    with simulate(rules) as sim:
+        assert sim.invoke("Aws", {**SEND, "mode": "short-timeouts"}).payload["ok"] is True
+        sent = sim.trace.of("aws", operation="SendMessage", caller="faults-aws")[0]
+        assert wait <= sent.t < wait + 1.0  # the client's own timeout (not botocore's 60 s default), then a retry
+
+
 def test_latency_delays_the_request_in_virtual_time(simulate):
     rules = [{"match": {"service": "dynamodb", "operation": "PutItem"}, "effect": {"type": "latency", "seconds": 2.5}}]
     with simulate(rules) as sim:

@@ -110,6 +110,19 @@ def test_latency_delays_the_request_in_virtual_time(simulate, server):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+def test_latency_beyond_the_clients_timeout_is_a_read_timeout_and_the_request_is_not_served(
+        simulate, server, client):
+    url, received = server
+    rules = [{"match": {"url": f"{url}/slow"}, "effect": {"type": "latency", "seconds": 8}}]
+    with simulate(rules) as sim:
+        started = sim.now
+        outcome = fetch(sim, f"{url}/slow", client, timeout=5)
+        assert sim.now - started == 5.0
+    assert outcome["error"] == ("TimeoutError" if client == "urllib" else "ReadTimeout")
+    assert received == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 def test_a_body_that_is_not_what_was_promised(simulate, server, client):
     url, _ = server
     rules = [{"match": {"url": "/html"}, "effect": {"type": "http_body", "body": "<html>maintenance</html>",
