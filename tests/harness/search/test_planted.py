@@ -11,8 +11,9 @@ from harness.search.shard import Shard
 from .conftest import PLANTED
 
 # A small budget per bug (runs of generated plans), enough for the search seed used here.
-BUDGET = {"messages_send_failure_not_rolled_back": 12, "earnings_access_denied_retried": 40,
-          "twin_connector_retries_client_errors": 12, "replies_twilio_client_errors_retried": 40}
+# Measured with search seed 0: found after 3, 11, 21 and 37 runs.
+BUDGET = {"messages_send_failure_not_rolled_back": 8, "earnings_access_denied_retried": 16,
+          "twin_connector_retries_client_errors": 24, "replies_twilio_client_errors_retried": 40}
 # What each bug breaks: the invariant chaos must catch it with.
 CAUGHT_BY = {"messages_send_failure_not_rolled_back": "invariant no_orphaned_queued",
              "earnings_access_denied_retried": "invariant client_errors_not_retried",
@@ -26,7 +27,7 @@ def test_there_are_at_least_four_planted_bugs():
 
 @pytest.mark.parametrize("bug", sorted(BUDGET))
 def test_chaos_finds_each_planted_bug_and_shrinks_it_to_a_replayable_scenario(bug, tmp_path):
-    result = search(PLANTED / bug / "scenario.yaml", Options(budget=BUDGET[bug], found_dir=tmp_path))
+    result = search(PLANTED / bug / "scenario.yaml", Options(budget=BUDGET[bug], found_dir=tmp_path, workers=1))
     assert result.baseline.passed, result.baseline.report()  # the default seed and faults pass
     assert result.failure is not None and result.runs_to_find > 0, f"not found in {result.runs} runs"
     from harness.search.verdict import chaos_judge
@@ -44,14 +45,14 @@ def test_chaos_finds_each_planted_bug_and_shrinks_it_to_a_replayable_scenario(bu
 
 def test_the_same_search_seed_gives_the_same_search(tmp_path):
     path = PLANTED / "messages_send_failure_not_rolled_back" / "scenario.yaml"
-    first = search(path, Options(budget=12, seed=3, found_dir=tmp_path / "a"))
-    again = search(path, Options(budget=12, seed=3, found_dir=tmp_path / "b"))
+    first = search(path, Options(budget=8, found_dir=tmp_path / "a", workers=1))
+    again = search(path, Options(budget=8, found_dir=tmp_path / "b", workers=1))
     assert first.runs_to_find == again.runs_to_find and first.failure[0].key == again.failure[0].key
     assert first.found.read_text() == again.found.read_text().replace(str(tmp_path / "b"), str(tmp_path / "a"))
 
 
 def test_a_shard_searches_its_own_part_of_the_budget(tmp_path):
     path = PLANTED / "twin_connector_retries_client_errors" / "scenario.yaml"
-    part = search(path, Options(budget=3, shard=Shard(2, 3), found_dir=tmp_path, seed=1))
+    part = search(path, Options(budget=3, shard=Shard(2, 3), found_dir=tmp_path, seed=1, workers=1))
     assert part.runs <= 1
 
