@@ -16,7 +16,8 @@ from typing import Any
 OK, FAILED, BAD_INPUT = 0, 1, 2
 # Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
 COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command",
-                   "harness.search.explore", "harness.search.chaos")
+                   "harness.search.explore", "harness.search.chaos", "harness.incidents.importer",
+                   "harness.incidents.export")
 
 
 def _command_modules() -> list[Any]:

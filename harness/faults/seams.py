@@ -29,12 +29,9 @@ def install_timeout_capture() -> None:
     from harness.aws.router import shared_session
     if not _timeouts_installed:
         BUILTIN_HANDLERS.append(("before-parameter-build", _capture_timeouts))
-        # The shared session handler modules use may already exist: its handlers were copied from
-        # BUILTIN_HANDLERS when it was made, so register on it too.
-        from harness.aws.router import shared_session
-        shared_session().events.register("before-parameter-build", _capture_timeouts)
         _timeouts_installed = True
-    # The shared session (handler modules' boto3.DEFAULT_SESSION) may predate the built-in handler.
+    # The shared session (handler modules' boto3.DEFAULT_SESSION) may predate the built-in handler: its handlers
+    # were copied from BUILTIN_HANDLERS when it was made, so register on it too (once, by id).
     shared_session().events.register("before-parameter-build", _capture_timeouts,
                                      unique_id="harness-fault-timeouts")
 
