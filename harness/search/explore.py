@@ -90,7 +90,10 @@ def plan_jobs(paths: list[str], seeds_text: str | None, backend: str | None,
         try:
             scenario = executor.load(path)
         except ScenarioError as exc:
-            raise InputError(str(exc)) from None
+            if path in single_files:
+                raise InputError(str(exc)) from None
+            skipped.append(f"{path} (does not load: `python -m harness run {path}` says why)")
+            continue
         settings = scenario.model.explore
         if explicit is None and settings is None and path not in single_files:
             skipped.append(str(path))
@@ -127,7 +130,8 @@ def run(args: argparse.Namespace, console: Any) -> int:
     for exploration in ran:
         _print(console, exploration)
     for path in skipped:
-        console.print(f"skipped {path}: no `explore:` key (give --seeds to explore it)", markup=False)
+        why = "" if path.endswith(")") else ": no `explore:` key (give --seeds to explore it)"
+        console.print(f"skipped {path}{why}", markup=False)
     total = sum(e.runs for e in ran)
     failing = sum(e.failures for e in ran)
     console.print(f"explored {len(ran)} scenario(s), {total} run(s), {failing} failing"
