@@ -43,6 +43,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Events::Rule": {"Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Targets"},
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
     "AWS::SNS::Topic": {"TopicName"},
+    "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
     "AWS::SNS::Subscription": {"TopicArn", "Protocol", "Endpoint", "FilterPolicy", "FilterPolicyScope",
                                "RawMessageDelivery", "Region"},
     "AWS::Serverless::Api": {"StageName", "Name"},
@@ -67,7 +68,7 @@ ACCEPTED_NOT_EMULATED = {
 }
 FUNCTION_TYPE = "AWS::Serverless::Function"
 # Longest physical name each service accepts (CloudFormation truncates generated names to fit; so does the harness).
-NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
+NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::Kinesis::Stream": 128, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
                "AWS::Events::Rule": 64, "AWS::Events::EventBus": 256, "AWS::SNS::Topic": 256,
                "AWS::DynamoDB::Table": 255, "AWS::Serverless::SimpleTable": 255, "AWS::SecretsManager::Secret": 512}
 STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")

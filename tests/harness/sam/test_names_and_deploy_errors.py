@@ -53,11 +53,11 @@ def test_default_physical_names_are_cut_to_each_service_limit():
 
 def test_getatt_on_an_unemulated_resource_names_its_type(tmp_path):
     resources = FUNCTION.replace("Handler: app.handler}", "Handler: app.handler, Environment: {Variables: "
-                                 "{ENDPOINT: !GetAtt Stream.StreamEndpoint}}}") + \
-        "  Stream:\n    Type: AWS::Kinesis::Stream\n    Properties: {ShardCount: 1}\n"
+                                 "{MACHINE: !GetAtt Machine.Name}}}") + \
+        "  Machine:\n    Type: AWS::StepFunctions::StateMachine\n    Properties: {Definition: {}}\n"
     path = _app(tmp_path / "app", resources)
-    with pytest.raises(TemplateError, match=r"template.yaml:\d+: !GetAtt Stream.StreamEndpoint: Stream is a "
-                                            r"AWS::Kinesis::Stream, which the harness does not emulate"), \
+    with pytest.raises(TemplateError, match=r"template.yaml:\d+: !GetAtt Machine.Name: Machine is a "
+                                            r"AWS::StepFunctions::StateMachine, which the harness does not emulate"), \
             Simulation(path, seed=1) as sim:
         sim.invoke("Fn", {})
 
