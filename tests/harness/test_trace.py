@@ -52,3 +52,15 @@ def test_hash_does_not_depend_on_where_the_project_or_its_venv_is_checked_out():
     here = traced(sys.prefix, project)
     assert here == traced("<venv>", "<project>")
     assert here != traced(sys.prefix, "/somewhere/else")  # other text still counts
+
+
+def test_a_stable_name_replaces_text_that_differs_between_runs_in_what_is_recorded():
+    from harness.trace import Trace
+    hashes = []
+    for port in (38417, 37381):
+        trace = Trace()
+        trace.stable_name(f"127.0.0.1:{port}", "127.0.0.1:<ingestion-port>")
+        trace.record("log", message=f"posting to http://127.0.0.1:{port}/", n=1)
+        assert trace.events[0].data == {"message": "posting to http://127.0.0.1:<ingestion-port>/", "n": 1}
+        hashes.append(trace.hash())
+    assert hashes[0] == hashes[1]
