@@ -64,3 +64,16 @@ def test_importing_the_plugin_does_not_load_boto3_or_moto():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          check=False).stdout
     assert out.strip() == "[]"
+
+
+def test_pytest_does_not_assertion_rewrite_the_harness_only_the_tests(pytester):
+    pytester.makepyfile(test_loaders="""
+        import harness.simulation
+
+        def test_loaders():
+            loader = type(harness.simulation.__spec__.loader).__name__
+            assert loader != "AssertionRewritingHook", loader
+            assert not (1 == 2)
+        """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
