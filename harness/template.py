@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cfnlint.decode import cfn_yaml
 
+from harness import cfn_yaml
 from harness.errors import TemplateError
 
 ACCOUNT_ID = "123456789012"
