@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,11 +63,20 @@ class Trace:
                 and all(e.data.get(k) == v for k, v in where.items())]
 
     def hash(self) -> str:
-        """SHA-256 over kinds, virtual times and data (not `extra`): equal for equal runs."""
+        """SHA-256 over kinds, virtual times and data (not `extra`): equal for equal runs, wherever the project
+        and its virtual environment are checked out (file paths in tracebacks are made relative) and whichever
+        loopback ports the run was given."""
         digest = hashlib.sha256()
+        roots = _roots()
         for event in self.events:
-            digest.update(json.dumps([round(event.t, 6), event.kind, event.data], sort_keys=True,
-                                     default=str).encode())
+            text = json.dumps([round(event.t, 6), event.kind, event.data], sort_keys=True, default=str)
+            if "/" in text:
+                for root, name in roots:
+                    text = text.replace(root, name)
+            if "127.0.0.1:" in text or "localhost:" in text:
+                # The OS picks loopback ports (gateway, Function URLs, moto server) anew on every run.
+                text = _LOOPBACK_PORT.sub(r"\1:<port>", text)
+            digest.update(text.encode())
         return digest.hexdigest()[:16]
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -83,3 +95,17 @@ class Trace:
     def format(self, events: Iterable[TraceEvent] | None = None) -> str:
         """Timeline text, one event per line."""
         return "\n".join(e.describe() for e in (self.events if events is None else events))
+
+
+_LOOPBACK_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+")
+
+
+def _roots() -> list[tuple[str, str]]:
+    """Machine-specific path prefixes (interpreter, virtual environment, project, working folder), longest
+    first, with the placeholder each becomes in the hash."""
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # Later entries win where two are the same folder (the project is usually the working folder).
+    pairs = {os.getcwd(): "<cwd>", project: "<project>", sys.base_prefix: "<python>", sys.exec_prefix: "<venv>",
+             sys.prefix: "<venv>"}
+    return sorted(((root.rstrip("/") + "/", name + "/") for root, name in pairs.items() if len(root) > 1),
+                  key=lambda pair: -len(pair[0]))

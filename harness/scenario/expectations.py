@@ -232,5 +232,6 @@ class Result(Expectation):
 
 
 # Data-store and timeline kinds register themselves on import.
+from harness.fuzz import properties as _fuzz_properties  # noqa: F401 - the `contract` kind (harness fuzz)
 from harness.scenario import stores as _stores  # noqa: F401
 from harness.scenario import timeline as _timeline  # noqa: F401

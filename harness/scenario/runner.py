@@ -117,7 +117,9 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     from harness.simulation import Simulation
     model = scenario.model
     backend = backend or model.backend or "moto"
-    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=list(scenario.warnings),
+    # A mocked function's runtime warning is answered by its mock.
+    warnings = [w for w in scenario.warnings if not any(f"function {name!r} is " in w for name in model.functions)]
+    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=warnings,
                             system=system_name(model.system), proves=list(model.proves))
     started = real_perf_counter()
     kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,
@@ -126,6 +128,10 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
                               "max_real_seconds": model.max_real_seconds or DEFAULT_REAL_BUDGET}
     if scenario.top_level_faults:
         kwargs["faults"] = [dict(rule) for rule in scenario.top_level_faults]
+    if model.functions:
+        from harness.lambda_runtime.stubs import FunctionMock
+        kwargs["functions"] = {name: FunctionMock.coerce(spec["mock"], scenario.folder, f"functions.{name}.mock")
+                               for name, spec in model.functions.items()}
     _ledger.install()
     sim = None
     ctx: RunContext | None = None

@@ -78,12 +78,14 @@ class Items(Expectation):
 
 @expectation
 class Object(Expectation):
-    """An S3 object: present (with `body` text or `json` subset, exactly with `exact: true`) or absent."""
+    """An S3 object: present (in `storage_class`, with `body` text or `json` subset, exactly with `exact: true`)
+    or absent."""
 
     kind: ClassVar[str] = "object"
     bucket: BucketRef
     key: str
     exists: bool = True
+    storage_class: str | None = None
     body: str | None = None
     json_: Any = Field(None, alias="json")
     exact: bool = False
@@ -95,21 +97,26 @@ class Object(Expectation):
 
     def check(self, ctx: Any) -> Verdict:
         name = ctx.physical("bucket", self.bucket)
-        data = ctx.state.object(name, self.key)
+        # HeadObject first: an archived object (GLACIER, DEEP_ARCHIVE) exists but cannot be read.
+        stored_in = ctx.state.object_storage_class(name, self.key)
         seqs = _touching(ctx, {name})
         where = f"s3://{self.bucket}/{self.key}"
         if not self.exists:
-            return Verdict(data is None, f"{where} absent", "absent" if data is None else "present", seqs)
-        if data is None:
+            return Verdict(stored_in is None, f"{where} absent", "absent" if stored_in is None else "present", seqs)
+        if stored_in is None:
             return Verdict(False, f"{where} present", "no such object", seqs)
+        if self.storage_class is not None and stored_in != self.storage_class:
+            return Verdict(False, f"{where} in {self.storage_class}", f"in {stored_in}", seqs)
+        if self.body is None and self.json_ is None:
+            return Verdict(True, f"{where} present" + (f" in {stored_in}" if self.storage_class else ""),
+                           f"present in {stored_in}", seqs)
+        data = ctx.state.object(name, self.key) or b""
         text = data.decode("utf-8", "replace")
         if self.body is not None:
             return Verdict(text == self.body, f"{where} with body {self.body[:200]!r}", repr(text[:300]), seqs)
         if self.json_ is not None:
             return Verdict(matches(self.json_, text, self.exact), f"{where} {_how(self.exact)} {show(self.json_)}",
                            text[:300], seqs)
-        return Verdict(True, f"{where} present", f"{len(data)} bytes", seqs)
-
 
 
 @expectation

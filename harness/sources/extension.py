@@ -18,12 +18,12 @@ from botocore.handlers import BUILTIN_HANDLERS
 from harness.aws import router as _router
 from harness.aws.wire import is_loopback
 from harness.errors import InputError
-from harness.sources import outbound
+from harness.sources import moto_hooks, outbound
 from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
 from harness.sources.gateway import Gateway
 from harness.sources.httpmodel import HttpRequest, HttpResponse
-from harness.template import ACCOUNT_ID, closest
+from harness.template import ACCOUNT_ID, closest, default_physical_name
 
 _current: EventSources | None = None
 _DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
@@ -46,6 +46,8 @@ class EventSources:
         """Start the gateway; Function URLs resolve to its ports."""
         global _current
         _current = self
+        moto_hooks.install()
+        moto_hooks.reset()
         self.gateway = Gateway(sim)
         sim.function_url = self.gateway.function_url
         outbound.install(self.gateway)
@@ -136,9 +138,17 @@ class EventSources:
         from moto.events.exceptions import InvalidEventPatternException
         from moto.events.models import EventPattern
         try:
-            return EventPattern.load(pattern if isinstance(pattern, str) else json.dumps(pattern))
+            document = json.loads(pattern) if isinstance(pattern, str) else pattern
+        except ValueError as exc:
+            raise spec.error(f"invalid event pattern: not JSON ({exc})") from None
+        if not isinstance(document, dict):
+            raise spec.error(f"invalid event pattern: expected a JSON object, got {type(document).__name__}")
+        try:
+            return EventPattern.load(json.dumps(document))
         except InvalidEventPatternException as exc:
             raise spec.error(f"invalid event pattern: {exc.message}") from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # moto's loader, on odd shapes
+            raise spec.error(f"invalid event pattern: {type(exc).__name__}: {exc}") from None
 
     def load_filters(self, spec: EventSpec, criteria: Any) -> list:
         """FilterCriteria.Filters[].Pattern of an event source mapping."""
@@ -169,7 +179,7 @@ class EventSources:
         deployer = self.sim.deployer
         if logical_id in deployer.template.resources or logical_id in deployer.attrs:
             return deployer.attributes(logical_id)["Arn"]
-        name = f"{deployer.template.stack_name}-{logical_id}"
+        name = default_physical_name(deployer.template.stack_name, logical_id, "AWS::SQS::Queue")
         url = self.sim.client("sqs").create_queue(QueueName=name)["QueueUrl"]
         arn = deployer.arn("sqs", name)
         deployer.queue_urls[arn] = url
@@ -199,6 +209,16 @@ class EventSources:
             return type(exc).__name__, str(exc), True
         return None
 
+    def deliver_async(self, function_arn: str, event: dict, label: str) -> None:
+        """An AWS service invoking a function asynchronously (SNS, S3): from a new task, through a real client,
+        so faults and Lambda's async retries, destinations and DLQ apply."""
+        def invoke() -> None:
+            error = self.send_to_target(function_arn, event)
+            self.sim.trace.record("delivery", source=label, function=function_arn.rsplit(":", 1)[-1],
+                                  error=error[0] if error else None)
+
+        self.sim.scheduler.spawn(invoke, name=f"deliver:{label}")
+
     def _client(self, service: str) -> Any:
         endpoint = self.sim.backend.environment().get("AWS_ENDPOINT_URL")
         key = (service, self.sim.region, endpoint)
@@ -211,13 +231,19 @@ class EventSources:
 
     # ------------------------------------------------------------------ botocore hooks
     def on_sqs_call(self, operation: str, params: dict, parsed: dict) -> None:
-        """A successful send or visibility change: poke the mapping of that queue."""
-        if operation not in SQS_POKES or "Error" in parsed:
+        """A successful send or visibility change pokes the queue's mapping; a receive gets AWS's DLQ attribute."""
+        if "Error" in parsed:
             return
-        name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+        if operation == "ReceiveMessage":
+            moto_hooks.add_dlq_sources(parsed, params)
+        elif operation in SQS_POKES:
+            self.on_enqueue(str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1])
+
+    def on_enqueue(self, queue_name: str) -> None:
+        """moto put a message on a queue (a send, a redrive, an SNS or S3 fan-out): poke that queue's mappings."""
         from harness.sources.sqs import SqsMapping
         for source in self.sources:
-            if isinstance(source, SqsMapping) and source.queue_name == name:
+            if isinstance(source, SqsMapping) and source.queue_name == queue_name:
                 source.poke()
 
     def on_put_events(self, params: dict, parsed: dict) -> None:
@@ -350,17 +376,23 @@ class EventSources:
     def _api_path(self, path: str) -> tuple[str, Any, str, str]:
         apis = list(self.gateway.apis.values())
         if not apis:
-            raise InputError(f"{path!r}: the template has no Api events; pass function_url=<function> or a full URL")
+            raise InputError(f"{path!r}: the template has no Api or HttpApi events; pass function_url=<function> or a "
+                             f"full URL")
         if not path.startswith("/"):
             path = "/" + path
         target_path = path.split("?", 1)[0]
 
         def staged(api: Any) -> str:
+            if api.stage == "$default":
+                return path  # an HTTP API's $default stage has no path prefix
             return path if target_path == f"/{api.stage}" or target_path.startswith(f"/{api.stage}/") \
                 else f"/{api.stage}{path}"
 
+        def inside(api: Any) -> str:
+            return target_path if api.stage == "$default" else staged(api).split("?")[0][len(api.stage) + 1:] or "/"
+
         if len(apis) > 1:
-            matching = [a for a in apis if any(r.pattern.match(staged(a).split("?")[0][len(a.stage) + 1:] or "/")
+            matching = [a for a in apis if any(r.pattern.match(inside(a)) or r.method == "$DEFAULT"
                                                for r in a.routes)]
             if len(matching) != 1:
                 raise InputError(f"{path!r} matches {'several' if matching else 'none'} of the template's APIs "

@@ -209,3 +209,17 @@ def test_every_fault_is_recorded_before_its_effect_with_what_matched(simulate):
                                        "attempt", "settings")} == {
         "rule": "slow-put", "effect": "latency", "point": "aws", "service": "dynamodb", "operation": "PutItem",
         "resource": TABLE, "function": "faults-writer", "attempt": 1, "settings": {"seconds": 1.0, "jitter": 0.0}}
+
+
+def test_timeout_faults_wait_the_clients_own_configured_timeouts(simulate):
+    rules = [{"id": "lost", "match": {"service": "sqs", "operation": "SendMessage"},
+              "effect": {"type": "response_lost", "error": "timeout"}, "times": 1},
+             {"id": "connect", "match": {"service": "dynamodb", "operation": "PutItem"},
+              "effect": {"type": "network_error", "error": "ConnectTimeoutError"}, "times": 1}]
+    with simulate(rules) as sim:
+        assert sim.invoke("Aws", {**SEND, "mode": "short"}).payload["ok"] is True
+        retried = sim.trace.of("aws", operation="SendMessage", caller="faults-aws")[-1]
+        assert retried.t == pytest.approx(3.0, abs=0.5)  # Config(read_timeout=3), not botocore's 60 s default
+        started = sim.now
+        assert sim.invoke("Aws", {**PUT, "mode": "short"}).payload["ok"] is True
+        assert sim.now - started == pytest.approx(2.0, abs=0.5)  # Config(connect_timeout=2)
