@@ -41,6 +41,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--register", type=Path, help="the register folder (default: scenarios/requirements/ at or "
                    "above the paths)")
     p.add_argument("--system", action="append", help="only this system's register (repeatable)")
+    p.add_argument("--summary", action="store_true", help="only the counts per system and what is not proven")
     p.add_argument("--seed", type=int, help="override every scenario's seed")
     p.add_argument("--backend", help="override the backend (moto, moto-server, localstack:...)")
     p.add_argument("-n", dest="workers", default="1", metavar="auto|N",
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
     results = _results(args)
     chosen = _systems(args, folder, registers, results)
     rows = matrix([registers[s] for s in chosen], results)
-    _print(console, rows, chosen)
+    _print(console, rows, chosen, args.summary)
     unknown = sorted({i for r in results for i in r.get("proves") or []
                       if not any(i in reg.ids for reg in registers.values())})
     if unknown:
@@ -139,12 +140,12 @@ def _systems(args: argparse.Namespace, folder: Path, registers: dict[str, Regist
     return [s for s in registers if whole or s in ran]
 
 
-def _print(console: Any, rows: list[Row], systems: list[str]) -> None:
+def _print(console: Any, rows: list[Row], systems: list[str], summary: bool = False) -> None:
     from rich.markup import escape
     from rich.table import Table
     colour = {PROVEN: "green", FAILING: "red", MISSING: "red", UNIT: "cyan"}
     status_colour = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "cyan"}
-    for system in systems:
+    for system in [] if summary else systems:
         table = Table(title=f"Requirements: {system}", show_lines=False)
         for column in ("requirement", "section", "proof", "scenarios", "verdict"):
             table.add_column(column, overflow="fold")

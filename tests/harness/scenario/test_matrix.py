@@ -96,3 +96,11 @@ def test_the_run_summary_and_reports_show_what_a_scenario_proves(library, tmp_pa
 def test_a_bad_worker_count_exits_2(library, capsys):
     assert main(["requirements", str(library / "scenarios"), "-n", "0"]) == 2
     assert "-n: expected 'auto' or a number of processes >= 1" in capsys.readouterr().out
+
+
+def test_summary_prints_only_the_counts_and_what_is_not_proven(library, capsys):
+    write_proving_scenario(library, "[]")
+    assert main(["requirements", str(library / "scenarios"), "--summary"]) == 1
+    out = capsys.readouterr().out
+    assert "Requirements per system" in out and "MISSING shop.orders.stored" in out
+    assert "Requirements: shop" not in out
