@@ -269,6 +269,18 @@ def _topic(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
 
+@creates("AWS::Kinesis::Stream")
+def _stream(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "Name")
+    kinesis = deployer.client("kinesis")
+    if props.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND":
+        kinesis.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    else:
+        kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
+    arn = deployer.arn("kinesis", f"stream/{name}")
+    return {"Ref": name, "Arn": arn}
+
+
 @creates("AWS::SNS::Subscription")
 def _subscription(deployer: Deployer, logical_id: str, props: dict) -> dict:
     """A topic subscription: SQS subscribers are fanned out to by the backend; lambda subscribers are delivered

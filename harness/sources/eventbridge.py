@@ -86,8 +86,12 @@ def retry_policy(spec: EventSpec, policy: dict | None) -> tuple[int, float]:
     return retries, age
 
 
-@register_source("EventBridgeRule")
-@register_source("CloudWatchEvent")
+RULE_EVENT_PROPERTIES = {"Pattern", "EventBusName", "Input", "InputPath", "RetryPolicy", "DeadLetterConfig",
+                         "RuleName", "State", "Enabled", "Target"}
+
+
+@register_source("EventBridgeRule", RULE_EVENT_PROPERTIES)
+@register_source("CloudWatchEvent", RULE_EVENT_PROPERTIES)
 class RuleSource:
     """A function's `Type: EventBridgeRule` (or the older `CloudWatchEvent`) event: Pattern, EventBusName,
     RuleName, RetryPolicy, DeadLetterConfig, Input, InputPath, State/Enabled, Target.Id."""

@@ -246,6 +246,13 @@ class EventSources:
             if isinstance(source, SqsMapping) and source.queue_name == queue_name:
                 source.poke()
 
+    def on_stream_record(self) -> None:
+        """A record was appended to a DynamoDB or Kinesis stream: poke the stream mappings."""
+        from harness.sources.streams import StreamMapping
+        for source in self.sources:
+            if isinstance(source, StreamMapping):
+                source.poke()
+
     def on_put_events(self, params: dict, parsed: dict) -> None:
         """Events moto accepted: route each to its bus's rules."""
         for entry, result in zip(params.get("Entries") or [], parsed.get("Entries") or []):

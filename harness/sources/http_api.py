@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 
 
-@register_source("HttpApi")
+@register_source("HttpApi", {"Path", "Method", "ApiId", "PayloadFormatVersion"})
 class HttpApiSource:
     """One route: Path and Method (both optional: without them the route is `$default`), ApiId,
     PayloadFormatVersion."""

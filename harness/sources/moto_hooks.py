@@ -34,6 +34,10 @@ def install() -> None:
     notifications._send_event_bridge_message = _send_event_bridge_message
     notifications._invoke_awslambda = _wrap_s3_to_lambda(notifications._invoke_awslambda)
     Subscription.publish = _wrap_sns_publish(Subscription.publish)
+    from moto.dynamodb.models.table import StreamShard
+    from moto.kinesis.models import Shard
+    StreamShard.add = _wake_streams(StreamShard.add)
+    Shard.put_record = _wake_streams(Shard.put_record)
     _installed = True
 
 
@@ -92,6 +96,19 @@ def _wrap_receive(original: Any) -> Any:
 
     receive_message.__wrapped__ = original  # type: ignore[attr-defined]
     return receive_message
+
+
+def _wake_streams(original: Any) -> Any:
+    """A record appended to a DynamoDB stream or a Kinesis shard wakes the stream mappings."""
+    def append(shard: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(shard, *args, **kwargs)
+        sources = _current()
+        if sources is not None:
+            sources.on_stream_record()
+        return result
+
+    append.__wrapped__ = original  # type: ignore[attr-defined]
+    return append
 
 
 def _wrap_sns_publish(original: Any) -> Any:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
 
 
-@register_source("S3")
+@register_source("S3", {"Bucket", "Events", "Filter"})
 class S3Notification:
     """One `Type: S3` event: Bucket (a bucket of the same template), Events (one or a list), Filter."""
 

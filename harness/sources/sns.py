@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SIGNING_CERT = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"
 
 
-@register_source("SNS")
+@register_source("SNS", {"Topic", "FilterPolicy", "FilterPolicyScope"})
 class SnsSubscription:
     """One `Type: SNS` event: Topic, FilterPolicy, FilterPolicyScope (Region and SqsSubscription are refused)."""
 

@@ -67,3 +67,35 @@ def test_http_api_routes_payload_v2_default_route_and_error_mapping():
         assert (other.status, other.body) == (418, "/anything/else")
         boom = sim.http("POST", "/boom")
         assert (boom.status, boom.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_dynamodb_stream_bisects_a_poison_batch_and_sends_the_failure_to_the_on_failure_queue():
+    with Simulation(PATTERNS / "dynamodb_stream" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        table = sim.client("dynamodb")
+        name = sim.resource("OrdersTable")["Ref"]
+        for key in ("a", "b", "poison", "c"):
+            table.put_item(TableName=name, Item={"pk": {"S": key}})
+        sim.run_until_idle()
+        batches = [p["keys"] for p in _printed(sim, "OrderProjector")]
+        assert batches[0] == ["a", "b", "poison", "c"]
+        assert ["a", "b"] in batches and ["c"] in batches  # bisected; the good records got through
+        assert batches.count(["poison"]) == 3  # first try + MaximumRetryAttempts 2
+        failures = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("StreamFailures"))["Messages"]
+        document = json.loads(failures[0]["Body"])
+        assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
+        assert document["DDBStreamBatchInfo"]["batchSize"] == 1
+        assert document["DDBStreamBatchInfo"]["streamArn"] == sim.resource("OrdersTable")["StreamArn"]
+
+
+def test_kinesis_mapping_filters_on_decoded_data_and_retries_from_the_reported_failure():
+    with Simulation(PATTERNS / "kinesis_stream" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        kinesis = sim.client("kinesis")
+        stream = sim.resource("ClickStream")["Ref"]
+        for page, kind in (("/a", "click"), ("/b", "view"), ("/broken", "click"), ("/c", "click")):
+            kinesis.put_record(StreamName=stream, PartitionKey="p",
+                               Data=json.dumps({"type": kind, "page": page}).encode())
+        sim.run_until_idle()
+        pages = [p["page"] for p in _printed(sim, "ClickCounter")]
+        assert pages == ["/a", "/broken", "/c", "/broken", "/c"]  # /b filtered; resumed from the failure
