@@ -15,7 +15,6 @@ from replies_engine.shared.config import env_str
 from replies_engine.shared.secrets import get_twilio_credentials
 from replies_engine.webhook_handler.utils.parsing_utils import decode_body, parse_form_body
 
-
 ROTATION_RECHECK_SECONDS = 10
 
 
