@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 test-scenarios: install
-	$(BIN)/python -m harness run scenarios --report-dir $(REPORTS)
+	$(BIN)/python -m harness run scenarios -n auto --report-dir $(REPORTS)
+	$(BIN)/python -m harness explore scenarios --report-dir $(REPORTS)/explore
 
 UNIT := $(BIN)/python -m pytest tests -q -n 2 -m "not localstack and not slow"
 
@@ -25,7 +26,8 @@ test-unit: install
 
 test: install
 	$(UNIT)
-	$(BIN)/python -m harness run scenarios --report-dir $(REPORTS)
+	$(BIN)/python -m harness run scenarios -n auto --report-dir $(REPORTS)
+	$(BIN)/python -m harness explore scenarios --report-dir $(REPORTS)/explore
 
 localstack-up:
 	bash scripts/localstack.sh up

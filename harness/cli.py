@@ -1,4 +1,5 @@
-"""Command line: `python -m harness run|list|replay|trace|report|diff|fuzz` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report` and the commands in COMMAND_MODULES (diff,
+requirements, fuzz, explore, chaos, ...); also installed as `lambda-harness`.
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -13,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
+# Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
+COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command",
+                   "harness.search.explore", "harness.search.chaos", "harness.incidents.importer",
+                   "harness.incidents.export")
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="only scenarios whose name or file contains this text")
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
     run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
+    run.add_argument("--strict", action="store_true", help="refuse templates that use what the harness does not "
+                     "emulate (each load warning becomes an error)")
+    run.add_argument("-n", dest="workers", default="1", type=_workers, metavar="auto|N",
+                     help="worker processes: auto = every core (default 1: serially, in this process)")
+    from harness.search import shard
+    shard.add_shard_argument(run)
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
@@ -42,11 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     common(trace)
     trace.add_argument("--json", action="store_true", help="the trace as JSON")
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
-    from harness.scenario import differential
-    differential.add_parser(sub)
-    from harness.fuzz import command as fuzz_command
-    fuzz_command.add_parser(sub)
-    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
+    for module in _command_modules():
+        before = set(sub.choices)
+        module.add_parser(sub)
+        for name in set(sub.choices) - before:
+            sub.choices[name].set_defaults(command_module=module)
+    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths; "
+                            "`report merge DIR...` merges shards' reports")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
     common(report)
@@ -64,11 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     try:
-        from harness.fuzz import command as fuzz_command
-        from harness.scenario import differential
-        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run, "fuzz": fuzz_command.run}
-        return commands[args.command](args, console)
+        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}
+        if args.command in commands:
+            return commands[args.command](args, console)
+        return args.command_module.run(args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
@@ -76,13 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------------------------- run
 def _load_all(paths: list[Path]) -> list[tuple[Path, Any, str | None]]:
-    from harness.scenario import ScenarioError, load_scenario
+    from harness.runner.job import load
     loaded = []
     for path in paths:
-        try:
-            loaded.append((path, load_scenario(path), None))
-        except ScenarioError as exc:
-            loaded.append((path, None, str(exc)))
+        scenario = load(path)  # cached: the runner's workers inherit it
+        loaded.append((path, None, str(scenario)) if isinstance(scenario, Exception) else (path, scenario, None))
     return loaded
 
 
@@ -90,10 +105,19 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.clock import real_perf_counter
-    from harness.scenario import run_scenario
+    from harness.runner import Job, run_jobs
     from harness.scenario.discover import discover
     started = real_perf_counter()
-    loaded = _load_all(discover(args.paths))
+    if args.strict:
+        import os
+        os.environ["HARNESS_STRICT"] = "1"  # read by every Simulation, in this process and in workers
+        try:
+            args.strict = False
+            return _run(args, console)
+        finally:
+            os.environ.pop("HARNESS_STRICT", None)
+    from harness.search.shard import parse_shard
+    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths)))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
                   (item[1] is not None and args.keyword in item[1].name)]
@@ -102,19 +126,33 @@ def _run(args: argparse.Namespace, console: Any) -> int:
                       + (f" matching -k {args.keyword!r}" if args.keyword else "")
                       + " (expected *.yaml scenario files)")
         return BAD_INPUT
-    results: list[dict] = []
+    runnable = [path for path, scenario, _ in loaded if scenario is not None]
+    jobs = [Job(path, seed=args.seed, backend=args.backend, tag=(path, n))
+            for path in runnable for n in range(max(1, args.repeat))]
+    by_tag: dict[tuple, Any] = {}
+    # No refresh thread: worker processes are forked while the bar is up, and must not inherit a held lock.
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("scenarios", total=len(loaded))
-        for path, scenario, error in loaded:
-            progress.update(task, description=f"{path}")
-            if scenario is None:
-                results.append(_load_error(path, error))
-            else:
-                results.append(_run_repeated(scenario, args, run_scenario))
-            progress.advance(task)
-            if args.exitfirst and results[-1]["status"] != "passed":
-                break
+                  TimeElapsedColumn(), console=console, transient=True, auto_refresh=False) as progress:
+        task = progress.add_task("scenarios", total=len(jobs))
+
+        def done(job: Any, result: Any) -> None:
+            by_tag[job.tag] = result
+            progress.update(task, description=f"{job.path}", advance=1)
+            progress.refresh()
+            if args.exitfirst and result.status != "passed":
+                raise _StopRun
+
+        try:
+            run_jobs(jobs, workers=args.workers, on_result=done)
+        except _StopRun:
+            pass
+    results = []
+    for path, scenario, error in loaded:
+        runs = [by_tag[(path, n)] for n in range(max(1, args.repeat)) if (path, n) in by_tag]
+        if scenario is None:
+            results.append(_load_error(path, error))
+        elif runs:
+            results.append(_repeated(runs))
     _summary(console, results, real_perf_counter() - started)
     if args.report_dir:
         from harness.scenario.report import write_reports
@@ -123,11 +161,26 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     return _exit_code(results)
 
 
-def _run_repeated(scenario: Any, args: argparse.Namespace, run_scenario: Any) -> dict:
-    first = run_scenario(scenario, seed=args.seed, backend=args.backend)
+class _StopRun(Exception):
+    """-x: the first failure ends the run."""
+
+
+def _workers(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of processes >= 1; got {text!r}")
+    return count
+
+
+def _repeated(runs: list[Any]) -> dict:
+    first = runs[0]
     result = first.to_dict()
-    for _ in range(max(0, args.repeat - 1)):
-        again = run_scenario(scenario, seed=args.seed, backend=args.backend)
+    for again in runs[1:]:
         if again.trace_hash != first.trace_hash:
             result["status"] = "failed"
             message = (f"not deterministic: seed {first.seed} gave trace {first.trace_hash} and then "
@@ -163,7 +216,9 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
         status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
-        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}", str(r.get("seed", "-")),
+        proves = f"\n  proves: {', '.join(r['proves'])}" if r.get("proves") else ""
+        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}{proves}",
+                      str(r.get("seed", "-")),
                       str(r.get("trace_hash") or "-"), str((r.get("stats") or {}).get("virtual_seconds", "-")),
                       f"{float(r.get('wall_seconds') or 0):.2f}",
                       f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)}",
@@ -172,6 +227,11 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         if r["status"] != "passed":
             console.print(r.get("report") or r.get("error") or "", markup=False, highlight=False)
+    warnings = list(dict.fromkeys(w for r in results for w in r.get("warnings") or []))
+    if warnings:
+        console.print(f"warnings ({len(warnings)}, each once; --strict makes them errors):", markup=False)
+        for warning in warnings:
+            console.print(f"  {warning}", markup=False, highlight=False)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error", "skipped")}
     bad = sum(1 for r in results if r.get("load_error"))
     console.print(f"{len(results)} scenario(s): {counts['passed']} passed, {counts['failed']} failed, "
@@ -243,6 +303,9 @@ def _print_events(console: Any, events: list[dict], kinds: list[str] | None) -> 
 
 def _report(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario.report import read_results, write_reports
+    if args.sources[0] == "merge":
+        from harness.scenario.report.merge import run_merge
+        return run_merge(args.sources[1:], args.report_dir, console)
     results: list[dict] = []
     title = "Scenario run"
     paths = []

@@ -37,7 +37,8 @@ def pytest_addoption(parser: Any) -> None:
 
 def pytest_collect_file(file_path: Path, parent: Any) -> Any | None:
     """A YAML file under a `scenarios` folder, or given on the command line, is a scenario file."""
-    if file_path.suffix not in (".yaml", ".yml") or file_path.name.startswith(("_", ".")):
+    from harness.scenario.discover import is_scenario_file
+    if not is_scenario_file(file_path):
         return None
     if "scenarios" in file_path.parts[:-1] or parent.session.isinitpath(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)

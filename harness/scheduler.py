@@ -7,8 +7,10 @@ same seed gives the same interleaving and another seed explores another one.
 """
 from __future__ import annotations
 
+import _thread
 import heapq
 import itertools
+import os
 import random
 import threading
 from collections.abc import Callable
@@ -55,11 +57,40 @@ class Task:
     waiters: list = field(default_factory=list)
     on_done: list = field(default_factory=list)
     _token: int = 0
-    _thread: threading.Thread | None = None
-    _go: threading.Event = field(default_factory=threading.Event)
+    _worker: _Worker | None = None
 
     def __repr__(self) -> str:
         return f"Task({self.id}, {self.name!r})"
+
+
+class _Worker:
+    """A reusable OS thread that runs tasks one after another. `go` is a raw lock used as a binary semaphore:
+    the driver releases it to hand this thread the baton; the thread acquires it to park."""
+
+    def __init__(self) -> None:
+        self.go = _thread.allocate_lock()
+        self.go.acquire()
+        self.job: tuple[Scheduler, Task] | None = None
+        self.thread = threading.Thread(target=self._loop, name="sim-task-idle", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            self.go.acquire()
+            scheduler, task = self.job  # type: ignore[misc]
+            self.job = None
+            scheduler._bootstrap(task)  # returns once the task is done (and this worker is idle again)
+
+
+_IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in this process
+
+
+def _forget_workers() -> None:  # pragma: no cover - runs in a forked child
+    _IDLE.clear()  # their threads exist only in the parent
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
 
 
 def current_task() -> Task | None:
@@ -76,8 +107,10 @@ class Scheduler:
         self._heap: list = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
-        self._back = threading.Event()
+        self._back = _thread.allocate_lock()  # held by the driver; a task releases it to give the baton back
+        self._back.acquire()
         self._running: Task | None = None
+        self._installed: View | None = None  # whose process-global state is in place (None: the host's)
         self._idle_probes: list[Callable[[], bool]] = []
         self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
         self.steps = 0
@@ -130,6 +163,14 @@ class Scheduler:
             finally:
                 task.blocked_on = None
         return other
+
+    def enter_view(self, view: View | None) -> None:
+        """Give the calling task `view` (its process-global state) for the rest of its steps, or none."""
+        task = current_task()
+        if task is None:
+            raise SimulationError("Scheduler.enter_view called outside a task")
+        task.view = view
+        self._switch(view)
 
     def set_deadline(self, task: Task, deadline: float) -> None:
         """Kill `task` (TaskKilled at its next resume) once virtual time reaches `deadline`."""
@@ -186,9 +227,26 @@ class Scheduler:
         return all(entry[3].daemon for entry in self._heap
                    if not entry[3].done and (entry[5] or entry[4] == entry[3]._token))
 
+    def _switch(self, view: View | None) -> None:
+        """Swap process-global state only when another view takes the baton (a task resumed again and again
+        keeps its container's modules and environment in place)."""
+        if view is not self._installed:
+            if self._installed is not None:
+                self._installed.exit()
+            self._installed = None
+            if view is not None:
+                view.enter()
+                self._installed = view
+
     def _run(self, stop: Callable[[list], bool]) -> None:
         if current_task() is not None:
             raise SimulationError("the simulation can only be driven from the test thread, not from a task")
+        try:
+            self._loop(stop)
+        finally:
+            self._switch(None)  # the driver's code runs with the host's state
+
+    def _loop(self, stop: Callable[[list], bool]) -> None:
         while True:
             self._drop_stale()
             if not self._heap:
@@ -212,32 +270,30 @@ class Scheduler:
         self._running = task
         for hook in self.on_resume:
             hook(task)
-        if task.view is not None:
-            task.view.enter()
+        self._switch(task.view)
         try:
-            self._back.clear()
             if not task.started:
                 task.started = True
                 self.tasks_started += 1
-                task._thread = threading.Thread(target=self._bootstrap, args=(task,),
-                                                name=f"sim-task-{task.id}-{task.name}", daemon=True)
-                task._thread.start()
-            else:
-                task._go.set()
-            if not self._back.wait(self.watchdog_seconds):
+                task._worker = _IDLE.pop() if _IDLE else _Worker()
+                task._worker.job = (self, task)
+                task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
+            task._worker.go.release()  # type: ignore[union-attr]
+            if not self._back.acquire(timeout=self.watchdog_seconds):
+                self._back = _thread.allocate_lock()  # the stuck task may still release the old one
+                self._back.acquire()
                 raise WatchdogTimeout(
                     f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
                     f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): "
                     f"a busy loop or real blocking I/O in handler code")
         finally:
-            if task.view is not None:
-                task.view.exit()
             self._running = None
 
     def _park(self, task: Task) -> None:
-        self._back.set()
-        task._go.wait()
-        task._go.clear()
+        back = self._back
+        worker = task._worker
+        back.release()
+        worker.go.acquire()  # type: ignore[union-attr]
         if task.kill_reason:
             raise TaskKilled(task.kill_reason)
 
@@ -257,5 +313,7 @@ class Scheduler:
                 self._push(waiter, self.clock.now())
             task.waiters.clear()
             _local.task = None
-            self._back.set()
+            _IDLE.append(task._worker)  # before the baton goes back, so reuse does not depend on timing
+            task._worker = None
+            self._back.release()
 

@@ -23,7 +23,7 @@ from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
 from harness.sources.gateway import Gateway
 from harness.sources.httpmodel import HttpRequest, HttpResponse
-from harness.template import ACCOUNT_ID, closest
+from harness.template import ACCOUNT_ID, closest, default_physical_name
 
 _current: EventSources | None = None
 _DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
@@ -179,7 +179,7 @@ class EventSources:
         deployer = self.sim.deployer
         if logical_id in deployer.template.resources or logical_id in deployer.attrs:
             return deployer.attributes(logical_id)["Arn"]
-        name = f"{deployer.template.stack_name}-{logical_id}"
+        name = default_physical_name(deployer.template.stack_name, logical_id, "AWS::SQS::Queue")
         url = self.sim.client("sqs").create_queue(QueueName=name)["QueueUrl"]
         arn = deployer.arn("sqs", name)
         deployer.queue_urls[arn] = url
@@ -208,6 +208,16 @@ class EventSources:
         except BotoCoreError as exc:  # connection errors, read timeouts: retried
             return type(exc).__name__, str(exc), True
         return None
+
+    def deliver_async(self, function_arn: str, event: dict, label: str) -> None:
+        """An AWS service invoking a function asynchronously (SNS, S3): from a new task, through a real client,
+        so faults and Lambda's async retries, destinations and DLQ apply."""
+        def invoke() -> None:
+            error = self.send_to_target(function_arn, event)
+            self.sim.trace.record("delivery", source=label, function=function_arn.rsplit(":", 1)[-1],
+                                  error=error[0] if error else None)
+
+        self.sim.scheduler.spawn(invoke, name=f"deliver:{label}")
 
     def _client(self, service: str) -> Any:
         endpoint = self.sim.backend.environment().get("AWS_ENDPOINT_URL")
@@ -366,17 +376,23 @@ class EventSources:
     def _api_path(self, path: str) -> tuple[str, Any, str, str]:
         apis = list(self.gateway.apis.values())
         if not apis:
-            raise InputError(f"{path!r}: the template has no Api events; pass function_url=<function> or a full URL")
+            raise InputError(f"{path!r}: the template has no Api or HttpApi events; pass function_url=<function> or a "
+                             f"full URL")
         if not path.startswith("/"):
             path = "/" + path
         target_path = path.split("?", 1)[0]
 
         def staged(api: Any) -> str:
+            if api.stage == "$default":
+                return path  # an HTTP API's $default stage has no path prefix
             return path if target_path == f"/{api.stage}" or target_path.startswith(f"/{api.stage}/") \
                 else f"/{api.stage}{path}"
 
+        def inside(api: Any) -> str:
+            return target_path if api.stage == "$default" else staged(api).split("?")[0][len(api.stage) + 1:] or "/"
+
         if len(apis) > 1:
-            matching = [a for a in apis if any(r.pattern.match(staged(a).split("?")[0][len(a.stage) + 1:] or "/")
+            matching = [a for a in apis if any(r.pattern.match(inside(a)) or r.method == "$DEFAULT"
                                                for r in a.routes)]
             if len(matching) != 1:
                 raise InputError(f"{path!r} matches {'several' if matching else 'none'} of the template's APIs "

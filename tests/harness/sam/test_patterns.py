@@ -1,0 +1,69 @@
+"""Public-pattern SAM applications (tests/harness/sam/patterns/): each loads without a warning and runs its
+happy path."""
+import json
+from pathlib import Path
+
+from harness import Simulation
+
+PATTERNS = Path(__file__).parent / "patterns"
+
+
+def test_api_lambda_simple_table_stores_and_reads_an_item():
+    with Simulation(PATTERNS / "api_simple_table" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        created = sim.http("POST", "/items", body={"itemId": "a1", "colour": "red"})
+        assert created.status == 201
+        assert sim.http("GET", "/items/a1").json() == {"itemId": "a1", "colour": "red"}
+        assert sim.http("GET", "/items/zz").status == 404
+        table = sim.resource("ItemsTable")
+        described = sim.client("dynamodb").describe_table(TableName=table["Ref"])["Table"]
+        assert described["KeySchema"] == [{"AttributeName": "itemId", "KeyType": "HASH"}]
+        assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["Arn"].endswith(f"table/{table['Ref']}")
+
+
+def test_sqs_dlq_mapping_loads_without_warnings():
+    with Simulation(PATTERNS / "sqs_dlq_mapping" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert json.dumps(sim.resource("OrdersDlq")["Arn"]).count(":") == 5
+
+
+def _printed(sim, function):
+    return [json.loads(line) for r in sim.invocations if r.function.endswith(function)
+            for line in r.logs if line.startswith("{")]
+
+
+def test_sns_fan_out_reaches_a_filtered_lambda_subscriber_and_an_sqs_subscriber():
+    with Simulation(PATTERNS / "sns_fanout" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.invoke("PublishFunction", {"order": {"id": 1}, "size": "big"})
+        sim.invoke("PublishFunction", {"order": {"id": 2}, "size": "small"})
+        sim.run_until_idle()
+        assert _printed(sim, "BigOrderFunction") == [{"big_order": {"id": 1}, "source": "aws:sns"}]
+        assert sorted(p["audit"]["id"] for p in _printed(sim, "AuditFunction")) == [1, 2]
+        big = [r for r in sim.invocations if r.function.endswith("BigOrderFunction")]
+        assert [r.invocation_type for r in big] == ["Event"]  # SNS invokes asynchronously
+
+
+def test_s3_upload_matching_the_filter_invokes_the_function_once():
+    with Simulation(PATTERNS / "s3_to_lambda" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        s3 = sim.client("s3")
+        bucket = sim.resource("UploadBucket")["Ref"]
+        s3.put_object(Bucket=bucket, Key="incoming/cat photo.jpg", Body=b"x")
+        s3.put_object(Bucket=bucket, Key="incoming/notes.txt", Body=b"x")
+        s3.put_object(Bucket=bucket, Key="other/dog.jpg", Body=b"x")
+        sim.run_until_idle()
+        assert _printed(sim, "ProcessUpload") == [{"key": "incoming/cat photo.jpg", "event": "ObjectCreated:Put"}]
+
+
+def test_http_api_routes_payload_v2_default_route_and_error_mapping():
+    with Simulation(PATTERNS / "http_api" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        user = sim.http("GET", "/users/42")
+        assert user.status == 200  # a dict without statusCode is JSON with 200 (payload 2.0 inference)
+        assert user.json() == {"id": "42", "route": "GET /users/{id}", "version": "2.0", "stage": "$default"}
+        other = sim.http("DELETE", "/anything/else")
+        assert (other.status, other.body) == (418, "/anything/else")
+        boom = sim.http("POST", "/boom")
+        assert (boom.status, boom.json()) == (500, {"message": "Internal Server Error"})
