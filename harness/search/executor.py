@@ -7,6 +7,7 @@ a backend) and give back ScenarioResults in job order.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,9 @@ def _serial(job: Any, on_result: OnResult | None) -> Any:
     scenario = load(job.path)
     if job.faults is not None:
         scenario = dataclasses.replace(scenario, top_level_faults=[dict(rule) for rule in job.faults])
-    result = run_scenario(scenario, seed=job.seed, backend=job.backend)
+    with warnings.catch_warnings():  # template warnings are in result.warnings; not once per run on stderr
+        warnings.simplefilter("ignore")
+        result = run_scenario(scenario, seed=job.seed, backend=job.backend)
     if on_result is not None:
         on_result(job, result)
     return result
