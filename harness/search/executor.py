@@ -51,9 +51,11 @@ def executor_name() -> str:
 def run_jobs(jobs: Sequence[Any], workers: int | None = None, on_result: OnResult | None = None) -> list[Any]:
     """Run every job; results in job order; `on_result(job, result)` as each one finishes."""
     runner = _runner()
-    if runner is not None:
+    if runner is None:
+        return [_serial(job, on_result) for job in jobs]
+    with warnings.catch_warnings():  # template warnings are in each result's warnings already
+        warnings.simplefilter("ignore")
         return list(runner.run_jobs(list(jobs), workers=workers, on_result=on_result))
-    return [_serial(job, on_result) for job in jobs]
 
 
 def run_here(job: Any) -> Any:
