@@ -45,10 +45,17 @@ def round_trip(path: Path, tmp_path: Path):
         known["setup"] = {k: v for k, v in known["setup"].items() if k != "messages"}
     (tmp_path / "setup.yaml").write_text(yaml.safe_dump(known))
     out = tmp_path / "imported.yaml"
-    imported = import_incident(Path(load_scenario(path).template), [str(f) for f in files],
-                               setup=tmp_path / "setup.yaml", out=out, seed=original.seed)
+    scenario = load_scenario(path)
+    imported = import_incident(Path(scenario.template), [str(f) for f in files], setup=tmp_path / "setup.yaml",
+                               out=out, seed=original.seed, start=_iso(scenario.model.start))
     out.write_text(imported.text)
     return original, run_scenario(load_scenario(out)), imported
+
+
+def _iso(start) -> str:
+    """The incident window's start as the on-call gives it (--start): the scenario's start."""
+    text = start if isinstance(start, str) else start.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return text.replace("+00:00", "Z")
 
 
 def check(path: Path, tmp_path: Path) -> None:
@@ -61,13 +68,26 @@ def check(path: Path, tmp_path: Path) -> None:
     assert outcomes_again == outcomes, context
 
 
-@pytest.mark.parametrize("path", FAST, ids=_ids(FAST))
+# What logs cannot tell, by scenario: these fail the round trip by nature (strict: they must keep failing).
+LOGS_CANNOT_TELL = {
+    "incidents/messages_lost_send_responses_duplicate_sms/messages_lost_send_responses_duplicate_sms.yaml":
+        "a lost response logs as a read timeout: the import writes network_error (not applied), and a logged network "
+        "error does not say how many attempts botocore made",
+}
+
+
+def _params(paths: list[Path]) -> list:
+    return [pytest.param(p, id=i, marks=[pytest.mark.xfail(strict=True, reason=LOGS_CANNOT_TELL[i])]
+                         if i in LOGS_CANNOT_TELL else []) for p, i in zip(paths, _ids(paths), strict=True)]
+
+
+@pytest.mark.parametrize("path", _params(FAST))
 def test_round_trip_reproduces_faults_and_outcomes(path, tmp_path):
     check(path, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SCENARIOS, ids=_ids(SCENARIOS))
+@pytest.mark.parametrize("path", _params(SCENARIOS))
 def test_round_trip_on_the_whole_library(path, tmp_path):
     check(path, tmp_path)
 
