@@ -32,11 +32,13 @@ class SystemMap:
         return self.catalog.names.get("queue", {}).get(name.rsplit(":", 1)[-1])
 
     def callers(self, function: str) -> list[str]:
-        """Logical ids of other functions whose configuration names `function` (its logical id or a prefix of its
-        physical name, as SAM's LambdaInvokePolicy allows `function:${FunctionName}*`)."""
+        """Logical ids of other functions whose configuration names `function`: its logical id, a prefix of its
+        physical name (SAM's LambdaInvokePolicy allows `function:${FunctionName}*`) or a `-suffix` of it (a
+        target name built at run time, such as TARGET_FUNCTION_SUFFIX: -processor)."""
         physical = self.physical(function)
         return [caller for caller, names in self.mentions.items() if caller != function and any(
-            n == function or (len(n) >= 4 and physical.startswith(n)) for n in names)]
+            n == function or (len(n) >= 4 and physical.startswith(n))
+            or (n.startswith("-") and len(n) >= 4 and physical.endswith(n)) for n in names)]
 
     def feeders(self, queue: str) -> list[str]:
         """Logical ids of functions whose configuration names the queue (they may send to it)."""
@@ -52,12 +54,17 @@ class SystemMap:
         return None
 
 
+# Where a function's configuration names what it calls or sends to (not its own FunctionName or CodeUri).
+_MENTIONING = ("Environment", "Policies", "EventInvokeConfig", "DeadLetterQueue", "Role")
+
+
 def load_system(template_path: Path, parameters: dict | None = None) -> SystemMap:
     """Load the template (with parameter overrides) and index what its functions mention."""
     template = load_template(template_path, parameters or {})
     catalog = build(template)
     resolver = Resolver(template, "us-east-1", _unresolvable)
-    mentions = {logical_id: _names(fn.properties, resolver) for logical_id, fn in template.functions.items()}
+    mentions = {logical_id: _names({k: fn.properties.get(k) for k in _MENTIONING}, resolver)
+                for logical_id, fn in template.functions.items()}
     return SystemMap(template, catalog, mentions)
 
 

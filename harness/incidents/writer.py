@@ -54,7 +54,8 @@ def _clusters(failures: list[Failure]) -> list[list[Failure]]:
 
 
 def _window(since: float, until: float) -> dict:
-    return {"from": round(max(0.0, since), 3), "until": round(until + _SLACK, 3)}
+    """Log times are whole milliseconds: widen by one on each side so float sums of virtual time stay inside."""
+    return {"from": round(max(0.0, since - _SLACK), 3), "until": round(until + _SLACK, 3)}
 
 
 def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> tuple[dict | None, str]:
