@@ -131,7 +131,7 @@ def structured_aws(text: str, fields: dict, request_id: str | None) -> list[Fact
 
 _REQUESTS = re.compile(r"\b(?P<status>[45]\d\d) (?:Client|Server) Error: [^\n]*? for url: (?P<url>\S+)")
 _URLLIB = re.compile(r"HTTP Error (?P<status>[45]\d\d):")
-_GENERIC = re.compile(r"\b(?:Server|Client|HTTP) Error \((?P<status>[45]\d\d)\)")
+_GENERIC = re.compile(r"\b(?:(?:Server|Client|HTTP) Error|HTTP status) \((?P<status>[45]\d\d)\)")
 _POOL = re.compile(r"HTTPS?ConnectionPool\(host='(?P<host>[^']+)', port=\d+\): (?P<what>Max retries exceeded|"
                    r"Read timed out)[^\n]*")
 _URLOPEN = re.compile(r"<urlopen error (?P<what>[^>]+)>")
