@@ -43,7 +43,11 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Events::Rule": {"Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Targets"},
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
     "AWS::SNS::Topic": {"TopicName"},
+    "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
+    "AWS::SNS::Subscription": {"TopicArn", "Protocol", "Endpoint", "FilterPolicy", "FilterPolicyScope",
+                               "RawMessageDelivery", "Region"},
     "AWS::Serverless::Api": {"StageName", "Name"},
+    "AWS::Serverless::HttpApi": {"StageName", "Name"},
     "AWS::Serverless::SimpleTable": {"PrimaryKey", "ProvisionedThroughput", "TableName"},
 }
 # Properties that only matter on real AWS (permissions, packaging, cost, observability wiring).
@@ -51,24 +55,26 @@ NOT_EMULATED_QUIET = {"Tags", "Description", "Policies", "Role", "Architectures"
                       "SqsManagedSseEnabled", "SSESpecification", "PointInTimeRecoverySpecification",
                       "PackageType", "LoggingConfig", "DeletionProtectionEnabled", "PublicAccessBlockConfiguration",
                       "BucketEncryption", "KmsKeyId", "ContributorInsightsSpecification", "TableClass",
-                      "EphemeralStorage", "RuntimeManagementConfig", "OwnershipControls", "Auth", "Cors",
+                      "EphemeralStorage", "RuntimeManagementConfig", "OwnershipControls",
                       "MethodSettings", "AccessLogSetting", "TracingEnabled", "EndpointConfiguration",
-                      "OpenApiVersion", "Variables", "DefinitionBody", "DefinitionUri", "BinaryMediaTypes"}
+                      "OpenApiVersion", "Variables", "BinaryMediaTypes"}
 # Resource types accepted but not emulated (alarms fire nowhere; IAM is not enforced).
 ACCEPTED_NOT_EMULATED = {
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
-    "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
+    "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
     "AWS::KMS::Alias", "AWS::Events::Archive", "AWS::Lambda::EventInvokeConfig",
     "AWS::ApiGateway::Account", "AWS::Scheduler::ScheduleGroup",
 }
 FUNCTION_TYPE = "AWS::Serverless::Function"
 # Longest physical name each service accepts (CloudFormation truncates generated names to fit; so does the harness).
-NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
+NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::Kinesis::Stream": 128, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
                "AWS::Events::Rule": 64, "AWS::Events::EventBus": 256, "AWS::SNS::Topic": 256,
                "AWS::DynamoDB::Table": 255, "AWS::Serverless::SimpleTable": 255, "AWS::SecretsManager::Secret": 512}
 STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
+# Emulated properties per event type (filled by harness.sources' registry); others are warned about by name.
+EVENT_PROPERTIES: dict[str, set[str]] = {}
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
           "AWS::StackId", "AWS::NotificationARNs")
 
@@ -157,6 +163,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
                   stack_name: str | None = None) -> Template:
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
+    import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
     if not path.is_file():
         raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
     try:
@@ -254,6 +261,9 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
                                    _line(ev, line))
                        for name, ev in (node.get("Properties") or {}).get("Events", {}).items())
         for ev in events:
+            for key in sorted(set(ev.properties) - EVENT_PROPERTIES.get(ev.type, set(ev.properties))):
+                template.warnings.append(f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} "
+                                         f"({ev.type}): {key} is not emulated by the harness (ignored)")
             if ev.type not in SUPPORTED_EVENT_TYPES:
                 template.warnings.append(
                     f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} of type {ev.type!r} is "
@@ -296,7 +306,7 @@ def _report_unemulated(template: Template, logical_id: str, rtype: str, props: d
 def _check_references(template: Template, raw: dict) -> None:
     names = set(template.resources) | set(template.parameters) | set(PSEUDO)
     names |= {f"{fid}Url" for fid, f in template.functions.items() if "FunctionUrlConfig" in f.properties}
-    names |= {"ServerlessRestApi"}
+    names |= {"ServerlessRestApi", "ServerlessHttpApi"}
 
     def visit(node: Any, owner: str) -> None:
         if isinstance(node, dict):

@@ -109,5 +109,8 @@ def _date(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
 
 
-register_source("Schedule")(ScheduleSource)
-register_source("ScheduleV2")(ScheduleSource)
+register_source("Schedule", {"Schedule", "Name", "Description", "Enabled", "Input", "RetryPolicy",
+                             "DeadLetterConfig"})(ScheduleSource)
+register_source("ScheduleV2", {"ScheduleExpression", "ScheduleExpressionTimezone", "Name", "Description",
+                               "State", "Input", "RetryPolicy", "DeadLetterConfig", "GroupName", "EndDate",
+                               "StartDate", "FlexibleTimeWindow"})(ScheduleSource)
