@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from harness import cfn_yaml
+from harness import cfn_yaml, template_cfn
 from harness.errors import TemplateError
 
 ACCOUNT_ID = "123456789012"
@@ -44,6 +44,17 @@ EMULATED: dict[str, set[str]] = {
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
     "AWS::SNS::Topic": {"TopicName"},
     "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
+    "AWS::Lambda::Function": {"Code", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
+                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType"},
+    "AWS::Lambda::EventSourceMapping": {"FunctionName", "EventSourceArn", "BatchSize",
+                                        "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
+                                        "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
+                                        "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+                                        "DestinationConfig", "ParallelizationFactor"},
+    "AWS::Lambda::EventInvokeConfig": {"FunctionName", "Qualifier", "MaximumRetryAttempts",
+                                       "MaximumEventAgeInSeconds", "DestinationConfig"},
+    "AWS::Scheduler::Schedule": {"ScheduleExpression", "ScheduleExpressionTimezone", "State", "StartDate", "EndDate",
+                                 "GroupName", "FlexibleTimeWindow", "Name", "Target", "Description"},
     "AWS::SNS::Subscription": {"TopicArn", "Protocol", "Endpoint", "FilterPolicy", "FilterPolicyScope",
                                "RawMessageDelivery", "Region"},
     "AWS::Serverless::Api": {"StageName", "Name"},
@@ -63,7 +74,7 @@ ACCEPTED_NOT_EMULATED = {
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
     "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
-    "AWS::KMS::Alias", "AWS::Events::Archive", "AWS::Lambda::EventInvokeConfig",
+    "AWS::KMS::Alias", "AWS::Events::Archive",
     "AWS::ApiGateway::Account", "AWS::Scheduler::ScheduleGroup",
 }
 FUNCTION_TYPE = "AWS::Serverless::Function"
@@ -184,6 +195,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     for logical_id, node in raw["Resources"].items():
         template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
                                                         _line(logical_id, _line(node)))
+    template_cfn.attach(template)
     _check_references(template, raw)
     return template
 
@@ -255,6 +267,12 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
         raise TemplateError(f"{template.where(line)}: resource {logical_id!r} has no 'Type'")
     rtype = str(node["Type"])
     props = _plain(node.get("Properties") or {})
+    if rtype == template_cfn.LAMBDA_FUNCTION:
+        _report_unemulated(template, logical_id, rtype, props, line)
+        props = template_cfn.function_properties(template.where(line), logical_id, props)
+        _check_code(template, logical_id, props, line)
+        template.functions[logical_id] = FunctionDef(logical_id, props, (), line)
+        return Resource(logical_id, rtype, props, line, node.get("Condition"))
     if rtype == FUNCTION_TYPE:
         props = _merge_globals(props, globals_function)
         events = tuple(EventSource(name, str((ev or {}).get("Type")), _plain((ev or {}).get("Properties") or {}),

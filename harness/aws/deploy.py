@@ -74,7 +74,8 @@ class Deployer:
                 attrs = {"Ref": None}
             else:
                 creator = CREATORS.get(resource.type, _not_emulated)
-                props = {} if resource.type == FUNCTION_TYPE else self.resolver.resolve(resource.properties)
+                props = {} if resource.type in (FUNCTION_TYPE, "AWS::Lambda::Function") else \
+                    self.resolver.resolve(resource.properties)
                 attrs = self._create(creator, resource, props)
         finally:
             self._in_progress.pop()
@@ -125,6 +126,7 @@ def _not_emulated(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": logical_id, "Arn": deployer.arn("unknown", logical_id), "unemulated": True}
 
 
+@creates("AWS::Lambda::Function")
 @creates(FUNCTION_TYPE)
 def _function(deployer: Deployer, logical_id: str, props: dict) -> dict:
     name = deployer.function_name(logical_id)
@@ -267,6 +269,14 @@ def _topic(deployer: Deployer, logical_id: str, props: dict) -> dict:
     name = deployer.physical_name(logical_id, props, "TopicName")
     arn = deployer.client("sns").create_topic(Name=name)["TopicArn"]
     return {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+
+@creates("AWS::Lambda::EventSourceMapping")
+@creates("AWS::Lambda::EventInvokeConfig")
+@creates("AWS::Scheduler::Schedule")
+def _attached(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    """Folded into their functions at load (harness.template_cfn); the resource itself only has an id."""
+    return {"Ref": f"{deployer.template.stack_name}-{logical_id}", "Arn": deployer.arn("lambda", logical_id)}
 
 
 @creates("AWS::Kinesis::Stream")
