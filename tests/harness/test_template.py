@@ -130,7 +130,7 @@ def test_unsupported_properties_resources_and_events_are_reported(tmp_path):
     warnings = "\n".join(load_template(path).warnings)
     assert "'Broker' of type AWS::AmazonMQ::Broker is not emulated" in warnings
     assert "Queue.FancyFeature is not emulated" in warnings
-    assert "Fn.Layers is not emulated" in warnings
+    assert "function 'Fn': layer 'arn:aws:lambda:us-east-1:123456789012:layer:x:1' is not a LayerVersion" in warnings
     assert "event 'Mq' of type 'MQ' is not supported by the harness yet" in warnings
 
 

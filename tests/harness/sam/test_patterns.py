@@ -124,3 +124,24 @@ def test_scheduler_schedule_fires_its_lambda_target_inside_the_flexible_window()
         assert [[line for line in r.logs if line.startswith("report")] for r in runs] == [["report nightly"]] * 2
         offsets = [run.started - (day * 86400 + 2 * 3600) for day, run in enumerate(runs)]
         assert all(0 <= offset <= 15 * 60 for offset in offsets) and offsets[0] != offsets[1]  # seeded, per fire
+
+
+def test_layer_code_alias_references_and_implicit_role_resolve():
+    with Simulation(PATTERNS / "layers_alias" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        result = sim.invoke("CallerFunction", {}).payload
+        assert result["answer"] == {"message": "hello ada from the layer"}
+        assert result["alias"].endswith(":function:layers-alias-GreetFunction:live")
+        assert result["role"] == "arn:aws:iam::123456789012:role/layers-alias-GreetFunctionRole"
+
+
+def test_a_layer_from_outside_the_template_is_warned_about(tmp_path):
+    import shutil
+    shutil.copytree(PATTERNS / "layers_alias", tmp_path / "app")
+    path = tmp_path / "app" / "template.yaml"
+    path.write_text(path.read_text().replace("Layers: [!Ref SharedLayer]",
+                                             "Layers: [arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1]"))
+    from harness.template import load_template
+    (warning,) = load_template(path).warnings
+    assert "function 'GreetFunction': layer 'arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1' is not a " \
+           "LayerVersion of this template" in warning
