@@ -145,3 +145,98 @@ def test_a_layer_from_outside_the_template_is_warned_about(tmp_path):
     (warning,) = load_template(path).warnings
     assert "function 'GreetFunction': layer 'arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1' is not a " \
            "LayerVersion of this template" in warning
+
+
+def test_rest_api_with_an_explicit_stage_path_parameters_and_a_greedy_proxy():
+    with Simulation(PATTERNS / "api_rest_stage" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert sim.http("GET", "/books/978-0").json() == {"isbn": "978-0", "stage": "v1"}
+        missing = sim.http("POST", "/authors/7/books")
+        assert (missing.status, missing.json()) == (404, {"path": "authors/7/books"})
+
+
+def test_function_url_answers_with_status_cookies_and_body():
+    with Simulation(PATTERNS / "function_url" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        response = sim.http("POST", "/", body={"a": 1}, function_url="WebhookFunction")
+        assert response.status == 201 and response.json() == {"echo": {"a": 1}, "method": "POST"}
+        assert "seen=1" in response.headers.get("Set-Cookie", "")
+
+
+def test_async_destinations_receive_success_and_failure_records():
+    with Simulation(PATTERNS / "async_destinations" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.invoke("Processor", {"id": 1}, type="Event")
+        sim.invoke("Processor", {"id": 2, "fail": True}, type="Event")
+        sim.run_until_idle()
+        sqs = sim.client("sqs")
+        ok = json.loads(sqs.receive_message(QueueUrl=sim.queue_url("Succeeded"))["Messages"][0]["Body"])
+        bad = json.loads(sqs.receive_message(QueueUrl=sim.queue_url("Failed"))["Messages"][0]["Body"])
+        assert ok["responsePayload"] == {"done": 1} and ok["requestContext"]["condition"] == "Success"
+        assert bad["requestContext"]["condition"] == "RetriesExhausted"
+        assert bad["requestContext"]["approximateInvokeCount"] == 2  # MaximumRetryAttempts 1
+
+
+def test_custom_bus_rule_routes_only_matching_events():
+    with Simulation(PATTERNS / "eventbridge_custom_bus" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.invoke("Producer", {"totals": [50, 150, 101]})
+        sim.run_until_idle()
+        assert sorted(p["total"] for p in _printed(sim, "Consumer")) == [101, 150]
+
+
+def test_rate_schedule_and_timezone_cron_fire_on_virtual_time():
+    with Simulation(PATTERNS / "schedule_rate" / "template.yaml", seed=1, start="2030-07-01T00:00:00Z") as sim:
+        assert sim.warnings == []
+        sim.advance(3600 * 24)
+        beats = [r for r in sim.invocations if r.function.endswith("Heartbeat")]
+        assert len(beats) == 288  # every 5 minutes for a day
+        (digest,) = [r for r in sim.invocations if r.function.endswith("MorningDigest")]
+        assert digest.started == 6 * 3600  # 08:00 in Paris is 06:00 UTC in July
+        assert "digest digest" in digest.logs
+
+
+def test_fifo_partial_batch_failure_keeps_group_order():
+    with Simulation(PATTERNS / "sqs_fifo_partial" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        for body in ("p1", "flaky-p2", "p3"):
+            sim.send_message("Payments", body, group_id="customer-1")
+        sim.run_until_idle()
+        assert [p["paid"] for p in _printed(sim, "PaymentWorker")] == ["p1", "flaky-p2", "p3"]
+
+
+def test_sqs_filter_criteria_drop_messages_that_match_no_filter():
+    with Simulation(PATTERNS / "sqs_filter_criteria" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        for n, priority in enumerate(("low", "high", "high", "low")):
+            sim.send_message("Events", {"id": n, "priority": priority})
+        sim.run_until_idle()
+        assert sorted(p["urgent"] for p in _printed(sim, "HighPriority")) == [1, 2]
+        assert sim.client("sqs").receive_message(QueueUrl=sim.queue_url("Events")).get("Messages") is None
+
+
+def test_async_failure_lands_in_the_function_dlq_after_two_retries():
+    with Simulation(PATTERNS / "async_dlq" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.invoke("ImportFunction", {"file": "a.csv"}, type="Event")
+        sim.run_until_idle()
+        attempts = [r.started for r in sim.invocations if r.function.endswith("ImportFunction")]
+        assert len(attempts) == 3 and attempts[1] >= 60 and attempts[2] - attempts[1] >= 120
+        (dead,) = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("ImportDlq"),
+                                                    MessageAttributeNames=["All"])["Messages"]
+        assert json.loads(dead["Body"]) == {"file": "a.csv"}
+        assert "cannot import a.csv" in dead["MessageAttributes"]["ErrorMessage"]["StringValue"]
+
+
+def test_secrets_parameters_mappings_and_conditions_resolve():
+    with Simulation(PATTERNS / "secrets_config" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert sim.invoke("ConfigFunction", {}).payload == {"key_length": 11, "rate": "10", "mode": "relaxed"}
+    with Simulation(PATTERNS / "secrets_config" / "template.yaml", seed=1, parameters={"Stage": "prod"}) as sim:
+        assert sim.invoke("ConfigFunction", {}).payload == {"key_length": 11, "rate": "1000", "mode": "strict"}
+
+
+def test_reserved_concurrency_throttles_a_second_concurrent_call():
+    with Simulation(PATTERNS / "reserved_concurrency" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert sim.invoke("Fanout", {}).payload == {"second": "throttled"}
