@@ -42,7 +42,7 @@ EMULATED: dict[str, set[str]] = {
         "TableName", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
         "BillingMode", "ProvisionedThroughput", "StreamSpecification", "TimeToLiveSpecification",
     },
-    "AWS::S3::Bucket": {"BucketName", "VersioningConfiguration"},
+    "AWS::S3::Bucket": {"BucketName", "VersioningConfiguration", "NotificationConfiguration"},
     "AWS::Events::EventBus": {"Name"},
     "AWS::Events::Rule": {"Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Targets"},
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
@@ -189,6 +189,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
     except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
         raise TemplateError(f"{path}: cannot parse template: {exc}") from None
+    raw = _include(raw, path, depth=0)
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
     stack = _stack_name(path, stack_name)
@@ -203,6 +204,39 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     _check_layers(template)
     _check_references(template, raw)
     return template
+
+
+def _include(node: Any, path: Path, depth: int) -> Any:
+    """`Fn::Transform: {Name: AWS::Include, Parameters: {Location: file}}`: the snippet file's content in place
+    (a local file beside the template; S3 locations cannot be read here). Other nodes keep their line marks."""
+    if isinstance(node, list):
+        node[:] = [_include(v, path, depth) for v in node]
+        return node
+    if not isinstance(node, dict):
+        return node
+    transform = node.get("Fn::Transform")
+    if isinstance(transform, dict) and transform.get("Name") == "AWS::Include":
+        location = str((transform.get("Parameters") or {}).get("Location", ""))
+        target = (path.parent / location).resolve()
+        if location.startswith("s3://") or not target.is_file():
+            raise TemplateError(f"{path}:{_line(node)}: AWS::Include of {location!r}: only a local file beside the "
+                                f"template can be included here")
+        if depth >= 10:
+            raise TemplateError(f"{path}:{_line(node)}: AWS::Include nested more than 10 deep")
+        try:
+            content = cfn_yaml.loads(target.read_text(encoding="utf-8"), str(target))
+        except Exception as exc:  # noqa: BLE001 - a parse error, named with the file
+            raise TemplateError(f"{target}: cannot parse the included snippet: {exc}") from None
+        included = _include(content, target, depth + 1)
+        if not isinstance(included, dict):
+            return included
+        for key, value in node.items():
+            if key != "Fn::Transform":
+                included[key] = _include(value, path, depth)
+        return included
+    for key in list(node):
+        node[key] = _include(node[key], path, depth)
+    return node
 
 
 def _stack_name(path: Path, given: str | None) -> str:

@@ -253,8 +253,33 @@ def _bucket(deployer: Deployer, logical_id: str, props: dict) -> dict:
     versioning = (props.get("VersioningConfiguration") or {}).get("Status")
     if versioning:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+    notifications = _bucket_notifications(props.get("NotificationConfiguration") or {})
+    if notifications:
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=notifications)
     return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
             "RegionalDomainName": f"{name}.s3.{deployer.region}.amazonaws.com"}
+
+
+def _bucket_notifications(config: dict) -> dict:
+    """CloudFormation's NotificationConfiguration as the S3 API takes it: EventBridge, queue, topic and Lambda
+    targets (moto decides which object events match; the harness delivers them)."""
+    out: dict[str, Any] = {}
+    if (config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled") in (True, "true"):
+        out["EventBridgeConfiguration"] = {}
+    for cfn_key, api_key, target in (("QueueConfigurations", "QueueConfigurations", "Queue"),
+                                     ("TopicConfigurations", "TopicConfigurations", "Topic"),
+                                     ("LambdaConfigurations", "LambdaFunctionConfigurations", "Function")):
+        entries = []
+        for entry in config.get(cfn_key) or []:
+            item: dict[str, Any] = {"Events": [entry["Event"]], ("LambdaFunctionArn" if target == "Function" else
+                                                                f"{target}Arn"): entry[target]}
+            rules = ((entry.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+            if rules:
+                item["Filter"] = {"Key": {"FilterRules": rules}}
+            entries.append(item)
+        if entries:
+            out[api_key] = entries
+    return out
 
 
 @creates("AWS::Events::EventBus")

@@ -240,3 +240,46 @@ def test_reserved_concurrency_throttles_a_second_concurrent_call():
     with Simulation(PATTERNS / "reserved_concurrency" / "template.yaml", seed=1) as sim:
         assert sim.warnings == []
         assert sim.invoke("Fanout", {}).payload == {"second": "throttled"}
+
+
+def test_s3_events_reach_an_eventbridge_rule_and_an_sqs_queue():
+    with Simulation(PATTERNS / "s3_eventbridge_sqs" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        bucket = sim.resource("DataBucket")["Ref"]
+        sim.client("s3").put_object(Bucket=bucket, Key="in/report.csv", Body=b"a,b")
+        sim.run_until_idle()
+        assert _printed(sim, "Auditor") == [{"audit": "in/report.csv", "bucket": bucket}]
+        assert _printed(sim, "Ingestor") == [{"ingest": "in/report.csv"}]
+
+
+def test_aws_include_snippets_are_expanded_in_place():
+    with Simulation(PATTERNS / "include_snippets" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert sim.invoke("SnippetFunction", {}).payload == {"queue": "include-snippets-SharedQueue",
+                                                             "level": "DEBUG"}
+
+
+def test_synchronous_chain_maps_the_callee_function_error():
+    with Simulation(PATTERNS / "lambda_sync_chain" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert sim.http("POST", "/orders", body={"quantity": 2}).json() == {"valid": True}
+        bad = sim.http("POST", "/orders", body={"quantity": 0})
+        assert (bad.status, bad.json()) == (422, {"error": "InvalidOrder", "message": "quantity must be positive"})
+
+
+def test_http_api_route_with_payload_format_1():
+    with Simulation(PATTERNS / "http_api_payload_v1" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        assert sim.http("GET", "/legacy", query={"a": "1"}).json() == {"version": "1.0", "method": "GET",
+                                                                        "query": {"a": "1"}}
+
+
+def test_sns_body_filter_policy_selects_messages_by_content():
+    with Simulation(PATTERNS / "sns_body_filter" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sns = sim.client("sns")
+        topic = sim.resource("AlertsTopic")["Ref"]
+        for n, severity in enumerate(("info", "critical", "warning")):
+            sns.publish(TopicArn=topic, Message=json.dumps({"id": n, "severity": severity}))
+        sim.run_until_idle()
+        assert _printed(sim, "Pager") == [{"paged": 1}]
