@@ -73,6 +73,17 @@ LOGS_CANNOT_TELL = {
     "incidents/messages_lost_send_responses_duplicate_sms/messages_lost_send_responses_duplicate_sms.yaml":
         "a lost response logs as a read timeout: the import writes network_error (not applied), and a logged network "
         "error does not say how many attempts botocore made",
+    "twin/connector_remote_slow_beyond_timeout_retried.yaml":
+        "the connector logs an HTTP read timeout as 'Connection Error'; the import recreates no HTTP fault for it",
+    "twin/event_feedback_malformed_request_rejected.yaml":
+        "the event was malformed by a mutate fault at the invocation; the import replays the payload as sent",
+    "twin/hot_to_cold_warm_container_cutoff_moves_days_later.yaml":
+        "a container kept warm across daily schedule firings: the imported keep_warm rule does not fire on replay",
+    "twin/persister_put_response_lost_botocore_retry_one_item.yaml":
+        "a lost PutItem response: the logs show neither the applied write nor botocore's resend",
+    "twin/processor_user_logic_returns_none_is_user_logic_error.yaml":
+        "on the per-device user-logic fixture template the import invokes the processor itself as well as the "
+        "dispatcher that invoked it, so the processor runs twice as often",
 }
 
 
