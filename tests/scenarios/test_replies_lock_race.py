@@ -29,7 +29,7 @@ print(json.dumps(out))
 
 def test_exactly_one_lock_holder_under_every_seed_and_some_seeds_contend():
     proc = subprocess.run([sys.executable, "-c", RUN_SEEDS, str(SCENARIO), json.dumps(SEEDS)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     failed = [(r["seed"], r["status"]) for r in results if r["status"] != "passed"]
