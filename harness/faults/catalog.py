@@ -21,6 +21,7 @@ ALIASES = {
     "eventbridge": "events", "secrets-manager": "secretsmanager", "cloudwatch-logs": "logs",
     "api-gateway": "apigateway", "cognito-identity-provider": "cognito-idp", "step-functions": "stepfunctions",
     "dynamodb-streams": "dynamodbstreams", "elastic-load-balancing-v2": "elbv2",
+    "iot-data-plane": "iot-data", "cloudwatch-events": "events", "api-gateway-management-api": "apigatewaymanagementapi",
 }
 # Names a rule's `service` may take besides AWS services.
 NON_AWS = ("http",)

@@ -119,7 +119,7 @@ def search(path: Path, options: Options) -> Search:
         done = _round(jobs, judge, options)
         for position in sorted(done):
             result.hashes.add(done[position].trace_hash)
-        failing = [i for i in sorted(done) if judge.signature(done[i])]
+        failing = [i for i in sorted(done) if _fails(judge, done[i])]
         if failing:
             first = failing[0]
             result.failure, result.runs_to_find = (drawn[first], done[first]), result.runs + first + 1
@@ -134,6 +134,11 @@ def search(path: Path, options: Options) -> Search:
     return result
 
 
+def _fails(judge: Judge, run: Any) -> bool:
+    """A judged failure of the system (a plan the fault engine refused is the search's own error, not a finding)."""
+    return bool(judge.signature(run)) and "FaultPlanError" not in (run.error or "")
+
+
 class _RoundDecided(Exception):
     """The first failure in draw order is known: the rest of the round need not run."""
 
@@ -145,10 +150,9 @@ def _round(jobs: list[Any], judge: Judge, options: Options) -> dict[int, Any]:
 
     def finished(job: Any, run: Any) -> None:
         done[job.tag] = run
-        failed = judge.signature(run)
         if options.progress is not None:
-            options.progress("failure found" if failed else "")
-        failing = [i for i in done if judge.signature(done[i])]
+            options.progress("failure found" if _fails(judge, run) else "")
+        failing = [i for i in done if _fails(judge, done[i])]
         if failing and all(i in done for i in range(min(failing))):
             raise _RoundDecided
 

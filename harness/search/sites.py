@@ -51,4 +51,12 @@ def learn_sites(result: Any) -> list[Site]:
         elif kind == "sqs_batch" and event.get("function"):
             counts["delivery", name(event["function"]), "sqs", ""] += 1
     return sorted(Site(kind, function, service, operation, n)
-                  for (kind, function, service, operation), n in counts.items())
+                  for (kind, function, service, operation), n in counts.items()
+                  if kind != "aws" or _nameable(service))
+
+
+def _nameable(service: str) -> bool:
+    """True when a fault rule can name this service (a service id the catalog cannot resolve is left out rather
+    than generating rules that do not load)."""
+    from harness.faults import catalog
+    return catalog.find_service(service) is not None

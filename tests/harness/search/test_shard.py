@@ -24,3 +24,14 @@ def test_a_bad_shard_is_bad_input_naming_the_expected_form(text):
 
 def test_no_shard_is_the_whole():
     assert parse_shard(None) == Shard(1, 1) and str(parse_shard("2/5")) == "2/5"
+
+
+def test_run_takes_its_shard_of_the_scenarios(shop_scenario, tmp_path, capsys):
+    from harness.cli import main
+    for name in ("a", "b", "c"):
+        shop_scenario(f"name: order {name}\nsteps:\n  - invoke: {{function: PlaceOrder, payload: {{orderId: o1}}}}\n",
+                      name=f"{name}.yaml")
+    assert main(["run", str(tmp_path), "--shard", "2/2"]) == 0
+    assert "1 scenario(s): 1 passed" in capsys.readouterr().out  # b.yaml
+    assert main(["run", str(tmp_path), "--shard", "1/2"]) == 0
+    assert "2 scenario(s): 2 passed" in capsys.readouterr().out  # a.yaml and c.yaml
