@@ -26,7 +26,8 @@ POLLERS_PER_MINUTE = 60   # ... and add pollers while messages keep coming (simp
 MAX_POLLERS = 1000
 
 
-@register_source("SQS")
+@register_source("SQS", {"Queue", "BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
+                          "ScalingConfig", "FilterCriteria", "Enabled"})
 class SqsMapping:
     """One `Type: SQS` event: BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, ScalingConfig,
     FilterCriteria, Enabled."""
