@@ -55,6 +55,8 @@ class Trace:
         t = self._clock.elapsed() if self._clock is not None else 0.0
         if self._stable:
             data = {k: self._steady(v) if isinstance(v, str) else v for k, v in data.items()}
+            if extra:
+                extra = {k: self._steady(v) if isinstance(v, str) else v for k, v in extra.items()}
         event = TraceEvent(len(self.events), t, kind, data, extra or {})
         self.events.append(event)
         return event

@@ -241,7 +241,8 @@ class HttpLayer:
     def _record(self, request: HttpRequest, caller: str, status: int | None, error: str | None) -> None:
         parts = urlsplit(request.url)
         host = "loopback" if is_loopback(request.url) else (parts.hostname or "")
-        extra: dict[str, Any] = {"port": parts.port} if parts.port else {}
+        # As text, so an ephemeral gateway port gets its stable name (Trace.stable_name) like the rest.
+        extra: dict[str, Any] = {"port": f"{parts.hostname}:{parts.port}"} if parts.port else {}
         if request.body:  # lets invariants tell two sends of the same request from two different requests
             body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
             extra["body"] = hashlib.sha256(body).hexdigest()[:12]

@@ -12,6 +12,7 @@ from moto import mock_aws
 from moto.moto_api._internal import mock_random
 
 from harness.aws import moto_sqs
+from harness.sources import moto_hooks
 
 START = dt.datetime(2030, 1, 1, 12, 0, 0)
 
@@ -37,6 +38,7 @@ def moto():
 def run(ops: list, fifo: bool, redrive: bool, fast: bool) -> list:
     """Apply `ops` to a fresh queue (and its DLQ) and return every response, without request metadata."""
     (moto_sqs.install if fast else moto_sqs.uninstall)()
+    moto_hooks.reset()  # the harness's FIFO sequence numbers start again, as in a new simulation
     out, handles = [], []
     with freezegun.freeze_time(START) as clock:
         mock_random.seed(7)
