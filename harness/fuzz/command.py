@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
     console.print(f"fuzzing {target.function} ({target.source} events{', mutated' if target.mutate else ''}) "
                   f"of {target.template} for {what}, seed {args.seed}")
     outcome = _with_progress(console, lambda progress: fuzz(target, budget, args.seed, progress))
-    console.print(f"{outcome.examples} examples in {outcome.seconds:.1f} s ({outcome.rate:.0f}/s)")
+    console.print(f"{outcome.examples} examples in {outcome.seconds:.1f} s ({outcome.rate:.1f}/s)")
     for note in outcome.notes:
         console.print(f"note: {note}")
     if outcome.finding is None:

@@ -49,6 +49,10 @@ class _Broken(AssertionError):
     """The property failed for one event (hypothesis shrinks on it)."""
 
 
+class _SimulationBroken(BaseException):
+    """The harness could not finish an invocation; a BaseException, so hypothesis stops instead of shrinking."""
+
+
 def fuzz(target: FuzzTarget, budget: Budget, seed: int = 0,
          progress: Callable[[int], None] | None = None) -> FuzzOutcome:
     """Invoke the target with generated events until the budget is spent or the contract breaks."""
@@ -67,11 +71,13 @@ def fuzz(target: FuzzTarget, budget: Budget, seed: int = 0,
                 progress(outcome.examples)
             try:
                 result = sim.invoke(target.function, copy.deepcopy(event))
-            except Exception as exc:  # noqa: BLE001 - e.g. WatchdogTimeout: a handler that never yields
-                problems = [f"the invocation did not finish: {type(exc).__name__}: {str(exc)[:200]}"]
-            else:
-                problems = violations(result, source=target.source, errors=target.errors,
-                                      statuses=target.statuses, secrets=secrets)
+            except Exception as exc:  # e.g. WatchdogTimeout: a handler that never yields
+                # The simulation cannot go on: stop here, unshrunk (shrinking needs more invocations).
+                failures.append(Finding(copy.deepcopy(event), [
+                    f"the invocation did not finish: {type(exc).__name__}: {str(exc)[:300]}"]))
+                raise _SimulationBroken from exc
+            problems = violations(result, source=target.source, errors=target.errors, statuses=target.statuses,
+                                  secrets=secrets)
             if problems:
                 failures.append(Finding(copy.deepcopy(event), problems))
                 raise _Broken("; ".join(problems))
@@ -108,6 +114,10 @@ def _run_hypothesis(check: Callable[[Any], None], strategy: Any, examples: int, 
     try:
         test()
     except _Broken:
+        return True
+    except _SimulationBroken:
+        outcome.notes.append("the simulation could not finish an invocation; the run stopped there and the event "
+                             "is not shrunk")
         return True
     except Flaky:
         outcome.notes.append("the failure did not repeat on every replay (state carried between examples); the "
