@@ -71,7 +71,7 @@ def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> 
         match = {"service": d["service"], **({"operation": d["operation"]} if d.get("operation") else {}),
                  "function": function, "window": window}
         effect = ({"type": "network_error", "error": d["network"]} if d.get("network") else
-                  {"type": "aws_error", "code": d["code"]})
+                  {"type": "aws_error", "code": d["code"], **_status_if_unmodeled(d["service"], d["code"])})
         label = f"{d['service']}-{d.get('operation') or 'any'}-{d.get('code') or d.get('network')}"
     else:
         match = {"service": "http", "function": function, "window": window}
@@ -83,6 +83,16 @@ def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> 
                   {"type": "http_error", "error": d.get("error", "refused")})
         label = f"http-{d.get('host') or 'any'}-{d.get('status') or d.get('error')}"
     return {"id": _unique(_slug(label), taken), "match": match, "effect": effect, "times": times}, ""
+
+
+def _status_if_unmodeled(service: str, code: str) -> dict:
+    """`status` for a code the service's botocore model does not list (the fault engine needs it then)."""
+    from harness.faults.aws_errors import known_codes
+    from harness.faults.catalog import find_service
+    found = find_service(service)
+    if found is None or code in known_codes(found):
+        return {}
+    return {"status": 503 if "Unavailable" in code else 500 if "Internal" in code else 400}
 
 
 def _unique(base: str, taken: set[str]) -> str:

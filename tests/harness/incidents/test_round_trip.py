@@ -21,7 +21,7 @@ from harness.scenario import load_scenario, run_scenario
 from harness.scenario.discover import discover
 
 LIBRARY = Path(__file__).resolve().parents[3] / "scenarios"
-FAST_LIMIT = 20
+FAST_LIMIT = 12
 SCENARIOS = discover([LIBRARY])
 STRIDE = max(1, -(-len(SCENARIOS) // FAST_LIMIT))
 FAST = SCENARIOS[::STRIDE]
