@@ -123,7 +123,7 @@ def outcome_rules(timeline: Timeline, system: SystemMap, taken: set[str]) -> tup
             effect.update(error_type=setting, when="end" if any(i.app_lines for i in invs) else "start")
         elif effect_type == "lambda_timeout":
             effect["when"] = "end" if any(i.app_lines for i in invs) else "start"
-        elif effect_type == "init_failure":
+        elif effect_type in ("init_failure", "lambda_error"):
             effect["error_type"] = setting
         window = _window(invs[0].start, invs[-1].start)
         rules.append({"id": _unique(_slug(f"{logical}-{effect_type}"), taken),
@@ -149,6 +149,8 @@ def _outcome_fault(inv: Invocation) -> tuple[str, str | None] | None:
         return "lambda_timeout", None
     if inv.error_type in ("Runtime.ExitError", "Runtime.OutOfMemory"):
         return "lambda_crash", inv.error_type
+    if (inv.error_type or "").startswith("Runtime.") and not inv.app_lines:  # the runtime failed, not the handler
+        return "lambda_error", inv.error_type
     return None
 
 
