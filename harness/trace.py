@@ -43,13 +43,27 @@ class Trace:
     def __init__(self, clock=None):
         self._clock = clock
         self.events: list[TraceEvent] = []
+        self._stable: list[tuple[str, str]] = []  # (text that differs between runs, what the trace says instead)
+
+    def stable_name(self, volatile: str, name: str) -> None:
+        """From now on, write `name` wherever a recorded text contains `volatile` (e.g. an ephemeral loopback
+        port that handler code logs), so the same seed still gives the same trace."""
+        self._stable.append((volatile, name))
 
     def record(self, kind: str, extra: dict | None = None, **data: Any) -> TraceEvent:
         """Append an event at the current virtual time."""
         t = self._clock.elapsed() if self._clock is not None else 0.0
+        if self._stable:
+            data = {k: self._steady(v) if isinstance(v, str) else v for k, v in data.items()}
         event = TraceEvent(len(self.events), t, kind, data, extra or {})
         self.events.append(event)
         return event
+
+    def _steady(self, text: str) -> str:
+        for volatile, name in self._stable:
+            if volatile in text:
+                text = text.replace(volatile, name)
+        return text
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)

@@ -39,7 +39,14 @@ class Source:
 
 def parse(text: str, file: str) -> Source:
     """Parse one YAML document, keeping positions; raise ScenarioError for syntax errors and duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        before = text[:exc.position]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise ScenarioError([Problem(file, line, column, "", f"YAML error: character {exc.character!r} is not "
+                                                             f"allowed in YAML (write it as an escape in a double-"
+                                                             f"quoted string)")]) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+_FOREVER = 10**12  # seconds (~31,700 years): more is a typo, and float() of a longer int overflows
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 DURATION_HELP = "a duration: seconds as a number, or text like '90s', '5m', '1h30m', '250ms', '2d'"
@@ -18,18 +19,18 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):  # pydantic turns this ValueError into a located problem
         raise ValueError(f"expected {DURATION_HELP}; got {value!r}")  # noqa: TRY004
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"expected a duration of 0 or more seconds; got {value!r}")
+        if not 0 <= value < _FOREVER:  # also refuses NaN
+            raise ValueError(f"expected a duration of 0 or more seconds (finite); got {str(value)[:40]}")
         return float(value)
     if isinstance(value, _dt.timedelta):
         return value.total_seconds()
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
-            return float(text)
+            return parse_duration(float(text))
         parts = _DURATION.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * _UNITS[u] for n, u in parts)
+            return parse_duration(sum(float(n) * _UNITS[u] for n, u in parts))
     raise ValueError(f"expected {DURATION_HELP}; got {value!r}")
 
 

@@ -50,8 +50,18 @@ class Plan:
         return own + [{"id": f"chaos-{i}", **rule} for i, rule in enumerate(self.rules, 1)]
 
 
+def _errors_of(service: str) -> list[tuple[str, int]]:
+    if service in AWS_ERRORS:
+        return AWS_ERRORS[service]
+    from harness.faults import catalog
+    model = catalog.find_service(service)
+    if model is not None and model.protocol in ("rest-xml", "query"):  # S3, SNS, ...: XML services' own codes
+        return [("InternalError", 500), ("ServiceUnavailable", 503), ("AccessDenied", 403), ("SlowDown", 503)]
+    return DEFAULT_ERRORS
+
+
 def _aws_effects(site: Site) -> list[dict]:
-    errors = AWS_ERRORS.get(site.service, DEFAULT_ERRORS)
+    errors = _errors_of(site.service)
     effects = [{"type": "aws_error", "code": code, "status": status} for code, status in errors]
     effects += [{"type": "response_lost"}, {"type": "network_error", "error": "ReadTimeoutError"},
                 {"type": "network_error", "error": "EndpointConnectionError"}, {"type": "latency", "seconds": 5},

@@ -20,6 +20,8 @@ import http.client
 import itertools
 import queue
 import re
+import selectors
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -420,13 +422,29 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name=f"gateway-{self.port}", daemon=True)
+        # The port differs from run to run; handler code may log its URL, the trace must not differ.
+        gateway.sim.trace.stable_name(f"127.0.0.1:{self.port}", f"127.0.0.1:<{function or 'gateway'}-port>")
+        self._wake_read, self._wake_write = socket.socketpair()
+        self.thread = threading.Thread(target=self._serve, name=f"gateway-{self.port}", daemon=True)
         self.thread.start()
 
+    def _serve(self) -> None:
+        """serve_forever, woken at once by close() instead of polling for it."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.httpd, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while True:
+                ready = [key.fileobj for key, _ in selector.select()]
+                if self._wake_read in ready:
+                    return
+                self.httpd._handle_request_noblock()  # what serve_forever does for a ready socket
+
     def close(self) -> None:
-        self.httpd.shutdown()
+        self._wake_write.send(b"x")
+        self.thread.join()
         self.httpd.server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 class _Handler(BaseHTTPRequestHandler):

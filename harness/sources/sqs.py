@@ -270,7 +270,18 @@ class SqsMapping:
 
     def _depth(self) -> int | None:
         queue = self._queue()
-        return None if queue is None else len(queue._messages)
+        if queue is None:  # not moto: the backend's own counts (visible, in flight and delayed)
+            return sum(self._remote_counts())
+        return len(queue._messages)
+
+    def _remote_counts(self) -> tuple[int, int]:
+        """(receivable, in flight or delayed) as the backend reports them (LocalStack: no queue object here)."""
+        attributes = self.sim.client("sqs").get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed"]).get("Attributes", {})
+        waiting = (int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+                   + int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)))
+        return int(attributes.get("ApproximateNumberOfMessages", 0)), waiting
 
     def _visible(self) -> int | None:
         """Receivable messages, counted up to a full batch (all the poll needs to know)."""
@@ -286,7 +297,9 @@ class SqsMapping:
         visibility check is strict, hence +1 ms)."""
         queue = self._queue()
         if queue is None:
-            return now + 1.0
+            # The backend's timers are not readable here: look again in a second while messages are in flight or
+            # delayed, and not at all once the queue is empty (a send seen by the router pokes the poller).
+            return now + 1.0 if sum(self._remote_counts()) else None
         with request_time():
             now_ms = unix_time_millis()
         times = []

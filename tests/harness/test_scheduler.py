@@ -31,8 +31,18 @@ def test_both_concurrent_invocations_complete_all_their_steps(basic_template):
 
 def test_task_that_never_yields_fails_the_run_with_watchdog_message(basic_template):
     with Simulation(basic_template, seed=1, watchdog_seconds=0.2) as sim, \
-            pytest.raises(WatchdogTimeout, match="held the baton for more than 0.2 s of wall time"):
+            pytest.raises(WatchdogTimeout, match="held the baton for more than 0.2 s of wall time") as info:
         sim.invoke("Busy", {"wall_seconds": 1.0})
+    assert "handler code, at " in str(info.value) or "the harness's own task is slow" in str(info.value)
+
+
+def test_the_watchdog_names_the_harness_when_its_own_task_is_stuck(basic_template):
+    import threading
+    with Simulation(basic_template, seed=1, watchdog_seconds=0.2) as sim, \
+            pytest.raises(WatchdogTimeout, match="the harness's own task is slow") as info:
+        sim.scheduler.spawn(lambda: threading.Event().wait(1.0), name="sqs-poll:stuck", daemon=True)
+        sim.advance(1)
+    assert "sqs-poll:stuck" in str(info.value) and "not handler code" in str(info.value)
 
 
 def test_time_only_moves_when_the_scheduler_moves_it(sim):

@@ -214,6 +214,17 @@ def test_a_send_whose_answer_was_lost_is_not_retried_so_the_customer_is_not_text
     assert _item(aws)["last_error_code"] == code
 
 
+def test_created_message_with_an_unreadable_answer_counts_as_sent_and_is_not_sent_again(
+        sender, aws, h, locked, twilio, lambda_context, logs):
+    locked()
+    twilio.add(responses.POST, twilio.url, status=201, body="<html>Created</html>", content_type="text/html")
+    _created(twilio)
+    assert sender.lambda_handler(_event(h), lambda_context) == {"batchItemFailures": []}
+    assert len(twilio.calls) == 1
+    assert _item(aws)["conversation_status"] == "ai_response_sent"
+    assert logs.one("Twilio accepted the message but its answer could not be read")["level"] == "WARNING"
+
+
 def test_rate_limit_429_is_retried(sender, aws, h, locked, twilio, lambda_context):
     locked()
     _error(twilio, 429, code=20429)

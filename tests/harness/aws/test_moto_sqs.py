@@ -19,7 +19,10 @@ send = st.tuples(st.just("send"), st.integers(0, 5), st.sampled_from([None, 0, 3
 receive = st.tuples(st.just("receive"), st.integers(1, 10), st.sampled_from([None, 0, 5, 30]), st.just(0))
 delete = st.tuples(st.just("delete"), st.integers(0, 30), st.just(None), st.just(0))
 advance = st.tuples(st.just("advance"), st.sampled_from([1, 4, 10, 31, 61, 301]), st.just(None), st.just(0))
-attributes = st.tuples(st.just("attributes"), st.just(0), st.just(None), st.just(0))
+attributes = st.tuples(st.just("attributes"), st.integers(0, 3), st.just(None), st.just(0))
+ATTRIBUTE_NAMES = (["All"], ["ApproximateNumberOfMessages", "RedrivePolicy"],
+                   ["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed", "FifoQueue"],
+                   ["QueueArn", "Policy", "ContentBasedDeduplication", "VisibilityTimeout"])
 operations = st.lists(st.one_of(send, send, receive, receive, delete, advance, attributes), min_size=1, max_size=25)
 
 
@@ -84,7 +87,7 @@ def _apply(sqs, url, dlq, op, a, b, group, n, fifo, handles, clock):
     if op == "advance":
         clock.tick(dt.timedelta(seconds=a))
         return a
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=ATTRIBUTE_NAMES[a])["Attributes"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

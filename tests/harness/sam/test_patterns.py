@@ -99,3 +99,49 @@ def test_kinesis_mapping_filters_on_decoded_data_and_retries_from_the_reported_f
         sim.run_until_idle()
         pages = [p["page"] for p in _printed(sim, "ClickCounter")]
         assert pages == ["/a", "/broken", "/c", "/broken", "/c"]  # /b filtered; resumed from the failure
+
+
+def test_transform_less_cloudformation_functions_mappings_and_invoke_configs_run():
+    with Simulation(PATTERNS / "cloudformation_only" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        for n in range(7):
+            sim.send_message("JobsQueue", f"job-{n}")
+        sim.invoke("Inline", {}, type="Event")
+        sim.run_until_idle()
+        batches = [p["jobs"] for p in _printed(sim, "Worker")]
+        assert sorted(job for batch in batches for job in batch) == [f"job-{n}" for n in range(7)] and max(map(len, batches)) <= 5
+        inline = [r for r in sim.invocations if r.function.endswith("Inline")]
+        assert [r.status for r in inline] == ["error"]  # MaximumRetryAttempts 0
+        failed = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("FailedJobs"))["Messages"]
+        assert json.loads(failed[0]["Body"])["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_scheduler_schedule_fires_its_lambda_target_inside_the_flexible_window():
+    with Simulation(PATTERNS / "scheduler_dlq" / "template.yaml", seed=1, start="2030-01-01T00:00:00Z") as sim:
+        assert sim.warnings == []
+        sim.advance(2 * 86400)
+        runs = [r for r in sim.invocations if r.function.endswith("ReportFunction")]
+        assert [[line for line in r.logs if line.startswith("report")] for r in runs] == [["report nightly"]] * 2
+        offsets = [run.started - (day * 86400 + 2 * 3600) for day, run in enumerate(runs)]
+        assert all(0 <= offset <= 15 * 60 for offset in offsets) and offsets[0] != offsets[1]  # seeded, per fire
+
+
+def test_layer_code_alias_references_and_implicit_role_resolve():
+    with Simulation(PATTERNS / "layers_alias" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        result = sim.invoke("CallerFunction", {}).payload
+        assert result["answer"] == {"message": "hello ada from the layer"}
+        assert result["alias"].endswith(":function:layers-alias-GreetFunction:live")
+        assert result["role"] == "arn:aws:iam::123456789012:role/layers-alias-GreetFunctionRole"
+
+
+def test_a_layer_from_outside_the_template_is_warned_about(tmp_path):
+    import shutil
+    shutil.copytree(PATTERNS / "layers_alias", tmp_path / "app")
+    path = tmp_path / "app" / "template.yaml"
+    path.write_text(path.read_text().replace("Layers: [!Ref SharedLayer]",
+                                             "Layers: [arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1]"))
+    from harness.template import load_template
+    (warning,) = load_template(path).warnings
+    assert "function 'GreetFunction': layer 'arn:aws:lambda:us-east-1:017000801446:layer:Powertools:1' is not a " \
+           "LayerVersion of this template" in warning

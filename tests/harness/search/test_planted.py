@@ -11,8 +11,8 @@ from harness.search.shard import Shard
 from .conftest import PLANTED
 
 # A small budget per bug (runs of generated plans), enough for the search seed used here.
-# Measured with search seed 0: found after 3, 11, 21 and 37 runs.
-BUDGET = {"messages_send_failure_not_rolled_back": 8, "earnings_access_denied_retried": 16,
+# Measured with search seed 0: found after 27, 11, 21 and 37 runs.
+BUDGET = {"messages_send_failure_not_rolled_back": 32, "earnings_access_denied_retried": 16,
           "twin_connector_retries_client_errors": 24, "replies_twilio_client_errors_retried": 40}
 # What each bug breaks: the invariant chaos must catch it with.
 CAUGHT_BY = {"messages_send_failure_not_rolled_back": "invariant no_orphaned_queued",
@@ -44,9 +44,9 @@ def test_chaos_finds_each_planted_bug_and_shrinks_it_to_a_replayable_scenario(bu
 
 
 def test_the_same_search_seed_gives_the_same_search(tmp_path):
-    path = PLANTED / "messages_send_failure_not_rolled_back" / "scenario.yaml"
-    first = search(path, Options(budget=8, found_dir=tmp_path / "a", workers=1))
-    again = search(path, Options(budget=8, found_dir=tmp_path / "b", workers=1))
+    path = PLANTED / "earnings_access_denied_retried" / "scenario.yaml"
+    first = search(path, Options(budget=16, found_dir=tmp_path / "a", workers=1))
+    again = search(path, Options(budget=16, found_dir=tmp_path / "b", workers=1))
     assert first.runs_to_find == again.runs_to_find and first.failure[0].key == again.failure[0].key
     assert first.found.read_text() == again.found.read_text().replace(str(tmp_path / "b"), str(tmp_path / "a"))
 

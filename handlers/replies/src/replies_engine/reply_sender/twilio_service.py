@@ -8,6 +8,7 @@ the message, and its Messages API has no idempotency key, so a retry could text 
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -81,6 +82,11 @@ def send_message(credentials: TwilioCredentials, to: str, from_: str, body: str)
         try:
             message = client.messages.create(to=to, from_=from_, body=body)
             return SendResult(ok=True, message_sid=message.sid, attempts=attempt)
+        except json.JSONDecodeError:
+            # The client parses the body only of a 2xx answer: Twilio created the message. Sending again would
+            # text the customer twice, so it counts as sent (without its SID).
+            logger.warning("Twilio accepted the message but its answer could not be read", extra={"attempt": attempt})
+            return SendResult(ok=True, message_sid=None, attempts=attempt)
         except (TwilioRestException, requests.exceptions.RequestException) as exc:
             code, retryable = _classify(exc)
             status = getattr(exc, "status", None)
