@@ -102,7 +102,7 @@ def throttles(text: str, fields: dict, request_id: str | None) -> list[Fact]:
                  message=text.strip()[:200])]
 
 
-_CODE_FIELDS = ("aws_error_code", "errorCode", "error_code", "ErrorCode", "awsErrorCode")
+_CODE_FIELDS = ("aws_error_code", "errorCode", "error_code", "ErrorCode", "awsErrorCode", "aws_error")
 _OP_FIELDS = ("operation", "aws_operation", "operation_name", "api", "action")
 _RETRY_FIELDS = ("retryAttempts", "retry_attempts", "RetryAttempts")
 

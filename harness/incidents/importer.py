@@ -181,7 +181,7 @@ def _compose(timeline: Timeline, system: SystemMap, inputs: list[Input], letters
             mapping.unmapped.append(Unmapped(f"{inv.function} request {inv.request_id}", "timed out after "
                                              f"{len(inv.failures)} logged failure(s): no lambda_timeout fault, the "
                                              "failures (and the handler's waits) should time it out again", ""))
-    mapping.steps = writer.steps_from(inputs, timeline.end())
+    mapping.steps = writer.steps_from(inputs, timeline.end()) or [{"advance": round(timeline.end() + 1.0, 3)}]
     mapping.expect = writer.observed(timeline, system, mapping.faults)
     for queue in sorted({letter.queue for letter in letters if letter.queue}):
         depth = sum(1 for letter in letters if letter.queue == queue)

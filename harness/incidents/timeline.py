@@ -199,6 +199,10 @@ class _Builder:
         if level in ("ERROR", "CRITICAL") and app is not None and app.kind == "app_log":
             inv.error_lines.append(str(app.get("message", "")))
         for f in found:
+            if f.kind == "http_error" and _own_endpoint(f.get("host")):
+                self.timeline.unmapped.append(Unmapped(line.where, f"HTTP failure from {f.get('host')}, an endpoint of "
+                                                       "the system's own functions: its logs explain it", ""))
+                continue
             inv.failures.append(Failure(f.kind, inv.function, inv.request_id, inv.last_line, t,
                                         int(f.get("attempts", 1)), dict(f.data), line.where))
         inv.last_line = t
@@ -208,6 +212,13 @@ class _Builder:
                                                    str(text)[:120]))
         elif not found:
             self.timeline.context_lines += 1
+
+
+def _own_endpoint(host: str | None) -> bool:
+    """Loopback, API Gateway and Function URL hosts: calls into the system itself, not a third party."""
+    host = (host or "").lower()
+    return host in ("127.0.0.1", "localhost", "loopback") or host.endswith((".execute-api.amazonaws.com",
+                                                                           ".lambda-url.on.aws"))
 
 
 def build_timeline(lines: list[LogLine], start: datetime | None = None) -> Timeline:

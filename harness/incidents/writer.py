@@ -71,7 +71,7 @@ def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> 
         match = {"service": d["service"], **({"operation": d["operation"]} if d.get("operation") else {}),
                  "function": function, "window": window}
         effect = ({"type": "network_error", "error": d["network"]} if d.get("network") else
-                  {"type": "aws_error", "code": d["code"]})
+                  {"type": "aws_error", "code": d["code"], **_status_if_unmodeled(d["service"], d["code"])})
         label = f"{d['service']}-{d.get('operation') or 'any'}-{d.get('code') or d.get('network')}"
     else:
         match = {"service": "http", "function": function, "window": window}
@@ -83,6 +83,16 @@ def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> 
                   {"type": "http_error", "error": d.get("error", "refused")})
         label = f"http-{d.get('host') or 'any'}-{d.get('status') or d.get('error')}"
     return {"id": _unique(_slug(label), taken), "match": match, "effect": effect, "times": times}, ""
+
+
+def _status_if_unmodeled(service: str, code: str) -> dict:
+    """`status` for a code the service's botocore model does not list (the fault engine needs it then)."""
+    from harness.faults.aws_errors import known_codes
+    from harness.faults.catalog import find_service
+    found = find_service(service)
+    if found is None or code in known_codes(found):
+        return {}
+    return {"status": 503 if "Unavailable" in code else 500 if "Internal" in code else 400}
 
 
 def _unique(base: str, taken: set[str]) -> str:
@@ -113,7 +123,7 @@ def outcome_rules(timeline: Timeline, system: SystemMap, taken: set[str]) -> tup
             effect.update(error_type=setting, when="end" if any(i.app_lines for i in invs) else "start")
         elif effect_type == "lambda_timeout":
             effect["when"] = "end" if any(i.app_lines for i in invs) else "start"
-        elif effect_type == "init_failure":
+        elif effect_type in ("init_failure", "lambda_error"):
             effect["error_type"] = setting
         window = _window(invs[0].start, invs[-1].start)
         rules.append({"id": _unique(_slug(f"{logical}-{effect_type}"), taken),
@@ -139,6 +149,8 @@ def _outcome_fault(inv: Invocation) -> tuple[str, str | None] | None:
         return "lambda_timeout", None
     if inv.error_type in ("Runtime.ExitError", "Runtime.OutOfMemory"):
         return "lambda_crash", inv.error_type
+    if (inv.error_type or "").startswith("Runtime.") and not inv.app_lines:  # the runtime failed, not the handler
+        return "lambda_error", inv.error_type
     return None
 
 
