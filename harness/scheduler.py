@@ -17,6 +17,9 @@ from typing import Any, Protocol
 
 from harness.clock import VirtualClock
 from harness.errors import SimulationError, WatchdogTimeout
+from harness.sandbox import state as _sandbox_state
+from harness.sandbox import threads as _sandbox_threads
+from harness.sandbox.threads import ThreadStopped
 
 _local = threading.local()
 
@@ -50,6 +53,7 @@ class Task:
     result: Any = None
     error: BaseException | None = None
     started: bool = False
+    abandoned: bool = False  # given up on (runaway, interrupt, simulation stopped): it never touches the scheduler
     blocked_on: Task | None = None
     meta: dict = field(default_factory=dict)
     waiters: list = field(default_factory=list)
@@ -82,6 +86,8 @@ class Scheduler:
         self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
         self.steps = 0
         self.tasks_started = 0
+        self.runaways: list[str] = []  # tasks stopped by the watchdog (reported by the simulation)
+        self._live: set[Task] = set()  # started, not finished
 
     # ---------------------------------------------------------------- creating work
     def spawn(self, fn: Callable[[], Any], *, name: str, at: float | None = None, delay: float = 0.0,
@@ -103,6 +109,7 @@ class Scheduler:
         """Yield point: give the baton back; resume when the scheduler picks this task again."""
         task = current_task()
         if task is None:
+            _sandbox_threads.checkpoint()  # a handler thread: frozen here while its container is
             return
         self._push(task, self.clock.now())
         self._park(task)
@@ -219,25 +226,66 @@ class Scheduler:
             if not task.started:
                 task.started = True
                 self.tasks_started += 1
+                self._live.add(task)
                 task._thread = threading.Thread(target=self._bootstrap, args=(task,),
                                                 name=f"sim-task-{task.id}-{task.name}", daemon=True)
                 task._thread.start()
             else:
                 task._go.set()
-            if not self._back.wait(self.watchdog_seconds):
-                raise WatchdogTimeout(
-                    f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
-                    f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): "
-                    f"a busy loop or real blocking I/O in handler code")
+            try:
+                if not self._back.wait(self.watchdog_seconds):
+                    self._runaway(task)
+            except BaseException:  # interrupted (SIGINT) while the task runs: it must not outlive the step
+                if not self._back.is_set():
+                    self._abandon(task)
+                raise
         finally:
             if task.view is not None:
                 task.view.exit()
             self._running = None
 
+    def _runaway(self, task: Task) -> None:
+        """The task spun past the watchdog: an invocation is stopped as AWS would (its timeout), anything
+        else is abandoned and the run fails."""
+        if task.deadline is not None and not task.kill_reason:
+            if task.deadline > self.clock.now():
+                self.clock.advance_to(task.deadline)
+            task.kill_reason = "timeout"
+            if _sandbox_threads.stop_thread(task._thread, TaskKilled, stopped=self._back.is_set):
+                self.runaways.append(task.name)
+                return
+        self._abandon(task)
+        raise WatchdogTimeout(
+            f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
+            f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): "
+            f"a busy loop or real blocking I/O in handler code")
+
+    def _abandon(self, task: Task) -> None:
+        """Give up on a task: stop its thread for good, or poison the process when it will not stop."""
+        task.abandoned = True
+        task._go.set()
+        thread = task._thread
+        if thread is None or _sandbox_threads.stop_thread(thread, ThreadStopped):
+            return
+        if _sandbox_threads.runs_python(thread):
+            _sandbox_state.poison(f"task {task.name!r} (thread {thread.name}) runs Python and swallows every "
+                                  f"exception sent to stop it")
+        else:  # blocked in C: the pending exception ends it the moment it returns, and it never steps again
+            self.runaways.append(f"{task.name} (blocked outside Python; abandoned, ends when it returns)")
+
+    def shutdown(self) -> None:
+        """End every task still parked or running (the simulation stops); none may outlive it."""
+        for task in list(self._live):
+            if not task.done and not task.abandoned:
+                self._abandon(task)
+        self._live.clear()
+
     def _park(self, task: Task) -> None:
         self._back.set()
         task._go.wait()
         task._go.clear()
+        if task.abandoned:
+            raise ThreadStopped(f"task {task.name!r} was abandoned")
         if task.kill_reason:
             raise TaskKilled(task.kill_reason)
 
@@ -251,6 +299,10 @@ class Scheduler:
             task.error = exc
         finally:
             task.done = True
+            if task.abandoned:  # the driver moved on: touching the scheduler now would steal another step
+                _local.task = None
+                return  # noqa: B012 - deliberate: an abandoned task ends silently
+            self._live.discard(task)
             for callback in task.on_done:
                 callback(task)
             for waiter in task.waiters:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.lambda_runtime.config import FunctionConfig
+from harness.sandbox import threads as _threads
 
 
 def _swap_environ(target: dict[str, str]) -> None:
@@ -53,6 +54,7 @@ class Container:
         self._names = _local_names(config.code_dir)
         self._shadowed: dict[str, Any] = {}
         self._modules_len = 0
+        self.threads: list = []  # threads its handler code started (harness.sandbox.threads)
 
     # ------------------------------------------------------------------ View protocol (scheduler)
     def enter(self) -> None:
@@ -66,9 +68,13 @@ class Container:
         sys.modules.update(self.modules)
         importlib.invalidate_caches()
         self._modules_len = len(sys.modules)
+        if self.threads:
+            _threads.thaw(self)
 
     def exit(self) -> None:
         """Take this container's modules and environment back out of the process."""
+        if self.threads:
+            _threads.freeze(self)
         if len(sys.modules) != self._modules_len:
             for name, mod in list(sys.modules.items()):
                 if name not in self.modules and self._owns(mod):

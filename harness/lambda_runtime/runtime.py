@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import sandbox
 from harness.errors import InputError
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.container import Container, ContainerPool
@@ -185,6 +186,8 @@ class LambdaRuntime:
                 except TaskKilled:
                     raise
                 except BaseException as exc:  # noqa: BLE001 - an init failure is the invocation's outcome
+                    if sandbox.is_exit(exc):
+                        return "error", None, sandbox.exit_document(exc, request.request_id), True
                     return "error", None, _error_document(exc, request.request_id, init=True), True
             deadline = self.scheduler.clock.now() + config.timeout
             self.scheduler.set_deadline(current_task(), deadline)
@@ -206,10 +209,19 @@ class LambdaRuntime:
             message = (f"{self._iso()} {request.request_id} Task timed out after {config.timeout:.2f} seconds")
             return "timeout", None, {"errorType": "Sandbox.Timedout", "errorMessage": message,
                                      "requestId": request.request_id}, True
+        except MemoryError:
+            current_task().deadline = None
+            return "error", None, sandbox.out_of_memory_document(request.request_id), True
         except Exception as exc:  # noqa: BLE001 - the handler's error is the invocation's outcome
             current_task().deadline = None
             crash = getattr(exc, "harness_resets_environment", False)
             return "error", None, _error_document(exc, request.request_id), crash
+        except BaseException as exc:
+            if not sandbox.is_exit(exc):
+                raise  # the harness stopping the thread (ThreadStopped), not the handler
+            # sys.exit, KeyboardInterrupt, os._exit...: the runtime process ends; AWS reports Runtime.ExitError
+            current_task().deadline = None
+            return "error", None, sandbox.exit_document(exc, request.request_id), True
 
     def _iso(self) -> str:
         return self.scheduler.clock.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
