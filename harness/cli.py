@@ -61,14 +61,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
+    from harness.sandbox import interrupts
     try:
         from harness.scenario import differential
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
                     "diff": differential.run}
-        return commands[args.command](args, console)
+        with interrupts.handling():
+            return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
+    except interrupts.Interrupted as stop:
+        console.print(str(stop), markup=False)
+        return stop.exit_code
+
+
+def entry() -> None:
+    """The `python -m harness` / `lambda-harness` program: re-executed without the outer AWS credentials, and
+    never left hanging by a handler thread that could not be stopped."""
+    from harness.sandbox import credentials, exits, poisoned
+    credentials.reexec_scrubbed(sys.argv[1:])
+    code = main()
+    if poisoned():  # a thread that would not stop must not keep the process alive after the reports
+        sys.stdout.flush()
+        sys.stderr.flush()
+        exits.REAL_EXIT(code)
+    sys.exit(code)
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -87,6 +105,7 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.clock import real_perf_counter
+    from harness.sandbox import interrupts
     from harness.scenario import run_scenario
     from harness.scenario.discover import discover
     started = real_perf_counter()
@@ -100,24 +119,69 @@ def _run(args: argparse.Namespace, console: Any) -> int:
                       + " (expected *.yaml scenario files)")
         return BAD_INPUT
     results: list[dict] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("scenarios", total=len(loaded))
-        for path, scenario, error in loaded:
-            progress.update(task, description=f"{path}")
-            if scenario is None:
-                results.append(_load_error(path, error))
-            else:
-                results.append(_run_repeated(scenario, args, run_scenario))
-            progress.advance(task)
-            if args.exitfirst and results[-1]["status"] != "passed":
-                break
+    try:
+        with interrupts.handling(), Progress(TextColumn("{task.description}"), BarColumn(),
+                                             TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                             console=console, transient=True,
+                                             disable=not console.is_terminal) as progress:
+            task = progress.add_task("scenarios", total=len(loaded))
+            for path, scenario, error in loaded:
+                progress.update(task, description=f"{path}")
+                results.append(_load_error(path, error) if scenario is None else
+                               _run_guarded(scenario, args, run_scenario, progress, task))
+                _write_reports(args, results, partial=True)
+                progress.advance(task)
+                if args.exitfirst and results[-1]["status"] != "passed":
+                    break
+    except interrupts.Interrupted as stop:
+        return _interrupted(console, args, loaded, results, stop)
     _summary(console, results, real_perf_counter() - started)
     if args.report_dir:
-        from harness.scenario.report import write_reports
-        written = write_reports(results, args.report_dir)
+        written = _write_reports(args, results)
         console.print(f"reports: {written['html']} (HTML), {written['junit']} (JUnit XML), {written['json']}")
     return _exit_code(results)
+
+
+def _run_guarded(scenario: Any, args: argparse.Namespace, run_scenario: Any, progress: Any, task: Any) -> dict:
+    """One scenario's result; whatever escapes the runner (but an interrupt) is that scenario's error."""
+    from harness.sandbox import interrupts
+    try:
+        return _run_repeated(scenario, args, run_scenario)
+    except interrupts.Interrupted as stop:
+        stop.scenario = scenario  # type: ignore[attr-defined] - marked in the report as interrupted
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a run may never end the CLI without its summary and reports
+        message = f"the harness stopped on {type(exc).__name__}: {exc}"
+        return {"name": scenario.name, "file": scenario.file, "seed": scenario.seed, "status": "error",
+                "error": message, "failures": [message], "report": f"ERROR {scenario.file} :: {scenario.name}\n"
+                f"  {message}", "wall_seconds": 0.0}
+
+
+def _interrupted(console: Any, args: argparse.Namespace, loaded: list, results: list[dict],
+                 stop: BaseException) -> int:
+    """Mark the scenario that was running, write the reports, print one line; 130 (SIGINT) or 143 (SIGTERM)."""
+    from harness.sandbox.interrupts import shielded
+    with shielded():
+        scenario = getattr(stop, "scenario", None)
+        if scenario is not None:
+            message = f"{stop} while this scenario ran"
+            results.append({"name": scenario.name, "file": scenario.file, "seed": scenario.seed, "status": "error",
+                            "interrupted": True, "error": message, "failures": [message],
+                            "report": f"INTERRUPTED {scenario.file} :: {scenario.name}", "wall_seconds": 0.0})
+        written = _write_reports(args, results)
+        finished = sum(1 for r in results if not r.get("interrupted"))
+        where = f"; reports in {written['json'].parent}" if written else ""
+        console.print(f"{stop}: {finished} of {len(loaded)} scenario(s) finished{where}", markup=False)
+    return getattr(stop, "exit_code", 130)
+
+
+def _write_reports(args: argparse.Namespace, results: list[dict], partial: bool = False) -> dict:
+    """Write (atomically) the reports of the results so far, when a report folder was asked for (`partial`:
+    results.json and junit.xml only, after each scenario; the HTML page at the end)."""
+    if not args.report_dir:
+        return {}
+    from harness.scenario.report import write_reports
+    return write_reports(results, args.report_dir, html=not partial)
 
 
 def _run_repeated(scenario: Any, args: argparse.Namespace, run_scenario: Any) -> dict:

@@ -37,6 +37,12 @@ def kill_self(event, context):
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def signal_harness(event, context):
+    """Stands in for the user pressing Ctrl-C (or CI sending SIGTERM) while this scenario runs."""
+    signal.raise_signal(getattr(signal, event["signal"]))
+    return "signalled"
+
+
 def exit_at_init(event, context):
     return "never"
 
