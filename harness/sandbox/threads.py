@@ -62,8 +62,8 @@ def runs_python(thread: threading.Thread) -> bool:
     try:
         clock = time.pthread_getcpuclockid(thread.ident or 0)
         before = time.clock_gettime(clock)
-        thread.join(0.1)
-        return thread.is_alive() and time.clock_gettime(clock) - before > 0.02
+        thread.join(0.5)
+        return thread.is_alive() and time.clock_gettime(clock) - before > 0.005  # a waiting thread uses ~0
     except (OSError, AttributeError):  # the thread ended meanwhile, or no per-thread clocks on this platform
         return thread.is_alive()
 
