@@ -16,6 +16,7 @@ OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from harness.scenario import limits
     parser = argparse.ArgumentParser(prog="python -m harness", description="Run and inspect fault-injection "
                                      "scenarios of AWS Lambda systems, deterministically, on virtual time.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -23,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, paths: str = "+") -> None:
         p.add_argument("--seed", type=int, help="override every scenario's seed")
         p.add_argument("--backend", help="override the backend (moto, moto-server, localstack:...)")
+        limits.add_arguments(p)
 
     run = sub.add_parser("run", help="run scenarios (files or folders), print a summary, write reports")
     run.add_argument("paths", nargs="+", metavar="PATH")
@@ -33,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
+    limits.add_arguments(lst)
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
     replay.add_argument("file", type=Path)
     common(replay)
@@ -62,11 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
     from harness.sandbox import interrupts
+    from harness.scenario import limits
     try:
         from harness.scenario import differential
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
                     "diff": differential.run}
-        with interrupts.handling():
+        with interrupts.handling(), limits.applied(args):
             return commands[args.command](args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
