@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 test-scenarios: install
-	$(BIN)/python -m harness run scenarios --report-dir $(REPORTS)
+	$(BIN)/python -m harness run scenarios -n auto --report-dir $(REPORTS)
 
 UNIT := $(BIN)/python -m pytest tests -q -n 2 -m "not localstack and not slow"
 
@@ -25,7 +25,7 @@ test-unit: install
 
 test: install
 	$(UNIT)
-	$(BIN)/python -m harness run scenarios --report-dir $(REPORTS)
+	$(BIN)/python -m harness run scenarios -n auto --report-dir $(REPORTS)
 
 localstack-up:
 	bash scripts/localstack.sh up
@@ -46,8 +46,9 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 
+# The property tests (every @given test, hypothesis marks them) at the long `fuzz` budget, plus the slow ones.
 fuzz: install
-	$(BIN)/python -m pytest tests -q -m slow
+	$(BIN)/python -m pytest tests -q -n 2 -m "(hypothesis or slow) and not localstack" --hypothesis-profile=fuzz
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache .coverage htmlcov

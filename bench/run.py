@@ -78,6 +78,7 @@ def main() -> int:
     for extra in _extra_rows():
         table.add_row(*extra)
     console.print(table)
+    __import__("fuzz_bench").fuzz_section(console)  # examples per second of the parsers and `harness fuzz`
     return 0
 
 

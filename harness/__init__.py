@@ -10,9 +10,11 @@ from typing import Any
 _EXPORTS = {
     "Simulation": "harness.simulation",
     "HarnessError": "harness.errors", "InputError": "harness.errors", "TemplateError": "harness.errors",
+    "TemplateWarning": "harness.errors",
     "UnsafeEndpointError": "harness.errors", "WatchdogTimeout": "harness.errors",
 }
-__all__ = ["HarnessError", "InputError", "Simulation", "TemplateError", "UnsafeEndpointError", "WatchdogTimeout"]
+__all__ = ["HarnessError", "InputError", "Simulation", "TemplateError", "TemplateWarning", "UnsafeEndpointError",
+           "WatchdogTimeout"]
 
 
 def __getattr__(name: str) -> Any:

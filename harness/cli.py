@@ -1,4 +1,5 @@
-"""Command line: `python -m harness run|list|replay|trace|report` (also installed as `lambda-harness`).
+"""Command line: `python -m harness run|list|replay|trace|report` and the commands in COMMAND_MODULES (diff,
+requirements, fuzz, explore, chaos, ...); also installed as `lambda-harness`.
 
 Exit codes: 0 everything passed, 1 a scenario failed, 2 bad input (unloadable scenario, missing path, nothing
 to run)."""
@@ -13,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
+# Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
+COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command",
+                   "harness.search.explore", "harness.search.chaos", "harness.incidents.importer",
+                   "harness.incidents.export")
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+    return [importlib.import_module(name) for name in COMMAND_MODULES]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="only scenarios whose name or file contains this text")
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first failure")
     run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
+    run.add_argument("--strict", action="store_true", help="refuse templates that use what the harness does not "
+                     "emulate (each load warning becomes an error)")
+    run.add_argument("-n", dest="workers", default="1", type=_workers, metavar="auto|N",
+                     help="worker processes: auto = every core (default 1: serially, in this process)")
+    from harness.search import shard
+    shard.add_shard_argument(run)
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
     limits.add_arguments(lst)
@@ -45,9 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     common(trace)
     trace.add_argument("--json", action="store_true", help="the trace as JSON")
     trace.add_argument("--kind", action="append", help="only events of this kind (repeatable)")
-    from harness.scenario import differential
-    differential.add_parser(sub)
-    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths")
+    for module in _command_modules():
+        before = set(sub.choices)
+        module.add_parser(sub)
+        for name in set(sub.choices) - before:
+            sub.choices[name].set_defaults(command_module=module)
+    report = sub.add_parser("report", help="write reports: from a results.json, or by running scenario paths; "
+                            "`report merge DIR...` merges shards' reports")
     report.add_argument("sources", nargs="+", metavar="RESULTS_JSON_OR_PATH")
     report.add_argument("--report-dir", type=Path, required=True)
     common(report)
@@ -67,11 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.sandbox import interrupts
     from harness.scenario import limits
     try:
-        from harness.scenario import differential
-        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report,
-                    "diff": differential.run}
+        commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}
         with interrupts.handling(), limits.applied(args):
-            return commands[args.command](args, console)
+            if args.command in commands:
+                return commands[args.command](args, console)
+            return args.command_module.run(args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
@@ -95,13 +115,11 @@ def entry() -> None:
 
 # ---------------------------------------------------------------------------------------------- run
 def _load_all(paths: list[Path]) -> list[tuple[Path, Any, str | None]]:
-    from harness.scenario import ScenarioError, load_scenario
+    from harness.runner.job import load
     loaded = []
     for path in paths:
-        try:
-            loaded.append((path, load_scenario(path), None))
-        except ScenarioError as exc:
-            loaded.append((path, None, str(exc)))
+        scenario = load(path)  # cached: the runner's workers inherit it
+        loaded.append((path, None, str(scenario)) if isinstance(scenario, Exception) else (path, scenario, None))
     return loaded
 
 
@@ -109,11 +127,20 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.clock import real_perf_counter
+    from harness.runner import Job, run_jobs
     from harness.sandbox import interrupts
-    from harness.scenario import run_scenario
     from harness.scenario.discover import discover
     started = real_perf_counter()
-    loaded = _load_all(discover(args.paths))
+    if args.strict:
+        import os
+        os.environ["HARNESS_STRICT"] = "1"  # read by every Simulation, in this process and in workers
+        try:
+            args.strict = False
+            return _run(args, console)
+        finally:
+            os.environ.pop("HARNESS_STRICT", None)
+    from harness.search.shard import parse_shard
+    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths)))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
                   (item[1] is not None and args.keyword in item[1].name)]
@@ -122,23 +149,32 @@ def _run(args: argparse.Namespace, console: Any) -> int:
                       + (f" matching -k {args.keyword!r}" if args.keyword else "")
                       + " (expected *.yaml scenario files)")
         return BAD_INPUT
-    results: list[dict] = []
+    runnable = [path for path, scenario, _ in loaded if scenario is not None]
+    jobs = [Job(path, seed=args.seed, backend=args.backend, tag=(path, n))
+            for path in runnable for n in range(max(1, args.repeat))]
+    by_tag: dict[tuple, Any] = {}
+    # No refresh thread: worker processes are forked while the bar is up, and must not inherit a held lock.
     try:
-        with interrupts.handling(), Progress(TextColumn("{task.description}"), BarColumn(),
-                                             TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                                             console=console, transient=True,
-                                             disable=not console.is_terminal) as progress:
-            task = progress.add_task("scenarios", total=len(loaded))
-            for path, scenario, error in loaded:
-                progress.update(task, description=f"{path}")
-                results.append(_load_error(path, error) if scenario is None else
-                               _run_guarded(scenario, args, run_scenario, progress, task))
-                _write_reports(args, results, partial=True)
-                progress.advance(task)
-                if args.exitfirst and results[-1]["status"] != "passed":
-                    break
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console, transient=True, auto_refresh=False,
+                      disable=not console.is_terminal) as progress:
+            task = progress.add_task("scenarios", total=len(jobs))
+
+            def done(job: Any, result: Any) -> None:
+                by_tag[job.tag] = result
+                progress.update(task, description=f"{job.path}", advance=1)
+                progress.refresh()
+                _write_reports(args, _collect(loaded, by_tag, args.repeat), partial=True)  # nothing lost if killed
+                if args.exitfirst and result.status != "passed":
+                    raise _StopRun
+
+            try:
+                run_jobs(jobs, workers=args.workers, on_result=done)
+            except _StopRun:
+                pass
     except interrupts.Interrupted as stop:
-        return _interrupted(console, args, loaded, results, stop)
+        return _interrupted(console, args, loaded, by_tag, stop)
+    results = _collect(loaded, by_tag, args.repeat)
     _summary(console, results, real_perf_counter() - started)
     if args.report_dir:
         written = _write_reports(args, results)
@@ -146,37 +182,35 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     return _exit_code(results)
 
 
-def _run_guarded(scenario: Any, args: argparse.Namespace, run_scenario: Any, progress: Any, task: Any) -> dict:
-    """One scenario's result; whatever escapes the runner (but an interrupt) is that scenario's error."""
-    from harness.sandbox import interrupts
-    try:
-        return _run_repeated(scenario, args, run_scenario)
-    except interrupts.Interrupted as stop:
-        stop.scenario = scenario  # type: ignore[attr-defined] - marked in the report as interrupted
-        raise
-    except BaseException as exc:  # noqa: BLE001 - a run may never end the CLI without its summary and reports
-        message = f"the harness stopped on {type(exc).__name__}: {exc}"
-        return {"name": scenario.name, "file": scenario.file, "seed": scenario.seed, "status": "error",
-                "error": message, "failures": [message], "report": f"ERROR {scenario.file} :: {scenario.name}\n"
-                f"  {message}", "wall_seconds": 0.0}
+def _collect(loaded: list, by_tag: dict, repeat: int, interrupted: BaseException | None = None) -> list[dict]:
+    """Results in file order: load errors, finished runs, and (after an interrupt) the first unfinished
+    scenario marked as the one the interrupt stopped."""
+    results: list[dict] = []
+    for path, scenario, error in loaded:
+        runs = [by_tag[(path, n)] for n in range(max(1, repeat)) if (path, n) in by_tag]
+        if scenario is None:
+            results.append(_load_error(path, error))
+        elif len(runs) == max(1, repeat):
+            results.append(_repeated(runs))
+        elif interrupted is not None:
+            message = f"{interrupted} while this scenario ran"
+            results.append({"name": scenario.name, "file": str(path), "seed": scenario.seed, "status": "error",
+                            "interrupted": True, "error": message, "failures": [message],
+                            "report": f"INTERRUPTED {path} :: {scenario.name}", "wall_seconds": 0.0})
+            interrupted = None
+    return results
 
 
-def _interrupted(console: Any, args: argparse.Namespace, loaded: list, results: list[dict],
-                 stop: BaseException) -> int:
-    """Mark the scenario that was running, write the reports, print one line; 130 (SIGINT) or 143 (SIGTERM)."""
+def _interrupted(console: Any, args: argparse.Namespace, loaded: list, by_tag: dict, stop: Any) -> int:
+    """Write the reports (the interrupted scenario marked), print one line; 130 (SIGINT) or 143 (SIGTERM)."""
     from harness.sandbox.interrupts import shielded
     with shielded():
-        scenario = getattr(stop, "scenario", None)
-        if scenario is not None:
-            message = f"{stop} while this scenario ran"
-            results.append({"name": scenario.name, "file": scenario.file, "seed": scenario.seed, "status": "error",
-                            "interrupted": True, "error": message, "failures": [message],
-                            "report": f"INTERRUPTED {scenario.file} :: {scenario.name}", "wall_seconds": 0.0})
+        results = _collect(loaded, by_tag, args.repeat, stop)
         written = _write_reports(args, results)
         finished = sum(1 for r in results if not r.get("interrupted"))
         where = f"; reports in {written['json'].parent}" if written else ""
         console.print(f"{stop}: {finished} of {len(loaded)} scenario(s) finished{where}", markup=False)
-    return getattr(stop, "exit_code", 130)
+    return stop.exit_code
 
 
 def _write_reports(args: argparse.Namespace, results: list[dict], partial: bool = False) -> dict:
@@ -188,11 +222,26 @@ def _write_reports(args: argparse.Namespace, results: list[dict], partial: bool 
     return write_reports(results, args.report_dir, html=not partial)
 
 
-def _run_repeated(scenario: Any, args: argparse.Namespace, run_scenario: Any) -> dict:
-    first = run_scenario(scenario, seed=args.seed, backend=args.backend)
+class _StopRun(Exception):
+    """-x: the first failure ends the run."""
+
+
+def _workers(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of processes >= 1; got {text!r}")
+    return count
+
+
+def _repeated(runs: list[Any]) -> dict:
+    first = runs[0]
     result = first.to_dict()
-    for _ in range(max(0, args.repeat - 1)):
-        again = run_scenario(scenario, seed=args.seed, backend=args.backend)
+    for again in runs[1:]:
         if again.trace_hash != first.trace_hash:
             result["status"] = "failed"
             message = (f"not deterministic: seed {first.seed} gave trace {first.trace_hash} and then "
@@ -228,7 +277,9 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         outcomes, invariants = r.get("outcomes") or [], r.get("invariants") or []
         status = "BAD INPUT" if r.get("load_error") else r["status"].upper()
-        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}", str(r.get("seed", "-")),
+        proves = f"\n  proves: {', '.join(r['proves'])}" if r.get("proves") else ""
+        table.add_row(f"[{colour[r['status']]}]{status}[/]", f"{r['file']} :: {r['name']}{proves}",
+                      str(r.get("seed", "-")),
                       str(r.get("trace_hash") or "-"), str((r.get("stats") or {}).get("virtual_seconds", "-")),
                       f"{float(r.get('wall_seconds') or 0):.2f}",
                       f"{sum(o['passed'] for o in outcomes)}/{len(outcomes)}",
@@ -237,6 +288,11 @@ def _summary(console: Any, results: list[dict], wall: float) -> None:
     for r in results:
         if r["status"] != "passed":
             console.print(r.get("report") or r.get("error") or "", markup=False, highlight=False)
+    warnings = list(dict.fromkeys(w for r in results for w in r.get("warnings") or []))
+    if warnings:
+        console.print(f"warnings ({len(warnings)}, each once; --strict makes them errors):", markup=False)
+        for warning in warnings:
+            console.print(f"  {warning}", markup=False, highlight=False)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("passed", "failed", "error", "skipped")}
     bad = sum(1 for r in results if r.get("load_error"))
     console.print(f"{len(results)} scenario(s): {counts['passed']} passed, {counts['failed']} failed, "
@@ -308,6 +364,9 @@ def _print_events(console: Any, events: list[dict], kinds: list[str] | None) -> 
 
 def _report(args: argparse.Namespace, console: Any) -> int:
     from harness.scenario.report import read_results, write_reports
+    if args.sources[0] == "merge":
+        from harness.scenario.report.merge import run_merge
+        return run_merge(args.sources[1:], args.report_dir, console)
     results: list[dict] = []
     title = "Scenario run"
     paths = []

@@ -82,7 +82,7 @@ def observe(sim: Any) -> dict:
     template = sim.template
     for resource in (template.resources.values() if template else []):
         attrs = (sim.deployer.attrs if sim.deployer else {}).get(resource.logical_id) or {}
-        if resource.type == "AWS::DynamoDB::Table" and attrs.get("Ref"):
+        if resource.type in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable") and attrs.get("Ref"):
             items = sim.client("dynamodb").scan(TableName=attrs["Ref"]).get("Items", [])
             observation["tables"][resource.logical_id] = _sorted(
                 {k: deserialize(v) for k, v in item.items()} for item in items)

@@ -13,6 +13,10 @@ class TemplateError(InputError):
     """A SAM template that cannot be loaded: missing, malformed or with an unknown reference."""
 
 
+class TemplateWarning(UserWarning):
+    """Something in a template the harness does not emulate (reported once per message, with file:line)."""
+
+
 class UnsafeEndpointError(HarnessError):
     """A request addressed somewhere the harness will not send it (anything but its backend on loopback)."""
 

@@ -7,6 +7,7 @@ hand-made violating run.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -122,8 +123,29 @@ def epoch_of(value: Any) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _attempt_of(view: RunView) -> Any:
+    """`attempt(request_id, t)`: the Lambda attempt of that request running at virtual time t (1 when unknown)."""
+    starts: dict[str, list[tuple[float, int]]] = {}
+    for event in view.trace.of("invoke_start"):
+        starts.setdefault(str(event.data.get("request_id")), []).append((event.t, int(event.data.get("attempt") or 1)))
+
+    def attempt(request_id: Any, t: float) -> int:
+        found = [a for start, a in starts.get(str(request_id), []) if start <= t]
+        return found[-1] if found else 1
+
+    return attempt
+
+
 def _handler_calls(view: RunView) -> list:
     return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
+
+
+def _same_call(call: Any) -> tuple:
+    """What makes two calls "the same call for the same input": the invocation, the API and the resource, and for
+    item operations the item's key (updating two conversations in one run is not a retry)."""
+    key = (getattr(call, "params", None) or {}).get("Key")
+    item = json.dumps(key, sort_keys=True, default=str) if key is not None else ""
+    return call.request_id, call.service, call.operation, call.resource, item
 
 
 def _http_calls(view: RunView) -> list:
@@ -150,45 +172,77 @@ def _http_calls(view: RunView) -> list:
 @invariant
 class NoMessageLost(Invariant):
     """Every accepted input ends processed, still in flight, or in a DLQ: SQS messages (by MessageId) and
-    asynchronous invocations (by request id)."""
+    asynchronous invocations (by request id). A message whose fate the caller never learnt is not lost: a FIFO
+    copy SQS deduplicated after an earlier attempt's response was lost, and a received message deleted by a
+    request whose response was lost or whose caller died right after it (`lambda_crash` `after`)."""
 
     name: ClassVar[str] = "no_message_lost"
     ignore_queues: list[QueueRef] = Field(default_factory=list)
     check_async: bool = True
+    # A scheduled tick that fails is dropped by AWS and the next tick does the work: not an accepted input.
+    ignore_schedules: bool = True
 
     def check(self, view: RunView) -> list[Violation]:
         ignored = {view.physical("queue", q) for q in self.ignore_queues}
         present: dict[str, str] = {}
+        survivors: set[tuple[str, str]] = set()
         for queue in view.queue_names():
             for message in view.queue_messages(queue):
                 present[message.message_id] = queue
+                # The first copy may have been sent by a request whose response was lost (not in the ledger).
+                survivors.add((queue, _dedup_key(message)))
         out = []
-        survivors = {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
-                     or m.message_id in view.ledger.deleted}
+        survivors |= {(m.queue, _dedup_key(m)) for m in view.ledger.sent if m.message_id in present
+                      or m.message_id in view.ledger.deleted}
+        unacknowledged = _unacknowledged(view)
         for message in view.ledger.sent:
             if message.queue in ignored or message.message_id in present or message.message_id in view.ledger.deleted:
                 continue
             if message.queue.endswith(".fifo") and (message.queue, _dedup_key(message)) in survivors:
                 continue  # FIFO deduplication dropped this copy; the first one is accounted for
+            if message.queue.endswith(".fifo") and any(
+                    t <= message.t for t in unacknowledged.get((message.queue, "SendMessage"), [])):
+                continue  # an earlier attempt was applied but its response lost: SQS deduplicated this copy
+            if view.ledger.received.get(message.message_id) and unacknowledged.get((message.queue, "DeleteMessage")):
+                continue  # received, then deleted by a request whose answer never reached its caller
             seqs = tuple(e.seq for e in view.trace.of("aws", resource=message.queue))[-6:]
             out.append(Violation(f"message {message.message_id} sent to {message.queue} at t={message.t:g}s by "
                                  f"{message.sender} was neither processed (deleted) nor left in a queue or DLQ; "
                                  f"body {message.body[:120]!r}", seqs))
         if self.check_async:
-            out += _lost_async(view)
+            out += _lost_async(view, self.ignore_schedules)
         return out
 
 
+LOST_ANSWER_EFFECTS = ("response_lost",)
+
+
+def _unacknowledged(view: RunView) -> dict[tuple[str, str], list[float]]:
+    """(queue, SendMessage|DeleteMessage) -> times an SQS request was applied but its caller never got the
+    answer: a lost response, or a crash right after the call."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for event in view.trace.events:
+        data = event.data
+        applied = (event.kind == "fault" and data.get("effect") in LOST_ANSWER_EFFECTS) or event.kind == "crash"
+        if applied and data.get("service") == "sqs" and data.get("resource"):
+            operation = str(data.get("operation") or "").replace("Batch", "")
+            out.setdefault((str(data["resource"]), operation), []).append(event.t)
+    return out
+
+
 def _dedup_key(message: Any) -> str:
-    return str(getattr(message, "dedup_id", None) or message.body)
+    """A sent message's or a queued message's FIFO deduplication id (its body without one)."""
+    return str(getattr(message, "dedup_id", None) or getattr(message, "deduplication_id", None) or message.body)
 
 
-def _lost_async(view: RunView) -> list[Violation]:
+def _lost_async(view: RunView, ignore_schedules: bool = True) -> list[Violation]:
     events = view.trace.events
     succeeded = {e.data.get("request_id") for e in events if e.kind == "invoke_end" and e.data.get("status") == "success"}
+    scheduled = {e.data.get("request_id") for previous, e in itertools.pairwise(events)
+                 if previous.kind == "schedule" and e.kind == "async_queued"} if ignore_schedules else set()
     out = []
     for event in events:
-        if event.kind != "async_failed" or event.data.get("request_id") in succeeded:
+        if event.kind != "async_failed" or event.data.get("request_id") in succeeded | scheduled:
             continue
         follow = events[event.seq + 1: event.seq + 5]
         if not any(e.kind == "destination" for e in follow):
@@ -265,7 +319,7 @@ class NoDuplicates(Invariant):
                     value = json.dumps(item[attribute], default=str)
                     counts[value] = counts.get(value, 0) + 1
             out += [Violation(f"{n} items in {table_ref} with {attribute}={v}") for v, n in counts.items() if n > 1]
-        if self.processed_once:
+        if self.processed_once and not _redelivered_by_fault(view):
             out += _processed_twice(view)
         return out
 
@@ -274,6 +328,13 @@ def _fifo_dropped(view: RunView, message: Any) -> bool:
     """A FIFO copy SQS deduplicated never reached a consumer."""
     return message.queue.endswith(".fifo") and message.message_id not in view.ledger.deleted and \
         message.message_id not in {m.message_id for q in [message.queue] for m in view.queue_messages(q)}
+
+
+def _redelivered_by_fault(view: RunView) -> bool:
+    """True when the fault plan made SQS deliver a message again (redeliver or duplicate deliveries): processing
+    it twice is then SQS's at-least-once contract, and `effects_at_most_once` judges what the handler did twice."""
+    return any(e.data.get("effect") in ("redeliver", "duplicate") and
+               (e.data.get("point") == "delivery" or e.data.get("service") == "sqs") for e in view.trace.of("fault"))
 
 
 def _processed_twice(view: RunView) -> list[Violation]:
@@ -330,8 +391,13 @@ class ClientErrorsNotRetried(Invariant):
         permanent = set(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
         failed: dict[tuple, Any] = {}
         out = []
+        attempt = _attempt_of(view)
+        forced = _forced_retries(view)
         for call in sorted(_handler_calls(view) + _http_calls(view), key=lambda c: c.t):
-            key = (call.request_id, call.service, call.operation, call.resource)
+            key = _same_call(call)
+            if key in failed and (call.request_id, attempt(call.request_id, call.t)) in forced and \
+                    attempt(call.request_id, call.t) != attempt(call.request_id, failed[key].t):
+                failed.pop(key)  # Lambda retried because an injected fault ended the earlier attempt
             if call.error in permanent and call.retries:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} failed with "
                                      f"permanent {call.error} and botocore retried it {call.retries} time(s)"))
@@ -343,6 +409,27 @@ class ClientErrorsNotRetried(Invariant):
             if call.error in permanent:
                 failed[key] = call
         return out
+
+
+def _forced_retries(view: RunView) -> set[tuple[str, int]]:
+    """(request id, attempt) of Lambda retries that follow an attempt an injected fault ended (a timeout or
+    crash the run's fault plan caused, not the handler's own outcome)."""
+    injected_at: dict[str, list[float]] = {}
+    for event in view.trace.of("fault"):
+        if event.data.get("point") in ("invoke", "admit"):
+            injected_at.setdefault(str(event.data.get("function")), []).append(event.t)
+    for event in view.trace.of("crash"):
+        injected_at.setdefault(str(event.data.get("function")), []).append(event.t)
+    out: set[tuple[str, int]] = set()
+    last_start: dict[str, float] = {}
+    for event in view.trace.of("invoke_start"):
+        request_id, function = str(event.data.get("request_id")), str(event.data.get("function"))
+        attempt = int(event.data.get("attempt") or 1)
+        if attempt > 1 and any(last_start.get(request_id, event.t) <= t <= event.t
+                               for t in injected_at.get(function, [])):
+            out.add((request_id, attempt))
+        last_start[request_id] = event.t
+    return out
 
 
 @invariant
@@ -359,15 +446,18 @@ class RetriesBounded(Invariant):
     def check(self, view: RunView) -> list[Violation]:
         out = []
         repeats: dict[tuple, int] = {}
+        attempt = _attempt_of(view)
         for call in _handler_calls(view):
             if call.retries + 1 > self.max_call_attempts:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} took {call.retries + 1} "
                                      f"attempts (bound {self.max_call_attempts})"))
-            key = (call.request_id, call.service, call.operation, call.resource)
+            # Per invocation attempt: Lambda's own retries are bounded by max_lambda_attempts below.
+            key = (call.request_id, attempt(call.request_id, call.t), *_same_call(call)[1:])
             repeats[key] = repeats.get(key, 0) + 1
             if repeats[key] == self.max_same_call + 1:
                 out.append(Violation(f"{call.caller}: {call.service}:{call.operation} on {call.resource} was called "
-                                     f"more than {self.max_same_call} times for one input (request {call.request_id})"))
+                                     f"more than {self.max_same_call} times in one invocation (request "
+                                     f"{call.request_id}, attempt {key[1]})"))
         attempts: dict[str, Any] = {}
         for event in view.trace.of("invoke_start", type="Event"):
             attempts[event.data.get("request_id")] = event
@@ -483,6 +573,10 @@ class NoOrphanedQueued(Invariant):
         queues = {view.physical("queue", q) for q in self.queues}
         path = self.message_key or self.key
         sent = {json.dumps(body_path(m.body, path), default=str) for m in view.ledger.sent if m.queue in queues}
+        sent |= {json.dumps(body_path(m.body, path), default=str) for q in queues for m in view.queue_messages(q)}
+        unacknowledged = _unacknowledged(view)
+        if any(unacknowledged.get((q, "SendMessage")) for q in queues):
+            return []  # a send was applied but its answer never reached the caller: its message may exist
         out = []
         for item in view.table_items(view.physical("table", self.table)):
             if item.get(self.status_attribute) != self.queued:
@@ -495,3 +589,102 @@ class NoOrphanedQueued(Invariant):
                                      f"message with {path}={item.get(self.key)!r} was ever sent to "
                                      f"{', '.join(sorted(queues))}"))
         return out
+
+
+WRITE_OPERATIONS = ("PutItem", "UpdateItem", "TransactWriteItems", "BatchWriteItem")
+
+
+@invariant
+class EffectsAtMostOnce(Invariant):
+    """A configured side effect happens at most once per input: a function invoked (new request ids, not
+    Lambda's own retries of one request) with the same input, an HTTP request sent to a host with the same
+    method, path and body and applied (answered 2xx, or its response lost), an item written with the same key.
+    `invocations` maps functions (`*`: all) to the event's id path (empty: the whole event); `http` lists
+    hosts (globs); `writes` maps tables to the key attribute; `idempotent` lists what may repeat."""
+
+    name: ClassVar[str] = "effects_at_most_once"
+    invocations: dict[str, str | None] = Field(default_factory=dict)
+    http: list[str] = Field(default_factory=list)
+    writes: dict[TableRef, str] = Field(default_factory=dict)
+    idempotent: list[str] = Field(default_factory=list)
+
+    def check(self, view: RunView) -> list[Violation]:
+        return self._invocations(view) + self._http(view) + self._writes(view)
+
+    def _resolve(self, view: RunView, name: str) -> set[str]:
+        try:
+            return {name, view.physical("function", name)}
+        except Exception:  # noqa: BLE001 - a glob or an unknown name stays as written
+            return {name}
+
+    def _invocations(self, view: RunView) -> list[Violation]:
+        paths = {physical: path for name, path in self.invocations.items() for physical in self._resolve(view, name)}
+        skip = {physical for name in self.idempotent for physical in self._resolve(view, name)}
+        seen: dict[tuple[str, str], list[Any]] = {}
+        for event in view.trace.of("invoke_start"):
+            function, request_id = str(event.data.get("function")), event.data.get("request_id")
+            path = paths.get(function, paths.get("*", "<none>"))
+            if function in skip or path == "<none>" or int(event.data.get("attempt") or 1) > 1:
+                continue
+            payload = (view.ledger.payloads.get(request_id) or [None])[0]
+            key = json.dumps(body_path(payload, path) if path else payload, sort_keys=True, default=str)
+            seen.setdefault((function, key), []).append(event)
+        return [Violation(f"{function} ran {len(events)} times for the same input {key[:160]} (requests "
+                          f"{', '.join(str(e.data.get('request_id')) for e in events)}); its effects happened "
+                          f"{len(events)} times", tuple(e.seq for e in events))
+                for (function, key), events in seen.items() if len(events) > 1]
+
+    def _http(self, view: RunView) -> list[Violation]:
+        if not self.http:
+            return []
+        import fnmatch
+        seen: dict[tuple, list[Any]] = {}
+        lost: set[tuple[str, str]] = set()
+        for event in view.trace.events:
+            data = event.data
+            if event.kind == "fault" and data.get("point") == "http" and data.get("effect") in LOST_ANSWER_EFFECTS:
+                lost.add((str(data.get("function")), str(data.get("host"))))
+                continue
+            if event.kind != "http":
+                continue
+            host = str(data.get("host"))
+            if not any(fnmatch.fnmatchcase(host, pattern) for pattern in self.http) or host in self.idempotent:
+                continue
+            status = data.get("status")
+            applied = (status is not None and 200 <= int(status) < 300) or (str(data.get("caller")), host) in lost
+            lost.discard((str(data.get("caller")), host))
+            if applied:
+                key = (data.get("method"), host, data.get("path"), (event.extra or {}).get("body"))
+                seen.setdefault(key, []).append(event)
+        return [Violation(f"HTTP {method} {host}{path} with the same body was applied {len(events)} times (by "
+                          f"{', '.join(sorted({str(e.data.get('caller')) for e in events}))})",
+                          tuple(e.seq for e in events))
+                for (method, host, path, _), events in seen.items() if len(events) > 1]
+
+    def _writes(self, view: RunView) -> list[Violation]:
+        out = []
+        for table_ref, attribute in self.writes.items():
+            if table_ref in self.idempotent:
+                continue
+            table = view.physical("table", table_ref)
+            counts: dict[str, list[Any]] = {}
+            for call in view.ledger.calls:
+                if call.service != "dynamodb" or call.operation not in WRITE_OPERATIONS or call.resource != table \
+                        or call.status >= 300 or call.caller in ("test", "harness"):
+                    continue
+                value = _attribute(call.params.get("Key") or call.params.get("Item") or {}, attribute)
+                if value is not None:
+                    counts.setdefault(value, []).append(call)
+            out += [Violation(f"{table_ref} item {attribute}={value} was written {len(calls)} times (by "
+                              f"{', '.join(sorted({c.caller for c in calls}))}, t="
+                              f"{', '.join(f'{c.t:g}s' for c in calls)})")
+                    for value, calls in counts.items() if len(calls) > 1]
+        return out
+
+
+def _attribute(item: dict, attribute: str) -> str | None:
+    """An item attribute as text, whether the call carried typed (`{"S": "x"}`) or plain values."""
+    value = item.get(attribute)
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("S", "N", "B", "BOOL"):
+        value = next(iter(value.values()))
+    return None if value is None else json.dumps(value, default=str)

@@ -5,6 +5,11 @@ Files under a folder named `scenarios` (or named on the command line) become one
 `--backend`, `--scenario-report DIR` (JUnit XML, HTML and JSON of the scenarios run). A failure shows the
 failing expectations with the trace around them, the seed and the command that replays it.
 
+Fixtures for code-first tests: `sim` (a started Simulation from `@pytest.mark.harness(template=..., seed=...,
+faults=[...])` or the ini defaults `harness_template`/`harness_seed`/`harness_backend`) and `faults` (add and
+heal fault rules mid-test). `--hypothesis-profile ci|fuzz` selects the harness's hypothesis profiles
+(docs/fuzzing.md).
+
 Importing this module stays cheap: the harness is imported when a scenario is collected or run.
 """
 from __future__ import annotations
@@ -19,7 +24,10 @@ _RESULT_KEY = "lambda_harness_scenario"
 
 
 def pytest_addoption(parser: Any) -> None:
-    """--seed, --backend, --scenario-report."""
+    """--seed, --backend, --scenario-report; the ini defaults of the `sim` fixture."""
+    from harness.fuzz.fixtures import INI
+    for name, help_text in INI.items():
+        parser.addini(name, help_text, default="")
     group = parser.getgroup("lambda-harness", "Lambda harness scenarios")
     group.addoption("--seed", type=int, default=None, help="run every scenario with this seed")
     group.addoption("--backend", default=None, help="run every scenario on this backend (moto, moto-server, ...)")
@@ -29,7 +37,8 @@ def pytest_addoption(parser: Any) -> None:
 
 def pytest_collect_file(file_path: Path, parent: Any) -> Any | None:
     """A YAML file under a `scenarios` folder, or given on the command line, is a scenario file."""
-    if file_path.suffix not in (".yaml", ".yml") or file_path.name.startswith(("_", ".")):
+    from harness.scenario.discover import is_scenario_file
+    if not is_scenario_file(file_path):
         return None
     if "scenarios" in file_path.parts[:-1] or parent.session.isinitpath(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -100,9 +109,36 @@ def _shown(path: Path, start: Path) -> Path:
         return path
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: Any) -> None:
-    """Collect scenario results for --scenario-report (on the xdist controller, results arrive via reports)."""
-    config._lambda_harness_results = []  # type: ignore[attr-defined]
+    """Register the `harness` marker and, before hypothesis loads a profile, the `ci` and `fuzz` profiles."""
+    from harness.fuzz.fixtures import MARKER_HELP
+    from harness.fuzz.profiles import PROFILES, register_profiles
+    config.addinivalue_line("markers", MARKER_HELP)
+    try:
+        wanted = config.getoption("--hypothesis-profile")
+    except ValueError:  # hypothesis's plugin is not loaded
+        wanted = None
+    if wanted in PROFILES:
+        register_profiles()
+
+
+@pytest.fixture
+def sim(request: Any) -> Any:
+    """A started Simulation from the test's `@pytest.mark.harness(template=..., seed=..., faults=[...],
+    backend=..., parameters=...)`, else from the ini options `harness_template`, `harness_seed`,
+    `harness_backend`; stopped after the test."""
+    from harness.fuzz.fixtures import sim_settings
+    with sim_settings(request.node, request.config).simulation() as simulation:
+        yield simulation
+
+
+@pytest.fixture
+def faults(sim: Any) -> Any:
+    """Add and heal fault rules of the running `sim` mid-test: `faults.add({...})`, `faults.heal("id")`,
+    `faults.fired("id")`."""
+    from harness.fuzz.fixtures import Faults
+    return Faults(sim)
 
 
 def pytest_runtest_logreport(report: Any) -> None:

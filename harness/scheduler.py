@@ -7,8 +7,10 @@ same seed gives the same interleaving and another seed explores another one.
 """
 from __future__ import annotations
 
+import _thread
 import heapq
 import itertools
+import os
 import random
 import threading
 from collections.abc import Callable
@@ -53,17 +55,49 @@ class Task:
     result: Any = None
     error: BaseException | None = None
     started: bool = False
+    parked: bool = False  # waiting for the baton (its worker blocks on `go`)
     abandoned: bool = False  # given up on (runaway, interrupt, simulation stopped): it never touches the scheduler
     blocked_on: Task | None = None
     meta: dict = field(default_factory=dict)
     waiters: list = field(default_factory=list)
     on_done: list = field(default_factory=list)
     _token: int = 0
-    _thread: threading.Thread | None = None
-    _go: threading.Event = field(default_factory=threading.Event)
+    _worker: _Worker | None = None
 
     def __repr__(self) -> str:
         return f"Task({self.id}, {self.name!r})"
+
+
+class _Worker:
+    """A reusable OS thread that runs tasks one after another. `go` is a raw lock used as a binary semaphore:
+    the driver releases it to hand this thread the baton; the thread acquires it to park."""
+
+    def __init__(self) -> None:
+        self.go = _thread.allocate_lock()
+        self.go.acquire()
+        self.job: tuple[Scheduler, Task] | None = None
+        self.thread = threading.Thread(target=self._loop, name="sim-task-idle", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            self.go.acquire()
+            scheduler, task = self.job  # type: ignore[misc]
+            self.job = None
+            scheduler._bootstrap(task)  # returns once the task is done (and this worker is idle again)
+            if task.abandoned:
+                return  # a thread given up on ends with its task, never serves another
+
+
+_IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in this process
+
+
+def _forget_workers() -> None:  # pragma: no cover - runs in a forked child
+    _IDLE.clear()  # their threads exist only in the parent
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
 
 
 def current_task() -> Task | None:
@@ -80,8 +114,10 @@ class Scheduler:
         self._heap: list = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
-        self._back = threading.Event()
+        self._back = _thread.allocate_lock()  # held by the driver; a task releases it to give the baton back
+        self._back.acquire()
         self._running: Task | None = None
+        self._installed: View | None = None  # whose process-global state is in place (None: the host's)
         self._idle_probes: list[Callable[[], bool]] = []
         self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
         self.steps = 0
@@ -138,6 +174,14 @@ class Scheduler:
                 task.blocked_on = None
         return other
 
+    def enter_view(self, view: View | None) -> None:
+        """Give the calling task `view` (its process-global state) for the rest of its steps, or none."""
+        task = current_task()
+        if task is None:
+            raise SimulationError("Scheduler.enter_view called outside a task")
+        task.view = view
+        self._switch(view)
+
     def set_deadline(self, task: Task, deadline: float) -> None:
         """Kill `task` (TaskKilled at its next resume) once virtual time reaches `deadline`."""
         task.deadline = deadline
@@ -193,9 +237,26 @@ class Scheduler:
         return all(entry[3].daemon for entry in self._heap
                    if not entry[3].done and (entry[5] or entry[4] == entry[3]._token))
 
+    def _switch(self, view: View | None) -> None:
+        """Swap process-global state only when another view takes the baton (a task resumed again and again
+        keeps its container's modules and environment in place)."""
+        if view is not self._installed:
+            if self._installed is not None:
+                self._installed.exit()
+            self._installed = None
+            if view is not None:
+                view.enter()
+                self._installed = view
+
     def _run(self, stop: Callable[[list], bool]) -> None:
         if current_task() is not None:
             raise SimulationError("the simulation can only be driven from the test thread, not from a task")
+        try:
+            self._loop(stop)
+        finally:
+            self._switch(None)  # the driver's code runs with the host's state
+
+    def _loop(self, stop: Callable[[list], bool]) -> None:
         while True:
             self._drop_stale()
             if not self._heap:
@@ -219,39 +280,36 @@ class Scheduler:
         self._running = task
         for hook in self.on_resume:
             hook(task)
-        if task.view is not None:
-            task.view.enter()
+        self._switch(task.view)
         try:
-            self._back.clear()
             if not task.started:
                 task.started = True
                 self.tasks_started += 1
                 self._live.add(task)
-                task._thread = threading.Thread(target=self._bootstrap, args=(task,),
-                                                name=f"sim-task-{task.id}-{task.name}", daemon=True)
-                task._thread.start()
-            else:
-                task._go.set()
+                task._worker = _IDLE.pop() if _IDLE else _Worker()
+                task._worker.job = (self, task)
+                task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
+            task._worker.go.release()  # type: ignore[union-attr]
             try:
-                if not self._back.wait(self.watchdog_seconds):
+                if not self._back.acquire(timeout=self.watchdog_seconds):
                     self._runaway(task)
             except BaseException:  # interrupted (SIGINT) while the task runs: it must not outlive the step
-                if not self._back.is_set():
+                if not self._back.acquire(blocking=False):
                     self._abandon(task)
                 raise
         finally:
-            if task.view is not None:
-                task.view.exit()
             self._running = None
 
     def _runaway(self, task: Task) -> None:
         """The task spun past the watchdog: an invocation is stopped as AWS would (its timeout), anything
         else is abandoned and the run fails."""
-        if task.deadline is not None and not task.kill_reason:
+        if task.deadline is not None and not task.kill_reason and task._worker is not None:
             if task.deadline > self.clock.now():
                 self.clock.advance_to(task.deadline)
             task.kill_reason = "timeout"
-            if _sandbox_threads.stop_thread(task._thread, TaskKilled, stopped=self._back.is_set):
+            if _sandbox_threads.stop_thread(task._worker.thread, TaskKilled,
+                                            stopped=lambda: self._back.acquire(blocking=False),
+                                            acknowledged=lambda: task.kill_reason is None or task.done):
                 self.runaways.append(task.name)
                 return
         self._abandon(task)
@@ -263,13 +321,18 @@ class Scheduler:
     def _abandon(self, task: Task) -> None:
         """Give up on a task: stop its thread for good, or poison the process when it will not stop."""
         task.abandoned = True
-        task._go.set()
-        thread = task._thread
-        if thread is None or _sandbox_threads.stop_thread(thread, ThreadStopped):
+        self._back = _thread.allocate_lock()  # the abandoned task may still release the old one
+        self._back.acquire()
+        worker = task._worker
+        if worker is None:
             return
-        if _sandbox_threads.runs_python(thread):
-            _sandbox_state.poison(f"task {task.name!r} (thread {thread.name}) runs Python and swallows every "
-                                  f"exception sent to stop it")
+        if task.parked and not task.done:
+            worker.go.release()  # it wakes and meets ThreadStopped in _park (a running one gets the exception)
+        if _sandbox_threads.stop_thread(worker.thread, ThreadStopped, acknowledged=lambda: task.done):
+            return
+        if _sandbox_threads.runs_python(worker.thread):
+            _sandbox_state.poison(f"task {task.name!r} (thread {worker.thread.name}) runs Python and swallows "
+                                  f"every exception sent to stop it")
         else:  # blocked in C: the pending exception ends it the moment it returns, and it never steps again
             self.runaways.append(f"{task.name} (blocked outside Python; abandoned, ends when it returns)")
 
@@ -281,9 +344,12 @@ class Scheduler:
         self._live.clear()
 
     def _park(self, task: Task) -> None:
-        self._back.set()
-        task._go.wait()
-        task._go.clear()
+        back = self._back
+        worker = task._worker
+        task.parked = True
+        back.release()
+        worker.go.acquire()  # type: ignore[union-attr]
+        task.parked = False
         if task.abandoned:
             raise ThreadStopped(f"task {task.name!r} was abandoned")
         if task.kill_reason:
@@ -309,5 +375,7 @@ class Scheduler:
                 self._push(waiter, self.clock.now())
             task.waiters.clear()
             _local.task = None
-            self._back.set()
+            _IDLE.append(task._worker)  # before the baton goes back, so reuse does not depend on timing
+            task._worker = None
+            self._back.release()
 

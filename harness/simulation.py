@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, Self
 
@@ -20,10 +20,10 @@ from harness.aws.backend import Backend, create_backend
 from harness.aws.deploy import Deployer
 from harness.aws.wire import aws_response
 from harness.clock import RealTimeClock, TimePatch, VirtualClock
-from harness.errors import InputError, SimulationError
+from harness.errors import InputError, SimulationError, TemplateError, TemplateWarning
 from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
-from harness.lambda_runtime.container import _swap_environ
+from harness.lambda_runtime.environ import swap_environ as _swap_environ
 from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
@@ -71,7 +71,7 @@ class Simulation:
                  backend: str | Backend = "moto", parameters: dict | None = None, region: str = "us-east-1",
                  idle_lifetime: float = 900.0, watchdog_seconds: float = 30.0, stack_name: str | None = None,
                  extensions: Iterable[Extension] = (), max_real_seconds: float | None = None,
-                 faults: Any = None):
+                 faults: Any = None, functions: Mapping[str, Any] | None = None, strict: bool | None = None):
         self.seed = int(seed)
         self.region = region
         self.template: Template | None = (
@@ -105,6 +105,11 @@ class Simulation:
         self._seal: sandbox.Seal | None = None
         self._started = False
         self.warnings: list[str] = list(self.template.warnings) if self.template else []
+        # Stand-ins for functions (`{Name: {mock: {...}}}` or {Name: FunctionMock}); see lambda_runtime/stubs.py.
+        self._mocks = _function_mocks(self.template, functions or {})
+        # A mocked function's runtime warning is answered by its mock.
+        self.warnings = [w for w in self.warnings if not any(f"function {lid!r} is " in w for lid in self._mocks)]
+        _announce(self.template, self.warnings, strict)
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Self:
@@ -204,6 +209,8 @@ class Simulation:
                 name = self.deployer.function_name(logical_id)
                 config = from_template(fn, name, resolve, self.template.folder, self.region,
                                        self.template.where(fn.line))
+                if logical_id in self._mocks:
+                    config = self._mocks[logical_id].apply(config, self.template.where(fn.line))
                 self.runtime.add_function(config)
         self.trace.record("deployed", functions=sorted(self.runtime.functions),
                           resources=len(self.deployer.attrs))
@@ -424,3 +431,37 @@ class _InternalClient:
 
 
 from harness import sources as _sources
+
+
+def _function_mocks(template: Template | None, functions: Mapping[str, Any]) -> dict[str, Any]:
+    """Mocks by logical id, from `{Name: FunctionMock}` or `{Name: {mock: {...}}}` (handler paths relative to the
+    template's folder); names may be logical ids or deployed FunctionNames."""
+    from harness.lambda_runtime.stubs import FunctionMock
+    from harness.template import closest
+    if functions and template is None:
+        raise InputError("functions= mocks need a template")
+    out = {}
+    for name, spec in functions.items():
+        logical_id = name if name in template.functions else next(
+            (lid for lid, fn in template.functions.items() if fn.properties.get("FunctionName") == name), None)
+        if logical_id is None:
+            raise InputError(f"functions: {name!r} is not a function of {template.path}"
+                             f"{closest(name, set(template.functions))}; functions: {', '.join(template.functions)}")
+        if not isinstance(spec, FunctionMock):
+            mock = spec.get("mock") if isinstance(spec, Mapping) else None
+            spec = FunctionMock.coerce(mock, template.folder, f"functions.{name}.mock")
+        out[logical_id] = spec
+    return out
+
+
+def _announce(template: Template | None, messages: list[str], strict: bool | None) -> None:
+    """Load warnings reach API users through Python's warnings (once per message); strict mode (strict=True or
+    HARNESS_STRICT=1) refuses the template instead."""
+    if template is None or not messages:
+        return
+    if strict if strict is not None else os.environ.get("HARNESS_STRICT", "") not in ("", "0"):
+        raise TemplateError(f"{template.path}: strict mode: the template uses what the harness does not emulate:\n"
+                            + "\n".join(f"  {w}" for w in messages))
+    import warnings as _warnings
+    for message in messages:
+        _warnings.warn(message, TemplateWarning, stacklevel=3)

@@ -27,6 +27,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Serverless::Function": {
         "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
         "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
+        "InlineCode",
     },
     "AWS::SQS::Queue": {
         "QueueName", "DelaySeconds", "VisibilityTimeout", "RedrivePolicy", "FifoQueue",
@@ -43,6 +44,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
     "AWS::SNS::Topic": {"TopicName"},
     "AWS::Serverless::Api": {"StageName", "Name"},
+    "AWS::Serverless::SimpleTable": {"PrimaryKey", "ProvisionedThroughput", "TableName"},
 }
 # Properties that only matter on real AWS (permissions, packaging, cost, observability wiring).
 NOT_EMULATED_QUIET = {"Tags", "Description", "Policies", "Role", "Architectures", "Tracing", "KmsMasterKeyId",
@@ -61,6 +63,11 @@ ACCEPTED_NOT_EMULATED = {
     "AWS::ApiGateway::Account", "AWS::Scheduler::ScheduleGroup",
 }
 FUNCTION_TYPE = "AWS::Serverless::Function"
+# Longest physical name each service accepts (CloudFormation truncates generated names to fit; so does the harness).
+NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
+               "AWS::Events::Rule": 64, "AWS::Events::EventBus": 256, "AWS::SNS::Topic": 256,
+               "AWS::DynamoDB::Table": 255, "AWS::Serverless::SimpleTable": 255, "AWS::SecretsManager::Secret": 512}
+STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
           "AWS::StackId", "AWS::NotificationARNs")
@@ -162,7 +169,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         raise TemplateError(f"{path}: cannot parse template: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
-    stack = stack_name or path.parent.name or "stack"
+    stack = _stack_name(path, stack_name)
     template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
                         conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
     template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
@@ -172,6 +179,30 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
                                                         _line(logical_id, _line(node)))
     _check_references(template, raw)
     return template
+
+
+def _stack_name(path: Path, given: str | None) -> str:
+    """The stack name: as given (checked like CloudFormation does), else derived from the template's folder
+    name with what CloudFormation refuses replaced (letters, digits and dashes, starting with a letter)."""
+    if given is not None:
+        if not STACK_NAME.match(given):
+            raise TemplateError(f"{path}: stack name {given!r} is not valid: CloudFormation accepts 1-128 letters, "
+                                f"digits and dashes, starting with a letter")
+        return given
+    name = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9-]", "-", path.resolve().parent.name)).strip("-")
+    if not name or not name[0].isalpha():
+        name = f"stack-{name}".rstrip("-")
+    return name[:128].rstrip("-")
+
+
+def default_physical_name(stack: str, logical_id: str, resource_type: str) -> str:
+    """The name a resource without an explicit name gets: `<stack>-<LogicalId>` (deterministic, unlike
+    CloudFormation's random suffix), lowercased for buckets and cut to the service's length limit."""
+    name = f"{stack}-{logical_id}"
+    if resource_type == "AWS::S3::Bucket":
+        name = re.sub(r"[^a-z0-9.-]", "-", name.lower())
+    limit = NAME_LIMITS.get(resource_type)
+    return name[:limit].rstrip("-.") if limit else name
 
 
 def _parameters(template: Template, declared: dict, overrides: dict) -> dict[str, Any]:
@@ -228,13 +259,26 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
                     f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} of type {ev.type!r} is "
                     f"not supported by the harness yet (supported: {', '.join(sorted(SUPPORTED_EVENT_TYPES))}); "
                     f"it will never fire")
-        for required in ("Handler", "CodeUri"):
-            if required not in props:
-                raise TemplateError(f"{template.where(line)}: function {logical_id!r} has no {required!r} "
-                                    f"(expected e.g. Handler: app.lambda_handler, CodeUri: src/)")
+        _check_code(template, logical_id, props, line)
         template.functions[logical_id] = FunctionDef(logical_id, props, events, line)
     _report_unemulated(template, logical_id, rtype, props, line)
     return Resource(logical_id, rtype, props, line, node.get("Condition"))
+
+
+def _check_code(template: Template, logical_id: str, props: dict, line: int) -> None:
+    """A Python function needs Handler and CodeUri (or InlineCode); any other runtime is warned about by name."""
+    runtime = str(props.get("Runtime", "python3.11"))
+    if props.get("PackageType") == "Image" or not runtime.startswith("python"):
+        what = "a container image (PackageType: Image)" if props.get("PackageType") == "Image" else f"runtime {runtime}"
+        template.warnings.append(
+            f"{template.where(line)}: function {logical_id!r} is {what}: the harness runs Python handlers only; "
+            f"mock it with `functions: {{{logical_id}: {{mock: {{response: ...}}}}}}` in the scenario (or "
+            f"Simulation(functions=...)), or exclude it; unmocked, each invoke fails with UnsupportedRuntime")
+        return
+    if "Handler" not in props or ("CodeUri" not in props and "InlineCode" not in props):
+        missing = "Handler" if "Handler" not in props else "CodeUri"
+        raise TemplateError(f"{template.where(line)}: function {logical_id!r} has no {missing!r} "
+                            f"(expected e.g. Handler: app.lambda_handler, CodeUri: src/)")
 
 
 def _report_unemulated(template: Template, logical_id: str, rtype: str, props: dict, line: int) -> None:
@@ -314,10 +358,16 @@ class Resolver:
     def get_att(self, logical_id: str, attribute: str) -> Any:
         """`!GetAtt logical_id.attribute`."""
         attrs = self._attributes(logical_id)
+        if attrs.get("unemulated") and attribute not in attrs:
+            rtype = self.template.resources[logical_id].type
+            raise TemplateError(f"{self.template.where(self.template.resources[logical_id].line)}: !GetAtt "
+                                f"{logical_id}.{attribute}: {logical_id} is a {rtype}, which the harness does not "
+                                f"emulate, so it has no {attribute} (only a placeholder Ref and Arn); give the "
+                                f"value as a parameter instead")
         if attribute not in attrs:
             raise TemplateError(f"{self.template.path}: !GetAtt {logical_id}.{attribute}: unknown attribute "
                                 f"{attribute!r}{closest(attribute, set(attrs) - {'Ref'})}; "
-                                f"available: {', '.join(sorted(set(attrs) - {'Ref'}))}")
+                                f"available: {', '.join(sorted(set(attrs) - {'Ref', 'unemulated'}))}")
         return attrs[attribute]
 
     def resolve(self, value: Any) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.errors import TemplateError
-from harness.template import ACCOUNT_ID, FUNCTION_TYPE, Resolver, Template
+from harness.template import ACCOUNT_ID, FUNCTION_TYPE, Resolver, Template, default_physical_name
 
 Creator = Callable[["Deployer", str, dict], dict]
 CREATORS: dict[str, Creator] = {}
@@ -39,10 +39,11 @@ class Deployer:
         return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
 
     def physical_name(self, logical_id: str, props: dict, key: str) -> str:
-        """The explicit name property, or `<stack>-<LogicalId>` (deterministic, unlike CloudFormation)."""
+        """The explicit name property, or `<stack>-<LogicalId>` cut to the service's limit (deterministic,
+        unlike CloudFormation's random suffix)."""
         if props.get(key):
             return str(props[key])
-        return f"{self.template.stack_name}-{logical_id}"
+        return default_physical_name(self.template.stack_name, logical_id, self.template.resources[logical_id].type)
 
     def deploy_all(self) -> None:
         """Create every resource whose condition holds."""
@@ -74,11 +75,24 @@ class Deployer:
             else:
                 creator = CREATORS.get(resource.type, _not_emulated)
                 props = {} if resource.type == FUNCTION_TYPE else self.resolver.resolve(resource.properties)
-                attrs = creator(self, logical_id, props)
+                attrs = self._create(creator, resource, props)
         finally:
             self._in_progress.pop()
         self.attrs[logical_id] = attrs
         return attrs
+
+    def _create(self, creator: Creator, resource: Any, props: dict) -> dict:
+        """Run a creator; a backend refusal names the resource, its type and its line."""
+        from botocore.exceptions import BotoCoreError, ClientError
+        try:
+            return creator(self, resource.logical_id, props)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            reason = f"{error.get('Code', 'Error')}: {error.get('Message', exc)}"
+        except BotoCoreError as exc:
+            reason = str(exc)
+        raise TemplateError(f"{self.template.where(resource.line)}: cannot create {resource.logical_id} "
+                            f"({resource.type}): the backend refused it: {reason}") from None
 
     def _implicit(self, logical_id: str) -> dict | None:
         """Resources SAM generates: `<Fn>Url` for FunctionUrlConfig and `ServerlessRestApi`."""
@@ -97,11 +111,12 @@ class Deployer:
         props = self.template.functions[logical_id].properties
         if props.get("FunctionName"):
             return str(self.resolver.resolve(props["FunctionName"]))
-        return f"{self.template.stack_name}-{logical_id}"
+        return default_physical_name(self.template.stack_name, logical_id, FUNCTION_TYPE)
 
 
 def _not_emulated(deployer: Deployer, logical_id: str, props: dict) -> dict:
-    return {"Ref": logical_id, "Arn": deployer.arn("unknown", logical_id)}
+    # Only Ref (and a placeholder Arn) exist; `unemulated` lets !GetAtt name the resource type in its error.
+    return {"Ref": logical_id, "Arn": deployer.arn("unknown", logical_id), "unemulated": True}
 
 
 @creates(FUNCTION_TYPE)
@@ -137,6 +152,22 @@ def _aws_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+@creates("AWS::Serverless::SimpleTable")
+def _simple_table(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    """SAM's SimpleTable: one hash key (`PrimaryKey`, default `id` of type String), on-demand unless
+    ProvisionedThroughput is given (SAM's own expansion)."""
+    key = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+    kind = {"String": "S", "Number": "N", "Binary": "B"}.get(str(key.get("Type", "String")))
+    if kind is None or not key.get("Name"):
+        raise TemplateError(f"{deployer.template.where(deployer.template.resources[logical_id].line)}: "
+                            f"{logical_id}.PrimaryKey needs Name and Type (String, Number or Binary), got {key}")
+    table = {"TableName": props.get("TableName"), "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+             "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind}]}
+    if props.get("ProvisionedThroughput"):
+        table["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    return _table(deployer, logical_id, table)
 
 
 @creates("AWS::DynamoDB::Table")

@@ -101,8 +101,9 @@ class NetworkError(Effect):
 @dataclass(frozen=True)
 class Latency(Effect):
     """Delay in virtual time: an AWS request or HTTP request before it is sent, or a function's handler
-    (the delay counts against the function's timeout)."""
+    (the delay counts against the function's timeout). A match naming only a function means its invocations."""
 
+    default_point = "invoke"
     seconds: float
     jitter: float = 0.0  # plus a uniform draw in [0, jitter) from the rule's seeded RNG
 
@@ -117,7 +118,14 @@ class Latency(Effect):
         ctx.sleep(self._delay(ctx))
 
     def http_request(self, ctx: Any) -> None:
-        ctx.sleep(self._delay(ctx))
+        delay, timeout = self._delay(ctx), ctx.raw.timeout
+        if timeout is not None and delay > timeout:
+            # The client stops waiting at its own timeout: it sees a read timeout, the request is not served.
+            from harness.faults.http import NetworkFault
+
+            ctx.sleep(timeout)
+            raise NetworkFault("read_timeout", timeout=timeout)
+        ctx.sleep(delay)
 
     def invoke(self, ctx: Any) -> None:
         delay = self._delay(ctx)

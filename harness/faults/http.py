@@ -18,6 +18,7 @@ and Function URL ports of the template) count as served, like loopback.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import http.client
 import io
 import json
@@ -50,7 +51,8 @@ class HttpRequest:
     headers: dict = field(default_factory=dict)
     body: bytes | None = None
     client: str = "requests"
-    timeout: float | None = None
+    timeout: float | None = None  # the client's read timeout (urllib: its one timeout)
+    connect_timeout: float | None = None  # the client's connect timeout, when it sets one apart
 
     def header(self, name: str) -> str | None:
         """A header value, case-insensitively."""
@@ -239,9 +241,13 @@ class HttpLayer:
     def _record(self, request: HttpRequest, caller: str, status: int | None, error: str | None) -> None:
         parts = urlsplit(request.url)
         host = "loopback" if is_loopback(request.url) else (parts.hostname or "")
+        extra: dict[str, Any] = {"port": parts.port} if parts.port else {}
+        if request.body:  # lets invariants tell two sends of the same request from two different requests
+            body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+            extra["body"] = hashlib.sha256(body).hexdigest()[:12]
         self.sim.trace.record("http", method=request.method.upper(), host=host, path=parts.path or "/",
                               caller=caller, client=request.client, status=status, error=error,
-                              extra={"port": parts.port} if parts.port else None)
+                              extra=extra or None)
 
 
 def active_layer() -> HttpLayer | None:
@@ -267,8 +273,9 @@ def _session_send(inner: Callable) -> Callable:
         body = request.body.encode() if isinstance(request.body, str) else request.body
         if body is not None and not isinstance(body, bytes):
             body = b"".join(body) if not hasattr(body, "read") else body.read()
+        connect, read = _requests_timeouts(kwargs.get("timeout"))
         original = HttpRequest(request.method or "GET", request.url, dict(request.headers), body, "requests",
-                               _requests_timeout(kwargs.get("timeout")))
+                               read, connect)
 
         def native(http_request: HttpRequest, route: str) -> Any:
             prepared = request if http_request == original else _prepared(http_request)
@@ -290,10 +297,13 @@ def _session_send(inner: Callable) -> Callable:
     return send
 
 
-def _requests_timeout(timeout: Any) -> float | None:
+def _requests_timeouts(timeout: Any) -> tuple[float | None, float | None]:
+    """(connect, read) from requests' `timeout=`: one number for both, or a (connect, read) tuple."""
+    def number(value: Any) -> float | None:
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     if isinstance(timeout, tuple):
-        timeout = timeout[1] if len(timeout) > 1 else timeout[0]
-    return float(timeout) if isinstance(timeout, (int, float)) else None
+        return number(timeout[0]) if timeout else None, number(timeout[-1]) if timeout else None
+    return number(timeout), number(timeout)
 
 
 def _prepared(request: HttpRequest) -> Any:
@@ -369,7 +379,7 @@ def _urllib_do_open(real_do_open: Callable) -> Callable:
         headers = dict(req.unredirected_hdrs)
         headers.update({k: v for k, v in req.headers.items() if k not in headers})
         timeout = req.timeout if isinstance(req.timeout, (int, float)) else None
-        original = HttpRequest(req.get_method(), req.full_url, headers, req.data, "urllib", timeout)
+        original = HttpRequest(req.get_method(), req.full_url, headers, req.data, "urllib", timeout, timeout)
 
         def native(http_request: HttpRequest, route: str) -> Any:
             if route == "mock":

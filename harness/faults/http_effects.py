@@ -66,7 +66,7 @@ class HttpError(Effect):
     seconds: float | None = None
 
     def http_request(self, ctx: Any) -> None:
-        timeout = ctx.raw.timeout
+        timeout = ctx.raw.connect_timeout if self.error == "connect_timeout" else ctx.raw.timeout
         if self.error in ("connect_timeout", "read_timeout"):
             wait = self.seconds if self.seconds is not None else (timeout or DEFAULT_TIMEOUT)
             ctx.sleep(wait)

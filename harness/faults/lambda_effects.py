@@ -5,7 +5,7 @@
 | `lambda_error`      | invoke | the invocation fails before the handler runs (Runtime.Unknown by default)   |
 | `init_failure`      | invoke | a cold start's init fails (Runtime.ImportModuleError); the environment resets |
 | `lambda_timeout`    | invoke | the invocation hangs until its timeout, before or after the handler's work  |
-| `lambda_crash`      | invoke | the runtime process dies (out of memory: Runtime.ExitError, signal: killed)  |
+| `lambda_crash`      | invoke | the runtime process dies (out of memory: Runtime.ExitError, signal: killed) at the start, the end, or right after a given AWS call was applied |
 | `lambda_throttle`   | admit  | the invocation is refused with 429 TooManyRequestsException, as when concurrency is exhausted |
 | `recycle_container` | admit  | the function's idle containers are reclaimed: this invocation is a cold start |
 | `reuse_container`   | invoke | this invocation's container is pinned: later invocations reuse it while idle |
@@ -97,17 +97,36 @@ class LambdaTimeout(Effect):
 @register_effect("lambda_crash")
 @dataclass(frozen=True)
 class LambdaCrash(Effect):
-    """The runtime process dies (default: killed for running out of memory) at the start of the handler or
-    after its work; the handler cannot catch it and the environment is discarded."""
+    """The runtime process dies (default: killed for running out of memory) at the start of the handler, after
+    its work, or in the middle: `after: {service, operation}` right after the handler's first such AWS call
+    was applied (the write is done, the handler never learns it). The handler cannot catch it (its `finally`
+    blocks do run: a simplification) and the environment is discarded."""
 
     when: Literal["start", "end"] = "end"
     error_type: str = "Runtime.ExitError"
     message: str | None = None
+    after: dict | None = None  # {service, operation}: crash right after this call of the handler is applied
+
+    def check(self, rule: Any, where: str) -> None:
+        if self.after is None:
+            return
+        from harness.faults import catalog
+        unknown = set(self.after) - {"service", "operation"}
+        service = catalog.find_service(str(self.after.get("service") or ""))
+        if unknown or service is None:
+            raise FaultPlanError(f"{where}.after: expected {{service: <AWS service>, operation: <optional>}}, "
+                                 f"got {self.after!r}")
+        operation = self.after.get("operation")
+        if operation is not None and catalog.find_operation(service, str(operation)) is None:
+            raise FaultPlanError(f"{where}.after.operation: {catalog.unknown_operation_message(service, operation)}")
 
     def invoke(self, ctx: Any) -> None:
         request_id = ctx.extra["request"].request_id
         exc = runtime_exception(self.error_type, self.message or
                                 f"RequestId: {request_id} Error: Runtime exited with error: signal: killed", True)
+        if self.after is not None:
+            ctx.extra["wrap"](_crash_after(self.after, exc))
+            return
         when = self.when
 
         def crash(handler: Any, event: Any, context: Any) -> Any:
@@ -116,6 +135,41 @@ class LambdaCrash(Effect):
             raise exc
 
         ctx.extra["wrap"](crash)
+
+
+class ProcessDied(BaseException):
+    """Unwinds handler code from the call after which the process died (a BaseException: `except Exception`
+    in the handler cannot swallow it); the invocation's wrapper turns it into the runtime's error."""
+
+
+def _crash_after(after: dict, exc: Exception) -> Any:
+    from harness.faults import catalog
+    from harness.scheduler import current_task
+    service = catalog.find_service(str(after["service"]))
+    operation = catalog.find_operation(service, str(after["operation"])) if after.get("operation") else None
+    watch = (service.id if service else str(after["service"]), operation)
+
+    def crash(handler: Any, event: Any, context: Any) -> Any:
+        task = current_task()
+        task.meta["crash_after"] = watch
+        try:
+            return handler(event, context)
+        except ProcessDied:
+            raise exc from None
+        finally:
+            task.meta.pop("crash_after", None)
+
+    return crash
+
+
+def crash_due(call: Any, response: Any) -> bool:
+    """True when the running invocation must die now that `call` was applied (see `lambda_crash` `after`)."""
+    from harness.scheduler import current_task
+    task = current_task()
+    watch = task.meta.get("crash_after") if task is not None else None
+    if watch is None or watch[0] != call.service or watch[1] not in (None, call.operation):
+        return False
+    return response is not None and response.status_code < 300
 
 
 @register_effect("lambda_throttle")

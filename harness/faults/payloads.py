@@ -328,6 +328,19 @@ def huge_string(container: Any, key: Any, rng: random.Random, size: int = SQS_MA
     return _form_set(container, key, text) if isinstance(container, _Form) else text
 
 
+# Text that is valid JSON but trips code that assumes more: a lone surrogate (UTF-8 cannot encode it), NUL, a
+# BOM, a right-to-left override, a combining sequence, an astral emoji, a non-breaking blank, a long grapheme.
+UNICODE_EDGES = ("\ud800", "a\x00b", "\ufeffvalue", "\u202eevil", "e\u0301\u0301\u0301", "\U0001f600",
+                 "\u00a0", "\u1100\u1161\u11a8" * 50)
+
+
+@register_mutator("unicode_edge")
+def unicode_edge(container: Any, key: Any, rng: random.Random, value: str | None = None) -> Any:
+    """Replace the value with a Unicode edge case (`value`, or one chosen by the RNG from UNICODE_EDGES)."""
+    text = value if value is not None else rng.choice(UNICODE_EDGES)
+    return _form_set(container, key, text) if isinstance(container, _Form) else text
+
+
 @register_mutator("duplicate_form_key")
 def duplicate_form_key(container: Any, key: Any, rng: random.Random, value: str | None = None) -> Any:
     """Repeat a form key with a second value (`Body=a&Body=b`)."""
@@ -430,6 +443,20 @@ def invalid_utf8(value: Any, rng: random.Random, path: str | None) -> Any:
     if isinstance(value, str):
         return "\udcff\udcfe" + value
     raise MutationError("invalid_utf8 needs an event with a 'body', a text, bytes or a path")
+
+
+@register_mutator("non_ascii_base64", level="envelope")
+def non_ascii_base64(value: Any, rng: random.Random, path: str | None) -> Any:
+    """A body (or the value at `path`) that claims to be base64 but holds non-ASCII text (`isBase64Encoded:
+    true`); Python's b64decode raises a plain ValueError on it, not binascii.Error."""
+    bad = rng.choice(["é", "Zm9v\u00e9", "\u00ff\u00fe==", "\U0001f600"])
+    if path:
+        return _update(value, _split(path), lambda node: bad)
+    if isinstance(value, dict) and "body" in value:
+        return {**value, "body": bad, "isBase64Encoded": True}
+    if isinstance(value, str):
+        return bad
+    raise MutationError("non_ascii_base64 needs an event with a 'body', a text or a path")
 
 
 def _mutate_request(request: HttpRequest, spec: Mutator, rng: random.Random, path: str | None,

@@ -26,9 +26,14 @@ def install_timeout_capture() -> None:
     """Remember each request's client connect/read timeouts, so timeout faults wait as long as the client
     would (a botocore built-in handler: every client created afterwards has it)."""
     global _timeouts_installed
+    from harness.aws.router import shared_session
     if not _timeouts_installed:
         BUILTIN_HANDLERS.append(("before-parameter-build", _capture_timeouts))
         _timeouts_installed = True
+    # The shared session (handler modules' boto3.DEFAULT_SESSION) may predate the built-in handler: its handlers
+    # were copied from BUILTIN_HANDLERS when it was made, so register on it too (once, by id).
+    shared_session().events.register("before-parameter-build", _capture_timeouts,
+                                     unique_id="harness-fault-timeouts")
 
 
 def current_client_timeouts() -> tuple[float, float] | None:
@@ -68,6 +73,12 @@ class AwsSeam:
         return answer[0]
 
     def after_send(self, call: AwsCall, request: Any, response: Any) -> Any:
+        from harness.faults.lambda_effects import ProcessDied, crash_due
+        if crash_due(call, response):
+            self._after.pop(id(request), None)
+            self.sim.trace.record("crash", service=call.service, operation=call.operation, resource=call.resource,
+                                  function=call.caller, status=response.status_code)
+            raise ProcessDied(f"{call.caller} died right after {call.service}:{call.operation}")
         for effect, ctx in self._after.pop(id(request), []):
             response = effect.aws_response(ctx, response)
         return response

@@ -37,6 +37,8 @@ class FunctionConfig:
     on_failure: Destination | None = None
     dead_letter: Destination | None = None
     function_url_auth: str | None = None
+    # A stand-in handler (harness.lambda_runtime.stubs): mocks and functions of runtimes the harness cannot run.
+    stub: Any = None
 
     @property
     def arn(self) -> str:
@@ -54,7 +56,13 @@ def from_template(fn: FunctionDef, name: str, resolve: Any, folder: Path, region
                   where: str) -> FunctionConfig:
     """Build a FunctionConfig from a template function, resolving intrinsics with `resolve`."""
     props = fn.properties
-    code_dir = (folder / str(resolve(props["CodeUri"]))).resolve()
+    from harness.lambda_runtime import stubs
+    runtime = str(resolve(props.get("Runtime", "python3.11")))
+    if props.get("PackageType") == "Image" or not stubs.is_runnable(runtime):
+        return stubs.unsupported(FunctionConfig(fn.logical_id, name, str(props.get("Handler", "-")), stubs.EMPTY_CODE,
+                                                region=region, runtime=runtime))
+    code_dir = (_inline_code(fn, resolve, folder) if "InlineCode" in props
+                else (folder / str(resolve(props["CodeUri"]))).resolve())
     if not code_dir.is_dir():
         raise TemplateError(f"{where}: function {fn.logical_id!r} CodeUri {props['CodeUri']!r} is not a folder "
                             f"(looked for {code_dir})")
@@ -82,6 +90,20 @@ def from_template(fn: FunctionDef, name: str, resolve: Any, folder: Path, region
         dead_letter=Destination(str(dlq.get("Type", "SQS")), str(dlq["TargetArn"])) if dlq.get("TargetArn") else None,
         function_url_auth=str((url or {}).get("AuthType", "NONE")) if url is not None else None,
     )
+
+
+def _inline_code(fn: FunctionDef, resolve: Any, folder: Path) -> Path:
+    """`InlineCode`: written, as Lambda does, to the handler's module file in a build folder beside the template
+    (like `sam build`'s .aws-sam), so tracebacks point at a stable path."""
+    module = str(fn.properties["Handler"]).rpartition(".")[0] or "index"
+    target = folder / ".aws-sam" / "harness-inline" / fn.logical_id
+    target.mkdir(parents=True, exist_ok=True)
+    source = target / f"{module.replace('.', '/')}.py"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    code = str(resolve(fn.properties["InlineCode"]))
+    if not source.is_file() or source.read_text(encoding="utf-8") != code:
+        source.write_text(code, encoding="utf-8")
+    return target.resolve()
 
 
 def _destination(value: dict | None) -> Destination | None:

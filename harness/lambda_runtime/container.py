@@ -10,17 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.lambda_runtime.config import FunctionConfig
+from harness.lambda_runtime.environ import EnvironmentSlot
 from harness.sandbox import threads as _threads
-
-
-def _swap_environ(target: dict[str, str]) -> None:
-    """Make os.environ equal to `target`, touching only the keys that differ."""
-    current = os.environ
-    for key in [k for k in current if k not in target]:
-        del current[key]
-    for key, value in target.items():
-        if current.get(key) != value:
-            current[key] = value
 
 
 def _local_names(code_dir: Path) -> set[str]:
@@ -40,7 +31,7 @@ class Container:
     def __init__(self, config: FunctionConfig, container_id: str, created_at: float, env: dict[str, str],
                  host_env: Callable[[], dict[str, str]]):
         self.config, self.id, self.created_at = config, container_id, created_at
-        self.env = env
+        self._environment = EnvironmentSlot(env)
         self._host_env = host_env
         self.modules: dict[str, Any] = {}
         self.handler: Callable[[Any, Any], Any] | None = None
@@ -56,18 +47,26 @@ class Container:
         self._modules_len = 0
         self.threads: list = []  # threads its handler code started (harness.sandbox.threads)
 
+    @property
+    def env(self) -> dict[str, str]:
+        """This environment's variables (as its handler code last left them)."""
+        return self._environment.env
+
     # ------------------------------------------------------------------ View protocol (scheduler)
     def enter(self) -> None:
         """Install this container's modules, code path and environment into the process."""
-        _swap_environ(self.env)
+        self._environment.install()
         sys.path.insert(0, self._code)
-        self._shadowed = {name: mod for name, mod in sys.modules.items()
-                          if name.split(".", 1)[0] in self._names and name not in self.modules}
-        for name in self._shadowed:
-            del sys.modules[name]
-        sys.modules.update(self.modules)
-        importlib.invalidate_caches()
-        self._modules_len = len(sys.modules)
+        modules = sys.modules
+        # Only modules under this code folder's top-level names can shadow ours; look further only when one
+        # of those names is taken (usually nothing is: the previous container took its modules out).
+        if any(name in modules and modules[name] is not self.modules.get(name) for name in self._names):
+            self._shadowed = {name: mod for name, mod in modules.items()
+                              if name.split(".", 1)[0] in self._names and name not in self.modules}
+            for name in self._shadowed:
+                del modules[name]
+        modules.update(self.modules)
+        self._modules_len = len(modules)
         if self.threads:
             _threads.thaw(self)
 
@@ -75,20 +74,21 @@ class Container:
         """Take this container's modules and environment back out of the process."""
         if self.threads:
             _threads.freeze(self)
-        if len(sys.modules) != self._modules_len:
-            for name, mod in list(sys.modules.items()):
+        modules = sys.modules
+        if len(modules) != self._modules_len:  # code imported something: keep what came from this folder
+            for name, mod in list(modules.items()):
                 if name not in self.modules and self._owns(mod):
                     self.modules[name] = mod
         for name in self.modules:
-            sys.modules.pop(name, None)
-        sys.modules.update(self._shadowed)
-        self._shadowed = {}
+            modules.pop(name, None)
+        if self._shadowed:
+            modules.update(self._shadowed)
+            self._shadowed = {}
         try:
             sys.path.remove(self._code)
         except ValueError:
             pass
-        self.env = dict(os.environ)
-        _swap_environ(self._host_env())
+        self._environment.uninstall(self._host_env())
 
     def _owns(self, module: Any) -> bool:
         path = getattr(module, "__file__", None)
@@ -99,7 +99,11 @@ class Container:
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:
         """Import the handler module (init code runs now, at this container's virtual init time)."""
+        if self.config.stub is not None:
+            self.handler = self.config.stub
+            return
         module_name, _, function_name = self.config.handler.rpartition(".")
+        importlib.invalidate_caches()  # the code folder may be new to the import system (once per cold start)
         if not module_name:
             raise ImportError(f"Bad handler '{self.config.handler}': expected <module>.<function>")
         module = importlib.import_module(module_name)

@@ -134,8 +134,7 @@ class LambdaRuntime:
         pool = self.pools[config.name]
         container = pool.acquire(self.scheduler.clock.now(), lambda: self._new_container(config))
         cold = container.handler is None
-        task.view = container
-        container.enter()
+        self.scheduler.enter_view(container)
         self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
                           type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
         sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
@@ -149,8 +148,7 @@ class LambdaRuntime:
         sink.flush()
         task.meta.pop("log", None)
         container.invocations += 1
-        container.exit()
-        task.view = None
+        self.scheduler.enter_view(None)
         pool.release(container, self.scheduler.clock.now(), reset)
         self.in_flight[config.name] -= 1
         result = InvocationResult(request.request_id, config.name, request.invocation_type, status, payload, error,

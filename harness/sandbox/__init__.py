@@ -48,6 +48,26 @@ def release(sealed: Seal, grace: float = threads.STOP_GRACE) -> list[str]:
     return []
 
 
-__all__ = ["HandlerExit", "Interrupted", "RefusedConnection", "RefusedProcess", "Seal", "ThreadStopped",
-           "exit_document", "is_exit", "is_loopback_host", "out_of_memory_document", "poisoned", "refuse_if_poisoned",
-           "release", "seal"]
+def after_fork() -> None:
+    """In a process forked from a poisoned one: the threads that could not be stopped do not exist here."""
+    state.clear_poison()
+    state.activate(None)
+
+
+__all__ = [
+    "HandlerExit",
+    "Interrupted",
+    "RefusedConnection",
+    "RefusedProcess",
+    "Seal",
+    "ThreadStopped",
+    "after_fork",
+    "exit_document",
+    "is_exit",
+    "is_loopback_host",
+    "out_of_memory_document",
+    "poisoned",
+    "refuse_if_poisoned",
+    "release",
+    "seal",
+]

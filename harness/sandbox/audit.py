@@ -28,6 +28,8 @@ CHECKS = {
     "pty.spawn": network.on_process,
     "open": network.on_open,
     "os.kill": exits.on_kill,
+    "os.killpg": exits.on_killpg,
+    "signal.pthread_kill": exits.on_pthread_kill,
     "_thread.start_new_thread": threads.on_start,
 }
 

@@ -88,8 +88,9 @@ def on_nameinfo(sockaddr: Any) -> None:
 
 def on_process(*args: Any) -> None:
     """Audit subprocess.Popen, os.system, os.exec*, os.spawn*, os.posix_spawn, os.fork (from handler code;
-    the driving thread - the test or the CLI - may still start processes)."""
-    if state.on_driver():
+    the test, the CLI and the harness's own threads may still start processes)."""
+    from harness.sandbox.exits import in_handler_code
+    if not in_handler_code():
         return
     what = args[0] if args else "a process"
     refuse(f"refused to start {what!r}: handler code cannot start processes inside a simulation (a child "

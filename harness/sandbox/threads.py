@@ -31,6 +31,7 @@ class OwnedThread:
     thread: threading.Thread
     container: Any
     stopped: bool = False
+    ended: bool = False  # its code has returned or been stopped
     running: threading.Event = field(default_factory=threading.Event)  # set while the container runs
 
     @property
@@ -46,14 +47,20 @@ def async_raise(thread: threading.Thread, exc_type: type[BaseException]) -> None
 
 
 def stop_thread(thread: threading.Thread, exc_type: type[BaseException], stopped: Any = None,
-                grace: float = STOP_GRACE) -> bool:
-    """Send `exc_type` into `thread` until it ends (or `stopped()` says so) or `grace` seconds pass."""
-    is_stopped = stopped or (lambda: not thread.is_alive())
+                acknowledged: Any = None, grace: float = STOP_GRACE) -> bool:
+    """Send `exc_type` into `thread` until it ends (or `stopped()` says so) or `grace` seconds pass. Once
+    `acknowledged()` is true the exception has been received and is not sent again (a second one could land
+    in the cleanup code that follows)."""
+    is_stopped = stopped or (lambda: not thread.is_alive())  # asked once per round: it may take a lock
     until = real_perf_counter() + grace
-    while not is_stopped() and real_perf_counter() < until:
-        async_raise(thread, exc_type)
+    while True:
+        if is_stopped():
+            return True
+        if real_perf_counter() >= until:
+            return False
+        if acknowledged is None or not acknowledged():
+            async_raise(thread, exc_type)
         thread.join(POLL)
-    return bool(is_stopped())
 
 
 def runs_python(thread: threading.Thread) -> bool:
@@ -96,6 +103,8 @@ def on_start(function: Any, args: Any, kwargs: Any) -> None:
             run()
         except ThreadStopped:
             pass
+        finally:
+            record.ended = True
 
     thread.run = owned_run
 
@@ -158,7 +167,8 @@ def stop_all(records: list[OwnedThread], grace: float = STOP_GRACE) -> list[str]
         record.thread.join(POLL)
     survivors = []
     for record in live:
-        if record.thread.is_alive() and not stop_thread(record.thread, ThreadStopped, grace=grace):
+        if record.thread.is_alive() and not stop_thread(record.thread, ThreadStopped, grace=grace,
+                                                        acknowledged=lambda r=record: r.ended):
             state_ = "runs Python and swallows every exception" if runs_python(record.thread) else \
                 "blocks outside Python (a real wait or I/O)"
             survivors.append(f"{record.name}, which {state_}")

@@ -5,14 +5,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.scenario.errors import one_of, suggest
-from harness.template import FUNCTION_TYPE, Resolver, Template
+from harness.template import FUNCTION_TYPE, Resolver, Template, default_physical_name
 
 _TYPES = {
-    "queue": ("AWS::SQS::Queue", "QueueName"),
-    "table": ("AWS::DynamoDB::Table", "TableName"),
-    "bucket": ("AWS::S3::Bucket", "BucketName"),
-    "secret": ("AWS::SecretsManager::Secret", "Name"),
-    "bus": ("AWS::Events::EventBus", "Name"),
+    "queue": (("AWS::SQS::Queue",), "QueueName"),
+    "table": (("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"), "TableName"),
+    "bucket": (("AWS::S3::Bucket",), "BucketName"),
+    "secret": (("AWS::SecretsManager::Secret",), "Name"),
+    "bus": (("AWS::Events::EventBus",), "Name"),
 }
 SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
 
@@ -56,15 +56,15 @@ def build(template: Template, region: str = "us-east-1") -> Catalog:
     catalog = Catalog()
     resolver = Resolver(template, region, _no_attributes)
     enabled = _enabled(template, resolver)
-    for kind, (rtype, name_key) in _TYPES.items():
+    for kind, (rtypes, name_key) in _TYPES.items():
         table = catalog.names.setdefault(kind, {})
-        for resource in template.of_type(rtype):
+        for resource in template.of_type(*rtypes):
             if not enabled(resource.logical_id):
                 continue
             table[resource.logical_id] = resource.logical_id
             name = _static(resolver, resource.properties.get(name_key))
             if name is None:
-                name = f"{template.stack_name}-{resource.logical_id}"
+                name = default_physical_name(template.stack_name, resource.logical_id, resource.type)
             if kind == "queue" and str(resource.properties.get("FifoQueue")).lower() == "true" \
                     and not name.endswith(".fifo"):
                 name += ".fifo"
@@ -78,7 +78,7 @@ def build(template: Template, region: str = "us-east-1") -> Catalog:
         if not enabled(logical_id):
             continue
         functions[logical_id] = logical_id
-        name = _static(resolver, fn.properties.get("FunctionName")) or f"{template.stack_name}-{logical_id}"
+        name = _static(resolver, fn.properties.get("FunctionName")) or default_physical_name(template.stack_name, logical_id, FUNCTION_TYPE)
         functions[name] = logical_id
         catalog.physical[logical_id] = name
         for event in fn.events:

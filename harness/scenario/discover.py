@@ -9,8 +9,10 @@ SUFFIXES = (".yaml", ".yml")
 
 
 def is_scenario_file(path: Path) -> bool:
-    """A YAML file that is not a system defaults file or otherwise private (leading underscore or dot)."""
-    return path.suffix in SUFFIXES and not path.name.startswith(("_", "."))
+    """A YAML file that is not a system defaults file, a requirements register (scenarios/requirements/) or
+    otherwise private (leading underscore or dot)."""
+    register = path.parent.name == "requirements" and path.parent.parent.name == "scenarios"
+    return path.suffix in SUFFIXES and not path.name.startswith(("_", ".")) and not register
 
 
 def discover(paths: list[str | Path]) -> list[Path]:

@@ -194,16 +194,24 @@ class FaultFired(Expectation):
 
 @expectation
 class Result(Expectation):
-    """The outcome of a synchronous `invoke` step (by its `id`): status, payload subset, error type."""
+    """The outcome of a synchronous `invoke` step (by its `id`): status, payload subset (exactly with
+    `exact: true`), error type."""
 
     kind: ClassVar[str] = "result"
     step: str
     status: Literal["success", "error", "timeout", "throttled"] | None = None
     payload: Any = None
     error_type: str | None = None
+    exact: bool = False
+
+    @model_validator(mode="after")
+    def _exact(self) -> Result:
+        from harness.scenario.stores import exact_needs
+        exact_needs(self, "payload")
+        return self
 
     def check(self, ctx: Any) -> Verdict:
-        from harness.scenario.match import subset
+        from harness.scenario.match import matches
         result = ctx.outputs.get(self.step)
         if not hasattr(result, "status") or not hasattr(result, "request_id"):
             return Verdict(False, f"step {self.step!r} returned an invocation result",
@@ -211,7 +219,7 @@ class Result(Expectation):
         problems = []
         if self.status is not None and result.status != self.status:
             problems.append(f"status {result.status}")
-        if self.payload is not None and not subset(self.payload, result.payload):
+        if self.payload is not None and not matches(self.payload, result.payload, self.exact):
             problems.append(f"payload {show(result.payload)}")
         error_type = (result.error or {}).get("errorType")
         if self.error_type is not None and error_type != self.error_type:
@@ -224,5 +232,6 @@ class Result(Expectation):
 
 
 # Data-store and timeline kinds register themselves on import.
+from harness.fuzz import properties as _fuzz_properties  # noqa: F401 - the `contract` kind (harness fuzz)
 from harness.scenario import stores as _stores  # noqa: F401
 from harness.scenario import timeline as _timeline  # noqa: F401

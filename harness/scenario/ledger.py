@@ -149,8 +149,13 @@ def _attributes(raw: Any) -> dict:
 
 
 def _small(params: dict) -> dict:
-    """The call's parameters without large bodies (kept for invariants that compare calls)."""
-    return {k: v for k, v in params.items() if k not in ("MessageBody", "Entries", "Item", "Body", "Detail")}
+    """The call's parameters without large bodies (kept for invariants that compare calls); a DynamoDB item's
+    top-level attributes stay (effects_at_most_once keys writes by them)."""
+    out = {k: v for k, v in params.items() if k not in ("MessageBody", "Entries", "Item", "Body", "Detail")}
+    if isinstance(params.get("Item"), dict):
+        out["Item"] = {k: v for k, v in params["Item"].items() if not isinstance(v, (dict, list)) or
+                       len(json.dumps(v, default=str)) <= 200}
+    return out
 
 
 def _current() -> Ledger | None:

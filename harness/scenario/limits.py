@@ -80,3 +80,8 @@ def confined(path: Path, folder: Path, *also: Path) -> bool:
     """True when `path` lies inside `folder`, one of `also`, or an allowed folder (symlinks resolved)."""
     real = path.resolve()
     return any(real.is_relative_to(root.resolve()) for root in (folder, *also, *_current.allowed_paths))
+
+
+def project_roots() -> tuple[Path, ...]:
+    """The working directory and the checkout the harness runs from (its handlers/ and fixtures)."""
+    return Path.cwd(), Path(__file__).resolve().parents[2]

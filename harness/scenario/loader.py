@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
 from harness.scenario import catalog as _catalog
-from harness.scenario import pydantic_errors
+from harness.scenario import pydantic_errors, requirements
 from harness.scenario.errors import Problem, ScenarioError, one_of, suggest
 from harness.scenario.expectations import EXPECTATIONS, Expectation
 from harness.scenario.model import ScenarioModel
@@ -90,6 +90,8 @@ class _Loader:
             # Keep going with what is valid so one run reports every problem it can.
             model = None
         template, cat, warnings = self._system(data)
+        if isinstance(data.get("proves"), list):
+            self.problems += requirements.proves_problems(self.source, data["proves"])
         steps, lines, asserts = self._steps(data.get("steps"))
         expect = self._expectations(data.get("expect"), ("expect",))
         rules = self._faults(data, steps)
@@ -101,6 +103,8 @@ class _Loader:
                 self.problems.append(self.source.problem(("backend",), f"unknown backend {model.backend!r}"
                                                          f"{suggest(model.backend, BACKENDS)}; expected one of "
                                                          f"{one_of(BACKENDS)}"))
+        if model is not None and cat is not None:
+            self._check_mocks(model, cat)
         if cat is not None:
             self._check_refs(cat, steps, expect, asserts, invariants)
         self._check_step_ids(steps, expect, asserts)
@@ -109,6 +113,21 @@ class _Loader:
         assert model is not None and template is not None and cat is not None
         return Scenario(self.source.file, model, template, cat, steps, lines, expect, asserts, invariants, rules,
                         self.step_index, list(model.faults), defaults, warnings)
+
+    def _check_mocks(self, model: ScenarioModel, cat: _catalog.Catalog) -> None:
+        from harness.lambda_runtime.stubs import FunctionMock
+        functions = cat.names.get("function", {})
+        for name, spec in model.functions.items():
+            if name not in functions:
+                self.problems.append(self.source.problem(("functions", name), f"{name!r} is not a function of the "
+                                                         f"system{suggest(name, set(functions))}"))
+            elif set(spec) != {"mock"}:
+                self.problems.append(self.source.problem(("functions", name), "expected {mock: {...}}"))
+            else:
+                try:
+                    FunctionMock.coerce(spec["mock"], Path(self.source.file).parent, f"functions.{name}.mock")
+                except InputError as exc:
+                    self.problems.append(self.source.problem(("functions", name, "mock"), str(exc)))
 
     # ------------------------------------------------------------------ system
     def _system(self, data: dict) -> tuple[Path | None, _catalog.Catalog | None, list[str]]:
@@ -123,7 +142,7 @@ class _Loader:
         folder = Path(self.source.file).parent
         if system.endswith((".yaml", ".yml")) or "/" in system:
             from harness.scenario import limits
-            if not limits.confined(template_path, folder, Path.cwd()):
+            if not limits.confined(template_path, folder, *limits.project_roots()):
                 self.problems.append(self.source.problem(("system",), f"{system} is outside the scenario's folder "
                                                          f"and the project ({Path.cwd()}); name a system or a template "
                                                          f"inside them{limits.hint('allowed_paths')}"))

@@ -16,30 +16,29 @@ ANY = "$any"
 def subset(expected: Any, found: Any) -> bool:
     """True when `found` has everything `expected` has: mappings recursively, lists element-wise,
     numbers by value; `"$any"` matches any present value and `{"$regex": p}` a matching string."""
+    return matches(expected, found, exact=False)
+
+
+def equals(expected: Any, found: Any) -> bool:
+    """Exact equality: as `subset`, but every mapping has exactly the expected keys, nothing more
+    (`"$any"` and `{"$regex": p}` still match a value)."""
+    return matches(expected, found, exact=True)
+
+
+def matches(expected: Any, found: Any, exact: bool) -> bool:
+    """`subset` (exact=False) or `equals` (exact=True); JSON text is parsed when a structure is expected."""
     if expected == ANY:
         return True
     if isinstance(expected, dict) and set(expected) == {"$regex"}:
         return isinstance(found, str) and re.search(str(expected["$regex"]), found) is not None
     if isinstance(expected, dict):
         found = _maybe_json(found)
-        return isinstance(found, dict) and all(k in found and subset(v, found[k]) for k, v in expected.items())
+        return isinstance(found, dict) and (not exact or set(expected) == set(found)) and \
+            all(k in found and matches(v, found[k], exact) for k, v in expected.items())
     if isinstance(expected, list):
         found = _maybe_json(found)
         return isinstance(found, list) and len(found) == len(expected) and \
-            all(subset(e, f) for e, f in zip(expected, found))
-    return equal_scalars(expected, found)
-
-
-def equals(expected: Any, found: Any) -> bool:
-    """Exact equality (numbers by value, JSON text parsed when a structure is expected)."""
-    if isinstance(expected, dict):
-        found = _maybe_json(found)
-        return isinstance(found, dict) and set(expected) == set(found) and \
-            all(equals(v, found[k]) for k, v in expected.items())
-    if isinstance(expected, list):
-        found = _maybe_json(found)
-        return isinstance(found, list) and len(found) == len(expected) and \
-            all(equals(e, f) for e, f in zip(expected, found))
+            all(matches(e, f, exact) for e, f in zip(expected, found))
     return equal_scalars(expected, found)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from harness.scenario.values import BucketRef, Duration, Model, QueueRef, Start, TableRef
+from harness.search.settings import ExploreSettings
 
 JsonScalar = str | int | float | bool | None
 
@@ -104,5 +105,9 @@ class ScenarioModel(Model):
     # Budget on a real-clock backend (LocalStack): a run that would need more real time is skipped, with the reason.
     max_real_seconds: Annotated[float, Field(gt=0)] | None = None
     tags: list[str] = Field(default_factory=list)
+    # Stand-ins for functions the harness cannot run (other runtimes) or that the scenario replaces:
+    # {Name: {mock: {response: ...} | {error: {type, message}} | {handler: path/file.function}}}.
+    functions: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Requirement ids from scenarios/requirements/<system>.yaml that this scenario proves (checked at load).
     proves: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$")]] = Field(default_factory=list)
+    explore: ExploreSettings | None = None  # seeds for `explore`, expectations `chaos` keeps (harness/search)

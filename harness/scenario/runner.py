@@ -13,6 +13,7 @@ from harness.scenario.determinism import fresh_library_state, pinned_randomness
 from harness.scenario.expectations import Outcome, _clip
 from harness.scenario.loader import Scenario
 from harness.scenario.seeding import apply_setup
+from harness.scenario.system import system_name
 from harness.scenario.views import LiveView
 
 
@@ -38,6 +39,8 @@ class ScenarioResult:
     lane_kinds: dict[str, str] = field(default_factory=dict)  # logical id -> function, queue, table, ...
     skip_reason: str | None = None
     observation: Any = None  # what `observe` returned at the end of the run (differential runs)
+    system: str = ""
+    proves: list[str] = field(default_factory=list)  # requirement ids (scenarios/requirements/<system>.yaml)
 
     @property
     def passed(self) -> bool:
@@ -63,7 +66,8 @@ class ScenarioResult:
     def report(self) -> str:
         """What failed, what was expected and found, the trace around it, the seed and the replay command."""
         head = f"{self.status.upper()} {self.file} :: {self.name} (seed {self.seed}, trace {self.trace_hash or '-'})"
-        lines = [head] + ([f"  {self.skip_reason}"] if self.skip_reason else [])
+        lines = [head] + ([f"  proves: {', '.join(self.proves)}"] if self.proves else [])
+        lines += [f"  {self.skip_reason}"] if self.skip_reason else []
         for outcome in self.outcomes:
             if outcome.passed:
                 continue
@@ -91,7 +95,8 @@ class ScenarioResult:
                 "invariants": [r.to_dict() for r in self.invariants], "events": self.events,
                 "slices": self.slices, "warnings": self.warnings, "wall_seconds": self.wall_seconds,
                 "lanes": self.lanes, "lane_kinds": self.lane_kinds, "replay": self.replay,
-                "failures": self.failures, "report": self.report(), "skip_reason": self.skip_reason}
+                "failures": self.failures, "report": self.report(), "skip_reason": self.skip_reason,
+                "system": self.system, "proves": list(self.proves)}
 
 
 # Real-time budget for scenarios that declare none (only applies on a real-clock backend such as LocalStack).
@@ -112,7 +117,10 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     from harness.simulation import Simulation
     model = scenario.model
     backend = backend or model.backend or "moto"
-    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=list(scenario.warnings))
+    # A mocked function's runtime warning is answered by its mock.
+    warnings = [w for w in scenario.warnings if not any(f"function {name!r} is " in w for name in model.functions)]
+    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=warnings,
+                            system=system_name(model.system), proves=list(model.proves))
     started = real_perf_counter()
     kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,
                               "parameters": {k: str(v) for k, v in model.parameters.items()},
@@ -120,6 +128,10 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
                               "max_real_seconds": model.max_real_seconds or DEFAULT_REAL_BUDGET}
     if scenario.top_level_faults:
         kwargs["faults"] = [dict(rule) for rule in scenario.top_level_faults]
+    if model.functions:
+        from harness.lambda_runtime.stubs import FunctionMock
+        kwargs["functions"] = {name: FunctionMock.coerce(spec["mock"], scenario.folder, f"functions.{name}.mock")
+                               for name, spec in model.functions.items()}
     _ledger.install()
     sim = None
     ctx: RunContext | None = None

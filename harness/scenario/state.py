@@ -24,6 +24,7 @@ class QueuedView:
     attributes: dict
     receive_count: int
     state: str  # visible | in_flight | delayed
+    deduplication_id: str | None = None  # FIFO queues
 
     def json(self) -> Any:
         """Body parsed as JSON, or the text itself."""
@@ -60,7 +61,8 @@ class State:
                 state = "delayed" if m.delayed else ("visible" if m.visible else "in_flight")
                 attributes = {k: _moto_value(v)
                               for k, v in (m.message_attributes or {}).items()}
-                out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state))
+                out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state,
+                                      getattr(m, "deduplication_id", None)))
             return out
         return self._peek(queue)
 
@@ -78,7 +80,8 @@ class State:
                                       MessageAttributeNames=["All"], AttributeNames=["All"]).get("Messages", [])
         return [QueuedView(m["MessageId"], m["Body"], {k: v.get("StringValue") for k, v in
                                                        (m.get("MessageAttributes") or {}).items()},
-                           int(m["Attributes"].get("ApproximateReceiveCount", 0)), "visible") for m in got]
+                           int(m["Attributes"].get("ApproximateReceiveCount", 0)), "visible",
+                           m["Attributes"].get("MessageDeduplicationId")) for m in got]
 
     # ---------------------------------------------------------------- DynamoDB
     def items(self, table: str) -> list[dict]:
@@ -117,6 +120,16 @@ class State:
             return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as exc:
             if "NoSuch" in type(exc).__name__ or "NoSuch" in str(exc) or "404" in str(exc):
+                return None
+            raise
+
+    def object_storage_class(self, bucket: str, key: str) -> str | None:
+        """An object's storage class (HeadObject, which also works for archived objects), None when absent."""
+        s3 = self.sim.client("s3")
+        try:
+            return s3.head_object(Bucket=bucket, Key=key).get("StorageClass", "STANDARD")
+        except Exception as exc:
+            if "NoSuch" in type(exc).__name__ or "404" in str(exc) or "Not Found" in str(exc):
                 return None
             raise
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from harness.scenario.expectations import Expectation, Verdict, expectation
-from harness.scenario.match import Count, count_ok, count_text, equals, show, subset
+from harness.scenario.match import Count, count_ok, count_text, equals, matches, show, subset
 from harness.scenario.values import BucketRef, Model, QueueRef, TableRef
 
 
@@ -55,53 +55,74 @@ class Item(Expectation):
 
 @expectation
 class Items(Expectation):
-    """How many items of a table (optionally: containing `where`) exist."""
+    """How many items of a table (optionally: containing `where`, or exactly `where` with `exact: true`) exist."""
 
     kind: ClassVar[str] = "items"
     table: TableRef
     count: Count
     where: dict[str, Any] = Field(default_factory=dict)
+    exact: bool = False
+
+    @model_validator(mode="after")
+    def _exact(self) -> Items:
+        exact_needs(self, "where")
+        return self
 
     def check(self, ctx: Any) -> Verdict:
         name = ctx.physical("table", self.table)
-        items = [i for i in ctx.state.items(name) if subset(self.where, i)]
-        cond = f" containing {show(self.where)}" if self.where else ""
+        items = [i for i in ctx.state.items(name) if matches(self.where, i, self.exact)]
+        cond = f" {_how(self.exact)} {show(self.where)}" if self.where or self.exact else ""
         return Verdict(count_ok(self.count, len(items)), f"{count_text(self.count)} {self.table} item(s){cond}",
                        f"{len(items)}: " + show(items, 400), _touching(ctx, {name}))
 
 
 @expectation
 class Object(Expectation):
-    """An S3 object: present (with `body` text or `json` subset) or absent."""
+    """An S3 object: present (in `storage_class`, with `body` text or `json` subset, exactly with `exact: true`)
+    or absent."""
 
     kind: ClassVar[str] = "object"
     bucket: BucketRef
     key: str
     exists: bool = True
+    storage_class: str | None = None
     body: str | None = None
     json_: Any = Field(None, alias="json")
+    exact: bool = False
+
+    @model_validator(mode="after")
+    def _exact(self) -> Object:
+        exact_needs(self, "json_")
+        return self
 
     def check(self, ctx: Any) -> Verdict:
         name = ctx.physical("bucket", self.bucket)
-        data = ctx.state.object(name, self.key)
+        # HeadObject first: an archived object (GLACIER, DEEP_ARCHIVE) exists but cannot be read.
+        stored_in = ctx.state.object_storage_class(name, self.key)
         seqs = _touching(ctx, {name})
         where = f"s3://{self.bucket}/{self.key}"
         if not self.exists:
-            return Verdict(data is None, f"{where} absent", "absent" if data is None else "present", seqs)
-        if data is None:
+            return Verdict(stored_in is None, f"{where} absent", "absent" if stored_in is None else "present", seqs)
+        if stored_in is None:
             return Verdict(False, f"{where} present", "no such object", seqs)
+        if self.storage_class is not None and stored_in != self.storage_class:
+            return Verdict(False, f"{where} in {self.storage_class}", f"in {stored_in}", seqs)
+        if self.body is None and self.json_ is None:
+            return Verdict(True, f"{where} present" + (f" in {stored_in}" if self.storage_class else ""),
+                           f"present in {stored_in}", seqs)
+        data = ctx.state.object(name, self.key) or b""
         text = data.decode("utf-8", "replace")
         if self.body is not None:
             return Verdict(text == self.body, f"{where} with body {self.body[:200]!r}", repr(text[:300]), seqs)
         if self.json_ is not None:
-            return Verdict(subset(self.json_, text), f"{where} containing {show(self.json_)}", text[:300], seqs)
-        return Verdict(True, f"{where} present", f"{len(data)} bytes", seqs)
-
+            return Verdict(matches(self.json_, text, self.exact), f"{where} {_how(self.exact)} {show(self.json_)}",
+                           text[:300], seqs)
 
 
 @expectation
 class Queue(Expectation):
-    """Queue contents at check time: depth, bodies (any order), a body that must be there, attributes."""
+    """Queue contents at check time: depth, bodies (any order), a body that must be there, attributes;
+    `exact: true` compares bodies exactly (no extra fields)."""
 
     kind: ClassVar[str] = "queue"
     queue: QueueRef
@@ -110,6 +131,12 @@ class Queue(Expectation):
     bodies: list[Any] | None = None
     contains: Any = None
     attributes: dict[str, Any] | None = None
+    exact: bool = False
+
+    @model_validator(mode="after")
+    def _exact(self) -> Queue:
+        exact_needs(self, "bodies", "contains")
+        return self
 
     def check(self, ctx: Any) -> Verdict:
         name = ctx.physical("queue", self.queue)
@@ -121,12 +148,12 @@ class Queue(Expectation):
             if not count_ok(self.depth, len(messages)):
                 problems.append(f"depth {len(messages)}")
         if self.bodies is not None:
-            wanted.append(f"bodies {show(self.bodies)}")
-            if not _each_matched(self.bodies, [m.body for m in messages]):
+            wanted.append(f"bodies {'exactly ' if self.exact else ''}{show(self.bodies)}")
+            if not _each_matched(self.bodies, [m.body for m in messages], self.exact):
                 problems.append("bodies differ")
         if self.contains is not None:
-            wanted.append(f"a message containing {show(self.contains)}")
-            if not any(subset(self.contains, m.body) for m in messages):
+            wanted.append(f"a message {_how(self.exact)} {show(self.contains)}")
+            if not any(matches(self.contains, m.body, self.exact) for m in messages):
                 problems.append("no message contains it")
         if self.attributes is not None:
             wanted.append(f"a message with attributes {show(self.attributes)}")
@@ -143,13 +170,26 @@ class Queue(Expectation):
 expectation(type("Dlq", (Queue,), {"kind": "dlq", "__doc__": "Same as `queue`, for a dead-letter queue."}))
 
 
-def _each_matched(expected: list[Any], bodies: list[str]) -> bool:
+def exact_needs(model: Any, *fields: str) -> None:
+    """`exact: true` compares a structure: refuse it when none of the fields it applies to is given."""
+    if getattr(model, "exact", False) and not any(f in model.model_fields_set for f in fields):
+        names = " or ".join(type(model).model_fields[f].alias or f for f in fields)
+        raise ValueError(f"exact: true applies to {names}; give {names} (the structure compared exactly)")
+
+
+def _how(exact: bool) -> str:
+    """How a structure is compared, in words."""
+    return "equal to" if exact else "containing"
+
+
+def _each_matched(expected: list[Any], bodies: list[str], exact: bool = False) -> bool:
     """Every expected body matches a distinct message, and there are no extra messages."""
     if len(expected) != len(bodies):
         return False
     free = list(bodies)
     for wanted in expected:
-        match = next((b for b in free if subset(wanted, b) or (isinstance(wanted, str) and wanted == b)), None)
+        match = next((b for b in free if matches(wanted, b, exact) or (isinstance(wanted, str) and wanted == b)),
+                     None)
         if match is None:
             return False
         free.remove(match)
@@ -175,7 +215,13 @@ class Http(Expectation):
     body: str | None = None
     body_contains: str | None = None
     json_: Any = Field(None, alias="json")
+    exact: bool = False  # `json` must equal the body exactly: an extra field (a leaked exception message) fails
     twiml: Twiml | None = None
+
+    @model_validator(mode="after")
+    def _exact(self) -> Http:
+        exact_needs(self, "json_")
+        return self
 
     def check(self, ctx: Any) -> Verdict:
         response = as_http(ctx.outputs.get(self.step))
@@ -203,8 +249,8 @@ class Http(Expectation):
             if self.body_contains not in body:
                 problems.append("body lacks it")
         if self.json_ is not None:
-            wanted.append(f"JSON containing {show(self.json_)}")
-            if not subset(self.json_, body):
+            wanted.append(f"JSON {_how(self.exact)} {show(self.json_)}")
+            if not matches(self.json_, body, self.exact):
                 problems.append("JSON differs")
         if self.twiml is not None:
             problem = _twiml_problem(self.twiml, body)

@@ -107,3 +107,35 @@ class Events(Expectation):
         events = self.match.find(ctx)
         return Verdict(count_ok(self.count, len(events)), f"{count_text(self.count)} x {self.match.describe()}",
                        f"{len(events)}: {_when(events) or 'none'}", tuple(e.seq for e in events[:10]))
+
+
+@expectation
+class Overlap(Expectation):
+    """At no point of the run are more than `max` `open` events outstanding, each `close` ending one (a lock has
+    at most one holder: `open` = acquired, `close` = released)."""
+
+    kind: ClassVar[str] = "overlap"
+    open: Selector
+    close: Selector
+    max: int = Field(1, ge=0)
+
+    def describe(self) -> str:
+        return f"overlap: at most {self.max} x {self.open.describe()} not yet closed by {self.close.describe()}"
+
+    def check(self, ctx: Any) -> Verdict:
+        opens, closes = self.open.find(ctx), self.close.find(ctx)
+        open_seqs, close_seqs = {e.seq for e in opens}, {e.seq for e in closes}
+        depth, peak, peak_events, outstanding = 0, 0, [], []
+        for event in sorted(opens + closes, key=lambda e: e.seq):
+            if event.seq in open_seqs:
+                outstanding.append(event)
+                if len(outstanding) > peak:
+                    peak, peak_events = len(outstanding), list(outstanding)
+            if event.seq in close_seqs and outstanding and (event.seq not in open_seqs):
+                outstanding.pop(0)
+            depth = len(outstanding)
+        expected = f"at most {self.max} x {self.open.describe()} open at once (closed by {self.close.describe()})"
+        found = f"at most {peak} open at once ({len(opens)} opened, {len(closes)} closed, {depth} open at the end)"
+        if peak > self.max:
+            found = f"{peak} open at once: {_when(peak_events)} - " + found
+        return Verdict(peak <= self.max, expected, found, tuple(e.seq for e in peak_events[:10]))

@@ -18,12 +18,12 @@ from botocore.handlers import BUILTIN_HANDLERS
 from harness.aws import router as _router
 from harness.aws.wire import is_loopback
 from harness.errors import InputError
-from harness.sources import outbound
+from harness.sources import moto_hooks, outbound
 from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
 from harness.sources.gateway import Gateway
 from harness.sources.httpmodel import HttpRequest, HttpResponse
-from harness.template import ACCOUNT_ID, closest
+from harness.template import ACCOUNT_ID, closest, default_physical_name
 
 _current: EventSources | None = None
 _DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
@@ -46,6 +46,8 @@ class EventSources:
         """Start the gateway; Function URLs resolve to its ports."""
         global _current
         _current = self
+        moto_hooks.install()
+        moto_hooks.reset()
         self.gateway = Gateway(sim)
         sim.function_url = self.gateway.function_url
         outbound.install(self.gateway)
@@ -169,7 +171,7 @@ class EventSources:
         deployer = self.sim.deployer
         if logical_id in deployer.template.resources or logical_id in deployer.attrs:
             return deployer.attributes(logical_id)["Arn"]
-        name = f"{deployer.template.stack_name}-{logical_id}"
+        name = default_physical_name(deployer.template.stack_name, logical_id, "AWS::SQS::Queue")
         url = self.sim.client("sqs").create_queue(QueueName=name)["QueueUrl"]
         arn = deployer.arn("sqs", name)
         deployer.queue_urls[arn] = url
@@ -211,13 +213,19 @@ class EventSources:
 
     # ------------------------------------------------------------------ botocore hooks
     def on_sqs_call(self, operation: str, params: dict, parsed: dict) -> None:
-        """A successful send or visibility change: poke the mapping of that queue."""
-        if operation not in SQS_POKES or "Error" in parsed:
+        """A successful send or visibility change pokes the queue's mapping; a receive gets AWS's DLQ attribute."""
+        if "Error" in parsed:
             return
-        name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+        if operation == "ReceiveMessage":
+            moto_hooks.add_dlq_sources(parsed, params)
+        elif operation in SQS_POKES:
+            self.on_enqueue(str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1])
+
+    def on_enqueue(self, queue_name: str) -> None:
+        """moto put a message on a queue (a send, a redrive, an SNS or S3 fan-out): poke that queue's mappings."""
         from harness.sources.sqs import SqsMapping
         for source in self.sources:
-            if isinstance(source, SqsMapping) and source.queue_name == name:
+            if isinstance(source, SqsMapping) and source.queue_name == queue_name:
                 source.poke()
 
     def on_put_events(self, params: dict, parsed: dict) -> None:

@@ -3,8 +3,6 @@ from pathlib import Path
 
 import pytest
 
-from harness import Simulation
-
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -13,9 +11,5 @@ def basic_template() -> Path:
     """The small SAM application in fixtures/basic."""
     return FIXTURES / "basic" / "template.yaml"
 
-
-@pytest.fixture
-def sim(basic_template):
-    """A running simulation of fixtures/basic, seed 1."""
-    with Simulation(basic_template, seed=1) as simulation:
-        yield simulation
+# `sim` (a running simulation of fixtures/basic, seed 1) comes from the plugin: see harness_template and
+# harness_seed in pyproject.toml.

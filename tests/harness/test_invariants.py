@@ -78,6 +78,17 @@ def test_no_message_lost_accepts_a_fifo_copy_that_sqs_deduplicated():
     assert check("no_message_lost", view).passed
 
 
+def test_no_message_lost_accepts_a_fifo_retry_deduplicated_against_a_send_whose_response_was_lost():
+    # The first send reached the queue but its response was lost (the ledger never saw it); the retry's copy
+    # was dropped by FIFO deduplication.
+    view = run(queues={"q.fifo": [QueuedView("m1", "{}", {}, 0, "visible", "d")]})
+    view.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))
+    assert check("no_message_lost", view).passed
+    view = run(queues={"q.fifo": [QueuedView("m1", "{}", {}, 0, "visible", "other")]})
+    view.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))
+    assert not check("no_message_lost", view).passed
+
+
 def test_no_message_lost_ignores_configured_queues():
     view = run(queues={})
     view.ledger.sent.append(sent("scratch", "m1"))
@@ -304,3 +315,137 @@ def test_a_broken_check_is_reported_as_a_violation_not_a_crash():
     view = Broken(Trace(), Ledger())
     result = check("locks_released", view, **LOCK)
     assert "could not be checked: RuntimeError: scan failed" in result.violations[0].message
+
+
+def test_no_message_lost_accepts_a_fifo_copy_deduplicated_after_a_lost_response():
+    view = run(queues={"q.fifo": []})
+    view.trace.record("fault", rule="lost", effect="response_lost", point="aws", service="sqs",
+                      operation="SendMessage", resource="q.fifo")
+    view.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))  # the retry's answer: a copy SQS dropped
+    assert check("no_message_lost", view).passed
+    fresh = run(queues={"q.fifo": []})
+    fresh.ledger.sent.append(sent("q.fifo", "m2", dedup_id="d"))  # without the lost response it is a loss
+    assert not check("no_message_lost", fresh).passed
+
+
+def test_no_message_lost_accepts_a_delete_whose_answer_never_arrived():
+    for event in ({"kind": "fault", "effect": "response_lost", "operation": "DeleteMessage"},
+                  {"kind": "crash", "operation": "DeleteMessageBatch"}):
+        view = run(queues={"q": []})
+        view.ledger.sent.append(sent("q", "m1"))
+        view.ledger.received["m1"] = 1
+        view.trace.record(event.pop("kind"), service="sqs", resource="q", **event)
+        assert check("no_message_lost", view).passed
+    unreceived = run(queues={"q": []})
+    unreceived.ledger.sent.append(sent("q", "m1"))
+    unreceived.trace.record("crash", service="sqs", operation="DeleteMessage", resource="q")
+    assert not check("no_message_lost", unreceived).passed  # never received: nobody could have deleted it
+
+
+def invoked(view, function, request_id, payload, attempt=1):
+    view.ledger.payloads.setdefault(request_id, []).append(payload)
+    view.trace.record("invoke_start", function=function, request_id=request_id, attempt=attempt)
+
+
+# ------------------------------------------------------------------------------------ effects_at_most_once
+def test_effects_at_most_once_fails_when_a_function_runs_twice_for_the_same_input():
+    view = run()
+    invoked(view, "checker", "r1", {"device": "d1", "t": 1})
+    invoked(view, "checker", "r1", {"device": "d1", "t": 1}, attempt=2)  # Lambda's own retry: one effect
+    invoked(view, "checker", "r2", {"device": "d2", "t": 1})
+    assert check("effects_at_most_once", view, invocations={"checker": None}).passed
+    invoked(view, "checker", "r3", {"device": "d1", "t": 1})  # a new request with the same input
+    result = check("effects_at_most_once", view, invocations={"*": None})
+    assert not result.passed and "checker ran 2 times" in result.violations[0].message
+    assert check("effects_at_most_once", view, invocations={"*": None}, idempotent=["checker"]).passed
+
+
+def test_effects_at_most_once_keys_invocations_by_an_input_path():
+    view = run()
+    invoked(view, "f", "r1", {"id": "a", "sent_at": 1})
+    invoked(view, "f", "r2", {"id": "a", "sent_at": 2})
+    assert check("effects_at_most_once", view, invocations={"f": None}).passed
+    assert not check("effects_at_most_once", view, invocations={"f": "id"}).passed
+
+
+def test_effects_at_most_once_fails_when_the_same_http_request_is_applied_twice():
+    view = run()
+    http = {"method": "POST", "host": "api.twilio.com", "path": "/Messages.json", "caller": "sender"}
+    view.trace.record("http", extra={"body": "b1"}, status=201, **http)
+    view.trace.record("http", extra={"body": "b2"}, status=201, **http)  # another message
+    view.trace.record("http", extra={"body": "b1"}, status=503, **http)  # refused: not applied
+    assert check("effects_at_most_once", view, http=["api.twilio.com"]).passed
+    view.trace.record("fault", point="http", effect="response_lost", function="sender", host="api.twilio.com")
+    view.trace.record("http", extra={"body": "b2"}, status=None, error="read_timeout", **http)  # applied, lost
+    result = check("effects_at_most_once", view, http=["*.twilio.com"])
+    assert not result.passed and "applied 2 times" in result.violations[0].message
+
+
+def test_effects_at_most_once_fails_when_an_item_is_written_twice_under_one_key():
+    view = run()
+    put = {"service": "dynamodb", "resource": "Audit", "request_id": "r1", "t": 0.0, "status": 200, "error": None,
+           "retries": 0}
+    view.ledger.calls += [Call(operation="PutItem", caller="fn", params={"Item": {"event_id": {"S": "e1"}}}, **put),
+                          Call(operation="PutItem", caller="fn", params={"Item": {"event_id": "e2"}}, **put)]
+    assert check("effects_at_most_once", view, writes={"Audit": "event_id"}).passed
+    view.ledger.calls.append(Call(operation="UpdateItem", caller="fn", params={"Key": {"event_id": "e1"}}, **put))
+    result = check("effects_at_most_once", view, writes={"Audit": "event_id"})
+    assert not result.passed and 'event_id="e1" was written 2 times' in result.violations[0].message
+
+
+def test_client_errors_repeated_by_a_lambda_retry_that_an_injected_timeout_forced_are_excused():
+    view = run()
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=1)
+    view.ledger.calls.append(call("GetItem", error="AccessDeniedException", t=0.0))
+    view.trace.record("fault", point="invoke", function="fn", effect="lambda_timeout")
+    view.clock.t = 60.0
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=2)
+    view.ledger.calls.append(call("GetItem", error="AccessDeniedException", t=60.0))
+    assert check("client_errors_not_retried", view).passed
+    handler_failed = run()  # the same repeat after an attempt the handler itself failed is a violation
+    handler_failed.trace.record("invoke_start", function="fn", request_id="r1", attempt=1)
+    handler_failed.ledger.calls += [call("GetItem", error="AccessDeniedException", t=0.0),
+                                    call("GetItem", error="AccessDeniedException", t=60.0)]
+    handler_failed.clock.t = 60.0
+    handler_failed.trace.record("invoke_start", function="fn", request_id="r1", attempt=2)
+    assert not check("client_errors_not_retried", handler_failed).passed
+
+
+def test_retries_bounded_counts_repeats_per_invocation_attempt():
+    view = run()
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=1)
+    view.ledger.calls += [call("UpdateItem", t=0.0), call("UpdateItem", t=1.0)]
+    view.clock.t = 60.0
+    view.trace.record("invoke_start", function="fn", request_id="r1", attempt=2)
+    view.ledger.calls += [call("UpdateItem", t=60.0), call("UpdateItem", t=61.0)]
+    assert check("retries_bounded", view, max_same_call=2).passed
+    view.ledger.calls.append(call("UpdateItem", t=62.0))
+    assert not check("retries_bounded", view, max_same_call=2).passed
+
+
+def test_no_message_lost_ignores_a_failed_scheduled_tick_unless_asked():
+    view = run()
+    view.trace.record("schedule", schedule="every-5-minutes")
+    view.trace.record("async_queued", function="fn", request_id="r1")
+    view.trace.record("async_failed", function="fn", request_id="r1", condition="RetriesExhausted")
+    assert check("no_message_lost", view).passed
+    assert not check("no_message_lost", view, ignore_schedules=False).passed
+
+
+def test_no_duplicates_leaves_redelivery_a_fault_caused_to_effects_at_most_once():
+    view = run()
+    view.trace.record("fault", point="delivery", effect="redeliver", source="sqs")
+    for request_id in ("r1", "r2"):
+        view.ledger.payloads[request_id] = [{"Records": [{"messageId": "m1"}]}]
+        view.trace.record("invoke_end", function="f", request_id=request_id, status="success", attempt=1)
+    assert check("no_duplicates", view).passed
+
+
+def test_no_orphaned_queued_finds_the_message_in_the_queue_or_excuses_a_send_whose_answer_was_lost():
+    in_queue = run(tables={"messages": [{"messageId": "m1", "status": "QUEUED"}]},
+                   queues={"outbound": [queued("sqs-1", '{"messageId": "m1"}')]})
+    assert check("no_orphaned_queued", in_queue, **ORPHANS).passed
+    crashed = run(tables={"messages": [{"messageId": "m1", "status": "QUEUED"}]}, queues={"outbound": []})
+    assert not check("no_orphaned_queued", crashed, **ORPHANS).passed
+    crashed.trace.record("crash", service="sqs", operation="SendMessage", resource="outbound", function="fn")
+    assert check("no_orphaned_queued", crashed, **ORPHANS).passed

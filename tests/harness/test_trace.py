@@ -33,3 +33,22 @@ def test_format_prints_one_line_per_event(basic_template):
     lines = trace.format().splitlines()
     assert len(lines) == len(trace)
     assert any("async_failed" in line and "RetriesExhausted" in line for line in lines)
+
+
+def test_hash_does_not_depend_on_where_the_project_or_its_venv_is_checked_out():
+    import sys
+    from pathlib import Path
+
+    import harness
+    from harness.trace import Trace
+
+    project = str(Path(harness.__file__).resolve().parent.parent)
+
+    def traced(prefix_venv, prefix_project):
+        trace = Trace()
+        trace.record("log", line=f'File "{prefix_project}/handlers/app.py", line 3 in "{prefix_venv}/lib/x.py"')
+        return trace.hash()
+
+    here = traced(sys.prefix, project)
+    assert here == traced("<venv>", "<project>")
+    assert here != traced(sys.prefix, "/somewhere/else")  # other text still counts

@@ -8,17 +8,19 @@ EXITS = [
     ("OsExit", "Runtime exited with error: exit status 3"),
     ("Abort", "Runtime exited with error: signal: aborted"),
     ("KillSelf", "Runtime exited with error: signal: terminated"),
+    ("SignalHarness", "Runtime exited with error: signal: interrupt"),
     ("ExitAtInit", "Runtime exited with error: exit status 2"),
 ]
 
 
 @pytest.mark.parametrize(("function", "message"), EXITS)
 def test_process_exit_in_a_handler_is_a_runtime_exit_error_and_the_run_goes_on(hostile, function, message):
-    result = hostile.invoke(function)
+    result = hostile.invoke(function, {"signal": "SIGINT"})
     assert result.status == "error"
     assert result.error["errorType"] == "Runtime.ExitError"
     assert result.error["errorMessage"] == f"RequestId: {result.request_id} Error: {message}"
-    assert hostile.invoke(function).error["errorType"] == "Runtime.ExitError"  # a fresh environment each time
+    again = hostile.invoke(function, {"signal": "SIGINT"})
+    assert again.error["errorType"] == "Runtime.ExitError" and again.cold  # a fresh environment each time
 
 
 def test_an_exiting_environment_is_discarded_like_a_crashed_one(hostile):

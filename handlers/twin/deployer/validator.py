@@ -20,12 +20,17 @@ class ConfigValidationError(ValueError):
 
 def _parse(filename: str, content):
     if isinstance(content, (bytes, bytearray)):
-        content = content.decode("utf-8")
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigValidationError(f"Invalid UTF-8 content for {filename}: {exc}") from exc
     if isinstance(content, str):
         try:
             return json.loads(content)
         except json.JSONDecodeError as exc:
             raise ConfigValidationError(f"Invalid JSON content for {filename}: {exc}") from exc
+        except RecursionError:
+            raise ConfigValidationError(f"Invalid JSON content for {filename}: nested too deeply") from None
     return content
 
 

@@ -60,6 +60,8 @@ def _scenario(i: int, r: dict) -> str:
     if r.get("replay"):
         parts.append(f"<p>seed <b>{r.get('seed')}</b> · backend {escape(str(r.get('backend')))} · trace hash "
                      f"<code>{escape(str(r.get('trace_hash')))}</code> · replay: <code>{escape(r['replay'])}</code></p>")
+    if r.get("proves"):
+        parts.append("<p>proves: " + ", ".join(f"<code>{escape(str(i))}</code>" for i in r["proves"]) + "</p>")
     if r.get("error"):
         parts.append(f"<h3>Error</h3><pre>{escape(str(r['error']))}</pre>")
     outcomes = r.get("outcomes") or []

@@ -144,6 +144,16 @@ def test_a_read_timeout_waits_the_clients_read_timeout_in_virtual_time(simulate)
         assert sent.t >= 60.0  # botocore's default read_timeout, then a retry that succeeded
 
 
+@pytest.mark.parametrize("error, wait", [("ConnectTimeoutError", 2.0), ("ReadTimeoutError", 3.0)])
+def test_a_timeout_waits_the_timeout_configured_on_the_handlers_client(simulate, error, wait):
+    rules = [{"match": {"service": "sqs", "operation": "SendMessage"},
+              "effect": {"type": "network_error", "error": error}, "times": 1}]
+    with simulate(rules) as sim:
+        assert sim.invoke("Aws", {**SEND, "mode": "short-timeouts"}).payload["ok"] is True
+        sent = sim.trace.of("aws", operation="SendMessage", caller="faults-aws")[0]
+        assert wait <= sent.t < wait + 1.0  # the client's own timeout (not botocore's 60 s default), then a retry
+
+
 def test_latency_delays_the_request_in_virtual_time(simulate):
     rules = [{"match": {"service": "dynamodb", "operation": "PutItem"}, "effect": {"type": "latency", "seconds": 2.5}}]
     with simulate(rules) as sim:
@@ -199,3 +209,17 @@ def test_every_fault_is_recorded_before_its_effect_with_what_matched(simulate):
                                        "attempt", "settings")} == {
         "rule": "slow-put", "effect": "latency", "point": "aws", "service": "dynamodb", "operation": "PutItem",
         "resource": TABLE, "function": "faults-writer", "attempt": 1, "settings": {"seconds": 1.0, "jitter": 0.0}}
+
+
+def test_timeout_faults_wait_the_clients_own_configured_timeouts(simulate):
+    rules = [{"id": "lost", "match": {"service": "sqs", "operation": "SendMessage"},
+              "effect": {"type": "response_lost", "error": "timeout"}, "times": 1},
+             {"id": "connect", "match": {"service": "dynamodb", "operation": "PutItem"},
+              "effect": {"type": "network_error", "error": "ConnectTimeoutError"}, "times": 1}]
+    with simulate(rules) as sim:
+        assert sim.invoke("Aws", {**SEND, "mode": "short"}).payload["ok"] is True
+        retried = sim.trace.of("aws", operation="SendMessage", caller="faults-aws")[-1]
+        assert retried.t == pytest.approx(3.0, abs=0.5)  # Config(read_timeout=3), not botocore's 60 s default
+        started = sim.now
+        assert sim.invoke("Aws", {**PUT, "mode": "short"}).payload["ok"] is True
+        assert sim.now - started == pytest.approx(2.0, abs=0.5)  # Config(connect_timeout=2)

@@ -110,6 +110,19 @@ def test_latency_delays_the_request_in_virtual_time(simulate, server):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+def test_latency_beyond_the_clients_timeout_is_a_read_timeout_and_the_request_is_not_served(
+        simulate, server, client):
+    url, received = server
+    rules = [{"match": {"url": f"{url}/slow"}, "effect": {"type": "latency", "seconds": 8}}]
+    with simulate(rules) as sim:
+        started = sim.now
+        outcome = fetch(sim, f"{url}/slow", client, timeout=5)
+        assert sim.now - started == 5.0
+    assert outcome["error"] == ("TimeoutError" if client == "urllib" else "ReadTimeout")
+    assert received == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 def test_a_body_that_is_not_what_was_promised(simulate, server, client):
     url, _ = server
     rules = [{"match": {"url": "/html"}, "effect": {"type": "http_body", "body": "<html>maintenance</html>",
@@ -222,3 +235,13 @@ def test_outbound_http_is_a_yield_point(simulate, server):
     # Both invocations were in flight at once: each request handed the baton back to the scheduler.
     assert sorted(callers) == ["/a", "/a", "/b", "/b"]
     assert callers not in (["/a", "/a", "/b", "/b"], ["/b", "/b", "/a", "/a"])
+
+
+@pytest.mark.parametrize("kind,waited", [("connect_timeout", 2.0), ("read_timeout", 5.0)])
+def test_requests_connect_and_read_timeouts_are_waited_apart(simulate, server, kind, waited):
+    url, _ = server
+    rules = [{"match": {"service": "http", "url": f"/{kind}"}, "effect": {"type": "http_error", "error": kind}}]
+    with simulate(rules) as sim:
+        outcome = fetch(sim, f"{url}/{kind}", "requests", timeout=[2, 5])  # requests' (connect, read) tuple
+        assert outcome["error"] == ("ConnectTimeout" if kind == "connect_timeout" else "ReadTimeout")
+        assert sim.now == pytest.approx(waited)

@@ -124,3 +124,25 @@ def test_reuse_pins_one_warm_container_across_long_gaps(simulate):
         later = sim.invoke("Echo", {})
     assert later.container_id == first.container_id and not later.cold
     assert later.payload["invocations"] == 2
+
+
+def test_a_crash_after_a_call_dies_right_after_the_call_was_applied(simulate):
+    send = {"service": "sqs", "operation": "send_message", "params": {"QueueUrl": QUEUE_URL, "MessageBody": "m"}}
+    rules = [{"match": {"function": "Aws", "nth": 1},
+              "effect": {"type": "lambda_crash", "after": {"service": "sqs", "operation": "SendMessage"}}}]
+    with simulate(rules) as sim:
+        crashed = sim.invoke("Aws", send)  # the handler catches Exception: a crash must get past it
+        assert queued(sim) == 1  # the send was applied before the process died
+        assert [e.data["operation"] for e in sim.trace.of("crash")] == ["SendMessage"]
+        again = sim.invoke("Aws", send)
+    assert (crashed.status, crashed.error["errorType"]) == ("error", "Runtime.ExitError")
+    assert again.ok and again.cold  # the environment was discarded
+
+
+def test_a_crash_after_names_a_real_call():
+    import pytest
+
+    from harness.faults import FaultPlan, FaultPlanError
+    with pytest.raises(FaultPlanError, match="has no operation 'SendMesage'"):
+        FaultPlan.from_dicts([{"match": {"function": "Aws"}, "effect": {
+            "type": "lambda_crash", "after": {"service": "sqs", "operation": "SendMesage"}}}])

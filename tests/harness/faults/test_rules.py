@@ -115,8 +115,14 @@ def test_an_effect_that_cannot_apply_where_the_match_points_says_where_it_applie
 
 
 def test_an_effect_with_several_points_needs_the_match_to_choose():
-    message = error_of({"match": {"function": "Fetch"}, "effect": {"type": "latency", "seconds": 1}})
-    assert "effect 'latency' applies at AWS requests and outbound HTTP requests and function invocations" in message
+    message = error_of({"match": {"function": "Fetch"}, "effect": {"type": "duplicate"}})
+    assert "effect 'duplicate' applies at AWS requests and outbound HTTP requests and event-source deliveries" in message
+
+
+def test_latency_matching_only_a_function_delays_its_invocations():
+    plan = load({"match": {"function": "Echo"}, "effect": {"type": "latency", "seconds": 295}, "times": 1},
+                {"match": {"service": "dynamodb", "function": "Echo"}, "effect": {"type": "latency", "seconds": 1}})
+    assert [r.point for r in plan.rules] == ["invoke", "aws"]
 
 
 def test_rules_apply_where_their_match_points():

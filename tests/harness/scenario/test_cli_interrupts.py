@@ -1,6 +1,8 @@
 """Interrupted and hostile runs lose nothing: exits inside handlers never end the CLI, SIGINT/SIGTERM exit
 130/143 with one line and leave valid reports (finished scenarios plus the interrupted one marked)."""
 import json
+import os
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -33,27 +35,30 @@ def test_handler_exits_never_end_the_cli_every_scenario_runs_and_reports_are_wri
     assert (reports / "index.html").is_file() and ET.parse(reports / "junit.xml").getroot() is not None
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=180,
-                          cwd=ROOT, check=False)
-
-
-@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
-def test_a_signal_exits_with_one_line_and_leaves_valid_reports(tmp_path, signal_name, code):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_exits_with_one_line_and_leaves_valid_reports(tmp_path, signum, code):
+    ready, hold = tmp_path / "ready", tmp_path / "hold"
+    os.mkfifo(ready)
+    os.mkfifo(hold)
     scenario(tmp_path, "a.yaml", "finished", "ExitZero")
-    scenario(tmp_path, "b.yaml", "signalled", "SignalHarness", f"{{signal: {signal_name}}}")
+    scenario(tmp_path, "b.yaml", "interrupted", "Hold", f"{{ready: {ready}, hold: {hold}}}")
     scenario(tmp_path, "c.yaml", "never started", "ExitZero")
     reports = tmp_path / "reports"
-    done = run_cli("run", str(tmp_path), "--report-dir", str(reports))
-    assert done.returncode == code, done.stdout + done.stderr
-    assert done.stdout.strip().splitlines() == [
-        f"interrupted by {signal_name}: 1 of 3 scenario(s) finished; reports in {reports}"]
-    assert "Traceback" not in done.stderr
+    cli = subprocess.Popen([sys.executable, "-m", "harness", "run", str(tmp_path), "--report-dir", str(reports)],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(ready) as running:  # returns once scenario b's handler runs (no sleeping, no polling)
+        assert running.read() == "running"
+    cli.send_signal(signum)
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == code, out + err
+    name = signal.Signals(signum).name
+    assert out.strip().splitlines() == [f"interrupted by {name}: 1 of 3 scenario(s) finished; reports in {reports}"]
+    assert "Traceback" not in err
     results = json.loads((reports / "results.json").read_text())["results"]
     assert [(r["name"], r["status"], r.get("interrupted", False)) for r in results] == [
-        ("finished", "passed", False), ("signalled", "error", True)]
+        ("finished", "passed", False), ("interrupted", "error", True)]
     cases = ET.parse(reports / "junit.xml").getroot().iter("testcase")
-    assert [c.get("name") for c in cases] == ["finished", "signalled"]
+    assert [c.get("name") for c in cases] == ["finished", "interrupted"]
     assert not list(reports.glob(".*.tmp"))  # no half-written temporary files left behind
 
 
@@ -65,15 +70,23 @@ def test_reports_are_replaced_atomically_never_written_in_place(tmp_path):
     assert (tmp_path / "results.json").stat().st_ino != before  # a new file renamed over the old one
 
 
-def test_an_interrupted_simulation_always_releases_a_long_lived_process():
+def test_an_interrupted_simulation_always_releases_a_long_lived_process(tmp_path):
     code = f"""
-import signal
+import os, signal, threading
 from harness import Simulation
-for i in range(8):
+for i in range(6):
+    ready, hold = f"{tmp_path}/ready{{i}}", f"{tmp_path}/hold{{i}}"
+    os.mkfifo(ready)
+    os.mkfifo(hold)
+    def interrupt():  # the user's Ctrl-C, once the handler runs
+        with open(ready) as running:
+            running.read()
+        os.kill(os.getpid(), signal.SIGINT)
+    threading.Thread(target=interrupt).start()
     sim = Simulation({str(HOSTILE)!r}, seed=i)
     try:
         with sim:
-            sim.invoke("SignalHarness", {{"signal": "SIGINT"}})
+            sim.invoke("Hold", {{"ready": ready, "hold": hold}})
     except KeyboardInterrupt:
         pass
     assert not sim.scheduler._live, "a task outlived its simulation"

@@ -5,7 +5,6 @@ Every problem is reported at once, by field, without echoing the submitted value
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import re
@@ -51,12 +50,24 @@ def _decode_body(event: dict[str, Any]) -> Any:
     if event.get("isBase64Encoded"):
         try:
             raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text (a plain ValueError)
             raise RequestInvalid([{"field": "body", "problem": "is not valid base64-encoded UTF-8"}]) from None
     try:
         return json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the interpreter's stack
         raise RequestInvalid([{"field": "body", "problem": "must be a JSON object"}]) from None
+
+
+def _is_text(value: Any) -> bool:
+    """A string that is valid Unicode: JSON's "\\ud800" escapes decode to lone surrogates, which UTF-8 (and so
+    DynamoDB, SQS and the request fingerprint) cannot encode."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_metadata(value: Any, problems: list[dict[str, str]]) -> dict[str, str]:
@@ -68,9 +79,9 @@ def _check_metadata(value: Any, problems: list[dict[str, str]]) -> dict[str, str
     if len(value) > MAX_METADATA_ENTRIES:
         problems.append({"field": "metadata", "problem": f"must have at most {MAX_METADATA_ENTRIES} entries"})
     for key, item in value.items():
-        if len(key) > MAX_METADATA_KEY_CHARS or not METADATA_KEY.match(key):
+        if len(key) > MAX_METADATA_KEY_CHARS or not METADATA_KEY.fullmatch(key):
             problems.append({"field": "metadata", "problem": "keys must be 1-64 characters of A-Z a-z 0-9 _ . : -"})
-        elif not isinstance(item, str) or len(item) > MAX_METADATA_VALUE_CHARS:
+        elif not _is_text(item) or len(item) > MAX_METADATA_VALUE_CHARS:
             problems.append({"field": f"metadata.{key}",
                              "problem": f"must be a string of at most {MAX_METADATA_VALUE_CHARS} characters"})
     return value
@@ -91,11 +102,11 @@ def parse_request(event: dict[str, Any], max_content_bytes: int) -> MessageReque
     for unknown in sorted(set(body) - ALLOWED_FIELDS):
         problems.append({"field": unknown, "problem": "is not a recognised field"})
     recipient = body.get("recipient")
-    if not isinstance(recipient, str) or not recipient.strip() or len(recipient) > MAX_RECIPIENT_CHARS:
+    if not _is_text(recipient) or not recipient.strip() or len(recipient) > MAX_RECIPIENT_CHARS:
         problems.append({"field": "recipient",
                          "problem": f"is required: a non-blank string of at most {MAX_RECIPIENT_CHARS} characters"})
     content = body.get("content")
-    if not isinstance(content, str) or not content.strip():
+    if not _is_text(content) or not content.strip():
         problems.append({"field": "content", "problem": "is required: a non-blank string"})
     elif len(content.encode("utf-8")) > max_content_bytes:
         problems.append({"field": "content", "problem": f"must be at most {max_content_bytes} bytes of UTF-8"})

@@ -44,7 +44,10 @@ class MalformedEvent(ValueError):
 def _parse_event(event):
     """Accept an object, or a JSON string holding one (IoT rules may deliver either)."""
     if isinstance(event, (str, bytes)):
-        event = json.loads(event)
+        try:
+            event = json.loads(event)
+        except RecursionError:
+            raise MalformedEvent("event is nested too deeply") from None
     if not isinstance(event, dict):
         raise MalformedEvent(f"event must be a JSON object, got {type(event).__name__}")
     return event

@@ -45,9 +45,14 @@ def _decode_body(event: dict):
     body = event.get("body")
     if body is None:
         raise ValueError("request body is empty")
+    if not isinstance(body, str):
+        raise ValueError(f"request body must be text, got {type(body).__name__}")  # noqa: TRY004 - a 400, like bad JSON
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body, validate=True).decode("utf-8")
-    return json.loads(body)
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("request body is nested too deeply") from None
 
 
 def _twin_name():

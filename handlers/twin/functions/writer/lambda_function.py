@@ -49,10 +49,15 @@ def _decode_body(event: dict):
     body = event.get("body")
     if body is None:
         raise ValueError("request body is empty")
+    if not isinstance(body, str):
+        raise ValueError(f"request body must be text, got {type(body).__name__}")  # noqa: TRY004 - a 400, like bad JSON
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body, validate=True).decode("utf-8")
     # DynamoDB rejects floats, NaN and Infinity: parse numbers as Decimal and refuse the constants.
-    return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("request body is nested too deeply") from None
 
 
 def _reject_constant(name: str):

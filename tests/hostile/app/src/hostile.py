@@ -38,9 +38,18 @@ def kill_self(event, context):
 
 
 def signal_harness(event, context):
-    """Stands in for the user pressing Ctrl-C (or CI sending SIGTERM) while this scenario runs."""
+    """Tries to deliver a signal to the harness's own process (contained: Runtime.ExitError)."""
     signal.raise_signal(getattr(signal, event["signal"]))
     return "signalled"
+
+
+def hold(event, context):
+    """Tells the test it is running (a FIFO the test reads), then blocks in a real wait on a FIFO nobody
+    writes: the test interrupts the harness meanwhile, as a user pressing Ctrl-C would."""
+    with open(event["ready"], "w") as ready:
+        ready.write("running")
+    with open(event["hold"]) as hold_fifo:
+        return hold_fifo.read()
 
 
 def exit_at_init(event, context):

@@ -38,7 +38,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         try:
             messages.append(parse_record(record))
         except InvalidBatchMessage as exc:
-            message_id = record.get("messageId")
+            message_id = record.get("messageId") if isinstance(record, dict) else None
             logger.error(
                 "Invalid batch message; leaving it to the queue's redrive policy",
                 extra={"sqs_message_id": message_id, "reason": str(exc)},

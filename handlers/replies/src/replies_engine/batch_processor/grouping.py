@@ -33,24 +33,28 @@ def _attribute_value(attributes: dict, name: str) -> str | None:
 
 def parse_record(record: dict) -> BatchMessage:
     """Build a :class:`BatchMessage`; raise :class:`InvalidBatchMessage` for unusable records."""
+    if not isinstance(record, dict) or not isinstance(record.get("body"), str):
+        raise InvalidBatchMessage("record has no text body")
     try:
-        context = json.loads(record.get("body") or "")
-    except ValueError as exc:
+        context = json.loads(record["body"])
+    except (ValueError, RecursionError) as exc:
         raise InvalidBatchMessage("body is not JSON") from exc
     if not isinstance(context, dict):
         raise InvalidBatchMessage("body is not a JSON object")
-    attributes = record.get("messageAttributes") or {}
+    attributes = record.get("messageAttributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
     conversation_id = _attribute_value(attributes, "conversation_id") or context.get("conversation_id")
     message_sid = context.get("message_sid")
     if not conversation_id or not message_sid:
         raise InvalidBatchMessage("conversation_id and message_sid are required")
     try:
         retry_attempt = max(0, int(float(_attribute_value(attributes, "RetryAttempt") or 0)))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf"
         retry_attempt = 0
+    system = record.get("attributes")
     try:
-        sent_timestamp = int((record.get("attributes") or {}).get("SentTimestamp") or 0)
-    except ValueError:
+        sent_timestamp = int((system if isinstance(system, dict) else {}).get("SentTimestamp") or 0)
+    except (ValueError, TypeError):
         sent_timestamp = 0
     return BatchMessage(
         message_id=str(record.get("messageId") or ""),

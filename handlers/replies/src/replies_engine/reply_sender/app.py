@@ -53,9 +53,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
 
 
 def _parse(record: dict) -> dict:
+    if not isinstance(record, dict) or not isinstance(record.get("body"), str):
+        raise InvalidReplyMessage("record has no text body")
     try:
-        ai_context = json.loads(record.get("body") or "")
-    except ValueError as exc:
+        ai_context = json.loads(record["body"])
+    except (ValueError, RecursionError) as exc:
         raise InvalidReplyMessage("body is not JSON") from exc
     if not isinstance(ai_context, dict) or not ai_context.get("conversation_id") or not ai_context.get("batch_id"):
         raise InvalidReplyMessage("conversation_id and batch_id are required")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from typing import Any
 from urllib.parse import parse_qs
@@ -47,7 +46,7 @@ def decode_body(event: dict) -> str | None:
     if event.get("isBase64Encoded"):
         try:
             return base64.b64decode(body, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text (a plain ValueError)
             return None
     return body
 
@@ -97,7 +96,7 @@ def _parse_twilio(channel: str, body: str) -> dict | None:
 def _parse_email(body: str) -> dict | None:
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the interpreter's stack
         return None
     if not isinstance(payload, dict):
         return None

@@ -1,0 +1,91 @@
+"""What the importer needs from the SAM template: function names, who may call whom (so a downstream
+function's logged event is not replayed as a second input), and the queues and DLQs functions use."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.scenario.catalog import Catalog, build
+from harness.template import Resolver, Template, load_template
+
+
+@dataclass
+class SystemMap:
+    """A loaded template seen from the logs' side."""
+
+    template: Template
+    catalog: Catalog
+    # caller logical id -> names (logical ids of resources, or physical-name prefixes) its properties mention
+    mentions: dict[str, set[str]] = field(default_factory=dict)
+
+    def function(self, name: str | None) -> str | None:
+        """The logical id of a function given its physical name or logical id (None: not in the template)."""
+        return self.catalog.names.get("function", {}).get(name or "")
+
+    def physical(self, logical_id: str) -> str:
+        """The physical name of a resource."""
+        return self.catalog.physical.get(logical_id, logical_id)
+
+    def queue(self, name: str) -> str | None:
+        """The logical id of a queue given its name, ARN or logical id."""
+        return self.catalog.names.get("queue", {}).get(name.rsplit(":", 1)[-1])
+
+    def callers(self, function: str) -> list[str]:
+        """Logical ids of other functions whose configuration names `function` (its logical id or a prefix of its
+        physical name, as SAM's LambdaInvokePolicy allows `function:${FunctionName}*`)."""
+        physical = self.physical(function)
+        return [caller for caller, names in self.mentions.items() if caller != function and any(
+            n == function or (len(n) >= 4 and physical.startswith(n)) for n in names)]
+
+    def feeders(self, queue: str) -> list[str]:
+        """Logical ids of functions whose configuration names the queue (they may send to it)."""
+        physical = self.physical(queue)
+        return [caller for caller, names in self.mentions.items() if queue in names or physical in names]
+
+    def dead_letter_owner(self, queue: str) -> str | None:
+        """The function whose DeadLetterQueue target is `queue`, if one."""
+        for logical_id, fn in self.template.functions.items():
+            target = (fn.properties.get("DeadLetterQueue") or {}).get("TargetArn")
+            if queue in _names(target):
+                return logical_id
+        return None
+
+
+def load_system(template_path: Path, parameters: dict | None = None) -> SystemMap:
+    """Load the template (with parameter overrides) and index what its functions mention."""
+    template = load_template(template_path, parameters or {})
+    catalog = build(template)
+    resolver = Resolver(template, "us-east-1", _unresolvable)
+    mentions = {logical_id: _names(fn.properties, resolver) for logical_id, fn in template.functions.items()}
+    return SystemMap(template, catalog, mentions)
+
+
+def _unresolvable(logical_id: str) -> dict:
+    raise LookupError(logical_id)
+
+
+def _names(node: Any, resolver: Resolver | None = None) -> set[str]:
+    """Logical ids referenced (Ref, GetAtt) and strings that resolve statically, anywhere inside `node`."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if len(node) == 1:
+            (key, arg), = node.items()
+            if key == "Ref" and isinstance(arg, str):
+                return {arg}
+            if key == "Fn::GetAtt":
+                return {str(arg[0] if isinstance(arg, list) else str(arg).split(".")[0])}
+            if key == "Fn::Sub" and resolver is not None:
+                try:
+                    value = resolver.resolve(node)
+                    return {value} if isinstance(value, str) else set()
+                except Exception:  # noqa: BLE001 - needs a deployed resource: not a static name
+                    return set()
+        for value in node.values():
+            found |= _names(value, resolver)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _names(value, resolver)
+    elif isinstance(node, str):
+        found.add(node)
+    return found

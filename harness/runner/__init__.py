@@ -1,0 +1,51 @@
+"""The one executor of scenario runs, shared by `harness run -n`, explore, chaos and fuzz.
+
+    from harness.runner import Job, run_jobs
+    results = run_jobs([Job(Path("scenarios/messages/send_fails_rolls_back.yaml"), seed=s) for s in range(50)])
+
+`workers=None` uses every core (forked worker processes), `workers=1` runs serially in this process. Results come
+back in job order and are the same (trace hashes included) as a serial run's. See docs/runner.md.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from harness import sandbox
+from harness.runner.job import Job, execute, load
+from harness.runner.pool import run_forked, worker_count
+from harness.scenario.runner import ScenarioResult
+
+__all__ = ["Job", "ScenarioResult", "run_jobs"]
+
+
+def run_jobs(jobs: Iterable[Job], workers: int | None = None,
+             on_result: Callable[[Job, ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+    """Run every job (on `workers` processes; None = all cores, 1 = here, serially); results in job order.
+    `on_result(job, result)` is called in this process as each run ends (in completion order)."""
+    jobs = list(jobs)
+    results: list[ScenarioResult | None] = [None] * len(jobs)
+
+    def done(index: int, result: ScenarioResult) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(jobs[index], result)
+
+    count = worker_count(workers, len(jobs))
+    if count <= 1:
+        for index, job in enumerate(jobs):
+            if sandbox.poisoned():  # a handler thread that would not stop: the rest runs in a clean process
+                run_forked(jobs[index:], 1, lambda i, result, at=index: done(at + i, result),
+                           prepare=sandbox.after_fork)
+                break
+            done(index, execute(job))
+    else:
+        _warm(jobs)
+        run_forked(jobs, count, done)
+    return [r for r in results if r is not None]
+
+
+def _warm(jobs: list[Job]) -> None:
+    """Import and load in the parent what every worker needs, so forked workers start warm."""
+    import harness.simulation  # noqa: F401 - imported for its side effect: workers inherit it
+    for path in {str(job.path): job.path for job in jobs}.values():
+        load(path)

@@ -1,0 +1,64 @@
+"""A Job (one scenario run to make) and how one is executed in the current process."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.sandbox.interrupts import Interrupted
+from harness.scenario.runner import ScenarioResult
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One run: the scenario file, and optionally another seed, fault list (replacing the file's top-level
+    `faults:`, same YAML shape, already parsed) or backend; `tag` is the caller's, carried back untouched."""
+
+    path: Path
+    seed: int | None = None
+    faults: list[dict] | None = None
+    backend: str | None = None
+    tag: object = None
+
+
+_SCENARIOS: dict[tuple, Any] = {}  # (resolved path, mtime, size) -> loaded Scenario or the ScenarioError it raised
+
+
+def load(path: Path) -> Any:
+    """The loaded Scenario for `path` (cached per process, so forked workers inherit their parent's)."""
+    from harness.scenario import ScenarioError, limits, load_scenario
+    resolved = Path(path).resolve()
+    try:
+        stat = resolved.stat()
+        key = (str(resolved), stat.st_mtime_ns, stat.st_size, limits.current())  # edited or new limits: again
+    except OSError:
+        key = (str(resolved), 0, 0, limits.current())
+    if key not in _SCENARIOS:
+        try:
+            _SCENARIOS[key] = load_scenario(path)
+        except ScenarioError as exc:
+            _SCENARIOS[key] = exc
+    return _SCENARIOS[key]
+
+
+def execute(job: Job, watchdog_seconds: float = 30.0) -> ScenarioResult:
+    """Run `job` here, in this process; a file that does not load gives an `error` result saying why."""
+    from harness.scenario import run_scenario
+    scenario = load(job.path)
+    if isinstance(scenario, Exception):
+        return load_error(job, str(scenario))
+    if job.faults is not None:
+        scenario = dataclasses.replace(scenario, top_level_faults=[dict(rule) for rule in job.faults])
+    try:
+        return run_scenario(scenario, seed=job.seed, backend=job.backend, watchdog_seconds=watchdog_seconds)
+    except (KeyboardInterrupt, Interrupted):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - whatever escapes one run is that run's error, never the CLI's end
+        return load_error(job, f"the harness stopped on {type(exc).__name__}: {exc}")
+
+
+def load_error(job: Job, message: str) -> ScenarioResult:
+    """The result of a job whose scenario file cannot be loaded (bad input)."""
+    return ScenarioResult(Path(job.path).stem, str(job.path), job.seed or 0, job.backend or "moto", "error",
+                          error=message)

@@ -1,0 +1,148 @@
+"""Forked worker processes: warm copies of the parent (everything imported, every scenario loaded) that run
+jobs sent to them one at a time and send the results back; a worker that dies is replaced."""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing import connection
+from multiprocessing.connection import Connection
+
+from harness import sandbox
+from harness.runner.job import Job, execute
+from harness.scenario.runner import ScenarioResult
+
+
+@dataclass
+class _Worker:
+    pid: int
+    conn: Connection
+    index: int | None = None  # the job it is running
+
+
+def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, ScenarioResult], None],
+               prepare: Callable[[], None] = lambda: None) -> None:
+    """Run `jobs` on `workers` forked processes; `on_done(index, result)` is called in the parent as each ends."""
+    pending = list(range(len(jobs)))
+    pending.reverse()  # pop() hands out jobs in order
+    pool: list[_Worker] = []
+    try:
+        while pending or any(w.index is not None for w in pool):
+            busy = sum(1 for w in pool if w.index is not None)
+            while len(pool) < min(workers, busy + len(pending)):
+                pool.append(_fork(jobs, prepare))
+            for worker in pool:
+                if worker.index is None and pending:
+                    worker.index = pending.pop()
+                    worker.conn.send(worker.index)
+            for conn in connection.wait([w.conn for w in pool if w.index is not None]):
+                worker = next(w for w in pool if w.conn is conn)
+                index, result, poisoned = _receive(worker, jobs)
+                worker.index = None
+                if result is None:  # the worker died: reap it; a new one is forked for what is left
+                    pool.remove(worker)
+                    result = _died(jobs[index], _reap(worker))
+                elif poisoned:  # a handler thread it could not stop: retire it, a clean one takes over
+                    pool.remove(worker)
+                    _stop(worker)
+                on_done(index, result)
+    finally:
+        for worker in pool:
+            _stop(worker)
+
+
+def _fork(jobs: Sequence[Job], prepare: Callable[[], None]) -> _Worker:
+    parent_end, child_end = connection.Pipe(duplex=True)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        status = 0
+        try:
+            parent_end.close()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+            prepare()
+            _serve(child_end, jobs)
+        except BaseException:  # noqa: BLE001 - a child must never unwind into the parent's code
+            status = 70
+        finally:
+            os._exit(status)
+    child_end.close()
+    return _Worker(pid, parent_end)
+
+
+def _serve(conn: Connection, jobs: Sequence[Job]) -> None:
+    while True:
+        try:
+            index = conn.recv()
+        except EOFError:
+            return
+        if index is None:
+            return
+        try:
+            result = execute(jobs[index])
+        except BaseException:  # noqa: BLE001 - reported as the job's error, the worker keeps serving
+            result = _crashed(jobs[index], traceback.format_exc())
+        poisoned = sandbox.poisoned() is not None
+        try:
+            payload = pickle.dumps((index, result, poisoned), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - e.g. an unpicklable value kept in the result
+            payload = pickle.dumps((index, _crashed(jobs[index], traceback.format_exc()), poisoned))
+        conn.send_bytes(payload)
+        if poisoned:
+            return  # this process refuses further simulations: the parent forks a clean worker
+
+
+def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult | None, bool]:
+    index = worker.index
+    assert index is not None
+    try:
+        got_index, result, poisoned = pickle.loads(worker.conn.recv_bytes())
+    except (EOFError, OSError):
+        return index, None, False
+    return got_index, result, poisoned
+
+
+def _reap(worker: _Worker) -> str:
+    worker.conn.close()
+    _, status = os.waitpid(worker.pid, 0)
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def _stop(worker: _Worker) -> None:
+    try:
+        worker.conn.send(None)
+    except OSError:
+        pass
+    if worker.index is not None:  # interrupted mid-job: do not wait for it
+        try:
+            os.kill(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    worker.conn.close()
+    try:
+        os.waitpid(worker.pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _crashed(job: Job, text: str) -> ScenarioResult:
+    return ScenarioResult(job.path.stem, str(job.path), job.seed or 0, job.backend or "moto", "error",
+                          error=text)
+
+
+def _died(job: Job, how: str) -> ScenarioResult:
+    return _crashed(job, f"the worker process running this scenario died ({how}) before reporting a result; "
+                         f"replay it alone to see why")
+
+
+def worker_count(workers: int | None, jobs: int) -> int:
+    """How many processes to use: None means every core this process may run on; never more than the jobs."""
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if not hasattr(os, "fork"):
+        return 1
+    return max(1, min(int(workers), jobs))

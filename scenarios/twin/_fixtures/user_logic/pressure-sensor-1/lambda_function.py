@@ -1,0 +1,1 @@
+../../../../../handlers/twin/functions/processor_wrapper/lambda_function.py

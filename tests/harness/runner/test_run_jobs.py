@@ -1,0 +1,97 @@
+"""The shared executor: job order, seeds, fault overrides, forked workers that agree with a serial run."""
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.runner import Job, run_jobs
+
+HERE = Path(__file__).resolve().parent
+SHOP = HERE.parent / "scenario" / "fixtures" / "shop" / "template.yaml"
+FAILING = HERE.parent / "scenario" / "examples" / "failing_example.yaml"
+ORDER = """
+name: {name}
+system: {system}
+seed: 21
+steps:
+  - invoke: {{function: PlaceOrder, payload: {{orderId: o1}}, id: place}}
+  - invoke: {{function: Worker, payload: {{orderId: o1, fail: true}}, type: Event}}
+  - run_until_idle
+expect:
+  - invocations: {{function: Worker, count: 3, outcomes: {{error: 3}}}}
+"""
+
+
+@pytest.fixture
+def orders(tmp_path):
+    """Two scenario files of the shop fixture system."""
+    paths = []
+    for name in ("first", "second"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(ORDER.format(name=name, system=SHOP), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def comparable(result) -> dict:
+    """A result as a report shows it, without the wall time (the one field a run may not reproduce)."""
+    data = result.to_dict()
+    data.pop("wall_seconds")
+    return data
+
+
+def test_results_come_back_in_job_order_with_each_jobs_seed(orders):
+    jobs = [Job(orders[i % 2], seed=seed, tag=seed) for i, seed in enumerate((3, 1, 2))]
+    results = run_jobs(jobs, workers=1)
+    assert [r.seed for r in results] == [3, 1, 2]
+    assert [r.name for r in results] == ["first", "second", "first"]
+    assert all(r.passed for r in results), results[0].report()
+
+
+def test_forked_workers_give_the_same_reports_and_trace_hashes_as_a_serial_run(orders):
+    jobs = [Job(path, seed=seed) for seed in range(3) for path in orders]
+    serial = run_jobs(jobs, workers=1)
+    forked = run_jobs(jobs, workers=2)
+    assert [comparable(r) for r in forked] == [comparable(r) for r in serial]
+    assert len({r.trace_hash for r in serial}) == 3  # the seeds really gave different runs
+
+
+def test_on_result_sees_every_job_with_its_tag(orders):
+    seen = []
+    run_jobs([Job(orders[0], tag="a"), Job(orders[1], tag="b")], workers=2,
+             on_result=lambda job, result: seen.append((job.tag, result.name)))
+    assert sorted(seen) == [("a", "first"), ("b", "second")]
+
+
+def test_faults_replace_the_scenarios_own_fault_list():
+    as_written, without_faults = run_jobs([Job(FAILING), Job(FAILING, faults=[])], workers=1)
+    assert as_written.status == "failed"
+    assert without_faults.status == "failed"  # its `fault: outbox-missing` expectation no longer holds ...
+    assert [o.where for o in without_faults.outcomes if not o.passed] == ["expect[0]"]  # ... and only that
+
+
+def test_a_file_that_does_not_load_gives_an_error_result_naming_the_problem(tmp_path, orders):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsteps: 3\n", encoding="utf-8")
+    results = run_jobs([Job(bad), Job(orders[0])], workers=2)
+    assert results[0].status == "error" and "bad.yaml" in results[0].error
+    assert results[1].passed
+
+
+def test_a_worker_that_dies_is_reported_and_replaced(tmp_path, orders):
+    code = tmp_path / "dies"
+    code.mkdir()
+    # os.kill is contained by the sandbox (Runtime.ExitError); a C call into libc still kills the worker process.
+    (code / "app.py").write_text("import ctypes, os, signal\n\ndef handler(event, context):\n"
+                                 "    ctypes.CDLL(None).kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Handler: app.handler, CodeUri: dies/}\n", encoding="utf-8")
+    dying = tmp_path / "dying.yaml"
+    dying.write_text(f"name: dies\nsystem: {tmp_path / 'template.yaml'}\nsteps: [{{invoke: {{function: Fn}}}}]\n",
+                     encoding="utf-8")
+    pid = os.getpid()
+    results = run_jobs([Job(dying), Job(orders[0]), Job(orders[1])], workers=2)
+    assert results[0].status == "error" and "worker process" in results[0].error
+    assert results[1].passed and results[2].passed
+    assert os.getpid() == pid
