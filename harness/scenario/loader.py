@@ -142,10 +142,13 @@ class _Loader:
         folder = Path(self.source.file).parent
         if system.endswith((".yaml", ".yml")) or "/" in system:
             from harness.scenario import limits
-            if not limits.confined(template_path, folder, *limits.project_roots()):
-                self.problems.append(self.source.problem(("system",), f"{system} is outside the scenario's folder "
-                                                         f"and the project ({Path.cwd()}); name a system or a template "
-                                                         f"inside them{limits.hint('allowed_paths')}"))
+            # A template may sit in the scenario's folder or the two above it (scenarios/<system>/x.yaml next to
+            # handlers/), the working directory or the harness's checkout; a path reaching further is refused.
+            if not limits.confined(template_path, *list(folder.resolve().parents)[:2], folder,
+                                   *limits.project_roots()):
+                self.problems.append(self.source.problem(("system",), f"{system} is outside the folders a system "
+                                                         f"may come from (the scenario's folder and the two above "
+                                                         f"it, and the project {Path.cwd()}){limits.hint('allowed_paths')}"))
                 return None, None, []
         params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
         from harness.template import load_template

@@ -76,11 +76,11 @@ def test_a_system_template_outside_the_scenario_folder_and_project_is_refused(tm
     outside.mkdir()
     (outside / "template.yaml").write_text((shop / "template.yaml").read_text())
     (outside / "src").symlink_to(shop / "src")
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
+    scenarios = tmp_path / "deep" / "down" / "scenarios"
+    scenarios.mkdir(parents=True)
     path = scenarios / "s.yaml"
-    path.write_text("name: s\nsystem: ../elsewhere/template.yaml\nsteps:\n  - advance: 1s\n", encoding="utf-8")
+    path.write_text("name: s\nsystem: ../../../elsewhere/template.yaml\nsteps:\n  - advance: 1s\n", encoding="utf-8")
     assert main(["list", str(path)]) == 2
-    assert f"{path}:2:9: system: ../elsewhere/template.yaml is outside the scenario's folder" in \
-        capsys.readouterr().out
+    assert f"{path}:2:9: system: ../../../elsewhere/template.yaml is outside the folders a system may come from" \
+        in capsys.readouterr().out
     assert main(["list", str(path), "--allow-path", str(outside)]) == 0
