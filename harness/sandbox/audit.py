@@ -30,7 +30,6 @@ CHECKS = {
     "os.kill": exits.on_kill,
     "os.killpg": exits.on_killpg,
     "signal.pthread_kill": exits.on_pthread_kill,
-    "_thread.start_new_thread": threads.on_start,
 }
 
 
@@ -49,6 +48,7 @@ def install() -> None:
         return
     sys.addaudithook(_hook)
     exits.install()
+    threads.install()
     _installed = True
 
 

@@ -6,6 +6,7 @@ spins in C, or swallows every exception) poisons the process: further simulation
 Runaway scheduler tasks are stopped the same way, with an asynchronous exception (PyThreadState_SetAsyncExc)."""
 from __future__ import annotations
 
+import _thread
 import ctypes
 import threading
 import time
@@ -75,18 +76,36 @@ def runs_python(thread: threading.Thread) -> bool:
         return thread.is_alive()
 
 
-def on_start(function: Any, args: Any, kwargs: Any) -> None:
-    """Audit `_thread.start_new_thread`: a thread started by handler code is adopted by its container."""
+_REAL_START = threading.Thread.start
+_REAL_RAW_START = _thread.start_new_thread
+
+
+def _start(thread: threading.Thread) -> None:
+    if state.active() is not None:
+        adopt(thread)
+    _REAL_START(thread)
+
+
+def _raw_start(function: Any, args: Any, kwargs: Any = None) -> int:
+    if state.active() is not None and _current_container() is not None:
+        raise RuntimeError("handler code may start threads only through `threading` (the harness must own them "
+                           "to freeze and stop them as Lambda does); raw _thread.start_new_thread is refused")
+    return _REAL_RAW_START(function, args, *(() if kwargs is None else (kwargs,)))
+
+
+def install() -> None:
+    """Route thread starts through the sandbox (Python 3.11 raises no audit event for them); idempotent."""
+    threading.Thread.start = _start  # type: ignore[method-assign]
+    _thread.start_new_thread = _raw_start
+
+
+def adopt(thread: threading.Thread) -> None:
+    """A thread started by handler code is adopted by its container (the harness's own threads are not)."""
     if state.on_driver():
         return
     container = _current_container()
     if container is None:
         return
-    thread = getattr(function, "__self__", None)
-    if not isinstance(thread, threading.Thread):
-        raise RuntimeError(  # noqa: TRY004 - refusing an operation, not a bad argument type
-"handler code may start threads only through `threading` (the harness must own them to "
-                           "freeze and stop them as Lambda does); raw _thread.start_new_thread is refused")
     if str(getattr(getattr(thread, "_target", None), "__module__", "")).startswith("harness."):
         return  # the harness's own helpers (gateway clients) started on a task's behalf
     record = OwnedThread(thread, container)
@@ -106,7 +125,7 @@ def on_start(function: Any, args: Any, kwargs: Any) -> None:
         finally:
             record.ended = True
 
-    thread.run = owned_run
+    thread.run = owned_run  # type: ignore[method-assign]
 
 
 def _current_container() -> Any:
