@@ -18,7 +18,7 @@ from harness.sandbox import state
 
 _local = threading.local()
 # How long a thread gets to stop once asked; asynchronous exceptions are re-sent every POLL seconds.
-STOP_GRACE, POLL = 2.0, 0.02
+STOP_GRACE, POLL = 5.0, 0.02
 
 
 class ThreadStopped(BaseException):
