@@ -271,6 +271,9 @@ class Simulation:
             raise InputError(f"invocation type {type!r} is not one of {', '.join(INVOCATION_TYPES)}")
         config = self.runtime.require(function)
         payload = {} if payload is None else payload
+        too_large = sandbox.payloads.request_too_large(sandbox.payloads.size_of(payload), type)
+        if too_large is not None:
+            raise InputError(f"RequestTooLargeException: {too_large}")
         if type == "DryRun":
             return None
         if type == "Event":
@@ -371,6 +374,10 @@ class Simulation:
             return aws_response(request, 404, {"Type": "User", "Message": f"Function not found: {arn}"},
                                 {"x-amzn-ErrorType": "ResourceNotFoundException"})
         body = request.body or b"{}"
+        too_large = sandbox.payloads.request_too_large(len(body), kind)
+        if too_large is not None:  # AWS's payload limits: 6 MB sync, 256 KB async
+            return aws_response(request, 413, {"Type": "User", "message": too_large},
+                                {"x-amzn-ErrorType": "RequestTooLargeException"})
         try:
             payload = json.loads(body.decode() if isinstance(body, bytes) else body)
         except ValueError:

@@ -196,7 +196,11 @@ class LambdaRuntime:
             value = container.handler(event, context)
             current_task().deadline = None
             try:
-                return "success", json.loads(json.dumps(value)), None, False
+                text = json.dumps(value)
+                too_large = sandbox.payloads.response_too_large(len(text.encode("utf-8")), request.request_id)
+                if too_large is not None:  # AWS's 6 MB limit on a response
+                    return "error", None, too_large, False
+                return "success", json.loads(text), None, False
             except (TypeError, ValueError) as exc:
                 return "error", None, {"errorType": "Runtime.MarshalError",
                                        "errorMessage": f"Unable to marshal response: {exc}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from harness.errors import SimulationError
-from harness.sandbox import audit, credentials, state, threads
+from harness.sandbox import audit, credentials, payloads, state, threads
 from harness.sandbox.exits import HandlerExit, exit_document, is_exit, out_of_memory_document
 from harness.sandbox.interrupts import Interrupted
 from harness.sandbox.network import RefusedConnection, RefusedProcess, is_loopback_host
@@ -66,6 +66,7 @@ __all__ = [
     "is_exit",
     "is_loopback_host",
     "out_of_memory_document",
+    "payloads",
     "poisoned",
     "refuse_if_poisoned",
     "release",

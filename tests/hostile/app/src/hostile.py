@@ -112,6 +112,10 @@ def memory_hog(event, context):
     return len(hog)
 
 
+def memory_error(event, context):
+    raise MemoryError
+
+
 def touching_memory_hog(event, context):
     hog = [bytes(1024 * 1024) + bytes([i % 256]) for i in range(300)]  # ~300 MB really touched
     return len(hog)
