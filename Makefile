@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 
 test-scenarios: install
 	$(BIN)/python -m harness run scenarios -n auto --report-dir $(REPORTS)
+	$(BIN)/python -m harness requirements --results $(REPORTS)/results.json --summary
+	$(BIN)/python -m harness explore scenarios --report-dir $(REPORTS)/explore
 
 UNIT := $(BIN)/python -m pytest tests -q -n 2 -m "not localstack and not slow"
 
@@ -26,6 +28,8 @@ test-unit: install
 test: install
 	$(UNIT)
 	$(BIN)/python -m harness run scenarios -n auto --report-dir $(REPORTS)
+	$(BIN)/python -m harness requirements --results $(REPORTS)/results.json --summary
+	$(BIN)/python -m harness explore scenarios --report-dir $(REPORTS)/explore
 
 localstack-up:
 	bash scripts/localstack.sh up

@@ -1,96 +1,144 @@
-"""`make bench`: performance measured side by side in one run, printed as ratios (never asserted in tests)."""
+"""`make bench`: every performance figure side by side in one run, as ratios, with its goal (never asserted in
+tests). `python bench/run.py --baseline REF` also measures the harness as it was at git REF, alternating the two
+trees figure by figure, so "before" and "after" share the machine's conditions. Figures go to reports/bench.json.
+"""
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import json
 import os
-import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from harness import Simulation
-from harness.clock import real_perf_counter
-
 ROOT = Path(__file__).resolve().parent.parent
-BASIC = ROOT / "tests" / "harness" / "fixtures" / "basic" / "template.yaml"
+FIGURES = Path(__file__).resolve().parent / "figures.py"
 
 
-def _median_wall(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = real_perf_counter()
-        fn()
-        samples.append(real_perf_counter() - start)
-    return statistics.median(samples)
+def measure(tree: Path, name: str, *args: object) -> dict | None:
+    """Run one figure of bench/figures.py in a fresh interpreter against `tree`; None when it cannot run."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, str(FIGURES), name, *map(str, args)], capture_output=True, text=True,
+                          cwd=tree, env=env, check=False, timeout=1800)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def invoke_overhead(n: int = 200) -> tuple[float, float]:
-    """Median wall seconds of a direct call vs. a warm harness invoke of the same trivial handler."""
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # the direct import builds boto3 clients
-    spec = importlib.util.spec_from_file_location("bench_app", BASIC.parent / "src" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    direct = _median_wall(lambda: module.stamp({}, None), n)
-    with Simulation(BASIC, seed=1) as sim:
-        sim.invoke("Stamp")  # cold start outside the measurement
-        harness = _median_wall(lambda: sim.invoke("Stamp"), n)
-    return direct, harness
+def checkout(ref: str) -> Path:
+    """The repository at `ref`, unpacked into a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True)
+    with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
 
 
-def simulation_start(n: int = 10) -> float:
-    """Median wall seconds to start and stop a simulation of the basic template (deploys 4 resources)."""
-    def cycle():
-        with Simulation(BASIC, seed=1):
-            pass
-    cycle()
-    return _median_wall(cycle, n)
+def collect(baseline: Path | None, quick: bool) -> dict:
+    """Every figure for the current tree and, when given, the baseline (alternating, figure by figure)."""
+    plan: list[tuple[str, tuple, bool]] = [  # (figure, arguments, also for the baseline?)
+        ("invoke", (), True), ("imports", (), True), ("start_stop", (), True),
+        ("depth", (10,), True), ("depth", (1000,), True), ("depth", (10000,), not quick),
+        ("runs", (), True), ("runs_parallel", (), False), ("compression", (), True),
+        ("library", ("1",), False), ("library", ("auto",), False),
+    ]
+    out: dict = {"after": {}, "before": {}}
+    for name, args, for_baseline in plan:
+        key = name + "".join(f"_{a}" for a in args)
+        if baseline is not None and for_baseline:
+            out["before"][key] = measure(baseline, name, *args)
+        out["after"][key] = measure(ROOT, name, *args)
+    return out
 
 
-def retry_heavy(events: int = 30) -> tuple[float, float]:
-    """(virtual seconds, wall seconds) for `events` async invokes that fail, retry twice and go to the DLQ."""
-    with Simulation(BASIC, seed=1) as sim:
-        start = real_perf_counter()
-        for i in range(events):
-            sim.invoke("AlwaysFails", {"n": i}, type="Event")
-            sim.advance(7)
-        sim.run_until_idle()
-        wall = real_perf_counter() - start
-        return sim.now, wall
+def _get(data: dict, key: str, field: str) -> float | None:
+    value = (data.get(key) or {}).get(field)
+    return value if isinstance(value, (int, float)) else None
 
 
-def main() -> int:
-    console = Console(width=130)
-    table = Table(title="lambda-harness benchmarks (wall time measured on this machine, one run)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_column("ratio", justify="right")
-    direct, harness = invoke_overhead()
-    table.add_row("direct call of a trivial handler", f"{direct * 1e6:.1f} µs", "1x")
-    table.add_row("warm harness invoke of the same handler", f"{harness * 1e3:.2f} ms",
-                  f"{harness / direct:.0f}x the direct call")
-    start = simulation_start()
-    table.add_row("simulation start + stop (basic template)", f"{start * 1e3:.1f} ms", "")
-    virtual, wall = retry_heavy()
-    table.add_row("retry-heavy run: 30 failing async events, 90 attempts, 30 DLQ sends",
-                  f"{virtual:.0f} virtual s in {wall:.2f} wall s", f"{virtual / wall:.0f} simulated s per wall s")
-    for extra in _extra_rows():
-        table.add_row(*extra)
+def rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
+    """(measure, before, after, after/before, goal) for the table."""
+    before, after = figures["before"], figures["after"]
+    out = []
+
+    def row(label: str, key: str, field: str, fmt: Callable[[float], str], goal: str) -> None:
+        b, a = _get(before, key, field), _get(after, key, field)
+        ratio = f"{a / b:.2f}x" if a is not None and b else "-"
+        out.append((label, fmt(b) if b is not None else "-", fmt(a) if a is not None else "-", ratio, goal))
+
+    us, ms, x = (lambda v: f"{v:.1f} µs"), (lambda v: f"{v:.2f} ms"), (lambda v: f"{v:,.0f}x")
+    row("warm no-op invoke: direct call", "invoke", "direct_noop_us", us, "")
+    row("warm no-op invoke: harness", "invoke", "harness_noop_us", us, "")
+    row("  added per warm no-op invoke", "invoke", "added_noop_us", us, "<= 100 µs")
+    row("handler with 3 SQS calls: direct under mock_aws", "invoke", "direct_3calls_ms", ms, "")
+    row("handler with 3 SQS calls: harness", "invoke", "harness_3calls_ms", ms, "")
+    row("  harness / direct (3 calls)", "invoke", "ratio_3calls", lambda v: f"{v:.2f}x", "<= 1.15x")
+    row("import for a scenario run (fresh interpreter)", "imports", "import_s", lambda v: f"{v:.2f} s", "")
+    row("simulation start + stop (basic template)", "start_stop", "start_stop_ms", ms, "")
+    for depth in (10, 1000, 10000):
+        row(f"SQS poll (receive 10 + delete them) at depth {depth:,}", f"depth_{depth}", "poll_ms", ms,
+            "flat: same as depth 10")
+    for depth in (10, 1000, 10000):
+        row(f"SQS ApproximateNumberOfMessages at depth {depth:,}", f"depth_{depth}", "count_ms", ms,
+            "flat: same as depth 10")
+    row("library scenario, seeds, serial in one process", "runs", "runs_per_s", lambda v: f"{v:.1f} runs/s", "")
+    row("library scenario, seeds, harness.runner on all cores", "runs_parallel", "runs_per_s",
+        lambda v: f"{v:.1f} runs/s", ">= 100 runs/s")
+    for name in ("sleep_heavy", "retry_heavy", "reply_sender_crashes_stalled_lock_reset", "twilio_503_reply_retried"):
+        row(f"compression: {name}", "compression", name, x, ">= 10,000x (time-heavy)")
+    row("library wall time, serial", "library_1", "wall_s", lambda v: f"{v:.1f} s", "")
+    row("library wall time, -n auto", "library_auto", "wall_s", lambda v: f"{v:.1f} s", "<= 60 s")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--baseline", metavar="REF", help="also measure the harness at this git ref")
+    parser.add_argument("--quick", action="store_true", help="skip the baseline's depth-10,000 figure")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    args = parser.parse_args(argv)
+    console = Console(width=150)
+    baseline = checkout(args.baseline) if args.baseline else None
+    figures = collect(baseline, args.quick)
+    figures["baseline_ref"] = args.baseline
+    table = Table(title=f"lambda-harness benchmarks (this machine, one run; before = {args.baseline or 'not measured'})")
+    for column in ("measure", "before", "after", "after / before", "goal"):
+        table.add_column(column, justify="left" if column in ("measure", "goal") else "right")
+    for line in rows(figures):
+        table.add_row(*line)
     console.print(table)
+    for key in ("library_1", "library_auto"):
+        console.print(f"{key}: {(figures['after'].get(key) or {}).get('summary', '')}", markup=False)
+    errors = {f"{side}.{key}": v["error"] for side in ("before", "after") for key, v in figures[side].items()
+              if isinstance(v, dict) and "error" in v}
+    for where, message in errors.items():
+        console.print(f"not measured: {where}: {message}", markup=False)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    console.print(f"figures written to {args.out}", markup=False)
+    for extra in _extra_rows():
+        console.print(" | ".join(extra), markup=False)
+    sys.path.insert(0, str(Path(__file__).parent))
     __import__("fuzz_bench").fuzz_section(console)  # examples per second of the parsers and `harness fuzz`
     return 0
 
 
 def _extra_rows() -> list[tuple[str, str, str]]:
     """Rows contributed by optional benchmark modules (bench/extra_*.py) such as the LocalStack comparison."""
-    rows = []
+    found = []
     for path in sorted(Path(__file__).parent.glob("extra_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        rows.extend(module.rows())
-    return rows
+        found.extend(module.rows())
+    return found
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ OK, FAILED, BAD_INPUT = 0, 1, 2
 # Subcommands that live beside their code: each module has add_parser(sub) and run(args, console) -> exit code.
 COMMAND_MODULES = ("harness.scenario.differential", "harness.scenario.matrix", "harness.fuzz.command",
                    "harness.search.explore", "harness.search.chaos", "harness.incidents.importer",
-                   "harness.incidents.export")
+                   "harness.incidents.export", "harness.lint")
 
 
 def _command_modules() -> list[Any]:

@@ -136,6 +136,14 @@ def _attempt_of(view: RunView) -> Any:
     return attempt
 
 
+def _age(view: RunView, since: float) -> float:
+    """Seconds from `since` to the end of the run, at most the run's own length: a timestamp a skewed handler clock
+    wrote earlier than the run began does not make a record older than the run."""
+    events = view.trace.events
+    length = max((e.t for e in events), default=0.0)
+    return min(view.now_epoch - since, length) if events else view.now_epoch - since
+
+
 def _handler_calls(view: RunView) -> list:
     return [c for c in view.ledger.calls if c.caller not in ("test", "harness") and c.request_id]
 
@@ -270,7 +278,7 @@ class LocksReleased(Invariant):
             if self.attribute not in item or (self.locked and item[self.attribute] not in self.locked):
                 continue
             started = epoch_of(item.get(self.since)) if self.since else None
-            age = None if started is None else view.now_epoch - started
+            age = None if started is None else _age(view, started)
             if age is not None and age <= self.threshold:
                 continue
             seqs = tuple(e.seq for e in view.trace.of("aws", resource=table))[-6:]
@@ -582,7 +590,7 @@ class NoOrphanedQueued(Invariant):
             if item.get(self.status_attribute) != self.queued:
                 continue
             started = epoch_of(item.get(self.since)) if self.since else None
-            if started is not None and view.now_epoch - started < self.grace:
+            if started is not None and _age(view, started) < self.grace:
                 continue
             if json.dumps(item.get(self.key), default=str) not in sent:
                 out.append(Violation(f"{self.table} item {self.key}={item.get(self.key)!r} is {self.queued} but no "

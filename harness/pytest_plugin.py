@@ -23,6 +23,21 @@ import pytest
 _RESULT_KEY = "lambda_harness_scenario"
 
 
+def _do_not_rewrite_the_harness() -> None:
+    """pytest marks every module of a plugin's distribution for assertion rewriting, i.e. the whole harness
+    (about a second per pytest process and per xdist worker); the harness's own asserts need no rewriting,
+    tests still get it."""
+    import sys
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        if isinstance(marked, set):
+            marked.difference_update({n for n in marked if n == "harness" or n.startswith("harness.")})
+            getattr(finder, "_marked_for_rewrite_cache", {}).clear()
+
+
+_do_not_rewrite_the_harness()
+
+
 def pytest_addoption(parser: Any) -> None:
     """--seed, --backend, --scenario-report; the ini defaults of the `sim` fixture."""
     from harness.fuzz.fixtures import INI

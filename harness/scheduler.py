@@ -12,6 +12,7 @@ import heapq
 import itertools
 import os
 import random
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,28 @@ def _forget_workers() -> None:  # pragma: no cover - runs in a forked child
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_workers)
+
+
+def _where_stuck(task: Task) -> str:
+    """Whose code a task that overran the watchdog is running: handler code, the AWS backend or the harness."""
+    worker = task._worker
+    frame = sys._current_frames().get(worker.thread.ident) if worker is not None else None
+    if frame is None:
+        return "a busy loop or real blocking I/O in handler code"
+    code_dir = str(getattr(getattr(task.view, "config", None), "code_dir", "") or "")
+    frames = []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    handler = next((f for f in frames if code_dir and f.f_code.co_filename.startswith(code_dir)), None)
+    at = handler or frames[0]
+    where = f"{at.f_code.co_filename}:{at.f_lineno} in {at.f_code.co_name}"
+    if handler is not None:
+        return f"a busy loop or real blocking I/O in handler code, at {where}"
+    if any(f"{os.sep}moto{os.sep}" in f.f_code.co_filename for f in frames):
+        return (f"the AWS backend (moto) is slow to answer one request, at {where}; not handler code (a very "
+                f"deep queue or a large table scan can do this)")
+    return f"the harness's own task is slow, at {where}; not handler code (please report it)"
 
 
 def current_task() -> Task | None:
@@ -312,11 +335,11 @@ class Scheduler:
                                             acknowledged=lambda: task.kill_reason is None or task.done):
                 self.runaways.append(task.name)
                 return
+        where = _where_stuck(task)  # before the thread is stopped
         self._abandon(task)
         raise WatchdogTimeout(
             f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
-            f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): "
-            f"a busy loop or real blocking I/O in handler code")
+            f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): {where}")
 
     def _abandon(self, task: Task) -> None:
         """Give up on a task: stop its thread for good, or poison the process when it will not stop."""

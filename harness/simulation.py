@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -209,6 +210,8 @@ class Simulation:
                 name = self.deployer.function_name(logical_id)
                 config = from_template(fn, name, resolve, self.template.folder, self.region,
                                        self.template.where(fn.line))
+                if fn.properties.get("Layers"):
+                    config = dataclasses.replace(config, layers=self.deployer.layers(logical_id))
                 if logical_id in self._mocks:
                     config = self._mocks[logical_id].apply(config, self.template.where(fn.line))
                 self.runtime.add_function(config)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cfnlint.decode import cfn_yaml
 
+from harness import cfn_yaml, template_cfn
 from harness.errors import TemplateError
 
 ACCOUNT_ID = "123456789012"
@@ -27,8 +27,12 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Serverless::Function": {
         "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
         "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
-        "InlineCode",
+        "InlineCode", "AutoPublishAlias", "Layers",
     },
+    "AWS::Serverless::LayerVersion": {"ContentUri", "LayerName", "CompatibleRuntimes", "Description",
+                                      "RetentionPolicy", "LicenseInfo", "CompatibleArchitectures"},
+    "AWS::Lambda::LayerVersion": {"Content", "LayerName", "CompatibleRuntimes", "Description", "LicenseInfo",
+                                  "CompatibleArchitectures"},
     "AWS::SQS::Queue": {
         "QueueName", "DelaySeconds", "VisibilityTimeout", "RedrivePolicy", "FifoQueue",
         "ContentBasedDeduplication", "MessageRetentionPeriod", "MaximumMessageSize",
@@ -43,7 +47,22 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Events::Rule": {"Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Targets"},
     "AWS::SecretsManager::Secret": {"Name", "SecretString", "GenerateSecretString", "Description"},
     "AWS::SNS::Topic": {"TopicName"},
+    "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
+    "AWS::Lambda::Function": {"Code", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
+                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType"},
+    "AWS::Lambda::EventSourceMapping": {"FunctionName", "EventSourceArn", "BatchSize",
+                                        "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
+                                        "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
+                                        "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+                                        "DestinationConfig", "ParallelizationFactor"},
+    "AWS::Lambda::EventInvokeConfig": {"FunctionName", "Qualifier", "MaximumRetryAttempts",
+                                       "MaximumEventAgeInSeconds", "DestinationConfig"},
+    "AWS::Scheduler::Schedule": {"ScheduleExpression", "ScheduleExpressionTimezone", "State", "StartDate", "EndDate",
+                                 "GroupName", "FlexibleTimeWindow", "Name", "Target", "Description"},
+    "AWS::SNS::Subscription": {"TopicArn", "Protocol", "Endpoint", "FilterPolicy", "FilterPolicyScope",
+                               "RawMessageDelivery", "Region"},
     "AWS::Serverless::Api": {"StageName", "Name"},
+    "AWS::Serverless::HttpApi": {"StageName", "Name"},
     "AWS::Serverless::SimpleTable": {"PrimaryKey", "ProvisionedThroughput", "TableName"},
 }
 # Properties that only matter on real AWS (permissions, packaging, cost, observability wiring).
@@ -51,24 +70,26 @@ NOT_EMULATED_QUIET = {"Tags", "Description", "Policies", "Role", "Architectures"
                       "SqsManagedSseEnabled", "SSESpecification", "PointInTimeRecoverySpecification",
                       "PackageType", "LoggingConfig", "DeletionProtectionEnabled", "PublicAccessBlockConfiguration",
                       "BucketEncryption", "KmsKeyId", "ContributorInsightsSpecification", "TableClass",
-                      "EphemeralStorage", "RuntimeManagementConfig", "OwnershipControls", "Auth", "Cors",
+                      "EphemeralStorage", "RuntimeManagementConfig", "OwnershipControls",
                       "MethodSettings", "AccessLogSetting", "TracingEnabled", "EndpointConfiguration",
-                      "OpenApiVersion", "Variables", "DefinitionBody", "DefinitionUri", "BinaryMediaTypes"}
+                      "OpenApiVersion", "Variables", "BinaryMediaTypes"}
 # Resource types accepted but not emulated (alarms fire nowhere; IAM is not enforced).
 ACCEPTED_NOT_EMULATED = {
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
-    "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
-    "AWS::KMS::Alias", "AWS::Events::Archive", "AWS::Lambda::EventInvokeConfig",
+    "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::KMS::Key",
+    "AWS::KMS::Alias", "AWS::Events::Archive",
     "AWS::ApiGateway::Account", "AWS::Scheduler::ScheduleGroup",
 }
 FUNCTION_TYPE = "AWS::Serverless::Function"
 # Longest physical name each service accepts (CloudFormation truncates generated names to fit; so does the harness).
-NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
+NAME_LIMITS = {"AWS::SQS::Queue": 80, "AWS::IAM::Role": 64, "AWS::Kinesis::Stream": 128, "AWS::S3::Bucket": 63, "AWS::Serverless::Function": 64,
                "AWS::Events::Rule": 64, "AWS::Events::EventBus": 256, "AWS::SNS::Topic": 256,
                "AWS::DynamoDB::Table": 255, "AWS::Serverless::SimpleTable": 255, "AWS::SecretsManager::Secret": 512}
 STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
+# Emulated properties per event type (filled by harness.sources' registry); others are warned about by name.
+EVENT_PROPERTIES: dict[str, set[str]] = {}
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
           "AWS::StackId", "AWS::NotificationARNs")
 
@@ -157,6 +178,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
                   stack_name: str | None = None) -> Template:
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
+    import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
     if not path.is_file():
         raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
     try:
@@ -177,6 +199,8 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     for logical_id, node in raw["Resources"].items():
         template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
                                                         _line(logical_id, _line(node)))
+    template_cfn.attach(template)
+    _check_layers(template)
     _check_references(template, raw)
     return template
 
@@ -248,12 +272,21 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
         raise TemplateError(f"{template.where(line)}: resource {logical_id!r} has no 'Type'")
     rtype = str(node["Type"])
     props = _plain(node.get("Properties") or {})
+    if rtype == template_cfn.LAMBDA_FUNCTION:
+        _report_unemulated(template, logical_id, rtype, props, line)
+        props = template_cfn.function_properties(template.where(line), logical_id, props)
+        _check_code(template, logical_id, props, line)
+        template.functions[logical_id] = FunctionDef(logical_id, props, (), line)
+        return Resource(logical_id, rtype, props, line, node.get("Condition"))
     if rtype == FUNCTION_TYPE:
         props = _merge_globals(props, globals_function)
         events = tuple(EventSource(name, str((ev or {}).get("Type")), _plain((ev or {}).get("Properties") or {}),
                                    _line(ev, line))
                        for name, ev in (node.get("Properties") or {}).get("Events", {}).items())
         for ev in events:
+            for key in sorted(set(ev.properties) - EVENT_PROPERTIES.get(ev.type, set(ev.properties))):
+                template.warnings.append(f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} "
+                                         f"({ev.type}): {key} is not emulated by the harness (ignored)")
             if ev.type not in SUPPORTED_EVENT_TYPES:
                 template.warnings.append(
                     f"{template.where(ev.line)}: function {logical_id!r} event {ev.name!r} of type {ev.type!r} is "
@@ -293,10 +326,49 @@ def _report_unemulated(template: Template, logical_id: str, rtype: str, props: d
                                  f"(ignored)")
 
 
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+
+
+def _check_layers(template: Template) -> None:
+    """A layer that is not a LayerVersion of this template cannot be loaded: say so (its code must be installed
+    in the environment instead, e.g. Powertools from PyPI)."""
+    for fid, fn in template.functions.items():
+        for layer in fn.properties.get("Layers") or []:
+            ref = layer.get("Ref") if isinstance(layer, dict) else None
+            resource = template.resources.get(str(ref)) if ref is not None else None
+            if resource is None or resource.type not in LAYER_TYPES:
+                template.warnings.append(f"{template.where(fn.line)}: function {fid!r}: layer {layer!r} is not a "
+                                         f"LayerVersion of this template; its code is not loaded (install what it "
+                                         f"provides in the environment instead)")
+
+
+def implicit_resources(template: Template) -> dict[str, tuple[str, str]]:
+    """Resources SAM generates that a template may reference: logical id -> (kind, owner's logical id).
+    Kinds: rest_api, http_api, stage, deployment, url, role, version, alias (`Fn.Alias`, `Fn.Version` too)."""
+    out = {"ServerlessRestApi": ("rest_api", ""), "ServerlessHttpApi": ("http_api", ""),
+           "ServerlessRestApiProdStage": ("stage", "Prod"), "ServerlessRestApiDeployment": ("deployment", ""),
+           "ServerlessHttpApiApiGatewayDefaultStage": ("stage", "$default")}
+    for fid, fn in template.functions.items():
+        if "FunctionUrlConfig" in fn.properties:
+            out[f"{fid}Url"] = ("url", fid)
+        if "Role" not in fn.properties:
+            out[f"{fid}Role"] = ("role", fid)
+        out[f"{fid}.Version"] = ("version", fid)
+        alias = fn.properties.get("AutoPublishAlias")
+        if isinstance(alias, str):
+            out[f"{fid}.Alias"] = out[f"{fid}Alias{alias}"] = ("alias", fid)
+    for api in template.of_type("AWS::Serverless::Api"):
+        stage = api.properties.get("StageName")
+        if isinstance(stage, str):
+            out[f"{api.logical_id}{stage}Stage"] = ("stage", stage)
+        out[f"{api.logical_id}Deployment"] = ("deployment", "")
+    for api in template.of_type("AWS::Serverless::HttpApi"):
+        out[f"{api.logical_id}ApiGatewayDefaultStage"] = ("stage", "$default")
+    return {k: v for k, v in out.items() if k not in template.resources}
+
+
 def _check_references(template: Template, raw: dict) -> None:
-    names = set(template.resources) | set(template.parameters) | set(PSEUDO)
-    names |= {f"{fid}Url" for fid, f in template.functions.items() if "FunctionUrlConfig" in f.properties}
-    names |= {"ServerlessRestApi"}
+    names = set(template.resources) | set(template.parameters) | set(PSEUDO) | set(implicit_resources(template))
 
     def visit(node: Any, owner: str) -> None:
         if isinstance(node, dict):

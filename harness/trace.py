@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,13 +43,27 @@ class Trace:
     def __init__(self, clock=None):
         self._clock = clock
         self.events: list[TraceEvent] = []
+        self._stable: list[tuple[str, str]] = []  # (text that differs between runs, what the trace says instead)
+
+    def stable_name(self, volatile: str, name: str) -> None:
+        """From now on, write `name` wherever a recorded text contains `volatile` (e.g. an ephemeral loopback
+        port that handler code logs), so the same seed still gives the same trace."""
+        self._stable.append((volatile, name))
 
     def record(self, kind: str, extra: dict | None = None, **data: Any) -> TraceEvent:
         """Append an event at the current virtual time."""
         t = self._clock.elapsed() if self._clock is not None else 0.0
+        if self._stable:
+            data = {k: self._steady(v) if isinstance(v, str) else v for k, v in data.items()}
         event = TraceEvent(len(self.events), t, kind, data, extra or {})
         self.events.append(event)
         return event
+
+    def _steady(self, text: str) -> str:
+        for volatile, name in self._stable:
+            if volatile in text:
+                text = text.replace(volatile, name)
+        return text
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)
@@ -63,7 +78,8 @@ class Trace:
 
     def hash(self) -> str:
         """SHA-256 over kinds, virtual times and data (not `extra`): equal for equal runs, wherever the project
-        and its virtual environment are checked out (file paths in tracebacks are made relative)."""
+        and its virtual environment are checked out (file paths in tracebacks are made relative) and whichever
+        loopback ports the run was given."""
         digest = hashlib.sha256()
         roots = _roots()
         for event in self.events:
@@ -71,6 +87,9 @@ class Trace:
             if "/" in text:
                 for root, name in roots:
                     text = text.replace(root, name)
+            if "127.0.0.1:" in text or "localhost:" in text:
+                # The OS picks loopback ports (gateway, Function URLs, moto server) anew on every run.
+                text = _LOOPBACK_PORT.sub(r"\1:<port>", text)
             digest.update(text.encode())
         return digest.hexdigest()[:16]
 
@@ -90,6 +109,9 @@ class Trace:
     def format(self, events: Iterable[TraceEvent] | None = None) -> str:
         """Timeline text, one event per line."""
         return "\n".join(e.describe() for e in (self.events if events is None else events))
+
+
+_LOOPBACK_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+")
 
 
 def _roots() -> list[tuple[str, str]]:

@@ -96,6 +96,8 @@ class MotoBackend:
         from moto import mock_aws
         from moto.moto_api._internal import mock_random
 
+        from harness.aws import moto_sqs
+        moto_sqs.install()  # SQS at a flat cost per request, whatever the queue depth
         self._mock = mock_aws()
         self._mock.start(reset=True)
         mock_random.seed(seed)  # moto's ids (MessageId, receipt handles) follow the seed too
@@ -111,7 +113,9 @@ class MotoBackend:
     def answer(self, request: Any, event_name: str) -> Any:
         from moto.core.models import botocore_stubber
 
-        response = botocore_stubber(event_name=event_name, request=request)
+        from harness.aws.moto_sqs import request_time
+        with request_time():
+            response = botocore_stubber(event_name=event_name, request=request)
         if response is None:
             raise UnsafeEndpointError(
                 f"moto does not answer {request.method} {request.url}; the harness refuses to send it to real AWS")
@@ -139,6 +143,9 @@ class MotoServerBackend:
         from moto.core.models import MockAWS
         from moto.moto_api._internal import mock_random
         from moto.server import ThreadedMotoServer
+
+        from harness.aws import moto_sqs
+        moto_sqs.install()
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         MockAWS().reset()  # the server shares moto's in-process state: start clean

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.errors import TemplateError
-from harness.template import ACCOUNT_ID, FUNCTION_TYPE, Resolver, Template, default_physical_name
+from harness.template import (
+    ACCOUNT_ID,
+    FUNCTION_TYPE,
+    Resolver,
+    Template,
+    default_physical_name,
+    implicit_resources,
+)
 
 Creator = Callable[["Deployer", str, dict], dict]
 CREATORS: dict[str, Creator] = {}
@@ -33,6 +40,7 @@ class Deployer:
         self._in_progress: list[str] = []
         self.resolver = Resolver(template, region, self.attributes)
         self.queue_urls: dict[str, str] = {}  # queue ARN -> URL
+        self.layer_paths: dict[str, Any] = {}  # layer version ARN -> folder on the import path
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN in this simulation's region and account."""
@@ -74,7 +82,8 @@ class Deployer:
                 attrs = {"Ref": None}
             else:
                 creator = CREATORS.get(resource.type, _not_emulated)
-                props = {} if resource.type == FUNCTION_TYPE else self.resolver.resolve(resource.properties)
+                props = {} if resource.type in (FUNCTION_TYPE, "AWS::Lambda::Function") else \
+                    self.resolver.resolve(resource.properties)
                 attrs = self._create(creator, resource, props)
         finally:
             self._in_progress.pop()
@@ -95,16 +104,36 @@ class Deployer:
                             f"({resource.type}): the backend refused it: {reason}") from None
 
     def _implicit(self, logical_id: str) -> dict | None:
-        """Resources SAM generates: `<Fn>Url` for FunctionUrlConfig and `ServerlessRestApi`."""
-        if logical_id == "ServerlessRestApi" and logical_id not in self.template.resources:
-            self.attrs[logical_id] = {"Ref": "serverlessrestapi", "RootResourceId": "root"}
-            return self.attrs[logical_id]
-        if logical_id.endswith("Url") and logical_id[:-3] in self.template.functions:
-            name = self.function_name(logical_id[:-3])
-            self.attrs[logical_id] = {"Ref": self.function_url(name), "FunctionUrl": self.function_url(name),
-                                      "FunctionArn": self.arn("lambda", f"function:{name}")}
-            return self.attrs[logical_id]
-        return None
+        """Resources SAM generates (template.implicit_resources): APIs, stages, roles, aliases, Function URLs."""
+        kind, owner = implicit_resources(self.template).get(logical_id, (None, ""))
+        if kind is None:
+            return None
+        if kind in ("rest_api", "http_api"):
+            api_id = logical_id.lower()
+            attrs = {"Ref": api_id, "RootResourceId": "root", "ApiEndpoint": self._api_endpoint(api_id)}
+        elif kind in ("stage", "deployment"):
+            attrs = {"Ref": owner or f"{logical_id.lower()}"}
+        elif kind == "url":
+            name = self.function_name(owner)
+            attrs = {"Ref": self.function_url(name), "FunctionUrl": self.function_url(name),
+                     "FunctionArn": self.arn("lambda", f"function:{name}")}
+        elif kind == "role":
+            name = default_physical_name(self.template.stack_name, logical_id, "AWS::IAM::Role")
+            attrs = {"Ref": name, "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "RoleId": name}
+        else:  # version or alias: a qualified ARN (the runtime ignores qualifiers)
+            qualifier = "1" if kind == "version" else str(self.template.functions[owner].properties["AutoPublishAlias"])
+            arn = self.arn("lambda", f"function:{self.function_name(owner)}:{qualifier}")
+            attrs = {"Ref": arn, "Arn": arn, "Version": "1", "FunctionArn": arn}
+        self.attrs[logical_id] = attrs
+        return attrs
+
+    def _api_endpoint(self, api_id: str) -> str:
+        return f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
+
+    def layers(self, logical_id: str) -> tuple:
+        """Import folders of a function's layers that this template defines (others are warned about at load)."""
+        arns = self.resolver.resolve(self.template.functions[logical_id].properties.get("Layers") or [])
+        return tuple(self.layer_paths[arn] for arn in arns if arn in self.layer_paths)
 
     def function_name(self, logical_id: str) -> str:
         """Resolved FunctionName of a function resource."""
@@ -119,6 +148,7 @@ def _not_emulated(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": logical_id, "Arn": deployer.arn("unknown", logical_id), "unemulated": True}
 
 
+@creates("AWS::Lambda::Function")
 @creates(FUNCTION_TYPE)
 def _function(deployer: Deployer, logical_id: str, props: dict) -> dict:
     name = deployer.function_name(logical_id)
@@ -263,6 +293,70 @@ def _topic(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
 
+@creates("AWS::Serverless::LayerVersion")
+@creates("AWS::Lambda::LayerVersion")
+def _layer(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    """A layer from a local folder (ContentUri, or Content as a path): its Python code is on its functions'
+    import path, as /opt/python is on Lambda."""
+    content = props.get("ContentUri", props.get("Content"))
+    where = deployer.template.where(deployer.template.resources[logical_id].line)
+    if not isinstance(content, str) or not (deployer.template.folder / content).is_dir():
+        raise TemplateError(f"{where}: layer {logical_id!r}: ContentUri {content!r} is not a local folder (layers "
+                            f"in S3 cannot be loaded here)")
+    name = str(props.get("LayerName") or default_physical_name(deployer.template.stack_name, logical_id,
+                                                                "AWS::Lambda::LayerVersion"))
+    arn = deployer.arn("lambda", f"layer:{name}:1")
+    folder = (deployer.template.folder / content).resolve()
+    deployer.layer_paths[arn] = folder / "python" if (folder / "python").is_dir() else folder
+    return {"Ref": arn, "Arn": arn, "LayerVersionArn": arn}
+
+
+@creates("AWS::Lambda::EventSourceMapping")
+@creates("AWS::Lambda::EventInvokeConfig")
+@creates("AWS::Scheduler::Schedule")
+def _attached(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    """Folded into their functions at load (harness.template_cfn); the resource itself only has an id."""
+    return {"Ref": f"{deployer.template.stack_name}-{logical_id}", "Arn": deployer.arn("lambda", logical_id)}
+
+
+@creates("AWS::Kinesis::Stream")
+def _stream(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    name = deployer.physical_name(logical_id, props, "Name")
+    kinesis = deployer.client("kinesis")
+    if props.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND":
+        kinesis.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    else:
+        kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
+    arn = deployer.arn("kinesis", f"stream/{name}")
+    return {"Ref": name, "Arn": arn}
+
+
+@creates("AWS::SNS::Subscription")
+def _subscription(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    """A topic subscription: SQS subscribers are fanned out to by the backend; lambda subscribers are delivered
+    by the harness (harness.sources.moto_hooks); other protocols are refused by name."""
+    protocol = str(props.get("Protocol", "")).lower()
+    where = deployer.template.where(deployer.template.resources[logical_id].line)
+    if protocol not in ("sqs", "lambda"):
+        raise TemplateError(f"{where}: {logical_id}: SNS protocol {protocol!r} is not emulated (sqs and lambda are); "
+                            f"remove the subscription or mock its consumer")
+    attributes = {}
+    for key in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"):
+        if key in props:
+            value = props[key]
+            attributes[key] = json.dumps(value) if isinstance(value, (dict, list)) else _aws_str(value)
+    arn = deployer.client("sns").subscribe(TopicArn=str(props.get("TopicArn")), Protocol=protocol,
+                                           Endpoint=str(props.get("Endpoint")), Attributes=attributes,
+                                           ReturnSubscriptionArn=True)["SubscriptionArn"]
+    return {"Ref": arn, "Arn": arn}
+
+
 @creates("AWS::Serverless::Api")
 def _api(deployer: Deployer, logical_id: str, props: dict) -> dict:
     return {"Ref": logical_id.lower(), "RootResourceId": "root"}
+
+
+@creates("AWS::Serverless::HttpApi")
+def _http_api(deployer: Deployer, logical_id: str, props: dict) -> dict:
+    api_id = logical_id.lower()
+    return {"Ref": api_id, "ApiEndpoint": deployer._api_endpoint(api_id)}

@@ -141,7 +141,7 @@ def _decode(text: str | bytes) -> tuple[Any, Callable[[Any], Any]] | None:
     if "=" in stripped and " " not in stripped:
         pairs = parse_qsl(stripped, keep_blank_values=True)
         if pairs:
-            return _Form(pairs), lambda v: wrap(urlencode(list(v)) if isinstance(v, _Form) else
+            return _Form(pairs), lambda v: wrap(urlencode(list(v), errors="surrogatepass") if isinstance(v, _Form) else
                                                 v if isinstance(v, str) else json.dumps(v))
     return None
 

@@ -65,9 +65,13 @@ def fuzz(target: FuzzTarget, budget: Budget, seed: int = 0,
             outcome.examples += 1
             if progress is not None:
                 progress(outcome.examples)
-            result = sim.invoke(target.function, copy.deepcopy(event))
-            problems = violations(result, source=target.source, errors=target.errors, statuses=target.statuses,
-                                  secrets=secrets)
+            try:
+                result = sim.invoke(target.function, copy.deepcopy(event))
+            except Exception as exc:  # noqa: BLE001 - e.g. WatchdogTimeout: a handler that never yields
+                problems = [f"the invocation did not finish: {type(exc).__name__}: {str(exc)[:200]}"]
+            else:
+                problems = violations(result, source=target.source, errors=target.errors,
+                                      statuses=target.statuses, secrets=secrets)
             if problems:
                 failures.append(Finding(copy.deepcopy(event), problems))
                 raise _Broken("; ".join(problems))

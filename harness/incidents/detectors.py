@@ -131,10 +131,13 @@ def structured_aws(text: str, fields: dict, request_id: str | None) -> list[Fact
 
 _REQUESTS = re.compile(r"\b(?P<status>[45]\d\d) (?:Client|Server) Error: [^\n]*? for url: (?P<url>\S+)")
 _URLLIB = re.compile(r"HTTP Error (?P<status>[45]\d\d):")
-_GENERIC = re.compile(r"\b(?:Server|Client|HTTP) Error \((?P<status>[45]\d\d)\)")
+_GENERIC = re.compile(r"\b(?:(?:Server|Client|HTTP) Error|HTTP status) \((?P<status>[45]\d\d)\)")
 _POOL = re.compile(r"HTTPS?ConnectionPool\(host='(?P<host>[^']+)', port=\d+\): (?P<what>Max retries exceeded|"
                    r"Read timed out)[^\n]*")
 _URLOPEN = re.compile(r"<urlopen error (?P<what>[^>]+)>")
+_SOCKET = re.compile(r"ConnectionResetError|Connection reset by peer|ConnectionRefusedError|Connection refused|"
+                     r"RemoteDisconnected|Remote end closed connection|ConnectTimeout|ReadTimeout|Read timed out|"
+                     r"timed out")
 _STATUS_FIELDS = ("http_status", "status_code", "statusCode", "httpStatus", "status")
 _URL_FIELDS = ("url", "endpoint", "uri")
 
@@ -161,7 +164,8 @@ def _url_facts(request_id: str | None, url: str | None, host: str | None, **data
 def http_client(text: str, fields: dict, request_id: str | None) -> list[Fact]:
     """HTTP failures as `requests`/`urllib3`/`urllib` word them (`503 Server Error: ... for url: ...`,
     `HTTPSConnectionPool(host=...): Max retries exceeded ... (Caused by ConnectTimeoutError(...))`,
-    `HTTP Error 503: ...`, `<urlopen error timed out>`) or a structured record with an HTTP status >= 400."""
+    `HTTP Error 503: ...`, `<urlopen error timed out>`), a structured record with a URL and a socket error
+    (`ConnectionResetError: [Errno 104] Connection reset by peer`), or one with an HTTP status >= 400."""
     body = _texts(text, fields)
     url = next((fields[k] for k in _URL_FIELDS if isinstance(fields.get(k), str)), None)
     host = fields.get("host") if isinstance(fields.get("host"), str) else None
@@ -172,6 +176,8 @@ def http_client(text: str, fields: dict, request_id: str | None) -> list[Fact]:
         return [_url_facts(request_id, url, m["host"], error=_connection_kind(m.group()), method=method)]
     if m := _URLOPEN.search(body):
         return [_url_facts(request_id, url, host, error=_connection_kind(m["what"]), method=method)]
+    if (url or host) and not _ENDPOINT.search(body) and (m := _SOCKET.search(body)):
+        return [_url_facts(request_id, url, host, error=_connection_kind(m.group()), method=method)]
     status = next((fields[k] for k in _STATUS_FIELDS if isinstance(fields.get(k), int) and fields[k] >= 400), None)
     if status is None and (m := (_URLLIB.search(body) or _GENERIC.search(text))):
         status = int(m["status"])

@@ -159,6 +159,8 @@ def run_and_export(scenario_path: Path, seed: int | None = None, log_events: boo
     scenario = load_scenario(scenario_path)
     result = run_scenario(scenario, seed=seed, observe=payloads if log_events else None)
     start = scenario.model.start
+    if isinstance(start, str):  # a quoted time in the YAML
+        start = datetime.fromisoformat(start)
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
     return result, exported_events(result.events, start, result.observation if log_events else None)
 

@@ -111,6 +111,16 @@ def _sqs_steps(event: dict, system: SystemMap) -> tuple[list[tuple[dict, str]], 
     return steps, None
 
 
+def _schedule_step(inv: Invocation, system: SystemMap) -> dict | None:
+    """`fire_schedule` for a scheduled run the replay's own schedule (a rate counted from the start) would not
+    make at that time; None when it would (production's schedule and the replay's agree)."""
+    logical = system.function(inv.function)
+    period = system.schedule_period(logical) if logical else None
+    if period and inv.start >= period - 1.0 and min(inv.start % period, period - inv.start % period) < 1.0:
+        return None
+    return {"fire_schedule": logical} if logical else None
+
+
 def _chained(inv: Invocation, timeline: Timeline, system: SystemMap) -> str | None:
     """The caller a direct invocation came from (a caller function ran just before or during it), or None."""
     logical = system.function(inv.function)
@@ -135,7 +145,16 @@ def logged_inputs(timeline: Timeline, system: SystemMap) -> tuple[list[Input], l
             where = f"{inv.function} request {inv.request_id} attempt {inv.attempt}"
             if inv.attempt > 1:
                 continue  # a retry of an event already taken from the first attempt
-            if shape(event) == "direct":
+            if shape(event) == "schedule":
+                step = _schedule_step(inv, system)
+                if step is None:
+                    skipped.append(Unmapped(where, "a scheduled event at a time the replay's schedule fires it "
+                                            "again", ""))
+                else:
+                    key = f"schedule:{inv.request_id}"
+                    inputs.setdefault(key, Input(inv.start, step, f"scheduled event logged by {where}", key))
+                continue
+            if shape(event) in ("direct", "function_url"):
                 caller = _chained(inv, timeline, system)
                 if caller:
                     skipped.append(Unmapped(where, f"invoked by {caller} (its configuration names this function "

@@ -8,7 +8,7 @@ import re
 from harness.faults.catalog import find_service
 
 COMMON = ("dynamodb", "sqs", "sns", "s3", "lambda", "events", "secretsmanager", "ssm", "kinesis", "stepfunctions",
-          "sts", "logs", "cloudwatch", "kms")
+          "sts", "logs", "cloudwatch", "kms", "iot-data", "sesv2", "firehose")
 # How services are named in log messages ("SQS SendMessage failed"), to prefer one when a name is shared.
 MENTIONS = {"dynamodb": "dynamodb", "sqs": "sqs", "sns": "sns", "s3": "s3", "lambda": "lambda",
             "eventbridge": "events", "secrets manager": "secretsmanager", "secretsmanager": "secretsmanager",

@@ -2,11 +2,12 @@
 function's logged event is not replayed as a second input), and the queues and DLQs functions use."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.scenario.catalog import Catalog, build
+from harness.scenario.catalog import Catalog, _static, build
 from harness.template import Resolver, Template, load_template
 
 
@@ -18,6 +19,7 @@ class SystemMap:
     catalog: Catalog
     # caller logical id -> names (logical ids of resources, or physical-name prefixes) its properties mention
     mentions: dict[str, set[str]] = field(default_factory=dict)
+    resolver: Resolver | None = None
 
     def function(self, name: str | None) -> str | None:
         """The logical id of a function given its physical name or logical id (None: not in the template)."""
@@ -32,16 +34,30 @@ class SystemMap:
         return self.catalog.names.get("queue", {}).get(name.rsplit(":", 1)[-1])
 
     def callers(self, function: str) -> list[str]:
-        """Logical ids of other functions whose configuration names `function` (its logical id or a prefix of its
-        physical name, as SAM's LambdaInvokePolicy allows `function:${FunctionName}*`)."""
+        """Logical ids of other functions whose configuration names `function`: its logical id, a prefix of its
+        physical name (SAM's LambdaInvokePolicy allows `function:${FunctionName}*`) or a `-suffix` of it (a
+        target name built at run time, such as TARGET_FUNCTION_SUFFIX: -processor)."""
         physical = self.physical(function)
         return [caller for caller, names in self.mentions.items() if caller != function and any(
-            n == function or (len(n) >= 4 and physical.startswith(n)) for n in names)]
+            n in (function, f"{function}Url") or (len(n) >= 4 and physical.startswith(n))
+            or (n.startswith("-") and len(n) >= 4 and physical.endswith(n)) for n in names)]
 
     def feeders(self, queue: str) -> list[str]:
         """Logical ids of functions whose configuration names the queue (they may send to it)."""
         physical = self.physical(queue)
         return [caller for caller, names in self.mentions.items() if queue in names or physical in names]
+
+    def schedule_period(self, function: str) -> float | None:
+        """Seconds between runs of the function's one `rate(...)` schedule; None for cron or several schedules."""
+        periods = []
+        for event in self.template.functions[function].events:
+            if event.type in ("Schedule", "ScheduleV2"):
+                expression = _static(self.resolver, event.properties.get("Schedule")
+                                     or event.properties.get("ScheduleExpression"))
+                match = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression or "")
+                periods.append(int(match[1]) * {"minute": 60, "hour": 3600, "day": 86400}[match[2]]
+                               if match else None)
+        return periods[0] if len(periods) == 1 else None
 
     def dead_letter_owner(self, queue: str) -> str | None:
         """The function whose DeadLetterQueue target is `queue`, if one."""
@@ -52,13 +68,18 @@ class SystemMap:
         return None
 
 
+# Where a function's configuration names what it calls or sends to (not its own FunctionName or CodeUri).
+_MENTIONING = ("Environment", "Policies", "EventInvokeConfig", "DeadLetterQueue", "Role")
+
+
 def load_system(template_path: Path, parameters: dict | None = None) -> SystemMap:
     """Load the template (with parameter overrides) and index what its functions mention."""
     template = load_template(template_path, parameters or {})
     catalog = build(template)
     resolver = Resolver(template, "us-east-1", _unresolvable)
-    mentions = {logical_id: _names(fn.properties, resolver) for logical_id, fn in template.functions.items()}
-    return SystemMap(template, catalog, mentions)
+    mentions = {logical_id: _names({k: fn.properties.get(k) for k in _MENTIONING}, resolver)
+                for logical_id, fn in template.functions.items()}
+    return SystemMap(template, catalog, mentions, resolver)
 
 
 def _unresolvable(logical_id: str) -> dict:

@@ -54,7 +54,8 @@ def _clusters(failures: list[Failure]) -> list[list[Failure]]:
 
 
 def _window(since: float, until: float) -> dict:
-    return {"from": round(max(0.0, since), 3), "until": round(until + _SLACK, 3)}
+    """Log times are whole milliseconds: widen by one on each side so float sums of virtual time stay inside."""
+    return {"from": round(max(0.0, since - _SLACK), 3), "until": round(until + _SLACK, 3)}
 
 
 def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> tuple[dict | None, str]:
@@ -112,6 +113,8 @@ def outcome_rules(timeline: Timeline, system: SystemMap, taken: set[str]) -> tup
             effect.update(error_type=setting, when="end" if any(i.app_lines for i in invs) else "start")
         elif effect_type == "lambda_timeout":
             effect["when"] = "end" if any(i.app_lines for i in invs) else "start"
+        elif effect_type == "init_failure":
+            effect["error_type"] = setting
         window = _window(invs[0].start, invs[-1].start)
         rules.append({"id": _unique(_slug(f"{logical}-{effect_type}"), taken),
                       "match": {"function": logical, "window": window}, "effect": effect, "times": len(invs)})
@@ -125,7 +128,13 @@ def outcome_rules(timeline: Timeline, system: SystemMap, taken: set[str]) -> tup
     return rules, notes
 
 
+_INIT_ERRORS = {"Runtime.ImportModuleError": "Runtime.ImportModuleError", "Runtime.HandlerNotFound": "Exception",
+                "Runtime.ExitError": "Runtime.ExitError"}
+
+
 def _outcome_fault(inv: Invocation) -> tuple[str, str | None] | None:
+    if inv.cold and inv.error_type in ("Runtime.ImportModuleError", "Runtime.HandlerNotFound"):
+        return "init_failure", _INIT_ERRORS[inv.error_type]
     if inv.outcome == "timeout" and not inv.failures:  # after logged failures, they explain the timeout
         return "lambda_timeout", None
     if inv.error_type in ("Runtime.ExitError", "Runtime.OutOfMemory"):

@@ -39,6 +39,8 @@ class FunctionConfig:
     function_url_auth: str | None = None
     # A stand-in handler (harness.lambda_runtime.stubs): mocks and functions of runtimes the harness cannot run.
     stub: Any = None
+    # Folders of the function's layers that hold Python code (a layer's `python/` folder), in order.
+    layers: tuple[Path, ...] = ()
 
     @property
     def arn(self) -> str:

@@ -40,9 +40,10 @@ class Container:
         self.invocations = 0
         self.skew = 0.0
         self.keep_warm_until: float | None = None
-        self._code = str(config.code_dir)
-        self._prefix = self._code.rstrip(os.sep) + os.sep
-        self._names = _local_names(config.code_dir)
+        # The function's code folder, then its layers' folders (as /opt/python is on Lambda's path).
+        self._paths = [str(config.code_dir), *(str(p) for p in config.layers)]
+        self._prefixes = tuple(p.rstrip(os.sep) + os.sep for p in self._paths)
+        self._names = set().union(*(_local_names(Path(p)) for p in self._paths))
         self._shadowed: dict[str, Any] = {}
         self._modules_len = 0
         self.threads: list = []  # threads its handler code started (harness.sandbox.threads)
@@ -56,7 +57,7 @@ class Container:
     def enter(self) -> None:
         """Install this container's modules, code path and environment into the process."""
         self._environment.install()
-        sys.path.insert(0, self._code)
+        sys.path[0:0] = self._paths
         modules = sys.modules
         # Only modules under this code folder's top-level names can shadow ours; look further only when one
         # of those names is taken (usually nothing is: the previous container took its modules out).
@@ -84,17 +85,18 @@ class Container:
         if self._shadowed:
             modules.update(self._shadowed)
             self._shadowed = {}
-        try:
-            sys.path.remove(self._code)
-        except ValueError:
-            pass
+        for path in self._paths:
+            try:
+                sys.path.remove(path)
+            except ValueError:
+                pass
         self._environment.uninstall(self._host_env())
 
     def _owns(self, module: Any) -> bool:
         path = getattr(module, "__file__", None)
         if path:
-            return str(path).startswith(self._prefix)
-        return any(str(p).startswith(self._prefix) for p in getattr(module, "__path__", []) or [])
+            return str(path).startswith(self._prefixes)
+        return any(str(p).startswith(self._prefixes) for p in getattr(module, "__path__", []) or [])
 
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:

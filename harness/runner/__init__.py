@@ -40,12 +40,26 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             done(index, execute(job))
     else:
         _warm(jobs)
-        run_forked(jobs, count, done)
+        try:
+            run_forked(jobs, count, done)
+        finally:
+            import gc
+            gc.unfreeze()
     return [r for r in results if r is not None]
 
 
 def _warm(jobs: list[Job]) -> None:
-    """Import and load in the parent what every worker needs, so forked workers start warm."""
+    """Import and load in the parent what every worker needs, so forked workers start warm. When the jobs run
+    the same scenarios many times (explore, chaos, fuzz), each scenario is also run once here first: botocore's
+    service models, moto's backends, handler bytecode and library imports are then ready in every worker."""
+    import gc
+
     import harness.simulation  # noqa: F401 - imported for its side effect: workers inherit it
-    for path in {str(job.path): job.path for job in jobs}.values():
+    paths = list({str(job.path): job.path for job in jobs}.values())
+    for path in paths:
         load(path)
+    if len(jobs) >= 4 * len(paths):
+        for path in paths:
+            execute(Job(path))
+    gc.collect()
+    gc.freeze()  # what the parent holds is never collected in a worker, so its pages stay shared after fork

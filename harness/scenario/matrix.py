@@ -41,8 +41,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--register", type=Path, help="the register folder (default: scenarios/requirements/ at or "
                    "above the paths)")
     p.add_argument("--system", action="append", help="only this system's register (repeatable)")
+    p.add_argument("--summary", action="store_true", help="only the counts per system and what is not proven")
     p.add_argument("--seed", type=int, help="override every scenario's seed")
     p.add_argument("--backend", help="override the backend (moto, moto-server, localstack:...)")
+    p.add_argument("-n", dest="workers", default="1", metavar="auto|N",
+                   help="worker processes for the runs: auto = every core (default 1: serially)")
 
 
 def matrix(registers: Iterable[Register], results: list[dict]) -> list[Row]:
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
     results = _results(args)
     chosen = _systems(args, folder, registers, results)
     rows = matrix([registers[s] for s in chosen], results)
-    _print(console, rows, chosen)
+    _print(console, rows, chosen, args.summary)
     unknown = sorted({i for r in results for i in r.get("proves") or []
                       if not any(i in reg.ids for reg in registers.values())})
     if unknown:
@@ -92,20 +95,33 @@ def _results(args: argparse.Namespace) -> list[dict]:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{args.results}: not a results.json written by `harness run --report-dir` "
                              f"({exc})") from None
-    from harness.scenario import ScenarioError, load_scenario, run_scenario
+    from harness.runner import Job, run_jobs
+    from harness.runner.job import load
+    from harness.scenario import ScenarioError
     from harness.scenario.discover import discover
-    results = []
+    results: dict[Path, dict] = {}
+    runnable = []
     for path in discover(args.paths):
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError as exc:
-            results.append({"name": path.stem, "file": str(path), "status": "error", "load_error": True,
-                            "error": str(exc), "proves": []})
-            continue
-        result = run_scenario(scenario, seed=args.seed, backend=args.backend)
-        results.append({"name": result.name, "file": result.file, "status": result.status,
-                        "system": result.system, "proves": result.proves, "report": result.report()})
-    return results
+        loaded = load(path)
+        if isinstance(loaded, ScenarioError):
+            results[path] = {"name": path.stem, "file": str(path), "status": "error", "load_error": True,
+                             "error": str(loaded), "proves": []}
+        else:
+            runnable.append(path)
+    jobs = [Job(path, seed=args.seed, backend=args.backend) for path in runnable]
+    for path, result in zip(runnable, run_jobs(jobs, workers=_workers(args.workers))):
+        results[path] = {"name": result.name, "file": result.file, "status": result.status,
+                         "system": result.system, "proves": result.proves}
+    return [results[path] for path in sorted(results)]
+
+
+def _workers(text: str) -> int | None:
+    from harness.errors import InputError
+    if text == "auto":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"-n: expected 'auto' or a number of processes >= 1; got {text!r}")
+    return int(text)
 
 
 def _systems(args: argparse.Namespace, folder: Path, registers: dict[str, Register], results: list[dict]) -> list[str]:
@@ -124,12 +140,12 @@ def _systems(args: argparse.Namespace, folder: Path, registers: dict[str, Regist
     return [s for s in registers if whole or s in ran]
 
 
-def _print(console: Any, rows: list[Row], systems: list[str]) -> None:
+def _print(console: Any, rows: list[Row], systems: list[str], summary: bool = False) -> None:
     from rich.markup import escape
     from rich.table import Table
     colour = {PROVEN: "green", FAILING: "red", MISSING: "red", UNIT: "cyan"}
     status_colour = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "cyan"}
-    for system in systems:
+    for system in [] if summary else systems:
         table = Table(title=f"Requirements: {system}", show_lines=False)
         for column in ("requirement", "section", "proof", "scenarios", "verdict"):
             table.add_column(column, overflow="fold")

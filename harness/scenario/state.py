@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.aws import router
+from harness.aws.moto_sqs import request_time
 from harness.scenario.match import plain
 from harness.template import ACCOUNT_ID
 
@@ -57,12 +58,13 @@ class State:
             if queue not in moto_queues:
                 return []
             out = []
-            for m in list(moto_queues[queue]._messages):
-                state = "delayed" if m.delayed else ("visible" if m.visible else "in_flight")
-                attributes = {k: _moto_value(v)
-                              for k, v in (m.message_attributes or {}).items()}
-                out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state,
-                                      getattr(m, "deduplication_id", None)))
+            with request_time():  # one clock reading for the whole queue
+                for m in list(moto_queues[queue]._messages):
+                    state = "delayed" if m.delayed else ("visible" if m.visible else "in_flight")
+                    attributes = {k: _moto_value(v)
+                                  for k, v in (m.message_attributes or {}).items()}
+                    out.append(QueuedView(m.id, m.body, attributes, int(m.approximate_receive_count), state,
+                                          getattr(m, "deduplication_id", None)))
             return out
         return self._peek(queue)
 

@@ -30,22 +30,30 @@ def _roots(scenario_file: Path) -> list[Path]:
     return roots + ([cwd] if cwd not in roots else [])
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, but False for names the OS refuses (too long, NUL): those are not templates either."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_template(system: str, scenario_file: Path) -> Path:
     """The template a `system` value means: a path (relative to the scenario file or the working directory)
     or a system name, i.e. `handlers/<name>/template.yaml` in the scenario's folder or one above it."""
     if system.endswith((".yaml", ".yml")) or "/" in system:
         for base in (scenario_file.parent, Path.cwd()):
             candidate = (base / system)
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
-            if candidate.is_dir() and (candidate / "template.yaml").is_file():
+            if _is_file(candidate / "template.yaml"):
                 return candidate / "template.yaml"
         raise InputError(f"template {system!r} not found (looked relative to {scenario_file.parent} and "
                          f"{Path.cwd()}); expected a SAM template path or a system name under handlers/")
     known: set[str] = set()
     for root in _roots(scenario_file):
         candidate = root / "handlers" / system / "template.yaml"
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
         handlers = root / "handlers"
         if handlers.is_dir():
@@ -72,7 +80,7 @@ def find_defaults(system: str, scenario_file: Path) -> SystemDefaults | None:
             candidates.append(root / name / DEFAULTS_FILE)
         candidates.append(root / "scenarios" / name / DEFAULTS_FILE)
     for candidate in candidates:
-        if candidate.is_file():
+        if _is_file(candidate):
             defaults = load_defaults(candidate)
             declared = defaults.source.data.get("system") if isinstance(defaults.source.data, dict) else None
             if declared in (None, name, system):

@@ -19,7 +19,10 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):  # pydantic turns this ValueError into a located problem
         raise ValueError(f"expected {DURATION_HELP}; got {value!r}")  # noqa: TRY004
     if isinstance(value, (int, float)):
-        return _bounded(float(value), value)
+        try:
+            return _bounded(float(value), value)
+        except OverflowError:  # an int too long for a float
+            raise ValueError(f"expected a finite duration; got {str(value)[:40]}") from None
     if isinstance(value, _dt.timedelta):
         return _bounded(value.total_seconds(), value)
     if isinstance(value, str):

@@ -111,27 +111,52 @@ def search(path: Path, options: Options) -> Search:
     while result.runs < budget and result.failure is None:
         if options.seconds is not None and real_perf_counter() - started > options.seconds:
             break
-        drawn = draw_plans(strategy, ROUND, f"{options.seed}:{options.shard}:{path}:{round_no}")
+        drawn = draw_plans(strategy, ROUND, f"{options.seed}:{options.shard}:{scenario.name}:{round_no}")
         drawn = drawn[: budget - result.runs]
         round_no += 1
         jobs = [executor.make_job(path, seed=p.seed, faults=p.fault_list(base), backend=options.backend, tag=i)
                 for i, p in enumerate(drawn)]
-
-        def done(job: Any, run: Any) -> None:
-            if options.progress is not None:
-                options.progress("failure found" if judge.signature(run) else "")
-        results = executor.run_jobs(jobs, workers=options.workers, on_result=done)
-        for position, (plan, run) in enumerate(zip(drawn, results, strict=True)):
-            result.hashes.add(run.trace_hash)
-            if result.failure is None and judge.signature(run):
-                result.failure, result.runs_to_find = (plan, run), result.runs + position + 1
-        result.runs += len(drawn)
+        done = _round(jobs, judge, options)
+        for position in sorted(done):
+            result.hashes.add(done[position].trace_hash)
+        failing = [i for i in sorted(done) if judge.signature(done[i])]
+        if failing:
+            first = failing[0]
+            result.failure, result.runs_to_find = (drawn[first], done[first]), result.runs + first + 1
+        result.runs += len(done)
+        if result.failure is not None:
+            break
         if not drawn:
             break
     if result.failure is not None:
         _shrink_and_write(result, scenario, judge, base, options)
     result.wall = real_perf_counter() - started
     return result
+
+
+class _RoundDecided(Exception):
+    """The first failure in draw order is known: the rest of the round need not run."""
+
+
+def _round(jobs: list[Any], judge: Judge, options: Options) -> dict[int, Any]:
+    """Run one round; stop early once the lowest-index failure and every job before it have finished (the same
+    failure whatever order parallel workers finish in). Returns results by draw index."""
+    done: dict[int, Any] = {}
+
+    def finished(job: Any, run: Any) -> None:
+        done[job.tag] = run
+        failed = judge.signature(run)
+        if options.progress is not None:
+            options.progress("failure found" if failed else "")
+        failing = [i for i in done if judge.signature(done[i])]
+        if failing and all(i in done for i in range(min(failing))):
+            raise _RoundDecided
+
+    try:
+        executor.run_jobs(jobs, workers=options.workers, on_result=finished)
+    except _RoundDecided:
+        pass
+    return done
 
 
 def _shrink_and_write(result: Search, scenario: Any, judge: Judge, base: list[dict], options: Options) -> None:
@@ -148,7 +173,7 @@ def _shrink_and_write(result: Search, scenario: Any, judge: Judge, base: list[di
         return bool(wanted & set(judge.signature(outcome)))
 
     if plan.rules:
-        result.shrunk = shrink(plan, scenario.seed, fails, f"{options.seed}:shrink:{result.path}")
+        result.shrunk = shrink(plan, scenario.seed, fails, f"{options.seed}:shrink:{scenario.name}")
         final_plan = result.shrunk.plan
     else:
         final_plan = plan

@@ -7,6 +7,7 @@ a backend) and give back ScenarioResults in job order.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,11 @@ def executor_name() -> str:
 def run_jobs(jobs: Sequence[Any], workers: int | None = None, on_result: OnResult | None = None) -> list[Any]:
     """Run every job; results in job order; `on_result(job, result)` as each one finishes."""
     runner = _runner()
-    if runner is not None:
+    if runner is None:
+        return [_serial(job, on_result) for job in jobs]
+    with warnings.catch_warnings():  # template warnings are in each result's warnings already
+        warnings.simplefilter("ignore")
         return list(runner.run_jobs(list(jobs), workers=workers, on_result=on_result))
-    return [_serial(job, on_result) for job in jobs]
 
 
 def run_here(job: Any) -> Any:
@@ -77,7 +80,9 @@ def _serial(job: Any, on_result: OnResult | None) -> Any:
     scenario = load(job.path)
     if job.faults is not None:
         scenario = dataclasses.replace(scenario, top_level_faults=[dict(rule) for rule in job.faults])
-    result = run_scenario(scenario, seed=job.seed, backend=job.backend)
+    with warnings.catch_warnings():  # template warnings are in result.warnings; not once per run on stderr
+        warnings.simplefilter("ignore")
+        result = run_scenario(scenario, seed=job.seed, backend=job.backend)
     if on_result is not None:
         on_result(job, result)
     return result

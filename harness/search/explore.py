@@ -90,7 +90,10 @@ def plan_jobs(paths: list[str], seeds_text: str | None, backend: str | None,
         try:
             scenario = executor.load(path)
         except ScenarioError as exc:
-            raise InputError(str(exc)) from None
+            if path in single_files:
+                raise InputError(str(exc)) from None
+            skipped.append(f"{path} (does not load: `python -m harness run {path}` says why)")
+            continue
         settings = scenario.model.explore
         if explicit is None and settings is None and path not in single_files:
             skipped.append(str(path))
@@ -108,6 +111,11 @@ def run(args: argparse.Namespace, console: Any) -> int:
     from harness.search.progress import progress_bar, rate
     shard = parse_shard(args.shard)
     jobs, explorations, skipped = plan_jobs(args.paths, args.seeds, args.backend, shard)
+    if not jobs and (skipped or shard.count > 1):
+        console.print(f"nothing to explore: {len(skipped)} scenario(s) declare no `explore: {{seeds: N}}` "
+                      f"(give --seeds to explore them)" + (f"; shard {shard} is empty" if shard.count > 1 else ""),
+                      markup=False)
+        return OK
     if not jobs:
         raise InputError(f"nothing to explore in {', '.join(args.paths)}: give --seeds, or mark scenarios with "
                          f"`explore: {{seeds: N}}`" + (f" (shard {shard} is empty)" if shard.count > 1 else ""))
@@ -122,7 +130,8 @@ def run(args: argparse.Namespace, console: Any) -> int:
     for exploration in ran:
         _print(console, exploration)
     for path in skipped:
-        console.print(f"skipped {path}: no `explore:` key (give --seeds to explore it)", markup=False)
+        why = "" if path.endswith(")") else ": no `explore:` key (give --seeds to explore it)"
+        console.print(f"skipped {path}{why}", markup=False)
     total = sum(e.runs for e in ran)
     failing = sum(e.failures for e in ran)
     console.print(f"explored {len(ran)} scenario(s), {total} run(s), {failing} failing"

@@ -16,7 +16,9 @@ DEFAULT_FOLDER = Path("scenarios/found")
 def found_path(folder: Path, scenario_file: str, faults: list[dict], seed: int) -> Path:
     """`<folder>/<scenario stem>-<plan hash>.yaml` (the same failure, the same file)."""
     digest = hashlib.sha256(json.dumps([faults, seed], sort_keys=True).encode()).hexdigest()[:8]
-    return folder / f"{Path(scenario_file).stem}-{digest}.yaml"
+    path = Path(scenario_file)
+    stem = path.parent.name if path.stem in ("scenario", "index", "main") else path.stem  # a generic file name
+    return folder / f"{stem}-{digest}.yaml"
 
 
 def write_found(scenario: Any, faults: list[dict], seed: int, failed: list[str], folder: Path,

@@ -50,8 +50,18 @@ class Plan:
         return own + [{"id": f"chaos-{i}", **rule} for i, rule in enumerate(self.rules, 1)]
 
 
+def _errors_of(service: str) -> list[tuple[str, int]]:
+    if service in AWS_ERRORS:
+        return AWS_ERRORS[service]
+    from harness.faults import catalog
+    model = catalog.find_service(service)
+    if model is not None and model.protocol in ("rest-xml", "query"):  # S3, SNS, ...: XML services' own codes
+        return [("InternalError", 500), ("ServiceUnavailable", 503), ("AccessDenied", 403), ("SlowDown", 503)]
+    return DEFAULT_ERRORS
+
+
 def _aws_effects(site: Site) -> list[dict]:
-    errors = AWS_ERRORS.get(site.service, DEFAULT_ERRORS)
+    errors = _errors_of(site.service)
     effects = [{"type": "aws_error", "code": code, "status": status} for code, status in errors]
     effects += [{"type": "response_lost"}, {"type": "network_error", "error": "ReadTimeoutError"},
                 {"type": "network_error", "error": "EndpointConnectionError"}, {"type": "latency", "seconds": 5},
@@ -113,10 +123,12 @@ def rule_at(draw: Any, site: Site) -> dict:
 
 def plans(sites: Sequence[Site], seeds: st.SearchStrategy[int], max_rules: int = 3) -> st.SearchStrategy[Plan]:
     """Plans of 1..max_rules rules over `sites` (simplest first: AWS calls, then invocations, HTTP, deliveries)."""
-    ordered = sorted(sites, key=lambda s: (SITE_ORDER[s.kind], s))
-    if not ordered:
+    if not sites:
         raise ValueError("no call sites: the clean run reached no AWS call, HTTP call, invocation or delivery")
-    rule = st.sampled_from(ordered).flatmap(rule_at)
+    # A kind first, then a site of that kind: one HTTP call among twenty AWS calls still gets its share.
+    by_kind = {kind: sorted(s for s in sites if s.kind == kind) for kind in sorted(SITE_ORDER, key=SITE_ORDER.get)}
+    kinds = [kind for kind, of_kind in by_kind.items() if of_kind]
+    rule = st.sampled_from(kinds).flatmap(lambda kind: st.sampled_from(by_kind[kind])).flatmap(rule_at)
     return st.builds(lambda rules, seed: Plan(tuple(rules), seed),
                      st.lists(rule, min_size=1, max_size=max_rules), seeds)
 

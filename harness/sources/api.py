@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 
 
-@register_source("Api")
+@register_source("Api", {"Path", "Method", "RestApiId"})
 class ApiSource:
     """One route: Path, Method and (optionally) RestApiId."""
 

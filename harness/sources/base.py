@@ -6,7 +6,7 @@ Adding a source type is one new module with one registered class.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -54,13 +54,15 @@ SourceFactory = Callable[["EventSources", EventSpec], Source]
 SOURCES: dict[str, SourceFactory] = {}
 
 
-def register_source(event_type: str) -> Callable[[Any], Any]:
-    """Class decorator: handle SAM events of `event_type`; the template loader then accepts that type."""
+def register_source(event_type: str, properties: Iterable[str] = ()) -> Callable[[Any], Any]:
+    """Class decorator: handle SAM events of `event_type`, whose emulated `properties` are listed (the loader
+    warns about any other, with file:line); the template loader then accepts that type."""
 
     def decorate(factory: Any) -> Any:
         SOURCES[event_type] = factory
         # The loader reports unsupported event types by name at load time; a registered type is supported.
         _template.SUPPORTED_EVENT_TYPES.add(event_type)
+        _template.EVENT_PROPERTIES[event_type] = set(properties)
         return factory
 
     return decorate

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_MAX_RETRIES = 185      # AWS: up to 185 attempts ...
 DEFAULT_MAX_AGE = 86400        # ... over 24 hours
 BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
+# A delivery held back by a `redeliver` fault arrives again this much later (EventBridge's at-least-once delivery).
+REDELIVERY_DELAY = 60.0
 THROTTLE_CODES = {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded",
                   "ThrottledException", "RequestThrottled", "ProvisionedThroughputExceededException",
                   "KMSThrottlingException", "ServiceUnavailable", "ServiceUnavailableException"}
@@ -84,8 +86,12 @@ def retry_policy(spec: EventSpec, policy: dict | None) -> tuple[int, float]:
     return retries, age
 
 
-@register_source("EventBridgeRule")
-@register_source("CloudWatchEvent")
+RULE_EVENT_PROPERTIES = {"Pattern", "EventBusName", "Input", "InputPath", "RetryPolicy", "DeadLetterConfig",
+                         "RuleName", "State", "Enabled", "Target"}
+
+
+@register_source("EventBridgeRule", RULE_EVENT_PROPERTIES)
+@register_source("CloudWatchEvent", RULE_EVENT_PROPERTIES)
 class RuleSource:
     """A function's `Type: EventBridgeRule` (or the older `CloudWatchEvent`) event: Pattern, EventBusName,
     RuleName, RetryPolicy, DeadLetterConfig, Input, InputPath, State/Enabled, Target.Id."""
@@ -137,17 +143,26 @@ class EventBridge:
         for rule in self.rules:
             if rule.enabled and rule.bus == bus and rule.pattern.matches_event(event):
                 for target in rule.targets:
-                    self.dispatch(target, event)
+                    self.dispatch(target, event, bus)
                     sent += 1
         self.sim.trace.record("event", bus=bus, source=event.get("source"), detail_type=event.get("detail-type"),
                               targets=sent, extra={"id": event.get("id")})
         return sent
 
-    def dispatch(self, target: Target, event: dict) -> None:
-        """Deliver `event` to `target` from a new (non-daemon) task."""
-        first = self.sim.clock.now()
-        self.sim.scheduler.spawn(lambda: self._attempt(target, event, 1, first),
-                                 name=f"events:{target.rule_arn.rsplit('/', 1)[-1]}")
+    def dispatch(self, target: Target, event: dict, bus: str | None = None) -> None:
+        """Deliver `event` to `target` from a new (non-daemon) task, through the fault plan's delivery seam
+        (at-least-once delivery: duplicated, mutated, or delivered again later)."""
+        function = target.arn.rsplit(":", 1)[-1] if target.arn.split(":")[2:3] == ["lambda"] else None
+        delivery = self.sim.faults.on_delivery("eventbridge", [event], function=function, resource=bus)
+        name = f"events:{target.rule_arn.rsplit('/', 1)[-1]}"
+        for record in delivery.records:
+            self._spawn(target, record, name)
+        for record in delivery.redeliver:
+            self._spawn(target, record, name, delay=REDELIVERY_DELAY)
+
+    def _spawn(self, target: Target, event: dict, name: str, delay: float = 0.0) -> None:
+        first = self.sim.clock.now() + delay
+        self.sim.scheduler.spawn(lambda: self._attempt(target, event, 1, first), delay=delay, name=name)
 
     def _attempt(self, target: Target, event: dict, attempt: int, first: float) -> None:
         error = self.sources.send_to_target(target.arn, target.payload(event))

@@ -184,7 +184,7 @@ def _zone(name: str | None, prefix: str) -> dt.tzinfo:
 
 def _rate(text: str, body: str, start: dt.datetime, prefix: str) -> Rate:
     parts = body.split()
-    if len(parts) != 2 or not parts[0].isdigit():
+    if len(parts) != 2 or not re.fullmatch(r"[0-9]+", parts[0]):  # not isdigit(): '²' is a digit int() refuses
         raise InputError(f"{prefix}{text!r}: expected rate(<positive integer> <minute(s)|hour(s)|day(s)>)")
     value, unit = int(parts[0]), parts[1].lower()
     singular = unit.removesuffix("s")

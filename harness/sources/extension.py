@@ -138,9 +138,17 @@ class EventSources:
         from moto.events.exceptions import InvalidEventPatternException
         from moto.events.models import EventPattern
         try:
-            return EventPattern.load(pattern if isinstance(pattern, str) else json.dumps(pattern))
+            document = json.loads(pattern) if isinstance(pattern, str) else pattern
+        except ValueError as exc:
+            raise spec.error(f"invalid event pattern: not JSON ({exc})") from None
+        if not isinstance(document, dict):
+            raise spec.error(f"invalid event pattern: expected a JSON object, got {type(document).__name__}")
+        try:
+            return EventPattern.load(json.dumps(document))
         except InvalidEventPatternException as exc:
             raise spec.error(f"invalid event pattern: {exc.message}") from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:  # moto's loader, on odd shapes
+            raise spec.error(f"invalid event pattern: {type(exc).__name__}: {exc}") from None
 
     def load_filters(self, spec: EventSpec, criteria: Any) -> list:
         """FilterCriteria.Filters[].Pattern of an event source mapping."""
@@ -201,6 +209,16 @@ class EventSources:
             return type(exc).__name__, str(exc), True
         return None
 
+    def deliver_async(self, function_arn: str, event: dict, label: str) -> None:
+        """An AWS service invoking a function asynchronously (SNS, S3): from a new task, through a real client,
+        so faults and Lambda's async retries, destinations and DLQ apply."""
+        def invoke() -> None:
+            error = self.send_to_target(function_arn, event)
+            self.sim.trace.record("delivery", source=label, function=function_arn.rsplit(":", 1)[-1],
+                                  error=error[0] if error else None)
+
+        self.sim.scheduler.spawn(invoke, name=f"deliver:{label}")
+
     def _client(self, service: str) -> Any:
         endpoint = self.sim.backend.environment().get("AWS_ENDPOINT_URL")
         key = (service, self.sim.region, endpoint)
@@ -226,6 +244,13 @@ class EventSources:
         from harness.sources.sqs import SqsMapping
         for source in self.sources:
             if isinstance(source, SqsMapping) and source.queue_name == queue_name:
+                source.poke()
+
+    def on_stream_record(self) -> None:
+        """A record was appended to a DynamoDB or Kinesis stream: poke the stream mappings."""
+        from harness.sources.streams import StreamMapping
+        for source in self.sources:
+            if isinstance(source, StreamMapping):
                 source.poke()
 
     def on_put_events(self, params: dict, parsed: dict) -> None:
@@ -358,17 +383,23 @@ class EventSources:
     def _api_path(self, path: str) -> tuple[str, Any, str, str]:
         apis = list(self.gateway.apis.values())
         if not apis:
-            raise InputError(f"{path!r}: the template has no Api events; pass function_url=<function> or a full URL")
+            raise InputError(f"{path!r}: the template has no Api or HttpApi events; pass function_url=<function> or a "
+                             f"full URL")
         if not path.startswith("/"):
             path = "/" + path
         target_path = path.split("?", 1)[0]
 
         def staged(api: Any) -> str:
+            if api.stage == "$default":
+                return path  # an HTTP API's $default stage has no path prefix
             return path if target_path == f"/{api.stage}" or target_path.startswith(f"/{api.stage}/") \
                 else f"/{api.stage}{path}"
 
+        def inside(api: Any) -> str:
+            return target_path if api.stage == "$default" else staged(api).split("?")[0][len(api.stage) + 1:] or "/"
+
         if len(apis) > 1:
-            matching = [a for a in apis if any(r.pattern.match(staged(a).split("?")[0][len(a.stage) + 1:] or "/")
+            matching = [a for a in apis if any(r.pattern.match(inside(a)) or r.method == "$DEFAULT"
                                                for r in a.routes)]
             if len(matching) != 1:
                 raise InputError(f"{path!r} matches {'several' if matching else 'none'} of the template's APIs "

@@ -20,6 +20,8 @@ import http.client
 import itertools
 import queue
 import re
+import selectors
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.simulation import Simulation
 
 INTEGRATION_TIMEOUT = 29.0          # REST API default integration timeout -> 504
+HTTP_API_TIMEOUT = 30.0             # HTTP API integration timeout -> 503
 REST_MAX_BODY = 10 * 1024 * 1024    # API Gateway payload limit -> 413
 URL_MAX_BODY = 6 * 1024 * 1024      # Lambda synchronous payload limit -> 413
 WALL_TIMEOUT = 30.0                 # real seconds a server thread waits for the simulation to answer
@@ -83,6 +86,8 @@ class RestApi:
     stage: str
     logical_id: str
     routes: list[Route] = field(default_factory=list)
+    kind: str = "rest"                # rest (payload 1.0, REST error mapping) | http (HTTP API)
+    payload_version: str = "1.0"      # HTTP APIs: 2.0 by default, 1.0 when the route asks for it
 
     def host(self, region: str) -> str:
         """The execute-api host name."""
@@ -125,10 +130,10 @@ class Gateway:
         """Every port the gateway listens on."""
         return {self.main.port} | {s.port for s in self.url_servers.values()}
 
-    def api(self, api_id: str, stage: str, logical_id: str) -> RestApi:
-        """The REST API with this id (created on first use)."""
+    def api(self, api_id: str, stage: str, logical_id: str, kind: str = "rest") -> RestApi:
+        """The REST or HTTP API with this id (created on first use)."""
         if api_id not in self.apis:
-            self.apis[api_id] = RestApi(api_id, stage, logical_id)
+            self.apis[api_id] = RestApi(api_id, stage, logical_id, kind=kind)
         return self.apis[api_id]
 
     def stop(self) -> None:
@@ -264,6 +269,8 @@ class Gateway:
             return HttpResponse.of(403, {"message": "Forbidden"}), None  # unknown stage
         candidates = sorted((r for r in api.routes if r.pattern.match(path)), key=Route.rank)
         route = next((r for r in candidates if r.method in (request.method, "ANY")), None)
+        if api.kind == "http":
+            return self._http_api(api, route, request, path, host, client_timeout)
         if route is None:
             return HttpResponse.of(403, {"message": "Missing Authentication Token"}), None
         if len(request.body) > REST_MAX_BODY:
@@ -293,6 +300,40 @@ class Gateway:
         response = proxy.rest_response(outcome.payload)
         return (response or HttpResponse.of(502, proxy.INTERNAL_ERROR)), fn
 
+    def _http_api(self, api: RestApi, route: Route | None, request: HttpRequest, path: str, host: str,
+                  client_timeout: float | None) -> tuple[HttpResponse | None, Any]:
+        """An HTTP API: routes (`$default` catches the rest), payload 2.0 (or 1.0) and its error mapping."""
+        route = route or next((r for r in api.routes if r.method == "$DEFAULT"), None)
+        if route is None:
+            return HttpResponse.of(404, {"message": "Not Found"}), None
+        if len(request.body) > REST_MAX_BODY:
+            return HttpResponse.of(413, {"message": "Request Entity Too Large"}), route.function.name
+        request_id = self.sim.runtime.new_request_id()
+        event_host = host if _EXECUTE_API.match(host) else api.host(self.sim.region)
+        params = {k: v for k, v in (route.pattern.match(path).groupdict() if route.method != "$DEFAULT"
+                                    else {}).items()}
+        route_key = "$default" if route.method == "$DEFAULT" else f"{route.method} {route.resource}"
+        if api.payload_version == "1.0":
+            event = proxy.rest_event(request, api_id=api.api_id, stage=api.stage, resource=route.resource,
+                                     path=path, path_parameters=params, request_id=request_id,
+                                     epoch=self.sim.clock.now(), host=event_host)
+        else:
+            event = proxy.http_api_event(request, api_id=api.api_id, stage=api.stage, route_key=route_key,
+                                         path_parameters=params, request_id=request_id,
+                                         epoch=self.sim.clock.now(), host=event_host)
+        limit = HTTP_API_TIMEOUT if client_timeout is None else min(HTTP_API_TIMEOUT, client_timeout)
+        outcome = self._invoke(route.function, event, request_id, limit)
+        fn = route.function.name
+        if outcome == "deadline":
+            if client_timeout is not None and client_timeout < HTTP_API_TIMEOUT:
+                return None, fn
+            return HttpResponse.of(503, {"message": "Service Unavailable"}), fn
+        if outcome == "throttled" or not outcome.ok:
+            return HttpResponse.of(500, {"message": "Internal Server Error"}), fn
+        mapped = (proxy.rest_response(outcome.payload) if api.payload_version == "1.0"
+                  else proxy.url_response(outcome.payload))
+        return (mapped or HttpResponse.of(500, {"message": "Internal Server Error"})), fn
+
     def _find_api(self, host: str, path: str) -> tuple[RestApi | None, str | None]:
         """The API a request addresses and the resource path inside its stage (None: wrong stage)."""
         match = _EXECUTE_API.match(host)
@@ -306,6 +347,8 @@ class Gateway:
             api = next(iter(self.apis.values()))  # one API: the gateway's own address serves it directly
         if api is None:
             return None, None
+        if api.stage == "$default":
+            return api, path  # an HTTP API's $default stage has no path prefix
         prefix = f"/{api.stage}"
         if path == prefix or path.startswith(prefix + "/"):
             return api, path[len(prefix):] or "/"
@@ -379,13 +422,29 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name=f"gateway-{self.port}", daemon=True)
+        # The port differs from run to run; handler code may log its URL, the trace must not differ.
+        gateway.sim.trace.stable_name(f"127.0.0.1:{self.port}", f"127.0.0.1:<{function or 'gateway'}-port>")
+        self._wake_read, self._wake_write = socket.socketpair()
+        self.thread = threading.Thread(target=self._serve, name=f"gateway-{self.port}", daemon=True)
         self.thread.start()
 
+    def _serve(self) -> None:
+        """serve_forever, woken at once by close() instead of polling for it."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.httpd, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while True:
+                ready = [key.fileobj for key, _ in selector.select()]
+                if self._wake_read in ready:
+                    return
+                self.httpd._handle_request_noblock()  # what serve_forever does for a ready socket
+
     def close(self) -> None:
-        self.httpd.shutdown()
+        self._wake_write.send(b"x")
+        self.thread.join()
         self.httpd.server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -27,10 +27,17 @@ def install() -> None:
     if _installed:
         return
     from moto.s3 import notifications
+    from moto.sns.models import Subscription
     from moto.sqs.models import Queue, SQSBackend
     Queue.add_message = _wrap_add_message(Queue.add_message)
     SQSBackend.receive_message = _wrap_receive(SQSBackend.receive_message)
     notifications._send_event_bridge_message = _send_event_bridge_message
+    notifications._invoke_awslambda = _wrap_s3_to_lambda(notifications._invoke_awslambda)
+    Subscription.publish = _wrap_sns_publish(Subscription.publish)
+    from moto.dynamodb.models.table import StreamShard
+    from moto.kinesis.models import Shard
+    StreamShard.add = _wake_streams(StreamShard.add)
+    Shard.put_record = _wake_streams(Shard.put_record)
     _installed = True
 
 
@@ -89,6 +96,56 @@ def _wrap_receive(original: Any) -> Any:
 
     receive_message.__wrapped__ = original  # type: ignore[attr-defined]
     return receive_message
+
+
+def _wake_streams(original: Any) -> Any:
+    """A record appended to a DynamoDB stream or a Kinesis shard wakes the stream mappings."""
+    def append(shard: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(shard, *args, **kwargs)
+        sources = _current()
+        if sources is not None:
+            sources.on_stream_record()
+        return result
+
+    append.__wrapped__ = original  # type: ignore[attr-defined]
+    return append
+
+
+def _wrap_sns_publish(original: Any) -> Any:
+    """A message for a `lambda` subscription is delivered by the harness (moto would run the function itself)."""
+    def publish(subscription: Any, message: str, message_id: str, subject: str | None = None,
+                message_attributes: dict | None = None, *args: Any, **kwargs: Any) -> None:
+        sources = _current()
+        if subscription.protocol != "lambda" or sources is None:
+            return original(subscription, message, message_id, subject, message_attributes, *args, **kwargs)
+        matcher = subscription._filter_policy_matcher
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return None
+        if kwargs.get("message_structure") == "json":
+            message = subscription._parse_message_structure(message, "lambda")
+        from harness.sources import sns
+        stamp = sources.sim.clock.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        event = sns.notification(subscription.arn, subscription.topic.arn, message, message_id, subject,
+                                 message_attributes, stamp)
+        sources.deliver_async(subscription.endpoint, event, f"sns:{subscription.topic.name}")
+        return None
+
+    publish.__wrapped__ = original  # type: ignore[attr-defined]
+    return publish
+
+
+def _wrap_s3_to_lambda(original: Any) -> Any:
+    """S3 -> Lambda notifications are delivered by the harness, asynchronously, in AWS's event shape."""
+    def invoke(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+        sources = _current()
+        if sources is None:
+            return original(account_id, event_body, fn_arn, region_name)
+        from harness.sources import s3
+        sources.deliver_async(fn_arn, s3.complete_event(event_body, sources), "s3")
+        return None
+
+    invoke.__wrapped__ = original  # type: ignore[attr-defined]
+    return invoke
 
 
 def _send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:

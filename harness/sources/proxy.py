@@ -103,6 +103,21 @@ def url_event(request: HttpRequest, *, url_id: str, request_id: str, epoch: floa
     return event
 
 
+def http_api_event(request: HttpRequest, *, api_id: str, stage: str, route_key: str, path_parameters: dict,
+                   request_id: str, epoch: float, host: str) -> dict:
+    """An HTTP API event (payload format 2.0): the Function URL shape with the route, stage and API ids."""
+    event = url_event(request, url_id=api_id, request_id=request_id, epoch=epoch, host=host, auth_type="AWS_IAM")
+    event["routeKey"] = route_key
+    context = event["requestContext"]
+    context.update(routeKey=route_key, stage=stage, domainPrefix=api_id)
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if stage != "$default":
+        event["rawPath"] = f"/{stage}{request.path}"
+        context["http"]["path"] = event["rawPath"]
+    return event
+
+
 def rest_response(payload: Any) -> HttpResponse | None:
     """The HTTP response a REST API builds from a proxy answer, or None when the answer is malformed (502)."""
     if not isinstance(payload, dict) or set(payload) - {"statusCode", "headers", "multiValueHeaders", "body",

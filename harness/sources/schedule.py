@@ -55,6 +55,11 @@ class ScheduleSource:
                               age, sources.dead_letter_arn(spec, props.get("DeadLetterConfig")))]
         self.targets = targets
         self.end = _date(props.get("EndDate"))
+        # EventBridge Scheduler's flexible window: each fire lands somewhere in the window (seeded).
+        window = props.get("FlexibleTimeWindow") or {}
+        flexible = self.v2 and str(window.get("Mode", "OFF")).upper() == "FLEXIBLE"
+        self.flex = float(window.get("MaximumWindowInMinutes", 0)) * 60 if flexible else 0.0
+        self._flex_rng = sources.rng(f"flex:{self.name}")
         self.fires = 0
         self._stopped = False
 
@@ -89,7 +94,8 @@ class ScheduleSource:
             self.fire(nxt)
             self._arm(nxt)
 
-        self.sim.scheduler.spawn(fire, name=f"schedule:{self.name}", at=nxt.timestamp(), daemon=True)
+        at = nxt.timestamp() + (self._flex_rng.uniform(0, self.flex) if self.flex else 0.0)
+        self.sim.scheduler.spawn(fire, name=f"schedule:{self.name}", at=at, daemon=True)
 
     def _event(self, when: dt.datetime) -> Any:
         if self.v2:
@@ -109,5 +115,8 @@ def _date(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
 
 
-register_source("Schedule")(ScheduleSource)
-register_source("ScheduleV2")(ScheduleSource)
+register_source("Schedule", {"Schedule", "Name", "Description", "Enabled", "Input", "RetryPolicy",
+                             "DeadLetterConfig"})(ScheduleSource)
+register_source("ScheduleV2", {"ScheduleExpression", "ScheduleExpressionTimezone", "Name", "Description",
+                               "State", "Input", "RetryPolicy", "DeadLetterConfig", "GroupName", "EndDate",
+                               "StartDate", "FlexibleTimeWindow"})(ScheduleSource)

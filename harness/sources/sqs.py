@@ -8,8 +8,10 @@ messages and the queue is read without scanning when possible (moto's receive co
 from __future__ import annotations
 
 import base64
+import itertools
 from typing import TYPE_CHECKING, Any
 
+from harness.aws.moto_sqs import request_time, unix_time_millis
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
 
@@ -24,7 +26,8 @@ POLLERS_PER_MINUTE = 60   # ... and add pollers while messages keep coming (simp
 MAX_POLLERS = 1000
 
 
-@register_source("SQS")
+@register_source("SQS", {"Queue", "BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
+                          "ScalingConfig", "FilterCriteria", "Enabled"})
 class SqsMapping:
     """One `Type: SQS` event: BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, ScalingConfig,
     FilterCriteria, Enabled."""
@@ -136,9 +139,10 @@ class SqsMapping:
             # moto clears an in-flight message whose visibility timeout ran out only when its receive loop reaches
             # it, so a later message of the same group can be handed out before an earlier one comes back (a3
             # before a2). Clearing those first keeps the group in order, as SQS does.
-            for message in list(queue.pending_messages):
-                if message.visible:
-                    queue.pending_messages.discard(message)
+            with request_time():
+                for message in list(queue.pending_messages):
+                    if message.visible:
+                        queue.pending_messages.discard(message)
         sqs = self.sim.client("sqs")
         while len(got) < self.batch_size:
             response = sqs.receive_message(
@@ -266,23 +270,42 @@ class SqsMapping:
 
     def _depth(self) -> int | None:
         queue = self._queue()
-        return None if queue is None else len(queue._messages)
+        if queue is None:  # not moto: the backend's own counts (visible, in flight and delayed)
+            return sum(self._remote_counts())
+        return len(queue._messages)
+
+    def _remote_counts(self) -> tuple[int, int]:
+        """(receivable, in flight or delayed) as the backend reports them (LocalStack: no queue object here)."""
+        attributes = self.sim.client("sqs").get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed"]).get("Attributes", {})
+        waiting = (int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+                   + int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)))
+        return int(attributes.get("ApproximateNumberOfMessages", 0)), waiting
 
     def _visible(self) -> int | None:
+        """Receivable messages, counted up to a full batch (all the poll needs to know)."""
         queue = self._queue()
         if queue is None:
             return None  # not moto: try a receive
-        return sum(1 for m in queue._messages if m.visible and not m.delayed)
+        with request_time():
+            return sum(1 for _ in itertools.islice(
+                (m for m in queue._messages if m.visible and not m.delayed), self.batch_size))
 
     def _next_visible(self, now: float) -> float | None:
         """When the next delayed or in-flight message can be received (moto's timers are in ms and its
         visibility check is strict, hence +1 ms)."""
         queue = self._queue()
         if queue is None:
-            return now + 1.0
+            # The backend's timers are not readable here: look again in a second while messages are in flight or
+            # delayed, and not at all once the queue is empty (a send seen by the router pokes the poller).
+            return now + 1.0 if sum(self._remote_counts()) else None
+        with request_time():
+            now_ms = unix_time_millis()
         times = []
         for message in queue._messages:
-            if message.visible and not message.delayed:
+            # moto's Message.visible and .delayed, read against one clock reading
+            if now_ms > message.visible_at and not now_ms < message.delayed_until:
                 continue  # receivable now (or held back by its FIFO group until a batch ends)
             ready = max(message.delayed_until / 1000.0, (message.visible_at + 1) / 1000.0)
             times.append(ready if ready > now else now + 0.001)  # ms rounding: look again 1 ms later

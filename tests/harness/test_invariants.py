@@ -449,3 +449,11 @@ def test_no_orphaned_queued_finds_the_message_in_the_queue_or_excuses_a_send_who
     assert not check("no_orphaned_queued", crashed, **ORPHANS).passed
     crashed.trace.record("crash", service="sqs", operation="SendMessage", resource="outbound", function="fn")
     assert check("no_orphaned_queued", crashed, **ORPHANS).passed
+
+
+def test_a_timestamp_written_by_a_skewed_clock_does_not_age_a_record_past_the_run():
+    view = run(now_epoch=1000.0, tables={"messages": [{"messageId": "m1", "status": "QUEUED", "since": 100.0}]})
+    view.clock.t = 30.0
+    view.trace.record("step", index=0)  # the run lasted 30 s; the writer's clock was 600 s behind
+    assert check("no_orphaned_queued", view, **ORPHANS, since="since", grace="60s").passed
+    assert not check("no_orphaned_queued", view, **ORPHANS, since="since", grace="20s").passed

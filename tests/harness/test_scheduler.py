@@ -45,6 +45,15 @@ def test_background_task_that_never_yields_fails_the_run_with_watchdog_message(b
             sim.scheduler.run_until_done(task)
 
 
+def test_the_watchdog_names_the_harness_when_its_own_task_is_stuck(basic_template):
+    import threading
+    with Simulation(basic_template, seed=1, watchdog_seconds=0.2) as sim, \
+            pytest.raises(WatchdogTimeout, match="the harness's own task is slow") as info:
+        sim.scheduler.spawn(lambda: threading.Event().wait(1.0), name="sqs-poll:stuck", daemon=True)
+        sim.advance(1)
+    assert "sqs-poll:stuck" in str(info.value) and "not handler code" in str(info.value)
+
+
 def test_time_only_moves_when_the_scheduler_moves_it(sim):
     start = sim.clock.now()
     sim.advance(0)

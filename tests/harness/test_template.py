@@ -113,8 +113,8 @@ def test_function_without_handler_and_missing_code_folder_are_errors(tmp_path):
 def test_unsupported_properties_resources_and_events_are_reported(tmp_path):
     path = _write(tmp_path, """\
         Resources:
-          Stream:
-            Type: AWS::Kinesis::Stream
+          Broker:
+            Type: AWS::AmazonMQ::Broker
           Queue:
             Type: AWS::SQS::Queue
             Properties: {FancyFeature: true}
@@ -125,13 +125,13 @@ def test_unsupported_properties_resources_and_events_are_reported(tmp_path):
               CodeUri: src/
               Layers: [arn:aws:lambda:us-east-1:123456789012:layer:x:1]
               Events:
-                Kinesis: {Type: Kinesis, Properties: {Stream: !GetAtt Stream.Arn}}
+                Mq: {Type: MQ, Properties: {Broker: !GetAtt Broker.Arn}}
         """)
     warnings = "\n".join(load_template(path).warnings)
-    assert "'Stream' of type AWS::Kinesis::Stream is not emulated" in warnings
+    assert "'Broker' of type AWS::AmazonMQ::Broker is not emulated" in warnings
     assert "Queue.FancyFeature is not emulated" in warnings
-    assert "Fn.Layers is not emulated" in warnings
-    assert "event 'Kinesis' of type 'Kinesis' is not supported by the harness yet" in warnings
+    assert "function 'Fn': layer 'arn:aws:lambda:us-east-1:123456789012:layer:x:1' is not a LayerVersion" in warnings
+    assert "event 'Mq' of type 'MQ' is not supported by the harness yet" in warnings
 
 
 def test_sub_join_select_and_conditions(tmp_path):

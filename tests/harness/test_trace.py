@@ -52,3 +52,29 @@ def test_hash_does_not_depend_on_where_the_project_or_its_venv_is_checked_out():
     here = traced(sys.prefix, project)
     assert here == traced("<venv>", "<project>")
     assert here != traced(sys.prefix, "/somewhere/else")  # other text still counts
+
+
+def test_hash_does_not_depend_on_the_loopback_ports_a_run_was_given():
+    from harness.trace import Trace
+
+    def traced(url):
+        trace = Trace()
+        trace.record("log", line=f'{{"message": "Posting event", "url": "{url}"}}')
+        return trace.hash()
+
+    assert traced("http://127.0.0.1:44059/") == traced("http://127.0.0.1:38397/")
+    assert traced("http://localhost:5001/x") == traced("http://localhost:6002/x")
+    assert traced("http://127.0.0.1:44059/") != traced("http://127.0.0.1:44059/other")
+    assert traced("https://twin-l2.example.net:8443/") != traced("https://twin-l2.example.net:9443/")
+
+
+def test_a_stable_name_replaces_text_that_differs_between_runs_in_what_is_recorded():
+    from harness.trace import Trace
+    hashes = []
+    for port in (38417, 37381):
+        trace = Trace()
+        trace.stable_name(f"127.0.0.1:{port}", "127.0.0.1:<ingestion-port>")
+        trace.record("log", message=f"posting to http://127.0.0.1:{port}/", n=1)
+        assert trace.events[0].data == {"message": "posting to http://127.0.0.1:<ingestion-port>/", "n": 1}
+        hashes.append(trace.hash())
+    assert hashes[0] == hashes[1]

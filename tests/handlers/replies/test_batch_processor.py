@@ -164,7 +164,53 @@ def test_lock_and_append_are_one_update_each_per_conversation(batch, aws, record
     assert "conversation_status <> :processing" in lock["ConditionExpression"]
     assert lock["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     assert "list_append" in append["UpdateExpression"]
-    assert append["ConditionExpression"] == "current_batch_id = :batch_id AND conversation_status = :processing"
+    assert append["ConditionExpression"] == ("current_batch_id = :batch_id AND conversation_status = :processing AND "
+                                             "(attribute_not_exists(last_batch_id) OR last_batch_id <> :batch_id)")
+
+
+def test_lock_retry_that_meets_its_own_applied_lock_counts_as_acquired(mod, aws, put_conversation):
+    # The first update was applied but its response lost; botocore's retry fails the condition on our own lock.
+    store = mod("batch_processor.conversation_store")
+    put_conversation(conversation_status="ai_response_sent", messages=[{"message_sid": "SM1"}])
+    store.acquire_lock("conv-1", "batch-a", T0)
+
+    previous = store.acquire_lock("conv-1", "batch-a", T1)
+
+    assert previous["conversation_status"] == "ai_response_sent"
+    assert previous["messages"] == [{"message_sid": "SM1"}]
+    assert "current_batch_id" not in previous and "processing_started_at" not in previous
+    with pytest.raises(store.LockNotAcquired) as held:
+        store.acquire_lock("conv-1", "batch-b", T1)
+    assert held.value.holder_batch_id == "batch-a"
+
+
+def test_append_retried_after_a_lost_response_is_not_applied_twice(mod, aws, put_conversation):
+    store = mod("batch_processor.conversation_store")
+    put_conversation(conversation_status="ai_response_sent", messages=[])
+    store.acquire_lock("conv-1", "batch-a", T0)
+    entries = [{"message_sid": "SM1", "timestamp": T0}]
+    store.append_messages("conv-1", "batch-a", entries, T0)
+
+    again = store.append_messages("conv-1", "batch-a", entries, T1)
+
+    assert again["messages"] == entries
+    assert _item(aws)["messages"] == entries
+
+
+def test_append_by_a_batch_that_lost_the_lock_still_fails(mod, aws, put_conversation):
+    store = mod("batch_processor.conversation_store")
+    put_conversation(conversation_status="ai_response_sent", messages=[])
+    store.acquire_lock("conv-1", "batch-a", T0)
+    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+        store.append_messages("conv-1", "batch-b", [{"message_sid": "SM1", "timestamp": T0}], T0)
+    assert _item(aws)["messages"] == []
+
+
+def test_own_lock_seen_again_restores_a_missing_status(mod, aws, put_conversation):
+    store = mod("batch_processor.conversation_store")
+    put_conversation(conversation_status=None)
+    store.acquire_lock("conv-1", "batch-a", T0)
+    assert "conversation_status" not in store.acquire_lock("conv-1", "batch-a", T1)
 
 
 def test_lock_can_be_taken_from_any_unlocked_status_or_none(batch, aws, record, put_conversation, lambda_context):

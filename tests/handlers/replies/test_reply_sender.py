@@ -1,4 +1,5 @@
-"""reply_sender: Twilio REST send (4xx not retried, 5xx/429/timeouts retried) and the final unlock."""
+"""reply_sender: Twilio REST send (4xx and unconfirmed sends not retried; 5xx/429/connect failures retried) and the
+final unlock."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 BATCH_ID = "batch-1"
 REPLY_SID = "SM" + "f" * 32
@@ -175,21 +177,52 @@ def test_max_attempts_and_backoff_are_configurable(sender, aws, h, locked, twili
     assert sleeps == [0.5, 1.0, 2.0]
 
 
+def _refused() -> requests.exceptions.ConnectionError:
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, "/Messages.json", reason))
+
+
 @pytest.mark.parametrize(
-    "failure, code",
-    [(requests.exceptions.ReadTimeout("read timed out"), "TWILIO_TIMEOUT"),
-     (requests.exceptions.ConnectTimeout("connect timed out"), "TWILIO_TIMEOUT"),
-     (requests.exceptions.ConnectionError("reset by peer"), "TWILIO_CONNECTION_ERROR")],
+    "failure",
+    [requests.exceptions.ConnectTimeout("connect timed out"), _refused()],
 )
-def test_timeouts_and_connection_errors_are_retried(sender, aws, h, locked, twilio, lambda_context, logs,
-                                                    failure, code):
+def test_connections_that_were_never_established_are_retried(sender, aws, h, locked, twilio, lambda_context, logs,
+                                                             failure):
     locked()
     twilio.add(responses.POST, twilio.url, body=failure)
     _created(twilio)
     assert sender.lambda_handler(_event(h), lambda_context) == {"batchItemFailures": []}
     assert len(twilio.calls) == 2
-    assert logs.one("Transient Twilio error; retrying")["twilio_error"] == code
+    assert logs.one("Transient Twilio error; retrying")["twilio_error"] == "TWILIO_CONNECTION_ERROR"
     assert _item(aws)["conversation_status"] == "ai_response_sent"
+
+
+@pytest.mark.parametrize(
+    "failure, code",
+    [(requests.exceptions.ReadTimeout("read timed out"), "TWILIO_TIMEOUT"),
+     (requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())),
+      "TWILIO_CONNECTION_LOST")],
+)
+def test_a_send_whose_answer_was_lost_is_not_retried_so_the_customer_is_not_texted_twice(
+        sender, aws, h, locked, twilio, lambda_context, failure, code):
+    locked()
+    twilio.add(responses.POST, twilio.url, body=failure)
+    _created(twilio)
+    assert sender.lambda_handler(_event(h), lambda_context) == {"batchItemFailures": []}
+    assert len(twilio.calls) == 1
+    assert _item(aws)["conversation_status"] == "ai_response_failed"
+    assert _item(aws)["last_error_code"] == code
+
+
+def test_created_message_with_an_unreadable_answer_counts_as_sent_and_is_not_sent_again(
+        sender, aws, h, locked, twilio, lambda_context, logs):
+    locked()
+    twilio.add(responses.POST, twilio.url, status=201, body="<html>Created</html>", content_type="text/html")
+    _created(twilio)
+    assert sender.lambda_handler(_event(h), lambda_context) == {"batchItemFailures": []}
+    assert len(twilio.calls) == 1
+    assert _item(aws)["conversation_status"] == "ai_response_sent"
+    assert logs.one("Twilio accepted the message but its answer could not be read")["level"] == "WARNING"
 
 
 def test_rate_limit_429_is_retried(sender, aws, h, locked, twilio, lambda_context):

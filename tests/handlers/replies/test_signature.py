@@ -111,3 +111,31 @@ def test_rotated_token_is_picked_up_after_the_cache_ttl(signature, h, aws, monke
     )
     assert signature.is_valid_twilio_request(h.twilio_event("sms")) is False
     assert signature.is_valid_twilio_request(h.twilio_event("sms", token="rotated")) is True
+
+
+def test_rotated_token_is_accepted_within_the_cache_ttl_after_one_fresh_read(signature, h, aws, record_calls, mod,
+                                                                             monkeypatch):
+    calls = record_calls(mod("shared.secrets").secretsmanager, "GetSecretValue")
+    clock = [1000.0]
+    monkeypatch.setattr(mod("shared.secrets").time, "time", lambda: clock[0])
+    assert signature.is_valid_twilio_request(h.twilio_event("sms")) is True
+    aws.secrets.put_secret_value(
+        SecretId=h.SECRET_NAME,
+        SecretString=json.dumps({"twilio_account_sid": h.ACCOUNT_SID, "twilio_auth_token": "rotated"}),
+    )
+    clock[0] += signature.ROTATION_RECHECK_SECONDS + 1
+    assert signature.is_valid_twilio_request(h.twilio_event("sms", token="rotated")) is True
+    assert signature.is_valid_twilio_request(h.twilio_event("sms", token="rotated")) is True
+    assert len(calls) == 2
+
+
+def test_forged_signatures_reread_the_secret_at_most_once_per_recheck_interval(signature, h, record_calls, mod,
+                                                                               monkeypatch):
+    calls = record_calls(mod("shared.secrets").secretsmanager, "GetSecretValue")
+    clock = [1000.0]
+    monkeypatch.setattr(mod("shared.secrets").time, "time", lambda: clock[0])
+    assert signature.is_valid_twilio_request(h.twilio_event("sms")) is True
+    clock[0] += signature.ROTATION_RECHECK_SECONDS + 1
+    for _ in range(5):
+        assert signature.is_valid_twilio_request(h.twilio_event("sms", token="forged")) is False
+    assert len(calls) == 2

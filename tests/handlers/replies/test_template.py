@@ -115,6 +115,16 @@ def test_webhook_paths_and_schedule(template):
     assert schedule["Properties"]["Schedule"] == "rate(5 minutes)"
 
 
+def test_twilio_webhook_urls_carry_the_retry_policy_that_retries_5xx(template):
+    outputs = template["Outputs"]
+    for channel, key in (("whatsapp", "TwilioWhatsAppWebhookUrl"), ("sms", "TwilioSmsWebhookUrl")):
+        url = outputs[key]["Value"]["Sub"]
+        path, _, fragment = url.partition("#")
+        assert path.endswith(f"/${{EnvironmentName}}/{channel}")
+        overrides = dict(pair.split("=") for pair in fragment.split("&"))
+        assert overrides == {"rc": "3", "rp": "ct,rt,5xx", "rt": "5000"}
+
+
 def test_twilio_secret_name(template):
     secret = template["Resources"]["TwilioSecret"]["Properties"]
     assert secret["Name"] == {"Sub": "/replies-engine/${EnvironmentName}/twilio"}
@@ -137,3 +147,34 @@ def test_alarms_of_section_10(template):
         assert props["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
     error_rate = alarms["WebhookHandlerFunctionErrorRateAlarm"]["Properties"]
     assert error_rate["Threshold"] == 1 and error_rate["Metrics"][0]["Expression"].startswith("IF(invocations > 0")
+
+
+def test_active_tracing_on_every_function_and_the_api(template):
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert all("Tracing" not in res["Properties"] for res in _resources(template, "AWS::Serverless::Function").values())
+    assert template["Resources"]["RepliesApi"]["Properties"]["TracingEnabled"] is True
+
+
+def test_deployment_parameters_of_the_plan(template):
+    params = template["Parameters"]
+    assert params["EnvironmentName"]["AllowedValues"] == ["dev", "prod"]
+    assert params["LogLevel"]["AllowedValues"] == ["DEBUG", "INFO", "WARNING", "ERROR"]
+    assert (params["BatchDelaySeconds"]["MinValue"], params["BatchDelaySeconds"]["MaxValue"]) == (10, 20)
+    assert (params["MaxRequeueAttempts"]["MinValue"], params["MaxRequeueAttempts"]["MaxValue"]) == (2, 3)
+    assert params["LockTimeoutSeconds"]["Default"] == 300
+
+
+def _policy_names(template, function):
+    return sorted(next(iter(p)) if isinstance(p, dict) and "Statement" not in p else "Statement"
+                  for p in template["Resources"][function]["Properties"]["Policies"])
+
+
+@pytest.mark.parametrize("function, policies", [
+    ("WebhookHandlerFunction", ["AWSSecretsManagerGetSecretValuePolicy", "DynamoDBReadPolicy"]
+     + ["SQSSendMessagePolicy"] * 4),
+    ("BatchProcessorFunction", ["DynamoDBCrudPolicy"] + ["SQSSendMessagePolicy"] * 5 + ["Statement"]),
+    ("ReplySenderFunction", ["AWSSecretsManagerGetSecretValuePolicy", "DynamoDBCrudPolicy"]),
+    ("StalledResetFunction", ["DynamoDBCrudPolicy"]),
+])
+def test_each_function_role_grants_only_what_its_code_uses(template, function, policies):
+    assert _policy_names(template, function) == policies

@@ -83,3 +83,9 @@ def test_structured_aws_error_code_with_operation_in_field_or_message():
 def test_python_exception_names_are_not_aws_error_codes():
     assert found("bad input", {"error_code": "KeyError"}) == []
     assert found("Webhook received and parsed") == []
+
+
+def test_structured_record_with_url_and_socket_error_is_a_connection_failure():
+    [(_, data)] = found("Connection Error", {"url": "https://twin-l2.example.net/api/ingestion", "attempt": 1,
+                                             "error": "ConnectionResetError: [Errno 104] Connection reset by peer"})
+    assert (data["error"], data["host"]) == ("reset", "twin-l2.example.net")

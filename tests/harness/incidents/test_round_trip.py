@@ -5,7 +5,10 @@ same calls (same counts) and ends with the same invocation outcomes per function
 What logs cannot tell is carried over as an on-call engineer would give it (`--setup`): the data before the
 incident (setup without queued messages, which the logs do show), the third-party mocks, template parameters,
 and the seed. With more than FAST_LIMIT scenarios, `make test` runs a deterministic subset (every n-th file) and
-the whole library runs behind `@pytest.mark.slow` (`make fuzz`)."""
+the whole library runs behind `@pytest.mark.slow` (`make fuzz`).
+
+A mismatch is an XFAIL (with the reason) only when the original run had a fault its exported logs show no
+trace of (see `unevidenced`); every other mismatch fails."""
 from collections import Counter
 from pathlib import Path
 
@@ -45,10 +48,42 @@ def round_trip(path: Path, tmp_path: Path):
         known["setup"] = {k: v for k, v in known["setup"].items() if k != "messages"}
     (tmp_path / "setup.yaml").write_text(yaml.safe_dump(known))
     out = tmp_path / "imported.yaml"
-    imported = import_incident(Path(load_scenario(path).template), [str(f) for f in files],
-                               setup=tmp_path / "setup.yaml", out=out, seed=original.seed)
+    scenario = load_scenario(path)
+    imported = import_incident(Path(scenario.template), [str(f) for f in files], setup=tmp_path / "setup.yaml",
+                               out=out, seed=original.seed, start=_iso(scenario.model.start))
     out.write_text(imported.text)
     return original, run_scenario(load_scenario(out)), imported
+
+
+def _iso(start) -> str:
+    """The incident window's start as the on-call gives it (--start): the scenario's start."""
+    text = start if isinstance(start, str) else start.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return text.replace("+00:00", "Z")
+
+
+# Faults that by nature leave no error in a function's logs: the request still succeeds (latency, a duplicate or
+# reordered delivery, a payload mutation, a response applied then lost is seen only as a timeout) or the
+# environment changes (a container kept warm, a skewed clock).
+SILENT_EFFECTS = {"latency", "duplicate", "reorder", "redeliver", "mutate", "response_lost", "keep_warm",
+                  "reuse_container", "recycle_container", "clock_skew", "stale_clock"}
+
+
+def unevidenced(result, events) -> list[str]:
+    """The run's faults the exported logs show no trace of: a silent effect, or an error code / HTTP status that
+    appears in none of the function's lines (botocore retried it away, or the handler did not log it)."""
+    text: dict[str, str] = {}
+    for e in events:
+        text[e.function] = text.get(e.function, "") + "\n" + e.message
+    missing = []
+    for e in result.events:
+        if e["kind"] != "fault":
+            continue
+        settings = e.get("settings") or {}
+        mark = str(settings.get("code") or settings.get("status") or settings.get("error_type") or "")
+        what = f"{e['effect']} {mark} on {e.get('service') or ''}:{e.get('operation') or e.get('host') or ''}"
+        if e["effect"] in SILENT_EFFECTS or not mark or mark not in text.get(e.get("function") or "", ""):
+            missing.append(f"{what} of {e.get('function')}".replace("  ", " "))
+    return sorted(set(missing))
 
 
 def check(path: Path, tmp_path: Path) -> None:
@@ -56,6 +91,11 @@ def check(path: Path, tmp_path: Path) -> None:
     assert original.status != "error", original.error
     faults, outcomes = signature(original)
     faults_again, outcomes_again = signature(again)
+    if (faults_again, outcomes_again) != (faults, outcomes):
+        _, events = run_and_export(path, log_events=True)
+        silent = unevidenced(original, events)
+        if silent:  # what logs cannot tell: visible as XFAIL with the faults that left no trace
+            pytest.xfail("logs cannot tell: " + "; ".join(silent))
     context = f"{path}\n{imported.text}\n{again.report()}"
     assert faults_again == faults, context
     assert outcomes_again == outcomes, context

@@ -53,11 +53,11 @@ def test_default_physical_names_are_cut_to_each_service_limit():
 
 def test_getatt_on_an_unemulated_resource_names_its_type(tmp_path):
     resources = FUNCTION.replace("Handler: app.handler}", "Handler: app.handler, Environment: {Variables: "
-                                 "{ENDPOINT: !GetAtt Stream.StreamEndpoint}}}") + \
-        "  Stream:\n    Type: AWS::Kinesis::Stream\n    Properties: {ShardCount: 1}\n"
+                                 "{MACHINE: !GetAtt Machine.Name}}}") + \
+        "  Machine:\n    Type: AWS::StepFunctions::StateMachine\n    Properties: {Definition: {}}\n"
     path = _app(tmp_path / "app", resources)
-    with pytest.raises(TemplateError, match=r"template.yaml:\d+: !GetAtt Stream.StreamEndpoint: Stream is a "
-                                            r"AWS::Kinesis::Stream, which the harness does not emulate"), \
+    with pytest.raises(TemplateError, match=r"template.yaml:\d+: !GetAtt Machine.Name: Machine is a "
+                                            r"AWS::StepFunctions::StateMachine, which the harness does not emulate"), \
             Simulation(path, seed=1) as sim:
         sim.invoke("Fn", {})
 
@@ -68,3 +68,27 @@ def test_backend_refusal_during_deploy_names_the_resource_and_line(tmp_path):
     with pytest.raises(TemplateError, match=r"template.yaml:\d+: cannot create Bad \(AWS::SQS::Queue\): the "
                                             r"backend refused it: "), Simulation(path, seed=1):
         pass
+
+
+def test_sam_support_page_is_generated_from_the_registries_and_current():
+    from pathlib import Path
+
+    from harness.sam_support import render
+    page = Path(__file__).resolve().parents[3] / "docs" / "sam-support.md"
+    assert page.read_text(encoding="utf-8") == render(), \
+        "docs/sam-support.md is stale: python -m harness.sam_support > docs/sam-support.md"
+    assert "| `AWS::Serverless::SimpleTable` | emulated |" in render()
+    assert "| `HttpApi` | emulated |" in render()
+
+
+def test_dropped_api_features_and_unknown_event_properties_are_warned_with_their_line(tmp_path):
+    resources = FUNCTION.replace("Handler: app.handler}", """Handler: app.handler,
+                  Events: {Get: {Type: Api, Properties: {Path: /x, Method: get, RestApiId: !Ref Api,
+                                                         RequestParameters: [method.request.header.X]}}}}""")
+    resources += ("  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n"
+                  "      Auth: {DefaultAuthorizer: MyAuth}\n      Cors: \"'*'\"\n")
+    warnings = load_template(_app(tmp_path / "app", resources)).warnings
+    assert any("event 'Get' (Api): RequestParameters is not emulated by the harness" in w for w in warnings)
+    assert any(w.endswith("Api.Auth is not emulated by the harness (ignored)") for w in warnings)
+    assert any(w.endswith("Api.Cors is not emulated by the harness (ignored)") for w in warnings)
+    assert all(":" in w.split(" ")[0] for w in warnings)  # each starts with file:line

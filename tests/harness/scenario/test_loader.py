@@ -26,8 +26,9 @@ def test_every_scenario_in_the_library_loads():
 def test_every_library_scenario_injects_at_least_one_fault_or_is_tagged_happy_path():
     for path in discover([REPO / "scenarios"]):
         scenario = load_scenario(path)
-        assert scenario.fault_rules or "happy-path" in scenario.model.tags, \
-            f"{path} injects no fault (tag it `happy-path` if it proves the fault-free behaviour)"
+        assert scenario.fault_rules or {"happy-path", "bad-input"} & set(scenario.model.tags), \
+            (f"{path} injects no fault (tag it `happy-path` if it proves the fault-free behaviour, `bad-input` if "
+             f"what goes wrong is its own input, configuration or user code)")
 
 
 def test_shorthand_forms_load(write_scenario):

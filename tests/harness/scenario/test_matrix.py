@@ -85,8 +85,22 @@ def test_an_unknown_system_exits_2(library, capsys):
     assert "did you mean 'shop'" in capsys.readouterr().out
 
 
-def test_the_run_summary_and_report_show_what_a_scenario_proves(library, capsys):
+def test_the_run_summary_and_reports_show_what_a_scenario_proves(library, tmp_path, capsys):
     write_proving_scenario(library, "[shop.orders.stored]", extra=FAILING_EXPECT)
-    assert main(["run", str(library / "scenarios")]) == 1
+    assert main(["run", str(library / "scenarios"), "--report-dir", str(tmp_path / "r")]) == 1
     out = capsys.readouterr().out
     assert out.count("proves: shop.orders.stored") == 2  # the summary row and the failure report
+    assert "proves: <code>shop.orders.stored</code>" in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_a_bad_worker_count_exits_2(library, capsys):
+    assert main(["requirements", str(library / "scenarios"), "-n", "0"]) == 2
+    assert "-n: expected 'auto' or a number of processes >= 1" in capsys.readouterr().out
+
+
+def test_summary_prints_only_the_counts_and_what_is_not_proven(library, capsys):
+    write_proving_scenario(library, "[]")
+    assert main(["requirements", str(library / "scenarios"), "--summary"]) == 1
+    out = capsys.readouterr().out
+    assert "Requirements per system" in out and "MISSING shop.orders.stored" in out
+    assert "Requirements: shop" not in out

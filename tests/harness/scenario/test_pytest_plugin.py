@@ -1,5 +1,7 @@
 """The pytest plugin: scenario files under scenarios/ are test items (ids from file and name) that work with
 -k, -x, --lf and pytest-xdist; --seed, --backend and --scenario-report; failures show the scenario's report."""
+from pathlib import Path
+
 import pytest
 
 from tests.harness.scenario.conftest import SHOP
@@ -64,3 +66,16 @@ def test_importing_the_plugin_does_not_load_boto3_or_moto():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          check=False).stdout
     assert out.strip() == "[]"
+
+
+def test_pytest_does_not_assertion_rewrite_the_harness_only_the_tests(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "test_loaders.py").write_text(
+        "import harness.simulation\n\n\ndef test_loaders():\n"
+        "    loader = type(harness.simulation.__spec__.loader).__name__\n"
+        "    assert loader != 'AssertionRewritingHook', loader\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[3]  # from the repository, where `harness` is importable by path
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, check=False, cwd=root)
+    assert "1 passed" in out.stdout, out.stdout[-2000:]

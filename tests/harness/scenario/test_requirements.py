@@ -116,6 +116,12 @@ def test_an_id_of_a_system_without_a_register_is_a_load_error(library):
         load_scenario(write_proving_scenario(library, "[twin.movers.cutoff]"))
 
 
+def test_a_missing_unit_test_does_not_stop_scenarios_from_loading(library):
+    # Scenarios only need the ids; `harness requirements` reports the missing test.
+    write_register(library, REGISTER.replace("test_readme_explains]", "test_readme_gone]"))
+    assert load_scenario(write_proving_scenario(library, "[shop.orders.stored]")).model.proves
+
+
 def test_a_broken_register_makes_scenarios_proving_its_ids_unloadable(library):
     write_register(library, REGISTER + "  - {id: shop.orders.stored, section: x, text: again}\n")
     with pytest.raises(ScenarioError, match="the register shop.yaml cannot be loaded"):

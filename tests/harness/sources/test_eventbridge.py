@@ -131,9 +131,9 @@ def test_unsupported_event_source_type_is_reported_by_name_at_load_time(tmp_path
     (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n")
     (tmp_path / "template.yaml").write_text(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n"
-        "      CodeUri: src/\n      Events:\n        Uploads:\n          Type: S3\n          Properties: {}\n")
+        "      CodeUri: src/\n      Events:\n        Uploads:\n          Type: MQ\n          Properties: {}\n")
     (warning,) = load_template(tmp_path / "template.yaml").warnings
-    assert "event 'Uploads' of type 'S3' is not supported by the harness yet" in warning
+    assert "event 'Uploads' of type 'MQ' is not supported by the harness yet" in warning
     assert "SQS" in warning and "Schedule" in warning  # the registered types are listed
 
 
@@ -148,3 +148,33 @@ def test_invalid_event_pattern_is_reported_with_the_template_line(tmp_path):
     with pytest.raises(InputError, match=r"template.yaml:\d+: event 'Fn.Bad' \(EventBridgeRule\): invalid event "
                                          r"pattern"):
         Simulation(tmp_path / "template.yaml").start()
+
+
+def _first_attempts(sim):
+    return [r for r in _fn(sim, "EventTarget") if r.attempt == 1]
+
+
+@pytest.mark.parametrize("effect, expected", [
+    ({"type": "duplicate"}, ["cannot process order o-1", "cannot process order o-1"]),
+    ({"type": "mutate", "mutator": "wrong_type", "path": "detail.order"}, ["cannot process order 12345"]),
+])
+def test_delivery_faults_reach_eventbridge_targets(app_template, effect, expected):
+    # The fault plan's delivery seam (docs/faults.md, "Deliveries by event sources") for rule targets too.
+    from harness import Simulation
+    rules = [{"id": "seam", "match": {"source": "eventbridge", "function": "EventTarget"}, "effect": effect,
+              "times": 1}]
+    with Simulation(app_template, seed=1, faults=rules) as sim:
+        sim.put_event(source="my.shop", detail_type="OrderPlaced", detail={"order": "o-1", "amount": 250})
+        sim.advance(1)
+        assert sorted(r.error["errorMessage"] for r in _first_attempts(sim)) == expected
+        assert [e.data["rule"] for e in sim.trace.of("fault")] == ["seam"]
+
+
+def test_a_redeliver_fault_delivers_the_event_again_a_minute_later(app_template):
+    from harness import Simulation
+    from harness.sources.eventbridge import REDELIVERY_DELAY
+    rules = [{"id": "again", "match": {"source": "eventbridge"}, "effect": {"type": "redeliver"}, "times": 1}]
+    with Simulation(app_template, seed=1, faults=rules) as sim:
+        sim.put_event(source="my.shop", detail_type="OrderPlaced", detail={"order": "o-2", "amount": 250})
+        sim.advance(REDELIVERY_DELAY + 1)
+        assert [r.started for r in _first_attempts(sim)] == [0.0, REDELIVERY_DELAY]

@@ -156,3 +156,20 @@ def test_redeliver_fault_brings_the_message_back_after_the_visibility_timeout(ap
         runs = [r for r in sim.invocations if r.function.endswith("DelayWorker")]
         assert [r.started for r in runs] == [0.0, pytest.approx(30.0, abs=0.01)]  # default VisibilityTimeout 30 s
         assert '{"body": "twice", "count": "2"}' in runs[1].logs
+
+
+def test_without_a_readable_queue_the_poller_asks_the_backend_for_counts_and_stops_when_it_is_empty(
+        app_template, monkeypatch):
+    # LocalStack's queue cannot be read in-process: the poller must neither spin on an empty queue nor keep
+    # run_until_idle going (that made scenarios burn their real-time budget and be reported as skipped).
+    from harness.sources.sqs import SqsMapping
+    monkeypatch.setattr(SqsMapping, "_queue", lambda self: None)
+    with Simulation(app_template, seed=3) as sim:
+        for i in range(3):
+            sim.send_message("WorkQueue", f"ok-{i}")
+        sim.run_until_idle(max_virtual_seconds=3600)
+        polls_after_empty = sim.scheduler.steps
+        sim.run_until_idle(max_virtual_seconds=3600)
+        assert sum(b["deleted"] for b in _batches(sim, "BatchWorker.Work")) == 3
+        assert sim.now < 5  # idle as soon as the queue was empty, not after an hour of one-second polls
+        assert sim.scheduler.steps == polls_after_empty

@@ -34,20 +34,26 @@ def _table():
 def acquire_lock(conversation_id: str, batch_id: str, now: str) -> dict:
     """One conditional UpdateItem: status -> ``processing_reply`` unless it already is. Returns the old item.
 
-    Raises :class:`LockNotAcquired` on a failed condition; other errors propagate.
+    The status seen before the lock is kept in ``status_before_lock``: when the update was applied but its
+    response was lost, botocore's retry fails the condition against this batch's own lock, and the item read
+    back then still tells the status to restore. Raises :class:`LockNotAcquired` when another batch holds the
+    lock or the conversation is missing; other errors propagate.
     """
     try:
         response = _table().update_item(
             Key={"conversation_id": conversation_id},
             UpdateExpression=(
                 "SET conversation_status = :processing, processing_started_at = :now, "
-                "current_batch_id = :batch_id, updated_at = :now"
+                "current_batch_id = :batch_id, updated_at = :now, "
+                "status_before_lock = if_not_exists(conversation_status, :no_status)"
             ),
             ConditionExpression=(
                 "attribute_exists(conversation_id) AND "
                 "(attribute_not_exists(conversation_status) OR conversation_status <> :processing)"
             ),
-            ExpressionAttributeValues={":processing": statuses.PROCESSING_REPLY, ":now": now, ":batch_id": batch_id},
+            ExpressionAttributeValues={
+                ":processing": statuses.PROCESSING_REPLY, ":now": now, ":batch_id": batch_id, ":no_status": "",
+            },
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -57,32 +63,54 @@ def acquire_lock(conversation_id: str, batch_id: str, now: str) -> dict:
         item = exc.response.get("Item")
         if not item:
             raise LockNotAcquired(conversation_exists=False) from exc
-        holder = item.get("current_batch_id")
-        raise LockNotAcquired(
-            conversation_exists=True, holder_batch_id=_deserializer.deserialize(holder) if holder else None
-        ) from exc
+        current = {key: _deserializer.deserialize(value) for key, value in item.items()}
+        if current.get("current_batch_id") == batch_id:
+            return _before_own_lock(current)
+        raise LockNotAcquired(conversation_exists=True, holder_batch_id=current.get("current_batch_id")) from exc
     return response.get("Attributes") or {}
 
 
+def _before_own_lock(current: dict) -> dict:
+    """The item as it was before this batch's own (already applied) lock update."""
+    previous = {key: value for key, value in current.items()
+                if key not in ("conversation_status", "processing_started_at", "current_batch_id")}
+    if current.get("status_before_lock"):
+        previous["conversation_status"] = current["status_before_lock"]
+    return previous
+
+
 def append_messages(conversation_id: str, batch_id: str, entries: list[dict], now: str) -> dict:
-    """Append the batch's new messages in one update (while the lock is held). Returns the new item."""
-    response = _table().update_item(
-        Key={"conversation_id": conversation_id},
-        UpdateExpression=(
-            "SET messages = list_append(if_not_exists(messages, :empty), :new_messages), "
-            "last_user_message_at = :last_user_message_at, last_batch_id = :batch_id, updated_at = :now"
-        ),
-        ConditionExpression=_OWNED,
-        ExpressionAttributeValues={
-            ":empty": [],
-            ":new_messages": entries,
-            ":last_user_message_at": max(entry["timestamp"] for entry in entries),
-            ":batch_id": batch_id,
-            ":now": now,
-            ":processing": statuses.PROCESSING_REPLY,
-        },
-        ReturnValues="ALL_NEW",
-    )
+    """Append the batch's new messages in one update (while the lock is held). Returns the new item.
+
+    The update sets ``last_batch_id`` and is conditional on it not being this batch yet, so botocore's retry of
+    an append whose response was lost cannot append the batch twice; that retry's failed condition is
+    recognised (the item already carries this batch's append) and the item is returned as written.
+    """
+    try:
+        response = _table().update_item(
+            Key={"conversation_id": conversation_id},
+            UpdateExpression=(
+                "SET messages = list_append(if_not_exists(messages, :empty), :new_messages), "
+                "last_user_message_at = :last_user_message_at, last_batch_id = :batch_id, updated_at = :now"
+            ),
+            ConditionExpression=f"{_OWNED} AND (attribute_not_exists(last_batch_id) OR last_batch_id <> :batch_id)",
+            ExpressionAttributeValues={
+                ":empty": [],
+                ":new_messages": entries,
+                ":last_user_message_at": max(entry["timestamp"] for entry in entries),
+                ":batch_id": batch_id,
+                ":now": now,
+                ":processing": statuses.PROCESSING_REPLY,
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except Exception as exc:
+        if not is_conditional_check_failure(exc):
+            raise
+        item = _table().get_item(Key={"conversation_id": conversation_id}, ConsistentRead=True).get("Item") or {}
+        if item.get("current_batch_id") != batch_id or item.get("last_batch_id") != batch_id:
+            raise
+        return item  # this batch's append was applied; only its response was lost
     return response.get("Attributes") or {}
 
 

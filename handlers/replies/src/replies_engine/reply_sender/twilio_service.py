@@ -1,11 +1,14 @@
 """Send a message through the Twilio REST API, retrying only what can succeed on retry.
 
 Retried (with ``time.sleep`` backoff): HTTP 5xx, 429 (rate limit: Twilio asks clients to back off and
-retry), timeouts and connection errors. Not retried: every other 4xx (invalid number, unsubscribed
-recipient, bad credentials...), which would fail the same way again.
+retry) and connections that were never established (refused, connect timeout, DNS). Not retried: every other
+4xx (invalid number, unsubscribed recipient, bad credentials...), which would fail the same way again, and a
+request whose answer was lost after it was sent (read timeout, connection dropped): Twilio may have created
+the message, and its Messages API has no idempotency key, so a retry could text the customer twice.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -13,6 +16,8 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError as Urllib3ConnectTimeout
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from replies_engine.shared.config import env_float, env_int
 from replies_engine.shared.observability import logger
@@ -47,11 +52,24 @@ def _classify(exc: Exception) -> tuple[str, bool]:
         # The client reports the HTTP status as the code when the body has no Twilio error code.
         code = f"TWILIO_{exc.code}" if exc.code and exc.code != status else f"TWILIO_HTTP_{status}"
         return code, status >= 500 or status == 429
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "TWILIO_TIMEOUT", True
-    if isinstance(exc, requests.exceptions.ConnectionError):
+    if _never_sent(exc):
         return "TWILIO_CONNECTION_ERROR", True
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "TWILIO_TIMEOUT", False  # sent, answer lost: the message may exist
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "TWILIO_CONNECTION_LOST", False  # dropped after sending: the message may exist
     return "TWILIO_REQUEST_ERROR", False  # malformed request, bad URL...: retrying cannot help
+
+
+def _never_sent(exc: Exception) -> bool:
+    """True when the connection was never established, so Twilio cannot have received the request."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    reason = cause.reason if isinstance(cause, MaxRetryError) else cause
+    return isinstance(reason, (NewConnectionError, Urllib3ConnectTimeout))
 
 
 def send_message(credentials: TwilioCredentials, to: str, from_: str, body: str) -> SendResult:
@@ -64,6 +82,11 @@ def send_message(credentials: TwilioCredentials, to: str, from_: str, body: str)
         try:
             message = client.messages.create(to=to, from_=from_, body=body)
             return SendResult(ok=True, message_sid=message.sid, attempts=attempt)
+        except json.JSONDecodeError:
+            # The client parses the body only of a 2xx answer: Twilio created the message. Sending again would
+            # text the customer twice, so it counts as sent (without its SID).
+            logger.warning("Twilio accepted the message but its answer could not be read", extra={"attempt": attempt})
+            return SendResult(ok=True, message_sid=None, attempts=attempt)
         except (TwilioRestException, requests.exceptions.RequestException) as exc:
             code, retryable = _classify(exc)
             status = getattr(exc, "status", None)

@@ -39,10 +39,12 @@ def twilio_secret_name() -> str:
     return env_str("TWILIO_SECRET_NAME", f"/replies-engine/{environment}/twilio")
 
 
-def get_twilio_credentials() -> TwilioCredentials:
-    """Return the cached credentials, fetching them when absent or older than the TTL."""
+def get_twilio_credentials(max_age_seconds: float | None = None) -> TwilioCredentials:
+    """Return the cached credentials, fetching them when absent or older than the TTL (or ``max_age_seconds``)."""
     name = twilio_secret_name()
     ttl = env_int("SECRET_CACHE_TTL_SECONDS", 300, minimum=0)
+    if max_age_seconds is not None:
+        ttl = min(ttl, max_age_seconds)
     cached = _cache.get(name)
     if cached is not None and time.time() - cached[0] < ttl:
         return cached[1]

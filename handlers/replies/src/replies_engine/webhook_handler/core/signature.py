@@ -15,6 +15,8 @@ from replies_engine.shared.config import env_str
 from replies_engine.shared.secrets import get_twilio_credentials
 from replies_engine.webhook_handler.utils.parsing_utils import decode_body, parse_form_body
 
+ROTATION_RECHECK_SECONDS = 10
+
 
 class _FormParams(dict):
     """Form parameters with every value of a repeated field (the validator calls ``getlist``)."""
@@ -58,6 +60,11 @@ def is_valid_twilio_request(event: dict) -> bool:
     body = decode_body(event)
     if body is None:
         return False
-    credentials = get_twilio_credentials()
-    validator = RequestValidator(credentials.auth_token)
-    return validator.validate(webhook_url(event), _FormParams(parse_form_body(body)), signature)
+    url, params = webhook_url(event), _FormParams(parse_form_body(body))
+    cached = get_twilio_credentials()
+    if RequestValidator(cached.auth_token).validate(url, params, signature):
+        return True
+    # The token may have been rotated since it was cached: Twilio never retries the 403, so check once more
+    # against a fresh read (at most every ROTATION_RECHECK_SECONDS per container, so forged requests stay cheap).
+    fresh = get_twilio_credentials(max_age_seconds=ROTATION_RECHECK_SECONDS)
+    return fresh.auth_token != cached.auth_token and RequestValidator(fresh.auth_token).validate(url, params, signature)

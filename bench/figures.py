@@ -1,0 +1,209 @@
+"""One benchmark figure, measured in this process and printed as JSON: `python bench/figures.py NAME`.
+
+bench/run.py runs each figure in a fresh interpreter, against this tree and (with --baseline REF) against an
+older commit of the harness, alternating the two, so before and after are measured side by side in one run.
+Only APIs that every version of the harness has are used here (Simulation, load_scenario, run_scenario).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+warnings.simplefilter("ignore")
+ROOT = Path.cwd()  # the tree under test (run.py sets cwd and PYTHONPATH to it)
+BASIC = ROOT / "tests" / "harness" / "fixtures" / "basic" / "template.yaml"
+LIBRARY_SCENARIO = "scenarios/messages/send_fails_rolls_back.yaml"
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    os.environ.setdefault(key, "testing")
+
+
+def _clock():
+    from harness.clock import real_perf_counter
+    return real_perf_counter
+
+
+def _median(fn, repeat: int, between=None) -> float:
+    now, samples = _clock(), []
+    for _ in range(repeat):
+        if between is not None:
+            between()
+        start = now()
+        fn()
+        samples.append(now() - start)
+    return statistics.median(samples)
+
+
+def _app():
+    spec = importlib.util.spec_from_file_location("bench_app", BASIC.parent / "src" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _empty_queues() -> None:
+    """Drop every queued message (outside the timing) so queue depth does not creep into invoke figures."""
+    from moto.sqs.models import sqs_backends
+    for region in sqs_backends.values():
+        for backend in region.values():
+            for queue in backend.queues.values():
+                queue._messages = []
+
+
+def invoke(n: int = 300) -> dict:
+    """Warm invoke of a no-op handler and of a handler making 3 SQS calls: direct call vs harness."""
+    from moto import mock_aws
+
+    from harness import Simulation
+    with mock_aws():
+        import boto3
+        module = _app()
+        os.environ["QUEUE_URL"] = boto3.client("sqs").create_queue(QueueName="bench")["QueueUrl"]
+        module.writer({"name": "x", "steps": 3}, None)
+        direct_noop = _median(lambda: module.stamp({}, None), n)
+        direct_3 = _median(lambda: module.writer({"name": "x", "steps": 3}, None), n // 3, _empty_queues)
+    with Simulation(BASIC, seed=1) as sim:
+        sim.invoke("Stamp")
+        sim.invoke("Writer", {"name": "x", "steps": 3})
+        harness_noop = _median(lambda: sim.invoke("Stamp"), n)
+        harness_3 = _median(lambda: sim.invoke("Writer", {"name": "x", "steps": 3}), n // 3, _empty_queues)
+    return {"direct_noop_us": direct_noop * 1e6, "harness_noop_us": harness_noop * 1e6,
+            "added_noop_us": (harness_noop - direct_noop) * 1e6,
+            "direct_3calls_ms": direct_3 * 1e3, "harness_3calls_ms": harness_3 * 1e3,
+            "ratio_3calls": harness_3 / direct_3}
+
+
+def depth(count: int) -> dict:
+    """One event-source-sized receive (10 messages, all attributes) and its delete, and one
+    ApproximateNumberOfMessages read, at a queue depth of `count` (filled in moto's model directly: moto's own
+    send path was O(n) per message)."""
+    from moto.sqs.models import Message, sqs_backends
+
+    from harness import Simulation
+    with Simulation(BASIC, seed=1) as sim:
+        sqs = sim.client("sqs")
+        url = sqs.create_queue(QueueName="depth")["QueueUrl"]
+        queue = next(q for region in sqs_backends.values() for b in region.values()
+                     for name, q in b.queues.items() if name == "depth")
+        added = iter(range(10**9))
+
+        def top_up() -> None:  # outside the timing: keep the queue at `count`
+            while len(queue._messages) < count:
+                message = Message(f"id-{next(added)}", "body")
+                message.mark_sent()
+                queue._messages.append(message)
+
+        def poll() -> None:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                      MessageAttributeNames=["All"])["Messages"]
+            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                            for i, m in enumerate(got)])
+
+        def count_them() -> None:
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            assert int(attributes["Attributes"]["ApproximateNumberOfMessages"]) >= count - 10
+
+        samples = 3 if count > 1000 else 7
+        receive = _median(poll, samples, top_up)
+        counting = _median(count_them, samples, top_up)
+    return {"depth": count, "poll_ms": receive * 1e3, "count_ms": counting * 1e3}
+
+
+def start_stop(n: int = 10) -> dict:
+    """Start and stop a simulation of the basic template (deploys its resources)."""
+    from harness import Simulation
+
+    def cycle() -> None:
+        with Simulation(BASIC, seed=1):
+            pass
+    cycle()
+    return {"start_stop_ms": _median(cycle, n) * 1e3}
+
+
+def imports() -> dict:
+    """Fresh interpreter: seconds to import what a scenario run needs, and whether cfn-lint came with it."""
+    code = ("import time, sys; t = time.perf_counter(); import harness.simulation, harness.scenario.runner; "
+            "print(time.perf_counter() - t, 'cfnlint' in sys.modules)")
+    samples = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        seconds, cfnlint = out.split()
+        samples.append(float(seconds))
+    return {"import_s": statistics.median(samples), "cfnlint_imported": cfnlint == "True"}
+
+
+def runs(seeds: int = 20) -> dict:
+    """Runs per second of one library scenario with many seeds, serially in one warm process."""
+    from harness.scenario import load_scenario, run_scenario
+    scenario = load_scenario(ROOT / LIBRARY_SCENARIO)
+    run_scenario(scenario, seed=0)
+    now = _clock()
+    start = now()
+    results = [run_scenario(scenario, seed=seed) for seed in range(seeds)]
+    wall = now() - start
+    return {"scenario": LIBRARY_SCENARIO, "runs_per_s": seeds / wall,
+            "passed": sum(r.status == "passed" for r in results), "runs": seeds}
+
+
+def runs_parallel(seeds: int = 40) -> dict:
+    """Runs per second of the same scenario through harness.runner on every core (forked workers)."""
+    from harness.runner import Job, run_jobs
+    path = ROOT / LIBRARY_SCENARIO
+    run_jobs([Job(path, seed=0)], workers=1)  # warm the parent the workers are forked from
+    now = _clock()
+    start = now()
+    results = run_jobs([Job(path, seed=seed) for seed in range(seeds)])
+    wall = now() - start
+    return {"scenario": LIBRARY_SCENARIO, "runs_per_s": seeds / wall,
+            "passed": sum(r.status == "passed" for r in results), "runs": seeds}
+
+
+def compression() -> dict:
+    """Simulated seconds per wall second: a sleep-heavy run, the async-retry-heavy run and library scenarios."""
+    from harness import Simulation
+    from harness.scenario import load_scenario, run_scenario
+    now = _clock()
+    out = {}
+    with Simulation(BASIC, seed=1) as sim:
+        sim.invoke("Sleeper", {"seconds": 1})
+        start, virtual = now(), sim.now
+        for _ in range(50):
+            sim.invoke("Sleeper", {"seconds": 300})  # the seeds' 5-minute stalled-lock wait
+        out["sleep_heavy"] = (sim.now - virtual) / (now() - start)
+    with Simulation(BASIC, seed=1) as sim:
+        start = now()
+        for i in range(30):
+            sim.invoke("AlwaysFails", {"n": i}, type="Event")
+            sim.advance(7)
+        sim.run_until_idle()
+        out["retry_heavy"] = sim.now / (now() - start)
+    for name in ("scenarios/replies/reply_sender_crashes_stalled_lock_reset.yaml",
+                 "scenarios/replies/twilio_503_reply_retried.yaml"):
+        if (ROOT / name).exists():
+            result = run_scenario(load_scenario(ROOT / name))
+            out[Path(name).stem] = result.stats["virtual_seconds"] / max(result.wall_seconds, 1e-3)
+    return out
+
+
+def library(workers: str = "1") -> dict:
+    """Wall seconds of `python -m harness run scenarios` (serially, or with -n auto when the tree has it)."""
+    command = [sys.executable, "-m", "harness", "run", str(ROOT / "scenarios")]
+    if workers != "1":
+        command += ["-n", workers]
+    now = _clock()
+    start = now()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    wall = now() - start
+    summary = next((line for line in done.stdout.splitlines() if " scenario(s): " in line), "")
+    return {"wall_s": wall, "summary": summary.strip()}
+
+
+if __name__ == "__main__":
+    name, *args = sys.argv[1:]
+    print(json.dumps(globals()[name](*[int(a) if a.isdigit() else a for a in args])))

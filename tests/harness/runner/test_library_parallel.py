@@ -1,0 +1,18 @@
+"""The whole scenario library gives the same reports and trace hashes on forked workers as serially."""
+from pathlib import Path
+
+import pytest
+
+from harness.runner import Job, run_jobs
+from harness.scenario.discover import discover
+
+LIBRARY = Path(__file__).resolve().parents[3] / "scenarios"
+
+
+@pytest.mark.slow
+def test_every_library_scenario_reports_the_same_serially_and_on_all_cores():
+    jobs = [Job(path) for path in discover([str(LIBRARY)])]
+    serial, forked = run_jobs(jobs, workers=1), run_jobs(jobs, workers=None)
+    assert [(r.file, r.status, r.trace_hash) for r in forked] == [(r.file, r.status, r.trace_hash) for r in serial]
+    strip = [{k: v for k, v in r.to_dict().items() if k != "wall_seconds"} for r in serial]
+    assert [{k: v for k, v in r.to_dict().items() if k != "wall_seconds"} for r in forked] == strip

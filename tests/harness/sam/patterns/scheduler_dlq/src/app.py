@@ -1,0 +1,3 @@
+def handler(event, context):
+    print(f"report {event['report']}")
+    return {"ok": True}

@@ -1,0 +1,1 @@
+"""Stage 2: batch processor (SQS trigger on the channel batch queues)."""

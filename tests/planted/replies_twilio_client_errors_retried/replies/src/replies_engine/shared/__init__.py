@@ -1,0 +1,1 @@
+"""Code shared by the replies-engine functions (configuration, time, errors, logging, secrets)."""

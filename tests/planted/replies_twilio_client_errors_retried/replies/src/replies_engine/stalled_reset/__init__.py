@@ -1,0 +1,1 @@
+"""Scheduled check that resets conversation locks held longer than the threshold."""
