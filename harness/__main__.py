@@ -1,6 +1,4 @@
 """`python -m harness ...`: the command line (see harness.cli)."""
-import sys
+from harness.cli import entry
 
-from harness.cli import main
-
-sys.exit(main())
+entry()

@@ -26,6 +26,7 @@ def _command_modules() -> list[Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from harness.scenario import limits
     parser = argparse.ArgumentParser(prog="python -m harness", description="Run and inspect fault-injection "
                                      "scenarios of AWS Lambda systems, deterministically, on virtual time.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, paths: str = "+") -> None:
         p.add_argument("--seed", type=int, help="override every scenario's seed")
         p.add_argument("--backend", help="override the backend (moto, moto-server, localstack:...)")
+        limits.add_arguments(p)
 
     run = sub.add_parser("run", help="run scenarios (files or folders), print a summary, write reports")
     run.add_argument("paths", nargs="+", metavar="PATH")
@@ -49,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     shard.add_shard_argument(run)
     lst = sub.add_parser("list", help="list scenarios with their system, seed, steps, faults (and load errors)")
     lst.add_argument("paths", nargs="+", metavar="PATH")
+    limits.add_arguments(lst)
     replay = sub.add_parser("replay", help="run one scenario again with a seed and print its full report")
     replay.add_argument("file", type=Path)
     common(replay)
@@ -81,14 +84,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return BAD_INPUT if exc.code not in (0, None) else OK
     from harness.errors import InputError
+    from harness.sandbox import interrupts
+    from harness.scenario import limits
     try:
         commands = {"run": _run, "list": _list, "replay": _replay, "trace": _trace, "report": _report}
-        if args.command in commands:
-            return commands[args.command](args, console)
-        return args.command_module.run(args, console)
+        with interrupts.handling(), limits.applied(args):
+            if args.command in commands:
+                return commands[args.command](args, console)
+            return args.command_module.run(args, console)
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         return BAD_INPUT
+    except interrupts.Interrupted as stop:
+        console.print(str(stop), markup=False)
+        return stop.exit_code
+
+
+def entry() -> None:
+    """The `python -m harness` / `lambda-harness` program: re-executed without the outer AWS credentials, and
+    never left hanging by a handler thread that could not be stopped."""
+    from harness.sandbox import credentials, exits, poisoned
+    credentials.reexec_scrubbed(sys.argv[1:])
+    code = main()
+    if poisoned():  # a thread that would not stop must not keep the process alive after the reports
+        sys.stdout.flush()
+        sys.stderr.flush()
+        exits.REAL_EXIT(code)
+    sys.exit(code)
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -106,6 +128,7 @@ def _run(args: argparse.Namespace, console: Any) -> int:
 
     from harness.clock import real_perf_counter
     from harness.runner import Job, run_jobs
+    from harness.sandbox import interrupts
     from harness.scenario.discover import discover
     started = real_perf_counter()
     if args.strict:
@@ -131,34 +154,72 @@ def _run(args: argparse.Namespace, console: Any) -> int:
             for path in runnable for n in range(max(1, args.repeat))]
     by_tag: dict[tuple, Any] = {}
     # No refresh thread: worker processes are forked while the bar is up, and must not inherit a held lock.
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True, auto_refresh=False) as progress:
-        task = progress.add_task("scenarios", total=len(jobs))
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console, transient=True, auto_refresh=False,
+                      disable=not console.is_terminal) as progress:
+            task = progress.add_task("scenarios", total=len(jobs))
 
-        def done(job: Any, result: Any) -> None:
-            by_tag[job.tag] = result
-            progress.update(task, description=f"{job.path}", advance=1)
-            progress.refresh()
-            if args.exitfirst and result.status != "passed":
-                raise _StopRun
+            def done(job: Any, result: Any) -> None:
+                by_tag[job.tag] = result
+                progress.update(task, description=f"{job.path}", advance=1)
+                progress.refresh()
+                _write_reports(args, _collect(loaded, by_tag, args.repeat), partial=True)  # nothing lost if killed
+                if args.exitfirst and result.status != "passed":
+                    raise _StopRun
 
-        try:
-            run_jobs(jobs, workers=args.workers, on_result=done)
-        except _StopRun:
-            pass
-    results = []
-    for path, scenario, error in loaded:
-        runs = [by_tag[(path, n)] for n in range(max(1, args.repeat)) if (path, n) in by_tag]
-        if scenario is None:
-            results.append(_load_error(path, error))
-        elif runs:
-            results.append(_repeated(runs))
+            try:
+                run_jobs(jobs, workers=args.workers, on_result=done)
+            except _StopRun:
+                pass
+    except interrupts.Interrupted as stop:
+        return _interrupted(console, args, loaded, by_tag, stop)
+    results = _collect(loaded, by_tag, args.repeat)
     _summary(console, results, real_perf_counter() - started)
     if args.report_dir:
-        from harness.scenario.report import write_reports
-        written = write_reports(results, args.report_dir)
+        written = _write_reports(args, results)
         console.print(f"reports: {written['html']} (HTML), {written['junit']} (JUnit XML), {written['json']}")
     return _exit_code(results)
+
+
+def _collect(loaded: list, by_tag: dict, repeat: int, interrupted: BaseException | None = None) -> list[dict]:
+    """Results in file order: load errors, finished runs, and (after an interrupt) the first unfinished
+    scenario marked as the one the interrupt stopped."""
+    results: list[dict] = []
+    for path, scenario, error in loaded:
+        runs = [by_tag[(path, n)] for n in range(max(1, repeat)) if (path, n) in by_tag]
+        if scenario is None:
+            results.append(_load_error(path, error))
+        elif len(runs) == max(1, repeat):
+            results.append(_repeated(runs))
+        elif interrupted is not None:
+            message = f"{interrupted} while this scenario ran"
+            results.append({"name": scenario.name, "file": str(path), "seed": scenario.seed, "status": "error",
+                            "interrupted": True, "error": message, "failures": [message],
+                            "report": f"INTERRUPTED {path} :: {scenario.name}", "wall_seconds": 0.0})
+            interrupted = None
+    return results
+
+
+def _interrupted(console: Any, args: argparse.Namespace, loaded: list, by_tag: dict, stop: Any) -> int:
+    """Write the reports (the interrupted scenario marked), print one line; 130 (SIGINT) or 143 (SIGTERM)."""
+    from harness.sandbox.interrupts import shielded
+    with shielded():
+        results = _collect(loaded, by_tag, args.repeat, stop)
+        written = _write_reports(args, results)
+        finished = sum(1 for r in results if not r.get("interrupted"))
+        where = f"; reports in {written['json'].parent}" if written else ""
+        console.print(f"{stop}: {finished} of {len(loaded)} scenario(s) finished{where}", markup=False)
+    return stop.exit_code
+
+
+def _write_reports(args: argparse.Namespace, results: list[dict], partial: bool = False) -> dict:
+    """Write (atomically) the reports of the results so far, when a report folder was asked for (`partial`:
+    results.json and junit.xml only, after each scenario; the HTML page at the end)."""
+    if not args.report_dir:
+        return {}
+    from harness.scenario.report import write_reports
+    return write_reports(results, args.report_dir, html=not partial)
 
 
 class _StopRun(Exception):

@@ -20,6 +20,9 @@ from typing import Any, Protocol
 
 from harness.clock import VirtualClock
 from harness.errors import SimulationError, WatchdogTimeout
+from harness.sandbox import state as _sandbox_state
+from harness.sandbox import threads as _sandbox_threads
+from harness.sandbox.threads import ThreadStopped
 
 _local = threading.local()
 
@@ -53,6 +56,8 @@ class Task:
     result: Any = None
     error: BaseException | None = None
     started: bool = False
+    parked: bool = False  # waiting for the baton (its worker blocks on `go`)
+    abandoned: bool = False  # given up on (runaway, interrupt, simulation stopped): it never touches the scheduler
     blocked_on: Task | None = None
     meta: dict = field(default_factory=dict)
     waiters: list = field(default_factory=list)
@@ -81,6 +86,8 @@ class _Worker:
             scheduler, task = self.job  # type: ignore[misc]
             self.job = None
             scheduler._bootstrap(task)  # returns once the task is done (and this worker is idle again)
+            if task.abandoned:
+                return  # a thread given up on ends with its task, never serves another
 
 
 _IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in this process
@@ -138,6 +145,8 @@ class Scheduler:
         self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
         self.steps = 0
         self.tasks_started = 0
+        self.runaways: list[str] = []  # tasks stopped by the watchdog (reported by the simulation)
+        self._live: set[Task] = set()  # started, not finished
 
     # ---------------------------------------------------------------- creating work
     def spawn(self, fn: Callable[[], Any], *, name: str, at: float | None = None, delay: float = 0.0,
@@ -159,6 +168,7 @@ class Scheduler:
         """Yield point: give the baton back; resume when the scheduler picks this task again."""
         task = current_task()
         if task is None:
+            _sandbox_threads.checkpoint()  # a handler thread: frozen here while its container is
             return
         self._push(task, self.clock.now())
         self._park(task)
@@ -298,25 +308,73 @@ class Scheduler:
             if not task.started:
                 task.started = True
                 self.tasks_started += 1
+                self._live.add(task)
                 task._worker = _IDLE.pop() if _IDLE else _Worker()
                 task._worker.job = (self, task)
                 task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
             task._worker.go.release()  # type: ignore[union-attr]
-            if not self._back.acquire(timeout=self.watchdog_seconds):
-                self._back = _thread.allocate_lock()  # the stuck task may still release the old one
-                self._back.acquire()
-                raise WatchdogTimeout(
-                    f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
-                    f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): "
-                    f"{_where_stuck(task)}")
+            try:
+                if not self._back.acquire(timeout=self.watchdog_seconds):
+                    self._runaway(task)
+            except BaseException:  # interrupted (SIGINT) while the task runs: it must not outlive the step
+                if not self._back.acquire(blocking=False):
+                    self._abandon(task)
+                raise
         finally:
             self._running = None
+
+    def _runaway(self, task: Task) -> None:
+        """The task spun past the watchdog: an invocation is stopped as AWS would (its timeout), anything
+        else is abandoned and the run fails."""
+        if task.deadline is not None and not task.kill_reason and task._worker is not None:
+            if task.deadline > self.clock.now():
+                self.clock.advance_to(task.deadline)
+            task.kill_reason = "timeout"
+            if _sandbox_threads.stop_thread(task._worker.thread, TaskKilled,
+                                            stopped=lambda: self._back.acquire(blocking=False),
+                                            acknowledged=lambda: task.kill_reason is None or task.done):
+                self.runaways.append(task.name)
+                return
+        where = _where_stuck(task)  # before the thread is stopped
+        self._abandon(task)
+        raise WatchdogTimeout(
+            f"task {task.name!r} held the baton for more than {self.watchdog_seconds:g} s of wall "
+            f"time without reaching a yield point (AWS request, HTTP request, time.sleep or return): {where}")
+
+    def _abandon(self, task: Task) -> None:
+        """Give up on a task: stop its thread for good, or poison the process when it will not stop."""
+        task.abandoned = True
+        self._back = _thread.allocate_lock()  # the abandoned task may still release the old one
+        self._back.acquire()
+        worker = task._worker
+        if worker is None:
+            return
+        if task.parked and not task.done:
+            worker.go.release()  # it wakes and meets ThreadStopped in _park (a running one gets the exception)
+        if _sandbox_threads.stop_thread(worker.thread, ThreadStopped, acknowledged=lambda: task.done):
+            return
+        if _sandbox_threads.runs_python(worker.thread):
+            _sandbox_state.poison(f"task {task.name!r} (thread {worker.thread.name}) runs Python and swallows "
+                                  f"every exception sent to stop it")
+        else:  # blocked in C: the pending exception ends it the moment it returns, and it never steps again
+            self.runaways.append(f"{task.name} (blocked outside Python; abandoned, ends when it returns)")
+
+    def shutdown(self) -> None:
+        """End every task still parked or running (the simulation stops); none may outlive it."""
+        for task in list(self._live):
+            if not task.done and not task.abandoned:
+                self._abandon(task)
+        self._live.clear()
 
     def _park(self, task: Task) -> None:
         back = self._back
         worker = task._worker
+        task.parked = True
         back.release()
         worker.go.acquire()  # type: ignore[union-attr]
+        task.parked = False
+        if task.abandoned:
+            raise ThreadStopped(f"task {task.name!r} was abandoned")
         if task.kill_reason:
             raise TaskKilled(task.kill_reason)
 
@@ -330,6 +388,10 @@ class Scheduler:
             task.error = exc
         finally:
             task.done = True
+            if task.abandoned:  # the driver moved on: touching the scheduler now would steal another step
+                _local.task = None
+                return  # noqa: B012 - deliberate: an abandoned task ends silently
+            self._live.discard(task)
             for callback in task.on_done:
                 callback(task)
             for waiter in task.waiters:

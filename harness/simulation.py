@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, Self
 
+from harness import sandbox
 from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
 from harness.aws.deploy import Deployer
@@ -27,7 +28,9 @@ from harness.lambda_runtime.environ import swap_environ as _swap_environ
 from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
-from harness.safety import NetworkGuard, safe_environment
+from harness.safety import safe_environment
+from harness.sandbox import threads as _sandbox_threads
+from harness.sandbox.interrupts import shielded
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
 from harness.trace import Trace
@@ -100,7 +103,7 @@ class Simulation:
         self._time = TimePatch(self.clock, self._sleep, self._skew)
         self._logs = LogCapture()
         self._usage = UsagePatch()
-        self._guard = NetworkGuard(self._refused)
+        self._seal: sandbox.Seal | None = None
         self._started = False
         self.warnings: list[str] = list(self.template.warnings) if self.template else []
         # Stand-ins for functions (`{Name: {mock: {...}}}` or {Name: FunctionMock}); see lambda_runtime/stubs.py.
@@ -119,6 +122,7 @@ class Simulation:
     def start(self) -> Self:
         """Start the backend, patch time and networking, deploy the template."""
         global _active
+        sandbox.refuse_if_poisoned()
         if _active is not None:
             raise SimulationError("another Simulation is already running in this process; stop it first")
         _router.install()
@@ -140,7 +144,7 @@ class Simulation:
             self._logs.install()
             self._usage.install()
             self.scheduler.on_resume.append(self._logs.ensure)
-            self._guard.install()
+            self._seal = sandbox.seal(self._refused, self._saved_env)
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]
             for extension in self.extensions:
@@ -154,18 +158,34 @@ class Simulation:
         return self
 
     def stop(self) -> None:
-        """Undo everything start() did (safe to call twice)."""
+        """Undo everything start() did (safe to call twice, never left half done by SIGINT/SIGTERM); raises
+        SimulationError when a thread handler code started could not be stopped."""
         global _active
         if not self._started:
             return
         self._started = False
+        survivors: list[str] = []
+        with shielded():
+            try:
+                self.scheduler.shutdown()  # no handler code runs past this point
+                survivors = sandbox.release(self._seal) if self._seal is not None else []
+                self._seal = None
+                self._stop_parts()
+                if not survivors:  # a live handler thread must never see the outer environment
+                    _swap_environ(self._saved_env)
+            finally:
+                _active = None
+        if survivors:
+            raise SimulationError(f"handler thread(s) {', '.join(survivors)} could not be stopped when the "
+                                  f"simulation ended; this process refuses further simulations")
+
+    def _stop_parts(self) -> None:
         for extension in reversed(self.extensions):
             try:
                 getattr(extension, "stop", lambda sim: None)(self)
             except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
                 self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
-        self._guard.uninstall()
         self._logs.uninstall()
         self._usage.uninstall()
         try:
@@ -176,8 +196,6 @@ class Simulation:
             random.setstate(self._saved_random)
             self._saved_random = None
         self.backend.stop()
-        _swap_environ(self._saved_env)
-        _active = None
 
     def _deploy(self) -> None:
         if self.template is None:
@@ -256,6 +274,9 @@ class Simulation:
             raise InputError(f"invocation type {type!r} is not one of {', '.join(INVOCATION_TYPES)}")
         config = self.runtime.require(function)
         payload = {} if payload is None else payload
+        too_large = sandbox.payloads.request_too_large(sandbox.payloads.size_of(payload), type)
+        if too_large is not None:
+            raise InputError(f"RequestTooLargeException: {too_large}")
         if type == "DryRun":
             return None
         if type == "Event":
@@ -325,6 +346,8 @@ class Simulation:
     def _sleep(self, seconds: float) -> None:
         if current_task() is not None:
             self.scheduler.sleep(seconds)
+        elif _sandbox_threads.owned():
+            _sandbox_threads.sleep(seconds)
         else:
             from harness.clock import real_sleep
             real_sleep(seconds)
@@ -354,6 +377,10 @@ class Simulation:
             return aws_response(request, 404, {"Type": "User", "Message": f"Function not found: {arn}"},
                                 {"x-amzn-ErrorType": "ResourceNotFoundException"})
         body = request.body or b"{}"
+        too_large = sandbox.payloads.request_too_large(len(body), kind)
+        if too_large is not None:  # AWS's payload limits: 6 MB sync, 256 KB async
+            return aws_response(request, 413, {"Type": "User", "message": too_large},
+                                {"x-amzn-ErrorType": "RequestTooLargeException"})
         try:
             payload = json.loads(body.decode() if isinstance(body, bytes) else body)
         except ValueError:

@@ -38,6 +38,7 @@ def host_of(url: str) -> str:
 
 
 def is_loopback(url_or_host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
-    host = host_of(url_or_host) if "://" in url_or_host else url_or_host.lower().strip("[]")
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """True for 127.0.0.0/8, ::1 and localhost (parsed addresses, never string prefixes)."""
+    from harness.sandbox.network import is_loopback_host
+    host = host_of(url_or_host) if "://" in url_or_host else url_or_host
+    return is_loopback_host(host)

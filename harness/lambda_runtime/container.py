@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.environ import EnvironmentSlot
+from harness.sandbox import threads as _threads
 
 
 def _local_names(code_dir: Path) -> set[str]:
@@ -45,6 +46,7 @@ class Container:
         self._names = set().union(*(_local_names(Path(p)) for p in self._paths))
         self._shadowed: dict[str, Any] = {}
         self._modules_len = 0
+        self.threads: list = []  # threads its handler code started (harness.sandbox.threads)
 
     @property
     def env(self) -> dict[str, str]:
@@ -66,9 +68,13 @@ class Container:
                 del modules[name]
         modules.update(self.modules)
         self._modules_len = len(modules)
+        if self.threads:
+            _threads.thaw(self)
 
     def exit(self) -> None:
         """Take this container's modules and environment back out of the process."""
+        if self.threads:
+            _threads.freeze(self)
         modules = sys.modules
         if len(modules) != self._modules_len:  # code imported something: keep what came from this folder
             for name, mod in list(modules.items()):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import sandbox
 from harness.errors import InputError
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.container import Container, ContainerPool
@@ -183,6 +184,8 @@ class LambdaRuntime:
                 except TaskKilled:
                     raise
                 except BaseException as exc:  # noqa: BLE001 - an init failure is the invocation's outcome
+                    if sandbox.is_exit(exc):
+                        return "error", None, sandbox.exit_document(exc, request.request_id), True
                     return "error", None, _error_document(exc, request.request_id, init=True), True
             deadline = self.scheduler.clock.now() + config.timeout
             self.scheduler.set_deadline(current_task(), deadline)
@@ -193,7 +196,11 @@ class LambdaRuntime:
             value = container.handler(event, context)
             current_task().deadline = None
             try:
-                return "success", json.loads(json.dumps(value)), None, False
+                text = json.dumps(value)
+                too_large = sandbox.payloads.response_too_large(len(text.encode("utf-8")), request.request_id)
+                if too_large is not None:  # AWS's 6 MB limit on a response
+                    return "error", None, too_large, False
+                return "success", json.loads(text), None, False
             except (TypeError, ValueError) as exc:
                 return "error", None, {"errorType": "Runtime.MarshalError",
                                        "errorMessage": f"Unable to marshal response: {exc}",
@@ -204,10 +211,19 @@ class LambdaRuntime:
             message = (f"{self._iso()} {request.request_id} Task timed out after {config.timeout:.2f} seconds")
             return "timeout", None, {"errorType": "Sandbox.Timedout", "errorMessage": message,
                                      "requestId": request.request_id}, True
+        except MemoryError:
+            current_task().deadline = None
+            return "error", None, sandbox.out_of_memory_document(request.request_id), True
         except Exception as exc:  # noqa: BLE001 - the handler's error is the invocation's outcome
             current_task().deadline = None
             crash = getattr(exc, "harness_resets_environment", False)
             return "error", None, _error_document(exc, request.request_id), crash
+        except BaseException as exc:
+            if not sandbox.is_exit(exc):
+                raise  # the harness stopping the thread (ThreadStopped), not the handler
+            # sys.exit, KeyboardInterrupt, os._exit...: the runtime process ends; AWS reports Runtime.ExitError
+            current_task().deadline = None
+            return "error", None, sandbox.exit_document(exc, request.request_id), True
 
     def _iso(self) -> str:
         return self.scheduler.clock.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

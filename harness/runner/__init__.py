@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from harness import sandbox
 from harness.runner.job import Job, execute, load
 from harness.runner.pool import run_forked, worker_count
 from harness.scenario.runner import ScenarioResult
@@ -32,6 +33,10 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
     count = worker_count(workers, len(jobs))
     if count <= 1:
         for index, job in enumerate(jobs):
+            if sandbox.poisoned():  # a handler thread that would not stop: the rest runs in a clean process
+                run_forked(jobs[index:], 1, lambda i, result, at=index: done(at + i, result),
+                           prepare=sandbox.after_fork)
+                break
             done(index, execute(job))
     else:
         _warm(jobs)

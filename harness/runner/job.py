@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.sandbox.interrupts import Interrupted
 from harness.scenario.runner import ScenarioResult
 
 
@@ -26,13 +27,13 @@ _SCENARIOS: dict[tuple, Any] = {}  # (resolved path, mtime, size) -> loaded Scen
 
 def load(path: Path) -> Any:
     """The loaded Scenario for `path` (cached per process, so forked workers inherit their parent's)."""
-    from harness.scenario import ScenarioError, load_scenario
+    from harness.scenario import ScenarioError, limits, load_scenario
     resolved = Path(path).resolve()
     try:
         stat = resolved.stat()
-        key = (str(resolved), stat.st_mtime_ns, stat.st_size)  # an edited file is loaded again
+        key = (str(resolved), stat.st_mtime_ns, stat.st_size, limits.current())  # edited or new limits: again
     except OSError:
-        key = (str(resolved), 0, 0)
+        key = (str(resolved), 0, 0, limits.current())
     if key not in _SCENARIOS:
         try:
             _SCENARIOS[key] = load_scenario(path)
@@ -49,7 +50,12 @@ def execute(job: Job, watchdog_seconds: float = 30.0) -> ScenarioResult:
         return load_error(job, str(scenario))
     if job.faults is not None:
         scenario = dataclasses.replace(scenario, top_level_faults=[dict(rule) for rule in job.faults])
-    return run_scenario(scenario, seed=job.seed, backend=job.backend, watchdog_seconds=watchdog_seconds)
+    try:
+        return run_scenario(scenario, seed=job.seed, backend=job.backend, watchdog_seconds=watchdog_seconds)
+    except (KeyboardInterrupt, Interrupted):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - whatever escapes one run is that run's error, never the CLI's end
+        return load_error(job, f"the harness stopped on {type(exc).__name__}: {exc}")
 
 
 def load_error(job: Job, message: str) -> ScenarioResult:

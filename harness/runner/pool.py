@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from multiprocessing import connection
 from multiprocessing.connection import Connection
 
+from harness import sandbox
 from harness.runner.job import Job, execute
 from harness.scenario.runner import ScenarioResult
 
@@ -39,11 +40,14 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
                     worker.conn.send(worker.index)
             for conn in connection.wait([w.conn for w in pool if w.index is not None]):
                 worker = next(w for w in pool if w.conn is conn)
-                index, result = _receive(worker, jobs)
+                index, result, poisoned = _receive(worker, jobs)
                 worker.index = None
                 if result is None:  # the worker died: reap it; a new one is forked for what is left
                     pool.remove(worker)
                     result = _died(jobs[index], _reap(worker))
+                elif poisoned:  # a handler thread it could not stop: retire it, a clean one takes over
+                    pool.remove(worker)
+                    _stop(worker)
                 on_done(index, result)
     finally:
         for worker in pool:
@@ -80,21 +84,24 @@ def _serve(conn: Connection, jobs: Sequence[Job]) -> None:
             result = execute(jobs[index])
         except BaseException:  # noqa: BLE001 - reported as the job's error, the worker keeps serving
             result = _crashed(jobs[index], traceback.format_exc())
+        poisoned = sandbox.poisoned() is not None
         try:
-            payload = pickle.dumps((index, result), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((index, result, poisoned), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - e.g. an unpicklable value kept in the result
-            payload = pickle.dumps((index, _crashed(jobs[index], traceback.format_exc())))
+            payload = pickle.dumps((index, _crashed(jobs[index], traceback.format_exc()), poisoned))
         conn.send_bytes(payload)
+        if poisoned:
+            return  # this process refuses further simulations: the parent forks a clean worker
 
 
-def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult | None]:
+def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult | None, bool]:
     index = worker.index
     assert index is not None
     try:
-        got_index, result = pickle.loads(worker.conn.recv_bytes())
+        got_index, result, poisoned = pickle.loads(worker.conn.recv_bytes())
     except (EOFError, OSError):
-        return index, None
-    return got_index, result
+        return index, None, False
+    return got_index, result, poisoned
 
 
 def _reap(worker: _Worker) -> str:

@@ -139,6 +139,17 @@ class _Loader:
         except InputError as exc:
             self.problems.append(self.source.problem(("system",), str(exc)))
             return None, None, []
+        folder = Path(self.source.file).parent
+        if system.endswith((".yaml", ".yml")) or "/" in system:
+            from harness.scenario import limits
+            # A template may sit in the scenario's folder or the two above it (scenarios/<system>/x.yaml next to
+            # handlers/), the working directory or the harness's checkout; a path reaching further is refused.
+            if not limits.confined(template_path, *list(folder.resolve().parents)[:2], folder,
+                                   *limits.project_roots()):
+                self.problems.append(self.source.problem(("system",), f"{system} is outside the folders a system "
+                                                         f"may come from (the scenario's folder and the two above "
+                                                         f"it, and the project {Path.cwd()}){limits.hint('allowed_paths')}"))
+                return None, None, []
         params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
         from harness.template import load_template
         try:
@@ -396,6 +407,16 @@ class _Loader:
 
     def _check_fault_ids(self, rules: list[dict], expect: list, asserts: dict) -> None:
         ids = {str(r.get("id")) for r in rules if isinstance(r, dict) and r.get("id") is not None}
+        seen: dict[str, int] = {}
+        top = self.source.data.get("faults") if isinstance(self.source.data.get("faults"), list) else []
+        for i, rule in enumerate(top):
+            rule_id = rule.get("id") if isinstance(rule, dict) else None
+            if rule_id is None:
+                continue
+            if str(rule_id) in seen:
+                self.problems.append(self.source.problem(("faults", i, "id"), f"fault id {rule_id!r} is already "
+                                                         f"used by faults[{seen[str(rule_id)]}]; ids must be unique"))
+            seen.setdefault(str(rule_id), i)
         for value, _ in expect + [item for items in asserts.values() for item in items]:
             path = self.paths[id(value)]
             if value.kind == "fault" and value.rule not in ids:
@@ -436,7 +457,8 @@ def _fault_functions(data: dict) -> list[tuple[tuple, str]]:
     """(path, function) of every fault rule that matches on a function name."""
     out = []
     for i, rule in enumerate(data.get("faults") or [] if isinstance(data.get("faults"), list) else []):
-        fn = ((rule or {}).get("match") or {}).get("function") if isinstance(rule, dict) else None
+        match = rule.get("match") if isinstance(rule, dict) else None
+        fn = match.get("function") if isinstance(match, dict) else None
         if isinstance(fn, str):
             out.append((("faults", i, "match", "function"), fn))
     return out

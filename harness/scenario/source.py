@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from harness.scenario import limits
 from harness.scenario.errors import Problem, ScenarioError, format_path
 
 
@@ -37,76 +38,197 @@ class Source:
         return Problem(self.file, line, column, format_path(path), message)
 
 
+class _Exceeded(Exception):
+    """A limit was crossed at a position in the file."""
+
+    def __init__(self, line: int, column: int, message: str):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses nesting deeper than the limit (it recurses once per level, so a
+    10,000-deep file would otherwise end in RecursionError)."""
+
+    def __init__(self, text: str, max_depth: int):
+        super().__init__(text)
+        self._depth, self._max_depth = 0, max_depth
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > self._max_depth:
+                mark = self.peek_event().start_mark
+                raise _Exceeded(mark.line + 1, mark.column + 1, f"nesting deeper than {self._max_depth} levels"
+                                                                + limits.hint("max_yaml_depth"))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def parse(text: str, file: str) -> Source:
-    """Parse one YAML document, keeping positions; raise ScenarioError for syntax errors and duplicate keys."""
+    """Parse one YAML document, keeping positions; raise ScenarioError for syntax errors, duplicate keys, bad
+    values and crossed limits (depth, values after alias expansion)."""
+    bound = limits.current()
+    loader = None
     try:
-        loader = yaml.SafeLoader(text)
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
-        before = text[:exc.position]
-        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
-        raise ScenarioError([Problem(file, line, column, "", f"YAML error: character {exc.character!r} is not "
-                                                             f"allowed in YAML (write it as an escape in a double-"
-                                                             f"quoted string)")]) from None
-    try:
+        loader = _BoundedLoader(text, bound.max_yaml_depth)  # the reader checks every character here
         node = loader.get_single_node()
+    except _Exceeded as exc:
+        raise ScenarioError([Problem(file, exc.line, exc.column, "", str(exc))]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, 1, 1, "", "nesting deeper than Python can parse; lower "
+                                     "--max-yaml-depth")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise ScenarioError([Problem(file, line, column, "", f"YAML syntax error: {what}")]) from None
+        raise ScenarioError([Problem(file, line, column, "", f"YAML syntax error: {_one_line(what)}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _position(text, exc.position)
+        raise ScenarioError([Problem(file, line, column, "", f"unacceptable character #x{exc.character:04x} "
+                                     f"(control characters are not allowed in YAML text)")]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(file, 1, 1, "", f"YAML error: {exc}")]) from None
+        raise ScenarioError([Problem(file, 1, 1, "", f"YAML error: {_one_line(exc)}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     source = Source(file, None)
     problems: list[Problem] = []
     if node is None:
         raise ScenarioError([Problem(file, 1, 1, "", "the file is empty (expected a scenario mapping)")])
-    source.data = _build(loader, node, (), source, problems)
+    try:
+        source.data = _build(loader, node, (), source, problems, _Budget(bound.max_yaml_values))
+    except _Exceeded as exc:
+        raise ScenarioError([Problem(file, exc.line, exc.column, "", str(exc))]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, 1, 1, "", "nesting deeper than Python can build; lower "
+                                     "--max-yaml-depth")]) from None
     if problems:
         raise ScenarioError(problems)
     return source
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    """(line, column) of a character index."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def read(path: str | Path) -> Source:
-    """Read and parse a scenario file."""
+    """Read and parse a scenario file (at most the size limit, UTF-8)."""
     path = Path(path)
+    bound = limits.current()
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > bound.max_file_bytes:
+            raise ScenarioError([Problem(str(path), 1, 1, "", f"the file is {size:,} bytes, over the limit of "
+                                         f"{bound.max_file_bytes:,}{limits.hint('max_file_bytes')}")])
+        with path.open("rb") as handle:
+            data = handle.read(bound.max_file_bytes + 1)
     except FileNotFoundError:
         raise ScenarioError([Problem(str(path), 1, 1, "", "file not found (expected a scenario .yaml file)")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
+    if len(data) > bound.max_file_bytes:  # it grew after stat (a device or a file being written)
+        raise ScenarioError([Problem(str(path), 1, 1, "", f"the file is over the limit of "
+                                     f"{bound.max_file_bytes:,} bytes{limits.hint('max_file_bytes')}")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError([Problem(str(path), line, column, "", f"the file is not UTF-8 text (byte "
+                                     f"0x{data[exc.start]:02x} cannot be decoded)")]) from None
     return parse(text, str(path))
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: tuple, source: Source, problems: list) -> Any:
-    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
-        out: dict = {}
-        for key_node, value_node in node.value:
-            try:
-                key = loader.construct_object(key_node, deep=True)
-            except yaml.YAMLError as exc:
-                problems.append(Problem(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        format_path(path), f"bad key: {exc}"))
-                continue
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                key = str(key)
-            child = path + (key,)
-            source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if key in out:
-                problems.append(Problem(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        format_path(child), f"duplicate key {key!r} (each key may appear once)"))
-                continue
-            out[key] = _build(loader, value_node, child, source, problems)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), source, problems) for i, item in enumerate(node.value)]
+class _Budget:
+    """Counts values as aliases are expanded (a YAML bomb expands a few lines into billions)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+        self.open: set[int] = set()  # collections being built: meeting one again is a circular alias
+
+    def spend(self, node: yaml.Node) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise _Exceeded(node.start_mark.line + 1, node.start_mark.column + 1,
+                            f"more than {self.limit:,} values once YAML aliases are expanded (a YAML bomb?)"
+                            + limits.hint("max_yaml_values"))
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: tuple, source: Source, problems: list,
+           budget: _Budget) -> Any:
+    budget.spend(node)
+    source.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if node.tag not in _PLAIN_COLLECTIONS:
+            problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
+                                    format_path(path), f"unsupported tag {node.tag!r} (scenarios are plain YAML)"))
+            return None
+        if id(node) in budget.open:
+            raise _Exceeded(node.start_mark.line + 1, node.start_mark.column + 1,
+                            "circular alias: this anchor contains itself")
+        budget.open.add(id(node))
+        try:
+            return (_mapping if isinstance(node, yaml.MappingNode) else _sequence)(loader, node, path, source,
+                                                                                   problems, budget)
+        finally:
+            budget.open.discard(id(node))
     try:
         return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: an impossible date (2030-02-30)
+        problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
+                                format_path(path), f"bad value: {_describe(exc)}"))
+        return None
+
+
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
+
+
+def _describe(exc: Exception) -> str:
+    """One line saying what is wrong (a YAML error without its multi-line position dump)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return _one_line(" ".join(str(x) for x in (exc.context, exc.problem) if x))
+    return _one_line(exc)
+
+
+def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode, path: tuple, source: Source, problems: list,
+              budget: _Budget) -> list:
+    return [_build(loader, item, path + (i,), source, problems, budget) for i, item in enumerate(node.value)]
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, path: tuple, source: Source, problems: list,
+             budget: _Budget) -> dict:
+    try:
+        loader.flatten_mapping(node)
+    except RecursionError:
+        raise _Exceeded(node.start_mark.line + 1, node.start_mark.column + 1,
+                        "circular merge: a `<<:` merge includes itself") from None
     except yaml.YAMLError as exc:
         problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                                format_path(path), f"bad value: {exc}"))
-        return None
+                                format_path(path), f"bad merge: {_describe(exc)}"))
+        return {}
+    out: dict = {}
+    for key_node, value_node in node.value:
+        try:
+            key = loader.construct_object(key_node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            problems.append(Problem(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                                    format_path(path), f"bad key: {_describe(exc)}"))
+            continue
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            key = str(key)
+        child = path + (key,)
+        source.keys.setdefault(child, (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+        if key in out:
+            problems.append(Problem(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                                    format_path(child), f"duplicate key {key!r} (each key may appear once)"))
+            continue
+        out[key] = _build(loader, value_node, child, source, problems, budget)
+    return out

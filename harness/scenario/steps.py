@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from harness.sandbox.payloads import SYNC_PAYLOAD_LIMIT
+from harness.scenario import limits
 from harness.scenario.model import Setup
 from harness.scenario.registry import Registry
 from harness.scenario.values import Duration, FunctionRef, Model, QueueRef, ScheduleRef, SecretRef
@@ -66,8 +68,14 @@ class Invoke(Step):
         if self.payload_file is None:
             return []
         path = folder / self.payload_file
+        if not limits.confined(path, folder):
+            return [(("payload_file",), (f"{self.payload_file} is outside the scenario's folder {folder}; file paths "
+                                        f"stay inside it{limits.hint('allowed_paths')}"))]
         if not path.is_file():
             return [(("payload_file",), f"file not found: {path} (paths are relative to the scenario file)")]
+        if path.stat().st_size > SYNC_PAYLOAD_LIMIT:
+            return [(("payload_file",), (f"{path} is {path.stat().st_size:,} bytes, over Lambda's "
+                                        f"{SYNC_PAYLOAD_LIMIT:,}-byte payload limit"))]
         try:
             json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-_FOREVER = 10**12  # seconds (~31,700 years): more is a typo, and float() of a longer int overflows
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 DURATION_HELP = "a duration: seconds as a number, or text like '90s', '5m', '1h30m', '250ms', '2d'"
@@ -19,19 +19,34 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):  # pydantic turns this ValueError into a located problem
         raise ValueError(f"expected {DURATION_HELP}; got {value!r}")  # noqa: TRY004
     if isinstance(value, (int, float)):
-        if not 0 <= value < _FOREVER:  # also refuses NaN
-            raise ValueError(f"expected a duration of 0 or more seconds (finite); got {str(value)[:40]}")
-        return float(value)
+        try:
+            return _bounded(float(value), value)
+        except OverflowError:  # an int too long for a float
+            raise ValueError(f"expected a finite duration; got {str(value)[:40]}") from None
     if isinstance(value, _dt.timedelta):
-        return value.total_seconds()
+        return _bounded(value.total_seconds(), value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
-            return parse_duration(float(text))
+            return _bounded(float(text), value)
         parts = _DURATION.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
-            return parse_duration(sum(float(n) * _UNITS[u] for n, u in parts))
+            return _bounded(sum(float(n) * _UNITS[u] for n, u in parts), value)
     raise ValueError(f"expected {DURATION_HELP}; got {value!r}")
+
+
+def _bounded(seconds: float, written: Any) -> float:
+    """A duration must be finite, 0 or more, and at most the limit (a year by default)."""
+    from harness.scenario import limits
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a finite duration; got {written!r}")
+    if seconds < 0:
+        raise ValueError(f"expected a duration of 0 or more seconds; got {written!r}")
+    bound = limits.current().max_duration
+    if seconds > bound:
+        raise ValueError(f"a duration of at most {bound:,.0f} s ({bound / 86400:g} days) is allowed; got {written!r}"
+                         + limits.hint("max_duration"))
+    return seconds
 
 
 def parse_start(value: Any) -> Any:

@@ -48,3 +48,35 @@ def test_loopback_sockets_still_work_inside_a_simulation(sim):
     client = socket.create_connection(server.getsockname(), timeout=1)
     client.close()
     server.close()
+
+
+def test_loopback_is_decided_on_parsed_addresses_never_prefixes():
+    from harness.sandbox import is_loopback_host
+    assert is_loopback_host("127.0.0.1") and is_loopback_host(b"127.3.2.1") and is_loopback_host("[::1]")
+    assert is_loopback_host("::ffff:127.0.0.1") and is_loopback_host("LOCALHOST.")
+    assert not is_loopback_host("127.attacker.example") and not is_loopback_host("127.0.0.1.nip.io")
+    assert not is_loopback_host("::ffff:192.0.2.1") and not is_loopback_host("0.0.0.0")
+
+
+def test_the_seal_is_lifted_when_the_simulation_stops(basic_template):
+    from harness.sandbox import state
+    with Simulation(basic_template) as sim:
+        assert state.active() is not None and sim.invoke("Stamp").ok
+    assert state.active() is None
+
+
+def test_the_cli_re_executes_itself_with_the_outer_credentials_removed(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAOUTERKEY", AWS_PROFILE="production")
+    # Without re-execution this child would go on to print "not re-executed"; execve replaces it instead.
+    code = ("import sys; from harness.sandbox import credentials; credentials.reexec_scrubbed(sys.argv[1:]); "
+            "print('not re-executed')")
+    done = subprocess.run([sys.executable, "-c", code, "list", str(tmp_path / "none.yaml")], env=env,
+                          capture_output=True, text=True, check=False, cwd=Path(__file__).parents[2])
+    assert done.returncode == 2 and "no such file" in done.stdout and "not re-executed" not in done.stdout
+    from harness.sandbox.credentials import scrubbed
+    clean = scrubbed(env)
+    assert "AWS_ACCESS_KEY_ID" not in clean and "AWS_PROFILE" not in clean
+    assert clean["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull == clean["AWS_CONFIG_FILE"]

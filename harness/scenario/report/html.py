@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from harness.scenario.report import atomic
 from harness.scenario.report.diagram import svg
 
 CSS = """
@@ -107,6 +108,4 @@ def _line(e: dict) -> str:
 
 def write_html(results: list[dict], path: Path, title: str = "Scenario run") -> Path:
     """Write the report page (folders created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(results, title), encoding="utf-8")
-    return path
+    return atomic.write_text(path, html_report(results, title))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.scenario.report import atomic
+
 
 def junit_xml(results: list[dict], suite: str = "scenarios") -> str:
     """The XML document for a list of result dicts (ScenarioResult.to_dict() or load-error dicts)."""
@@ -44,6 +46,4 @@ def junit_xml(results: list[dict], suite: str = "scenarios") -> str:
 
 def write_junit(results: list[dict], path: Path) -> Path:
     """Write the JUnit XML file (folders created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(results), encoding="utf-8")
-    return path
+    return atomic.write_text(path, junit_xml(results))

@@ -17,13 +17,13 @@ HEADER = re.compile(r"^# expect: (\d+):(\d+) (\S*)\s*: (.*)$")
 
 
 def expected_problem(path: Path) -> tuple[int, int, str, str]:
-    match = HEADER.match(path.read_text(encoding="utf-8").splitlines()[0])
+    match = HEADER.match(path.read_bytes().split(b"\n", 1)[0].decode("utf-8"))  # some files are not UTF-8
     assert match, f"{path.name} must start with '# expect: LINE:COL PATH: MESSAGE'"
     return int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
 
 
-def test_corpus_has_at_least_fifteen_broken_files():
-    assert len(CORPUS) >= 15
+def test_corpus_has_at_least_fifty_broken_files():
+    assert len(CORPUS) >= 50
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
