@@ -283,3 +283,48 @@ def test_sns_body_filter_policy_selects_messages_by_content():
             sns.publish(TopicArn=topic, Message=json.dumps({"id": n, "severity": severity}))
         sim.run_until_idle()
         assert _printed(sim, "Pager") == [{"paged": 1}]
+
+
+def test_api_queries_a_global_secondary_index():
+    with Simulation(PATTERNS / "dynamodb_gsi_query" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        table = sim.resource("TicketsTable")["Ref"]
+        for ticket, who in (("t1", "ana"), ("t2", "bo"), ("t3", "ana")):
+            sim.client("dynamodb").put_item(TableName=table, Item={"ticketId": {"S": ticket},
+                                                                   "assignee": {"S": who}})
+        assert sim.http("GET", "/assignees/ana/tickets").json() == ["t1", "t3"]
+
+
+def test_batching_window_gathers_messages_into_one_invocation():
+    with Simulation(PATTERNS / "sqs_batch_window" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        for n in range(30):
+            sim.send_message("Clicks", f"click-{n}")
+            sim.advance(0.5)
+        sim.run_until_idle()
+        runs = [r for r in sim.invocations if r.function.endswith("Aggregator")]
+        assert [line for r in runs for line in r.logs if line.startswith("batch")] == ["batch of 30"]
+        assert runs[0].started == 20.0  # the window opened with the first message at t=0
+
+
+def test_standalone_rule_target_receives_the_input_path():
+    with Simulation(PATTERNS / "eventbridge_rule_resource" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.client("events").put_events(Entries=[{"Source": "app.users", "DetailType": "UserSignedUp",
+                                                  "Detail": json.dumps({"email": "ada@example.com"})}])
+        sim.run_until_idle()
+        assert _printed(sim, "Notifier") == [{"welcome": "ada@example.com"}]
+
+
+def test_kinesis_batch_past_its_record_age_goes_to_the_sns_on_failure_destination():
+    with Simulation(PATTERNS / "kinesis_on_failure_sns" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sim.client("kinesis").put_record(StreamName=sim.resource("Telemetry")["Ref"], PartitionKey="d1",
+                                         Data=b'{"t": 1}')
+        sim.run_until_idle()
+        attempts = [r.started for r in sim.invocations if r.function.endswith("TelemetryWriter")]
+        assert len(attempts) > 2 and attempts[-1] <= 60 + 60  # retried with backoff until the record aged out
+        audit = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("DiscardedAudit"))["Messages"]
+        document = json.loads(audit[0]["Body"])
+        assert document["requestContext"]["condition"] == "RecordAgeExceeded"
+        assert document["KinesisBatchInfo"]["batchSize"] == 1

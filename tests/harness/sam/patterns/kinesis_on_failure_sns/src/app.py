@@ -1,0 +1,2 @@
+def handler(event, context):
+    raise ConnectionError("the telemetry store is down")

@@ -1,0 +1,2 @@
+def handler(event, context):
+    print(f"batch of {len(event['Records'])}")
