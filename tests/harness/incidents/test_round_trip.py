@@ -150,6 +150,7 @@ def test_round_trip_reproduces_faults_and_outcomes(path, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.parametrize("path", _params(SCENARIOS))
 def test_round_trip_on_the_whole_library(path, tmp_path):
     check(path, tmp_path)

@@ -10,6 +10,7 @@ LIBRARY = Path(__file__).resolve().parents[3] / "scenarios"
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 def test_every_library_scenario_reports_the_same_serially_and_on_all_cores():
     jobs = [Job(path) for path in discover([str(LIBRARY)])]
     serial, forked = run_jobs(jobs, workers=1), run_jobs(jobs, workers=None)
