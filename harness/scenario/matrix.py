@@ -44,8 +44,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--summary", action="store_true", help="only the counts per system and what is not proven")
     p.add_argument("--seed", type=int, help="override every scenario's seed")
     p.add_argument("--backend", help="override the backend (moto, moto-server, localstack:...)")
-    p.add_argument("-n", dest="workers", default="1", metavar="auto|N",
-                   help="worker processes for the runs: auto = every core (default 1: serially)")
+    p.add_argument("-n", dest="workers", default="auto", metavar="auto|N",
+                   help="worker processes for the runs: auto = every core (the default), 1 = serially")
+    p.add_argument("--rerun", action="store_true", help="run the scenarios even when the last run's "
+                   "reports/results.json is newer than every scenario, handler and harness file")
 
 
 def matrix(registers: Iterable[Register], results: list[dict]) -> list[Row]:
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
     registers = load_registers(folder)
     if not registers:
         raise InputError(f"{folder}: no register files (expected <system>.yaml files)")
+    args.console = console
     results = _results(args)
     chosen = _systems(args, folder, registers, results)
     rows = matrix([registers[s] for s in chosen], results)
@@ -86,8 +89,27 @@ def run(args: argparse.Namespace, console: Any) -> int:
     return OK if all(row.verdict in (PROVEN, UNIT) for row in rows) else FAILED
 
 
+def _fresh_results(args: argparse.Namespace) -> Path | None:
+    """The last full run's results (reports/results.json) when nothing it depends on changed since: every
+    scenario, register, handler and harness file is older than it. Default paths and options only."""
+    candidate = Path("reports") / "results.json"
+    if args.rerun or args.paths != ["scenarios"] or args.seed is not None or args.backend or not candidate.is_file():
+        return None
+    written = candidate.stat().st_mtime
+    import harness
+    inputs = [Path("scenarios"), Path("handlers"), Path(harness.__file__).parent]
+    newest = max((f.stat().st_mtime for folder in inputs if folder.is_dir() for f in folder.rglob("*")
+                  if f.is_file() and "__pycache__" not in f.parts), default=0.0)
+    return candidate if newest < written else None
+
+
 def _results(args: argparse.Namespace) -> list[dict]:
     from harness.errors import InputError
+    fresh = _fresh_results(args)
+    if fresh is not None and args.results is None:
+        args.console.print(f"using the last run's results ({fresh}, newer than every scenario, handler and harness "
+                           f"file); --rerun runs the scenarios again", markup=False)
+        args.results = fresh
     if args.results is not None:
         from harness.scenario.report import read_results
         try:

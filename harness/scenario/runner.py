@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.clock import BudgetExceeded, real_perf_counter
+from harness.errors import TemplateWarning
 from harness.invariants import InvariantResult
 from harness.scenario import ledger as _ledger
 from harness.scenario.context import RunContext
@@ -136,7 +137,9 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     sim = None
     ctx: RunContext | None = None
     try:
-        sim = Simulation(scenario.template, **kwargs)
+        with warnings.catch_warnings():  # a scenario reports its template's warnings in its result (and the CLI once)
+            warnings.simplefilter("ignore", TemplateWarning)
+            sim = Simulation(scenario.template, **kwargs)
         ledger = _ledger.Ledger(sim.clock)
         sim.start()
         sim.runtime.hooks.insert(0, ledger)
