@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,8 +120,8 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     model = scenario.model
     backend = backend or model.backend or "moto"
     # A mocked function's runtime warning is answered by its mock.
-    warnings = [w for w in scenario.warnings if not any(f"function {name!r} is " in w for name in model.functions)]
-    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=warnings,
+    reported = [w for w in scenario.warnings if not any(f"function {name!r} is " in w for name in model.functions)]
+    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=reported,
                             system=system_name(model.system), proves=list(model.proves))
     started = real_perf_counter()
     kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,

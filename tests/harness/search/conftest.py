@@ -8,6 +8,23 @@ SHOP = Path(__file__).parents[1] / "scenario" / "fixtures" / "shop" / "template.
 PLANTED = Path(__file__).parents[2] / "planted"
 
 
+@pytest.fixture(scope="session")
+def planted(tmp_path_factory: pytest.TempPathFactory):
+    """`planted(bug)`: the path of the bug's scenario in a copy of its system with the bug applied (made once)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("planted_materialize", PLANTED / "materialize.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    root, made = tmp_path_factory.mktemp("planted"), {}
+
+    def get(bug: str) -> Path:
+        if bug not in made:
+            made[bug] = module.materialize(PLANTED / bug, root)
+        return made[bug]
+
+    return get
+
+
 @pytest.fixture
 def shop_scenario(tmp_path: Path):
     """`shop_scenario(text, name)` writes a shop scenario into tmp_path and returns its path."""

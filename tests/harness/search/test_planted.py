@@ -22,12 +22,12 @@ CAUGHT_BY = {"messages_send_failure_not_rolled_back": "invariant no_orphaned_que
 
 
 def test_there_are_at_least_four_planted_bugs():
-    assert sorted(p.parent.name for p in PLANTED.glob("*/scenario.yaml")) == sorted(BUDGET)
+    assert sorted(p.parent.name for p in PLANTED.glob("*/bug.yaml")) == sorted(BUDGET)
 
 
 @pytest.mark.parametrize("bug", sorted(BUDGET))
-def test_chaos_finds_each_planted_bug_and_shrinks_it_to_a_replayable_scenario(bug, tmp_path):
-    result = search(PLANTED / bug / "scenario.yaml", Options(budget=BUDGET[bug], found_dir=tmp_path, workers=1))
+def test_chaos_finds_each_planted_bug_and_shrinks_it_to_a_replayable_scenario(bug, tmp_path, planted):
+    result = search(planted(bug), Options(budget=BUDGET[bug], found_dir=tmp_path, workers=1))
     assert result.baseline.passed, result.baseline.report()  # the default seed and faults pass
     assert result.failure is not None and result.runs_to_find > 0, f"not found in {result.runs} runs"
     from harness.search.verdict import chaos_judge
@@ -43,16 +43,16 @@ def test_chaos_finds_each_planted_bug_and_shrinks_it_to_a_replayable_scenario(bu
           f"{result.shrunk.runs} runs")
 
 
-def test_the_same_search_seed_gives_the_same_search(tmp_path):
-    path = PLANTED / "earnings_access_denied_retried" / "scenario.yaml"
+def test_the_same_search_seed_gives_the_same_search(tmp_path, planted):
+    path = planted("earnings_access_denied_retried")
     first = search(path, Options(budget=16, found_dir=tmp_path / "a", workers=1))
     again = search(path, Options(budget=16, found_dir=tmp_path / "b", workers=1))
     assert first.runs_to_find == again.runs_to_find and first.failure[0].key == again.failure[0].key
     assert first.found.read_text() == again.found.read_text().replace(str(tmp_path / "b"), str(tmp_path / "a"))
 
 
-def test_a_shard_searches_its_own_part_of_the_budget(tmp_path):
-    path = PLANTED / "twin_connector_retries_client_errors" / "scenario.yaml"
+def test_a_shard_searches_its_own_part_of_the_budget(tmp_path, planted):
+    path = planted("twin_connector_retries_client_errors")
     part = search(path, Options(budget=3, shard=Shard(2, 3), found_dir=tmp_path, seed=1, workers=1))
     assert part.runs <= 1
 

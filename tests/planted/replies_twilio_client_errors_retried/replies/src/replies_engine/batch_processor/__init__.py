@@ -1,1 +1,0 @@
-"""Stage 2: batch processor (SQS trigger on the channel batch queues)."""

@@ -1,1 +1,0 @@
-"""Code shared by the replies-engine functions (configuration, time, errors, logging, secrets)."""

@@ -1,1 +1,0 @@
-"""Scheduled check that resets conversation locks held longer than the threshold."""

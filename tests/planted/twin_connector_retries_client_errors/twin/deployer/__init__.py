@@ -1,1 +1,0 @@
-"""Deployment utilities of the digital-twin pipeline: config validation, code merging, AWS deployers."""
