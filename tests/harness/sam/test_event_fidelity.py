@@ -76,8 +76,10 @@ def _trigger_every_source(sim):
                               MessageAttributes={"Test": {"DataType": "String", "StringValue": "TestString"},
                                                  "TestBinary": {"DataType": "Binary", "BinaryValue": b"TestBinary"}})
     sim.client("s3").put_object(Bucket=sim.resource("Uploads")["Ref"], Key="HappyFace.jpg", Body=b"x" * 1024)
-    sim.client("dynamodb").put_item(TableName=sim.resource("Orders")["Ref"],
-                                    Item={"Id": {"N": "101"}, "Message": {"S": "New item!"}})
+    table, orders = sim.client("dynamodb"), sim.resource("Orders")["Ref"]
+    table.put_item(TableName=orders, Item={"Id": {"N": "101"}, "Message": {"S": "New item!"}})
+    table.put_item(TableName=orders, Item={"Id": {"N": "101"}, "Message": {"S": "This item has changed"}})
+    table.delete_item(TableName=orders, Key={"Id": {"N": "101"}})
     sim.client("kinesis").put_record(StreamName=sim.resource("Clicks")["Ref"], PartitionKey="1",
                                      Data=b"Hello, this is a test.")
     sim.put_events([{"Source": "my.shop", "DetailType": "EC2 Instance State-change Notification",
@@ -102,10 +104,13 @@ def delivered():
         _trigger_every_source(sim)
         events = {name: (_printed(sim, function) or [None])[0] for name, function in (
             ("sqs_standard", "SqsFunction"), ("sqs_fifo", "FifoFunction"), ("sns", "SnsFunction"),
-            ("s3_put", "S3Function"), ("dynamodb_insert", "DynamoFunction"), ("kinesis", "KinesisFunction"),
+            ("s3_put", "S3Function"), ("kinesis", "KinesisFunction"),
             ("eventbridge_rule", "RuleFunction"), ("s3_eventbridge_object_created", "S3EventBridgeFunction"),
             ("eventbridge_schedule", "ScheduleFunction"), ("scheduler_input", "SchedulerFunction"),
             ("api_rest_proxy", "RestFunction"), ("api_http_v2", "HttpFunction"), ("function_url", "UrlFunction"))}
+        changes = [record for event in _printed(sim, "DynamoFunction") for record in event["Records"]]
+        for name in ("INSERT", "MODIFY", "REMOVE"):  # one record per variant, whatever the batching
+            events[f"dynamodb_{name.lower()}"] = {"Records": [next(c for c in changes if c["eventName"] == name)]}
         records = [json.loads(m["Body"]) for m in _drain(sim, "Succeeded") + _drain(sim, "Failed")]
         events["destination_on_success"] = next(r for r in records if r["requestContext"]["condition"] == "Success")
         events["destination_on_failure"] = next(r for r in records if r["requestContext"]["condition"] != "Success")
