@@ -94,12 +94,13 @@ def url_event(request: HttpRequest, *, url_id: str, request_id: str, epoch: floa
         "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
                  "sourceIp": request.source_ip, "userAgent": request.header("User-Agent") or ""},
         "requestId": request_id, "routeKey": "$default", "stage": "$default",
-        "time": _request_time(epoch), "timeEpoch": int(epoch * 1000),
+        "time": _request_time(epoch), "timeEpoch": int(epoch * 1000), "authentication": None,
     }
     body, encoded = _body_text(request.body, True, request.header("Content-Type") or "")
     if body is not None:
         event["body"] = body
-    event["isBase64Encoded"] = encoded
+    # AWS's documented Function URL payload carries these API Gateway keys as null
+    event.update(pathParameters=None, isBase64Encoded=encoded, stageVariables=None)
     return event
 
 
@@ -108,7 +109,10 @@ def http_api_event(request: HttpRequest, *, api_id: str, stage: str, route_key: 
     """An HTTP API event (payload format 2.0): the Function URL shape with the route, stage and API ids."""
     event = url_event(request, url_id=api_id, request_id=request_id, epoch=epoch, host=host, auth_type="AWS_IAM")
     event["routeKey"] = route_key
+    for absent in ("pathParameters", "stageVariables"):  # an HTTP API sends these only when they have values
+        del event[absent]
     context = event["requestContext"]
+    del context["authentication"]  # present only with mutual TLS
     context.update(routeKey=route_key, stage=stage, domainPrefix=api_id)
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)
