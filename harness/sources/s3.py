@@ -44,10 +44,23 @@ class S3Notification:
                 {"Name": rule.get("Name"), "Value": rule.get("Value")}
                 for rule in (self.filter.get("S3Key") or {}).get("Rules") or []]}}
         current.setdefault("LambdaFunctionConfigurations", []).append(entry)
+        if self._event_bridge_enabled():  # moto's GetBucketNotificationConfiguration leaves this out
+            current["EventBridgeConfiguration"] = {}
         s3.put_bucket_notification_configuration(Bucket=self.bucket, NotificationConfiguration=current)
 
     def stop(self) -> None:
         """Nothing to stop: deliveries come from object events."""
+
+    def _event_bridge_enabled(self) -> bool:
+        try:
+            from moto.s3.models import s3_backends
+
+            from harness.template import ACCOUNT_ID
+            bucket = s3_backends[ACCOUNT_ID]["aws"].buckets.get(self.bucket)
+        except (ImportError, KeyError):
+            return False
+        config = getattr(bucket, "notification_configuration", None)
+        return getattr(config, "event_bridge", None) is not None
 
 
 def complete_event(event: dict, sources: EventSources) -> dict:

@@ -10,10 +10,7 @@ from harness import Simulation
 
 FIDELITY = Path(__file__).parent / "fidelity"
 SAMPLES = FIDELITY / "samples"
-KNOWN_DIFFERENCES = {
-    "s3_eventbridge_object_created": "the harness does not send S3 'Object Created' events to EventBridge "
-                                     "(EventBridgeConfiguration on a bucket is not emulated): no event arrives",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}  # sample stem -> the exact difference (an xfail(strict=True) case)
 
 
 def json_type(value):
@@ -98,9 +95,7 @@ def _trigger_every_source(sim):
 def delivered():
     """Every event the fidelity app received, by sample name (one simulation for all sources)."""
     with Simulation(FIDELITY / "app" / "template.yaml", seed=1, start="2030-01-01T00:00:00Z") as sim:
-        # the one unemulated piece: S3 -> EventBridge notifications (see KNOWN_DIFFERENCES)
-        assert [w.split(": ", 1)[1] for w in sim.warnings] == [
-            "Uploads.NotificationConfiguration is not emulated by the harness (ignored)"]
+        assert sim.warnings == []
         _trigger_every_source(sim)
         events = {name: (_printed(sim, function) or [None])[0] for name, function in (
             ("sqs_standard", "SqsFunction"), ("sqs_fifo", "FifoFunction"), ("sns", "SnsFunction"),
