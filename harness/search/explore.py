@@ -129,9 +129,13 @@ def run(args: argparse.Namespace, console: Any) -> int:
     ran = [e for e in explorations.values() if e.runs]
     for exploration in ran:
         _print(console, exploration)
+    unmarked = [path for path in skipped if not path.endswith(")")]
     for path in skipped:
-        why = "" if path.endswith(")") else ": no `explore:` key (give --seeds to explore it)"
-        console.print(f"skipped {path}{why}", markup=False)
+        if path.endswith(")"):  # a scenario that does not load, with the reason
+            console.print(f"skipped {path}", markup=False)
+    if unmarked:
+        console.print(f"skipped {len(unmarked)} scenario(s) without an `explore:` key (give --seeds to explore them)",
+                      markup=False)
     total = sum(e.runs for e in ran)
     failing = sum(e.failures for e in ran)
     console.print(f"explored {len(ran)} scenario(s), {total} run(s), {failing} failing"
