@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.sources.base import EventSpec, register_source
-from harness.sources.gateway import Route
+from harness.sources.gateway import RestApi, Route
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
@@ -25,20 +25,7 @@ class ApiSource:
             raise spec.error(f"Path must start with '/', got {path!r}")
         if method not in METHODS:
             raise spec.error(f"Method {props.get('Method')!r} is not one of {', '.join(sorted(METHODS))}")
-        deployer = sources.sim.deployer
-        api_ref = props.get("RestApiId")
-        if api_ref is None:
-            api_id, stage, logical_id = deployer.attributes("ServerlessRestApi")["Ref"], "Prod", "ServerlessRestApi"
-        else:
-            apis = {deployer.attributes(r.logical_id)["Ref"]: r for r in
-                    deployer.template.of_type("AWS::Serverless::Api")}
-            resource = apis.get(api_ref)
-            if resource is None:
-                raise spec.error(f"RestApiId {api_ref!r} is not an AWS::Serverless::Api of this template "
-                                 f"(known: {', '.join(r.logical_id for r in apis.values()) or 'none'})")
-            api_id, logical_id = api_ref, resource.logical_id
-            stage = str(deployer.resolver.resolve(resource.properties.get("StageName") or "Prod"))
-        self.api = sources.gateway.api(api_id, stage, logical_id)
+        self.api = api_of(sources, spec, "RestApiId", "ServerlessRestApi", "AWS::Serverless::Api", "Prod", "rest")
         self.route = Route.make(method, str(path), spec.function)
 
     def start(self) -> None:
@@ -47,3 +34,20 @@ class ApiSource:
 
     def stop(self) -> None:
         """Routes stop with the gateway."""
+
+
+def api_of(sources: EventSources, spec: EventSpec, key: str, implicit: str, resource_type: str, default_stage: str,
+           kind: str) -> RestApi:
+    """The API a route belongs to: the one its `key` property names (a resource of `resource_type` here), or SAM's
+    implicit API; created on the gateway on first use."""
+    deployer = sources.sim.deployer
+    api_ref = spec.properties.get(key)
+    if api_ref is None:
+        return sources.gateway.api(deployer.attributes(implicit)["Ref"], default_stage, implicit, kind=kind)
+    apis = {deployer.attributes(r.logical_id)["Ref"]: r for r in deployer.template.of_type(resource_type)}
+    resource = apis.get(api_ref)
+    if resource is None:
+        raise spec.error(f"{key} {api_ref!r} is not an {resource_type} of this template "
+                         f"(known: {', '.join(r.logical_id for r in apis.values()) or 'none'})")
+    stage = str(deployer.resolver.resolve(resource.properties.get("StageName") or default_stage))
+    return sources.gateway.api(api_ref, stage, resource.logical_id, kind=kind)

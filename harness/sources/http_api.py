@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.sources.api import METHODS
+from harness.sources.api import METHODS, api_of
 from harness.sources.base import EventSpec, register_source
 from harness.sources.gateway import Route
 
@@ -35,19 +35,7 @@ class HttpApiSource:
         version = str(props.get("PayloadFormatVersion") or "2.0")
         if version not in ("1.0", "2.0"):
             raise spec.error(f"PayloadFormatVersion must be 1.0 or 2.0, got {version!r}")
-        deployer = sources.sim.deployer
-        api_ref = props.get("ApiId")
-        if api_ref is None:
-            api_id, stage, logical_id = deployer.attributes("ServerlessHttpApi")["Ref"], "$default", "ServerlessHttpApi"
-        else:
-            apis = {deployer.attributes(r.logical_id)["Ref"]: r for r in deployer.template.of_type(HTTP_API_TYPE)}
-            resource = apis.get(api_ref)
-            if resource is None:
-                raise spec.error(f"ApiId {api_ref!r} is not an {HTTP_API_TYPE} of this template "
-                                 f"(known: {', '.join(r.logical_id for r in apis.values()) or 'none'})")
-            api_id, logical_id = api_ref, resource.logical_id
-            stage = str(deployer.resolver.resolve(resource.properties.get("StageName") or "$default"))
-        self.api = sources.gateway.api(api_id, stage, logical_id, kind="http")
+        self.api = api_of(sources, spec, "ApiId", "ServerlessHttpApi", HTTP_API_TYPE, "$default", "http")
         self.api.payload_version = version
         self.route = Route.make("ANY" if method == "$DEFAULT" else method, str(path), spec.function)
         if method == "$DEFAULT":
