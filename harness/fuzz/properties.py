@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import field_validator
 
-from harness.scenario.expectations import Expectation, Verdict, expectation
+from harness.scenario.expectations import Expectation, Verdict, expectation, invocation_result
 
 HTTP_SOURCES = ("api", "url")
 DEFAULT_STATUSES = ((100, 499),)  # a client's input, malformed or not, never earns a 5xx
@@ -81,10 +81,9 @@ class Contract(Expectation):
         return value
 
     def check(self, ctx: Any) -> Verdict:
-        result = ctx.outputs.get(self.step)
-        if not hasattr(result, "status") or not hasattr(result, "request_id"):
-            return Verdict(False, f"step {self.step!r} returned an invocation result",
-                           f"it returned {result!r:.120} (only RequestResponse invokes have a result)")
+        result, not_a_result = invocation_result(ctx, self.step)
+        if not_a_result is not None:
+            return not_a_result
         problems = violations(result, source=self.source, errors=self.errors, statuses=status_ranges(self.statuses))
         seqs = tuple(e.seq for e in ctx.sim.trace.of("invoke_end", request_id=result.request_id))
         wanted = "no unhandled exception" if not self.errors else "any outcome"

@@ -85,6 +85,15 @@ def _clip(line: str, limit: int = 320) -> str:
 EXPECTATIONS: Registry[type[Expectation]] = Registry("expectation")
 
 
+def invocation_result(ctx: Any, step: str) -> tuple[Any, Verdict | None]:
+    """The InvocationResult a step produced, or a failed Verdict saying the step has none."""
+    result = ctx.outputs.get(step)
+    if hasattr(result, "status") and hasattr(result, "request_id"):
+        return result, None
+    return result, Verdict(False, f"step {step!r} returned an invocation result",
+                           f"it returned {show(result, 120)} (only RequestResponse invokes have a result)")
+
+
 def expectation(cls: type[Expectation]) -> type[Expectation]:
     """Class decorator: register an expectation model under its `kind`."""
     return EXPECTATIONS.register(cls.kind)(cls)
@@ -212,10 +221,9 @@ class Result(Expectation):
 
     def check(self, ctx: Any) -> Verdict:
         from harness.scenario.match import matches
-        result = ctx.outputs.get(self.step)
-        if not hasattr(result, "status") or not hasattr(result, "request_id"):
-            return Verdict(False, f"step {self.step!r} returned an invocation result",
-                           f"it returned {show(result, 120)} (only RequestResponse invokes have a result)")
+        result, not_a_result = invocation_result(ctx, self.step)
+        if not_a_result is not None:
+            return not_a_result
         problems = []
         if self.status is not None and result.status != self.status:
             problems.append(f"status {result.status}")
