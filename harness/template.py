@@ -27,7 +27,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Serverless::Function": {
         "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
         "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
-        "InlineCode", "AutoPublishAlias", "Layers",
+        "InlineCode", "AutoPublishAlias", "Layers", "RecursiveLoop",
     },
     "AWS::Serverless::LayerVersion": {"ContentUri", "LayerName", "CompatibleRuntimes", "Description",
                                       "RetentionPolicy", "LicenseInfo", "CompatibleArchitectures"},
@@ -49,7 +49,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::SNS::Topic": {"TopicName"},
     "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
     "AWS::Lambda::Function": {"Code", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
-                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType"},
+                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType", "RecursiveLoop"},
     "AWS::Lambda::EventSourceMapping": {"FunctionName", "EventSourceArn", "BatchSize",
                                         "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                                         "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
