@@ -30,6 +30,7 @@ from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import safe_environment
+from harness.sandbox import memory
 from harness.sandbox import threads as _sandbox_threads
 from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
@@ -151,6 +152,8 @@ class Simulation:
             self._seal = sandbox.seal(self._refused, self._saved_env)
             self.scheduler.meter = Meter(self.budgets, self.clock, real_monotonic, self.runtime.invoked,
                                          self.trace.record)
+            gauge = memory.Gauge()  # opened per simulation: a forked worker reads its own /proc/self
+            self.scheduler.gauge = gauge if gauge.available else None
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]
             for extension in self.extensions:
@@ -192,6 +195,9 @@ class Simulation:
             except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
                 self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
+        if self.scheduler.gauge is not None:
+            self.scheduler.gauge.close()
+            self.scheduler.gauge = None
         self._logs.uninstall()
         self._usage.uninstall()
         try:

@@ -133,6 +133,32 @@ def _client(service):
     return _CLIENTS[service]
 
 
+def hog_then_send(event, context):
+    hog = [bytes(1024 * 1024) + bytes([i % 256]) for i in range(200)]  # ~200 MB, then a yield point
+    try:
+        _client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody="after the hog")
+    except BaseException:  # noqa: BLE001, S110 - tries to swallow being stopped (the OOM killer cannot be)
+        pass
+    return len(hog)
+
+
+def sends_after_timeout(event, context):
+    """Sleeps past its timeout, then its finally blocks (and a loop that swallows being stopped) try to reach the
+    world: an SQS message, an HTTP request."""
+    try:
+        time.sleep(10)
+    finally:
+        for attempt in range(3):
+            try:
+                if event.get("route") == "http":
+                    import requests
+                    requests.post("https://api.example.com/after-timeout", data=str(attempt), timeout=5)
+                else:
+                    _client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=f"late {attempt}")
+            except BaseException:  # noqa: BLE001, S112 - tries to swallow being stopped
+                continue
+
+
 def recurse(event, context):
     _client("lambda").invoke(FunctionName=context.function_name, InvocationType="Event",
                                   Payload=b'{"again": true}')
