@@ -318,7 +318,7 @@ class Scheduler:
         for hook in self.on_resume:
             hook(task)
         self._switch(task.view)
-        if self.gauge is not None:
+        if self.gauge is not None and "memory_limit_kb" in task.meta:  # an invocation's step: measure it
             self.gauge.start(task.meta)
         try:
             if not task.started:

@@ -146,7 +146,7 @@ class LambdaRuntime:
         cold = container.handler is None
         self.scheduler.enter_view(container)
         os.environ["_X_AMZN_TRACE_ID"] = header  # per invocation, as Lambda's runtime sets it (botocore sends it)
-        memory.begin(task.meta, config.memory)
+        memory.begin(task.meta, config.memory, self.scheduler.gauge)
         self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
                           type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
         sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")

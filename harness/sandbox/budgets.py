@@ -96,7 +96,7 @@ class Meter:
         top = self.invoked.most_common(1)
         detail = f"; most invoked: {top[0][0]} ({top[0][1]:,} times)" if top else ""
         if field == "invocations" and top and top[0][1] > limit // 2:
-            detail += ", a function invoking itself? (see RecursiveLoop in docs/safety.md)"
+            detail += " (if it invokes itself: RecursiveLoop in docs/safety.md)"
         self._record("budget_exceeded", budget=NAMES[field][0], reached=reached, limit=limit)
         raise OverBudget(field, reached, limit, detail)
 

@@ -2,9 +2,9 @@
 MemorySize, as Lambda reports it (the environment is discarded).
 
 Every container shares the harness's process, so an invocation's memory is measured as the growth of the
-process's resident set while the invocation's code runs: the kernel's high-water mark (`VmHWM`) is reset
-(`/proc/self/clear_refs`, 5) when a task takes the baton and read when it gives the baton back (a yield point, or
-the end of the invocation); the AWS backend's own work (moto answering a request) is left out. Used memory is
+process's resident set while the invocation's code runs: the kernel's high-water mark is reset
+(`/proc/self/clear_refs`, 5) when an invocation's step begins and read (getrusage's `ru_maxrss`, or `VmHWM`) when
+it gives the baton back (a yield point, or the end of the invocation); the AWS backend's own work (moto answering a request) is left out. Used memory is
 `RUNTIME_MB` (the Python runtime's own footprint, stated rather than measured) plus the highest growth of any of
 the invocation's steps. Like Lambda's cgroup, only memory really touched counts (an untouched `bytearray(2 GB)`
 does not); unlike it, memory the process already holds and reuses (freed earlier) does not show as growth, and
@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 from typing import Any
+
+_GETRUSAGE, _SELF = resource.getrusage, resource.RUSAGE_SELF  # the real one (handler code sees a fixed figure)
 
 RUNTIME_MB = 40  # what Lambda reports for a trivial Python handler, before its own allocations
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
@@ -52,29 +55,42 @@ class Gauge:
             self._statm = os.open("/proc/self/statm", os.O_RDONLY)
             os.pwrite(self._clear, b"5", 0)
             self.available = True
+            self._starts, self._stale = 0, False
             _pin_mmap_threshold()
         except OSError:
-            self.available = False
+            self.available, self._starts, self._stale = False, 0, False
 
     def start(self, meta: dict) -> None:
-        """A task takes the baton: reset the high-water mark and note the resident set (on the driver)."""
+        """An invocation's step begins: reset the high-water mark and note where it starts."""
         os.pwrite(self._clear, b"5", 0)
-        meta["rss_kb"] = int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE_KB
+        self._starts += 1
+        if not self._stale and self._starts & 31 == 1:
+            # getrusage's ru_maxrss is the reset mark, unless a thread that exited earlier left a higher process
+            # peak behind (the kernel keeps that apart for good): checked against the resident set now and then;
+            # once stale, every step reads the resident set and VmHWM itself (15 us instead of 4).
+            self._stale = _maxrss() > self._rss() + 256
+        meta["rss_kb"] = self._rss() if self._stale else _maxrss()
 
     def settle(self, meta: dict) -> None:
-        """The task gives the baton back (or pauses for the backend): fold this step's peak growth into the
-        invocation's, and raise OutOfMemory once it is over the invocation's limit."""
+        """The invocation's step ends (a yield point, a pause for the backend, the handler's return): fold its peak
+        growth into the invocation's; OutOfMemory once that is over the invocation's limit."""
         limit = meta.get("memory_limit_kb")
         if limit is None or "rss_kb" not in meta:
             return
-        data = os.pread(self._status, 4096, 0)
-        at = data.index(b"VmHWM:")
-        grown = int(data[at + 6:data.index(b"kB", at)]) - meta["rss_kb"]
+        grown = (self._hwm() if self._stale else _maxrss()) - meta["rss_kb"]
         if grown > meta.get("memory_peak_kb", 0):
             meta["memory_peak_kb"] = grown
         if meta["memory_peak_kb"] > limit:  # again at every later yield point: swallowing it does not help
             meta["out_of_memory"] = True
             raise OutOfMemory(f"used {used_mb(meta)} MB")
+
+    def _rss(self) -> int:
+        return int(os.pread(self._statm, 64, 0).split()[1]) * _PAGE_KB
+
+    def _hwm(self) -> int:
+        data = os.pread(self._status, 4096, 0)
+        at = data.index(b"VmHWM:")
+        return int(data[at + 6:data.index(b"kB", at)])
 
     def close(self) -> None:
         """Close the /proc files."""
@@ -84,11 +100,17 @@ class Gauge:
             self.available = False
 
 
-def begin(meta: dict, memory_mb: int) -> None:
-    """An invocation starts in this task: track its peak against `memory_mb`."""
+def _maxrss() -> int:
+    return _GETRUSAGE(_SELF).ru_maxrss
+
+
+def begin(meta: dict, memory_mb: int, gauge: Gauge | None) -> None:
+    """An invocation starts in this task: track its peak against `memory_mb` from here on."""
     meta["memory_limit_kb"] = (memory_mb - RUNTIME_MB) * 1024
     meta["memory_peak_kb"] = 0
     meta.pop("out_of_memory", None)
+    if gauge is not None:
+        gauge.start(meta)
 
 
 def end(meta: dict) -> int:
