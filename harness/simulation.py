@@ -34,6 +34,7 @@ from harness.sandbox import memory
 from harness.sandbox import threads as _sandbox_threads
 from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
+from harness.sandbox.progress import RunProgress
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
 from harness.trace import Trace
@@ -152,6 +153,7 @@ class Simulation:
             self._seal = sandbox.seal(self._refused, self._saved_env)
             self.scheduler.meter = Meter(self.budgets, self.clock, real_monotonic, self.runtime.invoked,
                                          self.trace.record)
+            self.scheduler.meter.progress = RunProgress(self.template.folder.name if self.template else "simulation")
             gauge = memory.Gauge()  # opened per simulation: a forked worker reads its own /proc/self
             self.scheduler.gauge = gauge if gauge.available else None
             _router.activate(self.router)
@@ -195,6 +197,8 @@ class Simulation:
             except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
                 self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
+        if self.scheduler.meter is not None and self.scheduler.meter.progress is not None:
+            self.scheduler.meter.progress.stop()
         if self.scheduler.gauge is not None:
             self.scheduler.gauge.close()
             self.scheduler.gauge = None
