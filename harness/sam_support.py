@@ -16,6 +16,8 @@ REFUSED = (
     (("Intrinsic functions other than Ref, GetAtt, Sub, Join, Select, Split, If, Equals, Not, And, Or, Condition, "
      "FindInMap, GetAZs, Base64, ToJsonString"), "refused at deploy, by name"),
     ("`!GetAtt` of an attribute of a resource type that is not emulated", "refused, naming the resource type"),
+    (("API `Auth` other than Lambda authorizers: Cognito (`UserPoolArn`), JWT, `AWS_IAM`, `ApiKeyRequired`, "
+      "`ResourcePolicy`, `UsagePlan`"), "warned at load; the routes they protect are not checked"),
 )
 
 
