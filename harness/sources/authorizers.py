@@ -63,8 +63,8 @@ class Identity:
         """Its value in this request (None or '' when absent)."""
         if self.kind == "header":
             return request.header(self.name)
-        if self.kind == "querystring":
-            return next((v for k, v in request.query_pairs() if k == self.name), None)  # case-sensitive
+        if self.kind == "querystring":  # case-sensitive; a repeated parameter's values joined by commas
+            return ",".join(v for k, v in request.query_pairs() if k == self.name) or None
         if self.kind == "context":
             return context.get(self.name)
         return None  # stage variables: the harness's stages define none
