@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from harness import template as _template
 from harness.errors import TemplateError
 from harness.sources import authorizer_events as events
+from harness.sources.base import as_number
 from harness.sources.httpmodel import HttpResponse
 from harness.template import ACCOUNT_ID
 
@@ -157,15 +158,7 @@ def _identities(identity: dict) -> tuple[Identity, ...]:
 
 
 def _ttl(spec: EventSpec, name: str, value: Any, default: int) -> int:
-    if value is None:
-        return default
-    try:
-        ttl = int(value)
-    except (TypeError, ValueError):
-        raise spec.error(f"authorizer {name!r}: Identity.ReauthorizeEvery must be a number, got {value!r}") from None
-    if not 0 <= ttl <= MAX_TTL:
-        raise spec.error(f"authorizer {name!r}: Identity.ReauthorizeEvery must be 0-{MAX_TTL}, got {ttl}")
-    return ttl
+    return int(as_number(spec, f"authorizer {name!r}: Identity.ReauthorizeEvery", value, 0, MAX_TTL, default))
 
 
 # ---------------------------------------------------------------------------------------------- one request
