@@ -90,6 +90,9 @@ STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
 # Emulated properties per event type (filled by harness.sources' registry); others are warned about by name.
 EVENT_PROPERTIES: dict[str, set[str]] = {}
+# Checks other modules add (e.g. harness.sources.authorizers reads APIs' Auth): each gets the loaded template and
+# appends to its warnings (with file:line) or raises TemplateError.
+LOAD_CHECKS: list[Callable[[Template], None]] = []
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
           "AWS::StackId", "AWS::NotificationARNs")
 
@@ -137,6 +140,7 @@ class Template:
     conditions: dict[str, Any] = field(default_factory=dict)
     mappings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    globals: dict[str, Any] = field(default_factory=dict)   # the Globals section as written (Function merged above)
 
     @property
     def folder(self) -> Path:
@@ -196,6 +200,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
                         conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
     template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
+    template.globals = _plain(raw.get("Globals") or {})
     globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
     for logical_id, node in raw["Resources"].items():
         template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
@@ -203,6 +208,8 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     template_cfn.attach(template)
     _check_layers(template)
     _check_references(template, raw)
+    for check in LOAD_CHECKS:
+        check(template)
     return template
 
 
