@@ -168,6 +168,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+plain = _plain  # the public name, for modules that read templates themselves (harness.sam_translate)
+
+
 def closest(name: str, options: list[str] | set[str]) -> str:
     """' (did you mean X?)' for a typo, else ''."""
     match = difflib.get_close_matches(name, sorted(options), n=1)
@@ -179,19 +182,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
     import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
-    if not path.is_file():
-        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
-    try:
-        raw = cfn_yaml.loads(path.read_text(encoding="utf-8"), str(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
-    except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
-        raise TemplateError(f"{path}: cannot parse template: {exc}") from None
-    raw = _include(raw, path, depth=0)
-    if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
-        raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
+    raw = read_marked(path)
     stack = _stack_name(path, stack_name)
     template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
                         conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
@@ -206,11 +197,30 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     return template
 
 
-def _include(node: Any, path: Path, depth: int) -> Any:
+def read_marked(path: Path) -> Any:
+    """The template file parsed with line marks and `AWS::Include` snippets in place; TemplateError if it is
+    missing, malformed or has no `Resources` mapping."""
+    if not path.is_file():
+        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    try:
+        raw = cfn_yaml.loads(path.read_text(encoding="utf-8"), str(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
+        raise TemplateError(f"{path}: cannot parse template: {exc}") from None
+    raw = expand_includes(raw, path, depth=0)
+    if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
+        raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
+    return raw
+
+
+def expand_includes(node: Any, path: Path, depth: int) -> Any:
     """`Fn::Transform: {Name: AWS::Include, Parameters: {Location: file}}`: the snippet file's content in place
     (a local file beside the template; S3 locations cannot be read here). Other nodes keep their line marks."""
     if isinstance(node, list):
-        node[:] = [_include(v, path, depth) for v in node]
+        node[:] = [expand_includes(v, path, depth) for v in node]
         return node
     if not isinstance(node, dict):
         return node
@@ -227,15 +237,15 @@ def _include(node: Any, path: Path, depth: int) -> Any:
             content = cfn_yaml.loads(target.read_text(encoding="utf-8"), str(target))
         except Exception as exc:  # noqa: BLE001 - a parse error, named with the file
             raise TemplateError(f"{target}: cannot parse the included snippet: {exc}") from None
-        included = _include(content, target, depth + 1)
+        included = expand_includes(content, target, depth + 1)
         if not isinstance(included, dict):
             return included
         for key, value in node.items():
             if key != "Fn::Transform":
-                included[key] = _include(value, path, depth)
+                included[key] = expand_includes(value, path, depth)
         return included
     for key in list(node):
-        node[key] = _include(node[key], path, depth)
+        node[key] = expand_includes(node[key], path, depth)
     return node
 
 
