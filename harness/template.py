@@ -300,15 +300,28 @@ def _parameters(template: Template, declared: dict, overrides: dict) -> dict[str
 
 
 def _merge_globals(props: dict, globals_function: dict) -> dict:
-    merged = copy.deepcopy(globals_function)
-    for key, value in props.items():
-        if key == "Environment" and isinstance(value, dict) and isinstance(merged.get(key), dict):
-            variables = dict((merged[key] or {}).get("Variables") or {})
-            variables.update((value or {}).get("Variables") or {})
-            merged[key] = {**merged[key], **value, "Variables": variables}
-        else:
-            merged[key] = value
-    return merged
+    """A function's properties over `Globals.Function`, by SAM's rules: maps merge key by key (recursively),
+    lists concatenate (global first; `Architectures` is replaced), anything else and intrinsics: the local value."""
+    return _merge_global_value(copy.deepcopy(globals_function), props, "")
+
+
+def _merge_global_value(ours: Any, local: Any, path: str) -> Any:
+    if isinstance(ours, dict) and isinstance(local, dict) and not _is_intrinsic(ours) and not _is_intrinsic(local):
+        merged = dict(ours)
+        for key, value in local.items():
+            child = f"{path}.{key}".lstrip(".")
+            merged[key] = _merge_global_value(ours[key], value, child) if key in ours else value
+        return merged
+    if isinstance(ours, list) and isinstance(local, list) and path not in GLOBALS_REPLACED:
+        return ours + local
+    return local
+
+
+GLOBALS_REPLACED = {"Architectures"}  # the lists SAM replaces instead of concatenating
+
+
+def _is_intrinsic(value: dict) -> bool:
+    return len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
 
 
 def _resource(template: Template, logical_id: str, node: Any, globals_function: dict, line: int) -> Resource:
@@ -387,25 +400,27 @@ def _check_layers(template: Template) -> None:
 
 
 def implicit_resources(template: Template) -> dict[str, tuple[str, str]]:
-    """Resources SAM generates that a template may reference: logical id -> (kind, owner's logical id).
-    Kinds: rest_api, http_api, stage, deployment, url, role, version, alias (`Fn.Alias`, `Fn.Version` too)."""
-    out = {"ServerlessRestApi": ("rest_api", ""), "ServerlessHttpApi": ("http_api", ""),
-           "ServerlessRestApiProdStage": ("stage", "Prod"), "ServerlessRestApiDeployment": ("deployment", ""),
-           "ServerlessHttpApiApiGatewayDefaultStage": ("stage", "$default")}
+    """Resources SAM generates that a template may reference: logical id -> (kind, owner's logical id), exactly
+    those SAM's transform creates (tests/harness/sam/test_translator_agrees.py checks this against it).
+    Kinds: rest_api, http_api, stage, url, role, version, alias (`Fn.Alias`, `Fn.Version` too)."""
+    out: dict[str, tuple[str, str]] = {}
+    events = [ev for fn in template.functions.values() for ev in fn.events]
+    if any(ev.type == "Api" and "RestApiId" not in ev.properties for ev in events):
+        out |= {"ServerlessRestApi": ("rest_api", ""), "ServerlessRestApiProdStage": ("stage", "Prod")}
+    if any(ev.type == "HttpApi" and "ApiId" not in ev.properties for ev in events):
+        out |= {"ServerlessHttpApi": ("http_api", ""), "ServerlessHttpApiApiGatewayDefaultStage": ("stage", "$default")}
     for fid, fn in template.functions.items():
         if "FunctionUrlConfig" in fn.properties:
             out[f"{fid}Url"] = ("url", fid)
         if "Role" not in fn.properties:
             out[f"{fid}Role"] = ("role", fid)
-        out[f"{fid}.Version"] = ("version", fid)
         alias = fn.properties.get("AutoPublishAlias")
         if isinstance(alias, str):
+            out[f"{fid}.Version"] = ("version", fid)
             out[f"{fid}.Alias"] = out[f"{fid}Alias{alias}"] = ("alias", fid)
     for api in template.of_type("AWS::Serverless::Api"):
-        stage = api.properties.get("StageName")
-        if isinstance(stage, str):
-            out[f"{api.logical_id}{stage}Stage"] = ("stage", stage)
-        out[f"{api.logical_id}Deployment"] = ("deployment", "")
+        stage = api.properties.get("StageName")  # an intrinsic StageName gives `<Api>Stage`, as SAM names it
+        out[f"{api.logical_id}{stage if isinstance(stage, str) else ''}Stage"] = ("stage", stage)
     for api in template.of_type("AWS::Serverless::HttpApi"):
         out[f"{api.logical_id}ApiGatewayDefaultStage"] = ("stage", "$default")
     return {k: v for k, v in out.items() if k not in template.resources}
