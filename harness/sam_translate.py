@@ -76,6 +76,15 @@ def translate(path: str | Path, parameters: dict[str, Any] | None = None) -> Tra
     raise TemplateError(f"{path}:{first.line}: SAM transform: {first.message}{more}")
 
 
+def refusal(path: str | Path, parameters: dict[str, Any] | None = None) -> TemplateError | None:
+    """The transform's TemplateError for this template, or None when it translates."""
+    try:
+        translate(path, parameters)
+    except TemplateError as exc:
+        return exc
+    return None
+
+
 def problems(path: str | Path, parameters: dict[str, Any] | None = None) -> list[Problem]:
     """Every error the transform reports for the template, located ([] when it translates)."""
     try:
@@ -205,9 +214,10 @@ def _owner(resources: dict, logical_id: str | None) -> tuple[str | None, str | N
 def _globals_line(marked: dict, message: str) -> int:
     """Line of the Globals property the message quotes, else of `Globals:` itself."""
     sections = marked.get("Globals")
+    named = re.search(r"'([^']+)' is not a supported property", message)
     for section in sections.values() if isinstance(sections, dict) else ():
         for key in section if isinstance(section, dict) else ():
-            if f"'{key}'" in message:
+            if (named and key == named.group(1)) or (not named and f"'{key}'" in message):
                 return _key_line(section, key)
     return _key_line(marked, "Globals")
 

@@ -113,3 +113,18 @@ Resources:
 """)
     with pytest.raises(TemplateError, match=rf":{line_of(path, 'App:')}: SAM transform: .*offline"):
         sam_translate.translate(path)
+
+
+def test_a_simulation_with_validate_refuses_what_the_transform_refuses(tmp_path, monkeypatch):
+    from harness import Simulation
+    path = write(tmp_path, """\
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: app.handler, Runtime: python3.12, CodeUri: src/, Bogus: 1}
+""")
+    with pytest.raises(TemplateError, match=rf":{line_of(path, 'Bogus')}: SAM transform: .*Bogus"):
+        Simulation(path, validate=True)
+    monkeypatch.setenv("HARNESS_VALIDATE", "1")
+    with pytest.raises(TemplateError, match="SAM transform"):
+        Simulation(path)
