@@ -139,7 +139,7 @@ def _generated_ids(template: Template, translation: Translation, names: dict[str
         if not exists:
             yield 1, f"the harness accepts references to {logical_id!r}, which SAM's transform does not generate"
     kinds = ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Api",
-             "AWS::ApiGatewayV2::Stage", "AWS::Lambda::Alias", "AWS::Lambda::Url")
+             "AWS::ApiGatewayV2::Stage", "AWS::Lambda::Alias", "AWS::Lambda::Url", "AWS::SQS::Queue")
     for logical_id in sorted(generated):
         rtype = translation.resources[logical_id].get("Type")
         role = rtype == "AWS::IAM::Role" and logical_id[:-4] in template.functions

@@ -399,10 +399,13 @@ def _check_layers(template: Template) -> None:
                                          f"provides in the environment instead)")
 
 
+DLQ_EVENT_TYPES = ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent")
+
+
 def implicit_resources(template: Template) -> dict[str, tuple[str, str]]:
     """Resources SAM generates that a template may reference: logical id -> (kind, owner's logical id), exactly
     those SAM's transform creates (tests/harness/sam/test_translator_agrees.py checks this against it).
-    Kinds: rest_api, http_api, stage, url, role, version, alias (`Fn.Alias`, `Fn.Version` too)."""
+    Kinds: rest_api, http_api, stage, url, role, version, alias (`Fn.Alias`, `Fn.Version` too), queue."""
     out: dict[str, tuple[str, str]] = {}
     events = [ev for fn in template.functions.values() for ev in fn.events]
     if any(ev.type == "Api" and "RestApiId" not in ev.properties for ev in events):
@@ -410,6 +413,11 @@ def implicit_resources(template: Template) -> dict[str, tuple[str, str]]:
     if any(ev.type == "HttpApi" and "ApiId" not in ev.properties for ev in events):
         out |= {"ServerlessHttpApi": ("http_api", ""), "ServerlessHttpApiApiGatewayDefaultStage": ("stage", "$default")}
     for fid, fn in template.functions.items():
+        for ev in fn.events:  # a rule's or schedule's `DeadLetterConfig: {Type: SQS}`: SAM creates the queue
+            dead_letter = ev.properties.get("DeadLetterConfig")
+            if ev.type in DLQ_EVENT_TYPES and isinstance(dead_letter, dict) and "Arn" not in dead_letter and \
+                    str(dead_letter.get("Type", "")).upper() == "SQS":
+                out[str(dead_letter.get("QueueLogicalId") or f"{fid}{ev.name}Queue")] = ("queue", fid)
         if "FunctionUrlConfig" in fn.properties:
             out[f"{fid}Url"] = ("url", fid)
         if "Role" not in fn.properties:

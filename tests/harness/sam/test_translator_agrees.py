@@ -131,3 +131,27 @@ Resources:
         (schedule,) = [s for e in sim.extensions for s in getattr(e, "sources", ()) if hasattr(s, "expression")]
         assert schedule.name == expected == "FnNightly"
         assert schedule.arn.endswith(":schedule/default/FnNightly")
+
+
+def test_a_rule_dlq_sam_creates_can_be_referenced_and_is_the_queue_the_rule_uses(tmp_path):
+    path = write(tmp_path, """\
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Environment: {Variables: {DLQ_URL: !Ref FnOrdersQueue}}
+      Events:
+        Orders:
+          Type: EventBridgeRule
+          Properties: {Pattern: {source: [shop]}, DeadLetterConfig: {Type: SQS}}
+""")
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
+    assert sam_translate.translate(path).resources["FnOrdersQueue"]["Type"] == "AWS::SQS::Queue"
+    assert sam_agreement.disagreements(load_template(path), sam_translate.translate(path)) == []
+    with Simulation(path, seed=1) as sim:
+        (rule,) = [s.rule for e in sim.extensions for s in getattr(e, "sources", ()) if hasattr(s, "rule")]
+        assert rule.targets[0].dlq_arn == sim.resource("FnOrdersQueue")["Arn"]
+        assert sim.client("sqs").get_queue_url(QueueName=sim.resource("FnOrdersQueue")["QueueName"])
