@@ -177,6 +177,24 @@ def _event(template: Template, translation: Translation, names: dict[str, str], 
                                f"{default!r} when it is left out, SAM's transform gives {cfn.get(key)!r}")
 
 
+def _enabled(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
+    """Whether each rule, schedule and mapping starts enabled: the harness's reading of `Enabled`/`State` (both
+    must allow it, sources/schedule.py and eventbridge.py) against the generated resource's `State`/`Enabled`."""
+    from harness.sources.base import as_bool
+    for fn in _sam_functions(template):
+        for event in fn.events:
+            if event.name in template.resources or event.type not in GENERATED:
+                continue
+            props = event.properties
+            ours = as_bool(props.get("Enabled")) and str(props.get("State", "ENABLED")).upper() == "ENABLED"
+            cfn = translation.properties(f"{fn.logical_id}{event.name}")
+            state = cfn.get("State", "ENABLED") if "Enabled" not in cfn else ("ENABLED" if as_bool(cfn["Enabled"])
+                                                                               else "DISABLED")
+            if ours != (str(state).upper() == "ENABLED"):
+                yield event.line, (f"event {fn.logical_id}.{event.name} ({event.type}): the harness starts it "
+                                   f"{'enabled' if ours else 'disabled'}, SAM's transform gives {state}")
+
+
 def _routes(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
     """Api and HttpApi events: the (api, path, method) routes the harness serves against the transform's paths."""
     for event_type, implicit, key in (("Api", "ServerlessRestApi", "RestApiId"), ("HttpApi", "ServerlessHttpApi",
@@ -210,4 +228,4 @@ def _path(value: Any, dotted: str) -> Any:
 
 
 CHECKS: tuple[Callable[[Template, Translation, dict[str, str]], Finding], ...] = (
-    _functions, _invoke_configs, _generated_ids, _events, _routes)
+    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes)

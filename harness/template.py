@@ -418,6 +418,8 @@ def implicit_resources(template: Template) -> dict[str, tuple[str, str]]:
             if ev.type in DLQ_EVENT_TYPES and isinstance(dead_letter, dict) and "Arn" not in dead_letter and \
                     str(dead_letter.get("Type", "")).upper() == "SQS":
                 out[str(dead_letter.get("QueueLogicalId") or f"{fid}{ev.name}Queue")] = ("queue", fid)
+            if ev.type == "SNS" and ev.properties.get("SqsSubscription") is True:  # SAM's queue for the topic
+                out[f"{fid}{ev.name}Queue"] = ("queue", fid)
         if "FunctionUrlConfig" in fn.properties:
             out[f"{fid}Url"] = ("url", fid)
         if "Role" not in fn.properties:

@@ -155,3 +155,30 @@ Resources:
         (rule,) = [s.rule for e in sim.extensions for s in getattr(e, "sources", ()) if hasattr(s, "rule")]
         assert rule.targets[0].dlq_arn == sim.resource("FnOrdersQueue")["Arn"]
         assert sim.client("sqs").get_queue_url(QueueName=sim.resource("FnOrdersQueue")["QueueName"])
+
+
+def test_disabled_rules_schedules_and_mappings_start_disabled_as_sam_writes_them(tmp_path):
+    path = write(tmp_path, """\
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Topic: {Type: AWS::SNS::Topic}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        A: {Type: Schedule, Properties: {Schedule: "rate(1 day)", Enabled: false}}
+        B: {Type: Schedule, Properties: {Schedule: "rate(1 day)", State: DISABLED}}
+        D: {Type: ScheduleV2, Properties: {ScheduleExpression: "rate(1 day)", State: DISABLED}}
+        E: {Type: EventBridgeRule, Properties: {Pattern: {source: [x]}, State: DISABLED}}
+        F: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn, Enabled: false}}
+        G: {Type: CloudWatchEvent, Properties: {Pattern: {source: [x]}, Enabled: false}}
+        N: {Type: SNS, Properties: {Topic: !Ref Topic, SqsSubscription: true}}
+""")
+    translation = sam_translate.translate(path)
+    assert {translation.properties(f"Fn{e}").get("State", translation.properties(f"Fn{e}").get("Enabled"))
+            for e in "ABDEFG"} == {"DISABLED", False}
+    assert translation.resources["FnNQueue"]["Type"] == "AWS::SQS::Queue"
+    assert sam_agreement.disagreements(load_template(path), translation) == []
