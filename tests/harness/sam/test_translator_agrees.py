@@ -182,3 +182,49 @@ Resources:
             for e in "ABDEFG"} == {"DISABLED", False}
     assert translation.resources["FnNQueue"]["Type"] == "AWS::SQS::Queue"
     assert sam_agreement.disagreements(load_template(path), translation) == []
+
+
+# Lambda's defaults for what a mapping leaves out (botocore's CreateEventSourceMapping documentation: BatchSize
+# "Kinesis - Default 100", "DynamoDB Streams - Default 100", "SQS - Default 10"; batching window "the default
+# batching window is 0 seconds"; MaximumRetryAttempts and MaximumRecordAgeInSeconds "The default value is infinite
+# (-1)"; Enabled "Default: True"). SAM writes none of them, so they are the service's, and the harness's.
+DOCUMENTED_DEFAULTS = {
+    "SQS": {"batch_size": 10, "window": 0, "enabled": True, "report_failures": False},
+    "Kinesis": {"batch_size": 100, "window": 0, "max_retries": -1, "max_age": -1, "bisect": False, "enabled": True},
+    "DynamoDB": {"batch_size": 100, "window": 0, "max_retries": -1, "max_age": -1, "bisect": False, "enabled": True},
+}
+
+
+def test_mappings_left_to_their_defaults_get_lambdas_documented_defaults(tmp_path):
+    path = write(tmp_path, """\
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Stream: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      StreamSpecification: {StreamViewType: NEW_IMAGE}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        SQS: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn}}
+        Kinesis: {Type: Kinesis, Properties: {Stream: !GetAtt Stream.Arn, StartingPosition: LATEST}}
+        DynamoDB: {Type: DynamoDB, Properties: {Stream: !GetAtt Table.StreamArn, StartingPosition: LATEST}}
+""")
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
+    translation = sam_translate.translate(path)
+    for event in DOCUMENTED_DEFAULTS:
+        written = set(translation.properties(f"Fn{event}"))
+        assert written <= {"EventSourceArn", "FunctionName", "StartingPosition"}, written  # SAM adds no default
+    with Simulation(path, seed=1) as sim:
+        mappings = {s.spec.type: s for e in sim.extensions for s in getattr(e, "sources", ())
+                    if getattr(s, "spec", None) is not None and s.spec.type in DOCUMENTED_DEFAULTS}
+        for event, defaults in DOCUMENTED_DEFAULTS.items():
+            assert {key: getattr(mappings[event], key) for key in defaults} == defaults, event
