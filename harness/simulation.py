@@ -77,11 +77,12 @@ class Simulation:
                  idle_lifetime: float = 900.0, watchdog_seconds: float = 30.0, stack_name: str | None = None,
                  extensions: Iterable[Extension] = (), max_real_seconds: float | None = None,
                  faults: Any = None, functions: Mapping[str, Any] | None = None, strict: bool | None = None,
-                 budgets: Budgets | Mapping[str, Any] | None = None):
+                 budgets: Budgets | Mapping[str, Any] | None = None, validate: bool | None = None):
         self.seed = int(seed)
         self.region = region
         self.template: Template | None = (
             load_template(template, parameters, stack_name) if template is not None else None)
+        _validate(self.template, parameters, validate)
         self.backend: Backend = create_backend(backend)
         # A backend whose timers follow the wall clock (LocalStack) makes the whole simulation real-time.
         self.real_time = bool(getattr(self.backend, "real_clock", False))
@@ -482,6 +483,16 @@ def _function_mocks(template: Template | None, functions: Mapping[str, Any]) -> 
             spec = FunctionMock.coerce(mock, template.folder, f"functions.{name}.mock")
         out[logical_id] = spec
     return out
+
+
+def _validate(template: Template | None, parameters: dict | None, validate: bool | None) -> None:
+    """With validate=True (or HARNESS_VALIDATE=1), AWS's SAM transform must accept the template (harness.sam_translate;
+    cached per template and parameters, so a process pays for it once): else a TemplateError naming file:line."""
+    if template is None or not (validate if validate is not None else
+                                os.environ.get("HARNESS_VALIDATE", "") not in ("", "0")):
+        return
+    from harness import sam_translate
+    sam_translate.translate(template.path, parameters)
 
 
 def _announce(template: Template | None, messages: list[str], strict: bool | None) -> None:
