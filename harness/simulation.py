@@ -405,7 +405,8 @@ class Simulation:
                                 {"x-amzn-ErrorType": "InvalidRequestContentException"})
         if kind == "DryRun":
             return aws_response(request, 204, b"")
-        trace_header = recursion.header_of(request)  # the caller's X-Ray header: the request chain goes on
+        # The caller's X-Ray header (or the chain of the SNS/S3 request that caused it): the request chain goes on.
+        trace_header = recursion.header_of(request) or recursion.carried()
         if kind == "Event":
             self.async_invoker.submit(config, payload, trace_header=trace_header)
             return aws_response(request, 202, b"")

@@ -177,6 +177,19 @@ def sqs_loop(event, context):
     return "sent back"
 
 
+def sns_loop(event, context):
+    message = event["Records"][0]["Sns"]["Message"]
+    _client("sns").publish(TopicArn=os.environ["TOPIC_ARN"], Message=message)
+    return "published back"
+
+
+def s3_loop(event, context):
+    record = event["Records"][0]["s3"]
+    key = record["object"]["key"]
+    _client("s3").put_object(Bucket=record["bucket"]["name"], Key=f"{key}+", Body=b"again")
+    return "written back"
+
+
 def _attempt(action):
     try:
         action()
