@@ -152,10 +152,10 @@ class LambdaRuntime:
         sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
         status, payload, error, reset = self._run(config, container, request, cold)
         ended = self.scheduler.clock.elapsed()
+        out_of_memory = "\tStatus: error\tError Type: Runtime.OutOfMemory" if task.meta.get("out_of_memory") else ""
         used_mb = memory.end(task.meta)
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
             sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
-        out_of_memory = "\tStatus: error\tError Type: Runtime.OutOfMemory" if task.meta.get("out_of_memory") else ""
         sink.write(f"END RequestId: {request.request_id}\n")
         sink.write(f"REPORT RequestId: {request.request_id}\tDuration: {(ended - started) * 1000:.2f} ms\t"
                    f"Memory Size: {config.memory} MB{'	Init Duration: 0.00 ms' if cold else ''}{out_of_memory}\n")

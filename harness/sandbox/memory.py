@@ -116,7 +116,8 @@ def begin(meta: dict, memory_mb: int, gauge: Gauge | None) -> None:
 def end(meta: dict) -> int:
     """The invocation ended: its Max Memory Used in MB (and the task stops being tracked)."""
     used = used_mb(meta)
-    meta.pop("memory_limit_kb", None)
+    for key in ("memory_limit_kb", "out_of_memory"):  # the task may go on (an event source's poller)
+        meta.pop(key, None)
     return used
 
 
