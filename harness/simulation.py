@@ -30,9 +30,11 @@ from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import safe_environment
+from harness.sandbox import memory
 from harness.sandbox import threads as _sandbox_threads
 from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
+from harness.sandbox.progress import RunProgress
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
 from harness.trace import Trace
@@ -152,6 +154,9 @@ class Simulation:
             self._seal = sandbox.seal(self._refused, self._saved_env)
             self.scheduler.meter = Meter(self.budgets, self.clock, real_monotonic, self.runtime.invoked,
                                          self.trace.record)
+            self.scheduler.meter.progress = RunProgress(self.template.folder.name if self.template else "simulation")
+            gauge = memory.Gauge()  # opened per simulation: a forked worker reads its own /proc/self
+            self.scheduler.gauge = gauge if gauge.available else None
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]
             for extension in self.extensions:
@@ -193,6 +198,11 @@ class Simulation:
             except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
                 self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
+        if self.scheduler.meter is not None and self.scheduler.meter.progress is not None:
+            self.scheduler.meter.progress.stop()
+        if self.scheduler.gauge is not None:
+            self.scheduler.gauge.close()
+            self.scheduler.gauge = None
         self._logs.uninstall()
         self._usage.uninstall()
         try:
@@ -395,7 +405,8 @@ class Simulation:
                                 {"x-amzn-ErrorType": "InvalidRequestContentException"})
         if kind == "DryRun":
             return aws_response(request, 204, b"")
-        trace_header = recursion.header_of(request)  # the caller's X-Ray header: the request chain goes on
+        # The caller's X-Ray header (or the chain of the SNS/S3 request that caused it): the request chain goes on.
+        trace_header = recursion.header_of(request) or recursion.carried()
         if kind == "Event":
             self.async_invoker.submit(config, payload, trace_header=trace_header)
             return aws_response(request, 202, b"")
