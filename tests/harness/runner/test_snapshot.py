@@ -140,3 +140,14 @@ def test_replaying_the_outermost_draws_gives_the_state_another_seed_would_have_r
     log.replay(other)
     expected.choice("abcdefghij" * 7), expected.getrandbits(70), expected.sample(range(100), 3), expected.shuffle([1, 2, 3, 4])
     assert other.getstate() == expected.getstate() and values
+
+
+@pytest.mark.slow
+@pytest.mark.soak
+def test_every_library_scenario_forked_from_its_snapshot_reports_what_a_fresh_run_reports():
+    from harness.scenario.discover import discover
+    jobs = [Job(path, seed=seed) for path in discover([str(SCENARIOS)]) for seed in (None, 1)]
+    forked, fresh = run_jobs(jobs, snapshots=True), run_jobs(jobs, snapshots=False)
+    assert [(r.file, r.seed, r.status, r.trace_hash) for r in forked] == \
+        [(r.file, r.seed, r.status, r.trace_hash) for r in fresh]
+    assert [comparable(r) for r in forked] == [comparable(r) for r in fresh]
