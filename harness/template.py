@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -174,6 +175,26 @@ def closest(name: str, options: list[str] | set[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
+# Templates already read in this process: a scenario run loads its template twice (scenario checks, simulation)
+# and search runs one scenario hundreds of times, while parsing a system's template costs 2-35 ms. An entry is
+# used only while the template and every file it includes have the same contents (compared by digest, which a
+# rewrite within one file-time tick cannot fool) and the registries it was checked against are unchanged; each
+# caller gets its own deep copy, so what one simulation changes (deploy-time warnings) never reaches another.
+_LOADED: dict[tuple, tuple[tuple[tuple[str, str], ...], Template]] = {}
+_LOADED_MAX = 64
+
+
+def _digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def _cache_key(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None) -> tuple:
+    registries = (len(EMULATED), sum(map(len, EMULATED.values())), len(ACCEPTED_NOT_EMULATED),
+                  len(SUPPORTED_EVENT_TYPES), tuple(sorted((k, len(v)) for k, v in EVENT_PROPERTIES.items())))
+    given = tuple(sorted((str(k), repr(v)) for k, v in (parameters or {}).items()))
+    return str(path), str(path.resolve()), given, stack_name, registries
+
+
 def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
                   stack_name: str | None = None) -> Template:
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
@@ -181,6 +202,22 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
     if not path.is_file():
         raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    key = _cache_key(path, parameters, stack_name)
+    hit = _LOADED.get(key)
+    try:
+        if hit is not None and all(_digest(Path(file)) == digest for file, digest in hit[0]):
+            return copy.deepcopy(hit[1])
+    except OSError:
+        pass  # an included file went away: load afresh, which names the problem
+    files: list[Path] = [path]
+    template = _load(path, parameters, stack_name, files)
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.clear()
+    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copy.deepcopy(template))
+    return template
+
+
+def _load(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None, files: list[Path]) -> Template:
     try:
         raw = cfn_yaml.loads(path.read_text(encoding="utf-8"), str(path))
     except yaml.YAMLError as exc:
@@ -189,7 +226,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
     except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
         raise TemplateError(f"{path}: cannot parse template: {exc}") from None
-    raw = _include(raw, path, depth=0)
+    raw = _include(raw, path, 0, files)
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
     stack = _stack_name(path, stack_name)
@@ -206,11 +243,12 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     return template
 
 
-def _include(node: Any, path: Path, depth: int) -> Any:
+def _include(node: Any, path: Path, depth: int, files: list[Path]) -> Any:
     """`Fn::Transform: {Name: AWS::Include, Parameters: {Location: file}}`: the snippet file's content in place
-    (a local file beside the template; S3 locations cannot be read here). Other nodes keep their line marks."""
+    (a local file beside the template; S3 locations cannot be read here; each one read is added to `files`).
+    Other nodes keep their line marks."""
     if isinstance(node, list):
-        node[:] = [_include(v, path, depth) for v in node]
+        node[:] = [_include(v, path, depth, files) for v in node]
         return node
     if not isinstance(node, dict):
         return node
@@ -223,19 +261,20 @@ def _include(node: Any, path: Path, depth: int) -> Any:
                                 f"template can be included here")
         if depth >= 10:
             raise TemplateError(f"{path}:{_line(node)}: AWS::Include nested more than 10 deep")
+        files.append(target)
         try:
             content = cfn_yaml.loads(target.read_text(encoding="utf-8"), str(target))
         except Exception as exc:  # noqa: BLE001 - a parse error, named with the file
             raise TemplateError(f"{target}: cannot parse the included snippet: {exc}") from None
-        included = _include(content, target, depth + 1)
+        included = _include(content, target, depth + 1, files)
         if not isinstance(included, dict):
             return included
         for key, value in node.items():
             if key != "Fn::Transform":
-                included[key] = _include(value, path, depth)
+                included[key] = _include(value, path, depth, files)
         return included
     for key in list(node):
-        node[key] = _include(node[key], path, depth)
+        node[key] = _include(node[key], path, depth, files)
     return node
 
 
