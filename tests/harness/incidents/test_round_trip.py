@@ -32,14 +32,22 @@ def _ids(paths: list[Path]) -> list[str]:
     return [str(p.relative_to(LIBRARY)) for p in paths]
 
 
+# Two ways to keep a function's container warm: what a run shows is that it was kept, not how often a rule said so.
+KEPT_WARM = {"keep_warm", "reuse_container"}
+
+
 def _call(fault: dict) -> tuple:
-    """A fault's kind and the call it fired on."""
+    """A fault's kind and the call it fired on (a container kept warm: the function)."""
+    if fault["effect"] in KEPT_WARM:
+        return "kept warm", None, None, fault.get("function"), None
     return fault["effect"], fault.get("service"), fault.get("operation"), fault.get("function"), fault.get("host")
 
 
 def signature(result) -> tuple[Counter, Counter]:
     """(fault kinds on calls, invocation outcomes per function) of a run."""
     faults = Counter(_call(e) for e in result.events if e["kind"] == "fault")
+    for call in [c for c in faults if c[0] == "kept warm"]:
+        faults[call] = 1
     outcomes = Counter((e["function"], e["status"]) for e in result.events if e["kind"] == "invoke_end")
     return faults, outcomes
 
