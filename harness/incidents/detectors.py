@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore.exceptions
+
 from harness.incidents import services
 from harness.incidents.records import Fact, fact
 
@@ -72,9 +74,10 @@ def botocore_errors(text: str, fields: dict, request_id: str | None) -> list[Fac
     for m in _ENDPOINT.finditer(body):
         service = services.service_of_host(urlsplit(m["url"]).hostname or "")
         _, operation = services.operation_in(text, [service] if service else [])
-        retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), 0)
+        retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), None)
         found.append(fact("aws_error", request_id, service=service, operation=operation, code=None,
-                          network=_NETWORK.get(m["kind"], "ConnectionClosedError"), attempts=retries + 1,
+                          network=_NETWORK.get(m["kind"], "ConnectionClosedError"),
+                          attempts=retries + 1 if retries is not None else None,  # None: botocore's retries unsaid
                           message=m.group()))
     return found
 
@@ -143,7 +146,8 @@ def _code_field(fields: dict, named: bool) -> str | None:
     for key in keys:
         code = fields.get(key)
         if isinstance(code, str) and (services.looks_like_aws_code(code) or
-                                      (named and re.fullmatch(r"[A-Z][A-Za-z0-9]+", code))):
+                                      (named and re.fullmatch(r"[A-Z][A-Za-z0-9]+", code) and
+                                       not hasattr(botocore.exceptions, code))):  # ReadTimeoutError: not AWS's
             return code
     return None
 

@@ -56,6 +56,7 @@ class Invocation:
     events: list[Any] = field(default_factory=list)
     app_lines: int = 0
     last_line: float = 0.0
+    before_last: float = 0.0  # the time of the last line logged before `last_line`'s millisecond
     error_lines: list[str] = field(default_factory=list)
     stream: str | None = None
     own_http: list[dict] = field(default_factory=list)  # failures answered by the system's own endpoints
@@ -129,7 +130,7 @@ class _Builder:
         if known is not None and not new:
             return known
         attempt = known.attempt + 1 if known is not None else 1
-        inv = Invocation(fn, rid, attempt, t, last_line=t, stream=line.stream)
+        inv = Invocation(fn, rid, attempt, t, last_line=t, before_last=t, stream=line.stream)
         self.by_id[(fn, rid)] = inv
         self.timeline.invocations.append(inv)
         return inv
@@ -207,9 +208,11 @@ class _Builder:
                 self.timeline.unmapped.append(Unmapped(line.where, f"HTTP failure from {host}, an endpoint of the "
                                                        "system's own functions: its logs explain it", ""))
                 continue
-            inv.failures.append(Failure(f.kind, inv.function, inv.request_id, inv.last_line, t,
-                                        f.get("attempts", 1), dict(f.data), line.where))
-        inv.last_line = t
+            since = inv.last_line if inv.last_line < t else inv.before_last  # not a line of the same moment
+            inv.failures.append(Failure(f.kind, inv.function, inv.request_id, since, t,
+                                        f.get("attempts"), dict(f.data), line.where))
+        if t > inv.last_line:
+            inv.before_last, inv.last_line = inv.last_line, t
         if not found and level in ("ERROR", "CRITICAL") and not (app is not None and app.kind == "runtime_error"):
             self.timeline.unmapped.append(Unmapped(line.where, f"{level} line names no AWS error code, HTTP status "
                                                    "or Lambda outcome: kept as an observed symptom (logs expectation)",
