@@ -275,6 +275,9 @@ def _check_auth(template: _template.Template) -> None:
         if default is not None and default not in ("AWS_IAM", "NONE") and default not in (auth.get("Authorizers") or {}):
             raise TemplateError(f"{where}: {owner}.Auth.DefaultAuthorizer {default!r} is not one of its Authorizers "
                                 f"({', '.join(sorted(auth.get('Authorizers') or {})) or 'none declared'})")
+        if default == "AWS_IAM":
+            template.warnings.append(f"{where}: {owner}.Auth.DefaultAuthorizer AWS_IAM is not emulated (requests are "
+                                     f"not checked)")
         for key in sorted(set(auth) - API_AUTH_KEYS - {"AddDefaultAuthorizerToCorsPreflight"}):
             template.warnings.append(f"{where}: {owner}.Auth.{key} is not emulated by the harness (ignored)")
         for name, definition in (auth.get("Authorizers") or {}).items():

@@ -116,3 +116,32 @@ def test_without_parallelization_a_shard_has_one_batch_in_flight():
         sim.run_until_idle()
         worker = [r for r in sim.invocations if r.function.endswith("OrderWorker")]
         assert len(worker) == 6 and _overlaps(worker) == 1
+
+
+def test_a_plain_event_source_mapping_resource_takes_a_tumbling_window_too(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "def handler(event, context):\n"
+        "    print(event['isFinalInvokeForWindow'], event['state'])\n"
+        "    return {'state': {'n': event['state'].get('n', 0) + len(event['Records'])}}\n")
+    (tmp_path / "template.yaml").write_text("""
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: {ShardCount: 1}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, Code: src/}
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      EventSourceArn: !GetAtt Stream.Arn
+      StartingPosition: TRIM_HORIZON
+      TumblingWindowInSeconds: 30
+""")
+    with Simulation(tmp_path / "template.yaml", seed=1, start="2030-01-01T00:00:00Z") as sim:
+        assert sim.warnings == []
+        sim.client("kinesis").put_record(StreamName=sim.resource("Stream")["Ref"], PartitionKey="k", Data=b"x")
+        sim.advance(31)
+        assert [r.logs[1] for r in sim.invocations] == ["False {}", "True {'n': 1}"]
