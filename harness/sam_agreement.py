@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness.sam_translate import Translation
+from harness.sources.authorizer_agreement import authorizer_disagreements
 from harness.template import FUNCTION_TYPE, EventSource, FunctionDef, Template, implicit_resources
 
 # What each event type becomes: CloudFormation type of `<Function><Event>`, and (harness key, CloudFormation path)
@@ -228,4 +229,4 @@ def _path(value: Any, dotted: str) -> Any:
 
 
 CHECKS: tuple[Callable[[Template, Translation, dict[str, str]], Finding], ...] = (
-    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes)
+    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes, authorizer_disagreements)

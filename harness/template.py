@@ -55,7 +55,7 @@ EMULATED: dict[str, set[str]] = {
                                         "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                                         "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
                                         "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
-                                        "DestinationConfig", "ParallelizationFactor"},
+                                        "DestinationConfig", "ParallelizationFactor", "TumblingWindowInSeconds"},
     "AWS::Lambda::EventInvokeConfig": {"FunctionName", "Qualifier", "MaximumRetryAttempts",
                                        "MaximumEventAgeInSeconds", "DestinationConfig"},
     "AWS::Scheduler::Schedule": {"ScheduleExpression", "ScheduleExpressionTimezone", "State", "StartDate", "EndDate",
