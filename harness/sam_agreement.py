@@ -41,6 +41,9 @@ GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 GENERATED["CloudWatchEvent"] = GENERATED["EventBridgeRule"]
 # What SAM sets when the event leaves a property out (the harness must assume the same).
 SAM_DEFAULTS = {("ScheduleV2", "FlexibleTimeWindow"): {"Mode": "OFF"}}
+# What the harness assumes when a template leaves them out (sources/http_api.py, sources/api.py), as SAM does.
+HTTP_API_PAYLOAD_VERSION = "2.0"
+DEFAULT_STAGES = {"AWS::Serverless::Api": "Prod", "AWS::Serverless::HttpApi": "$default"}
 _HASHED = re.compile(r"^(?P<base>.+?)[0-9a-f]{10}$")
 
 
@@ -211,9 +214,34 @@ def _routes(template: Template, translation: Translation, names: dict[str, str])
                 if event_type == "HttpApi" and not path and not method:
                     path, method = "$default", "any"  # the harness's catch-all route (sources/http_api.py)
                 method = "x-amazon-apigateway-any-method" if method == "any" else method
-                if method not in (body.get("paths") or {}).get(path, {}):
+                operation = (body.get("paths") or {}).get(path, {}).get(method)
+                if operation is None:
                     yield event.line, (f"event {fn.logical_id}.{event.name} ({event_type}): the harness serves "
                                        f"{method.upper()} {path} on {api_id}, which SAM's transform does not route")
+                    continue
+                theirs = (operation.get("x-amazon-apigateway-integration") or {}).get("payloadFormatVersion")
+                ours = str(event.properties.get("PayloadFormatVersion") or HTTP_API_PAYLOAD_VERSION)
+                if event_type == "HttpApi" and str(theirs) != ours:
+                    yield event.line, (f"event {fn.logical_id}.{event.name} (HttpApi): the harness sends payload "
+                                       f"format {ours}, SAM's transform integrates with {theirs}")
+
+
+def _stages(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
+    """The stage each API serves on: the harness's (StageName, else Prod for REST and $default for HTTP APIs)
+    against the StageName of the stage resource SAM generates."""
+    apis = [(api.logical_id, api.type, api.properties.get("StageName"), api.line)
+            for api in template.of_type("AWS::Serverless::Api", "AWS::Serverless::HttpApi")]
+    implicit = implicit_resources(template)
+    apis += [(lid, "AWS::Serverless::Api" if kind == "rest_api" else "AWS::Serverless::HttpApi", None, 1)
+             for lid, (kind, _) in implicit.items() if kind in ("rest_api", "http_api")]
+    stage_types = ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage")
+    for logical_id, rtype, stage_name, line in apis:
+        ours = stage_name or DEFAULT_STAGES[rtype]
+        theirs = [props.get("StageName") for props in (r.get("Properties") or {} for r in translation.resources.values()
+                                                       if r.get("Type") in stage_types)
+                  if props.get("RestApiId", props.get("ApiId")) == {"Ref": logical_id}]
+        if not theirs or not any(_same(ours, stage, names, template) for stage in theirs):
+            yield line, f"API {logical_id!r}: the harness serves stage {ours!r}, SAM's transform creates {theirs!r}"
 
 
 def _path(value: Any, dotted: str) -> Any:
@@ -228,4 +256,4 @@ def _path(value: Any, dotted: str) -> Any:
 
 
 CHECKS: tuple[Callable[[Template, Translation, dict[str, str]], Finding], ...] = (
-    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes)
+    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes, _stages)
