@@ -358,6 +358,10 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
 def _check_code(template: Template, logical_id: str, props: dict, line: int) -> None:
     """A Python function needs Handler and CodeUri (or InlineCode); any other runtime is warned about by name."""
     runtime = str(props.get("Runtime", "python3.11"))
+    if "Runtime" not in props and props.get("PackageType") != "Image":
+        template.warnings.append(
+            f"{template.where(line)}: function {logical_id!r} has no Runtime: AWS refuses a zip function without "
+            f"one (`python -m harness lint` shows SAM's error); the harness runs it as python3.11")
     if props.get("PackageType") == "Image" or not runtime.startswith("python"):
         what = "a container image (PackageType: Image)" if props.get("PackageType") == "Image" else f"runtime {runtime}"
         template.warnings.append(

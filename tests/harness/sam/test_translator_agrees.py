@@ -228,3 +228,15 @@ Resources:
                     if getattr(s, "spec", None) is not None and s.spec.type in DOCUMENTED_DEFAULTS}
         for event, defaults in DOCUMENTED_DEFAULTS.items():
             assert {key: getattr(mappings[event], key) for key in defaults} == defaults, event
+
+
+def test_a_function_without_a_runtime_is_warned_about_as_aws_refuses_it(tmp_path):
+    path = write(tmp_path, """\
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: app.handler, CodeUri: src/}
+""")
+    (warning,) = load_template(path).warnings
+    assert warning.startswith(f"{path}:4: function 'Fn' has no Runtime: AWS refuses a zip function")
+    assert "Runtime and Handler needs to be present" in str(sam_translate.refusal(path))
