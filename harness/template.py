@@ -8,6 +8,7 @@ in `Template.warnings`, never silently ignored.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable, Mapping
@@ -192,6 +193,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
                                                         _line(logical_id, _line(node)))
     template_cfn.attach(template)
+    _apply_resource_globals(template, raw)
     _check_layers(template)
     _check_references(template, raw)
     return template
@@ -322,6 +324,32 @@ GLOBALS_REPLACED = {"Architectures"}  # the lists SAM replaces instead of concat
 
 def _is_intrinsic(value: dict) -> bool:
     return len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
+
+
+# Globals sections for resources other than functions (Function is merged while reading, above). `Auth` of the APIs
+# is read by harness.sources.authorizers from the Globals section itself.
+GLOBALS_SECTIONS = {"Api": "AWS::Serverless::Api", "HttpApi": "AWS::Serverless::HttpApi",
+                    "SimpleTable": "AWS::Serverless::SimpleTable", "LayerVersion": "AWS::Serverless::LayerVersion"}
+IMPLICIT_APIS = {"Api": "ServerlessRestApi", "HttpApi": "ServerlessHttpApi"}
+
+
+def _apply_resource_globals(template: Template, raw: dict) -> None:
+    """`Globals.Api`, `HttpApi`, `SimpleTable`, `LayerVersion` merged into each resource of the type as SAM merges
+    them; what the harness does not emulate is warned about at its Globals line (for the implicit APIs too)."""
+    sections = raw.get("Globals") if isinstance(raw.get("Globals"), dict) else {}
+    for section, rtype in GLOBALS_SECTIONS.items():
+        node = sections.get(section)
+        if not isinstance(node, dict):
+            continue
+        values = {k: v for k, v in _plain(node).items() if k != "Auth"}
+        for resource in template.of_type(rtype):
+            template.resources[resource.logical_id] = dataclasses.replace(
+                resource, properties=_merge_global_value(copy.deepcopy(values), resource.properties, ""))
+        used = template.of_type(rtype) or IMPLICIT_APIS.get(section) in implicit_resources(template)
+        for key in [k for k in node if k in values] if used else ():
+            if key not in EMULATED.get(rtype, set()) | NOT_EMULATED_QUIET:
+                template.warnings.append(f"{template.where(_line(key, _line(node)))}: Globals.{section}.{key} is "
+                                         f"not emulated by the harness (ignored)")
 
 
 def _resource(template: Template, logical_id: str, node: Any, globals_function: dict, line: int) -> Resource:

@@ -240,3 +240,35 @@ Resources:
     (warning,) = load_template(path).warnings
     assert warning.startswith(f"{path}:4: function 'Fn' has no Runtime: AWS refuses a zip function")
     assert "Runtime and Handler needs to be present" in str(sam_translate.refusal(path))
+
+
+def test_globals_of_apis_merge_into_them_and_what_is_not_emulated_is_warned_at_its_line(tmp_path):
+    path = write(tmp_path, """\
+Globals:
+  Api:
+    Cors: "'*'"
+    Name: shared
+  HttpApi:
+    CorsConfiguration: {AllowOrigins: ["*"]}
+Resources:
+  Explicit:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        A: {Type: Api, Properties: {Path: /a, Method: get}}
+        B: {Type: Api, Properties: {Path: /b, Method: get, RestApiId: !Ref Explicit}}
+        C: {Type: HttpApi, Properties: {Path: /c, Method: get}}
+""")
+    template = load_template(path)
+    assert template.resources["Explicit"].properties == {"Cors": "'*'", "Name": "shared", "StageName": "v1"}
+    assert sam_translate.translate(path).properties("Explicit")["Name"] == "shared"
+    assert template.warnings == [
+        f"{path}:5: Globals.Api.Cors is not emulated by the harness (ignored)",
+        f"{path}:8: Globals.HttpApi.CorsConfiguration is not emulated by the harness (ignored)"]
+    assert sam_agreement.disagreements(template, sam_translate.translate(path)) == []
