@@ -178,6 +178,25 @@ def closest(name: str, options: list[str] | set[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
+def read_marked(path: Path) -> Any:
+    """The template file parsed with line marks and `AWS::Include` snippets in place; TemplateError if it is
+    missing, malformed or has no `Resources` mapping."""
+    if not path.is_file():
+        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    try:
+        raw = cfn_yaml.loads(path.read_text(encoding="utf-8"), str(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
+        raise TemplateError(f"{path}: cannot parse template: {exc}") from None
+    raw = expand_includes(raw, path, depth=0)
+    if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
+        raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
+    return raw
+
+
 def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
                   stack_name: str | None = None) -> Template:
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
@@ -197,25 +216,6 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     _check_layers(template)
     _check_references(template, raw)
     return template
-
-
-def read_marked(path: Path) -> Any:
-    """The template file parsed with line marks and `AWS::Include` snippets in place; TemplateError if it is
-    missing, malformed or has no `Resources` mapping."""
-    if not path.is_file():
-        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
-    try:
-        raw = cfn_yaml.loads(path.read_text(encoding="utf-8"), str(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
-    except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
-        raise TemplateError(f"{path}: cannot parse template: {exc}") from None
-    raw = expand_includes(raw, path, depth=0)
-    if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
-        raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
-    return raw
 
 
 def expand_includes(node: Any, path: Path, depth: int) -> Any:
