@@ -11,11 +11,12 @@ REFUSED = (
     ("Function `Runtime` other than `python*`, `PackageType: Image`", ("warned at load; each invoke fails with "
      "UnsupportedRuntime unless mocked with `functions: {Name: {mock: ...}}`")),
     ("`AWS::SNS::Subscription` with a protocol other than `sqs` or `lambda`", "refused at deploy, by name"),
-    ("`Type: SNS` event with `SqsSubscription`", "refused: declare the queue, a subscription and an SQS event"),
     ("`EventBridgeRule` event with `InputTransformer`", "refused: use `Input` or `InputPath`"),
     (("Intrinsic functions other than Ref, GetAtt, Sub, Join, Select, Split, If, Equals, Not, And, Or, Condition, "
      "FindInMap, GetAZs, Base64, ToJsonString"), "refused at deploy, by name"),
     ("`!GetAtt` of an attribute of a resource type that is not emulated", "refused, naming the resource type"),
+    (("API `Auth` other than Lambda authorizers: Cognito (`UserPoolArn`), JWT, `AWS_IAM`, `ApiKeyRequired`, "
+      "`ResourcePolicy`, `UsagePlan`"), "warned at load; the routes they protect are not checked"),
 )
 
 

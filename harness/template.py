@@ -28,7 +28,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Serverless::Function": {
         "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
         "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
-        "InlineCode", "AutoPublishAlias", "Layers",
+        "InlineCode", "AutoPublishAlias", "Layers", "RecursiveLoop",
     },
     "AWS::Serverless::LayerVersion": {"ContentUri", "LayerName", "CompatibleRuntimes", "Description",
                                       "RetentionPolicy", "LicenseInfo", "CompatibleArchitectures"},
@@ -50,7 +50,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::SNS::Topic": {"TopicName"},
     "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
     "AWS::Lambda::Function": {"Code", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
-                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType"},
+                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType", "RecursiveLoop"},
     "AWS::Lambda::EventSourceMapping": {"FunctionName", "EventSourceArn", "BatchSize",
                                         "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                                         "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
@@ -91,6 +91,9 @@ STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
 # Emulated properties per event type (filled by harness.sources' registry); others are warned about by name.
 EVENT_PROPERTIES: dict[str, set[str]] = {}
+# Checks other modules add (e.g. harness.sources.authorizers reads APIs' Auth): each gets the loaded template and
+# appends to its warnings (with file:line) or raises TemplateError.
+LOAD_CHECKS: list[Callable[[Template], None]] = []
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
           "AWS::StackId", "AWS::NotificationARNs")
 
@@ -138,6 +141,7 @@ class Template:
     conditions: dict[str, Any] = field(default_factory=dict)
     mappings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    globals: dict[str, Any] = field(default_factory=dict)   # the Globals section as written (Function merged above)
 
     @property
     def folder(self) -> Path:
@@ -178,6 +182,30 @@ def closest(name: str, options: list[str] | set[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
+def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
+                  stack_name: str | None = None) -> Template:
+    """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
+    path = Path(path)
+    import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
+    raw = read_marked(path)
+    stack = _stack_name(path, stack_name)
+    template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
+                        conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
+    template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
+    template.globals = _plain(raw.get("Globals") or {})
+    globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
+    for logical_id, node in raw["Resources"].items():
+        template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
+                                                        _line(logical_id, _line(node)))
+    template_cfn.attach(template)
+    _apply_resource_globals(template, raw)
+    _check_layers(template)
+    _check_references(template, raw)
+    for check in LOAD_CHECKS:
+        check(template)
+    return template
+
+
 def read_marked(path: Path) -> Any:
     """The template file parsed with line marks and `AWS::Include` snippets in place; TemplateError if it is
     missing, malformed or has no `Resources` mapping."""
@@ -195,27 +223,6 @@ def read_marked(path: Path) -> Any:
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
     return raw
-
-
-def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
-                  stack_name: str | None = None) -> Template:
-    """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
-    path = Path(path)
-    import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
-    raw = read_marked(path)
-    stack = _stack_name(path, stack_name)
-    template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
-                        conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
-    template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
-    globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
-    for logical_id, node in raw["Resources"].items():
-        template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
-                                                        _line(logical_id, _line(node)))
-    template_cfn.attach(template)
-    _apply_resource_globals(template, raw)
-    _check_layers(template)
-    _check_references(template, raw)
-    return template
 
 
 def expand_includes(node: Any, path: Path, depth: int) -> Any:

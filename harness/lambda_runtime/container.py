@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.environ import EnvironmentSlot
+from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES, LibrarySlot
 from harness.sandbox import threads as _threads
 
 
@@ -43,7 +44,8 @@ class Container:
         # The function's code folder, then its layers' folders (as /opt/python is on Lambda's path).
         self._paths = [str(config.code_dir), *(str(p) for p in config.layers)]
         self._prefixes = tuple(p.rstrip(os.sep) + os.sep for p in self._paths)
-        self._names = set().union(*(_local_names(Path(p)) for p in self._paths))
+        self._names = set().union(*(_local_names(Path(p)) for p in self._paths), PER_ENVIRONMENT_LIBRARIES)
+        self._libraries = LibrarySlot(self._names.__contains__)
         self._shadowed: dict[str, Any] = {}
         self._modules_len = 0
         self.threads: list = []  # threads its handler code started (harness.sandbox.threads)
@@ -63,11 +65,12 @@ class Container:
         # of those names is taken (usually nothing is: the previous container took its modules out).
         if any(name in modules and modules[name] is not self.modules.get(name) for name in self._names):
             self._shadowed = {name: mod for name, mod in modules.items()
-                              if name.split(".", 1)[0] in self._names and name not in self.modules}
+                              if name.split(".", 1)[0] in self._names and mod is not self.modules.get(name)}
             for name in self._shadowed:
                 del modules[name]
         modules.update(self.modules)
         self._modules_len = len(modules)
+        self._libraries.install()
         if self.threads:
             _threads.thaw(self)
 
@@ -78,13 +81,14 @@ class Container:
         modules = sys.modules
         if len(modules) != self._modules_len:  # code imported something: keep what came from this folder
             for name, mod in list(modules.items()):
-                if name not in self.modules and self._owns(mod):
+                if name not in self.modules and self._owns(name, mod):
                     self.modules[name] = mod
         for name in self.modules:
             modules.pop(name, None)
         if self._shadowed:
             modules.update(self._shadowed)
             self._shadowed = {}
+        self._libraries.uninstall()
         for path in self._paths:
             try:
                 sys.path.remove(path)
@@ -92,7 +96,9 @@ class Container:
                 pass
         self._environment.uninstall(self._host_env())
 
-    def _owns(self, module: Any) -> bool:
+    def _owns(self, name: str, module: Any) -> bool:
+        if name.partition(".")[0] in PER_ENVIRONMENT_LIBRARIES:
+            return True
         path = getattr(module, "__file__", None)
         if path:
             return str(path).startswith(self._prefixes)

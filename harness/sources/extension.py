@@ -72,7 +72,7 @@ class EventSources:
                                      template.where(event.line))
                     self.sources.append(factory(self, spec))
             self.sources += rules_from_resources(self)
-        for source in self.sources:
+        for source in list(self.sources):  # a source may add the ones it builds (SNS SqsSubscription's mapping)
             source.start()
         self._offer_routes_to_http_layer()
 

@@ -1,0 +1,72 @@
+"""Library state each execution environment keeps to itself. On AWS every environment is its own process, so a
+library imported by handler code has one copy per environment: Powertools' metrics (class-level dicts shared
+by every `Metrics` of the process), its cold-start flags, and the named logger a `Logger(service=...)` configures
+(handler, formatter and appended keys) all belong to one environment. In the harness all environments share
+one process, so a container imports these libraries afresh (its module namespace holds them, see container.py)
+and keeps the named loggers and botocore session initializers its code created out of the process while it
+does not hold the baton; otherwise concurrent invocations in two environments mix each other's metrics and
+logger keys."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import botocore
+
+# Libraries whose module state belongs to one execution environment (imported once per container).
+PER_ENVIRONMENT_LIBRARIES = ("aws_lambda_powertools",)
+_PRECONFIGURED = "init"  # the attribute Powertools sets on a logger it configured (LOGGER_ATTRIBUTE_PRECONFIGURED)
+
+
+def _powertools_configured(item: object) -> bool:
+    return isinstance(item, logging.Logger) and bool(getattr(item, _PRECONFIGURED, False))
+
+
+class LibrarySlot:
+    """The named loggers and botocore initializers one environment's code created, installed into the process
+    while the environment runs and taken out when it stops."""
+
+    def __init__(self, owns_name: Callable[[str], bool]):
+        self._owns_name = owns_name  # top-level names of the environment's own modules and libraries
+        self.loggers: dict[str, logging.Logger | logging.PlaceHolder] = {}
+        self._initializers: list = []
+        self._shadowed: dict = {}
+        self._host_configured: list[str] | None = None  # service loggers the host process configured
+        self._registry_len = self._initializers_len = 0
+
+    def install(self) -> None:
+        """Put this environment's loggers and initializers into the process, hiding the host's namesakes."""
+        registry = logging.Logger.manager.loggerDict
+        if self._host_configured is None:  # once: what Powertools configured outside this environment
+            self._host_configured = [name for name, item in registry.items() if _powertools_configured(item)]
+        for name in (*self._host_configured, *self.loggers):
+            if name in registry and registry[name] is not self.loggers.get(name):
+                self._shadowed[name] = registry.pop(name)
+        registry.update(self.loggers)
+        self._registry_len = len(registry)
+        if self._initializers:
+            botocore._INITIALIZERS.extend(self._initializers)
+        self._initializers_len = len(botocore._INITIALIZERS)
+
+    def uninstall(self) -> None:
+        """Take this environment's loggers and initializers out; put the host's back."""
+        registry = logging.Logger.manager.loggerDict
+        if len(registry) != self._registry_len:  # its code created loggers: keep those that are its own
+            for name, item in registry.items():
+                if name not in self.loggers and self._owned(name, item):
+                    self.loggers[name] = item
+        for name in self.loggers:
+            registry.pop(name, None)
+        if self._shadowed:
+            registry.update(self._shadowed)
+            self._shadowed = {}
+        initializers = botocore._INITIALIZERS
+        if len(initializers) != self._initializers_len or self._initializers:
+            start = self._initializers_len - len(self._initializers)
+            self._initializers = initializers[start:]
+            del initializers[start:]
+
+    def _owned(self, name: str, item: object) -> bool:
+        top = name.partition(".")[0]
+        return (self._owns_name(top) or _powertools_configured(item)
+                or _powertools_configured(logging.Logger.manager.loggerDict.get(top)))

@@ -1,0 +1,121 @@
+"""Each execution environment has its own module namespace and its own copy of per-environment libraries
+(Powertools), as it would on AWS where every environment is its own process; the host process's modules and
+loggers are left as they were."""
+import json
+import sys
+import textwrap
+
+import pytest
+
+from harness import Simulation
+
+POWERTOOLS = "aws_lambda_powertools"
+
+TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.11, CodeUri: src/, Timeout: 60}
+Resources:
+  First: {Type: AWS::Serverless::Function, Properties: {Handler: shop.first.handler}}
+  Second: {Type: AWS::Serverless::Function, Properties: {Handler: shop.second.handler}}
+  Metered:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: shop.metered.handler
+      Environment: {Variables: {POWERTOOLS_SERVICE_NAME: shop, POWERTOOLS_METRICS_NAMESPACE: Shop}}
+"""
+CODE = {
+    "shop/__init__.py": "",
+    "shop/state.py": "MARK = 'fresh'\n",
+    "shop/extra.py": "MARK = 'fresh'\n",
+    "shop/first.py": """
+        from shop import state
+
+        def handler(event, context):
+            return state.MARK
+        """,
+    "shop/second.py": """
+        from shop import extra
+
+        def handler(event, context):
+            return extra.MARK
+        """,
+    "shop/metered.py": """
+        import time
+
+        from aws_lambda_powertools import Logger, Metrics
+
+        logger = Logger()
+        metrics = Metrics()
+
+        @metrics.log_metrics
+        @logger.inject_lambda_context
+        def handler(event, context):
+            logger.append_keys(order=event["order"])
+            metrics.add_metric(name=event["order"], unit="Count", value=1)
+            time.sleep(event["pause"])  # the other environment runs meanwhile
+            logger.info("done")
+            return event["order"]
+        """,
+}
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """A SAM application whose functions share one code folder (package `shop`)."""
+    for name, text in CODE.items():
+        path = tmp_path / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    yield tmp_path
+    for name in [n for n in sys.modules if n == "shop" or n.startswith("shop.")]:
+        del sys.modules[name]
+
+
+def test_a_warm_environment_leaves_the_hosts_own_import_of_its_package_in_place(shop, monkeypatch):
+    # The host (a unit test, say) imported the package itself and changed its module state.
+    monkeypatch.syspath_prepend(str(shop / "src"))
+    from shop import extra, state
+    state.MARK = extra.MARK = "host"
+    with Simulation(shop / "template.yaml", seed=1) as sim:
+        first = [sim.invoke("First").payload for _ in range(3)]  # the second and third re-enter a warm one
+        second = sim.invoke("Second").payload
+    assert first == ["fresh"] * 3
+    assert second == "fresh"  # not the host's module, left half in place by the warm environment
+    assert sys.modules["shop.state"] is state and sys.modules["shop.extra"] is extra and "shop" in sys.modules
+
+
+def _log_lines(result):
+    return [json.loads(line) for line in result.logs if line.startswith("{")]
+
+
+def test_concurrent_environments_keep_their_own_powertools_metrics_logger_keys_and_cold_start(shop):
+    with Simulation(shop / "template.yaml", seed=1) as sim:
+        sim.invoke("Metered", {"order": "apples", "pause": 5}, type="Event")
+        sim.invoke("Metered", {"order": "pears", "pause": 1}, type="Event")
+        sim.run_until_idle()
+        runs = {r.payload: r for r in sim.invocations if r.function.endswith("Metered") and r.ok}
+    assert runs["apples"].container_id != runs["pears"].container_id
+    for order, other in (("apples", "pears"), ("pears", "apples")):
+        lines = _log_lines(runs[order])
+        (done,) = [line for line in lines if line.get("message") == "done"]
+        assert done["order"] == order and done["cold_start"] is True
+        (emf,) = [line for line in lines if "_aws" in line]
+        metric_names = [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+        assert metric_names == [order], f"{order}'s metrics blob carries {metric_names}"
+        assert other not in json.dumps(lines)
+
+
+def test_environments_leave_no_powertools_modules_loggers_or_session_initializers_in_the_process(shop):
+    import logging
+
+    import botocore
+    initializers = list(botocore._INITIALIZERS)
+    for _ in range(2):
+        with Simulation(shop / "template.yaml", seed=1) as sim:
+            sim.invoke("Metered", {"order": "apples", "pause": 0})
+    left = [name for name in logging.Logger.manager.loggerDict if name.partition(".")[0] in ("shop", POWERTOOLS)]
+    assert left == []
+    assert not [name for name in sys.modules if name.startswith(POWERTOOLS)]
+    assert botocore._INITIALIZERS == initializers  # Powertools registers one per import
