@@ -333,8 +333,8 @@ def _is_intrinsic(value: dict) -> bool:
     return len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
 
 
-# Globals sections for resources other than functions (Function is merged while reading, above). `Auth` of the APIs
-# is read by harness.sources.authorizers from the Globals section itself.
+# Globals sections for resources other than functions (Function is merged while reading, above). The implicit APIs'
+# `Auth` is read by harness.sources.api from the Globals section itself (they have no resource to merge into).
 GLOBALS_SECTIONS = {"Api": "AWS::Serverless::Api", "HttpApi": "AWS::Serverless::HttpApi",
                     "SimpleTable": "AWS::Serverless::SimpleTable", "LayerVersion": "AWS::Serverless::LayerVersion"}
 IMPLICIT_APIS = {"Api": "ServerlessRestApi", "HttpApi": "ServerlessHttpApi"}
@@ -348,13 +348,13 @@ def _apply_resource_globals(template: Template, raw: dict) -> None:
         node = sections.get(section)
         if not isinstance(node, dict):
             continue
-        values = {k: v for k, v in _plain(node).items() if k != "Auth"}
+        values = _plain(node)
         for resource in template.of_type(rtype):
             template.resources[resource.logical_id] = dataclasses.replace(
                 resource, properties=_merge_global_value(copy.deepcopy(values), resource.properties, ""))
         used = template.of_type(rtype) or IMPLICIT_APIS.get(section) in implicit_resources(template)
-        for key in [k for k in node if k in values] if used else ():
-            if key not in EMULATED.get(rtype, set()) | NOT_EMULATED_QUIET:
+        for key in node if used else ():  # `Auth` is checked by harness.sources.authorizers
+            if key not in EMULATED.get(rtype, set()) | NOT_EMULATED_QUIET | {"Auth"}:
                 template.warnings.append(f"{template.where(_line(key, _line(node)))}: Globals.{section}.{key} is "
                                          f"not emulated by the harness (ignored)")
 

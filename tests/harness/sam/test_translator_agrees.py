@@ -272,3 +272,36 @@ Resources:
         f"{path}:5: Globals.Api.Cors is not emulated by the harness (ignored)",
         f"{path}:8: Globals.HttpApi.CorsConfiguration is not emulated by the harness (ignored)"]
     assert sam_agreement.disagreements(template, sam_translate.translate(path)) == []
+
+
+def test_globals_api_auth_protects_the_explicit_apis_routes_as_sam_protects_them(tmp_path):
+    path = write(tmp_path, """\
+Globals:
+  Api:
+    Auth:
+      DefaultAuthorizer: Tok
+      Authorizers:
+        Tok: {FunctionArn: !GetAtt AuthFn.Arn}
+Resources:
+  Explicit:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1}
+  AuthFn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        B: {Type: Api, Properties: {Path: /b, Method: get, RestApiId: !Ref Explicit}}
+        C: {Type: Api, Properties: {Path: /c, Method: get, RestApiId: !Ref Explicit, Auth: {Authorizer: NONE}}}
+""")
+    (tmp_path / "src" / "app.py").write_text(
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n", encoding="utf-8")
+    assert sam_agreement.disagreements(load_template(path), sam_translate.translate(path)) == []
+    with Simulation(path, seed=1) as sim:
+        assert sim.http("GET", "/c").status == 200
+        assert sim.http("GET", "/b").status == 401  # the default authorizer's header is missing
