@@ -8,13 +8,15 @@ from harness import Simulation, sam_agreement, sam_translate
 from harness.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
-TEMPLATES = sorted([*ROOT.glob("handlers/*/template.yaml"), *ROOT.glob("tests/**/template.yaml")])
+SCENARIO_TEMPLATES = [p for p in ROOT.glob("scenarios/**/_fixtures/*.yaml") if "\nResources:" in p.read_text()]
+TEMPLATES = sorted([*ROOT.glob("handlers/*/template.yaml"), *ROOT.glob("tests/**/template.yaml"), *SCENARIO_TEMPLATES])
 
 
 def test_the_repository_has_the_templates_the_issue_names():
     patterns = [p for p in TEMPLATES if "sam/patterns" in str(p)]
     handlers = [p for p in TEMPLATES if p.parts[-3] == "handlers"]
-    assert len(patterns) >= 30 and len(handlers) == 4 and len(TEMPLATES) > len(patterns) + len(handlers)
+    assert len(patterns) >= 30 and len(handlers) == 4 and len(SCENARIO_TEMPLATES) >= 2
+    assert len(TEMPLATES) > len(patterns) + len(handlers) + len(SCENARIO_TEMPLATES)
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT).parent))
