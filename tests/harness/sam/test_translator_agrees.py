@@ -307,3 +307,26 @@ Resources:
     with Simulation(path, seed=1) as sim:
         assert sim.http("GET", "/c").status == 200
         assert sim.http("GET", "/b").status == 401  # the default authorizer's header is missing
+
+
+def _deployed_table(sim, logical_id):
+    table = sim.client("dynamodb").describe_table(TableName=sim.resource(logical_id)["Ref"])["Table"]
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    throughput = {k: table["ProvisionedThroughput"][k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
+    return table["KeySchema"], table["AttributeDefinitions"], billing, throughput
+
+
+@pytest.mark.parametrize("primary_key, throughput", [
+    (None, None), ("{Name: orderNo, Type: Number}", "{ReadCapacityUnits: 3, WriteCapacityUnits: 4}")])
+def test_a_simple_table_is_deployed_as_the_dynamodb_table_sam_expands_it_to(tmp_path, primary_key, throughput):
+    props = ", ".join(f"{k}: {v}" for k, v in (("PrimaryKey", primary_key), ("ProvisionedThroughput", throughput))
+                      if v) or ""
+    path = write(tmp_path, f"Resources:\n  Table:\n    Type: AWS::Serverless::SimpleTable\n"
+                           f"    Properties: {{{props}}}\n")
+    expected = sam_translate.translate(path).properties("Table")
+    with Simulation(path, seed=1) as sim:
+        key_schema, attributes, billing, provisioned = _deployed_table(sim, "Table")
+    assert key_schema == expected["KeySchema"] and attributes == expected["AttributeDefinitions"]
+    assert billing == expected.get("BillingMode", "PROVISIONED")
+    if "ProvisionedThroughput" in expected:
+        assert provisioned == expected["ProvisionedThroughput"]
