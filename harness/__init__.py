@@ -12,8 +12,9 @@ _EXPORTS = {
     "HarnessError": "harness.errors", "InputError": "harness.errors", "TemplateError": "harness.errors",
     "TemplateWarning": "harness.errors",
     "UnsafeEndpointError": "harness.errors", "WatchdogTimeout": "harness.errors",
+    "Budgets": "harness.sandbox.budgets", "OverBudget": "harness.sandbox.budgets",
 }
-__all__ = ["HarnessError", "InputError", "Simulation", "TemplateError", "TemplateWarning", "UnsafeEndpointError",
+__all__ = ["Budgets", "HarnessError", "InputError", "OverBudget", "Simulation", "TemplateError", "TemplateWarning", "UnsafeEndpointError",
            "WatchdogTimeout"]
 
 

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=1, help="run each scenario N times; differing trace hashes fail")
     run.add_argument("--strict", action="store_true", help="refuse templates that use what the harness does not "
                      "emulate (each load warning becomes an error)")
+    run.add_argument("--validate", action="store_true", help="refuse templates AWS's SAM transform refuses "
+                     "(aws-sam-translator, as `harness lint` does)")
     run.add_argument("-n", dest="workers", default="1", type=_workers, metavar="auto|N",
                      help="worker processes: auto = every core (default 1: serially, in this process)")
     from harness.search import shard
@@ -114,11 +116,14 @@ def entry() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- run
-def _load_all(paths: list[Path]) -> list[tuple[Path, Any, str | None]]:
+def _load_all(paths: list[Path], validate: bool = False) -> list[tuple[Path, Any, str | None]]:
     from harness.runner.job import load
     loaded = []
     for path in paths:
         scenario = load(path)  # cached: the runner's workers inherit it
+        if validate and not isinstance(scenario, Exception):
+            from harness.sam_translate import refusal  # `run --validate`: AWS's SAM transform must accept it
+            scenario = refusal(scenario.template, scenario.model.parameters) or scenario
         loaded.append((path, None, str(scenario)) if isinstance(scenario, Exception) else (path, scenario, None))
     return loaded
 
@@ -140,7 +145,7 @@ def _run(args: argparse.Namespace, console: Any) -> int:
         finally:
             os.environ.pop("HARNESS_STRICT", None)
     from harness.search.shard import parse_shard
-    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths)))
+    loaded = parse_shard(args.shard).take(_load_all(discover(args.paths), validate=args.validate))
     if args.keyword:
         loaded = [item for item in loaded if args.keyword in str(item[0]) or
                   (item[1] is not None and args.keyword in item[1].name)]

@@ -11,11 +11,12 @@ REFUSED = (
     ("Function `Runtime` other than `python*`, `PackageType: Image`", ("warned at load; each invoke fails with "
      "UnsupportedRuntime unless mocked with `functions: {Name: {mock: ...}}`")),
     ("`AWS::SNS::Subscription` with a protocol other than `sqs` or `lambda`", "refused at deploy, by name"),
-    ("`Type: SNS` event with `SqsSubscription`", "refused: declare the queue, a subscription and an SQS event"),
     ("`EventBridgeRule` event with `InputTransformer`", "refused: use `Input` or `InputPath`"),
     (("Intrinsic functions other than Ref, GetAtt, Sub, Join, Select, Split, If, Equals, Not, And, Or, Condition, "
      "FindInMap, GetAZs, Base64, ToJsonString"), "refused at deploy, by name"),
     ("`!GetAtt` of an attribute of a resource type that is not emulated", "refused, naming the resource type"),
+    (("API `Auth` other than Lambda authorizers: Cognito (`UserPoolArn`), JWT, `AWS_IAM`, `ApiKeyRequired`, "
+      "`ResourcePolicy`, `UsagePlan`"), "warned at load; the routes they protect are not checked"),
 )
 
 
@@ -47,7 +48,32 @@ def render() -> str:
               "Other properties of an emulated event type are warned about by name.", "",
               "## Refused or warned by name", "", "| what | what happens |", "|---|---|"]
     lines += [f"| {what} | {how} |" for what, how in REFUSED]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _translator_section()) + "\n"
+
+
+def _translator_section() -> list[str]:
+    """What is checked against AWS's SAM transform (harness/sam_agreement.py's registries)."""
+    from importlib.metadata import version
+
+    from harness.sam_agreement import CHECKS, GENERATED, SAM_DEFAULTS
+    from harness.template import GLOBALS_REPLACED
+    lines = ["", "## Checked against AWS's SAM transform", "",
+             (f"`harness lint` and `run --validate` run AWS's own transform (aws-sam-translator "
+              f"{version('aws-sam-translator')}, in process, offline) on the template: what it refuses is an error "
+              "with file:line. The harness keeps its own reading of the template (the transform is off the "
+              "simulation's hot path), and `harness lint` plus the test suite check that reading against the "
+              "transform's CloudFormation, on every template of the repository:"), ""]
+    lines += [f"- {(check.__doc__ or check.__name__).strip()}" for check in CHECKS]
+    lines += ["", (f"Globals merge as SAM merges them: maps key by key, lists add up (global first) except "
+                   f"{_names(GLOBALS_REPLACED)}, which the local value replaces; scalars and intrinsics: the local "
+                   "value."), "", "| event type | SAM generates `<Function><Event>` of type | values compared |",
+              "|---|---|---|"]
+    for etype, (rtype, keys) in sorted(GENERATED.items()):
+        pairs = ", ".join(f"`{ours}`" + (f" → `{theirs}`" if theirs != ours else "") for ours, theirs in keys)
+        lines.append(f"| `{etype}` | `{rtype}` | {pairs} |")
+    lines += ["", "Defaults SAM writes when a property is left out, which the harness assumes too: " + ", ".join(
+        f"`{etype}` `{key}` = `{value}`" for (etype, key), value in sorted(SAM_DEFAULTS.items())) + "."]
+    return lines
 
 
 def _names(names: set[str]) -> str:

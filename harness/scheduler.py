@@ -146,6 +146,7 @@ class Scheduler:
         self.steps = 0
         self.tasks_started = 0
         self.runaways: list[str] = []  # tasks stopped by the watchdog (reported by the simulation)
+        self.meter: Any = None  # checks the run's budgets before each step (harness.sandbox.budgets.Meter)
         self._live: set[Task] = set()  # started, not finished
 
     # ---------------------------------------------------------------- creating work
@@ -216,6 +217,8 @@ class Scheduler:
         self._run(lambda entry: entry[0] > t_end)
         if self.clock.now() < t_end:
             self.clock.advance_to(t_end)
+            if self.meter is not None:
+                self.meter.check()
 
     def run_until_idle(self, max_virtual_seconds: float | None = None) -> None:
         """Run until only daemon tasks remain and no idle probe reports pending work."""
@@ -287,6 +290,8 @@ class Scheduler:
             entry = self._heap[0]
             if stop(entry):
                 return
+            if self.meter is not None:
+                self.meter.step()
             heapq.heappop(self._heap)
             at, _, _, task, _, is_deadline = entry
             if at > self.clock.now():

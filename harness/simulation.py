@@ -21,8 +21,9 @@ from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
 from harness.aws.deploy import Deployer
 from harness.aws.wire import aws_response
-from harness.clock import RealTimeClock, TimePatch, VirtualClock
+from harness.clock import RealTimeClock, TimePatch, VirtualClock, real_monotonic
 from harness.errors import InputError, SimulationError, TemplateError, TemplateWarning
+from harness.lambda_runtime import recursion
 from harness.lambda_runtime.async_invoke import AsyncInvoker, encode
 from harness.lambda_runtime.config import Destination, FunctionConfig, from_template
 from harness.lambda_runtime.environ import swap_environ as _swap_environ
@@ -31,6 +32,7 @@ from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import safe_environment
 from harness.sandbox import threads as _sandbox_threads
+from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
@@ -73,11 +75,13 @@ class Simulation:
                  backend: str | Backend = "moto", parameters: dict | None = None, region: str = "us-east-1",
                  idle_lifetime: float = 900.0, watchdog_seconds: float = 30.0, stack_name: str | None = None,
                  extensions: Iterable[Extension] = (), max_real_seconds: float | None = None,
-                 faults: Any = None, functions: Mapping[str, Any] | None = None, strict: bool | None = None):
+                 faults: Any = None, functions: Mapping[str, Any] | None = None, strict: bool | None = None,
+                 budgets: Budgets | Mapping[str, Any] | None = None, validate: bool | None = None):
         self.seed = int(seed)
         self.region = region
         self.template: Template | None = (
             load_template(template, parameters, stack_name) if template is not None else None)
+        _validate(self.template, parameters, validate)
         self.backend: Backend = create_backend(backend)
         # A backend whose timers follow the wall clock (LocalStack) makes the whole simulation real-time.
         self.real_time = bool(getattr(self.backend, "real_clock", False))
@@ -85,6 +89,7 @@ class Simulation:
         self.rng = random.Random(self.seed)
         self.trace = Trace(self.clock)
         self.scheduler = Scheduler(self.clock, random.Random(f"{self.seed}:schedule"), watchdog_seconds)
+        self.budgets = Budgets.coerce(budgets)  # wall, virtual time, steps, invocations (harness/sandbox/budgets.py)
         self._host_env: dict[str, str] = {}
         self.runtime = LambdaRuntime(self.scheduler, self.trace, random.Random(f"{self.seed}:ids"),
                                      idle_lifetime=idle_lifetime, host_env=lambda: self._host_env,
@@ -147,6 +152,8 @@ class Simulation:
             self._usage.install()
             self.scheduler.on_resume.append(self._logs.ensure)
             self._seal = sandbox.seal(self._refused, self._saved_env)
+            self.scheduler.meter = Meter(self.budgets, self.clock, real_monotonic, self.runtime.invoked,
+                                         self.trace.record)
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]
             for extension in self.extensions:
@@ -397,10 +404,14 @@ class Simulation:
                                 {"x-amzn-ErrorType": "InvalidRequestContentException"})
         if kind == "DryRun":
             return aws_response(request, 204, b"")
+        trace_header = recursion.header_of(request)  # the caller's X-Ray header: the request chain goes on
         if kind == "Event":
-            self.async_invoker.submit(config, payload)
+            self.async_invoker.submit(config, payload, trace_header=trace_header)
             return aws_response(request, 202, b"")
-        result = self.runtime.invoke_sync(config, payload, self.scheduler.wait_for)
+        result = self.runtime.invoke_sync(config, payload, self.scheduler.wait_for, trace_header)
+        if result.status == "recursive_loop":
+            return aws_response(request, 400, {"Type": "User", "message": result.error["errorMessage"]},
+                                {"x-amzn-ErrorType": "RecursiveInvocationException"})
         if result.status == "throttled":
             return aws_response(request, 429, {"Type": "User", "message": "Rate Exceeded.",
                                                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
@@ -471,6 +482,16 @@ def _function_mocks(template: Template | None, functions: Mapping[str, Any]) -> 
             spec = FunctionMock.coerce(mock, template.folder, f"functions.{name}.mock")
         out[logical_id] = spec
     return out
+
+
+def _validate(template: Template | None, parameters: dict | None, validate: bool | None) -> None:
+    """With validate=True (or HARNESS_VALIDATE=1), AWS's SAM transform must accept the template (harness.sam_translate;
+    cached per template and parameters, so a process pays for it once): else a TemplateError naming file:line."""
+    if template is None or not (validate if validate is not None else
+                                os.environ.get("HARNESS_VALIDATE", "") not in ("", "0")):
+        return
+    from harness import sam_translate
+    sam_translate.translate(template.path, parameters)
 
 
 def _announce(template: Template | None, messages: list[str], strict: bool | None) -> None:

@@ -27,7 +27,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::Serverless::Function": {
         "Handler", "CodeUri", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
         "ReservedConcurrentExecutions", "EventInvokeConfig", "DeadLetterQueue", "Events", "FunctionUrlConfig",
-        "InlineCode", "AutoPublishAlias", "Layers",
+        "InlineCode", "AutoPublishAlias", "Layers", "RecursiveLoop",
     },
     "AWS::Serverless::LayerVersion": {"ContentUri", "LayerName", "CompatibleRuntimes", "Description",
                                       "RetentionPolicy", "LicenseInfo", "CompatibleArchitectures"},
@@ -49,7 +49,7 @@ EMULATED: dict[str, set[str]] = {
     "AWS::SNS::Topic": {"TopicName"},
     "AWS::Kinesis::Stream": {"Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"},
     "AWS::Lambda::Function": {"Code", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
-                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType"},
+                              "ReservedConcurrentExecutions", "DeadLetterConfig", "PackageType", "RecursiveLoop"},
     "AWS::Lambda::EventSourceMapping": {"FunctionName", "EventSourceArn", "BatchSize",
                                         "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                                         "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
@@ -90,6 +90,9 @@ STACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 SUPPORTED_EVENT_TYPES = {"SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"}
 # Emulated properties per event type (filled by harness.sources' registry); others are warned about by name.
 EVENT_PROPERTIES: dict[str, set[str]] = {}
+# Checks other modules add (e.g. harness.sources.authorizers reads APIs' Auth): each gets the loaded template and
+# appends to its warnings (with file:line) or raises TemplateError.
+LOAD_CHECKS: list[Callable[[Template], None]] = []
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix", "AWS::NoValue",
           "AWS::StackId", "AWS::NotificationARNs")
 
@@ -137,6 +140,7 @@ class Template:
     conditions: dict[str, Any] = field(default_factory=dict)
     mappings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    globals: dict[str, Any] = field(default_factory=dict)   # the Globals section as written (Function merged above)
 
     @property
     def folder(self) -> Path:
@@ -168,6 +172,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+plain = _plain  # the public name, for modules that read templates themselves (harness.sam_translate)
+
+
 def closest(name: str, options: list[str] | set[str]) -> str:
     """' (did you mean X?)' for a typo, else ''."""
     match = difflib.get_close_matches(name, sorted(options), n=1)
@@ -179,6 +186,27 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
     import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
+    raw = read_marked(path)
+    stack = _stack_name(path, stack_name)
+    template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
+                        conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
+    template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
+    template.globals = _plain(raw.get("Globals") or {})
+    globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
+    for logical_id, node in raw["Resources"].items():
+        template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
+                                                        _line(logical_id, _line(node)))
+    template_cfn.attach(template)
+    _check_layers(template)
+    _check_references(template, raw)
+    for check in LOAD_CHECKS:
+        check(template)
+    return template
+
+
+def read_marked(path: Path) -> Any:
+    """The template file parsed with line marks and `AWS::Include` snippets in place; TemplateError if it is
+    missing, malformed or has no `Resources` mapping."""
     if not path.is_file():
         raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
     try:
@@ -189,28 +217,17 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
     except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
         raise TemplateError(f"{path}: cannot parse template: {exc}") from None
-    raw = _include(raw, path, depth=0)
+    raw = expand_includes(raw, path, depth=0)
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
-    stack = _stack_name(path, stack_name)
-    template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
-                        conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
-    template.parameters = _parameters(template, raw.get("Parameters") or {}, dict(parameters or {}))
-    globals_function = _plain((raw.get("Globals") or {}).get("Function") or {})
-    for logical_id, node in raw["Resources"].items():
-        template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
-                                                        _line(logical_id, _line(node)))
-    template_cfn.attach(template)
-    _check_layers(template)
-    _check_references(template, raw)
-    return template
+    return raw
 
 
-def _include(node: Any, path: Path, depth: int) -> Any:
+def expand_includes(node: Any, path: Path, depth: int) -> Any:
     """`Fn::Transform: {Name: AWS::Include, Parameters: {Location: file}}`: the snippet file's content in place
     (a local file beside the template; S3 locations cannot be read here). Other nodes keep their line marks."""
     if isinstance(node, list):
-        node[:] = [_include(v, path, depth) for v in node]
+        node[:] = [expand_includes(v, path, depth) for v in node]
         return node
     if not isinstance(node, dict):
         return node
@@ -227,15 +244,15 @@ def _include(node: Any, path: Path, depth: int) -> Any:
             content = cfn_yaml.loads(target.read_text(encoding="utf-8"), str(target))
         except Exception as exc:  # noqa: BLE001 - a parse error, named with the file
             raise TemplateError(f"{target}: cannot parse the included snippet: {exc}") from None
-        included = _include(content, target, depth + 1)
+        included = expand_includes(content, target, depth + 1)
         if not isinstance(included, dict):
             return included
         for key, value in node.items():
             if key != "Fn::Transform":
-                included[key] = _include(value, path, depth)
+                included[key] = expand_includes(value, path, depth)
         return included
     for key in list(node):
-        node[key] = _include(node[key], path, depth)
+        node[key] = expand_includes(node[key], path, depth)
     return node
 
 
@@ -290,15 +307,28 @@ def _parameters(template: Template, declared: dict, overrides: dict) -> dict[str
 
 
 def _merge_globals(props: dict, globals_function: dict) -> dict:
-    merged = copy.deepcopy(globals_function)
-    for key, value in props.items():
-        if key == "Environment" and isinstance(value, dict) and isinstance(merged.get(key), dict):
-            variables = dict((merged[key] or {}).get("Variables") or {})
-            variables.update((value or {}).get("Variables") or {})
-            merged[key] = {**merged[key], **value, "Variables": variables}
-        else:
-            merged[key] = value
-    return merged
+    """A function's properties over `Globals.Function`, by SAM's rules: maps merge key by key (recursively),
+    lists concatenate (global first; `Architectures` is replaced), anything else and intrinsics: the local value."""
+    return _merge_global_value(copy.deepcopy(globals_function), props, "")
+
+
+def _merge_global_value(ours: Any, local: Any, path: str) -> Any:
+    if isinstance(ours, dict) and isinstance(local, dict) and not _is_intrinsic(ours) and not _is_intrinsic(local):
+        merged = dict(ours)
+        for key, value in local.items():
+            child = f"{path}.{key}".lstrip(".")
+            merged[key] = _merge_global_value(ours[key], value, child) if key in ours else value
+        return merged
+    if isinstance(ours, list) and isinstance(local, list) and path not in GLOBALS_REPLACED:
+        return ours + local
+    return local
+
+
+GLOBALS_REPLACED = {"Architectures"}  # the lists SAM replaces instead of concatenating
+
+
+def _is_intrinsic(value: dict) -> bool:
+    return len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
 
 
 def _resource(template: Template, logical_id: str, node: Any, globals_function: dict, line: int) -> Resource:
@@ -376,26 +406,38 @@ def _check_layers(template: Template) -> None:
                                          f"provides in the environment instead)")
 
 
+DLQ_EVENT_TYPES = ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent")
+
+
 def implicit_resources(template: Template) -> dict[str, tuple[str, str]]:
-    """Resources SAM generates that a template may reference: logical id -> (kind, owner's logical id).
-    Kinds: rest_api, http_api, stage, deployment, url, role, version, alias (`Fn.Alias`, `Fn.Version` too)."""
-    out = {"ServerlessRestApi": ("rest_api", ""), "ServerlessHttpApi": ("http_api", ""),
-           "ServerlessRestApiProdStage": ("stage", "Prod"), "ServerlessRestApiDeployment": ("deployment", ""),
-           "ServerlessHttpApiApiGatewayDefaultStage": ("stage", "$default")}
+    """Resources SAM generates that a template may reference: logical id -> (kind, owner's logical id), exactly
+    those SAM's transform creates (tests/harness/sam/test_translator_agrees.py checks this against it).
+    Kinds: rest_api, http_api, stage, url, role, version, alias (`Fn.Alias`, `Fn.Version` too), queue."""
+    out: dict[str, tuple[str, str]] = {}
+    events = [ev for fn in template.functions.values() for ev in fn.events]
+    if any(ev.type == "Api" and "RestApiId" not in ev.properties for ev in events):
+        out |= {"ServerlessRestApi": ("rest_api", ""), "ServerlessRestApiProdStage": ("stage", "Prod")}
+    if any(ev.type == "HttpApi" and "ApiId" not in ev.properties for ev in events):
+        out |= {"ServerlessHttpApi": ("http_api", ""), "ServerlessHttpApiApiGatewayDefaultStage": ("stage", "$default")}
     for fid, fn in template.functions.items():
+        for ev in fn.events:  # a rule's or schedule's `DeadLetterConfig: {Type: SQS}`: SAM creates the queue
+            dead_letter = ev.properties.get("DeadLetterConfig")
+            if ev.type in DLQ_EVENT_TYPES and isinstance(dead_letter, dict) and "Arn" not in dead_letter and \
+                    str(dead_letter.get("Type", "")).upper() == "SQS":
+                out[str(dead_letter.get("QueueLogicalId") or f"{fid}{ev.name}Queue")] = ("queue", fid)
+            if ev.type == "SNS" and ev.properties.get("SqsSubscription") is True:  # SAM's queue for the topic
+                out[f"{fid}{ev.name}Queue"] = ("queue", fid)
         if "FunctionUrlConfig" in fn.properties:
             out[f"{fid}Url"] = ("url", fid)
         if "Role" not in fn.properties:
             out[f"{fid}Role"] = ("role", fid)
-        out[f"{fid}.Version"] = ("version", fid)
         alias = fn.properties.get("AutoPublishAlias")
         if isinstance(alias, str):
+            out[f"{fid}.Version"] = ("version", fid)
             out[f"{fid}.Alias"] = out[f"{fid}Alias{alias}"] = ("alias", fid)
     for api in template.of_type("AWS::Serverless::Api"):
-        stage = api.properties.get("StageName")
-        if isinstance(stage, str):
-            out[f"{api.logical_id}{stage}Stage"] = ("stage", stage)
-        out[f"{api.logical_id}Deployment"] = ("deployment", "")
+        stage = api.properties.get("StageName")  # an intrinsic StageName gives `<Api>Stage`, as SAM names it
+        out[f"{api.logical_id}{stage if isinstance(stage, str) else ''}Stage"] = ("stage", stage)
     for api in template.of_type("AWS::Serverless::HttpApi"):
         out[f"{api.logical_id}ApiGatewayDefaultStage"] = ("stage", "$default")
     return {k: v for k, v in out.items() if k not in template.resources}

@@ -18,7 +18,7 @@ LAMBDA_FUNCTION = "AWS::Lambda::Function"
 ATTACHED = ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig", "AWS::Scheduler::Schedule")
 _COPIED = ("Handler", "Runtime", "Timeout", "MemorySize", "Environment", "FunctionName",
            "ReservedConcurrentExecutions", "PackageType", "Layers", "Architectures", "Role", "Description",
-           "Tags", "TracingConfig", "LoggingConfig", "EphemeralStorage")
+           "Tags", "TracingConfig", "LoggingConfig", "EphemeralStorage", "RecursiveLoop")
 _ESM_TYPES = {"AWS::SQS::Queue": ("SQS", "Queue"), "AWS::DynamoDB::Table": ("DynamoDB", "Stream"),
               "AWS::Kinesis::Stream": ("Kinesis", "Stream")}
 _ESM_PROPERTIES = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",

@@ -104,7 +104,7 @@ class Deployer:
                             f"({resource.type}): the backend refused it: {reason}") from None
 
     def _implicit(self, logical_id: str) -> dict | None:
-        """Resources SAM generates (template.implicit_resources): APIs, stages, roles, aliases, Function URLs."""
+        """Resources SAM generates (template.implicit_resources): APIs, stages, roles, aliases, Function URLs, DLQs."""
         kind, owner = implicit_resources(self.template).get(logical_id, (None, ""))
         if kind is None:
             return None
@@ -117,6 +117,9 @@ class Deployer:
             name = self.function_name(owner)
             attrs = {"Ref": self.function_url(name), "FunctionUrl": self.function_url(name),
                      "FunctionArn": self.arn("lambda", f"function:{name}")}
+        elif kind == "queue":  # a rule's or schedule's DLQ that SAM creates
+            attrs = _queue(self, logical_id, {"QueueName": default_physical_name(
+                self.template.stack_name, logical_id, "AWS::SQS::Queue")})
         elif kind == "role":
             name = default_physical_name(self.template.stack_name, logical_id, "AWS::IAM::Role")
             attrs = {"Ref": name, "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "RoleId": name}

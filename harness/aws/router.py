@@ -198,6 +198,9 @@ class Router:
             if service == "lambda" and operation in ("Invoke", "InvokeAsync"):
                 response = self.lambda_invoke(call, request)
             else:
+                if handler_call and service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
+                    from harness.lambda_runtime.recursion import carry_on_sqs_send
+                    carry_on_sqs_send(request)  # the message keeps the sender's X-Ray header, as SQS does
                 response = self.backend.answer(request, event_name)
             if handler_call:
                 response = self.faults.after_send(call, request, response)

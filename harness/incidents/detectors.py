@@ -109,24 +109,41 @@ _RETRY_FIELDS = ("retryAttempts", "retry_attempts", "RetryAttempts")
 
 @detector("structured-aws")
 def structured_aws(text: str, fields: dict, request_id: str | None) -> list[Fact]:
-    """A structured record naming an AWS error code (`errorCode`, `aws_error_code`, ...) and, in a field or
-    its message, the operation (`operation: PutItem`, "SQS SendMessage failed"); `retryAttempts` counts
-    botocore's retries."""
-    code = next((fields[k] for k in _CODE_FIELDS if isinstance(fields.get(k), str)), None)
-    if not code or not services.looks_like_aws_code(code) or _BOTOCORE.search(_texts(text, fields)):
+    """A structured record naming an AWS error code (`errorCode`, `aws_error_code`, `dlq_error_code`, ...) and,
+    in a field or its message, the operation (`operation: PutItem`, "SQS SendMessage failed", else the verb:
+    "querying conversations" is a Query); `retryAttempts` counts botocore's retries."""
+    if _BOTOCORE.search(_texts(text, fields)):
         return []
     hints = services.mentioned(text)
     operation = next((fields[k] for k in _OP_FIELDS if isinstance(fields.get(k), str)), None)
     service = services.service_of_operation(operation, hints) if operation else None
     if operation is None:
         service, operation = services.operation_in(text, hints)
+    code = _code_field(fields, named=operation is not None)
+    if not code:
+        return []
     if service is None:
         by_code = services.services_of_code(code)
-        preferred = [s for s in hints if s in by_code] or by_code
+        preferred = [s for s in hints if s in by_code] or hints or by_code
         service = preferred[0] if preferred else None
+    if operation is None and service is not None:
+        operation = services.operation_by_verb(text, service)
     retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), None)
     return [fact("aws_error", request_id, service=service, operation=operation, code=code,
-                 attempts=(retries + 1) if retries is not None else 1, message=text.strip()[:200])]
+                 attempts=(retries + 1) if retries is not None else None, message=text.strip()[:200])]
+
+
+def _code_field(fields: dict, named: bool) -> str | None:
+    """The AWS error code a record carries: in a known field, or any `..._error_code` / `...ErrorCode` field
+    (`dlq_error_code`). A code no service model knows counts only when the record names its operation."""
+    keys = [*_CODE_FIELDS, *(k for k in fields if k not in _CODE_FIELDS and
+                             k.lower().replace("_", "").endswith("errorcode"))]
+    for key in keys:
+        code = fields.get(key)
+        if isinstance(code, str) and (services.looks_like_aws_code(code) or
+                                      (named and re.fullmatch(r"[A-Z][A-Za-z0-9]+", code))):
+            return code
+    return None
 
 
 _REQUESTS = re.compile(r"\b(?P<status>[45]\d\d) (?:Client|Server) Error: [^\n]*? for url: (?P<url>\S+)")

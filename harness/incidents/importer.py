@@ -167,14 +167,16 @@ def _compose(timeline: Timeline, system: SystemMap, inputs: list[Input], letters
             continue
         mapping.faults.append(rule)
         evidence = ", ".join(sorted({f.where for f in cluster})[:3])
-        mapping.mapped.append(f"fault {rule['id']}: {rule['effect']} x{rule['times']} on {rule['match']} "
+        times = f"x{rule['times']}" if "times" in rule else "on every attempt in the window"
+        mapping.mapped.append(f"fault {rule['id']}: {rule['effect']} {times} on {rule['match']} "
                               f"<- {evidence}{' ...' if len(cluster) > 3 else ''}")
     rules, notes = writer.outcome_rules(timeline, system, taken)
     rules += writer.container_rules(timeline, system, taken)
     mapping.faults += rules
     mapping.unmapped += notes
     for rule in rules:
-        mapping.mapped.append(f"fault {rule['id']}: {rule['effect']} x{rule['times']} on {rule['match']} "
+        times = f"x{rule['times']}" if "times" in rule else "on every attempt in the window"
+        mapping.mapped.append(f"fault {rule['id']}: {rule['effect']} {times} on {rule['match']} "
                               "<- invocation outcomes and log streams")
     for inv in timeline.invocations:
         if inv.outcome == "timeout" and inv.failures:

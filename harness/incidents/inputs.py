@@ -56,9 +56,14 @@ def _headers(event: dict) -> dict:
     return {k: v for k, v in (event.get("headers") or {}).items() if k.lower() not in _DROP_HEADERS}
 
 
-def steps_for(event: Any, function: str | None, system: SystemMap) -> tuple[list[tuple[dict, str]], str | None]:
-    """([(step, dedupe key)], None) for an event, or ([], why it is not an input)."""
+def steps_for(event: Any, function: str | None, system: SystemMap,
+              ran_before: set[str] | None = None) -> tuple[list[tuple[dict, str]], str | None]:
+    """([(step, dedupe key)], None) for an event, or ([], why it is not an input). `ran_before`: the functions
+    with an invocation before the one that received it (None: unknown), so a record of a queue no feeder had
+    sent to yet is an input."""
     kind = shape(event)
+    if kind == "eventbridge" and function is not None and not system.routes(function, event):
+        kind = "direct"  # EventBridge-shaped, but no rule of the function routes it: invoked directly
     if kind == "api":
         step = {"method": event["httpMethod"], "path": event.get("path") or "/", "headers": _headers(event)}
         if event.get("queryStringParameters"):
@@ -83,20 +88,20 @@ def steps_for(event: Any, function: str | None, system: SystemMap) -> tuple[list
             step["bus"] = event["event-bus-name"]
         return [({"put_event": step}, f"eventbridge:{event.get('id') or json.dumps(step, sort_keys=True)}")], None
     if kind == "sqs":
-        return _sqs_steps(event, system)
+        return _sqs_steps(event, system, ran_before)
     if function is None:
         return [], "an event with no trigger shape and no function to invoke"
     payload_key = json.dumps(event, sort_keys=True, default=str)
     return [({"invoke": {"function": function, "type": "Event", "payload": event}}, f"invoke:{function}:{payload_key}")], None
 
 
-def _sqs_steps(event: dict, system: SystemMap) -> tuple[list[tuple[dict, str]], str | None]:
+def _sqs_steps(event: dict, system: SystemMap, ran_before: set[str] | None) -> tuple[list[tuple[dict, str]], str | None]:
     steps = []
     for record in event["Records"]:
         queue = system.queue(str(record.get("eventSourceARN", "")))
         if queue is None:
             return [], f"SQS records from {record.get('eventSourceARN')}, a queue not in the template"
-        feeders = system.feeders(queue)
+        feeders = [f for f in system.feeders(queue) if ran_before is None or f in ran_before]
         if feeders:
             return [], f"SQS records from {queue}, which {', '.join(feeders)} sends to: the replay produces them"
         step = {"queue": queue, "body": record.get("body", "")}
@@ -160,7 +165,9 @@ def logged_inputs(timeline: Timeline, system: SystemMap) -> tuple[list[Input], l
                     skipped.append(Unmapped(where, f"invoked by {caller} (its configuration names this function "
                                             "and it ran just before): the replay invokes it again", ""))
                     continue
-            steps, why = steps_for(event, system.function(inv.function), system)
+            ran_before = {system.function(o.function) for o in timeline.invocations
+                          if o is not inv and o.start <= inv.start}
+            steps, why = steps_for(event, system.function(inv.function), system, ran_before)
             if why:
                 skipped.append(Unmapped(where, f"logged event is not an input: {why}", ""))
             for step, key in steps:

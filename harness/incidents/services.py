@@ -12,7 +12,26 @@ COMMON = ("dynamodb", "sqs", "sns", "s3", "lambda", "events", "secretsmanager", 
 # How services are named in log messages ("SQS SendMessage failed"), to prefer one when a name is shared.
 MENTIONS = {"dynamodb": "dynamodb", "sqs": "sqs", "sns": "sns", "s3": "s3", "lambda": "lambda",
             "eventbridge": "events", "secrets manager": "secretsmanager", "secretsmanager": "secretsmanager",
-            "kinesis": "kinesis", "step functions": "stepfunctions", "ssm": "ssm", "kms": "kms"}
+            "kinesis": "kinesis", "step functions": "stepfunctions", "ssm": "ssm", "kms": "kms",
+            "dlq": "sqs", "queue": "sqs", "table": "dynamodb", "bucket": "s3", "iot": "iot-data"}
+# What a message's verb says about the operation when it names none ("Final unlock failed", "querying
+# conversations"): the first verb found picks the operation of the service the code belongs to.
+VERBS = (("quer", {"dynamodb": "Query"}), ("scan", {"dynamodb": "Scan"}),
+         ("delet", {"dynamodb": "DeleteItem", "sqs": "DeleteMessage", "s3": "DeleteObject"}),
+         ("remov", {"dynamodb": "DeleteItem", "sqs": "DeleteMessage", "s3": "DeleteObject"}),
+         ("unlock", {"dynamodb": "UpdateItem"}), ("lock", {"dynamodb": "UpdateItem"}),
+         ("releas", {"dynamodb": "UpdateItem"}), ("updat", {"dynamodb": "UpdateItem"}),
+         ("append", {"dynamodb": "UpdateItem"}), ("mark", {"dynamodb": "UpdateItem"}),
+         ("roll", {"dynamodb": "UpdateItem"}), ("restor", {"dynamodb": "UpdateItem"}),
+         ("sav", {"dynamodb": "PutItem", "s3": "PutObject"}), ("stor", {"dynamodb": "PutItem", "s3": "PutObject"}),
+         ("writ", {"dynamodb": "PutItem", "s3": "PutObject"}), ("creat", {"dynamodb": "PutItem"}),
+         ("put", {"dynamodb": "PutItem", "s3": "PutObject", "events": "PutEvents"}),
+         ("read", {"dynamodb": "GetItem", "s3": "GetObject"}), ("load", {"dynamodb": "GetItem", "s3": "GetObject"}),
+         ("fetch", {"dynamodb": "GetItem", "s3": "GetObject"}), ("get", {"dynamodb": "GetItem", "s3": "GetObject"}),
+         ("send", {"sqs": "SendMessage", "events": "PutEvents"}), ("queu", {"sqs": "SendMessage"}),
+         ("enqueu", {"sqs": "SendMessage"}), ("requeu", {"sqs": "SendMessage"}),
+         ("dead-letter", {"sqs": "SendMessage"}), ("publish", {"sns": "Publish", "iot-data": "Publish"}),
+         ("invok", {"lambda": "Invoke"}))
 _CAMEL = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\b")
 
 
@@ -44,6 +63,11 @@ def service_of_operation(operation: str, hints: list[str] = ()) -> str | None:
     return None
 
 
+def services_with_operation(operation: str) -> list[str]:
+    """Common services that have `operation` (Publish: sns and iot-data)."""
+    return [name for name in COMMON if operation in _operations(name)]
+
+
 def services_of_code(code: str) -> list[str]:
     """Services whose models define the error `code` (common codes such as ThrottlingException: all)."""
     return [name for name in COMMON if code in _codes(name)]
@@ -56,6 +80,16 @@ def operation_in(text: str, hints: list[str] = ()) -> tuple[str | None, str | No
         if service:
             return service, word
     return None, None
+
+
+def operation_by_verb(text: str, service: str) -> str | None:
+    """The operation of `service` the message's first telling verb points at (None: no verb says)."""
+    words = re.findall(r"[a-z][a-z-]*", text.lower())
+    for word in words:
+        for stem, operations in VERBS:
+            if word.startswith(stem) and service in operations:
+                return operations[service]
+    return None
 
 
 def service_of_host(host: str) -> str | None:

@@ -2,6 +2,7 @@
 function's logged event is not replayed as a second input), and the queues and DLQs functions use."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,26 @@ class SystemMap:
                                if match else None)
         return periods[0] if len(periods) == 1 else None
 
+    def allowed(self, function: str, service: str) -> bool:
+        """True when the function's policies name an action of `service` (`iot:Publish`, `sns:Publish`)."""
+        prefix = _IAM_PREFIX.get(service, service).lower()
+        return any(n.lower().startswith(f"{prefix}:") for n in self.mentions.get(function, ()))
+
+    def routes(self, function: str, event: dict) -> bool:
+        """True when one of the function's EventBridge rules (Pattern, matched by moto) routes `event` to it;
+        an EventBridge-shaped event no rule routes was invoked directly."""
+        from moto.events.models import EventPattern
+        for spec in self.template.functions[function].events:
+            pattern = spec.properties.get("Pattern") if spec.type in ("EventBridgeRule", "CloudWatchEvent") else None
+            if isinstance(pattern, dict):
+                try:
+                    resolved = self.resolver.resolve(pattern) if self.resolver else pattern
+                    if EventPattern.load(json.dumps(resolved)).matches_event(event):
+                        return True
+                except Exception:  # noqa: BLE001 - a pattern moto cannot read (intrinsics): assume it routes
+                    return True
+        return False
+
     def dead_letter_owner(self, queue: str) -> str | None:
         """The function whose DeadLetterQueue target is `queue`, if one."""
         for logical_id, fn in self.template.functions.items():
@@ -68,6 +89,7 @@ class SystemMap:
         return None
 
 
+_IAM_PREFIX = {"iot-data": "iot", "events": "events", "stepfunctions": "states", "secretsmanager": "secretsmanager"}
 # Where a function's configuration names what it calls or sends to (not its own FunctionName or CodeUri).
 _MENTIONING = ("Environment", "Policies", "EventInvokeConfig", "DeadLetterQueue", "Role")
 

@@ -19,14 +19,14 @@ OUTCOMES = ("success", "error", "timeout", "throttled")
 @dataclass(frozen=True)
 class Failure:
     """A failed AWS call or HTTP request one invocation logged: between `since` and `at` (seconds into the
-    incident), `attempts` attempts failed."""
+    incident), `attempts` attempts failed (None: the line does not say, botocore may have retried)."""
 
     kind: str                 # aws_error | http_error
     function: str
     request_id: str | None
     since: float
     at: float
-    attempts: int
+    attempts: int | None
     data: dict
     where: str
 
@@ -57,6 +57,7 @@ class Invocation:
     last_line: float = 0.0
     error_lines: list[str] = field(default_factory=list)
     stream: str | None = None
+    own_http: list[dict] = field(default_factory=list)  # failures answered by the system's own endpoints
 
     @property
     def outcome(self) -> str:
@@ -199,12 +200,14 @@ class _Builder:
         if level in ("ERROR", "CRITICAL") and app is not None and app.kind == "app_log":
             inv.error_lines.append(str(app.get("message", "")))
         for f in found:
-            if f.kind == "http_error" and _own_endpoint(f.get("host")):
-                self.timeline.unmapped.append(Unmapped(line.where, f"HTTP failure from {f.get('host')}, an endpoint of "
-                                                       "the system's own functions: its logs explain it", ""))
+            if f.kind == "http_error" and (_own_endpoint(f.get("host")) or _same_answer(f.data, inv.own_http)):
+                inv.own_http.append(dict(f.data))
+                host = f.get("host") or "the same endpoint"
+                self.timeline.unmapped.append(Unmapped(line.where, f"HTTP failure from {host}, an endpoint of the "
+                                                       "system's own functions: its logs explain it", ""))
                 continue
             inv.failures.append(Failure(f.kind, inv.function, inv.request_id, inv.last_line, t,
-                                        int(f.get("attempts", 1)), dict(f.data), line.where))
+                                        f.get("attempts", 1), dict(f.data), line.where))
         inv.last_line = t
         if not found and level in ("ERROR", "CRITICAL") and not (app is not None and app.kind == "runtime_error"):
             self.timeline.unmapped.append(Unmapped(line.where, f"{level} line names no AWS error code, HTTP status "
@@ -221,6 +224,13 @@ def _own_endpoint(host: str | None) -> bool:
                                                                            ".lambda-url.on.aws"))
 
 
+def _same_answer(failure: dict, own: list[dict]) -> bool:
+    """A failure naming no host with the status or error an own endpoint just answered: the same answer,
+    logged again by the handler ("Client Error (403)" after requests' "403 ... for url: ...")."""
+    return not failure.get("host") and any(failure.get("status") == o.get("status") and
+                                           failure.get("error") == o.get("error") for o in own)
+
+
 def build_timeline(lines: list[LogLine], start: datetime | None = None) -> Timeline:
     """The timeline of `lines` (any order, any functions); `start` defaults to the first line's second."""
     ordered = sorted(lines, key=lambda ln: ln.time)
@@ -232,7 +242,7 @@ def build_timeline(lines: list[LogLine], start: datetime | None = None) -> Timel
     for line in ordered:
         builder.add(line)
     for inv in builder.timeline.invocations:
-        inv.failures = _merge(inv.failures)
+        inv.failures = [f for f in _merge(inv.failures) if not (f.kind == "http_error" and _same_answer(f.data, inv.own_http))]
     return builder.timeline
 
 

@@ -38,9 +38,12 @@ def _slug(text: str) -> str:
 
 def _clusters(failures: list[Failure]) -> list[list[Failure]]:
     groups: dict[tuple, list[Failure]] = defaultdict(list)
-    for f in failures:
-        groups[f.key()].append(f)
     out = []
+    for f in failures:
+        if retried_unseen(f):
+            out.append([f])  # its own window: every attempt inside it failed
+        else:
+            groups[f.key()].append(f)
     for group in groups.values():
         group.sort(key=lambda f: f.at)
         current = [group[0]]
@@ -53,6 +56,23 @@ def _clusters(failures: list[Failure]) -> list[list[Failure]]:
     return sorted(out, key=lambda c: c[0].at)
 
 
+def retried_unseen(failure: Failure) -> bool:
+    """An AWS error whose line does not count the attempts, with a code botocore retries (throttling, transient,
+    5xx): the call may have failed several times before the handler saw it, so every attempt between the line
+    before and this one failed."""
+    from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
+    code = failure.data.get("code")
+    if failure.attempts is not None or failure.kind != "aws_error" or not code:
+        return False
+    if code in ThrottledRetryableChecker._THROTTLED_ERROR_CODES or \
+            code in TransientRetryableChecker._TRANSIENT_ERROR_CODES:
+        return True
+    from harness.faults.aws_errors import status_for
+    from harness.faults.catalog import find_service
+    return status_for(find_service(failure.data.get("service") or ""), code) in \
+        TransientRetryableChecker._TRANSIENT_STATUS_CODES
+
+
 def _window(since: float, until: float) -> dict:
     """Log times are whole milliseconds: widen by one on each side so float sums of virtual time stay inside."""
     return {"from": round(max(0.0, since - _SLACK), 3), "until": round(until + _SLACK, 3)}
@@ -62,9 +82,10 @@ def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> 
     """A fault rule reproducing a cluster of equal failures, or (None, why not)."""
     first, d = cluster[0], cluster[0].data
     function = system.function(first.function) or first.function
-    times = sum(f.attempts for f in cluster)
+    times = None if retried_unseen(first) else sum(f.attempts or 1 for f in cluster)
     window = _window(first.since, cluster[-1].at)
     if first.kind == "aws_error":
+        d = {**d, "service": _service_allowed(d, function, system)}
         if not d.get("service"):
             return None, (f"{d.get('code') or d.get('network')} in {function}: the logs name no operation and the "
                           "code belongs to no known service")
@@ -82,7 +103,18 @@ def failure_rule(cluster: list[Failure], system: SystemMap, taken: set[str]) -> 
         effect = ({"type": "http_status", "status": d["status"]} if d.get("status") else
                   {"type": "http_error", "error": d.get("error", "refused")})
         label = f"http-{d.get('host') or 'any'}-{d.get('status') or d.get('error')}"
-    return {"id": _unique(_slug(label), taken), "match": match, "effect": effect, "times": times}, ""
+    rule = {"id": _unique(_slug(label), taken), "match": match, "effect": effect}
+    return (rule if times is None else {**rule, "times": times}), ""
+
+
+def _service_allowed(d: dict, function: str, system: SystemMap) -> str | None:
+    """The service of the failed operation: when several have it (Publish: SNS and IoT), the one the function's
+    policies allow."""
+    from harness.incidents.services import services_with_operation
+    service, operation = d.get("service"), d.get("operation")
+    if not operation or (service and system.allowed(function, service)):
+        return service
+    return next((s for s in services_with_operation(operation) if system.allowed(function, s)), service)
 
 
 def _status_if_unmodeled(service: str, code: str) -> dict:
@@ -189,7 +221,7 @@ def steps_from(inputs: list[Input], end: float) -> list[dict]:
 
 def observed(timeline: Timeline, system: SystemMap, faults: list[dict]) -> list[dict]:
     """Expectations that hold when a run reproduces the incident."""
-    expect: list[dict] = [{"fault": {"rule": r["id"], "count": r["times"]}} for r in faults]
+    expect: list[dict] = [{"fault": {"rule": r["id"], "count": r.get("times", {"min": 1})}} for r in faults]
     for function in timeline.functions():
         invs = timeline.of(function)
         outcomes = Counter(i.outcome for i in invs)

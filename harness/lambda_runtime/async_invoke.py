@@ -26,6 +26,7 @@ class AsyncEvent:
     attempts: int = 0
     throttles: int = 0
     last: InvocationResult | None = None
+    trace_header: str | None = None  # the X-Ray header of the request that queued it (recursive loop detection)
 
 
 class AsyncInvoker:
@@ -37,10 +38,11 @@ class AsyncInvoker:
         self._send = send  # delivers a record to an SQS/SNS/Lambda/EventBridge target
         self.events: list[AsyncEvent] = []
 
-    def submit(self, config: FunctionConfig, payload: Any, request_id: str | None = None) -> str:
+    def submit(self, config: FunctionConfig, payload: Any, request_id: str | None = None,
+               trace_header: str | None = None) -> str:
         """Queue an event; returns its request id at once (the function runs later)."""
         event = AsyncEvent(request_id or self.runtime.new_request_id(), config.name, payload,
-                           self.scheduler.clock.now())
+                           self.scheduler.clock.now(), trace_header=trace_header)
         self.events.append(event)
         self.trace.record("async_queued", function=config.name, request_id=event.request_id)
         self._schedule(event, 0.0)
@@ -64,8 +66,10 @@ class AsyncInvoker:
         event.attempts += 1
         self.runtime.reserve(config)
         result = self.runtime.execute(config, InvokeRequest(config.name, event.payload, "Event", event.request_id,
-                                                            event.attempts))
+                                                            event.attempts, {"trace_header": event.trace_header}))
         event.last = result
+        if result.status == "recursive_loop":  # stopped: no retries, straight to the DLQ / on-failure destination
+            return self._fail(config, event, "RetriesExhausted")
         if result.ok:
             if config.on_success:
                 self._deliver(config.on_success, self._record(config, event, "Success", result), {})

@@ -41,6 +41,7 @@ class FunctionConfig:
     stub: Any = None
     # Folders of the function's layers that hold Python code (a layer's `python/` folder), in order.
     layers: tuple[Path, ...] = ()
+    recursive_loop: str = "Terminate"  # Lambda's recursive loop detection: Terminate (default) or Allow
 
     @property
     def arn(self) -> str:
@@ -82,6 +83,9 @@ def from_template(fn: FunctionDef, name: str, resolve: Any, folder: Path, region
         raise TemplateError(f"{where}: {fn.logical_id}.EventInvokeConfig.MaximumEventAgeInSeconds must be "
                             f"60-21600, got {age}")
     reserved = props.get("ReservedConcurrentExecutions")
+    recursive_loop = str(resolve(props.get("RecursiveLoop", "Terminate")))
+    if recursive_loop not in ("Allow", "Terminate"):
+        raise TemplateError(f"{where}: {fn.logical_id}.RecursiveLoop must be Allow or Terminate, got {recursive_loop!r}")
     return FunctionConfig(
         logical_id=fn.logical_id, name=name, handler=str(props["Handler"]), code_dir=code_dir, region=region,
         runtime=str(props.get("Runtime", "python3.11")), timeout=float(resolve(props.get("Timeout", 3))),
@@ -91,6 +95,7 @@ def from_template(fn: FunctionDef, name: str, resolve: Any, folder: Path, region
         on_success=_destination(destinations.get("OnSuccess")), on_failure=_destination(destinations.get("OnFailure")),
         dead_letter=Destination(str(dlq.get("Type", "SQS")), str(dlq["TargetArn"])) if dlq.get("TargetArn") else None,
         function_url_auth=str((url or {}).get("AuthType", "NONE")) if url is not None else None,
+        recursive_loop=recursive_loop,
     )
 
 

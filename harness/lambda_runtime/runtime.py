@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import sandbox
 from harness.errors import InputError
+from harness.lambda_runtime import recursion
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.container import Container, ContainerPool
 from harness.lambda_runtime.context import LambdaContext
@@ -27,7 +30,7 @@ class InvocationResult:
     request_id: str
     function: str
     invocation_type: str
-    status: str  # success | error | timeout | throttled | not_found
+    status: str  # success | error | timeout | throttled | not_found | recursive_loop (stopped, never ran)
     payload: Any = None
     error: dict | None = None
     logs: tuple[str, ...] = ()
@@ -71,6 +74,7 @@ class LambdaRuntime:
         self.pools: dict[str, ContainerPool] = {}
         self.in_flight: dict[str, int] = {}
         self.results: list[InvocationResult] = []
+        self.invoked: Counter = Counter()  # invocations per function (the run's invocations budget counts them)
         self.hooks: list[Any] = []  # objects with optional before_invoke/after_init hooks (faults)
         self._containers = 0
         self.async_queue = None  # set by the simulation (harness.lambda_runtime.async_invoke.AsyncInvoker)
@@ -127,7 +131,12 @@ class LambdaRuntime:
         task = current_task()
         assert task is not None, "execute() runs inside a scheduler task"
         started = self.scheduler.clock.elapsed()
+        header, chain = recursion.next_header(recursion.incoming(request), config.arn, request.request_id,
+                                              self.scheduler.clock.now())
+        if chain > recursion.MAX_CHAIN and self._recursive_loop(config, request, chain):
+            return self._stopped(config, request)
         task.meta.update(function=config.name, request_id=request.request_id)
+        self.invoked[config.name] += 1
         sink = LogSink(lambda line: self.trace.record("log", function=config.name, request_id=request.request_id,
                                                       message=line))
         task.meta["log"] = sink
@@ -135,6 +144,7 @@ class LambdaRuntime:
         container = pool.acquire(self.scheduler.clock.now(), lambda: self._new_container(config))
         cold = container.handler is None
         self.scheduler.enter_view(container)
+        os.environ["_X_AMZN_TRACE_ID"] = header  # per invocation, as Lambda's runtime sets it (botocore sends it)
         self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
                           type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
         sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
@@ -156,6 +166,24 @@ class LambdaRuntime:
         self.results.append(result)
         self.trace.record("invoke_end", function=config.name, request_id=request.request_id, status=status,
                           error=(error or {}).get("errorType"), attempt=request.attempt)
+        return result
+
+    def _recursive_loop(self, config: FunctionConfig, request: InvokeRequest, chain: int) -> bool:
+        """Record a detected recursive loop; True when the function's RecursiveLoop setting stops it."""
+        stop = config.recursive_loop != "Allow"
+        if stop or chain == recursion.MAX_CHAIN + 1:  # Allow: recorded once per chain, as the loop goes on
+            self.trace.record("recursive_loop", function=config.name, request_id=request.request_id, chain=chain,
+                              action="terminated" if stop else "allowed", type=request.invocation_type)
+        return stop
+
+    def _stopped(self, config: FunctionConfig, request: InvokeRequest) -> InvocationResult:
+        """The outcome of an invocation Lambda stopped before it ran (its concurrency is given back)."""
+        self.in_flight[config.name] -= 1
+        now = self.scheduler.clock.elapsed()
+        result = InvocationResult(request.request_id, config.name, request.invocation_type, "recursive_loop", None,
+                                  recursion.error_document(request.request_id), (), now, now, False, None,
+                                  request.attempt)
+        self.results.append(result)
         return result
 
     def _new_container(self, config: FunctionConfig) -> Container:
@@ -236,10 +264,12 @@ class LambdaRuntime:
                                     name=f"{config.name}:{request.request_id[:8]}")
         return task
 
-    def invoke_sync(self, config: FunctionConfig, payload: Any, wait: Callable[[Any], Any]) -> InvocationResult:
+    def invoke_sync(self, config: FunctionConfig, payload: Any, wait: Callable[[Any], Any],
+                    trace_header: str | None = None) -> InvocationResult:
         """A RequestResponse invoke: throttled at once when concurrency is exhausted, else run in a new task
         that `wait(task)` blocks on (the driver's run_until_done, or a calling task's wait_for)."""
-        request = InvokeRequest(config.name, payload, "RequestResponse", self.new_request_id())
+        request = InvokeRequest(config.name, payload, "RequestResponse", self.new_request_id(),
+                                meta={"trace_header": trace_header} if trace_header else {})
         if self.throttled(config):
             return self.throttle_result(config, request)
         task = self.spawn_invocation(config, request)

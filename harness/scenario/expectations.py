@@ -99,7 +99,7 @@ def expectation(cls: type[Expectation]) -> type[Expectation]:
     return EXPECTATIONS.register(cls.kind)(cls)
 
 
-OUTCOMES = ("success", "error", "timeout", "throttled")
+OUTCOMES = ("success", "error", "timeout", "throttled", "recursive_loop")
 
 
 @expectation
@@ -109,7 +109,8 @@ class Invocations(Expectation):
     kind: ClassVar[str] = "invocations"
     function: FunctionRef
     count: Count | None = None
-    outcomes: dict[Literal["success", "error", "timeout", "throttled"], Count] = Field(default_factory=dict)
+    outcomes: dict[Literal["success", "error", "timeout", "throttled", "recursive_loop"], Count] = Field(
+        default_factory=dict)
     type: Literal["RequestResponse", "Event"] | None = None
     cold: Count | None = None
 

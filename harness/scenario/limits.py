@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--allow-path", dest="allowed_paths", action="append", type=Path, default=None,
                        help="a folder outside the scenario's own that payload files and systems may come from "
                             "(repeatable)")
+    from harness.sandbox import budgets
+    budgets.add_arguments(parser)
 
 
 @contextlib.contextmanager
@@ -63,8 +65,10 @@ def applied(args: argparse.Namespace) -> Iterator[Limits]:
         changes["allowed_paths"] = tuple(p.resolve() for p in changes["allowed_paths"])
     previous = _current
     use(dataclasses.replace(previous, **changes))
+    from harness.sandbox import budgets
     try:
-        yield _current
+        with budgets.applied(args):  # the run budgets' flags come with the limits' (add_arguments)
+            yield _current
     finally:
         use(previous)
 

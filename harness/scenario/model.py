@@ -83,6 +83,21 @@ class Setup(Model):
         return out
 
 
+class RunBudgets(Model):
+    """`budgets:` what one run may spend before it fails (harness/sandbox/budgets.py); unset keys keep the
+    defaults."""
+
+    wall_time: Annotated[Duration, Field(gt=0)] | None = None
+    virtual_time: Annotated[Duration, Field(gt=0)] | None = None
+    steps: Annotated[int, Field(ge=1)] | None = None
+    invocations: Annotated[int, Field(ge=1)] | None = None
+
+    def values(self) -> dict[str, float]:
+        """The set keys, as `Budgets` fields."""
+        names = {"wall_time": "wall_seconds", "virtual_time": "virtual_seconds"}
+        return {names.get(k, k): v for k, v in self.model_dump(exclude_none=True).items()}
+
+
 class ScenarioModel(Model):
     """Top-level keys of a scenario file."""
 
@@ -102,6 +117,7 @@ class ScenarioModel(Model):
     invariants: list[str | dict[str, Any]] | None = None
     settle: bool = True
     max_virtual_time: Duration = 7 * 86400.0
+    budgets: RunBudgets | None = None  # wall time, virtual time, steps, invocations (docs/safety.md)
     # Budget on a real-clock backend (LocalStack): a run that would need more real time is skipped, with the reason.
     max_real_seconds: Annotated[float, Field(gt=0)] | None = None
     tags: list[str] = Field(default_factory=list)

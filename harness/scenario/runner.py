@@ -9,6 +9,7 @@ from typing import Any
 from harness.clock import BudgetExceeded, real_perf_counter
 from harness.errors import TemplateWarning
 from harness.invariants import InvariantResult
+from harness.sandbox import budgets
 from harness.scenario import ledger as _ledger
 from harness.scenario.context import RunContext
 from harness.scenario.determinism import fresh_library_state, pinned_randomness
@@ -127,7 +128,8 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,
                               "parameters": {k: str(v) for k, v in model.parameters.items()},
                               "stack_name": model.stack_name, "watchdog_seconds": watchdog_seconds,
-                              "max_real_seconds": model.max_real_seconds or DEFAULT_REAL_BUDGET}
+                              "max_real_seconds": model.max_real_seconds or DEFAULT_REAL_BUDGET,
+                              "budgets": budgets.resolve(model.budgets.values() if model.budgets else {})}
     if scenario.top_level_faults:
         kwargs["faults"] = [dict(rule) for rule in scenario.top_level_faults]
     if model.functions:
@@ -167,6 +169,10 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
     except BudgetExceeded as exc:
         result.status, result.skip_reason = "skipped", f"skipped on {backend}: {exc}"
         result.warnings.append(result.skip_reason)
+    except budgets.OverBudget as exc:  # one line: the budget, the value reached, how to raise it
+        if ctx is not None:
+            result.outcomes = list(ctx.outcomes)
+        result.error, result.status = str(exc), "error"
     except Exception as exc:  # noqa: BLE001 - any crash becomes the scenario's (reported) outcome
         if ctx is not None:
             result.outcomes = list(ctx.outcomes)

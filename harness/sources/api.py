@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.sources import authorizers
 from harness.sources.base import EventSpec, register_source
 from harness.sources.gateway import RestApi, Route
 
@@ -13,9 +14,9 @@ if TYPE_CHECKING:  # pragma: no cover
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 
 
-@register_source("Api", {"Path", "Method", "RestApiId"})
+@register_source("Api", {"Path", "Method", "RestApiId", "Auth"})
 class ApiSource:
-    """One route: Path, Method and (optionally) RestApiId."""
+    """One route: Path, Method, (optionally) RestApiId and Auth.Authorizer (a Lambda authorizer of the API)."""
 
     def __init__(self, sources: EventSources, spec: EventSpec):
         self.sources, self.spec = sources, spec
@@ -26,7 +27,7 @@ class ApiSource:
         if method not in METHODS:
             raise spec.error(f"Method {props.get('Method')!r} is not one of {', '.join(sorted(METHODS))}")
         self.api = api_of(sources, spec, "RestApiId", "ServerlessRestApi", "AWS::Serverless::Api", "Prod", "rest")
-        self.route = Route.make(method, str(path), spec.function)
+        self.route = Route.make(method, str(path), spec.function, authorizers.for_route(sources, spec, self.api))
 
     def start(self) -> None:
         """Serve the route."""
@@ -43,11 +44,17 @@ def api_of(sources: EventSources, spec: EventSpec, key: str, implicit: str, reso
     deployer = sources.sim.deployer
     api_ref = spec.properties.get(key)
     if api_ref is None:
-        return sources.gateway.api(deployer.attributes(implicit)["Ref"], default_stage, implicit, kind=kind)
+        api = sources.gateway.api(deployer.attributes(implicit)["Ref"], default_stage, implicit, kind=kind)
+        # SAM's implicit API takes its Auth from Globals (Api / HttpApi)
+        section = "HttpApi" if kind == "http" else "Api"
+        api.auth = deployer.resolver.resolve((deployer.template.globals.get(section) or {}).get("Auth") or {})
+        return api
     apis = {deployer.attributes(r.logical_id)["Ref"]: r for r in deployer.template.of_type(resource_type)}
     resource = apis.get(api_ref)
     if resource is None:
         raise spec.error(f"{key} {api_ref!r} is not an {resource_type} of this template "
                          f"(known: {', '.join(r.logical_id for r in apis.values()) or 'none'})")
     stage = str(deployer.resolver.resolve(resource.properties.get("StageName") or default_stage))
-    return sources.gateway.api(api_ref, stage, resource.logical_id, kind=kind)
+    api = sources.gateway.api(api_ref, stage, resource.logical_id, kind=kind)
+    api.auth = deployer.resolver.resolve(resource.properties.get("Auth") or {})
+    return api

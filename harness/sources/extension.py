@@ -23,7 +23,7 @@ from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
 from harness.sources.gateway import Gateway
 from harness.sources.httpmodel import HttpRequest, HttpResponse
-from harness.template import ACCOUNT_ID, closest, default_physical_name
+from harness.template import ACCOUNT_ID, closest
 
 _current: EventSources | None = None
 _DELIVERY_CLIENTS: dict[tuple, Any] = {}  # a client costs ms to build; reused across simulations
@@ -72,7 +72,7 @@ class EventSources:
                                      template.where(event.line))
                     self.sources.append(factory(self, spec))
             self.sources += rules_from_resources(self)
-        for source in self.sources:
+        for source in list(self.sources):  # a source may add the ones it builds (SNS SqsSubscription's mapping)
             source.start()
         self._offer_routes_to_http_layer()
 
@@ -176,15 +176,7 @@ class EventSources:
         if str(config.get("Type", "")).upper() != "SQS":
             raise spec.error("DeadLetterConfig needs Arn, or Type: SQS (optionally with QueueLogicalId)")
         logical_id = str(config.get("QueueLogicalId") or f"{spec.function.logical_id}{spec.name}Queue")
-        deployer = self.sim.deployer
-        if logical_id in deployer.template.resources or logical_id in deployer.attrs:
-            return deployer.attributes(logical_id)["Arn"]
-        name = default_physical_name(deployer.template.stack_name, logical_id, "AWS::SQS::Queue")
-        url = self.sim.client("sqs").create_queue(QueueName=name)["QueueUrl"]
-        arn = deployer.arn("sqs", name)
-        deployer.queue_urls[arn] = url
-        deployer.attrs[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
-        return arn
+        return self.sim.deployer.attributes(logical_id)["Arn"]  # an implicit resource: created on first use
 
     def send_to_target(self, arn: str, payload: Any) -> tuple[str, str, bool] | None:
         """Deliver to a rule target through a real client (faults apply); (code, message, retryable) on error."""

@@ -37,6 +37,7 @@ from harness.sources.httpmodel import HttpRequest, HttpResponse
 if TYPE_CHECKING:  # pragma: no cover
     from harness.lambda_runtime.config import FunctionConfig
     from harness.simulation import Simulation
+    from harness.sources.authorizers import LambdaAuthorizer
 
 INTEGRATION_TIMEOUT = 29.0          # REST API default integration timeout -> 504
 HTTP_API_TIMEOUT = 30.0             # HTTP API integration timeout -> 503
@@ -55,9 +56,12 @@ class Route:
     resource: str
     function: FunctionConfig
     pattern: re.Pattern
+    authorizer: LambdaAuthorizer | None = None   # the Lambda authorizer protecting the route, if any
+    payload_version: str = "1.0"                 # HTTP API routes: the integration's PayloadFormatVersion
 
     @classmethod
-    def make(cls, method: str, resource: str, function: FunctionConfig) -> Route:
+    def make(cls, method: str, resource: str, function: FunctionConfig,
+             authorizer: LambdaAuthorizer | None = None) -> Route:
         """Compile the resource path template."""
         regex = ""
         for part in resource.strip("/").split("/") if resource.strip("/") else []:
@@ -67,7 +71,8 @@ class Route:
                 regex += f"/(?P<{_ident(part[1:-1])}>[^/]+)"
             else:
                 regex += "/" + re.escape(part)
-        return cls(method.upper(), "/" + resource.strip("/"), function, re.compile(f"^{regex or '/'}/?$"))
+        return cls(method.upper(), "/" + resource.strip("/"), function, re.compile(f"^{regex or '/'}/?$"),
+                   authorizer)
 
     def rank(self) -> tuple:
         """Exact paths win over parameters, parameters over greedy `{proxy+}` (API Gateway's precedence)."""
@@ -87,7 +92,8 @@ class RestApi:
     logical_id: str
     routes: list[Route] = field(default_factory=list)
     kind: str = "rest"                # rest (payload 1.0, REST error mapping) | http (HTTP API)
-    payload_version: str = "1.0"      # HTTP APIs: 2.0 by default, 1.0 when the route asks for it
+    auth: dict | None = None          # the API's resolved `Auth` (authorizers, default authorizer)
+    authorizer_cache: dict = field(default_factory=dict)  # (authorizer, identity values) -> (expires, answer)
 
     def host(self, region: str) -> str:
         """The execute-api host name."""
@@ -275,17 +281,22 @@ class Gateway:
             return HttpResponse.of(403, {"message": "Missing Authentication Token"}), None
         if len(request.body) > REST_MAX_BODY:
             return HttpResponse.of(413, {"message": "Request Too Long"}), route.function.name
-        request_id = self.sim.runtime.new_request_id()
         event_host = host if _EXECUTE_API.match(host) else api.host(self.sim.region)
+        params = route.pattern.match(path).groupdict()
         headers = [(k, v) for k, v in request.headers if k.lower() != "host"]
         headers = [("Host", event_host)] + headers + [("X-Forwarded-For", request.source_ip),
                                                       ("X-Forwarded-Port", "443"), ("X-Forwarded-Proto", "https")]
-        headers = _dedupe_forwarded(headers)
-        event = proxy.rest_event(HttpRequest(request.method, request.target, tuple(headers), request.body,
-                                             request.source_ip),
-                                 api_id=api.api_id, stage=api.stage, resource=route.resource, path=path,
-                                 path_parameters={k: v for k, v in route.pattern.match(path).groupdict().items()},
-                                 request_id=request_id, epoch=self.sim.clock.now(), host=event_host)
+        request = HttpRequest(request.method, request.target, tuple(_dedupe_forwarded(headers)), request.body,
+                              request.source_ip)
+        decision = self._authorize(api, route, request, path, params, event_host, INTEGRATION_TIMEOUT)
+        if decision.refusal is not None:
+            return decision.refusal, route.function.name
+        request_id = self.sim.runtime.new_request_id()
+        event = proxy.rest_event(request, api_id=api.api_id, stage=api.stage, resource=route.resource, path=path,
+                                 path_parameters=params, request_id=request_id, epoch=self.sim.clock.now(),
+                                 host=event_host)
+        if decision.context is not None:
+            event["requestContext"]["authorizer"] = decision.context
         limit = INTEGRATION_TIMEOUT if client_timeout is None else min(INTEGRATION_TIMEOUT, client_timeout)
         outcome = self._invoke(route.function, event, request_id, limit)
         fn = route.function.name
@@ -308,19 +319,24 @@ class Gateway:
             return HttpResponse.of(404, {"message": "Not Found"}), None
         if len(request.body) > REST_MAX_BODY:
             return HttpResponse.of(413, {"message": "Request Entity Too Large"}), route.function.name
-        request_id = self.sim.runtime.new_request_id()
         event_host = host if _EXECUTE_API.match(host) else api.host(self.sim.region)
         params = {k: v for k, v in (route.pattern.match(path).groupdict() if route.method != "$DEFAULT"
                                     else {}).items()}
+        decision = self._authorize(api, route, request, path, params, event_host, HTTP_API_TIMEOUT)
+        if decision.refusal is not None:
+            return decision.refusal, route.function.name
+        request_id = self.sim.runtime.new_request_id()
         route_key = "$default" if route.method == "$DEFAULT" else f"{route.method} {route.resource}"
-        if api.payload_version == "1.0":
-            event = proxy.rest_event(request, api_id=api.api_id, stage=api.stage, resource=route.resource,
-                                     path=path, path_parameters=params, request_id=request_id,
-                                     epoch=self.sim.clock.now(), host=event_host)
+        if route.payload_version == "1.0":  # the REST shape, with the version key HTTP APIs add
+            event = {"version": "1.0", **proxy.rest_event(
+                request, api_id=api.api_id, stage=api.stage, resource=route.resource, path=path,
+                path_parameters=params, request_id=request_id, epoch=self.sim.clock.now(), host=event_host)}
         else:
             event = proxy.http_api_event(request, api_id=api.api_id, stage=api.stage, route_key=route_key,
                                          path_parameters=params, request_id=request_id,
                                          epoch=self.sim.clock.now(), host=event_host)
+        if decision.context is not None:
+            event["requestContext"]["authorizer"] = decision.context
         limit = HTTP_API_TIMEOUT if client_timeout is None else min(HTTP_API_TIMEOUT, client_timeout)
         outcome = self._invoke(route.function, event, request_id, limit)
         fn = route.function.name
@@ -330,9 +346,18 @@ class Gateway:
             return HttpResponse.of(503, {"message": "Service Unavailable"}), fn
         if outcome == "throttled" or not outcome.ok:
             return HttpResponse.of(500, {"message": "Internal Server Error"}), fn
-        mapped = (proxy.rest_response(outcome.payload) if api.payload_version == "1.0"
+        mapped = (proxy.rest_response(outcome.payload) if route.payload_version == "1.0"
                   else proxy.url_response(outcome.payload))
         return (mapped or HttpResponse.of(500, {"message": "Internal Server Error"})), fn
+
+    def _authorize(self, api: RestApi, route: Route, request: HttpRequest, path: str, params: dict, host: str,
+                   limit: float) -> Any:
+        """The route's Lambda authorizer step (harness.sources.authorizers): a refusal or the context to pass."""
+        from harness.sources import authorizers
+        if route.authorizer is None:
+            return authorizers.Decision(None)
+        call = authorizers.RouteRequest(request, api, route, path, params, host)
+        return authorizers.authorize(self, route.authorizer, call, limit)
 
     def _find_api(self, host: str, path: str) -> tuple[RestApi | None, str | None]:
         """The API a request addresses and the resource path inside its stage (None: wrong stage)."""

@@ -3,8 +3,10 @@ ServerlessHttpApi), on the `$default` stage unless the API names another, with p
 `PayloadFormatVersion: "1.0"`) and HTTP API's error mapping (500 for function errors, 503 on timeout)."""
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+from harness.sources import authorizers
 from harness.sources.api import METHODS, api_of
 from harness.sources.base import EventSpec, register_source
 from harness.sources.gateway import Route
@@ -15,10 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 
 
-@register_source("HttpApi", {"Path", "Method", "ApiId", "PayloadFormatVersion"})
+@register_source("HttpApi", {"Path", "Method", "ApiId", "PayloadFormatVersion", "Auth"})
 class HttpApiSource:
     """One route: Path and Method (both optional: without them the route is `$default`), ApiId,
-    PayloadFormatVersion."""
+    PayloadFormatVersion, Auth.Authorizer (a Lambda authorizer of the API)."""
 
     def __init__(self, sources: EventSources, spec: EventSpec):
         self.sources, self.spec = sources, spec
@@ -36,10 +38,11 @@ class HttpApiSource:
         if version not in ("1.0", "2.0"):
             raise spec.error(f"PayloadFormatVersion must be 1.0 or 2.0, got {version!r}")
         self.api = api_of(sources, spec, "ApiId", "ServerlessHttpApi", HTTP_API_TYPE, "$default", "http")
-        self.api.payload_version = version
-        self.route = Route.make("ANY" if method == "$DEFAULT" else method, str(path), spec.function)
+        route = Route.make("ANY" if method == "$DEFAULT" else method, str(path), spec.function,
+                           authorizers.for_route(sources, spec, self.api))
         if method == "$DEFAULT":
-            self.route = Route("$DEFAULT", "$default", spec.function, self.route.pattern)
+            route = dataclasses.replace(route, method="$DEFAULT", resource="$default")
+        self.route = dataclasses.replace(route, payload_version=version)  # per route: the integration's format
 
     def start(self) -> None:
         """Serve the route."""

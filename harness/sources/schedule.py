@@ -39,7 +39,9 @@ class ScheduleSource:
         self.expression = expressions.parse(str(text), start=start, where=f"{spec.where}: event {spec.label!r}",
                                             timezone=props.get("ScheduleExpressionTimezone") if self.v2 else None)
         stack = self.sim.deployer.template.stack_name
-        self.name = rule_name or str(props.get("Name") or f"{stack}-{spec.label.replace('.', '')}")
+        # SAM names a ScheduleV2 after its generated logical id; CloudFormation names a rule `<stack>-<id>-<random>`
+        generated = spec.label.replace(".", "")
+        self.name = rule_name or str(props.get("Name") or (generated if self.v2 else f"{stack}-{generated}"))
         if self.v2:
             group = str(props.get("GroupName") or "default")
             self.arn = f"arn:aws:scheduler:{self.sim.region}:{ACCOUNT_ID}:schedule/{group}/{self.name}"

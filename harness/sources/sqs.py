@@ -1,9 +1,8 @@
 """SQS event source mapping: polls a queue on virtual time and invokes the function with batches.
 
-AWS's pollers long-poll; here a poll is a short-lived daemon task scheduled exactly when something can be
-received (a send was seen, a delay or visibility timeout ends, a batch finished), so an idle queue costs nothing
-and moto is never long-polled (a long poll would block on the frozen clock). Receives ask for at most 10
-messages and the queue is read without scanning when possible (moto's receive cost grows with depth).
+AWS's pollers long-poll; here polls are scheduled by `PollSchedule` exactly when something can be received, so
+moto is never long-polled (a long poll would block on the frozen clock). Receives ask for at most 10 messages and
+the queue is read without scanning when possible (moto's receive cost grows with depth).
 """
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from harness.aws.moto_sqs import request_time, unix_time_millis
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
+from harness.sources.polling import PollSchedule
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
@@ -61,44 +61,23 @@ class SqsMapping:
         self.function = spec.function
         self.in_flight = 0
         self.batches = 0
-        self._poll_at: float | None = None
-        self._poll_token = 0
         self._window_start: float | None = None
         self._busy_since: float | None = None
-        self._stopped = False
+        self.schedule = PollSchedule(self.sim, f"sqs-poll:{spec.label}", self._poll, enabled=self.enabled,
+                                     has_items=lambda: self._depth() != 0)
+        self.poke = self.schedule.poke  # a send, a redrive or a batch end was seen
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Begin polling (a first poll now picks up anything already queued)."""
-        self.sim.scheduler.add_idle_probe(self.has_work)
-        self.poke()
+        self.schedule.start()
 
     def stop(self) -> None:
         """Stop polling."""
-        self._stopped = True
-
-    def has_work(self) -> bool:
-        """Idle probe: messages wait in the queue and a poll is due (keeps run_until_idle going)."""
-        return not self._stopped and self.enabled and self._poll_at is not None and self._depth() != 0
-
-    def poke(self, at: float | None = None) -> None:
-        """Make sure a poll runs at `at` (default now); called when a send or a batch end was seen."""
-        if self._stopped or not self.enabled:
-            return
-        now = self.sim.clock.now()
-        at = now if at is None else max(at, now)
-        if self._poll_at is not None and self._poll_at <= at:
-            return
-        self._poll_at = at
-        self._poll_token += 1
-        token = self._poll_token
-        self.sim.scheduler.spawn(lambda: self._poll(token), name=f"sqs-poll:{self.spec.label}", at=at, daemon=True)
+        self.schedule.stop()
 
     # ------------------------------------------------------------------ polling (daemon task)
-    def _poll(self, token: int) -> None:
-        if token != self._poll_token or self._stopped:
-            return  # superseded by an earlier poll
-        self._poll_at = None
+    def _poll(self) -> None:
         now = self.sim.clock.now()
         while self.in_flight < self._pollers(now):
             visible = self._visible()

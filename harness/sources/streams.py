@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.lambda_runtime.runtime import InvokeRequest
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
+from harness.sources.polling import PollSchedule
 from harness.template import ACCOUNT_ID
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -164,41 +165,22 @@ class StreamMapping:
         self.enabled = as_bool(props.get("Enabled"))
         self.function = spec.function
         self.shards: dict[str, _Shard] = {}
-        self._stopped = False
-        self._poll_at: float | None = None
+        self.schedule = PollSchedule(self.sim, f"stream-poll:{spec.label}", self._poll, enabled=self.enabled)
+        self.poke = self.schedule.poke  # a put was seen, a batch ended or a retry is due
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Begin reading: LATEST skips what the stream holds now; TRIM_HORIZON starts at its oldest record."""
         for shard_id, records in self.reader.shards().items():
             self.shards[shard_id] = _Shard(checkpoint=records[-1].sequence if self.latest and records else -1)
-        self.sim.scheduler.add_idle_probe(self.has_work)
-        self.poke()
+        self.schedule.start()
 
     def stop(self) -> None:
         """Stop reading."""
-        self._stopped = True
-
-    def has_work(self) -> bool:
-        """Idle probe: records wait past a shard's checkpoint and a poll is due."""
-        return not self._stopped and self.enabled and self._poll_at is not None
-
-    def poke(self, at: float | None = None) -> None:
-        """Make sure a poll runs at `at` (default now): a put was seen, a batch ended or a retry is due."""
-        if self._stopped or not self.enabled:
-            return
-        now = self.sim.clock.now()
-        at = now if at is None else max(at, now)
-        if self._poll_at is not None and self._poll_at <= at:
-            return
-        self._poll_at = at
-        self.sim.scheduler.spawn(lambda: self._poll(at), name=f"stream-poll:{self.spec.label}", at=at, daemon=True)
+        self.schedule.stop()
 
     # ------------------------------------------------------------------ polling (daemon task)
-    def _poll(self, at: float) -> None:
-        if self._stopped or self._poll_at != at:
-            return
-        self._poll_at = None
+    def _poll(self) -> None:
         now = self.sim.clock.now()
         for shard_id, records in self.reader.shards().items():
             state = self.shards.setdefault(shard_id, _Shard())

@@ -75,9 +75,29 @@ def test_urllib_http_error_and_structured_status():
 def test_structured_aws_error_code_with_operation_in_field_or_message():
     [(_, data)] = found("DynamoDB call failed", {"operation": "TransactWriteItems",
                                                  "aws_error_code": "ProvisionedThroughputExceededException"})
-    assert (data["service"], data["operation"], data["attempts"]) == ("dynamodb", "TransactWriteItems", 1)
+    assert (data["service"], data["operation"]) == ("dynamodb", "TransactWriteItems")
+    assert "attempts" not in data  # the record does not say: botocore may have retried before the handler saw it
     [(_, data)] = found("SQS SendMessage failed; rolling back", {"errorCode": "ServiceUnavailable", "retryAttempts": 2})
     assert (data["service"], data["operation"], data["attempts"]) == ("sqs", "SendMessage", 3)
+
+
+@pytest.mark.parametrize("text, fields, expected", [
+    ("Failed to send event to DLQ", {"error_code": "INVALID_EVENT", "dlq_error_code": "AccessDenied"},
+     ("sqs", "SendMessage", "AccessDenied")),
+    ("Final unlock failed; the stalled-lock reset will release the conversation",
+     {"aws_error": "AccessDeniedException"}, ("dynamodb", "UpdateItem", "AccessDeniedException")),
+    ("Transient DynamoDB error querying conversations", {"aws_error": "InternalServerError"},
+     ("dynamodb", "Query", "InternalServerError")),
+])
+def test_structured_aws_error_without_an_operation_takes_it_from_the_message_verb(text, fields, expected):
+    [(_, data)] = found(text, fields)
+    assert (data["service"], data["operation"], data["code"]) == expected
+
+
+def test_a_code_no_model_knows_counts_when_the_record_names_the_operation():
+    [(_, data)] = found("SQS SendMessage failed; rolling message back to PENDING", {"errorCode": "SomethingUnexpected"})
+    assert (data["service"], data["operation"], data["code"]) == ("sqs", "SendMessage", "SomethingUnexpected")
+    assert found("validation failed", {"errorCode": "SomethingUnexpected"}) == []
 
 
 def test_python_exception_names_are_not_aws_error_codes():

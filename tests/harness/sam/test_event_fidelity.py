@@ -88,6 +88,12 @@ def _trigger_every_source(sim):
     sim.http("POST", "/rest", body="Hello from Lambda!", **http)
     sim.http("POST", "/http/my", body="Hello from Lambda", **http)
     sim.http("POST", "/my/path", body="Hello from client!", function_url="UrlFunction", **http)
+    sim.http("GET", "/auth/token", headers={"Authorization": "allow"})
+    auth_query = {"headers": {"HeaderAuth1": "headerValue1"}, "query": {"QueryString1": "queryValue1"}}
+    sim.http("GET", "/auth/request/7", **auth_query)
+    sim.http("GET", "/v1/7", **auth_query)
+    sim.http("POST", "/v2/7", body="Hello", headers={"HeaderAuth1": "value1", "Cookie": "cookie1; cookie2"},
+             query={"parameter1": ["value1", "value2"], "parameter2": "value"})
     sim.advance(3700)  # both schedules fire once
 
 
@@ -102,7 +108,10 @@ def delivered():
             ("s3_put", "S3Function"), ("kinesis", "KinesisFunction"),
             ("eventbridge_rule", "RuleFunction"), ("s3_eventbridge_object_created", "S3EventBridgeFunction"),
             ("eventbridge_schedule", "ScheduleFunction"), ("scheduler_input", "SchedulerFunction"),
-            ("api_rest_proxy", "RestFunction"), ("api_http_v2", "HttpFunction"), ("function_url", "UrlFunction"))}
+            ("api_rest_proxy", "RestFunction"), ("api_http_v2", "HttpFunction"), ("function_url", "UrlFunction"),
+            ("authorizer_rest_token", "TokenAuthorizerFunction"),
+            ("authorizer_rest_request", "RequestAuthorizerFunction"),
+            ("authorizer_http_v1", "HttpV1AuthorizerFunction"), ("authorizer_http_v2", "HttpV2AuthorizerFunction"))}
         changes = [record for event in _printed(sim, "DynamoFunction") for record in event["Records"]]
         for name in ("INSERT", "MODIFY", "REMOVE"):  # one record per variant, whatever the batching
             events[f"dynamodb_{name.lower()}"] = {"Records": [next(c for c in changes if c["eventName"] == name)]}

@@ -86,9 +86,10 @@ def test_dropped_api_features_and_unknown_event_properties_are_warned_with_their
                   Events: {Get: {Type: Api, Properties: {Path: /x, Method: get, RestApiId: !Ref Api,
                                                          RequestParameters: [method.request.header.X]}}}}""")
     resources += ("  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n"
-                  "      Auth: {DefaultAuthorizer: MyAuth}\n      Cors: \"'*'\"\n")
+                  "      Auth: {DefaultAuthorizer: Pool, Authorizers: {Pool: {UserPoolArn: x}}}\n      Cors: \"'*'\"\n")
     warnings = load_template(_app(tmp_path / "app", resources)).warnings
     assert any("event 'Get' (Api): RequestParameters is not emulated by the harness" in w for w in warnings)
-    assert any(w.endswith("Api.Auth is not emulated by the harness (ignored)") for w in warnings)
+    assert any(w.endswith("Api.Auth.Authorizers.Pool is not a Lambda authorizer (Cognito, JWT or IAM): the harness "
+                          "does not emulate it, so routes it protects are not checked") for w in warnings)
     assert any(w.endswith("Api.Cors is not emulated by the harness (ignored)") for w in warnings)
     assert all(":" in w.split(" ")[0] for w in warnings)  # each starts with file:line

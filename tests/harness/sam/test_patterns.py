@@ -328,3 +328,26 @@ def test_kinesis_batch_past_its_record_age_goes_to_the_sns_on_failure_destinatio
         document = json.loads(audit[0]["Body"])
         assert document["requestContext"]["condition"] == "RecordAgeExceeded"
         assert document["KinesisBatchInfo"]["batchSize"] == 1
+
+
+def test_sns_sqs_subscription_delivers_through_the_queue_sam_creates_and_an_existing_one():
+    with Simulation(PATTERNS / "sns_sqs_subscription" / "template.yaml", seed=1) as sim:
+        assert sim.warnings == []
+        sns, topic = sim.client("sns"), sim.resource("OrdersTopic")["Ref"]
+
+        def publish(order, kind):
+            sns.publish(TopicArn=topic, Message=json.dumps(order),
+                        MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}})
+
+        publish({"id": 1}, "physical")
+        publish({"id": 2}, "digital")  # filtered out of the shipping queue, not of the audit queue
+        sim.run_until_idle()
+        assert _printed(sim, "ShippingFunction") == [{"source": "aws:sqs", "type": "Notification",
+                                                      "order": {"id": 1}}]
+        assert sorted(p["audited"] for p in _printed(sim, "AuditFunction")) == [1, 2]
+        created = sim.client("sqs").get_queue_url(QueueName="sns-sqs-subscription-ShippingFunctionOrdersQueue")
+        assert created["QueueUrl"]
+        publish({"id": 3, "poison": True}, "digital")
+        sim.run_until_idle()  # fails on each receive; the audit queue's redrive moves it to its DLQ
+        (dead,) = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("AuditDlq"))["Messages"]
+        assert json.loads(json.loads(dead["Body"])["Message"]) == {"id": 3, "poison": True}

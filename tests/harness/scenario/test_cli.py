@@ -132,3 +132,20 @@ def test_module_entry_point_runs_the_cli():
     done = subprocess.run([sys.executable, "-m", "harness", "list", str(BROKEN / "not_a_mapping.yaml")],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and "expected a mapping of scenario keys" in done.stdout
+
+
+def test_run_validate_refuses_a_template_sams_transform_refuses_with_its_line(tmp_path, capsys):
+    import shutil
+    shop = tmp_path / "shop"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "shop", shop)
+    template = shop / "template.yaml"
+    text = template.read_text(encoding="utf-8").replace("    Timeout: 10\n", "    Timeout: 10\n    Bogus: 1\n", 1)
+    template.write_text(text, encoding="utf-8")
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"system: {template}\n" + PASSING.format(name="validated"), encoding="utf-8")
+    assert main(["run", str(scenario)]) == 0  # the harness alone only warns about the unknown property
+    capsys.readouterr()
+    assert main(["run", "--validate", str(scenario)]) == 2
+    out = capsys.readouterr().out
+    line = text.splitlines().index("    Bogus: 1") + 1
+    assert f"{template}:{line}: SAM transform:" in out and "Bogus" in out

@@ -1,5 +1,6 @@
 """Hostile handlers: each tries one way to escape, hang or break the harness (tests/hostile)."""
 import _socket
+import json
 import os
 import signal
 import socket
@@ -121,10 +122,33 @@ def touching_memory_hog(event, context):
     return len(hog)
 
 
+_CLIENTS = {}
+
+
+def _client(service):
+    """One client per service for the container's life, as production code keeps them (made on first use: the
+    other handlers of this module stay cheap to import)."""
+    if service not in _CLIENTS:
+        _CLIENTS[service] = boto3.client(service)
+    return _CLIENTS[service]
+
+
 def recurse(event, context):
-    boto3.client("lambda").invoke(FunctionName=context.function_name, InvocationType="Event",
+    _client("lambda").invoke(FunctionName=context.function_name, InvocationType="Event",
                                   Payload=b'{"again": true}')
-    return "queued"
+    return os.environ["_X_AMZN_TRACE_ID"]  # what Lambda's runtime set for this invocation
+
+
+def recurse_sync(event, context):
+    answer = _client("lambda").invoke(FunctionName=context.function_name, Payload=b'{"again": true}')
+    return json.loads(answer["Payload"].read())
+
+
+def sqs_loop(event, context):
+    sqs = _client("sqs")
+    for record in event["Records"]:
+        sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=record["body"])
+    return "sent back"
 
 
 def _attempt(action):
