@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, Self
+from urllib.parse import urlsplit
 
 from harness import sandbox
 from harness.aws import router as _router
@@ -140,6 +141,7 @@ class Simulation:
         try:
             self._saved_env = dict(os.environ)
             self.backend.start(self.seed)
+            self._name_endpoint_port()
             self._host_env = safe_environment(self._saved_env, self.region, self.backend.environment())
             if getattr(self.backend, "notice", ""):
                 self.warnings.append(self.backend.notice)
@@ -208,6 +210,13 @@ class Simulation:
         self.seed = int(seed)
         seed_global_random(self.seed)
         self.faults = self._fault_seams.http.plan = plan
+
+    def _name_endpoint_port(self) -> None:
+        # A backend served on an ephemeral loopback port (moto-server): handler code may log its endpoint, and
+        # the trace must not differ between runs of one seed. Gateway ports are named by the gateway.
+        where = urlsplit(getattr(self.backend, "endpoint", "") or "")
+        if where.port:
+            self.trace.stable_name(f"{where.hostname}:{where.port}", f"{where.hostname}:<{self.backend.name}-port>")
 
     def stop(self) -> None:
         """Undo everything start() did (safe to call twice, never left half done by SIGINT/SIGTERM); raises
