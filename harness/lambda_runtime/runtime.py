@@ -18,6 +18,7 @@ from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.container import Container, ContainerPool
 from harness.lambda_runtime.context import LambdaContext
 from harness.lambda_runtime.logs import LogSink
+from harness.lambda_runtime.report import report_line
 from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
 
@@ -152,13 +153,12 @@ class LambdaRuntime:
         sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
         status, payload, error, reset = self._run(config, container, request, cold)
         ended = self.scheduler.clock.elapsed()
-        out_of_memory = "\tStatus: error\tError Type: Runtime.OutOfMemory" if task.meta.get("out_of_memory") else ""
         used_mb = memory.end(task.meta)
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
             sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
         sink.write(f"END RequestId: {request.request_id}\n")
-        sink.write(f"REPORT RequestId: {request.request_id}\tDuration: {(ended - started) * 1000:.2f} ms\t"
-                   f"Memory Size: {config.memory} MB{'	Init Duration: 0.00 ms' if cold else ''}{out_of_memory}\n")
+        sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, used_mb,
+                               0.0 if cold else None, status, (error or {}).get("errorType")) + "\n")
         sink.flush()
         task.meta.pop("log", None)
         container.invocations += 1

@@ -39,7 +39,7 @@ class EventSources:
         self.sources: list[Source] = []
         self.gateway: Gateway | None = None
         self.eventbridge = EventBridge(self)
-        self._ids = self.rng("event-ids")
+        self._event_ids: random.Random | None = None
         self._webhooks = None
 
     # ------------------------------------------------------------------ lifecycle (Extension protocol)
@@ -115,10 +115,27 @@ class EventSources:
         if _current is self:
             _current = None
 
+    def suspend(self, sim: Any) -> None:
+        """Close the gateway's servers (their threads must not exist when a snapshot forks), keeping its ports."""
+        if self.gateway is not None:
+            self.gateway.stop()
+
+    def resume(self, sim: Any) -> None:
+        """In a process forked from a snapshot: listen again on the same ports."""
+        if self.gateway is not None:
+            self.gateway.reopen()
+
     # ------------------------------------------------------------------ helpers for the sources
     def rng(self, stream: str) -> random.Random:
         """An RNG stream derived from the simulation seed."""
         return random.Random(f"{self.sim.seed}:sources:{stream}")
+
+    @property
+    def _ids(self) -> random.Random:
+        """The event-id stream, made on first use (a snapshot's runs get their seed after it deployed)."""
+        if self._event_ids is None:
+            self._event_ids = self.rng("event-ids")
+        return self._event_ids
 
     def new_id(self) -> str:
         """A reproducible UUID (event ids)."""
