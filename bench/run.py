@@ -41,8 +41,9 @@ def checkout(ref: str) -> Path:
     return folder
 
 
-def collect(baseline: Path | None, quick: bool) -> dict:
-    """Every figure for the current tree and, when given, the baseline (alternating, figure by figure)."""
+def collect(baseline: Path | None, quick: bool, only: str | None = None) -> dict:
+    """Every figure (or those whose name starts with `only`) for the current tree and, when given, the baseline
+    (alternating, figure by figure)."""
     plan: list[tuple[str, tuple, bool]] = [  # (figure, arguments, also for the baseline?)
         ("invoke", (), True), ("imports", (), True), ("start_stop", (), True),
         ("depth", (10,), True), ("depth", (1000,), True), ("depth", (10000,), not quick),
@@ -54,6 +55,8 @@ def collect(baseline: Path | None, quick: bool) -> dict:
     out: dict = {"after": {}, "before": {}}
     for name, args, for_baseline in plan:
         key = name + "".join(f"_{a}" for a in args)
+        if only and not key.startswith(only):
+            continue
         if baseline is not None and for_baseline:
             out["before"][key] = measure(baseline, name, *args)
         out["after"][key] = measure(ROOT, name, *args)
@@ -110,10 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="REF", help="also measure the harness at this git ref")
     parser.add_argument("--quick", action="store_true", help="skip the baseline's depth-10,000 figure")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    parser.add_argument("--only", metavar="PREFIX", help="only the figures whose key starts with PREFIX (runs)")
     args = parser.parse_args(argv)
     console = Console(width=150)
     baseline = checkout(args.baseline) if args.baseline else None
-    figures = collect(baseline, args.quick)
+    figures = collect(baseline, args.quick, args.only)
     figures["baseline_ref"] = args.baseline
     table = Table(title=f"lambda-harness benchmarks (this machine, one run; before = {args.baseline or 'not measured'})")
     for column in ("measure", "before", "after", "after / before", "goal"):
@@ -130,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     console.print(f"figures written to {args.out}", markup=False)
+    if args.only:
+        return 0
     for extra in _extra_rows():
         console.print(" | ".join(extra), markup=False)
     sys.path.insert(0, str(Path(__file__).parent))
