@@ -190,7 +190,11 @@ def check(path: Path, tmp_path: Path) -> str:
 
 
 # Importer gaps (not what logs cannot tell): strict, so fixing one turns it into a failure to remove from here.
-IMPORTER_GAPS: dict[str, str] = {}
+IMPORTER_GAPS = {
+    "replies/sms_webhook_times_out_after_enqueue_twilio_retry_stored_once.yaml":
+        "Twilio retried the webhook 5 s in, while the first invocation still ran to its timeout; the logs show the "
+        "overlap, but an `http` step waits for its response, so the replay sends the retry after the first ends",
+}
 # What the logs of one scenario cannot tell, when the general checks above do not see it: strict as well.
 LOGS_CANNOT_TELL = {
     "replies/sms_emergency_unlock_fails_stalled_reset_releases.yaml":
