@@ -120,6 +120,12 @@ def _cached(path: str, _mtime: int, _size: int, parameters: tuple) -> Translatio
     template = plain(marked)
     transforms = template.get("Transform") or []
     if SAM_TRANSFORM not in (transforms if isinstance(transforms, list) else [transforms]):
+        serverless = [lid for lid, r in template["Resources"].items()
+                      if isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::Serverless::")]
+        if serverless:  # CloudFormation refuses them: "Unrecognized resource types"
+            return tuple(_locate(marked, _Message(f"{lid} is an {template['Resources'][lid]['Type']}, which "
+                                                  f"CloudFormation only accepts in a template with `Transform: "
+                                                  f"{SAM_TRANSFORM}`", lid)) for lid in serverless[:1])
         return Translation(Path(path), template["Resources"], transformed=False)
     _package_locally(template)
     errors = _repository_applications(template) or _run_transform(template, dict(parameters))
