@@ -23,7 +23,7 @@ _MAPPING_KEYS = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionRespons
                  "StartingPosition", "StartingPositionTimestamp", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
                  "BisectBatchOnFunctionError", "ParallelizationFactor", "ScalingConfig", "TumblingWindowInSeconds")
 _ON_FAILURE = ("DestinationConfig.OnFailure.Destination",) * 2  # SAM drops the `Type` beside it
-_RULE_TARGET = ("Input", "InputPath", "RetryPolicy")
+_RULE_TARGET = ("Input", "InputPath", "RetryPolicy", "DeadLetterConfig.Arn")
 GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "SQS": ("AWS::Lambda::EventSourceMapping", (("Queue", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
     "DynamoDB": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), _ON_FAILURE,
@@ -35,7 +35,8 @@ GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
                                        *((k, f"Targets.0.{k}") for k in _RULE_TARGET))),
     "ScheduleV2": ("AWS::Scheduler::Schedule", tuple((k, k) for k in (
         "ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "EndDate", "GroupName", "State",
-        "Description")) + (("Input", "Target.Input"), ("RetryPolicy", "Target.RetryPolicy"))),
+        "Description")) + (("Input", "Target.Input"), ("RetryPolicy", "Target.RetryPolicy"),
+                           ("DeadLetterConfig.Arn", "Target.DeadLetterConfig.Arn"))),
     "EventBridgeRule": ("AWS::Events::Rule", (("Pattern", "EventPattern"), ("EventBusName", "EventBusName"),
                                               ("RuleName", "Name"), ("State", "State"),
                                               *((k, f"Targets.0.{k}") for k in _RULE_TARGET))),
