@@ -50,14 +50,6 @@ def stream_name(container: str, day: datetime) -> str:
     return f"{day:%Y/%m/%d}/[$LATEST]{digest}"
 
 
-def _report(line: str, end: dict) -> str:
-    """The runtime's REPORT line, with the memory the invocation's `invoke_end` measured when it did."""
-    used = end.get("max_memory_used_mb", (end.get("extra") or {}).get("max_memory_used_mb"))
-    if not isinstance(used, int) or isinstance(used, bool):
-        return line
-    return re.sub(r"Max Memory Used: \d+ MB", f"Max Memory Used: {used} MB", line)
-
-
 def _runtime_line(message: str) -> str:
     """The harness's `[ERROR] Type: message` for timeouts and crashes, as the Lambda runtime words them."""
     if message.startswith("[ERROR] Sandbox.Timedout: "):
@@ -80,7 +72,6 @@ def exported_events(events: list[dict], start: datetime, payloads: dict | None =
     """The log events of a run's trace, as CloudWatch would hold them (with events logged when `payloads`)."""
     out: list[ExportedEvent] = []
     streams: dict[tuple[str, str], str] = {}
-    ends = {(e["request_id"], e.get("attempt")): e for e in events if e["kind"] == "invoke_end"}
     starts: dict[str, dict] = {}
     for e in events:
         if e["kind"] == "invoke_start":
@@ -94,10 +85,7 @@ def exported_events(events: list[dict], start: datetime, payloads: dict | None =
         stream = stream_name(container, start)
         stamp = math.floor(when.timestamp() * 1000)
         message = e["message"]
-        if message.startswith("REPORT RequestId: "):
-            end = ends.get((e["request_id"], begun.get("attempt")), {"request_id": e["request_id"]})
-            message = _report(message, end)
-        elif message.startswith("START RequestId: ") and payloads is not None:
+        if message.startswith("START RequestId: ") and payloads is not None:
             out.append(ExportedEvent(e["function"], stamp, stream, message))
             attempts = payloads.get(e["request_id"]) or []
             index = int(begun.get("attempt") or 1) - 1

@@ -5,8 +5,8 @@
 
 Billed Duration is the duration rounded up to the millisecond (at least 1 ms). Max Memory Used: the runtime's line
 is part of the hashed trace, so it states the documented estimate below (the whole memory size for
-Runtime.OutOfMemory); the figure the sandbox measures (harness/sandbox/memory.py) varies between runs and is on the
-`invoke_end` event's extra as `max_memory_used_mb`, which `logs export` writes into the exported REPORT line.
+Runtime.OutOfMemory); the figure the sandbox measures (harness/sandbox/memory.py) varies between runs, so it stays
+out of the trace and the logs (a seed reproduces both exactly): it is `InvocationResult.max_memory_used_mb`.
 """
 from __future__ import annotations
 

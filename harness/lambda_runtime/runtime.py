@@ -41,6 +41,7 @@ class InvocationResult:
     cold: bool = False
     container_id: str | None = None
     attempt: int = 1
+    max_memory_used_mb: int | None = None  # measured (varies between runs): kept out of the trace and the logs
 
     @property
     def ok(self) -> bool:
@@ -157,8 +158,8 @@ class LambdaRuntime:
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
             sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
         sink.write(f"END RequestId: {request.request_id}\n")
-        # the REPORT line is in the hashed trace: it states the estimate, the measured used_mb (which varies between
-        # runs) goes to invoke_end's extra, and `logs export` writes it into the exported REPORT line
+        # the REPORT line is in the hashed trace: it states the estimate; the measured used_mb varies between runs,
+        # so it stays out of the trace (whose JSON a seed reproduces) and goes on the InvocationResult only
         sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
                                0.0 if cold else None, status, (error or {}).get("errorType")) + "\n")
         sink.flush()
@@ -168,9 +169,9 @@ class LambdaRuntime:
         pool.release(container, self.scheduler.clock.now(), reset)
         self.in_flight[config.name] -= 1
         result = InvocationResult(request.request_id, config.name, request.invocation_type, status, payload, error,
-                                  tuple(sink.lines), started, ended, cold, container.id, request.attempt)
+                                  tuple(sink.lines), started, ended, cold, container.id, request.attempt, used_mb)
         self.results.append(result)
-        self.trace.record("invoke_end", {"max_memory_used_mb": used_mb}, function=config.name,
+        self.trace.record("invoke_end", function=config.name,
                           request_id=request.request_id, status=status, error=(error or {}).get("errorType"),
                           attempt=request.attempt)
         return result

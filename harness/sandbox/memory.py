@@ -8,7 +8,8 @@ it gives the baton back (a yield point, or the end of the invocation); the AWS b
 `RUNTIME_MB` (the Python runtime's own footprint, stated rather than measured) plus the highest growth of any of
 the invocation's steps. Like Lambda's cgroup, only memory really touched counts (an untouched `bytearray(2 GB)`
 does not); unlike it, memory the process already holds and reuses (freed earlier) does not show as growth, and
-the figure varies between runs, so it is kept out of the trace hash (`invoke_end` extra `max_memory_used_mb`).
+the figure varies between runs, so it is kept out of the trace and the logs (the REPORT line states the
+documented estimate, harness/lambda_runtime/report.py): it is `InvocationResult.max_memory_used_mb`.
 Where /proc/self/clear_refs is missing (not Linux) nothing is measured (docs/safety.md)."""
 from __future__ import annotations
 
