@@ -33,7 +33,7 @@ def authorizer_disagreements(template: Template, translation: Any, names: dict[s
                 api_ref = event.properties.get(key) or {"Ref": implicit}
                 api_id = str(api_ref.get("Ref")) if isinstance(api_ref, dict) else str(api_ref)
                 body = translation.properties(api_id).get("Body")
-                operation = _operation(body, event, event_type)
+                operation = translation.route_operation(api_id, event_type, event.properties)
                 if operation is None:
                     continue  # the API has its own definition, or the route check reports the missing route
                 owner = template.resources.get(api_id)
@@ -41,18 +41,6 @@ def authorizer_disagreements(template: Template, translation: Any, names: dict[s
                 label = f"event {fid}.{event.name} ({event_type})"
                 yield from (((event.line, f"{label}: {what}")) for what in _compare(
                     template, kind, auth, event, operation, body, fid))
-
-
-def _operation(body: Any, event: EventSource, event_type: str) -> dict | None:
-    if not isinstance(body, dict):
-        return None
-    method = str(event.properties.get("Method") or "").lower()
-    path = str(event.properties.get("Path") or "")
-    if event_type == "HttpApi" and not path and not method:
-        path, method = "$default", "any"
-    method = "x-amazon-apigateway-any-method" if method == "any" else method
-    operation = ((body.get("paths") or {}).get(path) or {}).get(method)
-    return operation if isinstance(operation, dict) else None
 
 
 def _compare(template: Template, kind: str, auth: dict, event: EventSource, operation: dict, body: dict,

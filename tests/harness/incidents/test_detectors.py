@@ -98,6 +98,9 @@ def test_a_code_no_model_knows_counts_when_the_record_names_the_operation():
     [(_, data)] = found("SQS SendMessage failed; rolling message back to PENDING", {"errorCode": "SomethingUnexpected"})
     assert (data["service"], data["operation"], data["code"]) == ("sqs", "SendMessage", "SomethingUnexpected")
     assert found("validation failed", {"errorCode": "SomethingUnexpected"}) == []
+    read_timeout = found("SQS SendMessage failed", {"errorCode": "ReadTimeoutError", "errorMessage":
+                                                    'Read timeout on endpoint URL: "https://sqs.us-east-1.amazonaws.com/"'})
+    assert [data.get("network") for _, data in read_timeout] == ["ReadTimeoutError"]  # botocore's, not an AWS code
 
 
 def test_python_exception_names_are_not_aws_error_codes():

@@ -1,8 +1,11 @@
 """The timeline: invocations per function with request id, attempt, start, duration and outcome, and the
 failures each logged, rebuilt from realistic exports."""
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.incidents.formats import read_log_file
+from harness.incidents.records import LogLine
 from harness.incidents.timeline import build_timeline
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -26,7 +29,7 @@ def test_failures_are_attributed_to_their_invocation_with_a_window_and_attempts(
     timeline = timeline_of("filter_log_events.json", "earnings-mark-earnings-processed")
     failures = timeline.failures()
     assert [(f.data["operation"], f.attempts, f.since, f.at) for f in failures] == [
-        ("TransactWriteItems", 1, 0.612, 0.64), ("TransactWriteItems", 3, 0.64, 1.89)]
+        ("TransactWriteItems", None, 0.612, 0.64), ("TransactWriteItems", 3, 0.64, 1.89)]  # None: the line does not say
     assert {f.request_id for f in failures} == {"3f6c1a2e-8b4d-4c1e-9a7f-2d5e6b7c8a91"}
 
 
@@ -70,3 +73,15 @@ def test_an_async_retry_keeps_its_request_id_and_counts_as_attempt_two(tmp_path)
     assert (first.attempt, first.outcome, second.attempt, second.outcome, second.start) == \
         (1, "error", 2, "success", 60.08)
     assert first.failures[0].attempts == 4
+
+
+def test_a_status_an_own_endpoint_answered_is_not_a_third_party_failure_when_logged_again():
+    rid, when = "0849393d-88ec-4737-8337-e7fa29f4006a", datetime(2030, 5, 1, tzinfo=UTC)
+    lines = [LogLine(when, f"START RequestId: {rid} Version: $LATEST", "f:0", "plant-connector", "s"),
+             LogLine(when, json.dumps({"level": "ERROR", "message": "403 Client Error: Forbidden for url: "
+                                       "https://abc.lambda-url.us-east-1.on.aws/", "function_request_id": rid}),
+                     "f:1", "plant-connector", "s"),
+             LogLine(when, json.dumps({"level": "ERROR", "message": "Client Error (403)", "status_code": 403,
+                                       "function_request_id": rid}), "f:2", "plant-connector", "s")]
+    [invocation] = build_timeline(lines).invocations
+    assert invocation.failures == []
