@@ -42,8 +42,8 @@ def checkout(ref: str) -> Path:
 
 
 def collect(baseline: Path | None, quick: bool, only: set[str] | None = None) -> dict:
-    """Every figure (or those named in `only`) for the current tree and, when given, the baseline (alternating,
-    figure by figure)."""
+    """Every figure (or those whose key starts with one in `only`) for the current tree and, when given, the
+    baseline (alternating, figure by figure)."""
     plan: list[tuple[str, tuple, bool]] = [  # (figure, arguments, also for the baseline?)
         ("invoke", (), True), ("imports", (), True), ("start_stop", (), True),
         ("depth", (10,), True), ("depth", (1000,), True), ("depth", (10000,), not quick),
@@ -55,7 +55,7 @@ def collect(baseline: Path | None, quick: bool, only: set[str] | None = None) ->
     out: dict = {"after": {}, "before": {}}
     for name, args, for_baseline in plan:
         key = name + "".join(f"_{a}" for a in args)
-        if only and name not in only and key not in only:
+        if only and not any(key.startswith(prefix) for prefix in only):
             continue
         if baseline is not None and for_baseline:
             out["before"][key] = measure(baseline, name, *args)
@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--baseline", metavar="REF", help="also measure the harness at this git ref")
     parser.add_argument("--quick", action="store_true", help="skip the baseline's depth-10,000 figure")
-    parser.add_argument("--only", metavar="FIGURES", help="comma-separated figures to measure (e.g. invoke,compression)")
+    parser.add_argument("--only", metavar="FIGURES",
+                        help="comma-separated figure names or key prefixes to measure (e.g. invoke,compression,runs)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
     args = parser.parse_args(argv)
     console = Console(width=150)
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     console.print(f"figures written to {args.out}", markup=False)
+    if args.only:
+        return 0
     for extra in _extra_rows():
         console.print(" | ".join(extra), markup=False)
     sys.path.insert(0, str(Path(__file__).parent))

@@ -22,17 +22,21 @@ from harness.template import FUNCTION_TYPE, EventSource, FunctionDef, Template, 
 _MAPPING_KEYS = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "FilterCriteria", "Enabled",
                  "StartingPosition", "StartingPositionTimestamp", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
                  "BisectBatchOnFunctionError", "ParallelizationFactor", "ScalingConfig", "TumblingWindowInSeconds")
-_RULE_TARGET = ("Input", "InputPath", "RetryPolicy")
+_ON_FAILURE = ("DestinationConfig.OnFailure.Destination",) * 2  # SAM drops the `Type` beside it
+_RULE_TARGET = ("Input", "InputPath", "RetryPolicy", "DeadLetterConfig.Arn")
 GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "SQS": ("AWS::Lambda::EventSourceMapping", (("Queue", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
-    "DynamoDB": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
-    "Kinesis": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
+    "DynamoDB": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), _ON_FAILURE,
+                                                     *((k, k) for k in _MAPPING_KEYS))),
+    "Kinesis": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), _ON_FAILURE,
+                                                    *((k, k) for k in _MAPPING_KEYS))),
     "Schedule": ("AWS::Events::Rule", (("Schedule", "ScheduleExpression"), ("Name", "Name"),
                                        ("Description", "Description"),
                                        *((k, f"Targets.0.{k}") for k in _RULE_TARGET))),
     "ScheduleV2": ("AWS::Scheduler::Schedule", tuple((k, k) for k in (
         "ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "EndDate", "GroupName", "State",
-        "Description")) + (("Input", "Target.Input"), ("RetryPolicy", "Target.RetryPolicy"))),
+        "Description")) + (("Input", "Target.Input"), ("RetryPolicy", "Target.RetryPolicy"),
+                           ("DeadLetterConfig.Arn", "Target.DeadLetterConfig.Arn"))),
     "EventBridgeRule": ("AWS::Events::Rule", (("Pattern", "EventPattern"), ("EventBusName", "EventBusName"),
                                               ("RuleName", "Name"), ("State", "State"),
                                               *((k, f"Targets.0.{k}") for k in _RULE_TARGET))),
@@ -172,7 +176,7 @@ def _event(template: Template, translation: Translation, names: dict[str, str], 
         return
     cfn = resource.get("Properties") or {}
     for ours_key, theirs_key in keys:
-        ours, theirs = event.properties.get(ours_key), _path(cfn, theirs_key)
+        ours, theirs = _path(event.properties, ours_key), _path(cfn, theirs_key)
         if ours is not None and not _same(ours, theirs, names, template):
             yield event.line, (f"event {fn.logical_id}.{event.name} ({event.type}) {ours_key}: the harness reads "
                                f"{ours!r}, SAM's transform gives {theirs_key} = {theirs!r}")

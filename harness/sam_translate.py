@@ -3,8 +3,9 @@
 The translator decides what SAM generates (`<Fn>Role`, `ServerlessRestApi` and its stage, event source mappings,
 permissions, aliases and versions, Globals merging); `harness lint` and the differential test
 (tests/harness/sam/test_translator_agrees.py) use it to check the harness's own reading of a template. It is not on
-the simulation's hot path: importing samtranslator costs about 0.25 s of CPU and a transform 5-30 ms (see
-docs/sam.md), so `translate` caches one result per template file, parameters and modification time.
+the simulation's hot path: importing samtranslator costs about 0.3 s of CPU and a transform about 25 ms (see
+docs/sam.md and bench/sam_translate_bench.py), so `translate` caches one result per template file, parameters and
+modification time.
 
 Offline by construction: a boto3 session with a fixed region and dummy credentials (the translator reads only its
 region), the managed-policy map bundled with the translator (no IAM ListPolicies call), a Serverless Application
@@ -81,11 +82,7 @@ def translate(path: str | Path, parameters: dict[str, Any] | None = None) -> Tra
     """The template's CloudFormation as AWS's transform produces it; TemplateError (file:line, one line) if the
     transform refuses it."""
     path = Path(path).resolve()
-    if not path.is_file():
-        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
-    stat = path.stat()
-    key = tuple(sorted((str(k), str(v)) for k, v in (parameters or {}).items()))
-    outcome = _cached(str(path), stat.st_mtime_ns, stat.st_size, key)
+    outcome = _outcome(path, parameters)
     if isinstance(outcome, Translation):
         return outcome
     first, *rest = outcome
@@ -104,13 +101,17 @@ def refusal(path: str | Path, parameters: dict[str, Any] | None = None) -> Templ
 
 def problems(path: str | Path, parameters: dict[str, Any] | None = None) -> list[Problem]:
     """Every error the transform reports for the template, located ([] when it translates)."""
-    try:
-        translate(path, parameters)
-    except TemplateError:
-        stat = Path(path).resolve().stat()
-        key = tuple(sorted((str(k), str(v)) for k, v in (parameters or {}).items()))
-        return list(_cached(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, key))
-    return []
+    outcome = _outcome(Path(path).resolve(), parameters)
+    return [] if isinstance(outcome, Translation) else list(outcome)
+
+
+def _outcome(path: Path, parameters: dict[str, Any] | None) -> Translation | tuple[Problem, ...]:
+    """The cached transform of this version of the file with these parameters."""
+    if not path.is_file():
+        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    stat = path.stat()
+    key = tuple(sorted((str(k), str(v)) for k, v in (parameters or {}).items()))
+    return _cached(str(path), stat.st_mtime_ns, stat.st_size, key)
 
 
 @functools.lru_cache(maxsize=64)
@@ -120,12 +121,24 @@ def _cached(path: str, _mtime: int, _size: int, parameters: tuple) -> Translatio
     template = plain(marked)
     transforms = template.get("Transform") or []
     if SAM_TRANSFORM not in (transforms if isinstance(transforms, list) else [transforms]):
-        return Translation(Path(path), template["Resources"], transformed=False)
+        return _untransformed(Path(path), marked, template)
     _package_locally(template)
     errors = _repository_applications(template) or _run_transform(template, dict(parameters))
     if isinstance(errors, dict):
         return Translation(Path(path), errors["Resources"], transformed=True)
     return tuple(_locate(marked, cause) for cause in errors)
+
+
+def _untransformed(path: Path, marked: dict, template: dict) -> Translation | tuple[Problem, ...]:
+    """A template without the SAM transform is its own CloudFormation, unless it declares SAM resources, which
+    CloudFormation refuses ("Unrecognized resource types")."""
+    serverless = [lid for lid, r in template["Resources"].items()
+                  if isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::Serverless::")]
+    if not serverless:
+        return Translation(path, template["Resources"], transformed=False)
+    lid = serverless[0]
+    return (_locate(marked, _Message(f"{lid} is an {template['Resources'][lid]['Type']}, which CloudFormation only "
+                                     f"accepts in a template with `Transform: {SAM_TRANSFORM}`", lid)),)
 
 
 def _package_locally(template: dict) -> None:

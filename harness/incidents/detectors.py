@@ -108,6 +108,7 @@ def throttles(text: str, fields: dict, request_id: str | None) -> list[Fact]:
 _CODE_FIELDS = ("aws_error_code", "errorCode", "error_code", "ErrorCode", "awsErrorCode", "aws_error", "error_type")
 _OP_FIELDS = ("operation", "aws_operation", "operation_name", "api", "action")
 _RETRY_FIELDS = ("retryAttempts", "retry_attempts", "RetryAttempts")
+_ATTEMPT_FIELDS = ("attempt", "attempt_number", "attemptNumber")
 
 
 @detector("structured-aws")
@@ -134,8 +135,14 @@ def structured_aws(text: str, fields: dict, request_id: str | None) -> list[Fact
         operation = services.operation_by_verb(text, service)
         guessed = True if operation else None
     retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), None)
+    attempts = (retries + 1) if retries is not None else 1 if _handler_counts_attempts(fields) else None
     return [fact("aws_error", request_id, service=service, operation=operation, code=code, guessed=guessed,
-                 attempts=(retries + 1) if retries is not None else None, message=text.strip()[:200])]
+                 attempts=attempts, message=text.strip()[:200])]
+
+
+def _handler_counts_attempts(fields: dict) -> bool:
+    """A record numbering its attempt (`attempt: 2`): the handler retries itself and logs each attempt once."""
+    return any(isinstance(fields.get(k), int) and not isinstance(fields.get(k), bool) for k in _ATTEMPT_FIELDS)
 
 
 def _code_field(fields: dict, named: bool) -> str | None:

@@ -52,7 +52,7 @@ def stream_name(container: str, day: datetime) -> str:
 
 def _report(line: str, end: dict) -> str:
     """The runtime's REPORT line, with the memory the invocation's `invoke_end` measured when it did."""
-    used = end.get("max_memory_used_mb")
+    used = end.get("max_memory_used_mb", (end.get("extra") or {}).get("max_memory_used_mb"))
     if not isinstance(used, int) or isinstance(used, bool):
         return line
     return re.sub(r"Max Memory Used: \d+ MB", f"Max Memory Used: {used} MB", line)

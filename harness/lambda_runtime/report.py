@@ -3,10 +3,10 @@
     REPORT RequestId: <id>\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\tMax Memory Used: 64 MB\t
     Init Duration: 201.50 ms\t(cold starts only)  Status: timeout | Status: error\tError Type: Runtime.OutOfMemory
 
-Billed Duration is the duration rounded up to the millisecond (at least 1 ms). Max Memory Used is what the
-invocation's `invoke_end` trace event measured (`max_memory_used_mb`) when the runtime measures it; otherwise the
-documented estimate below: every container shares the harness's process, so its real peak says nothing about one
-environment (see usage.py), and a fixed figure keeps runs reproducible.
+Billed Duration is the duration rounded up to the millisecond (at least 1 ms). Max Memory Used: the runtime's line
+is part of the hashed trace, so it states the documented estimate below (the whole memory size for
+Runtime.OutOfMemory); the figure the sandbox measures (harness/sandbox/memory.py) varies between runs and is on the
+`invoke_end` event's extra as `max_memory_used_mb`, which `logs export` writes into the exported REPORT line.
 """
 from __future__ import annotations
 

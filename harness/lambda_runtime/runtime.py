@@ -157,7 +157,9 @@ class LambdaRuntime:
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
             sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
         sink.write(f"END RequestId: {request.request_id}\n")
-        sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, used_mb,
+        # the REPORT line is in the hashed trace: it states the estimate, the measured used_mb (which varies between
+        # runs) goes to invoke_end's extra, and `logs export` writes it into the exported REPORT line
+        sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
                                0.0 if cold else None, status, (error or {}).get("errorType")) + "\n")
         sink.flush()
         task.meta.pop("log", None)

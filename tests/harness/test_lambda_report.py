@@ -45,6 +45,26 @@ def test_the_runtime_writes_the_full_report_line_for_each_invocation(sim):
     assert "Init Duration" not in second
 
 
+def test_the_traced_report_line_states_the_estimate_and_the_measured_peak_stays_out_of_the_hash(sim):
+    result = sim.invoke("Logs", {"n": 1})
+    assert fields(result.logs[-1], result.request_id)["Max Memory Used"] == f"{ESTIMATED_MAX_MEMORY_USED_MB} MB"
+    [end] = [e for e in sim.trace.events if e.kind == "invoke_end" and e.data["request_id"] == result.request_id]
+    assert isinstance(end.extra.get("max_memory_used_mb"), int)  # measured; it varies between runs
+
+
+def test_logs_export_writes_the_measured_peak_into_the_report_line():
+    from harness.incidents.export import exported_events
+    events = [{"kind": "invoke_start", "t": 0.0, "function": "f", "request_id": RID, "container": "f#1", "attempt": 1,
+               "cold": True},
+              {"kind": "log", "t": 0.0, "function": "f", "request_id": RID,
+               "message": report_line(RID, 5.0, 256, None, 0.0, "success", None)},
+              {"kind": "invoke_end", "t": 0.0, "function": "f", "request_id": RID, "attempt": 1, "status": "success",
+               "extra": {"max_memory_used_mb": 91}}]
+    from datetime import UTC, datetime
+    [line] = exported_events(events, datetime(2030, 1, 1, tzinfo=UTC))
+    assert fields(line.message)["Max Memory Used"] == "91 MB"
+
+
 def test_a_timed_out_invocation_reports_status_timeout(sim):
     result = sim.invoke("Sleeper", {"seconds": 45})
     assert fields(result.logs[-1], result.request_id)["Status"] == "timeout"

@@ -151,3 +151,12 @@ def test_odd_templates_get_one_located_line_never_a_traceback(tmp_path, body):
     message = str(caught.value)
     assert message.startswith(f"{path.resolve()}:") and "\n" not in message
     assert int(message[len(str(path.resolve())) + 1:].split(":")[0]) > 2  # a line of the body, not the header
+
+
+def test_serverless_resources_without_the_transform_are_refused_as_cloudformation_refuses_them(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Q: {Type: AWS::SQS::Queue}\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                    "    Properties: {Handler: app.handler, Runtime: python3.12, CodeUri: src/}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r":3: SAM transform: Fn is an AWS::Serverless::Function, which "
+                                            r"CloudFormation only accepts in a template with `Transform: "):
+        sam_translate.translate(path)

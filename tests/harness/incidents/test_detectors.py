@@ -77,6 +77,9 @@ def test_structured_aws_error_code_with_operation_in_field_or_message():
                                                  "aws_error_code": "ProvisionedThroughputExceededException"})
     assert (data["service"], data["operation"]) == ("dynamodb", "TransactWriteItems")
     assert "attempts" not in data  # the record does not say: botocore may have retried before the handler saw it
+    [(_, data)] = found("DynamoDB call failed", {"operation": "TransactWriteItems", "attempt": 2,
+                                                 "aws_error_code": "ProvisionedThroughputExceededException"})
+    assert data["attempts"] == 1  # the handler numbers its own attempts: one line each
     [(_, data)] = found("SQS SendMessage failed; rolling back", {"errorCode": "ServiceUnavailable", "retryAttempts": 2})
     assert (data["service"], data["operation"], data["attempts"]) == ("sqs", "SendMessage", 3)
 

@@ -29,7 +29,7 @@ def test_failures_are_attributed_to_their_invocation_with_a_window_and_attempts(
     timeline = timeline_of("filter_log_events.json", "earnings-mark-earnings-processed")
     failures = timeline.failures()
     assert [(f.data["operation"], f.attempts, f.since, f.at) for f in failures] == [
-        ("TransactWriteItems", None, 0.612, 0.64), ("TransactWriteItems", 3, 0.64, 1.89)]  # None: the line does not say
+        ("TransactWriteItems", 1, 0.612, 0.64), ("TransactWriteItems", 3, 0.64, 1.89)]
     assert {f.request_id for f in failures} == {"3f6c1a2e-8b4d-4c1e-9a7f-2d5e6b7c8a91"}
 
 

@@ -173,8 +173,10 @@ Resources:
       Events:
         A: {Type: Schedule, Properties: {Schedule: "rate(1 day)", Enabled: false}}
         B: {Type: Schedule, Properties: {Schedule: "rate(1 day)", State: DISABLED}}
-        D: {Type: ScheduleV2, Properties: {ScheduleExpression: "rate(1 day)", State: DISABLED}}
-        E: {Type: EventBridgeRule, Properties: {Pattern: {source: [x]}, State: DISABLED}}
+        D: {Type: ScheduleV2, Properties: {ScheduleExpression: "rate(1 day)", State: DISABLED,
+                                           DeadLetterConfig: {Arn: !GetAtt Q.Arn}}}
+        E: {Type: EventBridgeRule, Properties: {Pattern: {source: [x]}, State: DISABLED,
+                                                DeadLetterConfig: {Arn: !GetAtt Q.Arn}}}
         F: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn, Enabled: false}}
         G: {Type: CloudWatchEvent, Properties: {Pattern: {source: [x]}, Enabled: false}}
         N: {Type: SNS, Properties: {Topic: !Ref Topic, SqsSubscription: true}}
@@ -183,6 +185,7 @@ Resources:
     assert {translation.properties(f"Fn{e}").get("State", translation.properties(f"Fn{e}").get("Enabled"))
             for e in "ABDEFG"} == {"DISABLED", False}
     assert translation.resources["FnNQueue"]["Type"] == "AWS::SQS::Queue"
+    assert translation.properties("FnE")["Targets"][0]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["Q", "Arn"]}}
     assert sam_agreement.disagreements(load_template(path), translation) == []
 
 

@@ -20,7 +20,11 @@ def test_same_seed_gives_the_same_trace_hash_twice_in_one_process(write_scenario
     first, second = run_scenario(scenario), run_scenario(scenario)
     assert first.passed, first.report()
     assert first.trace_hash == second.trace_hash
-    assert first.events == second.events
+
+    def reproduced(events):  # without each invocation's Max Memory Used: measured, not reproduced
+        return [{**e, "extra": {k: v for k, v in e.get("extra", {}).items() if k != "max_memory_used_mb"}}
+                for e in events]
+    assert reproduced(first.events) == reproduced(second.events)
 
 
 def test_another_seed_gives_another_run(write_scenario):
