@@ -255,7 +255,7 @@ def _invoke(gateway: Gateway, authorizer: LambdaAuthorizer, call: RouteRequest, 
     config = runtime.function(authorizer.function)
     request_id = runtime.new_request_id()
     event = events.event(authorizer, call, values, request_id, gateway.sim)
-    outcome = gateway._invoke(config, event, request_id, limit)
+    outcome = gateway.invoke(config, event, request_id, limit)
     if outcome in ("throttled", "deadline"):
         return 500, None
     if not outcome.ok:

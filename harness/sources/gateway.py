@@ -303,7 +303,7 @@ class Gateway:
         if decision.context is not None:
             event["requestContext"]["authorizer"] = decision.context
         limit = INTEGRATION_TIMEOUT if client_timeout is None else min(INTEGRATION_TIMEOUT, client_timeout)
-        outcome = self._invoke(route.function, event, request_id, limit)
+        outcome = self.invoke(route.function, event, request_id, limit)
         fn = route.function.name
         if outcome == "throttled":
             return HttpResponse.of(500, proxy.INTERNAL_ERROR), fn  # Lambda's 429 surfaces as a 500 on a REST API
@@ -343,7 +343,7 @@ class Gateway:
         if decision.context is not None:
             event["requestContext"]["authorizer"] = decision.context
         limit = HTTP_API_TIMEOUT if client_timeout is None else min(HTTP_API_TIMEOUT, client_timeout)
-        outcome = self._invoke(route.function, event, request_id, limit)
+        outcome = self.invoke(route.function, event, request_id, limit)
         fn = route.function.name
         if outcome == "deadline":
             if client_timeout is not None and client_timeout < HTTP_API_TIMEOUT:
@@ -398,7 +398,7 @@ class Gateway:
         event = proxy.url_event(request, url_id=url_id, request_id=request_id, epoch=self.sim.clock.now(),
                                 host=request.header("Host") or f"127.0.0.1:{server.port}",
                                 auth_type=config.function_url_auth or "NONE")
-        outcome = self._invoke(config, event, request_id, client_timeout)
+        outcome = self.invoke(config, event, request_id, client_timeout)
         if outcome == "throttled":
             return HttpResponse.of(429, {"Message": "Rate Exceeded."}), config.name
         if outcome == "deadline":
@@ -407,7 +407,7 @@ class Gateway:
             return HttpResponse.of(502, proxy.URL_ERROR), config.name
         return (proxy.url_response(outcome.payload) or HttpResponse.of(502, proxy.URL_ERROR)), config.name
 
-    def _invoke(self, config: FunctionConfig, event: dict, request_id: str, limit: float | None) -> Any:
+    def invoke(self, config: FunctionConfig, event: dict, request_id: str, limit: float | None) -> Any:
         """Invoke synchronously from the gateway task: the InvocationResult, 'throttled', or 'deadline' when
         `limit` virtual seconds pass first (the function keeps running, as on AWS)."""
         runtime, scheduler = self.sim.runtime, self.sim.scheduler

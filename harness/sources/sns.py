@@ -70,8 +70,8 @@ class SnsSubscription:
         queue_arn = options.get("QueueArn")
         if queue_arn is None:  # SAM's implicit queue (template.implicit_resources), created once by the deployer
             queue_arn = self.sim.deployer.attributes(f"{self.spec.function.logical_id}{self.spec.name}Queue")["Arn"]
-        properties = {"Queue": str(queue_arn), "BatchSize": options.get("BatchSize") or 10,
-                      "Enabled": options.get("Enabled", True)}
+        # SAM enables the mapping whatever SqsSubscription.Enabled says (samtranslator's push.py sets Enabled: True)
+        properties = {"Queue": str(queue_arn), "BatchSize": options.get("BatchSize") or 10, "Enabled": True}
         self.mapping = SqsMapping(self.sources, EventSpec(self.spec.function, f"{self.spec.name}.SqsSubscription",
                                                           "SQS", properties, self.spec.where))
         self.sources.sources.append(self.mapping)  # moto's fan-out to the queue pokes it like any SQS mapping

@@ -145,3 +145,45 @@ Resources:
         sim.client("kinesis").put_record(StreamName=sim.resource("Stream")["Ref"], PartitionKey="k", Data=b"x")
         sim.advance(31)
         assert [r.logs[1] for r in sim.invocations] == ["False {}", "True {'n': 1}"]
+
+
+def test_a_dynamodb_stream_keeps_each_items_changes_in_order_across_parallel_batches(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "import time\n\n\ndef handler(event, context):\n    time.sleep(2)\n"
+        "    for r in event['Records']:\n"
+        "        print(r['dynamodb']['Keys']['pk']['S'], r['dynamodb']['NewImage']['v']['N'])\n")
+    (tmp_path / "template.yaml").write_text("""
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      StreamSpecification: {StreamViewType: NEW_IMAGE}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      CodeUri: src/
+      Handler: app.handler
+      Timeout: 10
+      Events:
+        Changes:
+          Type: DynamoDB
+          Properties: {Stream: !GetAtt Table.StreamArn, StartingPosition: TRIM_HORIZON, BatchSize: 1,
+                       ParallelizationFactor: 4}
+""")
+    with Simulation(tmp_path / "template.yaml", seed=1) as sim:
+        table = sim.resource("Table")["Ref"]
+        for version in range(3):
+            for key in ("a", "b", "c", "d", "e"):
+                sim.client("dynamodb").put_item(TableName=table, Item={"pk": {"S": key}, "v": {"N": str(version)}})
+        sim.run_until_idle()
+        seen = [line.split() for r in sim.invocations for line in r.logs if line[:1] in "abcde"]
+        assert len(seen) == 15
+        for key in "abcde":
+            assert [v for k, v in seen if k == key] == ["0", "1", "2"]
+        assert 1 < _overlaps(sim.invocations) <= 4
