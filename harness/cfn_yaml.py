@@ -5,6 +5,7 @@ two on every template in the repository) without importing cfn-lint, which pulls
 of CPU per process); cfn-lint is imported only to validate (`harness lint`)."""
 from __future__ import annotations
 
+import copy
 from typing import Any, Self
 
 import yaml
@@ -23,6 +24,10 @@ class MarkedDict(dict):
         super().__init__(value)
         self.start_mark, self.end_mark = start_mark, end_mark
 
+    def __deepcopy__(self, memo: dict) -> MarkedDict:  # the marks are shared: nothing changes them
+        return MarkedDict({key: copy.deepcopy(value, memo) for key, value in self.items()}, self.start_mark,
+                          self.end_mark)
+
 
 class MarkedList(list):
     """A sequence from the template, with where it starts and ends."""
@@ -30,6 +35,9 @@ class MarkedList(list):
     def __init__(self, value: list, start_mark: Any, end_mark: Any):
         super().__init__(value)
         self.start_mark, self.end_mark = start_mark, end_mark
+
+    def __deepcopy__(self, memo: dict) -> MarkedList:
+        return MarkedList([copy.deepcopy(value, memo) for value in self], self.start_mark, self.end_mark)
 
 
 class MarkedStr(str):
@@ -42,6 +50,9 @@ class MarkedStr(str):
         obj = super().__new__(cls, value)
         obj.start_mark, obj.end_mark = start_mark, end_mark
         return obj
+
+    def __deepcopy__(self, memo: dict) -> Self:  # immutable
+        return self
 
 
 class _Loader(_Base):

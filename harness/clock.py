@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import threading
 import time as _time
 from collections.abc import Callable
@@ -33,6 +34,36 @@ def real_sleep(seconds: float) -> None:
     _REAL[2](seconds)
 
 _UTC = _dt.UTC
+
+# freezegun's start() looks in every loaded module for names bound to a real time function (`from time import
+# time`) and checks its per-module cache by hashing the sorted `dir()` of each module: about 10 µs a module, and
+# 1,000-2,500 modules on every simulation start (half of a short scenario run). This cache is checked by the
+# module's identity and attribute count instead (a new binding such as `from time import time` adds a name), and
+# the bindings it remembers must still be in place; a miss asks freezegun's own cache, so what gets patched is
+# what freezegun would patch. (freezegun keys its cache by `__name__`, which `io` and `_io` share, so it misses
+# those on every start.)
+_TIME_ATTRIBUTES: dict[tuple, tuple[int, list]] = {}
+_freezegun_cached_attributes = freezegun.api._get_cached_module_attributes
+
+
+def _cached_time_attributes(module) -> list:
+    """freezegun's (name, real time function) pairs of `module`, recomputed only when its namespace changed."""
+    namespace = getattr(module, "__dict__", None)
+    if not isinstance(namespace, dict):
+        return _freezegun_cached_attributes(module)
+    key = (module.__name__, namespace.get("__file__"), id(module))
+    hit = _TIME_ATTRIBUTES.get(key)
+    if hit is not None and hit[0] == len(namespace) and (
+            not hit[1] or all(namespace.get(name) is value for name, value in hit[1])):
+        return hit[1]
+    if len(_TIME_ATTRIBUTES) > 4 * len(sys.modules) + 1000:  # modules imported afresh per run leave old keys
+        _TIME_ATTRIBUTES.clear()
+    attributes = _freezegun_cached_attributes(module)
+    _TIME_ATTRIBUTES[key] = (len(namespace), attributes)
+    return attributes
+
+
+freezegun.api._get_cached_module_attributes = _cached_time_attributes
 # freezegun's default ignore list makes calls whose 5 nearest frames include e.g. `threading` read real time,
 # which a short handler called from a task thread would hit. Inside a simulation every caller reads virtual
 # time (an empty list also skips freezegun's per-call stack inspection); the harness's own wall-clock needs use

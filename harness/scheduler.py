@@ -131,6 +131,12 @@ def current_task() -> Task | None:
 class Scheduler:
     """Runs tasks one at a time in virtual-time order; ties broken by `random.Random(seed)`."""
 
+    # A task that gives the baton away (yield point, sleep, wait, end) hands it straight to the next step the
+    # driver would choose (one thread hand-off instead of two; none when a task continues itself or a finished
+    # task's thread starts the next new task); False sends every step through the driver (tests compare the two:
+    # the same trace either way).
+    pass_baton_directly = True
+
     def __init__(self, clock: VirtualClock, rng: random.Random, watchdog_seconds: float = 30.0):
         self.clock, self.rng = clock, rng
         self.watchdog_seconds = watchdog_seconds
@@ -142,11 +148,16 @@ class Scheduler:
         self._running: Task | None = None
         self._installed: View | None = None  # whose process-global state is in place (None: the host's)
         self._idle_probes: list[Callable[[], bool]] = []
-        self.on_resume: list[Callable[[Task], None]] = []  # run on the driver before each task step
+        self._stop: Callable[[list], bool] | None = None  # the running driver loop's stop condition
+        self._stop_asks_sources = False  # it may call the idle probes (only the driver thread does that)
+        self.on_resume: list[Callable[[Task], None]] = []  # run before each task step (by whoever hands it over)
+        self._failed: BaseException | None = None  # a hand-over that failed on a task thread, for the driver
+        self._reclaiming = False  # the watchdog is stopping a task: the baton must come back to the driver
         self.steps = 0
         self.tasks_started = 0
         self.runaways: list[str] = []  # tasks stopped by the watchdog (reported by the simulation)
         self.meter: Any = None  # checks the run's budgets before each step (harness.sandbox.budgets.Meter)
+        self.gauge: Any = None  # measures each step's memory growth (harness.sandbox.memory.Gauge)
         self._live: set[Task] = set()  # started, not finished
 
     # ---------------------------------------------------------------- creating work
@@ -171,6 +182,7 @@ class Scheduler:
         if task is None:
             _sandbox_threads.checkpoint()  # a handler thread: frozen here while its container is
             return
+        self._settle(task)
         self._push(task, self.clock.now())
         self._park(task)
 
@@ -179,6 +191,7 @@ class Scheduler:
         task = current_task()
         if task is None:
             raise SimulationError("Scheduler.sleep called outside a task")
+        self._settle(task)
         seconds = max(0.0, float(seconds))
         self._push(task, self.clock.now() + seconds)
         self._park(task)
@@ -188,6 +201,7 @@ class Scheduler:
         task = current_task()
         if task is None:
             raise SimulationError("Scheduler.wait_for called outside a task; use run_until_done")
+        self._settle(task)
         if not other.done:
             other.waiters.append(task)
             task.blocked_on = other
@@ -197,6 +211,11 @@ class Scheduler:
             finally:
                 task.blocked_on = None
         return other
+
+    def _settle(self, task: Task) -> None:
+        """A yield point: the step's memory is folded into its invocation's (OutOfMemory when over its size)."""
+        if self.gauge is not None:
+            self.gauge.settle(task.meta)
 
     def enter_view(self, view: View | None) -> None:
         """Give the calling task `view` (its process-global state) for the rest of its steps, or none."""
@@ -229,7 +248,7 @@ class Scheduler:
                 return True
             return self._only_daemons() and not any(probe() for probe in self._idle_probes)
 
-        self._run(stop)
+        self._run(stop, asks_sources=True)
 
     def run_until_done(self, task: Task, max_virtual_seconds: float | None = None) -> None:
         """Run until `task` has finished."""
@@ -274,59 +293,110 @@ class Scheduler:
                 view.enter()
                 self._installed = view
 
-    def _run(self, stop: Callable[[list], bool]) -> None:
+    def _run(self, stop: Callable[[list], bool], asks_sources: bool = False) -> None:
         if current_task() is not None:
             raise SimulationError("the simulation can only be driven from the test thread, not from a task")
+        outer = self._stop, self._stop_asks_sources
+        self._stop, self._stop_asks_sources = stop, asks_sources
         try:
             self._loop(stop)
         finally:
+            self._stop, self._stop_asks_sources = outer
             self._switch(None)  # the driver's code runs with the host's state
 
     def _loop(self, stop: Callable[[list], bool]) -> None:
         while True:
-            self._drop_stale()
-            if not self._heap:
+            task = self._next(stop)
+            if task is None:
                 return
-            entry = self._heap[0]
-            if stop(entry):
-                return
-            if self.meter is not None:
-                self.meter.step()
-            heapq.heappop(self._heap)
-            at, _, _, task, _, is_deadline = entry
-            if at > self.clock.now():
-                self.clock.advance_to(at)
-            if is_deadline:
-                task.kill_reason = "timeout"
-                if task.blocked_on is not None and task in task.blocked_on.waiters:
-                    task.blocked_on.waiters.remove(task)
-                task._token += 1  # cancel its pending wake-up, resume it now so it dies at once
-            self._resume(task)
+            self._step(task)
+            self._wait(task)
 
-    def _resume(self, task: Task) -> None:
+    def _next(self, stop: Callable[[list], bool], in_task: bool = False) -> Task | None:
+        """Take the entry due next (advancing the clock to it) unless the run stops here; None then. From a task
+        thread (`in_task`), a timeout or a stop that may ask the event sources is left to the driver."""
+        self._drop_stale()
+        if not self._heap:
+            return None
+        entry = self._heap[0]
+        at, _, _, task, _, is_deadline = entry
+        if in_task and (is_deadline or (self._stop_asks_sources and self._only_daemons())):
+            return None
+        if stop(entry):
+            return None
+        if self.meter is not None:
+            self.meter.step()  # may raise OverBudget (on a task thread, _pass hands it to the driver)
+        heapq.heappop(self._heap)
+        if at > self.clock.now():
+            self.clock.advance_to(at)
+        if is_deadline:
+            task.kill_reason = "timeout"
+            if task.blocked_on is not None and task in task.blocked_on.waiters:
+                task.blocked_on.waiters.remove(task)
+            task._token += 1  # cancel its pending wake-up, resume it now so it dies at once
+        return task
+
+    def _step(self, task: Task, worker: _Worker | None = None) -> None:
+        """Begin `task`'s next step: hooks, its view, a worker when it is new (`worker`, else a pooled one), and
+        the baton (its worker's `go`)."""
         self.steps += 1
         self._running = task
         for hook in self.on_resume:
             hook(task)
         self._switch(task.view)
+        if self.gauge is not None and "memory_limit_kb" in task.meta:  # an invocation's step: measure it
+            self.gauge.start(task.meta)
+        if not task.started:
+            task.started = True
+            self.tasks_started += 1
+            self._live.add(task)
+            task._worker = worker or (_IDLE.pop() if _IDLE else _Worker())
+            task._worker.job = (self, task)
+            task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
+        task._worker.go.release()  # type: ignore[union-attr]
+
+    def _wait(self, task: Task) -> None:
+        """The driver waits for the baton to come back; the watchdog fires when no step begins for its time."""
         try:
-            if not task.started:
-                task.started = True
-                self.tasks_started += 1
-                self._live.add(task)
-                task._worker = _IDLE.pop() if _IDLE else _Worker()
-                task._worker.job = (self, task)
-                task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
-            task._worker.go.release()  # type: ignore[union-attr]
-            try:
-                if not self._back.acquire(timeout=self.watchdog_seconds):
-                    self._runaway(task)
-            except BaseException:  # interrupted (SIGINT) while the task runs: it must not outlive the step
-                if not self._back.acquire(blocking=False):
-                    self._abandon(task)
-                raise
+            steps = self.steps
+            while not self._back.acquire(timeout=self.watchdog_seconds):
+                if self.steps == steps:
+                    self._reclaiming = True  # the stopped task's thread must give the baton back to us
+                    try:
+                        self._runaway(self._running or task)
+                    finally:
+                        self._reclaiming = False
+                    break
+                steps = self.steps
+        except BaseException:  # interrupted (SIGINT) while a task runs: it must not outlive the step
+            if not self._back.acquire(blocking=False):
+                self._abandon(self._running or task)
+            raise
         finally:
             self._running = None
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
+
+    def _pass(self, worker: _Worker | None) -> None:
+        """Give the baton away from a task thread: straight to the next step when the driver would take it now,
+        else back to the driver. `worker` (a thread whose task just ended) may run the next step itself."""
+        try:
+            task = None
+            if self._stop is not None and self.pass_baton_directly and not self._reclaiming:
+                task = self._next(self._stop, in_task=True)
+            if task is not None:
+                if task.started and worker is not None:
+                    _IDLE.append(worker)
+                    worker = None
+                self._step(task, worker)
+                return
+        except BaseException as exc:  # noqa: BLE001 - the driver raises it, as it would have raised it itself
+            self._failed = exc
+            self._running = None
+        if worker is not None:
+            _IDLE.append(worker)  # before the baton goes back, so reuse does not depend on timing
+        self._back.release()
 
     def _runaway(self, task: Task) -> None:
         """The task spun past the watchdog: an invocation is stopped as AWS would (its timeout), anything
@@ -372,10 +442,11 @@ class Scheduler:
         self._live.clear()
 
     def _park(self, task: Task) -> None:
-        back = self._back
+        if task.abandoned:
+            raise ThreadStopped(f"task {task.name!r} was abandoned")
         worker = task._worker
         task.parked = True
-        back.release()
+        self._pass(None)
         worker.go.acquire()  # type: ignore[union-attr]
         task.parked = False
         if task.abandoned:
@@ -403,7 +474,6 @@ class Scheduler:
                 self._push(waiter, self.clock.now())
             task.waiters.clear()
             _local.task = None
-            _IDLE.append(task._worker)  # before the baton goes back, so reuse does not depend on timing
-            task._worker = None
-            self._back.release()
+            worker, task._worker = task._worker, None
+            self._pass(worker)  # this idle thread may take the next new task itself
 

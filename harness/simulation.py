@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, Self
+from urllib.parse import urlsplit
 
 from harness import sandbox
 from harness.aws import router as _router
@@ -30,9 +31,11 @@ from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import safe_environment
+from harness.sandbox import memory
 from harness.sandbox import threads as _sandbox_threads
 from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
+from harness.sandbox.progress import RunProgress
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
 from harness.trace import Trace
@@ -138,6 +141,7 @@ class Simulation:
         try:
             self._saved_env = dict(os.environ)
             self.backend.start(self.seed)
+            self._name_endpoint_port()
             self._host_env = safe_environment(self._saved_env, self.region, self.backend.environment())
             if getattr(self.backend, "notice", ""):
                 self.warnings.append(self.backend.notice)
@@ -154,6 +158,9 @@ class Simulation:
             self._seal = sandbox.seal(self._refused, self._saved_env)
             self.scheduler.meter = Meter(self.budgets, self.clock, real_monotonic, self.runtime.invoked,
                                          self.trace.record)
+            self.scheduler.meter.progress = RunProgress(self.template.folder.name if self.template else "simulation")
+            gauge = memory.Gauge()  # opened per simulation: a forked worker reads its own /proc/self
+            self.scheduler.gauge = gauge if gauge.available else None
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]
             for extension in self.extensions:
@@ -204,6 +211,13 @@ class Simulation:
         seed_global_random(self.seed)
         self.faults = self._fault_seams.http.plan = plan
 
+    def _name_endpoint_port(self) -> None:
+        # A backend served on an ephemeral loopback port (moto-server): handler code may log its endpoint, and
+        # the trace must not differ between runs of one seed. Gateway ports are named by the gateway.
+        where = urlsplit(getattr(self.backend, "endpoint", "") or "")
+        if where.port:
+            self.trace.stable_name(f"{where.hostname}:{where.port}", f"{where.hostname}:<{self.backend.name}-port>")
+
     def stop(self) -> None:
         """Undo everything start() did (safe to call twice, never left half done by SIGINT/SIGTERM); raises
         SimulationError when a thread handler code started could not be stopped."""
@@ -233,6 +247,11 @@ class Simulation:
             except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
                 self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
+        if self.scheduler.meter is not None and self.scheduler.meter.progress is not None:
+            self.scheduler.meter.progress.stop()
+        if self.scheduler.gauge is not None:
+            self.scheduler.gauge.close()
+            self.scheduler.gauge = None
         self._logs.uninstall()
         self._usage.uninstall()
         try:
@@ -435,7 +454,8 @@ class Simulation:
                                 {"x-amzn-ErrorType": "InvalidRequestContentException"})
         if kind == "DryRun":
             return aws_response(request, 204, b"")
-        trace_header = recursion.header_of(request)  # the caller's X-Ray header: the request chain goes on
+        # The caller's X-Ray header (or the chain of the SNS/S3 request that caused it): the request chain goes on.
+        trace_header = recursion.header_of(request) or recursion.carried()
         if kind == "Event":
             self.async_invoker.submit(config, payload, trace_header=trace_header)
             return aws_response(request, 202, b"")

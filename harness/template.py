@@ -8,7 +8,9 @@ in `Template.warnings`, never silently ignored.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,7 +56,7 @@ EMULATED: dict[str, set[str]] = {
                                         "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                                         "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
                                         "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
-                                        "DestinationConfig", "ParallelizationFactor"},
+                                        "DestinationConfig", "ParallelizationFactor", "TumblingWindowInSeconds"},
     "AWS::Lambda::EventInvokeConfig": {"FunctionName", "Qualifier", "MaximumRetryAttempts",
                                        "MaximumEventAgeInSeconds", "DestinationConfig"},
     "AWS::Scheduler::Schedule": {"ScheduleExpression", "ScheduleExpressionTimezone", "State", "StartDate", "EndDate",
@@ -181,12 +183,51 @@ def closest(name: str, options: list[str] | set[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
+# Templates already read in this process: a scenario run loads its template twice (scenario checks, simulation)
+# and search runs one scenario hundreds of times, while parsing a system's template costs 2-35 ms. An entry is
+# used only while the template and every file it includes have the same contents (compared by digest, which a
+# rewrite within one file-time tick cannot fool) and the registries it was checked against are unchanged; each
+# caller gets its own deep copy, so what one simulation changes (deploy-time warnings) never reaches another.
+_LOADED: dict[tuple, tuple[tuple[tuple[str, str], ...], Template]] = {}
+_LOADED_MAX = 64
+
+
+def _digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def _cache_key(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None) -> tuple:
+    registries = (len(EMULATED), sum(map(len, EMULATED.values())), len(ACCEPTED_NOT_EMULATED),
+                  len(SUPPORTED_EVENT_TYPES), tuple(sorted((k, len(v)) for k, v in EVENT_PROPERTIES.items())),
+                  tuple(id(check) for check in LOAD_CHECKS))
+    given = tuple(sorted((str(k), repr(v)) for k, v in (parameters or {}).items()))
+    return str(path), str(path.resolve()), given, stack_name, registries
+
+
 def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
                   stack_name: str | None = None) -> Template:
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
     import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
-    raw = read_marked(path)
+    if not path.is_file():
+        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    key = _cache_key(path, parameters, stack_name)
+    hit = _LOADED.get(key)
+    try:
+        if hit is not None and all(_digest(Path(file)) == digest for file, digest in hit[0]):
+            return copy.deepcopy(hit[1])
+    except OSError:
+        pass  # an included file went away: load afresh, which names the problem
+    files: list[Path] = [path]
+    template = _load(path, parameters, stack_name, files)
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.clear()
+    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copy.deepcopy(template))
+    return template
+
+
+def _load(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None, files: list[Path]) -> Template:
+    raw = read_marked(path, files)
     stack = _stack_name(path, stack_name)
     template = Template(path=path, stack_name=stack, parameters={}, resources={}, functions={},
                         conditions=_plain(raw.get("Conditions") or {}), mappings=_plain(raw.get("Mappings") or {}))
@@ -197,6 +238,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
                                                         _line(logical_id, _line(node)))
     template_cfn.attach(template)
+    _apply_resource_globals(template, raw)
     _check_layers(template)
     _check_references(template, raw)
     for check in LOAD_CHECKS:
@@ -204,9 +246,9 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     return template
 
 
-def read_marked(path: Path) -> Any:
-    """The template file parsed with line marks and `AWS::Include` snippets in place; TemplateError if it is
-    missing, malformed or has no `Resources` mapping."""
+def read_marked(path: Path, files: list[Path] | None = None) -> Any:
+    """The template file parsed with line marks and `AWS::Include` snippets in place (each snippet file read is
+    added to `files`); TemplateError if it is missing, malformed or has no `Resources` mapping."""
     if not path.is_file():
         raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
     try:
@@ -217,17 +259,18 @@ def read_marked(path: Path) -> Any:
         raise TemplateError(f"{where}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
     except Exception as exc:  # noqa: BLE001 - cfn-lint raises its own parse errors (duplicate keys etc.)
         raise TemplateError(f"{path}: cannot parse template: {exc}") from None
-    raw = expand_includes(raw, path, depth=0)
+    raw = expand_includes(raw, path, 0, files)
     if not isinstance(raw, dict) or not isinstance(raw.get("Resources"), dict):
         raise TemplateError(f"{path}: not a SAM/CloudFormation template (expected a top-level 'Resources' mapping)")
     return raw
 
 
-def expand_includes(node: Any, path: Path, depth: int) -> Any:
+def expand_includes(node: Any, path: Path, depth: int, files: list[Path] | None = None) -> Any:
     """`Fn::Transform: {Name: AWS::Include, Parameters: {Location: file}}`: the snippet file's content in place
-    (a local file beside the template; S3 locations cannot be read here). Other nodes keep their line marks."""
+    (a local file beside the template; S3 locations cannot be read here; each one read is added to `files`).
+    Other nodes keep their line marks."""
     if isinstance(node, list):
-        node[:] = [expand_includes(v, path, depth) for v in node]
+        node[:] = [expand_includes(v, path, depth, files) for v in node]
         return node
     if not isinstance(node, dict):
         return node
@@ -240,19 +283,21 @@ def expand_includes(node: Any, path: Path, depth: int) -> Any:
                                 f"template can be included here")
         if depth >= 10:
             raise TemplateError(f"{path}:{_line(node)}: AWS::Include nested more than 10 deep")
+        if files is not None:
+            files.append(target)
         try:
             content = cfn_yaml.loads(target.read_text(encoding="utf-8"), str(target))
         except Exception as exc:  # noqa: BLE001 - a parse error, named with the file
             raise TemplateError(f"{target}: cannot parse the included snippet: {exc}") from None
-        included = expand_includes(content, target, depth + 1)
+        included = expand_includes(content, target, depth + 1, files)
         if not isinstance(included, dict):
             return included
         for key, value in node.items():
             if key != "Fn::Transform":
-                included[key] = expand_includes(value, path, depth)
+                included[key] = expand_includes(value, path, depth, files)
         return included
     for key in list(node):
-        node[key] = expand_includes(node[key], path, depth)
+        node[key] = expand_includes(node[key], path, depth, files)
     return node
 
 
@@ -331,6 +376,32 @@ def _is_intrinsic(value: dict) -> bool:
     return len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
 
 
+# Globals sections for resources other than functions (Function is merged while reading, above). The implicit APIs'
+# `Auth` is read by harness.sources.api from the Globals section itself (they have no resource to merge into).
+GLOBALS_SECTIONS = {"Api": "AWS::Serverless::Api", "HttpApi": "AWS::Serverless::HttpApi",
+                    "SimpleTable": "AWS::Serverless::SimpleTable", "LayerVersion": "AWS::Serverless::LayerVersion"}
+IMPLICIT_APIS = {"Api": "ServerlessRestApi", "HttpApi": "ServerlessHttpApi"}
+
+
+def _apply_resource_globals(template: Template, raw: dict) -> None:
+    """`Globals.Api`, `HttpApi`, `SimpleTable`, `LayerVersion` merged into each resource of the type as SAM merges
+    them; what the harness does not emulate is warned about at its Globals line (for the implicit APIs too)."""
+    sections = raw.get("Globals") if isinstance(raw.get("Globals"), dict) else {}
+    for section, rtype in GLOBALS_SECTIONS.items():
+        node = sections.get(section)
+        if not isinstance(node, dict):
+            continue
+        values = _plain(node)
+        for resource in template.of_type(rtype):
+            template.resources[resource.logical_id] = dataclasses.replace(
+                resource, properties=_merge_global_value(copy.deepcopy(values), resource.properties, ""))
+        used = template.of_type(rtype) or IMPLICIT_APIS.get(section) in implicit_resources(template)
+        for key in node if used else ():  # `Auth` is checked by harness.sources.authorizers
+            if key not in EMULATED.get(rtype, set()) | NOT_EMULATED_QUIET | {"Auth"}:
+                template.warnings.append(f"{template.where(_line(key, _line(node)))}: Globals.{section}.{key} is "
+                                         f"not emulated by the harness (ignored)")
+
+
 def _resource(template: Template, logical_id: str, node: Any, globals_function: dict, line: int) -> Resource:
     if not isinstance(node, dict) or "Type" not in node:
         raise TemplateError(f"{template.where(line)}: resource {logical_id!r} has no 'Type'")
@@ -365,6 +436,10 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
 def _check_code(template: Template, logical_id: str, props: dict, line: int) -> None:
     """A Python function needs Handler and CodeUri (or InlineCode); any other runtime is warned about by name."""
     runtime = str(props.get("Runtime", "python3.11"))
+    if "Runtime" not in props and props.get("PackageType") != "Image":
+        template.warnings.append(
+            f"{template.where(line)}: function {logical_id!r} has no Runtime: AWS refuses a zip function without "
+            f"one (`python -m harness lint` shows SAM's error); the harness runs it as python3.11")
     if props.get("PackageType") == "Image" or not runtime.startswith("python"):
         what = "a container image (PackageType: Image)" if props.get("PackageType") == "Image" else f"runtime {runtime}"
         template.warnings.append(

@@ -10,8 +10,9 @@ Libraries imported once per process also keep state that, on AWS, each execution
 Powertools keeps a module-level cold-start flag, metrics shared by every Metrics instance (an unflushed metric
 of one run would appear in the next run's EMF line) and "preconfigured" named loggers (a second
 Logger(service=X) skips adding its duplicate-suppressing filter to the root handler, so every line is logged
-twice). Each run therefore imports Powertools afresh and gets a fresh logging namespace, as a new process
-would; the earlier modules and loggers are put back afterwards.
+twice). Each run therefore starts without the host's Powertools modules and configured loggers, as a new process
+would, and puts them back afterwards; within the run each execution environment imports its own copy and keeps
+its own loggers (harness/lambda_runtime/libraries.py).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ import weakref
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
+
+from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES
 
 
 class Pins:
@@ -85,7 +88,7 @@ def pinned_randomness(seed: int) -> Iterator[Pins]:
         random.setstate(saved_state)
 
 
-FRESH_PER_RUN = ("aws_lambda_powertools",)  # libraries whose module state belongs to one execution environment
+FRESH_PER_RUN = PER_ENVIRONMENT_LIBRARIES  # libraries whose module state belongs to one execution environment
 
 
 @contextlib.contextmanager

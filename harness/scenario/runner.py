@@ -161,7 +161,7 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
         ctx = RunContext(sim, scenario.catalog, ledger, scenario.folder)
         ctx.outcomes = []
         ctx.max_virtual_time = model.max_virtual_time
-        ctx.compiled_asserts = {i: [e for e, _ in items] for i, items in scenario.asserts.items()}
+        ctx.compiled_asserts = dict(scenario.asserts)  # step index -> [(expectation, its line)]
         _run_steps(ctx, scenario)
         if model.settle:
             sim.run_until_idle(model.max_virtual_time)

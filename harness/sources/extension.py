@@ -18,6 +18,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from harness.aws import router as _router
 from harness.aws.wire import is_loopback
 from harness.errors import InputError
+from harness.lambda_runtime import recursion
 from harness.sources import moto_hooks, outbound
 from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
@@ -221,8 +222,11 @@ class EventSources:
     def deliver_async(self, function_arn: str, event: dict, label: str) -> None:
         """An AWS service invoking a function asynchronously (SNS, S3): from a new task, through a real client,
         so faults and Lambda's async retries, destinations and DLQ apply."""
+        chain = recursion.carried()  # the X-Ray chain of the request that caused it (recursive loop detection)
+
         def invoke() -> None:
-            error = self.send_to_target(function_arn, event)
+            with recursion.carrying(chain):
+                error = self.send_to_target(function_arn, event)
             self.sim.trace.record("delivery", source=label, function=function_arn.rsplit(":", 1)[-1],
                                   error=error[0] if error else None)
 

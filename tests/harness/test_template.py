@@ -157,3 +157,45 @@ def test_sub_join_select_and_conditions(tmp_path):
     with Simulation(path) as sim:
         env = sim.runtime.require("Fn").environment
     assert env == {"A": "dev-us-east-1-${Literal}", "B": "x/dev", "C": "q", "D": "small", "E": "123456789012-y"}
+
+
+CACHED = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: %s}
+"""
+
+
+def test_a_template_rewritten_with_the_same_size_is_read_again(tmp_path):
+    path = _write(tmp_path, CACHED % "aaaa")
+    assert load_template(path).resources["Queue"].properties["QueueName"] == "aaaa"
+    path.write_text(textwrap.dedent(CACHED % "bbbb"))  # same size, and likely the same file-time tick
+    assert load_template(path).resources["Queue"].properties["QueueName"] == "bbbb"
+
+
+def test_what_one_caller_changes_in_its_template_never_reaches_the_next_load(tmp_path):
+    path = _write(tmp_path, CACHED % "q")
+    first = load_template(path)
+    first.warnings.append("added at deploy time")
+    first.resources["Queue"].properties["QueueName"] = "changed"
+    second = load_template(path)
+    assert second.warnings == [] and second.resources["Queue"].properties["QueueName"] == "q"
+
+
+def test_parameters_and_stack_name_give_their_own_template(basic_template):
+    assert load_template(basic_template, {"Stage": "prod"}).parameters["Stage"] == "prod"
+    assert load_template(basic_template).parameters["Stage"] == "test"
+    assert load_template(basic_template, stack_name="other").stack_name == "other"
+
+
+def test_an_included_snippet_that_changes_is_read_again(tmp_path):
+    (tmp_path / "snippet.yaml").write_text("Type: AWS::SQS::Queue\nProperties: {QueueName: one}\n")
+    path = _write(tmp_path, """
+        Resources:
+          Queue:
+            Fn::Transform: {Name: AWS::Include, Parameters: {Location: snippet.yaml}}
+        """)
+    assert load_template(path).resources["Queue"].properties["QueueName"] == "one"
+    (tmp_path / "snippet.yaml").write_text("Type: AWS::SQS::Queue\nProperties: {QueueName: two}\n")
+    assert load_template(path).resources["Queue"].properties["QueueName"] == "two"

@@ -1,0 +1,51 @@
+"""The harness's fast paths leave every trace as it was: tasks handing the baton straight to the next step instead of
+through the driver, the template cache and freezegun's module-scan cache. A sample of the library (one scenario
+per system, and the time-heavy ones) is checked here; `python bench/trace_hashes.py --baseline main` checks the
+whole library against another commit."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.scenario import load_scenario, run_scenario
+from harness.scheduler import Scheduler
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = [
+    "scenarios/messages/send_fails_rolls_back.yaml",
+    "scenarios/replies/twilio_503_reply_retried.yaml",
+    "scenarios/replies/reply_sender_crashes_stalled_lock_reset.yaml",
+    "scenarios/earnings/throttled_write_retried_with_backoff.yaml",
+    "scenarios/twin/connector_remote_503_backoff_then_delivered.yaml",
+]
+
+
+def _hashes() -> dict[str, tuple[str, str]]:
+    results = [run_scenario(load_scenario(ROOT / path)) for path in SAMPLE]
+    return {path: (r.status, r.trace_hash) for path, r in zip(SAMPLE, results, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def warm() -> dict[str, tuple[str, str]]:
+    """The sample's hashes in this process once every template is cached and every module scanned."""
+    first, second = _hashes(), _hashes()
+    assert second == first
+    assert {status for status, _ in second.values()} == {"passed"}
+    return second
+
+
+def test_library_sample_gives_the_same_traces_when_every_step_goes_through_the_driver(warm, monkeypatch):
+    monkeypatch.setattr(Scheduler, "pass_baton_directly", False)
+    assert _hashes() == warm
+
+
+def test_library_sample_gives_the_same_traces_in_a_fresh_interpreter_as_in_a_warm_one(warm, tmp_path):
+    """A fresh `harness run` process reads every template and scans every module afresh."""
+    done = subprocess.run([sys.executable, "-m", "harness", "run", *SAMPLE, "--report-dir", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert (tmp_path / "results.json").is_file(), done.stderr[-2000:]
+    fresh = {row["file"]: (row["status"], row["trace_hash"])
+             for row in json.loads((tmp_path / "results.json").read_text())["results"]}
+    assert fresh == warm
