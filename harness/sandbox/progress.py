@@ -5,6 +5,7 @@ worker (its parent owns the terminal), and gone when the run ends: CI logs and t
 from __future__ import annotations
 
 import os
+import random
 from typing import Any
 
 DELAY = 3.0  # wall seconds a run goes on before the line appears
@@ -26,7 +27,9 @@ class RunProgress:
 
     def __init__(self, label: str, console: Any = None, delay: float = DELAY):
         if console is None:
+            state = random.getstate()  # rich draws from `random` when first imported: never from a run's stream
             from rich.console import Console
+            random.setstate(state)
             console = Console(stderr=True)
         self.label, self.console, self.delay = label, console, delay
         self.enabled = bool(console.is_terminal) and not _forked

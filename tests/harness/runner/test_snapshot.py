@@ -29,9 +29,11 @@ SAMPLE = [
 
 
 def comparable(result) -> dict:
-    """A result as every report shows it, without the wall time (the one field a run may not reproduce)."""
+    """A result as every report shows it, without what a run may not reproduce: the wall time and the events'
+    `extra` (measured in the process, kept out of the trace hash: the memory a function used)."""
     data = result.to_dict()
     data.pop("wall_seconds")
+    data["events"] = [{k: v for k, v in event.items() if k != "extra"} for event in data["events"]]
     return data
 
 

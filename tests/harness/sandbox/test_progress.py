@@ -46,3 +46,19 @@ def test_a_short_run_never_shows_it():
 
 def test_off_a_terminal_nothing_is_printed_however_long_the_run():
     assert run(terminal=False, wall_seconds=60) == ""
+
+
+def test_a_fresh_interpreters_first_run_gives_the_trace_of_a_later_run():
+    # rich draws from `random` when first imported; the progress line imports it as a run starts, where the
+    # draw would shift the run's seeded stream (botocore's retry jitter) in a fresh interpreter only.
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[3]
+    code = ("import warnings; warnings.simplefilter('ignore')\n"
+            "from harness.runner.job import Job, execute\n"
+            "job = Job(__import__('pathlib').Path('scenarios/messages/send_fails_rolls_back.yaml'), seed=3)\n"
+            "print(execute(job).trace_hash, execute(job).trace_hash)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    first, later = out.stdout.split()
+    assert first == later
