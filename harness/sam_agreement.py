@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness.sam_translate import Translation
+from harness.sources.authorizer_agreement import authorizer_disagreements
 from harness.template import FUNCTION_TYPE, EventSource, FunctionDef, Template, implicit_resources
 
 # What each event type becomes: CloudFormation type of `<Function><Event>`, and (harness key, CloudFormation path)
@@ -21,17 +22,21 @@ from harness.template import FUNCTION_TYPE, EventSource, FunctionDef, Template, 
 _MAPPING_KEYS = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "FilterCriteria", "Enabled",
                  "StartingPosition", "StartingPositionTimestamp", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
                  "BisectBatchOnFunctionError", "ParallelizationFactor", "ScalingConfig", "TumblingWindowInSeconds")
-_RULE_TARGET = ("Input", "InputPath", "RetryPolicy")
+_ON_FAILURE = ("DestinationConfig.OnFailure.Destination",) * 2  # SAM drops the `Type` beside it
+_RULE_TARGET = ("Input", "InputPath", "RetryPolicy", "DeadLetterConfig.Arn")
 GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "SQS": ("AWS::Lambda::EventSourceMapping", (("Queue", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
-    "DynamoDB": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
-    "Kinesis": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), *((k, k) for k in _MAPPING_KEYS))),
+    "DynamoDB": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), _ON_FAILURE,
+                                                     *((k, k) for k in _MAPPING_KEYS))),
+    "Kinesis": ("AWS::Lambda::EventSourceMapping", (("Stream", "EventSourceArn"), _ON_FAILURE,
+                                                    *((k, k) for k in _MAPPING_KEYS))),
     "Schedule": ("AWS::Events::Rule", (("Schedule", "ScheduleExpression"), ("Name", "Name"),
                                        ("Description", "Description"),
                                        *((k, f"Targets.0.{k}") for k in _RULE_TARGET))),
     "ScheduleV2": ("AWS::Scheduler::Schedule", tuple((k, k) for k in (
         "ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "EndDate", "GroupName", "State",
-        "Description")) + (("Input", "Target.Input"), ("RetryPolicy", "Target.RetryPolicy"))),
+        "Description")) + (("Input", "Target.Input"), ("RetryPolicy", "Target.RetryPolicy"),
+                           ("DeadLetterConfig.Arn", "Target.DeadLetterConfig.Arn"))),
     "EventBridgeRule": ("AWS::Events::Rule", (("Pattern", "EventPattern"), ("EventBusName", "EventBusName"),
                                               ("RuleName", "Name"), ("State", "State"),
                                               *((k, f"Targets.0.{k}") for k in _RULE_TARGET))),
@@ -41,6 +46,10 @@ GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 GENERATED["CloudWatchEvent"] = GENERATED["EventBridgeRule"]
 # What SAM sets when the event leaves a property out (the harness must assume the same).
 SAM_DEFAULTS = {("ScheduleV2", "FlexibleTimeWindow"): {"Mode": "OFF"}}
+# What the harness assumes when a template leaves them out (sources/http_api.py, sources/api.py), as SAM does.
+HTTP_API_PAYLOAD_VERSION = "2.0"
+DEFAULT_STAGES = {"AWS::Serverless::Api": "Prod", "AWS::Serverless::HttpApi": "$default"}
+API_KEYS = {"Api": ("RestApiId", "ServerlessRestApi"), "HttpApi": ("ApiId", "ServerlessHttpApi")}
 _HASHED = re.compile(r"^(?P<base>.+?)[0-9a-f]{10}$")
 
 
@@ -167,7 +176,7 @@ def _event(template: Template, translation: Translation, names: dict[str, str], 
         return
     cfn = resource.get("Properties") or {}
     for ours_key, theirs_key in keys:
-        ours, theirs = event.properties.get(ours_key), _path(cfn, theirs_key)
+        ours, theirs = _path(event.properties, ours_key), _path(cfn, theirs_key)
         if ours is not None and not _same(ours, theirs, names, template):
             yield event.line, (f"event {fn.logical_id}.{event.name} ({event.type}) {ours_key}: the harness reads "
                                f"{ours!r}, SAM's transform gives {theirs_key} = {theirs!r}")
@@ -195,25 +204,72 @@ def _enabled(template: Template, translation: Translation, names: dict[str, str]
                                    f"{'enabled' if ours else 'disabled'}, SAM's transform gives {state}")
 
 
-def _routes(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
-    """Api and HttpApi events: the (api, path, method) routes the harness serves against the transform's paths."""
-    for event_type, implicit, key in (("Api", "ServerlessRestApi", "RestApiId"), ("HttpApi", "ServerlessHttpApi",
-                                                                                    "ApiId")):
-        for fn in _sam_functions(template):
-            for event in (e for e in fn.events if e.type == event_type):
+def _api_events(template: Template) -> Iterator[tuple[FunctionDef, EventSource, str]]:
+    """Every Api and HttpApi event with the logical id of its API (SAM's implicit API when it names none)."""
+    for fn in _sam_functions(template):
+        for event in fn.events:
+            if event.type in API_KEYS:
+                key, implicit = API_KEYS[event.type]
                 api = event.properties.get(key) or {"Ref": implicit}
-                api_id = api.get("Ref") if isinstance(api, dict) else None
-                body = translation.properties(str(api_id)).get("Body")
-                if not isinstance(body, dict):
-                    continue  # an API with its own DefinitionBody/DefinitionUri: the routes are the user's
-                method = str(event.properties.get("Method") or "").lower()
-                path = str(event.properties.get("Path") or "")
-                if event_type == "HttpApi" and not path and not method:
-                    path, method = "$default", "any"  # the harness's catch-all route (sources/http_api.py)
-                method = "x-amazon-apigateway-any-method" if method == "any" else method
-                if method not in (body.get("paths") or {}).get(path, {}):
-                    yield event.line, (f"event {fn.logical_id}.{event.name} ({event_type}): the harness serves "
-                                       f"{method.upper()} {path} on {api_id}, which SAM's transform does not route")
+                yield fn, event, str(api.get("Ref")) if isinstance(api, dict) else ""
+
+
+def _routes(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
+    """Api and HttpApi events: the (api, path, method) routes the harness serves against the transform's paths,
+    and each HTTP API route's payload format version."""
+    for fn, event, api_id in _api_events(template):
+        if not isinstance(translation.properties(api_id).get("Body"), dict):
+            continue  # an API with its own DefinitionBody/DefinitionUri: the routes are the user's
+        operation = translation.route_operation(api_id, event.type, event.properties)
+        if operation is None:
+            yield event.line, (f"event {fn.logical_id}.{event.name} ({event.type}): the harness serves "
+                               f"{event.properties.get('Method')} {event.properties.get('Path')} on {api_id}, "
+                               f"which SAM's transform does not route")
+            continue
+        theirs = (operation.get("x-amazon-apigateway-integration") or {}).get("payloadFormatVersion")
+        ours = str(event.properties.get("PayloadFormatVersion") or HTTP_API_PAYLOAD_VERSION)
+        if event.type == "HttpApi" and str(theirs) != ours:
+            yield event.line, (f"event {fn.logical_id}.{event.name} (HttpApi): the harness sends payload "
+                               f"format {ours}, SAM's transform integrates with {theirs}")
+
+
+def _route_authorizers(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
+    """Which authorizer protects each Api and HttpApi route: the harness's (the event's `Auth.Authorizer`, else its
+    API's `DefaultAuthorizer`; Globals for the implicit APIs) against the route's `security` in SAM's definition."""
+    for fn, event, api_id in _api_events(template):
+        operation = translation.route_operation(api_id, event.type, event.properties)
+        if operation is None:
+            continue  # not routed (reported by _routes) or the API's own definition
+        resource = template.resources.get(api_id)
+        auth = (resource.properties if resource is not None else template.globals.get(event.type) or {}
+                ).get("Auth") or {}
+        ours = (event.properties.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
+        ours = None if ours in (None, "NONE") else str(ours)
+        security = operation.get("security") or [{}]
+        theirs = next(iter(security[0]), None) if security and isinstance(security[0], dict) else None
+        theirs = None if theirs in (None, "NONE") else str(theirs)
+        if ours != theirs:
+            yield event.line, (f"event {fn.logical_id}.{event.name} ({event.type}): the harness protects the "
+                               f"route with {ours or 'no authorizer'}, SAM's transform with "
+                               f"{theirs or 'no authorizer'}")
+
+
+def _stages(template: Template, translation: Translation, names: dict[str, str]) -> Finding:
+    """The stage each API serves on: the harness's (StageName, else Prod for REST and $default for HTTP APIs)
+    against the StageName of the stage resource SAM generates."""
+    apis = [(api.logical_id, api.type, api.properties.get("StageName"), api.line)
+            for api in template.of_type("AWS::Serverless::Api", "AWS::Serverless::HttpApi")]
+    implicit = implicit_resources(template)
+    apis += [(lid, "AWS::Serverless::Api" if kind == "rest_api" else "AWS::Serverless::HttpApi", None, 1)
+             for lid, (kind, _) in implicit.items() if kind in ("rest_api", "http_api")]
+    stage_types = ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage")
+    for logical_id, rtype, stage_name, line in apis:
+        ours = stage_name or DEFAULT_STAGES[rtype]
+        theirs = [props.get("StageName") for props in (r.get("Properties") or {} for r in translation.resources.values()
+                                                       if r.get("Type") in stage_types)
+                  if props.get("RestApiId", props.get("ApiId")) == {"Ref": logical_id}]
+        if not theirs or not any(_same(ours, stage, names, template) for stage in theirs):
+            yield line, f"API {logical_id!r}: the harness serves stage {ours!r}, SAM's transform creates {theirs!r}"
 
 
 def _path(value: Any, dotted: str) -> Any:
@@ -228,4 +284,5 @@ def _path(value: Any, dotted: str) -> Any:
 
 
 CHECKS: tuple[Callable[[Template, Translation, dict[str, str]], Finding], ...] = (
-    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes)
+    _functions, _invoke_configs, _generated_ids, _events, _enabled, _routes, _route_authorizers, _stages,
+    authorizer_disagreements)

@@ -3,8 +3,9 @@
 The translator decides what SAM generates (`<Fn>Role`, `ServerlessRestApi` and its stage, event source mappings,
 permissions, aliases and versions, Globals merging); `harness lint` and the differential test
 (tests/harness/sam/test_translator_agrees.py) use it to check the harness's own reading of a template. It is not on
-the simulation's hot path: importing samtranslator costs about 0.25 s of CPU and a transform 5-30 ms (see
-docs/sam.md), so `translate` caches one result per template file, parameters and modification time.
+the simulation's hot path: importing samtranslator costs about 0.3 s of CPU and a transform about 25 ms (see
+docs/sam.md and bench/sam_translate_bench.py), so `translate` caches one result per template file, parameters and
+modification time.
 
 Offline by construction: a boto3 session with a fixed region and dummy credentials (the translator reads only its
 region), the managed-policy map bundled with the translator (no IAM ListPolicies call), a Serverless Application
@@ -15,6 +16,7 @@ ever sees packaged templates.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,22 @@ class Translation:
         """A resource's Properties ({} when it has none or does not exist)."""
         return (self.resources.get(logical_id) or {}).get("Properties") or {}
 
+    def route_operation(self, api_id: str, event_type: str, properties: dict) -> dict | None:
+        """An Api/HttpApi event's operation in the definition SAM generated for its API (None when there is none)."""
+        body = self.properties(api_id).get("Body")
+        method = str(properties.get("Method") or "").lower()
+        path = str(properties.get("Path") or "")
+        if event_type == "HttpApi" and not path and not method:
+            path, method = "$default", "any"
+        method = "x-amazon-apigateway-any-method" if method == "any" else method
+        operation = ((body.get("paths") or {}).get(path) or {}).get(method) if isinstance(body, dict) else None
+        return operation if isinstance(operation, dict) else None
+
+
+OFFLINE_APPLICATION = ("AWS::Serverless::Application from the Serverless Application Repository cannot be fetched "
+                       "offline: give a local template Location instead")
+_QUIET = logging.NullHandler()
+
 
 class _OfflineSarClient(Exception):
     """Raised instead of creating a Serverless Application Repository client."""
@@ -64,11 +82,7 @@ def translate(path: str | Path, parameters: dict[str, Any] | None = None) -> Tra
     """The template's CloudFormation as AWS's transform produces it; TemplateError (file:line, one line) if the
     transform refuses it."""
     path = Path(path).resolve()
-    if not path.is_file():
-        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
-    stat = path.stat()
-    key = tuple(sorted((str(k), str(v)) for k, v in (parameters or {}).items()))
-    outcome = _cached(str(path), stat.st_mtime_ns, stat.st_size, key)
+    outcome = _outcome(path, parameters)
     if isinstance(outcome, Translation):
         return outcome
     first, *rest = outcome
@@ -87,13 +101,17 @@ def refusal(path: str | Path, parameters: dict[str, Any] | None = None) -> Templ
 
 def problems(path: str | Path, parameters: dict[str, Any] | None = None) -> list[Problem]:
     """Every error the transform reports for the template, located ([] when it translates)."""
-    try:
-        translate(path, parameters)
-    except TemplateError:
-        stat = Path(path).resolve().stat()
-        key = tuple(sorted((str(k), str(v)) for k, v in (parameters or {}).items()))
-        return list(_cached(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, key))
-    return []
+    outcome = _outcome(Path(path).resolve(), parameters)
+    return [] if isinstance(outcome, Translation) else list(outcome)
+
+
+def _outcome(path: Path, parameters: dict[str, Any] | None) -> Translation | tuple[Problem, ...]:
+    """The cached transform of this version of the file with these parameters."""
+    if not path.is_file():
+        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+    stat = path.stat()
+    key = tuple(sorted((str(k), str(v)) for k, v in (parameters or {}).items()))
+    return _cached(str(path), stat.st_mtime_ns, stat.st_size, key)
 
 
 @functools.lru_cache(maxsize=64)
@@ -103,20 +121,33 @@ def _cached(path: str, _mtime: int, _size: int, parameters: tuple) -> Translatio
     template = plain(marked)
     transforms = template.get("Transform") or []
     if SAM_TRANSFORM not in (transforms if isinstance(transforms, list) else [transforms]):
-        return Translation(Path(path), template["Resources"], transformed=False)
+        return _untransformed(Path(path), marked, template)
     _package_locally(template)
-    errors = _run_transform(template, dict(parameters))
+    errors = _repository_applications(template) or _run_transform(template, dict(parameters))
     if isinstance(errors, dict):
         return Translation(Path(path), errors["Resources"], transformed=True)
     return tuple(_locate(marked, cause) for cause in errors)
 
 
+def _untransformed(path: Path, marked: dict, template: dict) -> Translation | tuple[Problem, ...]:
+    """A template without the SAM transform is its own CloudFormation, unless it declares SAM resources, which
+    CloudFormation refuses ("Unrecognized resource types")."""
+    serverless = [lid for lid, r in template["Resources"].items()
+                  if isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::Serverless::")]
+    if not serverless:
+        return Translation(path, template["Resources"], transformed=False)
+    lid = serverless[0]
+    return (_locate(marked, _Message(f"{lid} is an {template['Resources'][lid]['Type']}, which CloudFormation only "
+                                     f"accepts in a template with `Transform: {SAM_TRANSFORM}`", lid)),)
+
+
 def _package_locally(template: dict) -> None:
     """Local artifact paths become placeholder S3 URIs (what `sam package` would upload); the rest is untouched."""
     sections = [template.get("Resources") or {}]
+    globals_sections = template.get("Globals") if isinstance(template.get("Globals"), dict) else {}
     for section, rtype in (("Function", "AWS::Serverless::Function"), ("Api", "AWS::Serverless::Api"),
                            ("HttpApi", "AWS::Serverless::HttpApi")):
-        globals_section = (template.get("Globals") or {}).get(section)
+        globals_section = globals_sections.get(section)
         if isinstance(globals_section, dict):
             sections.append({f"Globals.{section}": {"Type": rtype, "Properties": globals_section}})
     for resources in sections:
@@ -129,6 +160,13 @@ def _package_locally(template: dict) -> None:
                 props[key] = f"s3://{PLACEHOLDER_BUCKET}/{props[key].strip('/') or 'root'}"
 
 
+def _repository_applications(template: dict) -> list:
+    """Applications from the Serverless Application Repository: the transform would fetch them, offline is no."""
+    return [_Message(OFFLINE_APPLICATION, logical_id) for logical_id, r in template["Resources"].items()
+            if isinstance(r, dict) and r.get("Type") == "AWS::Serverless::Application"
+            and isinstance((r.get("Properties") or {}).get("Location"), dict)]
+
+
 def _run_transform(template: dict, parameters: dict) -> dict | list:
     """The transformed template, or the transform's error causes."""
     import boto3
@@ -138,9 +176,10 @@ def _run_transform(template: dict, parameters: dict) -> dict | list:
     from samtranslator.plugins.application.serverless_app_plugin import ServerlessAppPlugin
     from samtranslator.translator.translator import Translator
 
-    def no_sar_client() -> Any:
-        raise _OfflineSarClient("AWS::Serverless::Application from the Serverless Application Repository cannot "
-                                "be fetched offline: give a local template Location instead")
+    def no_sar_client() -> Any:  # never reached (_repository_applications refuses them first): a safety net
+        raise _OfflineSarClient(OFFLINE_APPLICATION)
+
+    logging.getLogger("samtranslator").addHandler(_QUIET)  # its plugins log errors we report ourselves
 
     session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing",
                                     aws_secret_access_key="testing")
@@ -152,10 +191,9 @@ def _run_transform(template: dict, parameters: dict) -> dict | list:
     except InvalidDocumentException as exc:
         return list(exc.causes)
     except _OfflineSarClient as exc:
-        apps = [lid for lid, r in template["Resources"].items()
-                if isinstance(r, dict) and r.get("Type") == "AWS::Serverless::Application"
-                and isinstance((r.get("Properties") or {}).get("Location"), dict)]
-        return [_Message(str(exc), apps[0] if apps else None)]
+        return [_Message(str(exc), None)]
+    except Exception as exc:  # noqa: BLE001 - the transform crashing on odd input is still the input's error
+        return [_Message(f"AWS's transform stopped on {type(exc).__name__}: {exc}", None)]
     finally:
         metrics.publish()
 
@@ -181,8 +219,9 @@ def _locate(marked: dict, cause: Any) -> Problem:
     if logical_id == "Globals" or (logical_id is None and "Globals" in message and "Globals" in marked):
         return Problem(_globals_line(marked, message), message)
     owner, event = _owner(resources, logical_id)
-    if owner is None:
-        return Problem(1, message)
+    if owner is None:  # a message about the template's structure: the first resource that is not a mapping
+        odd = [key for key, node in resources.items() if not isinstance(node, dict)]
+        return Problem(_key_line(resources, odd[0]) if odd else _key_line(marked, "Resources"), message)
     props = (resources[owner].get("Properties") if isinstance(resources[owner], dict) else None) or {}
     events = props.get("Events") if isinstance(props, dict) else None
     named_event = re.search(r"Event with id \[([^\]]+)\]", message)

@@ -157,6 +157,7 @@ class Scheduler:
         self.tasks_started = 0
         self.runaways: list[str] = []  # tasks stopped by the watchdog (reported by the simulation)
         self.meter: Any = None  # checks the run's budgets before each step (harness.sandbox.budgets.Meter)
+        self.gauge: Any = None  # measures each step's memory growth (harness.sandbox.memory.Gauge)
         self._live: set[Task] = set()  # started, not finished
 
     # ---------------------------------------------------------------- creating work
@@ -181,6 +182,7 @@ class Scheduler:
         if task is None:
             _sandbox_threads.checkpoint()  # a handler thread: frozen here while its container is
             return
+        self._settle(task)
         self._push(task, self.clock.now())
         self._park(task)
 
@@ -189,6 +191,7 @@ class Scheduler:
         task = current_task()
         if task is None:
             raise SimulationError("Scheduler.sleep called outside a task")
+        self._settle(task)
         seconds = max(0.0, float(seconds))
         self._push(task, self.clock.now() + seconds)
         self._park(task)
@@ -198,6 +201,7 @@ class Scheduler:
         task = current_task()
         if task is None:
             raise SimulationError("Scheduler.wait_for called outside a task; use run_until_done")
+        self._settle(task)
         if not other.done:
             other.waiters.append(task)
             task.blocked_on = other
@@ -207,6 +211,11 @@ class Scheduler:
             finally:
                 task.blocked_on = None
         return other
+
+    def _settle(self, task: Task) -> None:
+        """A yield point: the step's memory is folded into its invocation's (OutOfMemory when over its size)."""
+        if self.gauge is not None:
+            self.gauge.settle(task.meta)
 
     def enter_view(self, view: View | None) -> None:
         """Give the calling task `view` (its process-global state) for the rest of its steps, or none."""
@@ -335,6 +344,8 @@ class Scheduler:
         for hook in self.on_resume:
             hook(task)
         self._switch(task.view)
+        if self.gauge is not None and "memory_limit_kb" in task.meta:  # an invocation's step: measure it
+            self.gauge.start(task.meta)
         if not task.started:
             task.started = True
             self.tasks_started += 1

@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, Self
+from urllib.parse import urlsplit
 
 from harness import sandbox
 from harness.aws import router as _router
@@ -30,9 +31,11 @@ from harness.lambda_runtime.logs import LogCapture
 from harness.lambda_runtime.runtime import InvocationResult, LambdaRuntime
 from harness.lambda_runtime.usage import UsagePatch
 from harness.safety import safe_environment
+from harness.sandbox import memory
 from harness.sandbox import threads as _sandbox_threads
 from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
+from harness.sandbox.progress import RunProgress
 from harness.scheduler import Scheduler, current_task
 from harness.template import Template, load_template
 from harness.trace import Trace
@@ -124,8 +127,10 @@ class Simulation:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> Self:
-        """Start the backend, patch time and networking, deploy the template."""
+    def start(self, *, deploy_only: bool = False) -> Self:
+        """Start the backend, patch time and networking, deploy the template and activate the extensions (event
+        sources, the fault plan). `deploy_only=True` stops before activating them: a snapshot to fork runs from
+        (harness/runner/snapshot.py), finished with `reseed` and `activate`."""
         global _active
         sandbox.refuse_if_poisoned()
         if _active is not None:
@@ -136,6 +141,7 @@ class Simulation:
         try:
             self._saved_env = dict(os.environ)
             self.backend.start(self.seed)
+            self._name_endpoint_port()
             self._host_env = safe_environment(self._saved_env, self.region, self.backend.environment())
             if getattr(self.backend, "notice", ""):
                 self.warnings.append(self.backend.notice)
@@ -145,24 +151,72 @@ class Simulation:
             self._time.start()
             # Library code draws from the global RNG too (botocore's retry jitter): seed it, restore it at stop.
             self._saved_random = random.getstate()
-            random.seed(f"{self.seed}:global")
+            seed_global_random(self.seed)
             self._logs.install()
             self._usage.install()
             self.scheduler.on_resume.append(self._logs.ensure)
             self._seal = sandbox.seal(self._refused, self._saved_env)
             self.scheduler.meter = Meter(self.budgets, self.clock, real_monotonic, self.runtime.invoked,
                                          self.trace.record)
+            self.scheduler.meter.progress = RunProgress(self.template.folder.name if self.template else "simulation")
+            gauge = memory.Gauge()  # opened per simulation: a forked worker reads its own /proc/self
+            self.scheduler.gauge = gauge if gauge.available else None
             _router.activate(self.router)
             self.extensions += [factory(self) for factory in EXTENSIONS]
             for extension in self.extensions:
                 getattr(extension, "before_deploy", lambda sim: None)(self)
             self._deploy()
+        except BaseException:
+            self.stop()
+            raise
+        return self if deploy_only else self.activate()
+
+    def activate(self) -> Self:
+        """Activate the extensions of a deployed simulation (what `start` does after deploying)."""
+        try:
             for extension in self.extensions:
                 getattr(extension, "after_deploy", lambda sim: None)(self)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def suspend(self) -> None:
+        """Quiesce a deployed simulation before `os.fork`: extensions close what runs in threads (the gateway's
+        servers); `resume` in the forked process opens them again."""
+        for extension in self.extensions:
+            getattr(extension, "suspend", lambda sim: None)(self)
+
+    def resume(self) -> None:
+        """In a process forked from a suspended simulation: extensions reopen what `suspend` closed."""
+        for extension in self.extensions:
+            getattr(extension, "resume", lambda sim: None)(self)
+
+    def _streams(self, seed: int) -> list[tuple[random.Random, object]]:
+        """The simulation's own generators and what each is seeded with for `seed`."""
+        return [(self.rng, seed), (self.scheduler.rng, f"{seed}:schedule"), (self.runtime._rng, f"{seed}:ids")]
+
+    def reseed(self, seed: int, faults: Any = None) -> None:
+        """Give a simulation started with `deploy_only=True` the seed `seed` and fault plan `faults`, as if it had
+        been created with them; SimulationError when something already drew from its generators."""
+        from harness.faults import FaultPlan
+        plan = FaultPlan.coerce(faults)
+        drawn = [str(value) for rng, value in self._streams(self.seed)
+                 if rng.getstate() != random.Random(value).getstate()]
+        if drawn:
+            raise SimulationError(f"the simulation already drew from its generator(s) {', '.join(drawn)}")
+        for rng, value in self._streams(seed):
+            rng.seed(value)
+        self.seed = int(seed)
+        seed_global_random(self.seed)
+        self.faults = self._fault_seams.http.plan = plan
+
+    def _name_endpoint_port(self) -> None:
+        # A backend served on an ephemeral loopback port (moto-server): handler code may log its endpoint, and
+        # the trace must not differ between runs of one seed. Gateway ports are named by the gateway.
+        where = urlsplit(getattr(self.backend, "endpoint", "") or "")
+        if where.port:
+            self.trace.stable_name(f"{where.hostname}:{where.port}", f"{where.hostname}:<{self.backend.name}-port>")
 
     def stop(self) -> None:
         """Undo everything start() did (safe to call twice, never left half done by SIGINT/SIGTERM); raises
@@ -193,6 +247,11 @@ class Simulation:
             except Exception as exc:  # noqa: BLE001 - stopping must finish whatever one extension does
                 self.warnings.append(f"extension {type(extension).__name__} failed to stop: {exc}")
         _router.activate(None)
+        if self.scheduler.meter is not None and self.scheduler.meter.progress is not None:
+            self.scheduler.meter.progress.stop()
+        if self.scheduler.gauge is not None:
+            self.scheduler.gauge.close()
+            self.scheduler.gauge = None
         self._logs.uninstall()
         self._usage.uninstall()
         try:
@@ -395,7 +454,8 @@ class Simulation:
                                 {"x-amzn-ErrorType": "InvalidRequestContentException"})
         if kind == "DryRun":
             return aws_response(request, 204, b"")
-        trace_header = recursion.header_of(request)  # the caller's X-Ray header: the request chain goes on
+        # The caller's X-Ray header (or the chain of the SNS/S3 request that caused it): the request chain goes on.
+        trace_header = recursion.header_of(request) or recursion.carried()
         if kind == "Event":
             self.async_invoker.submit(config, payload, trace_header=trace_header)
             return aws_response(request, 202, b"")
@@ -431,6 +491,16 @@ class Simulation:
                     "Detail": encode(body), "EventBusName": target.arn}])
             else:
                 raise SimulationError(f"unsupported destination type {target.type!r} ({target.arn})")
+
+
+def seed_global_random(seed: int) -> None:
+    """Seed the `random` module as a simulation with `seed` does while it runs."""
+    random.seed(global_stream(seed))
+
+
+def global_stream(seed: int) -> str:
+    """What a simulation with `seed` seeds the `random` module with."""
+    return f"{seed}:global"
 
 
 class _InternalClient:

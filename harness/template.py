@@ -8,6 +8,7 @@ in `Template.warnings`, never silently ignored.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -55,7 +56,7 @@ EMULATED: dict[str, set[str]] = {
                                         "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                                         "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
                                         "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
-                                        "DestinationConfig", "ParallelizationFactor"},
+                                        "DestinationConfig", "ParallelizationFactor", "TumblingWindowInSeconds"},
     "AWS::Lambda::EventInvokeConfig": {"FunctionName", "Qualifier", "MaximumRetryAttempts",
                                        "MaximumEventAgeInSeconds", "DestinationConfig"},
     "AWS::Scheduler::Schedule": {"ScheduleExpression", "ScheduleExpressionTimezone", "State", "StartDate", "EndDate",
@@ -237,6 +238,7 @@ def _load(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | No
         template.resources[str(logical_id)] = _resource(template, str(logical_id), node, globals_function,
                                                         _line(logical_id, _line(node)))
     template_cfn.attach(template)
+    _apply_resource_globals(template, raw)
     _check_layers(template)
     _check_references(template, raw)
     for check in LOAD_CHECKS:
@@ -374,6 +376,32 @@ def _is_intrinsic(value: dict) -> bool:
     return len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
 
 
+# Globals sections for resources other than functions (Function is merged while reading, above). The implicit APIs'
+# `Auth` is read by harness.sources.api from the Globals section itself (they have no resource to merge into).
+GLOBALS_SECTIONS = {"Api": "AWS::Serverless::Api", "HttpApi": "AWS::Serverless::HttpApi",
+                    "SimpleTable": "AWS::Serverless::SimpleTable", "LayerVersion": "AWS::Serverless::LayerVersion"}
+IMPLICIT_APIS = {"Api": "ServerlessRestApi", "HttpApi": "ServerlessHttpApi"}
+
+
+def _apply_resource_globals(template: Template, raw: dict) -> None:
+    """`Globals.Api`, `HttpApi`, `SimpleTable`, `LayerVersion` merged into each resource of the type as SAM merges
+    them; what the harness does not emulate is warned about at its Globals line (for the implicit APIs too)."""
+    sections = raw.get("Globals") if isinstance(raw.get("Globals"), dict) else {}
+    for section, rtype in GLOBALS_SECTIONS.items():
+        node = sections.get(section)
+        if not isinstance(node, dict):
+            continue
+        values = _plain(node)
+        for resource in template.of_type(rtype):
+            template.resources[resource.logical_id] = dataclasses.replace(
+                resource, properties=_merge_global_value(copy.deepcopy(values), resource.properties, ""))
+        used = template.of_type(rtype) or IMPLICIT_APIS.get(section) in implicit_resources(template)
+        for key in node if used else ():  # `Auth` is checked by harness.sources.authorizers
+            if key not in EMULATED.get(rtype, set()) | NOT_EMULATED_QUIET | {"Auth"}:
+                template.warnings.append(f"{template.where(_line(key, _line(node)))}: Globals.{section}.{key} is "
+                                         f"not emulated by the harness (ignored)")
+
+
 def _resource(template: Template, logical_id: str, node: Any, globals_function: dict, line: int) -> Resource:
     if not isinstance(node, dict) or "Type" not in node:
         raise TemplateError(f"{template.where(line)}: resource {logical_id!r} has no 'Type'")
@@ -408,6 +436,10 @@ def _resource(template: Template, logical_id: str, node: Any, globals_function: 
 def _check_code(template: Template, logical_id: str, props: dict, line: int) -> None:
     """A Python function needs Handler and CodeUri (or InlineCode); any other runtime is warned about by name."""
     runtime = str(props.get("Runtime", "python3.11"))
+    if "Runtime" not in props and props.get("PackageType") != "Image":
+        template.warnings.append(
+            f"{template.where(line)}: function {logical_id!r} has no Runtime: AWS refuses a zip function without "
+            f"one (`python -m harness lint` shows SAM's error); the harness runs it as python3.11")
     if props.get("PackageType") == "Image" or not runtime.startswith("python"):
         what = "a container image (PackageType: Image)" if props.get("PackageType") == "Image" else f"runtime {runtime}"
         template.warnings.append(

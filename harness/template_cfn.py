@@ -24,7 +24,7 @@ _ESM_TYPES = {"AWS::SQS::Queue": ("SQS", "Queue"), "AWS::DynamoDB::Table": ("Dyn
 _ESM_PROPERTIES = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "ScalingConfig",
                    "FilterCriteria", "Enabled", "StartingPosition", "MaximumRetryAttempts",
                    "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "DestinationConfig",
-                   "ParallelizationFactor")
+                   "ParallelizationFactor", "TumblingWindowInSeconds")
 
 
 def function_properties(where: str, logical_id: str, props: dict) -> dict:

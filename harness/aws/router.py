@@ -24,6 +24,8 @@ from typing import Any, Protocol
 from botocore.handlers import BUILTIN_HANDLERS
 
 from harness.errors import UnsafeEndpointError
+from harness.lambda_runtime import recursion
+from harness.sandbox import frozen, memory
 from harness.scheduler import current_task
 
 _local = threading.local()
@@ -192,6 +194,7 @@ class Router:
                               message=str(exc))
             raise
         if handler_call:
+            frozen.refuse_if_ended(task, f"{service}.{operation}", self.trace.record)
             self.scheduler.yield_now()
         response = self.faults.before_send(call, request) if handler_call else None
         if response is None:
@@ -199,9 +202,12 @@ class Router:
                 response = self.lambda_invoke(call, request)
             else:
                 if handler_call and service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
-                    from harness.lambda_runtime.recursion import carry_on_sqs_send
-                    carry_on_sqs_send(request)  # the message keeps the sender's X-Ray header, as SQS does
-                response = self.backend.answer(request, event_name)
+                    recursion.carry_on_sqs_send(request)  # the message keeps the sender's X-Ray header, as SQS does
+                chain = recursion.header_of(request) if handler_call and service in recursion.CARRYING_SERVICES \
+                    else None  # an SNS publish or S3 write goes on to invoke functions: they continue the chain
+                with memory.paused(self.scheduler.gauge if handler_call else None, task.meta if task else {}), \
+                        recursion.carrying(chain):
+                    response = self.backend.answer(request, event_name)  # moto's memory is not the handler's
             if handler_call:
                 response = self.faults.after_send(call, request, response)
         # A None response means botocore sends it over loopback HTTP (moto-server, LocalStack).

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from harness.aws.wire import is_loopback
 from harness.faults.rules import Target
 from harness.safety import RefusedConnection
+from harness.sandbox import frozen
 from harness.scheduler import current_task
 
 _local = threading.local()
@@ -187,6 +188,7 @@ class HttpLayer:
         task = current_task()
         caller = (task.meta.get("function") or task.name) if task is not None else "test"
         if task is not None:
+            frozen.refuse_if_ended(task, f"HTTP {request.method.upper()} {request.url}", self.sim.trace.record)
             self.sim.scheduler.yield_now()
         self.exchanges += 1
         state: dict[str, Any] = {"request": request, "answer": None, "after": []}

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore.exceptions
+
 from harness.incidents import services
 from harness.incidents.records import Fact, fact
 
@@ -72,9 +74,10 @@ def botocore_errors(text: str, fields: dict, request_id: str | None) -> list[Fac
     for m in _ENDPOINT.finditer(body):
         service = services.service_of_host(urlsplit(m["url"]).hostname or "")
         _, operation = services.operation_in(text, [service] if service else [])
-        retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), 0)
+        retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), None)
         found.append(fact("aws_error", request_id, service=service, operation=operation, code=None,
-                          network=_NETWORK.get(m["kind"], "ConnectionClosedError"), attempts=retries + 1,
+                          network=_NETWORK.get(m["kind"], "ConnectionClosedError"),
+                          attempts=retries + 1 if retries is not None else None,  # None: botocore's retries unsaid
                           message=m.group()))
     return found
 
@@ -102,9 +105,10 @@ def throttles(text: str, fields: dict, request_id: str | None) -> list[Fact]:
                  message=text.strip()[:200])]
 
 
-_CODE_FIELDS = ("aws_error_code", "errorCode", "error_code", "ErrorCode", "awsErrorCode", "aws_error")
+_CODE_FIELDS = ("aws_error_code", "errorCode", "error_code", "ErrorCode", "awsErrorCode", "aws_error", "error_type")
 _OP_FIELDS = ("operation", "aws_operation", "operation_name", "api", "action")
 _RETRY_FIELDS = ("retryAttempts", "retry_attempts", "RetryAttempts")
+_ATTEMPT_FIELDS = ("attempt", "attempt_number", "attemptNumber")
 
 
 @detector("structured-aws")
@@ -126,11 +130,19 @@ def structured_aws(text: str, fields: dict, request_id: str | None) -> list[Fact
         by_code = services.services_of_code(code)
         preferred = [s for s in hints if s in by_code] or hints or by_code
         service = preferred[0] if preferred else None
+    guessed = None
     if operation is None and service is not None:
         operation = services.operation_by_verb(text, service)
+        guessed = True if operation else None
     retries = next((fields[k] for k in _RETRY_FIELDS if isinstance(fields.get(k), int)), None)
-    return [fact("aws_error", request_id, service=service, operation=operation, code=code,
-                 attempts=(retries + 1) if retries is not None else None, message=text.strip()[:200])]
+    attempts = (retries + 1) if retries is not None else 1 if _handler_counts_attempts(fields) else None
+    return [fact("aws_error", request_id, service=service, operation=operation, code=code, guessed=guessed,
+                 attempts=attempts, message=text.strip()[:200])]
+
+
+def _handler_counts_attempts(fields: dict) -> bool:
+    """A record numbering its attempt (`attempt: 2`): the handler retries itself and logs each attempt once."""
+    return any(isinstance(fields.get(k), int) and not isinstance(fields.get(k), bool) for k in _ATTEMPT_FIELDS)
 
 
 def _code_field(fields: dict, named: bool) -> str | None:
@@ -141,7 +153,8 @@ def _code_field(fields: dict, named: bool) -> str | None:
     for key in keys:
         code = fields.get(key)
         if isinstance(code, str) and (services.looks_like_aws_code(code) or
-                                      (named and re.fullmatch(r"[A-Z][A-Za-z0-9]+", code))):
+                                      (named and re.fullmatch(r"[A-Z][A-Za-z0-9]+", code) and
+                                       not hasattr(botocore.exceptions, code))):  # ReadTimeoutError: not AWS's
             return code
     return None
 
@@ -149,6 +162,7 @@ def _code_field(fields: dict, named: bool) -> str | None:
 _REQUESTS = re.compile(r"\b(?P<status>[45]\d\d) (?:Client|Server) Error: [^\n]*? for url: (?P<url>\S+)")
 _URLLIB = re.compile(r"HTTP Error (?P<status>[45]\d\d):")
 _GENERIC = re.compile(r"\b(?:(?:Server|Client|HTTP) Error|HTTP status) \((?P<status>[45]\d\d)\)")
+_CODED = re.compile(r"(?<![A-Za-z0-9])HTTP_(?P<status>[45]\d\d)(?!\d)")  # an error code naming it: TWILIO_HTTP_503
 _POOL = re.compile(r"HTTPS?ConnectionPool\(host='(?P<host>[^']+)', port=\d+\): (?P<what>Max retries exceeded|"
                    r"Read timed out)[^\n]*")
 _URLOPEN = re.compile(r"<urlopen error (?P<what>[^>]+)>")
@@ -196,7 +210,7 @@ def http_client(text: str, fields: dict, request_id: str | None) -> list[Fact]:
     if (url or host) and not _ENDPOINT.search(body) and (m := _SOCKET.search(body)):
         return [_url_facts(request_id, url, host, error=_connection_kind(m.group()), method=method)]
     status = next((fields[k] for k in _STATUS_FIELDS if isinstance(fields.get(k), int) and fields[k] >= 400), None)
-    if status is None and (m := (_URLLIB.search(body) or _GENERIC.search(text))):
+    if status is None and (m := (_URLLIB.search(body) or _GENERIC.search(text) or _CODED.search(body))):
         status = int(m["status"])
     if status is not None and 400 <= status <= 599:
         return [_url_facts(request_id, url, host, status=status, method=method)]

@@ -18,7 +18,6 @@ from typing import Any
 from harness.template import ACCOUNT_ID
 
 EXPORT_FORMATS = ("cloudwatch-json", "insights-csv")
-MAX_MEMORY_USED_MB = 72   # the harness does not measure memory: a plausible constant keeps exports reproducible
 
 
 @dataclass(frozen=True)
@@ -51,23 +50,12 @@ def stream_name(container: str, day: datetime) -> str:
     return f"{day:%Y/%m/%d}/[$LATEST]{digest}"
 
 
-def _report(line: str, end: dict, cold_line: bool) -> str:
-    """The REPORT line with the fields AWS writes (Billed Duration, Max Memory Used, Status, Error Type)."""
-    duration = float(re.search(r"Duration: ([\d.]+) ms", line).group(1))
-    memory = int(re.search(r"Memory Size: (\d+) MB", line).group(1))
-    init = re.search(r"Init Duration: ([\d.]+) ms", line)
-    error = end.get("error") or ""
-    used = memory if error == "Runtime.OutOfMemory" else min(memory, MAX_MEMORY_USED_MB)
-    parts = [f"REPORT RequestId: {end['request_id']}", f"Duration: {duration:.2f} ms",
-             f"Billed Duration: {max(1, math.ceil(duration))} ms", f"Memory Size: {memory} MB",
-             f"Max Memory Used: {used} MB"]
-    if init and cold_line:
-        parts.append(f"Init Duration: {float(init.group(1)):.2f} ms")
-    if end.get("status") == "timeout":
-        parts.append("Status: timeout")
-    elif error.startswith("Runtime."):
-        parts += ["Status: error", f"Error Type: {error}"]
-    return "\t".join(parts) + "\t"
+def _report(line: str, end: dict) -> str:
+    """The runtime's REPORT line, with the memory the invocation's `invoke_end` measured when it did."""
+    used = end.get("max_memory_used_mb", (end.get("extra") or {}).get("max_memory_used_mb"))
+    if not isinstance(used, int) or isinstance(used, bool):
+        return line
+    return re.sub(r"Max Memory Used: \d+ MB", f"Max Memory Used: {used} MB", line)
 
 
 def _runtime_line(message: str) -> str:
@@ -108,7 +96,7 @@ def exported_events(events: list[dict], start: datetime, payloads: dict | None =
         message = e["message"]
         if message.startswith("REPORT RequestId: "):
             end = ends.get((e["request_id"], begun.get("attempt")), {"request_id": e["request_id"]})
-            message = _report(message, end, bool(begun.get("cold")))
+            message = _report(message, end)
         elif message.startswith("START RequestId: ") and payloads is not None:
             out.append(ExportedEvent(e["function"], stamp, stream, message))
             attempts = payloads.get(e["request_id"]) or []

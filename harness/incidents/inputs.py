@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,10 +58,10 @@ def _headers(event: dict) -> dict:
 
 
 def steps_for(event: Any, function: str | None, system: SystemMap,
-              ran_before: set[str] | None = None) -> tuple[list[tuple[dict, str]], str | None]:
-    """([(step, dedupe key)], None) for an event, or ([], why it is not an input). `ran_before`: the functions
-    with an invocation before the one that received it (None: unknown), so a record of a queue no feeder had
-    sent to yet is an input."""
+              fed: Callable[[str, dict], bool] | None = None) -> tuple[list[tuple[dict, str]], str | None]:
+    """([(step, dedupe key)], None) for an event, or ([], why it is not an input). `fed(feeder, record)`: did
+    that function run before the SQS record was sent (None: assume so)? A record no feeder could have sent is
+    an input."""
     kind = shape(event)
     if kind == "eventbridge" and function is not None and not system.routes(function, event):
         kind = "direct"  # EventBridge-shaped, but no rule of the function routes it: invoked directly
@@ -88,20 +89,21 @@ def steps_for(event: Any, function: str | None, system: SystemMap,
             step["bus"] = event["event-bus-name"]
         return [({"put_event": step}, f"eventbridge:{event.get('id') or json.dumps(step, sort_keys=True)}")], None
     if kind == "sqs":
-        return _sqs_steps(event, system, ran_before)
+        return _sqs_steps(event, system, fed)
     if function is None:
         return [], "an event with no trigger shape and no function to invoke"
     payload_key = json.dumps(event, sort_keys=True, default=str)
     return [({"invoke": {"function": function, "type": "Event", "payload": event}}, f"invoke:{function}:{payload_key}")], None
 
 
-def _sqs_steps(event: dict, system: SystemMap, ran_before: set[str] | None) -> tuple[list[tuple[dict, str]], str | None]:
+def _sqs_steps(event: dict, system: SystemMap,
+               fed: Callable[[str, dict], bool] | None) -> tuple[list[tuple[dict, str]], str | None]:
     steps = []
     for record in event["Records"]:
         queue = system.queue(str(record.get("eventSourceARN", "")))
         if queue is None:
             return [], f"SQS records from {record.get('eventSourceARN')}, a queue not in the template"
-        feeders = [f for f in system.feeders(queue) if ran_before is None or f in ran_before]
+        feeders = [f for f in system.feeders(queue) if fed is None or fed(f, record)]
         if feeders:
             return [], f"SQS records from {queue}, which {', '.join(feeders)} sends to: the replay produces them"
         step = {"queue": queue, "body": record.get("body", "")}
@@ -133,12 +135,24 @@ def _chained(inv: Invocation, timeline: Timeline, system: SystemMap) -> str | No
         return None
     callers = set(system.callers(logical))
     for other in timeline.invocations:
-        if other is inv or system.function(other.function) not in callers:
+        if other is inv:
+            break  # a caller started first: in the same millisecond, its START came first in the logs
+        if system.function(other.function) not in callers:
             continue
         until = (other.end if other.end is not None else other.last_line) + CHAIN_GAP
         if other.start <= inv.start <= until:
             return system.function(other.function)
     return None
+
+
+def _sent_at(record: dict, timeline: Timeline, inv: Invocation) -> float:
+    """When an SQS record was sent (its SentTimestamp, seconds into the incident): the replay sends it then, so
+    the queue's batching window and polling deliver it when production did; else when it was received."""
+    stamp = (record.get("attributes") or {}).get("SentTimestamp")
+    if not str(stamp or "").isdigit():
+        return inv.start
+    at = round(int(stamp) / 1000 - timeline.start.timestamp(), 3)
+    return at if 0.0 <= at <= inv.start else inv.start
 
 
 def logged_inputs(timeline: Timeline, system: SystemMap) -> tuple[list[Input], list[Unmapped]]:
@@ -165,12 +179,16 @@ def logged_inputs(timeline: Timeline, system: SystemMap) -> tuple[list[Input], l
                     skipped.append(Unmapped(where, f"invoked by {caller} (its configuration names this function "
                                             "and it ran just before): the replay invokes it again", ""))
                     continue
-            ran_before = {system.function(o.function) for o in timeline.invocations
-                          if o is not inv and o.start <= inv.start}
-            steps, why = steps_for(event, system.function(inv.function), system, ran_before)
+            def fed(feeder: str, record: dict, inv: Invocation = inv) -> bool:
+                sent = _sent_at(record, timeline, inv)
+                return any(o is not inv and o.start <= sent and system.function(o.function) == feeder
+                           for o in timeline.invocations)
+            steps, why = steps_for(event, system.function(inv.function), system, fed)
             if why:
                 skipped.append(Unmapped(where, f"logged event is not an input: {why}", ""))
-            for step, key in steps:
+            sent = [_sent_at(r, timeline, inv) for r in event["Records"]] if shape(event) == "sqs" and not why else []
+            for n, (step, key) in enumerate(steps):
                 done = inv.end if "http" in step and inv.end is not None else None
-                inputs.setdefault(key, Input(inv.start, step, f"event logged by {where}", key, done))
+                at = sent[n] if n < len(sent) else inv.start
+                inputs.setdefault(key, Input(at, step, f"event logged by {where}", key, done))
     return sorted(inputs.values(), key=lambda i: i.at), skipped

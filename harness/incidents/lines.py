@@ -197,7 +197,9 @@ def powertools_json(line: LogLine) -> list[Fact] | None:
     fields = {k: v for k, v in doc.items() if k not in _POWERTOOLS_META}
     facts = [fact("app_log", rid, level=str(doc["level"]).upper(),
                   message=message if isinstance(message, str) else json.dumps(message, sort_keys=True), fields=fields)]
-    if isinstance(message, (dict, list)):
+    if isinstance(message, (dict, list)) or str(doc.get("location", "")).startswith("decorate:"):
+        # inject_lambda_context(log_event=True) logs the event from its `decorate` wrapper, whatever its type (a
+        # function invoked with a JSON text gets a string)
         facts.append(fact("event", rid, event=message))
     return facts
 

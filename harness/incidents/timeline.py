@@ -3,6 +3,7 @@ AWS and HTTP failures each one logged, the events they were given, and every lin
 one, with the reason."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +56,7 @@ class Invocation:
     events: list[Any] = field(default_factory=list)
     app_lines: int = 0
     last_line: float = 0.0
+    before_last: float = 0.0  # the time of the last line logged before `last_line`'s millisecond
     error_lines: list[str] = field(default_factory=list)
     stream: str | None = None
     own_http: list[dict] = field(default_factory=list)  # failures answered by the system's own endpoints
@@ -128,7 +130,7 @@ class _Builder:
         if known is not None and not new:
             return known
         attempt = known.attempt + 1 if known is not None else 1
-        inv = Invocation(fn, rid, attempt, t, last_line=t, stream=line.stream)
+        inv = Invocation(fn, rid, attempt, t, last_line=t, before_last=t, stream=line.stream)
         self.by_id[(fn, rid)] = inv
         self.timeline.invocations.append(inv)
         return inv
@@ -206,9 +208,11 @@ class _Builder:
                 self.timeline.unmapped.append(Unmapped(line.where, f"HTTP failure from {host}, an endpoint of the "
                                                        "system's own functions: its logs explain it", ""))
                 continue
-            inv.failures.append(Failure(f.kind, inv.function, inv.request_id, inv.last_line, t,
-                                        f.get("attempts", 1), dict(f.data), line.where))
-        inv.last_line = t
+            since = inv.last_line if inv.last_line < t else inv.before_last  # not a line of the same moment
+            inv.failures.append(Failure(f.kind, inv.function, inv.request_id, since, t,
+                                        f.get("attempts"), dict(f.data), line.where))
+        if t > inv.last_line:
+            inv.before_last, inv.last_line = inv.last_line, t
         if not found and level in ("ERROR", "CRITICAL") and not (app is not None and app.kind == "runtime_error"):
             self.timeline.unmapped.append(Unmapped(line.where, f"{level} line names no AWS error code, HTTP status "
                                                    "or Lambda outcome: kept as an observed symptom (logs expectation)",
@@ -220,8 +224,8 @@ class _Builder:
 def _own_endpoint(host: str | None) -> bool:
     """Loopback, API Gateway and Function URL hosts: calls into the system itself, not a third party."""
     host = (host or "").lower()
-    return host in ("127.0.0.1", "localhost", "loopback") or host.endswith((".execute-api.amazonaws.com",
-                                                                           ".lambda-url.on.aws"))
+    return host in ("127.0.0.1", "localhost", "loopback") or bool(
+        re.fullmatch(r"[a-z0-9]+\.(?:execute-api\.[a-z0-9-]+\.amazonaws\.com|lambda-url\.[a-z0-9-]+\.on\.aws)", host))
 
 
 def _same_answer(failure: dict, own: list[dict]) -> bool:
@@ -248,19 +252,26 @@ def build_timeline(lines: list[LogLine], start: datetime | None = None) -> Timel
 
 def _merge(failures: list[Failure]) -> list[Failure]:
     """One failure per call and moment: the same error logged twice in the same millisecond (a WARNING and the
-    ERROR that follows it, or the runtime's `[ERROR]` line after Powertools' record) counts once."""
+    ERROR that follows it, the runtime's `[ERROR]` line after Powertools' record, a "rolled back" line repeating
+    the send's code) counts once, with the operation a line names rather than one guessed from a verb."""
     kept: list[Failure] = []
     for f in failures:
         same = next((k for k in kept if k.at == f.at and k.kind == f.kind and _compatible(k.data, f.data)), None)
         if same is None:
             kept.append(f)
-        elif f.data.get("operation") and not same.data.get("operation"):
+        elif _named(f.data) > _named(same.data):
             kept[kept.index(same)] = f
     return kept
+
+
+def _named(data: dict) -> int:
+    """2: the line names the operation; 1: a verb suggests it; 0: unknown."""
+    return 0 if not data.get("operation") else 1 if data.get("guessed") else 2
 
 
 def _compatible(a: dict, b: dict) -> bool:
     for key in ("code", "status", "error", "network"):
         if a.get(key) != b.get(key):
             return False
-    return not (a.get("operation") and b.get("operation") and a["operation"] != b["operation"])
+    named = a.get("operation") and b.get("operation") and not a.get("guessed") and not b.get("guessed")
+    return not (named and a["operation"] != b["operation"])

@@ -58,11 +58,15 @@ def _clusters(failures: list[Failure]) -> list[list[Failure]]:
 
 def retried_unseen(failure: Failure) -> bool:
     """An AWS error whose line does not count the attempts, with a code botocore retries (throttling, transient,
-    5xx): the call may have failed several times before the handler saw it, so every attempt between the line
+    5xx, a connection error or timeout): the call may have failed several times before the handler saw it, so every attempt between the line
     before and this one failed."""
     from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
     code = failure.data.get("code")
-    if failure.attempts is not None or failure.kind != "aws_error" or not code:
+    if failure.attempts is not None or failure.kind != "aws_error":
+        return False
+    if failure.data.get("network"):
+        return True  # botocore retries connection errors and timeouts too
+    if not code:
         return False
     if code in ThrottledRetryableChecker._THROTTLED_ERROR_CODES or \
             code in TransientRetryableChecker._TRANSIENT_ERROR_CODES:

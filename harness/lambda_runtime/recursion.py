@@ -4,15 +4,17 @@ an event that invokes the same function more than 16 times in one request chain 
 The chain travels in the X-Ray trace header, as on AWS: each invocation gets `_X_AMZN_TRACE_ID`, botocore's own
 recursion-detection handler copies it into every request's `X-Amzn-Trace-Id`, the harness carries it on the event
 (`lambda:Invoke`; SQS's `AWSTraceHeader` system attribute, which the event source mapping hands to the next
-invocation), and a `Lineage` field counts the invocations of each function in the chain. With the function's
+invocation; SNS and S3 deliveries the request causes), and a `Lineage` field counts the invocations of each function in the chain. With the function's
 `RecursiveLoop: Terminate` (the default) the 17th invocation does not run: a synchronous caller gets
 `RecursiveInvocationException`, an asynchronous event goes to the DLQ / on-failure destination without retries,
 an SQS batch fails (the queue's redrive policy moves it to its DLQ). `Allow` lets the loop go on (the run's
 invocations budget then ends it)."""
 from __future__ import annotations
 
+import contextlib
+import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 MAX_CHAIN = 16  # "more than 16 times": the 17th invocation of one function in one chain is stopped
@@ -20,6 +22,8 @@ HEADER = "X-Amzn-Trace-Id"
 MESSAGE = ("Lambda has detected your function being invoked in a recursive loop with other AWS resources and "
            "stopped your function's invocation.")
 POLICIES = ("Allow", "Terminate")
+CARRYING_SERVICES = ("sns", "s3")  # they invoke functions asynchronously from the request (AWS tracks both)
+_carried = threading.local()
 
 
 def parse(header: str | None) -> dict[str, str]:
@@ -106,3 +110,20 @@ def carry_on_sqs_send(request: Any) -> None:
     data = json.dumps(body).encode()
     request.body = data
     request.headers["Content-Length"] = str(len(data))
+
+
+@contextlib.contextmanager
+def carrying(header: str | None) -> Iterator[None]:
+    """While the block runs in this thread, invocations it causes (SNS and S3 deliveries) continue `header`'s
+    chain."""
+    previous = getattr(_carried, "header", None)
+    _carried.header = header
+    try:
+        yield
+    finally:
+        _carried.header = previous
+
+
+def carried() -> str | None:
+    """The chain the calling thread's work continues (see `carrying`), if any."""
+    return getattr(_carried, "header", None)

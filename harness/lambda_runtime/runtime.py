@@ -18,6 +18,8 @@ from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.container import Container, ContainerPool
 from harness.lambda_runtime.context import LambdaContext
 from harness.lambda_runtime.logs import LogSink
+from harness.lambda_runtime.report import report_line
+from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
 
 ACCOUNT_CONCURRENCY = 1000
@@ -145,16 +147,20 @@ class LambdaRuntime:
         cold = container.handler is None
         self.scheduler.enter_view(container)
         os.environ["_X_AMZN_TRACE_ID"] = header  # per invocation, as Lambda's runtime sets it (botocore sends it)
+        memory.begin(task.meta, config.memory, self.scheduler.gauge)
         self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
                           type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
         sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
         status, payload, error, reset = self._run(config, container, request, cold)
         ended = self.scheduler.clock.elapsed()
+        used_mb = memory.end(task.meta)
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
             sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
         sink.write(f"END RequestId: {request.request_id}\n")
-        sink.write(f"REPORT RequestId: {request.request_id}\tDuration: {(ended - started) * 1000:.2f} ms\t"
-                   f"Memory Size: {config.memory} MB{'	Init Duration: 0.00 ms' if cold else ''}\n")
+        # the REPORT line is in the hashed trace: it states the estimate, the measured used_mb (which varies between
+        # runs) goes to invoke_end's extra, and `logs export` writes it into the exported REPORT line
+        sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
+                               0.0 if cold else None, status, (error or {}).get("errorType")) + "\n")
         sink.flush()
         task.meta.pop("log", None)
         container.invocations += 1
@@ -164,8 +170,9 @@ class LambdaRuntime:
         result = InvocationResult(request.request_id, config.name, request.invocation_type, status, payload, error,
                                   tuple(sink.lines), started, ended, cold, container.id, request.attempt)
         self.results.append(result)
-        self.trace.record("invoke_end", function=config.name, request_id=request.request_id, status=status,
-                          error=(error or {}).get("errorType"), attempt=request.attempt)
+        self.trace.record("invoke_end", {"max_memory_used_mb": used_mb}, function=config.name,
+                          request_id=request.request_id, status=status, error=(error or {}).get("errorType"),
+                          attempt=request.attempt)
         return result
 
     def _recursive_loop(self, config: FunctionConfig, request: InvokeRequest, chain: int) -> bool:
@@ -209,7 +216,7 @@ class LambdaRuntime:
             if container.handler is None:
                 try:
                     container.init()
-                except TaskKilled:
+                except (TaskKilled, memory.OutOfMemory):
                     raise
                 except BaseException as exc:  # noqa: BLE001 - an init failure is the invocation's outcome
                     if sandbox.is_exit(exc):
@@ -223,6 +230,8 @@ class LambdaRuntime:
             event = json.loads(json.dumps(request.payload))
             value = container.handler(event, context)
             current_task().deadline = None
+            if self.scheduler.gauge is not None:  # the handler's last step, up to its return
+                self.scheduler.gauge.settle(current_task().meta)
             try:
                 text = json.dumps(value)
                 too_large = sandbox.payloads.response_too_large(len(text.encode("utf-8")), request.request_id)
@@ -239,8 +248,9 @@ class LambdaRuntime:
             message = (f"{self._iso()} {request.request_id} Task timed out after {config.timeout:.2f} seconds")
             return "timeout", None, {"errorType": "Sandbox.Timedout", "errorMessage": message,
                                      "requestId": request.request_id}, True
-        except MemoryError:
+        except (MemoryError, memory.OutOfMemory):
             current_task().deadline = None
+            current_task().meta["out_of_memory"] = True
             return "error", None, sandbox.out_of_memory_document(request.request_id), True
         except Exception as exc:  # noqa: BLE001 - the handler's error is the invocation's outcome
             current_task().deadline = None

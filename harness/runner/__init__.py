@@ -8,20 +8,26 @@ back in job order and are the same (trace hashes included) as a serial run's. Se
 """
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 from harness import sandbox
 from harness.runner.job import Job, execute, load
 from harness.runner.pool import run_forked, worker_count
+from harness.runner.snapshot import REPEATS, Snapshots, snapshot_key
 from harness.scenario.runner import ScenarioResult
 
 __all__ = ["Job", "ScenarioResult", "run_jobs"]
 
 
 def run_jobs(jobs: Iterable[Job], workers: int | None = None,
-             on_result: Callable[[Job, ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+             on_result: Callable[[Job, ScenarioResult], None] | None = None,
+             snapshots: bool | None = None) -> list[ScenarioResult]:
     """Run every job (on `workers` processes; None = all cores, 1 = here, serially); results in job order.
-    `on_result(job, result)` is called in this process as each run ends (in completion order)."""
+    `on_result(job, result)` is called in this process as each run ends (in completion order). A scenario run
+    several times is deployed once per worker and each run forked from that snapshot (harness/runner/snapshot.py);
+    `snapshots=False` (or HARNESS_SNAPSHOTS=0) turns that off, `snapshots=True` uses it from two runs on."""
     jobs = list(jobs)
     results: list[ScenarioResult | None] = [None] * len(jobs)
 
@@ -31,7 +37,15 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             on_result(jobs[index], result)
 
     count = worker_count(workers, len(jobs))
-    if count <= 1:
+    forking = _snapshots(jobs, snapshots)
+    if forking is not None and not sandbox.poisoned():  # a worker process holds the snapshot, never this one
+        _warm(jobs)
+        try:
+            run_forked(jobs, count, done, run=forking.run)
+        finally:
+            import gc
+            gc.unfreeze()
+    elif count <= 1:
         for index, job in enumerate(jobs):
             if sandbox.poisoned():  # a handler thread that would not stop: the rest runs in a clean process
                 run_forked(jobs[index:], 1, lambda i, result, at=index: done(at + i, result),
@@ -46,6 +60,18 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             import gc
             gc.unfreeze()
     return [r for r in results if r is not None]
+
+
+def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:
+    """Snapshots for the scenarios these jobs repeat (at least REPEATS runs each, or two when `wanted`), or None
+    when none repeats, forking is not possible, or snapshots are turned off."""
+    if wanted is False or not hasattr(os, "fork"):
+        return None
+    if wanted is None and os.environ.get("HARNESS_SNAPSHOTS", "") == "0":
+        return None
+    counts = Counter(snapshot_key(job) for job in jobs)
+    repeated = {key for key, n in counts.items() if key is not None and n >= (2 if wanted else REPEATS)}
+    return Snapshots(repeated) if repeated else None
 
 
 def _warm(jobs: list[Job]) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,10 @@ def load(path: Path) -> Any:
     return _SCENARIOS[key]
 
 
-def execute(job: Job, watchdog_seconds: float = 30.0) -> ScenarioResult:
-    """Run `job` here, in this process; a file that does not load gives an `error` result saying why."""
+def execute(job: Job, watchdog_seconds: float = 30.0,
+            run: Callable[[Any], ScenarioResult] | None = None) -> ScenarioResult:
+    """Run `job` here, in this process; a file that does not load gives an `error` result saying why. `run`, when
+    given, runs the loaded scenario (with the job's faults) instead of `run_scenario`."""
     from harness.scenario import run_scenario
     scenario = load(job.path)
     if isinstance(scenario, Exception):
@@ -51,6 +54,8 @@ def execute(job: Job, watchdog_seconds: float = 30.0) -> ScenarioResult:
     if job.faults is not None:
         scenario = dataclasses.replace(scenario, top_level_faults=[dict(rule) for rule in job.faults])
     try:
+        if run is not None:
+            return run(scenario)
         return run_scenario(scenario, seed=job.seed, backend=job.backend, watchdog_seconds=watchdog_seconds)
     except (KeyboardInterrupt, Interrupted):
         raise

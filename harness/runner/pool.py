@@ -24,8 +24,10 @@ class _Worker:
 
 
 def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, ScenarioResult], None],
-               prepare: Callable[[], None] = lambda: None) -> None:
-    """Run `jobs` on `workers` forked processes; `on_done(index, result)` is called in the parent as each ends."""
+               prepare: Callable[[], None] = lambda: None,
+               run: Callable[[Job], ScenarioResult] = execute) -> None:
+    """Run `jobs` on `workers` forked processes; `on_done(index, result)` is called in the parent as each ends.
+    Each worker runs its jobs with `run` (made here, used in the workers)."""
     pending = list(range(len(jobs)))
     pending.reverse()  # pop() hands out jobs in order
     pool: list[_Worker] = []
@@ -33,7 +35,7 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
         while pending or any(w.index is not None for w in pool):
             busy = sum(1 for w in pool if w.index is not None)
             while len(pool) < min(workers, busy + len(pending)):
-                pool.append(_fork(jobs, prepare))
+                pool.append(_fork(jobs, prepare, run))
             for worker in pool:
                 if worker.index is None and pending:
                     worker.index = pending.pop()
@@ -44,7 +46,7 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
                 worker.index = None
                 if result is None:  # the worker died: reap it; a new one is forked for what is left
                     pool.remove(worker)
-                    result = _died(jobs[index], _reap(worker))
+                    result = died(jobs[index], _reap(worker))
                 elif poisoned:  # a handler thread it could not stop: retire it, a clean one takes over
                     pool.remove(worker)
                     _stop(worker)
@@ -54,7 +56,7 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
             _stop(worker)
 
 
-def _fork(jobs: Sequence[Job], prepare: Callable[[], None]) -> _Worker:
+def _fork(jobs: Sequence[Job], prepare: Callable[[], None], run: Callable[[Job], ScenarioResult]) -> _Worker:
     parent_end, child_end = connection.Pipe(duplex=True)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
@@ -63,7 +65,7 @@ def _fork(jobs: Sequence[Job], prepare: Callable[[], None]) -> _Worker:
             parent_end.close()
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
             prepare()
-            _serve(child_end, jobs)
+            _serve(child_end, jobs, run)
         except BaseException:  # noqa: BLE001 - a child must never unwind into the parent's code
             status = 70
         finally:
@@ -72,7 +74,7 @@ def _fork(jobs: Sequence[Job], prepare: Callable[[], None]) -> _Worker:
     return _Worker(pid, parent_end)
 
 
-def _serve(conn: Connection, jobs: Sequence[Job]) -> None:
+def _serve(conn: Connection, jobs: Sequence[Job], run: Callable[[Job], ScenarioResult]) -> None:
     while True:
         try:
             index = conn.recv()
@@ -81,7 +83,7 @@ def _serve(conn: Connection, jobs: Sequence[Job]) -> None:
         if index is None:
             return
         try:
-            result = execute(jobs[index])
+            result = run(jobs[index])
         except BaseException:  # noqa: BLE001 - reported as the job's error, the worker keeps serving
             result = _crashed(jobs[index], traceback.format_exc())
         poisoned = sandbox.poisoned() is not None
@@ -107,6 +109,11 @@ def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult 
 def _reap(worker: _Worker) -> str:
     worker.conn.close()
     _, status = os.waitpid(worker.pid, 0)
+    return how_it_ended(status)
+
+
+def how_it_ended(status: int) -> str:
+    """A process's wait status in words."""
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit status {os.WEXITSTATUS(status)}"
@@ -134,7 +141,8 @@ def _crashed(job: Job, text: str) -> ScenarioResult:
                           error=text)
 
 
-def _died(job: Job, how: str) -> ScenarioResult:
+def died(job: Job, how: str) -> ScenarioResult:
+    """The result of a job whose process died before reporting one."""
     return _crashed(job, f"the worker process running this scenario died ({how}) before reporting a result; "
                          f"replay it alone to see why")
 

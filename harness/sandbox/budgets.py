@@ -70,6 +70,7 @@ class Meter:
         self.budgets, self.clock, self._wall, self.invoked, self._record = budgets, clock, wall, invoked, record
         self.started = wall()
         self.steps = 0
+        self.progress: Any = None  # a live line for long runs (harness.sandbox.progress.RunProgress)
 
     def step(self) -> None:
         """Count one scheduler step; raise OverBudget when any budget is spent."""
@@ -91,12 +92,14 @@ class Meter:
             spent = self._wall() - self.started
             if spent > budgets.wall_seconds:
                 self._over("wall_seconds", round(spent, 1), budgets.wall_seconds)
+            if self.progress is not None:
+                self.progress.update(self, spent)
 
     def _over(self, field: str, reached: float, limit: float) -> None:
         top = self.invoked.most_common(1)
         detail = f"; most invoked: {top[0][0]} ({top[0][1]:,} times)" if top else ""
         if field == "invocations" and top and top[0][1] > limit // 2:
-            detail += ", a function invoking itself? (see RecursiveLoop in docs/safety.md)"
+            detail += " (if it invokes itself: RecursiveLoop in docs/safety.md)"
         self._record("budget_exceeded", budget=NAMES[field][0], reached=reached, limit=limit)
         raise OverBudget(field, reached, limit, detail)
 

@@ -10,8 +10,9 @@ Libraries imported once per process also keep state that, on AWS, each execution
 Powertools keeps a module-level cold-start flag, metrics shared by every Metrics instance (an unflushed metric
 of one run would appear in the next run's EMF line) and "preconfigured" named loggers (a second
 Logger(service=X) skips adding its duplicate-suppressing filter to the root handler, so every line is logged
-twice). Each run therefore imports Powertools afresh and gets a fresh logging namespace, as a new process
-would; the earlier modules and loggers are put back afterwards.
+twice). Each run therefore starts without the host's Powertools modules and configured loggers, as a new process
+would, and puts them back afterwards; within the run each execution environment imports its own copy and keeps
+its own loggers (harness/lambda_runtime/libraries.py).
 """
 from __future__ import annotations
 
@@ -20,17 +21,39 @@ import logging
 import random
 import sys
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES
+
+
+class Pins:
+    """What `pinned_randomness` derives from the run's seed; `reseed` gives a process forked from a snapshot the
+    pins of another seed."""
+
+    def __init__(self, seed: int, random_class: type) -> None:
+        self._random_class = random_class
+        self.reseed(seed)
+
+    def reseed(self, seed: int, uuid4_drawn: int = 0) -> None:
+        """Pin to `seed`, as if the run had started with it and `uuid4_drawn` pinned uuid4s had been drawn."""
+        self.seed = seed
+        self.ids = self._random_class(f"{seed}:uuid4")
+        for _ in range(uuid4_drawn):
+            self.ids.getrandbits(128)
+        self.created: Counter = Counter()
+        self.uuid4_callers: list[str] = []  # `module.function` of each pinned uuid4 drawn since
+        self.seeded: list[tuple[weakref.ref, Any]] = []  # generators created with an explicit seed since
+
 
 @contextlib.contextmanager
-def pinned_randomness(seed: int) -> Iterator[None]:
+def pinned_randomness(seed: int) -> Iterator[Pins]:
     """Seed `random`, new unseeded `Random()` generators and `uuid.uuid4` for the duration of a run."""
     saved_state, saved_uuid4, saved_class = random.getstate(), uuid.uuid4, random.Random
-    ids = saved_class(f"{seed}:uuid4")
-    created: Counter = Counter()
+    pins = Pins(seed, saved_class)
+    random.seed(f"{seed}:random")
 
     class PinnedRandom(saved_class):  # type: ignore[misc,valid-type]
         """`Random()` without a seed: seeded from the run's seed, the creating module and a per-module count,
@@ -39,29 +62,33 @@ def pinned_randomness(seed: int) -> Iterator[None]:
         def __init__(self, x: Any = None) -> None:
             if x is None:
                 creator = str(sys._getframe(1).f_globals.get("__name__", "?"))
-                created[creator] += 1
-                x = f"{seed}:{creator}:{created[creator]}"
+                pins.created[creator] += 1
+                x = f"{pins.seed}:{creator}:{pins.created[creator]}"
+            else:
+                pins.seeded.append((weakref.ref(self), x))
             super().__init__(x)
 
     def uuid4() -> uuid.UUID:
         # moto draws a few uuid4s the first time a backend is built in a process; those must not shift the
         # ids handler code gets (moto's own ids come from its seeded mock_random).
-        if str(sys._getframe(1).f_globals.get("__name__", "")).startswith("moto."):
+        caller = sys._getframe(1)
+        module = str(caller.f_globals.get("__name__", ""))
+        if module.startswith("moto."):
             return saved_uuid4()
-        return uuid.UUID(int=ids.getrandbits(128), version=4)
+        pins.uuid4_callers.append(f"{module}.{caller.f_code.co_name}")
+        return uuid.UUID(int=pins.ids.getrandbits(128), version=4)
 
-    random.seed(f"{seed}:random")
     uuid.uuid4 = uuid4
     random.Random = PinnedRandom  # type: ignore[misc]
     try:
-        yield
+        yield pins
     finally:
         random.Random = saved_class  # type: ignore[misc]
         uuid.uuid4 = saved_uuid4
         random.setstate(saved_state)
 
 
-FRESH_PER_RUN = ("aws_lambda_powertools",)  # libraries whose module state belongs to one execution environment
+FRESH_PER_RUN = PER_ENVIRONMENT_LIBRARIES  # libraries whose module state belongs to one execution environment
 
 
 @contextlib.contextmanager

@@ -115,16 +115,9 @@ def run_scenario(scenario: Scenario, seed: int | None = None, backend: str | Non
         return _run(scenario, seed, backend, watchdog_seconds, observe)
 
 
-def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: float,
-         observe: Any = None) -> ScenarioResult:
-    from harness.simulation import Simulation
+def simulation_kwargs(scenario: Scenario, seed: int, backend: str, watchdog_seconds: float) -> dict[str, Any]:
+    """The Simulation arguments of a run of `scenario` (its template apart)."""
     model = scenario.model
-    backend = backend or model.backend or "moto"
-    # A mocked function's runtime warning is answered by its mock.
-    reported = [w for w in scenario.warnings if not any(f"function {name!r} is " in w for name in model.functions)]
-    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=reported,
-                            system=system_name(model.system), proves=list(model.proves))
-    started = real_perf_counter()
     kwargs: dict[str, Any] = {"seed": seed, "start": model.start, "backend": backend,
                               "parameters": {k: str(v) for k, v in model.parameters.items()},
                               "stack_name": model.stack_name, "watchdog_seconds": watchdog_seconds,
@@ -136,21 +129,39 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
         from harness.lambda_runtime.stubs import FunctionMock
         kwargs["functions"] = {name: FunctionMock.coerce(spec["mock"], scenario.folder, f"functions.{name}.mock")
                                for name, spec in model.functions.items()}
+    return kwargs
+
+
+def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: float,
+         observe: Any = None, deployed: Any = None) -> ScenarioResult:
+    """One run; `deployed` is a simulation already started for it (a snapshot's, reseeded), else one is made."""
+    from harness.simulation import Simulation
+    model = scenario.model
+    backend = backend or model.backend or "moto"
+    # A mocked function's runtime warning is answered by its mock.
+    reported = [w for w in scenario.warnings if not any(f"function {name!r} is " in w for name in model.functions)]
+    result = ScenarioResult(scenario.name, scenario.file, seed, backend, "error", warnings=reported,
+                            system=system_name(model.system), proves=list(model.proves))
+    started = real_perf_counter()
+    kwargs = simulation_kwargs(scenario, seed, backend, watchdog_seconds) if deployed is None else {}
     _ledger.install()
     sim = None
     ctx: RunContext | None = None
     try:
-        with warnings.catch_warnings():  # a scenario reports its template's warnings in its result (and the CLI once)
-            warnings.simplefilter("ignore", TemplateWarning)
-            sim = Simulation(scenario.template, **kwargs)
+        if deployed is not None:
+            sim = deployed
+        else:
+            with warnings.catch_warnings():  # a scenario reports its template's warnings in its result (and the CLI)
+                warnings.simplefilter("ignore", TemplateWarning)
+                sim = Simulation(scenario.template, **kwargs)
+            sim.start()
         ledger = _ledger.Ledger(sim.clock)
-        sim.start()
         sim.runtime.hooks.insert(0, ledger)
         _ledger.activate(ledger)
         ctx = RunContext(sim, scenario.catalog, ledger, scenario.folder)
         ctx.outcomes = []
         ctx.max_virtual_time = model.max_virtual_time
-        ctx.compiled_asserts = {i: [e for e, _ in items] for i, items in scenario.asserts.items()}
+        ctx.compiled_asserts = dict(scenario.asserts)  # step index -> [(expectation, its line)]
         _run_steps(ctx, scenario)
         if model.settle:
             sim.run_until_idle(model.max_virtual_time)

@@ -257,8 +257,8 @@ class Assert(Step):
     expect: list[Any] = Field(min_length=1)  # validated by the loader against EXPECTATIONS
 
     def run(self, ctx: Any, index: int) -> Any:
-        for position, expectation in enumerate(ctx.compiled_asserts[index]):
-            ctx.outcomes.append(expectation.evaluate(ctx, f"steps[{index}].assert[{position}]"))
+        for position, (expectation, line) in enumerate(ctx.compiled_asserts[index]):
+            ctx.outcomes.append(expectation.evaluate(ctx, f"steps[{index}].assert[{position}]", line))
 
 
 @step

@@ -104,8 +104,8 @@ def for_route(sources: EventSources, spec: EventSpec, api: RestApi) -> LambdaAut
     """The Lambda authorizer protecting a route: its event's `Auth.Authorizer`, else the API's
     `DefaultAuthorizer`; None for `NONE`, no authorizer, or a kind the harness does not emulate (warned at load)."""
     auth = api.auth or {}
-    name = (spec.properties.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
-    if name is None or name == "NONE" or name == "AWS_IAM":
+    name = chosen(auth, spec.properties)
+    if name is None or name == "AWS_IAM":
         return None
     definitions = auth.get("Authorizers") or {}
     if name not in definitions:
@@ -118,7 +118,19 @@ def for_route(sources: EventSources, spec: EventSpec, api: RestApi) -> LambdaAut
     if config is None:
         raise spec.error(f"authorizer {name!r}: FunctionArn {definition['FunctionArn']!r} is not a function of "
                          f"this template")
-    return (_http if api.kind == "http" else _rest)(spec, str(name), config.name, definition)
+    return build(api.kind, spec, name, config.name, definition)
+
+
+def chosen(auth: dict, event_properties: dict) -> str | None:
+    """The name of the authorizer a route uses (its event's `Auth.Authorizer`, else the API's
+    `DefaultAuthorizer`); None for `NONE` or none at all."""
+    name = (event_properties.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
+    return None if name is None or name == "NONE" else str(name)
+
+
+def build(kind: str, spec: EventSpec, name: str, function: str, definition: dict) -> LambdaAuthorizer:
+    """A Lambda authorizer of a REST (`kind` rest) or HTTP API (http) from its SAM definition."""
+    return (_http if kind == "http" else _rest)(spec, name, function, definition)
 
 
 def _rest(spec: EventSpec, name: str, function: str, definition: dict) -> LambdaAuthorizer:
@@ -275,6 +287,9 @@ def _check_auth(template: _template.Template) -> None:
         if default is not None and default not in ("AWS_IAM", "NONE") and default not in (auth.get("Authorizers") or {}):
             raise TemplateError(f"{where}: {owner}.Auth.DefaultAuthorizer {default!r} is not one of its Authorizers "
                                 f"({', '.join(sorted(auth.get('Authorizers') or {})) or 'none declared'})")
+        if default == "AWS_IAM":
+            template.warnings.append(f"{where}: {owner}.Auth.DefaultAuthorizer AWS_IAM is not emulated (requests are "
+                                     f"not checked)")
         for key in sorted(set(auth) - API_AUTH_KEYS - {"AddDefaultAuthorizerToCorsPreflight"}):
             template.warnings.append(f"{where}: {owner}.Auth.{key} is not emulated by the harness (ignored)")
         for name, definition in (auth.get("Authorizers") or {}).items():

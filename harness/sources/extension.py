@@ -18,6 +18,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from harness.aws import router as _router
 from harness.aws.wire import is_loopback
 from harness.errors import InputError
+from harness.lambda_runtime import recursion
 from harness.sources import moto_hooks, outbound
 from harness.sources.base import SOURCES, EventSpec, Source
 from harness.sources.eventbridge import THROTTLE_CODES, EventBridge, rules_from_resources
@@ -38,7 +39,7 @@ class EventSources:
         self.sources: list[Source] = []
         self.gateway: Gateway | None = None
         self.eventbridge = EventBridge(self)
-        self._ids = self.rng("event-ids")
+        self._event_ids: random.Random | None = None
         self._webhooks = None
 
     # ------------------------------------------------------------------ lifecycle (Extension protocol)
@@ -114,10 +115,27 @@ class EventSources:
         if _current is self:
             _current = None
 
+    def suspend(self, sim: Any) -> None:
+        """Close the gateway's servers (their threads must not exist when a snapshot forks), keeping its ports."""
+        if self.gateway is not None:
+            self.gateway.stop()
+
+    def resume(self, sim: Any) -> None:
+        """In a process forked from a snapshot: listen again on the same ports."""
+        if self.gateway is not None:
+            self.gateway.reopen()
+
     # ------------------------------------------------------------------ helpers for the sources
     def rng(self, stream: str) -> random.Random:
         """An RNG stream derived from the simulation seed."""
         return random.Random(f"{self.sim.seed}:sources:{stream}")
+
+    @property
+    def _ids(self) -> random.Random:
+        """The event-id stream, made on first use (a snapshot's runs get their seed after it deployed)."""
+        if self._event_ids is None:
+            self._event_ids = self.rng("event-ids")
+        return self._event_ids
 
     def new_id(self) -> str:
         """A reproducible UUID (event ids)."""
@@ -204,8 +222,11 @@ class EventSources:
     def deliver_async(self, function_arn: str, event: dict, label: str) -> None:
         """An AWS service invoking a function asynchronously (SNS, S3): from a new task, through a real client,
         so faults and Lambda's async retries, destinations and DLQ apply."""
+        chain = recursion.carried()  # the X-Ray chain of the request that caused it (recursive loop detection)
+
         def invoke() -> None:
-            error = self.send_to_target(function_arn, event)
+            with recursion.carrying(chain):
+                error = self.send_to_target(function_arn, event)
             self.sim.trace.record("delivery", source=label, function=function_arn.rsplit(":", 1)[-1],
                                   error=error[0] if error else None)
 

@@ -147,6 +147,11 @@ class Gateway:
         for server in [self.main, *self.url_servers.values()]:
             server.close()
 
+    def reopen(self) -> None:
+        """Listen again, on the same ports, after `stop` (a run forked from a snapshot)."""
+        for server in [self.main, *self.url_servers.values()]:
+            server.reopen()
+
     # ------------------------------------------------------------------ resolving a caller's URL
     def locate(self, url: str) -> tuple[_Server, str, str]:
         """(server, Host header, request target) for an absolute gateway or execute-api URL."""
@@ -443,15 +448,23 @@ class _Server:
 
     def __init__(self, gateway: Gateway, function: str | None):
         self.gateway, self.function = gateway, function
-        handler = type("GatewayHandler", (_Handler,), {"server_ref": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
+        self._listen(0)
         # The port differs from run to run; handler code may log its URL, the trace must not differ.
         gateway.sim.trace.stable_name(f"127.0.0.1:{self.port}", f"127.0.0.1:<{function or 'gateway'}-port>")
+
+    def _listen(self, port: int) -> None:
+        handler = type("GatewayHandler", (_Handler,), {"server_ref": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
         self._wake_read, self._wake_write = socket.socketpair()
         self.thread = threading.Thread(target=self._serve, name=f"gateway-{self.port}", daemon=True)
         self.thread.start()
+
+    def reopen(self) -> None:
+        """Listen again on the same port after `close` (a run forked from a snapshot: the addresses handed out
+        at deploy time stay valid); OSError when the port has been taken meanwhile."""
+        self._listen(self.port)
 
     def _serve(self) -> None:
         """serve_forever, woken at once by close() instead of polling for it."""
@@ -465,6 +478,8 @@ class _Server:
                 self.httpd._handle_request_noblock()  # what serve_forever does for a ready socket
 
     def close(self) -> None:
+        if self._wake_write.fileno() < 0:
+            return  # already closed
         self._wake_write.send(b"x")
         self.thread.join()
         self.httpd.server_close()

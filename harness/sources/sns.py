@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from harness.sources.base import EventSpec, register_source
 from harness.sources.sqs import SqsMapping
-from harness.template import default_physical_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
@@ -69,12 +68,8 @@ class SnsSubscription:
         """SqsSubscription: the queue (created when `true`) and its SQS mapping to the function; its ARN."""
         options = self.through_queue if isinstance(self.through_queue, dict) else {}
         queue_arn = options.get("QueueArn")
-        if queue_arn is None:
-            logical_id = f"{self.spec.function.logical_id}{self.spec.name}Queue"
-            name = default_physical_name(self.sim.deployer.template.stack_name, logical_id, "AWS::SQS::Queue")
-            sqs = self.sim.client("sqs")
-            url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if queue_arn is None:  # SAM's implicit queue (template.implicit_resources), created once by the deployer
+            queue_arn = self.sim.deployer.attributes(f"{self.spec.function.logical_id}{self.spec.name}Queue")["Arn"]
         properties = {"Queue": str(queue_arn), "BatchSize": options.get("BatchSize") or 10,
                       "Enabled": options.get("Enabled", True)}
         self.mapping = SqsMapping(self.sources, EventSpec(self.spec.function, f"{self.spec.name}.SqsSubscription",

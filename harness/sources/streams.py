@@ -1,135 +1,48 @@
 """DynamoDB Streams and Kinesis event source mappings (`Type: DynamoDB`, `Type: Kinesis`).
 
-As AWS documents for stream sources: each shard is read in order, one batch in flight per shard; a failed batch
+As AWS documents for stream sources: each shard is read in order, one batch in flight per shard (up to
+`ParallelizationFactor` batches, each partition key staying in order in one of them); a failed batch
 is retried (the shard waits) until it succeeds, `MaximumRetryAttempts` is exhausted or its oldest record is older
 than `MaximumRecordAgeInSeconds`; `BisectBatchOnFunctionError` splits a failing batch in two; with
 `ReportBatchItemFailures` the shard resumes from the first failed sequence number; a discarded batch's
 description goes to `DestinationConfig.OnFailure` (SQS or SNS); `FilterCriteria` drops records that match no
-filter. Records are read from moto's model (a put wakes the mapping), so these sources need the moto backends.
+filter; `TumblingWindowInSeconds` passes state between the invocations of a window (harness.sources.stream_windows).
+Records are read from moto's model (a put wakes the mapping), so these sources need the moto backends.
 
 Approximation: AWS does not document the delay between retries of a stream batch; the harness waits 1 s,
 doubling up to 60 s (virtual time).
 """
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.lambda_runtime.runtime import InvokeRequest
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
 from harness.sources.polling import PollSchedule
-from harness.template import ACCOUNT_ID
+from harness.sources.stream_readers import DynamoDbReader, KinesisReader, StreamRecord, lane_of
+from harness.sources.stream_windows import OpenWindow, TumblingWindows
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
 
 COMMON = {"Stream", "StartingPosition", "BatchSize", "MaximumBatchingWindowInSeconds", "MaximumRetryAttempts",
           "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "DestinationConfig", "FunctionResponseTypes",
-          "FilterCriteria", "Enabled", "ParallelizationFactor"}
+          "FilterCriteria", "Enabled", "ParallelizationFactor", "TumblingWindowInSeconds"}
 RETRY_FIRST, RETRY_MAX = 1.0, 60.0
 
 
-@dataclass(frozen=True)
-class StreamRecord:
-    """One record of a shard: its sequence number, arrival (epoch seconds) and the Lambda record."""
-
-    sequence: int
-    arrival: float
-    record: dict
-
-
-class DynamoDbReader:
-    """A table's stream, read from moto's model: one shard."""
-
-    kind, batch_key = "dynamodb", "DDBStreamBatchInfo"
-
-    def __init__(self, sources: EventSources, arn: str):
-        self.sources, self.arn = sources, arn
-        self.table_name = arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
-
-    def shards(self) -> dict[str, list[StreamRecord]]:
-        """Shard id -> its records in order."""
-        from moto.dynamodb.models import dynamodb_backends
-        table = dynamodb_backends[ACCOUNT_ID][self.sources.sim.region].tables.get(self.table_name)
-        shard = getattr(table, "stream_shard", None)
-        if shard is None:
-            return {}
-        return {shard.id: [self._record(item) for item in shard.items]}
-
-    def _record(self, item: Any) -> StreamRecord:
-        data = json.loads(json.dumps(item.to_json(), default=str))
-        created = item.record["dynamodb"]["ApproximateCreationDateTime"]
-        arrival = created.timestamp() if hasattr(created, "timestamp") else float(created)
-        data["dynamodb"]["ApproximateCreationDateTime"] = float(int(arrival))
-        data["awsRegion"] = self.sources.sim.region
-        data["eventSourceARN"] = self.arn
-        return StreamRecord(int(data["dynamodb"]["SequenceNumber"]), arrival, data)
-
-    @staticmethod
-    def identifier(record: dict) -> str:
-        """What ReportBatchItemFailures names a record by."""
-        return record["dynamodb"]["SequenceNumber"]
-
-    @staticmethod
-    def filter_candidate(record: dict) -> dict:
-        """The record as filter patterns see it."""
-        return record
-
-
-class KinesisReader:
-    """A Kinesis stream, read from moto's model: every shard."""
-
-    kind, batch_key = "kinesis", "KinesisBatchInfo"
-
-    def __init__(self, sources: EventSources, arn: str):
-        self.sources, self.arn = sources, arn
-        self.name = arn.rsplit("/", 1)[-1]
-
-    def shards(self) -> dict[str, list[StreamRecord]]:
-        """Shard id -> its records in order."""
-        from moto.kinesis.models import kinesis_backends
-        stream = kinesis_backends[ACCOUNT_ID][self.sources.sim.region].streams.get(self.name)
-        if stream is None:
-            return {}
-        return {shard.shard_id: [self._record(shard.shard_id, r) for r in shard.records.values()]
-                for shard in stream.shards.values()}
-
-    def _record(self, shard_id: str, record: Any) -> StreamRecord:
-        sequence = str(record.sequence_number)
-        return StreamRecord(int(record.sequence_number), float(record.created_at), {
-            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": record.partition_key,
-                        "sequenceNumber": sequence, "data": record.data,
-                        "approximateArrivalTimestamp": round(float(record.created_at), 3)},
-            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{shard_id}:{sequence}",
-            "eventName": "aws:kinesis:record", "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT_ID}:"
-                                                                    f"role/lambda-role",
-            "awsRegion": self.sources.sim.region, "eventSourceARN": self.arn})
-
-    @staticmethod
-    def identifier(record: dict) -> str:
-        """What ReportBatchItemFailures names a record by."""
-        return record["kinesis"]["sequenceNumber"]
-
-    @staticmethod
-    def filter_candidate(record: dict) -> dict:
-        """The record as filter patterns see it (`data` decoded when it is JSON, as Lambda does)."""
-        candidate = json.loads(json.dumps(record))
-        try:
-            candidate["data"] = json.loads(base64.b64decode(record["kinesis"]["data"]))
-        except ValueError:
-            pass
-        return candidate
-
-
 @dataclass
-class _Shard:
+class _Lane:
+    """One of a shard's concurrent batchers (ParallelizationFactor; one per shard by default): its records are
+    those whose partition key hashes to it, read in order."""
+
     checkpoint: int = -1        # last sequence number done with
     busy: bool = False
-    attempts: int = 0           # failed attempts of the batch at the checkpoint
+    attempts: int = 0           # failed attempts of the batch (or final window invocation) at the checkpoint
     retry_at: float = 0.0
     limit: int | None = None    # bisected: the batch is only this many records
+    window: OpenWindow | None = None  # TumblingWindowInSeconds: the window whose final invocation is to come
 
 
 class StreamMapping:
@@ -163,8 +76,14 @@ class StreamMapping:
         self.on_failure = str(on_failure) if on_failure else None
         self.filters = sources.load_filters(spec, props.get("FilterCriteria"))
         self.enabled = as_bool(props.get("Enabled"))
+        self.parallel = int(as_number(spec, "ParallelizationFactor", props.get("ParallelizationFactor"), 1, 10, 1))
+        tumbling = as_number(spec, "TumblingWindowInSeconds", props.get("TumblingWindowInSeconds"), 0, 900, 0)
+        self.tumbling = TumblingWindows(tumbling) if tumbling else None
+        if self.tumbling and self.parallel > 1:
+            raise spec.error("TumblingWindowInSeconds with a ParallelizationFactor above 1 is not emulated (window "
+                             "state is per shard); use one or the other")
         self.function = spec.function
-        self.shards: dict[str, _Shard] = {}
+        self.lanes: dict[tuple[str, int], _Lane] = {}
         self.schedule = PollSchedule(self.sim, f"stream-poll:{spec.label}", self._poll, enabled=self.enabled)
         self.poke = self.schedule.poke  # a put was seen, a batch ended or a retry is due
 
@@ -172,7 +91,8 @@ class StreamMapping:
     def start(self) -> None:
         """Begin reading: LATEST skips what the stream holds now; TRIM_HORIZON starts at its oldest record."""
         for shard_id, records in self.reader.shards().items():
-            self.shards[shard_id] = _Shard(checkpoint=records[-1].sequence if self.latest and records else -1)
+            for lane in range(self.parallel):
+                self.lanes[shard_id, lane] = _Lane(checkpoint=records[-1].sequence if self.latest and records else -1)
         self.schedule.start()
 
     def stop(self) -> None:
@@ -183,53 +103,107 @@ class StreamMapping:
     def _poll(self) -> None:
         now = self.sim.clock.now()
         for shard_id, records in self.reader.shards().items():
-            state = self.shards.setdefault(shard_id, _Shard())
-            pending = [r for r in records if r.sequence > state.checkpoint]
-            if state.busy or not pending:
-                continue
-            if state.retry_at > now:
-                self.poke(state.retry_at)
-                continue
-            if self.window and len(pending) < self.batch_size and pending[0].arrival + self.window > now:
-                self.poke(pending[0].arrival + self.window)
-                continue
-            batch = pending[:min(self.batch_size, state.limit or self.batch_size)]
-            state.busy = True
-            self.sim.scheduler.spawn(lambda s=shard_id, b=batch: self._run_batch(s, b),
-                                     name=f"stream-batch:{self.spec.label}")
+            for lane_no in range(self.parallel):
+                lane = self.lanes.setdefault((shard_id, lane_no), _Lane())
+                pending = [r for r in records if r.sequence > lane.checkpoint
+                           and lane_of(self.reader.partition_key(r.record), self.parallel) == lane_no]
+                if not lane.busy:
+                    self._poll_lane(shard_id, lane_no, lane, pending, now)
+
+    def _poll_lane(self, shard_id: str, lane_no: int, lane: _Lane, pending: list[StreamRecord], now: float) -> None:
+        """Start the lane's next batch (or final window invocation) when one is due, else poll again when it is."""
+        if lane.retry_at > now:
+            self.poke(lane.retry_at)
+            return
+        if self.tumbling and self.tumbling.final_due(lane.window, pending, now):
+            lane.busy = True
+            self.sim.scheduler.spawn(lambda: self._run_final(shard_id, lane), name=f"stream-window:{self.spec.label}")
+            return
+        if lane.window is not None and not (pending and pending[0].arrival < lane.window.end):
+            self.poke(lane.window.end)  # nothing more for the open window: its final invocation at its end
+            return
+        if not pending:
+            return
+        if self.window and len(pending) < self.batch_size and pending[0].arrival + self.window > now:
+            self.poke(pending[0].arrival + self.window)
+            return
+        batch = pending[:min(self.batch_size, lane.limit or self.batch_size)]
+        if self.tumbling:
+            batch = self.tumbling.same_window(batch)
+        lane.busy = True
+        self.sim.scheduler.spawn(lambda: self._run_batch(shard_id, lane_no, lane, batch),
+                                 name=f"stream-batch:{self.spec.label}")
 
     # ------------------------------------------------------------------ one batch (non-daemon task)
-    def _run_batch(self, shard_id: str, batch: list[StreamRecord]) -> None:
-        state = self.shards[shard_id]
+    def _run_batch(self, shard_id: str, lane_no: int, lane: _Lane, batch: list[StreamRecord]) -> None:
         try:
             kept = [r for r in batch if not self.filters or self.sources.matches_filters(
                 self.filters, self.reader.filter_candidate(r.record))]
-            failed_from = self._invoke(kept) if kept else None
+            window = None
+            if self.tumbling:
+                start, end = self.tumbling.bounds(batch[0].arrival)
+                window = lane.window or OpenWindow(start, end)
+            failed_from = self._invoke(kept, shard_id, window) if kept else None
+            extra = {"lane": lane_no} if self.parallel > 1 else {}
             self.sim.trace.record("stream_batch", source=self.spec.label, shard=shard_id, size=len(batch),
-                                  invoked=len(kept), failed=failed_from is not None)
+                                  invoked=len(kept), failed=failed_from is not None, **extra)
             if failed_from is None:
-                self._advance(state, batch[-1].sequence)
+                self._advance(lane, batch[-1].sequence)
+                lane.window = window
             else:
-                self._failed(shard_id, state, batch, failed_from)
+                self._failed(shard_id, lane, batch, failed_from)
         finally:
-            state.busy = False
+            lane.busy = False
             self.poke()
 
-    def _invoke(self, records: list[StreamRecord]) -> int | None:
-        """Run the function on the batch; None on success, else the first sequence number to retry from."""
+    def _run_final(self, shard_id: str, lane: _Lane) -> None:
+        """The open window's final invocation: its state is dropped on success; the lane waits while it fails."""
+        window = lane.window
+        try:
+            failed = self._invoke([], shard_id, window, final=True) is not None
+            self.sim.trace.record("stream_window", source=self.spec.label, shard=shard_id, failed=failed,
+                                  early=window.terminated_early)
+            if not failed:
+                lane.attempts, lane.retry_at = 0, 0.0
+                # early termination: the same window goes on with a fresh state
+                lane.window = OpenWindow(window.start, window.end) if window.terminated_early else None
+                return
+            lane.attempts += 1
+            if self.max_retries >= 0 and lane.attempts > self.max_retries:
+                self.sim.trace.record("stream_window_dropped", source=self.spec.label, shard=shard_id)
+                lane.window, lane.attempts = None, 0
+                return
+            lane.retry_at = self.sim.clock.now() + min(RETRY_MAX, RETRY_FIRST * 2 ** (lane.attempts - 1))
+        finally:
+            lane.busy = False
+            self.poke()
+
+    def _invoke(self, records: list[StreamRecord], shard_id: str, window: OpenWindow | None,
+                final: bool = False) -> int | None:
+        """Run the function on the batch; None on success, else the first sequence number to retry from (-1 for a
+        failed final window invocation)."""
         runtime, config = self.sim.runtime, self.function
-        request = InvokeRequest(config.name, {"Records": [r.record for r in records]}, "RequestResponse",
-                                runtime.new_request_id())
+        failed_all = records[0].sequence if records else -1
+        event: dict = {"Records": [r.record for r in records]}
+        if window is not None:
+            event.update(self.tumbling.fields(window, shard_id, self.reader.arn, final))
+        request = InvokeRequest(config.name, event, "RequestResponse", runtime.new_request_id())
         if runtime.throttled(config):
             runtime.throttle_result(config, request)
-            return records[0].sequence
+            return failed_all
         runtime.reserve(config)
         result = runtime.execute(config, request)
         if not result.ok:
-            return records[0].sequence
+            return failed_all
+        if window is not None:
+            state = self.tumbling.new_state(result.payload)
+            if state is None:
+                return failed_all  # a tumbling-window response must carry `state` (AWS)
+            if not final:  # the final invocation's state is dropped with its window
+                window.state, window.terminated_early = state, self.tumbling.too_large(state)
         failures = (result.payload or {}).get("batchItemFailures") if self.report_failures and \
             isinstance(result.payload, dict) else None
-        if not failures:
+        if not failures or final:
             return None
         by_id = {self.reader.identifier(r.record): r.sequence for r in records}
         sequences = [by_id.get(str(f.get("itemIdentifier"))) if isinstance(f, dict) else None for f in failures]
@@ -237,12 +211,12 @@ class StreamMapping:
             return records[0].sequence  # an unknown or empty identifier fails the whole batch (as AWS does)
         return min(sequences)
 
-    def _advance(self, state: _Shard, sequence: int) -> None:
-        state.checkpoint, state.attempts, state.retry_at = sequence, 0, 0.0
-        if state.limit is not None:
-            state.limit = None
+    def _advance(self, lane: _Lane, sequence: int) -> None:
+        lane.checkpoint, lane.attempts, lane.retry_at = sequence, 0, 0.0
+        if lane.limit is not None:
+            lane.limit = None
 
-    def _failed(self, shard_id: str, state: _Shard, batch: list[StreamRecord], failed_from: int) -> None:
+    def _failed(self, shard_id: str, state: _Lane, batch: list[StreamRecord], failed_from: int) -> None:
         retry = [r for r in batch if r.sequence >= failed_from]
         done = [r for r in batch if r.sequence < failed_from]
         if done:
@@ -258,7 +232,7 @@ class StreamMapping:
             return
         state.retry_at = now + min(RETRY_MAX, RETRY_FIRST * 2 ** (state.attempts - 1))
 
-    def _discard(self, shard_id: str, state: _Shard, records: list[StreamRecord], condition: str) -> None:
+    def _discard(self, shard_id: str, state: _Lane, records: list[StreamRecord], condition: str) -> None:
         """Skip the batch and send its description to the on-failure destination."""
         attempts = state.attempts
         self._advance(state, records[-1].sequence)

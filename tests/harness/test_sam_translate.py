@@ -128,3 +128,35 @@ Resources:
     monkeypatch.setenv("HARNESS_VALIDATE", "1")
     with pytest.raises(TemplateError, match="SAM transform"):
         Simulation(path)
+
+
+ODD = {
+    "a resource that is not a mapping": "Resources:\n  A: 5\n",
+    "events as a list": "Resources:\n  A: {Type: AWS::Serverless::Function, Properties: {Handler: a.b, "
+                        "Runtime: python3.12, CodeUri: s/, Events: [1, 2]}}\n",
+    "properties as a string": "Resources:\n  A: {Type: AWS::Serverless::Function, Properties: hello}\n",
+    "globals as a list": "Globals: [1]\nResources:\n  A: {Type: AWS::SQS::Queue}\n",
+    "a mistyped event property": "Resources:\n  A: {Type: AWS::Serverless::Function, Properties: {Handler: a.b, "
+                                 "Runtime: python3.12, CodeUri: s/, Events: {E: {Type: SQS, Properties: "
+                                 "{Queue: 3, BatchSize: x}}}}}\n",
+    "a stage name that is a list": "Resources:\n  A: {Type: AWS::Serverless::Api, Properties: {StageName: [1]}}\n",
+}
+
+
+@pytest.mark.parametrize("body", ODD.values(), ids=ODD.keys())
+def test_odd_templates_get_one_located_line_never_a_traceback(tmp_path, body):
+    path = write(tmp_path, body)
+    with pytest.raises(TemplateError) as caught:
+        sam_translate.translate(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path.resolve()}:") and "\n" not in message
+    assert int(message[len(str(path.resolve())) + 1:].split(":")[0]) > 2  # a line of the body, not the header
+
+
+def test_serverless_resources_without_the_transform_are_refused_as_cloudformation_refuses_them(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Q: {Type: AWS::SQS::Queue}\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                    "    Properties: {Handler: app.handler, Runtime: python3.12, CodeUri: src/}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r":3: SAM transform: Fn is an AWS::Serverless::Function, which "
+                                            r"CloudFormation only accepts in a template with `Transform: "):
+        sam_translate.translate(path)

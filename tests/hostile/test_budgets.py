@@ -8,7 +8,7 @@ from harness import OverBudget, Simulation
 from harness.cli import main
 from tests.hostile.conftest import TEMPLATE
 
-SCENARIOS = Path(__file__).parent / "budget_cases"  # not a `scenarios` folder: the plugin would run them as library items
+SCENARIOS = Path(__file__).parent / "loops"  # not "scenarios": the failing one is not a pytest item
 
 
 def loop(budgets):

@@ -26,3 +26,21 @@ def test_a_clean_simulation_after_every_hostile_handler_has_its_usual_trace_hash
     assert outcomes == {**{name: "error" for name in HOSTILE}, "Spin": "timeout", "SleepForever": "timeout",
                         "LeakThread": "success"}
     assert clean_hash() == usual
+
+
+def test_a_clean_simulation_after_loops_memory_hogs_and_late_requests_has_its_usual_trace_hash():
+    from harness import OverBudget
+    usual = clean_hash()
+    with Simulation(TEMPLATE, seed=13, budgets={"invocations": 60}) as sim:
+        outcomes = {name: sim.invoke(name).status for name in ("TouchingMemoryHog", "SendsAfterTimeout")}
+        for loop in ("Recurse", "RecurseAllowed"):
+            sim.invoke(loop, type="Event")
+            try:
+                sim.run_until_idle()
+            except OverBudget as exc:
+                outcomes[loop] = exc.budget
+            else:
+                outcomes[loop] = sim.invocations[-1].status
+    assert outcomes == {"TouchingMemoryHog": "error", "SendsAfterTimeout": "timeout", "Recurse": "recursive_loop",
+                        "RecurseAllowed": "invocations"}
+    assert clean_hash() == usual

@@ -72,3 +72,17 @@ def test_unrelated_invocations_start_new_chains():
         for _ in range(20):
             assert sim.invoke("ExitOne").status == "error"
         assert not sim.trace.of("recursive_loop")
+
+
+def test_a_function_that_publishes_back_to_the_topic_it_is_subscribed_to_is_stopped(sim):
+    sim.client("sns").publish(TopicArn=sim.resource("LoopTopic")["Ref"], Message="hi")
+    sim.run_until_idle()
+    assert [r.status for r in runs(sim, "SnsLoop")] == ["success"] * 16 + ["recursive_loop"]
+    [message] = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("LoopDlq"))["Messages"]
+    assert '"Message": "hi"' in message["Body"]  # the SNS event, dead-lettered by Lambda
+
+
+def test_a_function_that_writes_back_to_the_bucket_that_notifies_it_is_stopped(sim):
+    sim.client("s3").put_object(Bucket=sim.resource("LoopBucket")["Ref"], Key="k", Body=b"x")
+    sim.run_until_idle()
+    assert [r.status for r in runs(sim, "S3Loop")] == ["success"] * 16 + ["recursive_loop"]

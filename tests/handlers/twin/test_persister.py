@@ -136,3 +136,78 @@ def test_persister_without_table_name_raises_configuration_error(persister, cont
     with pytest.raises(persister.ConfigurationError):
         persister.lambda_handler({"iotDeviceId": "d1", "time": "t"}, context)
     assert logs.messages("ERROR") == ["Persister misconfigured: DYNAMODB_TABLE_NAME is not set"]
+
+
+HANDOFFS = "twin-event-handoffs"
+
+
+@pytest.fixture
+def handoffs(hot_table, aws_client, monkeypatch):
+    """The hand-off claims table, configured with the event checker."""
+    aws_client("dynamodb").create_table(
+        TableName=HANDOFFS,
+        KeySchema=[{"AttributeName": "recordKey", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "recordKey", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("EVENT_CHECKER_LAMBDA_NAME", CHECKER)
+    monkeypatch.setenv("HANDOFF_TABLE_NAME", HANDOFFS)
+    return HANDOFFS
+
+
+def _request(context, request_id):
+    context.aws_request_id = request_id
+    return context
+
+
+def test_a_record_redelivered_by_another_request_is_stored_again_but_checked_once(
+    persister, handoffs, hot_table, context, logs, invocations
+):
+    # Lambda retried the processor after it had invoked the persister: a new request with the same record.
+    calls = invocations(persister)
+    record = {"iotDeviceId": "d1", "time": "2025-01-01T00:00:00.000Z", "temperature": 31.5}
+
+    first = persister.lambda_handler(record, _request(context, "req-first"))
+    again = persister.lambda_handler(record, _request(context, "req-redelivered"))
+
+    assert first == again and first["status"] == "persisted"
+    assert calls == [{"FunctionName": CHECKER, "InvocationType": "Event", "Payload": record}]
+    assert logs.messages() == ["Record persisted", "Record handed to event checker",
+                               "Record persisted", "Record already handed to event checker"]
+    assert hot_table.scan()["Count"] == 1
+
+
+def test_lambdas_retry_of_the_same_request_hands_the_record_over_after_a_failed_invoke(
+    persister, handoffs, context, logs
+):
+    record = {"iotDeviceId": "d1", "time": "t", "v": 1}
+    with Stubber(persister.lambda_client) as stub:
+        stub.add_client_error("invoke", service_error_code="TooManyRequestsException", http_status_code=429)
+        stub.add_response("invoke", {"StatusCode": 202})
+        with pytest.raises(ClientError):
+            persister.lambda_handler(record, _request(context, "req-1"))
+        persister.lambda_handler(record, _request(context, "req-1"))  # Lambda's async retry: same request id
+        stub.assert_no_pending_responses()
+    assert logs.messages()[-1] == "Record handed to event checker"
+
+
+def test_a_failed_invoke_releases_the_claim_so_a_later_redrive_hands_the_record_over(
+    persister, handoffs, context, invocations
+):
+    record = {"iotDeviceId": "d1", "time": "t", "v": 1}
+    with Stubber(persister.lambda_client) as stub:
+        stub.add_client_error("invoke", service_error_code="ServiceException", http_status_code=500)
+        with pytest.raises(ClientError):
+            persister.lambda_handler(record, _request(context, "req-failed"))
+    calls = invocations(persister)
+    persister.lambda_handler(record, _request(context, "req-redrive"))
+    assert len(calls) == 1
+
+
+def test_a_corrected_record_under_the_same_key_is_checked_again(persister, handoffs, context, invocations):
+    calls = invocations(persister)
+    persister.lambda_handler({"iotDeviceId": "d1", "time": "t", "v": 1}, _request(context, "req-1"))
+    persister.lambda_handler({"iotDeviceId": "d1", "time": "t", "v": 2}, _request(context, "req-2"))
+    assert [call["Payload"]["v"] for call in calls] == [1, 2]
+    assert persister.handoff_key({"iotDeviceId": "d1", "time": "t", "v": 1}) != \
+        persister.handoff_key({"v": 1, "time": "t", "iotDeviceId": "d1", "extra": None})

@@ -77,6 +77,9 @@ def test_structured_aws_error_code_with_operation_in_field_or_message():
                                                  "aws_error_code": "ProvisionedThroughputExceededException"})
     assert (data["service"], data["operation"]) == ("dynamodb", "TransactWriteItems")
     assert "attempts" not in data  # the record does not say: botocore may have retried before the handler saw it
+    [(_, data)] = found("DynamoDB call failed", {"operation": "TransactWriteItems", "attempt": 2,
+                                                 "aws_error_code": "ProvisionedThroughputExceededException"})
+    assert data["attempts"] == 1  # the handler numbers its own attempts: one line each
     [(_, data)] = found("SQS SendMessage failed; rolling back", {"errorCode": "ServiceUnavailable", "retryAttempts": 2})
     assert (data["service"], data["operation"], data["attempts"]) == ("sqs", "SendMessage", 3)
 
@@ -98,6 +101,9 @@ def test_a_code_no_model_knows_counts_when_the_record_names_the_operation():
     [(_, data)] = found("SQS SendMessage failed; rolling message back to PENDING", {"errorCode": "SomethingUnexpected"})
     assert (data["service"], data["operation"], data["code"]) == ("sqs", "SendMessage", "SomethingUnexpected")
     assert found("validation failed", {"errorCode": "SomethingUnexpected"}) == []
+    read_timeout = found("SQS SendMessage failed", {"errorCode": "ReadTimeoutError", "errorMessage":
+                                                    'Read timeout on endpoint URL: "https://sqs.us-east-1.amazonaws.com/"'})
+    assert [data.get("network") for _, data in read_timeout] == ["ReadTimeoutError"]  # botocore's, not an AWS code
 
 
 def test_python_exception_names_are_not_aws_error_codes():

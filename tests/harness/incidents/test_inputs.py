@@ -66,3 +66,45 @@ def test_a_scheduled_run_off_the_replays_cadence_becomes_fire_schedule(systems):
     inputs, skipped = logged_inputs(_timeline(manual, natural), systems["twin"])
     assert [(i.at, i.step) for i in inputs] == [(10.0, {"fire_schedule": "HotToColdMoverFunction"})]
     assert "fires it again" in skipped[0].reason
+
+
+def _sqs(queue: str, sent_ms: int | None = None) -> dict:
+    attributes = {"SentTimestamp": str(sent_ms)} if sent_ms is not None else {}
+    return {"Records": [{"eventSource": "aws:sqs", "messageId": f"m-{sent_ms}", "body": "{}", "attributes": attributes,
+                         "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}"}]}
+
+
+def test_a_record_no_feeder_could_have_sent_is_an_input_sent_at_its_sent_timestamp(systems):
+    start_ms = int(datetime(2030, 5, 1, tzinfo=UTC).timestamp() * 1000)
+    batch = Invocation("replies-engine-dev-batch-processor", "r1", 1, 20.0, end=20.1,
+                       events=[_sqs("replies-engine-dev-sms-queue", start_ms + 500)])
+    [item], _ = logged_inputs(_timeline(batch), systems["replies"])
+    assert item.at == 0.5 and item.step["send_message"]["queue"] == "SmsQueue"
+
+
+def test_a_record_sent_after_a_feeder_ran_comes_from_the_system(systems):
+    start_ms = int(datetime(2030, 5, 1, tzinfo=UTC).timestamp() * 1000)
+    webhook = Invocation("replies-engine-dev-webhook-handler", "r1", 1, 0.0, end=0.1)
+    batch = Invocation("replies-engine-dev-batch-processor", "r2", 1, 20.0, end=20.1,
+                       events=[_sqs("replies-engine-dev-sms-queue", start_ms + 100)])
+    inputs, skipped = logged_inputs(_timeline(webhook, batch), systems["replies"])
+    assert inputs == [] and "WebhookHandlerFunction" in skipped[0].reason
+
+
+def test_an_eventbridge_shaped_event_no_rule_routes_was_invoked_directly():
+    earnings = load_system(ROOT / "handlers" / "earnings" / "template.yaml")
+    event = {"version": "0", "id": "e-1", "source": "com.example.payroll", "detail-type": "PayrollCompleted",
+             "detail": {"earningsId": "E-1"}}
+    [(step, _)], _ = steps_for(event, "MarkEarningsProcessedFunction", earnings)
+    assert step["invoke"]["function"] == "MarkEarningsProcessedFunction"
+    routed = {**event, "source": "com.example.earnings", "detail-type": "EarningsProcessingCompleted"}
+    [(step, _)], _ = steps_for(routed, "MarkEarningsProcessedFunction", earnings)
+    assert "put_event" in step
+
+
+def test_in_the_same_millisecond_the_caller_is_the_one_whose_start_was_logged_first(systems):
+    dispatcher = Invocation("digital-twin-dispatcher", "r1", 1, 0.0, end=0.0, events=[{"iotDeviceId": "s-1"}])
+    processor = Invocation("digital-twin-temperature-sensor-1-processor", "r2", 1, 0.0, end=0.0,
+                           events=[{"iotDeviceId": "s-1"}])
+    inputs, _ = logged_inputs(_timeline(dispatcher, processor), systems["twin"])
+    assert [i.step["invoke"]["function"] for i in inputs] == ["DispatcherFunction"]

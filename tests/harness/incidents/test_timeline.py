@@ -1,8 +1,11 @@
 """The timeline: invocations per function with request id, attempt, start, duration and outcome, and the
 failures each logged, rebuilt from realistic exports."""
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.incidents.formats import read_log_file
+from harness.incidents.records import LogLine
 from harness.incidents.timeline import build_timeline
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -70,3 +73,15 @@ def test_an_async_retry_keeps_its_request_id_and_counts_as_attempt_two(tmp_path)
     assert (first.attempt, first.outcome, second.attempt, second.outcome, second.start) == \
         (1, "error", 2, "success", 60.08)
     assert first.failures[0].attempts == 4
+
+
+def test_a_status_an_own_endpoint_answered_is_not_a_third_party_failure_when_logged_again():
+    rid, when = "0849393d-88ec-4737-8337-e7fa29f4006a", datetime(2030, 5, 1, tzinfo=UTC)
+    lines = [LogLine(when, f"START RequestId: {rid} Version: $LATEST", "f:0", "plant-connector", "s"),
+             LogLine(when, json.dumps({"level": "ERROR", "message": "403 Client Error: Forbidden for url: "
+                                       "https://abc.lambda-url.us-east-1.on.aws/", "function_request_id": rid}),
+                     "f:1", "plant-connector", "s"),
+             LogLine(when, json.dumps({"level": "ERROR", "message": "Client Error (403)", "status_code": 403,
+                                       "function_request_id": rid}), "f:2", "plant-connector", "s")]
+    [invocation] = build_timeline(lines).invocations
+    assert invocation.failures == []

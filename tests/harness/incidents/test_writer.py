@@ -72,3 +72,16 @@ def test_steps_wait_for_a_synchronous_request_before_counting_the_gap():
     third = Input(40.0, {"put_event": {"source": "s", "detail_type": "d"}}, "c", "k3")
     steps = writer.steps_from([first, second, third], 50.0)
     assert steps == [first.step, {"advance": 5.0}, second.step, {"advance": 5.0}, third.step, {"advance": 11.0}]
+
+
+def test_a_retried_code_with_unknown_attempts_fails_every_attempt_in_its_own_window(earnings):
+    clusters = writer._clusters([failure(1.5, 1.2, None, code="InternalServerError"),
+                                 failure(9.0, 8.0, None, code="InternalServerError")])
+    assert len(clusters) == 2  # one window each: the calls between them succeeded
+    rule, _ = writer.failure_rule(clusters[0], earnings, set())
+    assert "times" not in rule and rule["match"]["window"] == {"from": 1.199, "until": 1.501}
+
+
+def test_a_code_botocore_does_not_retry_with_unknown_attempts_is_one_attempt(earnings):
+    rule, _ = writer.failure_rule([failure(1.5, 1.2, None, code="AccessDeniedException")], earnings, set())
+    assert rule["times"] == 1

@@ -111,7 +111,8 @@ def delivered():
             ("api_rest_proxy", "RestFunction"), ("api_http_v2", "HttpFunction"), ("function_url", "UrlFunction"),
             ("authorizer_rest_token", "TokenAuthorizerFunction"),
             ("authorizer_rest_request", "RequestAuthorizerFunction"),
-            ("authorizer_http_v1", "HttpV1AuthorizerFunction"), ("authorizer_http_v2", "HttpV2AuthorizerFunction"))}
+            ("authorizer_http_v1", "HttpV1AuthorizerFunction"), ("authorizer_http_v2", "HttpV2AuthorizerFunction"),
+            ("kinesis_tumbling_window", "WindowFunction"))}
         changes = [record for event in _printed(sim, "DynamoFunction") for record in event["Records"]]
         for name in ("INSERT", "MODIFY", "REMOVE"):  # one record per variant, whatever the batching
             events[f"dynamodb_{name.lower()}"] = {"Records": [next(c for c in changes if c["eventName"] == name)]}

@@ -346,7 +346,7 @@ def test_sns_sqs_subscription_delivers_through_the_queue_sam_creates_and_an_exis
                                                       "order": {"id": 1}}]
         assert sorted(p["audited"] for p in _printed(sim, "AuditFunction")) == [1, 2]
         created = sim.client("sqs").get_queue_url(QueueName="sns-sqs-subscription-ShippingFunctionOrdersQueue")
-        assert created["QueueUrl"]
+        assert sim.queue_url(sim.resource("ShippingFunctionOrdersQueue")["Arn"]) == created["QueueUrl"]
         publish({"id": 3, "poison": True}, "digital")
         sim.run_until_idle()  # fails on each receive; the audit queue's redrive moves it to its DLQ
         (dead,) = sim.client("sqs").receive_message(QueueUrl=sim.queue_url("AuditDlq"))["Messages"]

@@ -8,13 +8,15 @@ from harness import Simulation, sam_agreement, sam_translate
 from harness.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
-TEMPLATES = sorted([*ROOT.glob("handlers/*/template.yaml"), *ROOT.glob("tests/**/template.yaml")])
+SCENARIO_TEMPLATES = [p for p in ROOT.glob("scenarios/**/_fixtures/*.yaml") if "\nResources:" in p.read_text()]
+TEMPLATES = sorted([*ROOT.glob("handlers/*/template.yaml"), *ROOT.glob("tests/**/template.yaml"), *SCENARIO_TEMPLATES])
 
 
 def test_the_repository_has_the_templates_the_issue_names():
     patterns = [p for p in TEMPLATES if "sam/patterns" in str(p)]
     handlers = [p for p in TEMPLATES if p.parts[-3] == "handlers"]
-    assert len(patterns) >= 30 and len(handlers) == 4 and len(TEMPLATES) > len(patterns) + len(handlers)
+    assert len(patterns) >= 30 and len(handlers) == 4 and len(SCENARIO_TEMPLATES) >= 2
+    assert len(TEMPLATES) > len(patterns) + len(handlers) + len(SCENARIO_TEMPLATES)
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT).parent))
@@ -171,8 +173,10 @@ Resources:
       Events:
         A: {Type: Schedule, Properties: {Schedule: "rate(1 day)", Enabled: false}}
         B: {Type: Schedule, Properties: {Schedule: "rate(1 day)", State: DISABLED}}
-        D: {Type: ScheduleV2, Properties: {ScheduleExpression: "rate(1 day)", State: DISABLED}}
-        E: {Type: EventBridgeRule, Properties: {Pattern: {source: [x]}, State: DISABLED}}
+        D: {Type: ScheduleV2, Properties: {ScheduleExpression: "rate(1 day)", State: DISABLED,
+                                           DeadLetterConfig: {Arn: !GetAtt Q.Arn}}}
+        E: {Type: EventBridgeRule, Properties: {Pattern: {source: [x]}, State: DISABLED,
+                                                DeadLetterConfig: {Arn: !GetAtt Q.Arn}}}
         F: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn, Enabled: false}}
         G: {Type: CloudWatchEvent, Properties: {Pattern: {source: [x]}, Enabled: false}}
         N: {Type: SNS, Properties: {Topic: !Ref Topic, SqsSubscription: true}}
@@ -181,6 +185,7 @@ Resources:
     assert {translation.properties(f"Fn{e}").get("State", translation.properties(f"Fn{e}").get("Enabled"))
             for e in "ABDEFG"} == {"DISABLED", False}
     assert translation.resources["FnNQueue"]["Type"] == "AWS::SQS::Queue"
+    assert translation.properties("FnE")["Targets"][0]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["Q", "Arn"]}}
     assert sam_agreement.disagreements(load_template(path), translation) == []
 
 
@@ -228,3 +233,103 @@ Resources:
                     if getattr(s, "spec", None) is not None and s.spec.type in DOCUMENTED_DEFAULTS}
         for event, defaults in DOCUMENTED_DEFAULTS.items():
             assert {key: getattr(mappings[event], key) for key in defaults} == defaults, event
+
+
+def test_a_function_without_a_runtime_is_warned_about_as_aws_refuses_it(tmp_path):
+    path = write(tmp_path, """\
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: app.handler, CodeUri: src/}
+""")
+    (warning,) = load_template(path).warnings
+    assert warning.startswith(f"{path}:4: function 'Fn' has no Runtime: AWS refuses a zip function")
+    assert "Runtime and Handler needs to be present" in str(sam_translate.refusal(path))
+
+
+def test_globals_of_apis_merge_into_them_and_what_is_not_emulated_is_warned_at_its_line(tmp_path):
+    path = write(tmp_path, """\
+Globals:
+  Api:
+    Cors: "'*'"
+    Name: shared
+  HttpApi:
+    CorsConfiguration: {AllowOrigins: ["*"]}
+Resources:
+  Explicit:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        A: {Type: Api, Properties: {Path: /a, Method: get}}
+        B: {Type: Api, Properties: {Path: /b, Method: get, RestApiId: !Ref Explicit}}
+        C: {Type: HttpApi, Properties: {Path: /c, Method: get}}
+""")
+    template = load_template(path)
+    assert template.resources["Explicit"].properties == {"Cors": "'*'", "Name": "shared", "StageName": "v1"}
+    assert sam_translate.translate(path).properties("Explicit")["Name"] == "shared"
+    assert template.warnings == [
+        f"{path}:5: Globals.Api.Cors is not emulated by the harness (ignored)",
+        f"{path}:8: Globals.HttpApi.CorsConfiguration is not emulated by the harness (ignored)"]
+    assert sam_agreement.disagreements(template, sam_translate.translate(path)) == []
+
+
+def test_globals_api_auth_protects_the_explicit_apis_routes_as_sam_protects_them(tmp_path):
+    path = write(tmp_path, """\
+Globals:
+  Api:
+    Auth:
+      DefaultAuthorizer: Tok
+      Authorizers:
+        Tok: {FunctionArn: !GetAtt AuthFn.Arn}
+Resources:
+  Explicit:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: v1}
+  AuthFn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        B: {Type: Api, Properties: {Path: /b, Method: get, RestApiId: !Ref Explicit}}
+        C: {Type: Api, Properties: {Path: /c, Method: get, RestApiId: !Ref Explicit, Auth: {Authorizer: NONE}}}
+""")
+    (tmp_path / "src" / "app.py").write_text(
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n", encoding="utf-8")
+    assert sam_agreement.disagreements(load_template(path), sam_translate.translate(path)) == []
+    with Simulation(path, seed=1) as sim:
+        assert sim.http("GET", "/c").status == 200
+        assert sim.http("GET", "/b").status == 401  # the default authorizer's header is missing
+
+
+def _deployed_table(sim, logical_id):
+    table = sim.client("dynamodb").describe_table(TableName=sim.resource(logical_id)["Ref"])["Table"]
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    throughput = {k: table["ProvisionedThroughput"][k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
+    return table["KeySchema"], table["AttributeDefinitions"], billing, throughput
+
+
+@pytest.mark.parametrize("primary_key, throughput", [
+    (None, None), ("{Name: orderNo, Type: Number}", "{ReadCapacityUnits: 3, WriteCapacityUnits: 4}")])
+def test_a_simple_table_is_deployed_as_the_dynamodb_table_sam_expands_it_to(tmp_path, primary_key, throughput):
+    props = ", ".join(f"{k}: {v}" for k, v in (("PrimaryKey", primary_key), ("ProvisionedThroughput", throughput))
+                      if v) or ""
+    path = write(tmp_path, f"Resources:\n  Table:\n    Type: AWS::Serverless::SimpleTable\n"
+                           f"    Properties: {{{props}}}\n")
+    expected = sam_translate.translate(path).properties("Table")
+    with Simulation(path, seed=1) as sim:
+        key_schema, attributes, billing, provisioned = _deployed_table(sim, "Table")
+    assert key_schema == expected["KeySchema"] and attributes == expected["AttributeDefinitions"]
+    assert billing == expected.get("BillingMode", "PROVISIONED")
+    if "ProvisionedThroughput" in expected:
+        assert provisioned == expected["ProvisionedThroughput"]

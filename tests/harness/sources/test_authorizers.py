@@ -190,3 +190,9 @@ Resources:
     assert "Api.Auth.ApiKeyRequired is not emulated" in warnings
     assert "Api.Auth.Authorizers.Pool is not a Lambda authorizer" in warnings
     assert "event 'Get': Auth.ApiKeyRequired is not emulated" in warnings
+
+
+def test_a_scenario_injects_an_authorizer_timeout_and_sees_api_gateways_500():
+    from harness.scenario import load_scenario, run_scenario
+    result = run_scenario(load_scenario(PATTERNS / "rest_token_authorizer" / "authorizer_down.yaml"))
+    assert result.passed, result.report()

@@ -131,7 +131,8 @@ def test_unsupported_event_source_type_is_reported_by_name_at_load_time(tmp_path
     (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n")
     (tmp_path / "template.yaml").write_text(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n"
-        "      CodeUri: src/\n      Events:\n        Uploads:\n          Type: MQ\n          Properties: {}\n")
+        "      Runtime: python3.12\n      CodeUri: src/\n      Events:\n        Uploads:\n          Type: MQ\n"
+        "          Properties: {}\n")
     (warning,) = load_template(tmp_path / "template.yaml").warnings
     assert "event 'Uploads' of type 'MQ' is not supported by the harness yet" in warning
     assert "SQS" in warning and "Schedule" in warning  # the registered types are listed

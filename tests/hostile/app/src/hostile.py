@@ -133,6 +133,32 @@ def _client(service):
     return _CLIENTS[service]
 
 
+def hog_then_send(event, context):
+    hog = [bytes(1024 * 1024) + bytes([i % 256]) for i in range(200)]  # ~200 MB, then a yield point
+    try:
+        _client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody="after the hog")
+    except BaseException:  # noqa: BLE001, S110 - tries to swallow being stopped (the OOM killer cannot be)
+        pass
+    return len(hog)
+
+
+def sends_after_timeout(event, context):
+    """Sleeps past its timeout, then its finally blocks (and a loop that swallows being stopped) try to reach the
+    world: an SQS message, an HTTP request."""
+    try:
+        time.sleep(10)
+    finally:
+        for attempt in range(3):
+            try:
+                if event.get("route") == "http":
+                    import requests
+                    requests.post("https://api.example.com/after-timeout", data=str(attempt), timeout=5)
+                else:
+                    _client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=f"late {attempt}")
+            except BaseException:  # noqa: BLE001, S112 - tries to swallow being stopped
+                continue
+
+
 def recurse(event, context):
     _client("lambda").invoke(FunctionName=context.function_name, InvocationType="Event",
                                   Payload=b'{"again": true}')
@@ -149,6 +175,19 @@ def sqs_loop(event, context):
     for record in event["Records"]:
         sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=record["body"])
     return "sent back"
+
+
+def sns_loop(event, context):
+    message = event["Records"][0]["Sns"]["Message"]
+    _client("sns").publish(TopicArn=os.environ["TOPIC_ARN"], Message=message)
+    return "published back"
+
+
+def s3_loop(event, context):
+    record = event["Records"][0]["s3"]
+    key = record["object"]["key"]
+    _client("s3").put_object(Bucket=record["bucket"]["name"], Key=f"{key}+", Body=b"again")
+    return "written back"
 
 
 def _attempt(action):

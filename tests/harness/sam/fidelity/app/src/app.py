@@ -21,3 +21,13 @@ def authorize(event, context):
     return {"isAuthorized": True, "principalId": "user",
             "policyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resource}]}}
+
+
+def window(event, context):
+    """A tumbling-window aggregator: counts records per partition key in the window's state."""
+    print(json.dumps(event))
+    state = event["state"]
+    for record in event["Records"]:
+        key = record["kinesis"]["partitionKey"]
+        state[key] = state.get(key, 0) + 1
+    return {"state": state}
