@@ -25,9 +25,10 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
              on_result: Callable[[Job, ScenarioResult], None] | None = None,
              snapshots: bool | None = None) -> list[ScenarioResult]:
     """Run every job (on `workers` processes; None = all cores, 1 = here, serially); results in job order.
-    `on_result(job, result)` is called in this process as each run ends (in completion order). A scenario run
-    several times is deployed once per worker and each run forked from that snapshot (harness/runner/snapshot.py);
-    `snapshots=False` (or HARNESS_SNAPSHOTS=0) turns that off, `snapshots=True` uses it from two runs on."""
+    `on_result(job, result)` is called in this process as each run ends (in completion order). With
+    `snapshots=True` (or HARNESS_SNAPSHOTS=1 when None) a scenario run at least twice is deployed once per worker
+    and each run forked from that snapshot (harness/runner/snapshot.py). Off by default: on this machine a forked
+    run costs about as much CPU as a fresh one (docs/runner.md)."""
     jobs = list(jobs)
     results: list[ScenarioResult | None] = [None] * len(jobs)
 
@@ -63,14 +64,14 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
 
 
 def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:
-    """Snapshots for the scenarios these jobs repeat (at least REPEATS runs each, or two when `wanted`), or None
-    when none repeats, forking is not possible, or snapshots are turned off."""
-    if wanted is False or not hasattr(os, "fork"):
-        return None
-    if wanted is None and os.environ.get("HARNESS_SNAPSHOTS", "") == "0":
+    """Snapshots for the scenarios these jobs run at least REPEATS times, when wanted (`wanted`, else
+    HARNESS_SNAPSHOTS=1) and forking is possible; else None."""
+    if wanted is None:
+        wanted = os.environ.get("HARNESS_SNAPSHOTS", "") == "1"
+    if not wanted or not hasattr(os, "fork"):
         return None
     counts = Counter(snapshot_key(job) for job in jobs)
-    repeated = {key for key, n in counts.items() if key is not None and n >= (2 if wanted else REPEATS)}
+    repeated = {key for key, n in counts.items() if key is not None and n >= REPEATS}
     return Snapshots(repeated) if repeated else None
 
 

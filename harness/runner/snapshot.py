@@ -36,7 +36,7 @@ DISCARDED_DRAWS = frozenset({"moto.utilities.aws_headers.gen_amzn_requestid_long
 DISCARDED_UUID4S = frozenset({"botocore.endpoint._update_retries_context"})
 
 
-REPEATS = 3  # runs of one scenario from which forking them from a snapshot pays for its deploy
+REPEATS = 2  # runs of one scenario from which they are forked from a snapshot (when snapshots are wanted)
 
 
 class CannotSnapshot(Exception):
