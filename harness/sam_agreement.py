@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness.sam_translate import Translation
+from harness.sources import api as api_source
+from harness.sources import http_api
 from harness.sources.authorizer_agreement import authorizer_disagreements
 from harness.template import FUNCTION_TYPE, EventSource, FunctionDef, Template, implicit_resources
 
@@ -46,9 +48,9 @@ GENERATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 GENERATED["CloudWatchEvent"] = GENERATED["EventBridgeRule"]
 # What SAM sets when the event leaves a property out (the harness must assume the same).
 SAM_DEFAULTS = {("ScheduleV2", "FlexibleTimeWindow"): {"Mode": "OFF"}}
-# What the harness assumes when a template leaves them out (sources/http_api.py, sources/api.py), as SAM does.
-HTTP_API_PAYLOAD_VERSION = "2.0"
-DEFAULT_STAGES = {"AWS::Serverless::Api": "Prod", "AWS::Serverless::HttpApi": "$default"}
+# The stage the harness's sources assume when a template names none (their own constants, so the check compares
+# what the sources really use with the transform).
+DEFAULT_STAGES = {"AWS::Serverless::Api": api_source.DEFAULT_STAGE, http_api.HTTP_API_TYPE: http_api.DEFAULT_STAGE}
 API_KEYS = {"Api": ("RestApiId", "ServerlessRestApi"), "HttpApi": ("ApiId", "ServerlessHttpApi")}
 _HASHED = re.compile(r"^(?P<base>.+?)[0-9a-f]{10}$")
 
@@ -227,7 +229,7 @@ def _routes(template: Template, translation: Translation, names: dict[str, str])
                                f"which SAM's transform does not route")
             continue
         theirs = (operation.get("x-amazon-apigateway-integration") or {}).get("payloadFormatVersion")
-        ours = str(event.properties.get("PayloadFormatVersion") or HTTP_API_PAYLOAD_VERSION)
+        ours = str(event.properties.get("PayloadFormatVersion") or http_api.DEFAULT_PAYLOAD_VERSION)
         if event.type == "HttpApi" and str(theirs) != ours:
             yield event.line, (f"event {fn.logical_id}.{event.name} (HttpApi): the harness sends payload "
                                f"format {ours}, SAM's transform integrates with {theirs}")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+DEFAULT_STAGE = "Prod"  # the stage SAM gives an Api without StageName
 
 
 @register_source("Api", {"Path", "Method", "RestApiId", "Auth"})
@@ -26,7 +27,7 @@ class ApiSource:
             raise spec.error(f"Path must start with '/', got {path!r}")
         if method not in METHODS:
             raise spec.error(f"Method {props.get('Method')!r} is not one of {', '.join(sorted(METHODS))}")
-        self.api = api_of(sources, spec, "RestApiId", "ServerlessRestApi", "AWS::Serverless::Api", "Prod", "rest")
+        self.api = api_of(sources, spec, "RestApiId", "ServerlessRestApi", "AWS::Serverless::Api", DEFAULT_STAGE, "rest")
         self.route = Route.make(method, str(path), spec.function, authorizers.for_route(sources, spec, self.api))
 
     def start(self) -> None:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from harness.sources.extension import EventSources
 
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
+DEFAULT_STAGE = "$default"  # the stage SAM gives an HttpApi without StageName
+DEFAULT_PAYLOAD_VERSION = "2.0"  # a route without PayloadFormatVersion
 
 
 @register_source("HttpApi", {"Path", "Method", "ApiId", "PayloadFormatVersion", "Auth"})
@@ -34,10 +36,10 @@ class HttpApiSource:
             method = "ANY"
         elif method not in METHODS:
             raise spec.error(f"Method {props.get('Method')!r} is not one of {', '.join(sorted(METHODS))}")
-        version = str(props.get("PayloadFormatVersion") or "2.0")
+        version = str(props.get("PayloadFormatVersion") or DEFAULT_PAYLOAD_VERSION)
         if version not in ("1.0", "2.0"):
             raise spec.error(f"PayloadFormatVersion must be 1.0 or 2.0, got {version!r}")
-        self.api = api_of(sources, spec, "ApiId", "ServerlessHttpApi", HTTP_API_TYPE, "$default", "http")
+        self.api = api_of(sources, spec, "ApiId", "ServerlessHttpApi", HTTP_API_TYPE, DEFAULT_STAGE, "http")
         route = Route.make("ANY" if method == "$DEFAULT" else method, str(path), spec.function,
                            authorizers.for_route(sources, spec, self.api))
         if method == "$DEFAULT":
