@@ -25,7 +25,9 @@ def test_the_harness_agrees_with_sams_transform(path):
 
 
 def write(tmp_path, text: str) -> Path:
+    """The template, with a no-op handler in src/ (app.handler) for the tests that run it."""
     (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
     for layer in ("a", "b"):
         (tmp_path / layer).mkdir()
     path = tmp_path / "template.yaml"
@@ -127,7 +129,6 @@ Resources:
       Events:
         Nightly: {Type: ScheduleV2, Properties: {ScheduleExpression: rate(1 day)}}
 """)
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
     expected = sam_translate.translate(path).properties("FnNightly")["Name"]
     with Simulation(path, seed=1) as sim:
         (schedule,) = [s for e in sim.extensions for s in getattr(e, "sources", ()) if hasattr(s, "expression")]
@@ -150,7 +151,6 @@ Resources:
           Type: EventBridgeRule
           Properties: {Pattern: {source: [shop]}, DeadLetterConfig: {Type: SQS}}
 """)
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
     assert sam_translate.translate(path).resources["FnOrdersQueue"]["Type"] == "AWS::SQS::Queue"
     assert sam_agreement.disagreements(load_template(path), sam_translate.translate(path)) == []
     with Simulation(path, seed=1) as sim:
@@ -223,7 +223,6 @@ Resources:
         Kinesis: {Type: Kinesis, Properties: {Stream: !GetAtt Stream.Arn, StartingPosition: LATEST}}
         DynamoDB: {Type: DynamoDB, Properties: {Stream: !GetAtt Table.StreamArn, StartingPosition: LATEST}}
 """)
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n", encoding="utf-8")
     translation = sam_translate.translate(path)
     for event in DOCUMENTED_DEFAULTS:
         written = set(translation.properties(f"Fn{event}"))
