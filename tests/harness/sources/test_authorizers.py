@@ -160,10 +160,8 @@ def test_an_unknown_authorizer_name_is_an_error_naming_the_declared_ones(tmp_pat
         pass
 
 
-def test_cognito_authorizers_and_api_keys_are_warned_about_by_name(tmp_path):
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return {}\n")
-    (tmp_path / "template.yaml").write_text("""
+def test_cognito_authorizers_and_api_keys_are_warned_about_by_name(write_app):
+    template = write_app("""
 Transform: AWS::Serverless-2016-10-31
 Resources:
   Api:
@@ -184,8 +182,8 @@ Resources:
         Get:
           Type: Api
           Properties: {RestApiId: !Ref Api, Path: /, Method: GET, Auth: {Authorizer: Pool, ApiKeyRequired: true}}
-""")
-    with pytest.warns(Warning), Simulation(tmp_path / "template.yaml", seed=1) as sim:
+""", "def handler(event, context):\n    return {}\n")
+    with pytest.warns(Warning), Simulation(template, seed=1) as sim:
         warnings = "\n".join(sim.warnings)
     assert "Api.Auth.ApiKeyRequired is not emulated" in warnings
     assert "Api.Auth.Authorizers.Pool is not a Lambda authorizer" in warnings

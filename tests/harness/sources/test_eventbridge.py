@@ -125,30 +125,26 @@ def test_unknown_schedule_name_suggests_the_closest(sim):
         sim.fire_schedule("Publsher")
 
 
-def test_unsupported_event_source_type_is_reported_by_name_at_load_time(tmp_path):
+def test_unsupported_event_source_type_is_reported_by_name_at_load_time(write_app):
     from harness.template import load_template
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n")
-    (tmp_path / "template.yaml").write_text(
+    template = write_app(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n"
         "      Runtime: python3.12\n      CodeUri: src/\n      Events:\n        Uploads:\n          Type: MQ\n"
         "          Properties: {}\n")
-    (warning,) = load_template(tmp_path / "template.yaml").warnings
+    (warning,) = load_template(template).warnings
     assert "event 'Uploads' of type 'MQ' is not supported by the harness yet" in warning
     assert "SQS" in warning and "Schedule" in warning  # the registered types are listed
 
 
-def test_invalid_event_pattern_is_reported_with_the_template_line(tmp_path):
+def test_invalid_event_pattern_is_reported_with_the_template_line(write_app):
     from harness import Simulation
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n")
-    (tmp_path / "template.yaml").write_text(
+    template = write_app(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n"
         "      CodeUri: src/\n      Events:\n        Bad:\n          Type: EventBridgeRule\n"
         "          Properties:\n            Pattern: {source: my.app}\n")
     with pytest.raises(InputError, match=r"template.yaml:\d+: event 'Fn.Bad' \(EventBridgeRule\): invalid event "
                                          r"pattern"):
-        Simulation(tmp_path / "template.yaml").start()
+        Simulation(template).start()
 
 
 def _first_attempts(sim):

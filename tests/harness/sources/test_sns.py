@@ -28,10 +28,8 @@ Resources:
     ("{QueueArn: !GetAtt Queue.Arn}", "SqsSubscription needs both QueueArn and QueueUrl"),
     ("[1]", "SqsSubscription must be true or a mapping"),
 ])
-def test_sqs_subscription_without_a_usable_queue_is_refused_by_name(tmp_path, subscription, problem):
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n")
-    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("SUBSCRIPTION", subscription))
-    with pytest.raises(InputError, match=problem) as error, Simulation(tmp_path / "template.yaml", seed=1):
+def test_sqs_subscription_without_a_usable_queue_is_refused_by_name(write_app, subscription, problem):
+    template = write_app(TEMPLATE.replace("SUBSCRIPTION", subscription))
+    with pytest.raises(InputError, match=problem) as error, Simulation(template, seed=1):
         pass
     assert "event 'Fn.Orders' (SNS)" in str(error.value)

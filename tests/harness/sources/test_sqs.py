@@ -124,13 +124,10 @@ def test_fifo_queue_needs_a_group_id(app_template):
         sim.send_message("orders.fifo", "x")
 
 
-def test_sqs_source_that_names_no_queue_is_reported_by_name(tmp_path):
-    template = tmp_path / "template.yaml"
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return None\n")
-    template.write_text("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
-                        "      Handler: app.handler\n      CodeUri: src/\n      Events:\n        Work:\n"
-                        "          Type: SQS\n          Properties:\n            BatchSize: 20\n")
+def test_sqs_source_that_names_no_queue_is_reported_by_name(write_app):
+    template = write_app("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                         "      Handler: app.handler\n      CodeUri: src/\n      Events:\n        Work:\n"
+                         "          Type: SQS\n          Properties:\n            BatchSize: 20\n")
     with pytest.raises(InputError, match=r"event 'Fn.Work' \(SQS\): Queue is required"):
         Simulation(template).start()
 
