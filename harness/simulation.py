@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from harness import sandbox
+from harness.aws import direct as _direct
 from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
 from harness.aws.deploy import Deployer
@@ -504,7 +505,8 @@ def global_stream(seed: int) -> str:
 
 
 class _InternalClient:
-    """Wraps a boto3 client so every call runs as a harness-internal call."""
+    """Wraps a boto3 client so every call runs as a harness-internal call; operations harness/aws/direct.py
+    registers are answered from moto's models when the backend is in-process moto."""
 
     def __init__(self, client: Any):
         self._client = client
@@ -513,11 +515,17 @@ class _InternalClient:
         attr = getattr(self._client, name)
         if not callable(attr) or name.startswith("_") or name in ("get_paginator", "get_waiter", "can_paginate"):
             return attr
+        fast = _direct.lookup(self._client, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             with _router.internal():
+                if fast is not None and not args:
+                    answer = fast(kwargs)
+                    if answer is not None:
+                        return answer
                 return attr(*args, **kwargs)
 
+        self.__dict__[name] = call  # the client outlives simulations; each call checks which backend answers
         return call
 
 

@@ -165,11 +165,12 @@ def _run(scenario: Scenario, seed: int, backend: str | None, watchdog_seconds: f
         _run_steps(ctx, scenario)
         if model.settle:
             sim.run_until_idle(model.max_virtual_time)
-        result.outcomes = list(ctx.outcomes) + [
-            value.evaluate(ctx, f"expect[{i}]", line) for i, (value, line) in enumerate(scenario.expect)]
-        with ctx.inspecting():
-            view = LiveView(ctx)
-            result.invariants = [inv.run(view) for inv in scenario.invariants]
+        with ctx.state.settled():  # the run is over: every check reads each table and the secrets once
+            result.outcomes = list(ctx.outcomes) + [
+                value.evaluate(ctx, f"expect[{i}]", line) for i, (value, line) in enumerate(scenario.expect)]
+            with ctx.inspecting():
+                view = LiveView(ctx)
+                result.invariants = [inv.run(view) for inv in scenario.invariants]
         result.slices = {r.name: [_clip(x) for x in sim.trace.format(sim.trace.slice(
             [s for v in r.violations for s in v.seqs], width=3)).splitlines()] for r in result.invariants if not r.passed}
         failed = any(not o.passed for o in result.outcomes) or any(not r.passed for r in result.invariants)

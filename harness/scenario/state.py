@@ -3,10 +3,18 @@
 Queue contents are read from moto's own models when the backend is moto (in-process or server, both live in
 this process), so looking never changes receive counts or visibility. Other backends are read through the
 API with a zero visibility timeout, which counts as a receive there (documented in docs/scenarios.md).
+
+Judging a finished run (`State.settled()`: the `expect` list and the invariants) reads each table and the
+secrets once, however many checks look at them, and on moto reads them from moto's models: the values are the
+ones the API gives (tests/harness/scenario/test_state.py compares both ways). Reads during a run (`assert`
+steps) go through the API as before: a request draws ids from generators the run's later ids come from.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +48,32 @@ class State:
 
     def __init__(self, sim: Any):
         self.sim = sim
+        self._memo: dict[tuple, Any] | None = None  # reads of the judging phase (settled())
+
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """Judging a run that is over: each table and the secrets are read once (from moto's models on moto);
+        every caller gets its own copy."""
+        saved, self._memo = self._memo, {}
+        try:
+            yield
+        finally:
+            self._memo = saved
+
+    def _once(self, key: tuple, read: Callable[[], Any]) -> Any:
+        if self._memo is None:
+            return read()
+        if key not in self._memo:
+            self._memo[key] = read()
+        return copy.deepcopy(self._memo[key])
+
+    def _moto(self, backends: str) -> Any:
+        """moto's backend of a service (`dynamodb_backends`) while judging on moto, else None."""
+        if self._memo is None or "moto" not in type(self.sim.backend).__name__.lower():
+            return None
+        import importlib
+        service = backends.rsplit("_", 1)[0]
+        return getattr(importlib.import_module(f"moto.{service}.models"), backends)[ACCOUNT_ID][self.sim.region]
 
     # ---------------------------------------------------------------- SQS
     def queue_names(self) -> list[str]:
@@ -88,6 +122,12 @@ class State:
     # ---------------------------------------------------------------- DynamoDB
     def items(self, table: str) -> list[dict]:
         """Every item of `table` (physical name) as plain JSON values."""
+        return self._once(("items", table), lambda: self._read_items(table))
+
+    def _read_items(self, table: str) -> list[dict]:
+        moto = self._moto("dynamodb_backends")
+        if moto is not None and table in moto.tables:  # what a Scan answers: every item, in moto's order
+            return [_plain_item(item) for item in moto.tables[table].all_items()]
         from boto3.dynamodb.types import TypeDeserializer
         deserializer = TypeDeserializer()
         ddb = self.sim.client("dynamodb")
@@ -109,9 +149,12 @@ class State:
         """One item by its key (plain JSON values), or None."""
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
         serializer, deserializer = TypeSerializer(), TypeDeserializer()
-        got = self.sim.client("dynamodb").get_item(
-            TableName=table, Key={k: serializer.serialize(to_dynamo(v)) for k, v in key.items()},
-            ConsistentRead=True).get("Item")
+        typed = {k: serializer.serialize(to_dynamo(v)) for k, v in key.items()}
+        moto = self._moto("dynamodb_backends")
+        found = _moto_item(moto, table, typed) if moto is not None else _ASK
+        if found is not _ASK:
+            return None if found is None else _plain_item(found)
+        got = self.sim.client("dynamodb").get_item(TableName=table, Key=typed, ConsistentRead=True).get("Item")
         return None if got is None else plain({k: deserializer.deserialize(v) for k, v in got.items()})
 
     # ---------------------------------------------------------------- S3 and secrets
@@ -137,7 +180,11 @@ class State:
 
     def secret_values(self) -> list[str]:
         """Every secret string stored in Secrets Manager (and each string value inside JSON secrets)."""
-        sm = self.sim.client("secretsmanager")
+        return self._once(("secrets",), self._read_secret_values)
+
+    def _read_secret_values(self) -> list[str]:
+        moto = self._moto("secretsmanager_backends")
+        sm = self.sim.client("secretsmanager") if moto is None else _MotoSecrets(moto)
         values: list[str] = []
         try:
             listed = sm.list_secrets().get("SecretList", [])
@@ -161,6 +208,49 @@ def _secret_string(sm: Any, arn: str) -> str:
         return sm.get_secret_value(SecretId=arn).get("SecretString") or ""
     except Exception:  # noqa: BLE001 - see the docstring
         return ""
+
+
+_ASK = object()  # the API must answer (moto's model cannot say exactly what it would)
+
+
+def _plain_item(item: Any) -> dict:
+    """A moto Item as plain JSON values, as a Scan or GetItem answer gives it after boto3's deserializer."""
+    from boto3.dynamodb.types import TypeDeserializer
+    deserializer = TypeDeserializer()
+    return plain({name: deserializer.deserialize(value.to_regular_json()) for name, value in item.attrs.items()})
+
+
+def _moto_item(backend: Any, table: str, key: dict) -> Any:
+    """The moto Item (or None) GetItem answers for `key` (typed values) when the key is the table's own key, with
+    its declared types and no empty value; _ASK otherwise (the API answers with its error)."""
+    found = backend.tables.get(table)
+    if found is None or any(not next(iter(v.values()), None) for v in key.values()):
+        return _ASK
+    names = [found.hash_key_attr] + ([found.range_key_attr] if found.range_key_attr else [])
+    declared = {a["AttributeName"]: a["AttributeType"] for a in found.attr}
+    if sorted(key) != sorted(names) or any(list(key[n]) != [declared.get(n)] for n in names):
+        return _ASK
+    try:
+        return backend.get_item(table, key, None)
+    except Exception:  # noqa: BLE001 - whatever moto refuses, the API reports
+        return _ASK
+
+
+class _MotoSecrets:
+    """The two Secrets Manager reads `secret_values` makes, answered by moto's model as its API handler does."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+
+    def list_secrets(self) -> dict:
+        """ListSecrets without parameters (the first page)."""
+        listed, _ = self.backend.list_secrets(filters=[], max_results=None, next_token=None,
+                                              include_planned_deletion=False)
+        return {"SecretList": listed}
+
+    def get_secret_value(self, SecretId: str) -> dict:
+        """GetSecretValue of the current version."""
+        return self.backend.get_secret_value(secret_id=SecretId, version_id=None, version_stage=None)
 
 
 def to_dynamo(value: Any) -> Any:

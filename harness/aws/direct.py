@@ -1,0 +1,166 @@
+"""Harness-internal AWS calls answered straight from moto's models (the in-process moto backend only).
+
+A call the harness makes itself (a dead-letter or on-failure delivery, a setup message) costs about 1 ms through
+botocore and moto: botocore serializes and signs the request, moto parses it, dispatches it, serializes its answer
+and botocore parses that back. For the operations registered here the harness calls the moto model method that
+moto's response handler calls, and leaves everything else as the API path leaves it:
+
+- the trace gets the same `aws` event (service, operation, resource, caller `harness`, attempt 1, status 200);
+- the same values are drawn: moto's model draws its ids itself; moto's response handler draws a request id
+  (`gen_amzn_requestid_long`, moto's seeded generator) and botocore an invocation id (`uuid.uuid4`, which a
+  scenario run pins: handler code's ids come from the same stream), so a direct call draws both as well;
+- the answer has every field botocore would return, ResponseMetadata included.
+
+A call this path could not answer exactly as the API would (an error, a parameter it does not handle, another
+backend, an endpoint that is not AWS's) goes the API way; every check runs before anything is drawn or changed.
+`enabled = False` (or HARNESS_DIRECT=0 in the environment) sends every call the API way;
+tests/harness/aws/test_direct.py checks both ways give the same answers, state, draws and trace.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from harness.aws.wire import host_of
+from harness.template import ACCOUNT_ID
+
+enabled = os.environ.get("HARNESS_DIRECT", "") != "0"
+
+# (service id as botocore hyphenizes it, client method name) -> answer(client, params) -> response or None
+Direct = Callable[[Any, dict], "dict | None"]
+DIRECT: dict[tuple[str, str], tuple[str, Direct]] = {}
+
+
+def direct(service: str, method: str, operation: str) -> Callable[[Direct], Direct]:
+    """Register how a client method (`send_message`) of `service` is answered from moto's models; `operation` is
+    the API's name for it (`SendMessage`), as the trace records it."""
+
+    def decorate(fn: Direct) -> Direct:
+        DIRECT[(service, method)] = (operation, fn)
+        return fn
+
+    return decorate
+
+
+def lookup(client: Any, method: str) -> Callable[[dict], dict | None] | None:
+    """The direct way to answer `client.<method>(**params)`, or None when it has none; the callable returns None
+    when this call must go the API way."""
+    service = client.meta.service_model.service_id.hyphenize()
+    entry = DIRECT.get((service, method))
+    if entry is None:
+        return None
+    operation, answer = entry
+
+    def call(params: dict) -> dict | None:
+        sim = _moto_simulation(client)
+        if sim is None:
+            return None
+        response = answer(client, params)
+        if response is not None:
+            from harness.aws.router import resource_of
+            sim.trace.record("aws", service=service, operation=operation, resource=resource_of(params),
+                             caller="harness", request_id=None, attempt=1, status=200, error=None)
+        return response
+
+    return call
+
+
+def _moto_simulation(client: Any) -> Any:
+    """The running simulation when its backend is in-process moto and `client` talks to AWS's own endpoint."""
+    if not enabled:
+        return None
+    from harness.aws import router
+    from harness.aws.backend import MotoBackend
+    from harness.simulation import active_simulation
+    sim = active_simulation()
+    if sim is None or type(sim.backend) is not MotoBackend or router._active is not sim.router:
+        return None
+    host = host_of(client.meta.endpoint_url)
+    return sim if host.endswith(".amazonaws.com") else None
+
+
+def draw_like_the_api() -> str:
+    """Draw what a call through botocore and moto draws besides the model's own ids: botocore's invocation id
+    (a uuid4) and moto's request id; returns the request id."""
+    from botocore.endpoint import Endpoint
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+    # Drawn by botocore's and moto's own functions, so a snapshot's check of who drew what (harness/runner) sees
+    # the callers it sees on the API way.
+    Endpoint._update_retries_context(None, {}, 1)  # amz-sdk-invocation-id: a uuid4
+    return gen_amzn_requestid_long()
+
+
+def metadata(request_id: str, content_type: str) -> dict:
+    """ResponseMetadata as botocore builds it from moto's answer."""
+    from moto.core.utils import utcnow
+    from werkzeug.http import http_date
+    return {"RequestId": request_id, "HTTPStatusCode": 200,
+            "HTTPHeaders": {"content-type": content_type, "server": "amazon.com", "date": http_date(utcnow()),
+                            "x-amzn-requestid": request_id},
+            "MaxAttemptsReached": True, "RetryAttempts": 0}
+
+
+# ---------------------------------------------------------------------------------------------------- SQS
+_ATTRIBUTE_ORDER = ("StringValue", "BinaryValue", "StringListValues", "BinaryListValues", "DataType")
+
+
+@direct("sqs", "send_message", "SendMessage")
+def _send_message(client: Any, params: dict) -> dict | None:
+    """SendMessage to an existing standard queue with string message attributes."""
+    if set(params) - {"QueueUrl", "MessageBody", "MessageAttributes"}:
+        return None
+    url, body, attributes = params.get("QueueUrl"), params.get("MessageBody"), params.get("MessageAttributes", {})
+    if not (isinstance(url, str) and isinstance(body, str) and isinstance(attributes, dict)):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, dict) and set(v) == {"DataType", "StringValue"}
+               and all(isinstance(x, str) for x in v.values()) for k, v in attributes.items()):
+        return None
+    from moto.sqs.models import sqs_backends
+    from moto.sqs.utils import validate_message_attributes
+
+    from harness.aws.moto_sqs import request_time
+    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    queue = backend.queues.get(url.split("/")[-1])
+    if queue is None or queue.fifo_queue:
+        return None
+    # moto's parser hands the attributes over in the shape's member order.
+    parsed = {name: {k: value[k] for k in _ATTRIBUTE_ORDER if k in value} for name, value in attributes.items()}
+    try:
+        validate_message_attributes(parsed)
+        backend._validate_message(queue, message_body=body, delay_seconds=0, deduplication_id=None, group_id=None)
+    except Exception:  # noqa: BLE001 - the API way answers with moto's error
+        return None
+    with request_time():
+        message = backend.send_message(queue.name, body, message_attributes=parsed, delay_seconds=None,
+                                       deduplication_id=None, group_id=None, system_attributes=None)
+        request_id = draw_like_the_api()
+        response: dict[str, Any] = {"MD5OfMessageBody": message.body_md5}
+        if message.message_attributes:
+            response["MD5OfMessageAttributes"] = message.attribute_md5
+        response["MessageId"] = message.id
+        response["ResponseMetadata"] = metadata(request_id, "application/x-amz-json-1.0")
+    return response
+
+
+@direct("sqs", "create_queue", "CreateQueue")
+def _create_queue(client: Any, params: dict) -> dict | None:
+    """CreateQueue with string attributes and no tags (what the deployer sends)."""
+    name, attributes = params.get("QueueName"), params.get("Attributes", {})
+    if set(params) - {"QueueName", "Attributes"} or not isinstance(name, str) or not isinstance(attributes, dict) \
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in attributes.items()):
+        return None
+    from urllib.parse import urlparse
+
+    from moto.sqs.models import sqs_backends
+
+    from harness.aws.moto_sqs import request_time
+    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    with request_time():
+        try:
+            queue = backend.create_queue(name, {}, **attributes)
+        except Exception:  # noqa: BLE001 - refused before anything changed: the API way answers with moto's error
+            return None
+        request_id = draw_like_the_api()
+        return {"QueueUrl": queue.url(urlparse(client.meta.endpoint_url + "/")),
+                "ResponseMetadata": metadata(request_id, "application/x-amz-json-1.0")}

@@ -1,0 +1,93 @@
+"""Harness-internal calls answered from moto's models give what the API way gives: the same answer, the same stored
+state, the same values drawn from moto's and the run's generators, the same trace events."""
+import contextlib
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.moto_api._internal import mock_random
+from moto.sqs.models import sqs_backends
+
+from harness import Simulation
+from harness.aws import direct
+from harness.scenario.determinism import pinned_randomness
+from harness.template import ACCOUNT_ID
+
+DLQ_ATTRIBUTES = {"RequestID": {"DataType": "String", "StringValue": "c0ffee"},
+                  "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                  "ErrorMessage": {"DataType": "String", "StringValue": "always fails: 1"}}
+
+
+@contextlib.contextmanager
+def direct_calls(on: bool):
+    saved, direct.enabled = direct.enabled, on
+    try:
+        yield
+    finally:
+        direct.enabled = saved
+
+
+def send_twice(on: bool, queue: str = "q", fifo: bool = False, **params) -> dict:
+    """Create a queue, send two messages through the internal client (direct or not); what a caller could see."""
+    with pinned_randomness(5), direct_calls(on), Simulation(seed=5) as sim:
+        sqs = sim.client("sqs")
+        attributes = {"FifoQueue": "true"} if fifo else {}
+        url = sqs.create_queue(QueueName=queue, Attributes=attributes)["QueueUrl"]
+        answers = []
+        for body in ('{"n": 1}', "plain text"):
+            try:
+                answers.append(sqs.send_message(QueueUrl=url, MessageBody=body, **params))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+        stored = [dict(vars(m)) for m in sqs_backends[ACCOUNT_ID]["us-east-1"].queues[queue]._messages]
+        return {"answers": answers, "stored": stored, "moto_draws": mock_random.getstate(),
+                "next_uuid4": uuid.uuid4(), "trace": [(e.kind, e.data) for e in sim.trace.events],
+                "hash": sim.trace.hash()}
+
+
+@pytest.mark.parametrize("params", [{}, {"MessageAttributes": DLQ_ATTRIBUTES}], ids=["plain", "dlq_attributes"])
+def test_direct_send_message_gives_what_the_api_gives(params):
+    assert send_twice(True, **params) == send_twice(False, **params)
+
+
+def test_a_send_the_direct_way_cannot_answer_goes_the_api_way():
+    fifo = send_twice(True, queue="q.fifo", fifo=True)  # no MessageGroupId: moto's error, as the API answers it
+    assert fifo == send_twice(False, queue="q.fifo", fifo=True)
+    assert fifo["answers"][0]["Code"] == "MissingParameter"
+    binary = {"MessageAttributes": {"B": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}}}
+    assert send_twice(True, **binary) == send_twice(False, **binary)
+
+
+def test_direct_sends_are_used_only_on_in_process_moto():
+    with direct_calls(True), Simulation(seed=1) as sim:
+        sqs = sim.client("sqs")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        lookup = direct.lookup(sqs._client, "send_message")
+        assert lookup({"QueueUrl": url, "MessageBody": "x"}) is not None
+        assert lookup({"QueueUrl": url, "MessageBody": "x", "DelaySeconds": 5}) is None  # not handled: API way
+    assert lookup({"QueueUrl": url, "MessageBody": "x"}) is None  # no simulation running
+
+
+def create_queues(on: bool) -> dict:
+    """Queues as the deployer creates them (attributes, a redrive policy, an existing queue again, a bad one)."""
+    with pinned_randomness(2), direct_calls(on), Simulation(seed=2) as sim:
+        sqs = sim.client("sqs")
+        answers = []
+        for name, attributes in (("dlq", {}), ("work", {"VisibilityTimeout": "60", "DelaySeconds": "0"}),
+                                 ("redriven", {"RedrivePolicy": '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:'
+                                                                '123456789012:dlq", "maxReceiveCount": 3}'}),
+                                 ("work", {"VisibilityTimeout": "60"}), ("work", {"VisibilityTimeout": "61"}),
+                                 ("bad", {"VisibilityTimeout": "-1"}), ("f.fifo", {"FifoQueue": "true"})):
+            try:
+                answers.append(sqs.create_queue(QueueName=name, Attributes=attributes))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+        queues = {name: sqs.get_queue_attributes(QueueUrl=f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}",
+                                                 AttributeNames=["All"])["Attributes"]
+                  for name in sqs_backends[ACCOUNT_ID]["us-east-1"].queues}
+        return {"answers": answers, "queues": queues, "moto_draws": mock_random.getstate(),
+                "next_uuid4": uuid.uuid4(), "hash": sim.trace.hash()}
+
+
+def test_direct_create_queue_gives_what_the_api_gives():
+    assert create_queues(True) == create_queues(False)
