@@ -18,6 +18,7 @@ tests/harness/aws/test_direct.py checks both ways give the same answers, state, 
 """
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from typing import Any
@@ -27,43 +28,47 @@ from harness.template import ACCOUNT_ID
 
 enabled = os.environ.get("HARNESS_DIRECT", "") != "0"
 
-# (service id as botocore hyphenizes it, client method name) -> answer(client, params) -> response or None
+# (service id as botocore hyphenizes it, client method name) -> (API operation name, answer(client, params), complete)
 Direct = Callable[[Any, dict], "dict | None"]
-DIRECT: dict[tuple[str, str], tuple[str, Direct]] = {}
+DIRECT: dict[tuple[str, str], tuple[str, Direct, bool]] = {}
 
 
-def direct(service: str, method: str, operation: str) -> Callable[[Direct], Direct]:
+def direct(service: str, method: str, operation: str, complete: bool = True) -> Callable[[Direct], Direct]:
     """Register how a client method (`send_message`) of `service` is answered from moto's models; `operation` is
-    the API's name for it (`SendMessage`), as the trace records it."""
+    the API's name for it (`SendMessage`), as the trace records it. A complete answer has every field the API's
+    has; an incomplete one only what its one harness caller reads (asked for with `answer`)."""
 
     def decorate(fn: Direct) -> Direct:
-        DIRECT[(service, method)] = (operation, fn)
+        DIRECT[(service, method)] = (operation, fn, complete)
         return fn
 
     return decorate
 
 
 def lookup(client: Any, method: str) -> Callable[[dict], dict | None] | None:
-    """The direct way to answer `client.<method>(**params)`, or None when it has none; the callable returns None
-    when this call must go the API way."""
+    """The direct way to answer `client.<method>(**params)` completely, or None when it has none; the callable
+    returns None when this call must go the API way."""
+    entry = DIRECT.get((client.meta.service_model.service_id.hyphenize(), method))
+    if entry is None or not entry[2]:
+        return None
+    return lambda params: answer(client, method, params)
+
+
+def answer(client: Any, method: str, params: dict) -> dict | None:
+    """`client.<method>(**params)` answered from moto's models, its trace event recorded as the router records
+    it; None when it must go the API way (then nothing was drawn, changed or recorded)."""
     service = client.meta.service_model.service_id.hyphenize()
     entry = DIRECT.get((service, method))
-    if entry is None:
+    sim = _moto_simulation(client) if entry is not None else None
+    if sim is None:
         return None
-    operation, answer = entry
-
-    def call(params: dict) -> dict | None:
-        sim = _moto_simulation(client)
-        if sim is None:
-            return None
-        response = answer(client, params)
-        if response is not None:
-            from harness.aws.router import resource_of
-            sim.trace.record("aws", service=service, operation=operation, resource=resource_of(params),
-                             caller="harness", request_id=None, attempt=1, status=200, error=None)
-        return response
-
-    return call
+    operation, respond, _ = entry
+    response = respond(client, params)
+    if response is not None:
+        from harness.aws.router import resource_of
+        sim.trace.record("aws", service=service, operation=operation, resource=resource_of(params),
+                         caller="harness", request_id=None, attempt=1, status=200, error=None)
+    return response
 
 
 def _moto_simulation(client: Any) -> Any:
@@ -164,3 +169,33 @@ def _create_queue(client: Any, params: dict) -> dict | None:
         request_id = draw_like_the_api()
         return {"QueueUrl": queue.url(urlparse(client.meta.endpoint_url + "/")),
                 "ResponseMetadata": metadata(request_id, "application/x-amz-json-1.0")}
+
+
+# ---------------------------------------------------------------------------------------------------- DynamoDB
+@direct("dynamodb", "create_table", "CreateTable", complete=False)
+def _create_table(client: Any, params: dict) -> dict | None:
+    """CreateTable run by moto's own CreateTable handler (its validation included) on the parameters as moto's
+    parser hands them over; the answer has the TableDescription's TableArn and LatestStreamArn (the deployer's)."""
+    if not _valid(client, "CreateTable", params):
+        return None
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.responses import DynamoHandler
+    handler = DynamoHandler()
+    handler.body, handler.current_account, handler.region = copy.deepcopy(params), ACCOUNT_ID, client.meta.region_name
+    try:
+        handler.create_table()
+    except Exception:  # noqa: BLE001 - refused before anything changed: the API way answers with moto's error
+        return None
+    table = dynamodb_backends[ACCOUNT_ID][client.meta.region_name].tables[params["TableName"]]
+    draw_like_the_api()
+    description = {"TableArn": table.table_arn}
+    if table.latest_stream_label:
+        description["LatestStreamArn"] = table.table_arn + "/stream/" + table.latest_stream_label
+    return {"TableDescription": description}
+
+
+def _valid(client: Any, operation: str, params: dict) -> bool:
+    """True when botocore's own parameter validation accepts `params` (else the API way raises its error)."""
+    from botocore.validate import ParamValidator
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    return not ParamValidator().validate(params, shape).has_errors()

@@ -91,3 +91,71 @@ def create_queues(on: bool) -> dict:
 
 def test_direct_create_queue_gives_what_the_api_gives():
     assert create_queues(True) == create_queues(False)
+
+
+TABLES = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Simple:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+  Indexed:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}, {AttributeName: sk, AttributeType: N},
+                             {AttributeName: gsi, AttributeType: S}, {AttributeName: lsi, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}, {AttributeName: sk, KeyType: RANGE}]
+      ProvisionedThroughput: {ReadCapacityUnits: 3, WriteCapacityUnits: 4}
+      GlobalSecondaryIndexes:
+        - IndexName: ByGsi
+          KeySchema: [{AttributeName: gsi, KeyType: HASH}]
+          Projection: {ProjectionType: INCLUDE, NonKeyAttributes: [status]}
+          ProvisionedThroughput: {ReadCapacityUnits: 1, WriteCapacityUnits: 1}
+      LocalSecondaryIndexes:
+        - IndexName: ByLsi
+          KeySchema: [{AttributeName: pk, KeyType: HASH}, {AttributeName: lsi, KeyType: RANGE}]
+          Projection: {ProjectionType: KEYS_ONLY}
+      StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}
+      TimeToLiveSpecification: {AttributeName: expires, Enabled: true}
+  Simple2:
+    Type: AWS::Serverless::SimpleTable
+    Properties: {PrimaryKey: {Name: id, Type: Number}}
+"""
+
+
+def deploy_tables(template, on: bool) -> dict:
+    """Deploy the tables (directly or the API way); what the run and its inspection could see."""
+    with pinned_randomness(4), direct_calls(on), Simulation(template, seed=4) as sim:
+        ddb = sim.client("dynamodb")
+        return {"attrs": sim.deployer.attrs, "trace": [(e.kind, e.data) for e in sim.trace.events],
+                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
+                "tables": {name: ddb.describe_table(TableName=name)["Table"]
+                           for name in ddb.list_tables()["TableNames"]}}
+
+
+def test_direct_create_table_deploys_what_the_api_deploys(write_app, monkeypatch):
+    template = write_app(TABLES)
+    direct_tables = []
+    operation, create, complete = direct.DIRECT[("dynamodb", "create_table")]
+    monkeypatch.setitem(direct.DIRECT, ("dynamodb", "create_table"),
+                        (operation, lambda client, params: direct_tables.append(params["TableName"]) or
+                         create(client, params), complete))
+    fast, api = deploy_tables(template, True), deploy_tables(template, False)
+    assert len(direct_tables) == 3  # every table was created the direct way, none the API way
+    assert fast == api
+    assert fast["attrs"]["Indexed"]["StreamArn"].startswith(fast["attrs"]["Indexed"]["Arn"] + "/stream/")
+
+
+def test_a_table_moto_refuses_is_refused_with_the_apis_words(write_app):
+    bad = write_app(TABLES.replace("{AttributeName: lsi, AttributeType: S}]", "]"))
+    errors = []
+    for on in (True, False):
+        with pytest.raises(Exception) as refused:
+            deploy_tables(bad, on)
+        errors.append((type(refused.value), str(refused.value)))
+    assert errors[0] == errors[1]
+    assert "cannot create Indexed" in errors[0][1]
