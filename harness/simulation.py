@@ -94,6 +94,7 @@ class Simulation:
         self.scheduler = Scheduler(self.clock, random.Random(f"{self.seed}:schedule"), watchdog_seconds)
         self.budgets = Budgets.coerce(budgets)  # wall, virtual time, steps, invocations (harness/sandbox/budgets.py)
         self._host_env: dict[str, str] = {}
+        self._endpoints: tuple[dict | None, tuple] = (None, ())  # (host environment, its AWS_ENDPOINT_URL*s)
         self.runtime = LambdaRuntime(self.scheduler, self.trace, random.Random(f"{self.seed}:ids"),
                                      idle_lifetime=idle_lifetime, host_env=lambda: self._host_env,
                                      base_env=lambda: self._host_env)
@@ -288,8 +289,10 @@ class Simulation:
     # ------------------------------------------------------------------ clients and resources
     def client(self, service: str) -> Any:
         """A boto3 client for setup and inspection; its calls are not faulted and do not yield."""
-        endpoints = tuple(sorted((k, v) for k, v in self._host_env.items() if k.startswith("AWS_ENDPOINT_URL")))
-        key = (service, self.region, endpoints)
+        if self._endpoints[0] is not self._host_env:  # read once per host environment, not per call
+            self._endpoints = (self._host_env, tuple(sorted(
+                (k, v) for k, v in self._host_env.items() if k.startswith("AWS_ENDPOINT_URL"))))
+        key = (service, self.region, self._endpoints[1])
         if key not in _CLIENTS:
             from botocore.config import Config
             # Created while os.environ is the simulation's host environment: botocore picks the backend's

@@ -1,9 +1,10 @@
 """AWS backends: where AWS API requests from handler code are answered. A registry of small classes."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from harness.aws.wire import host_of, is_loopback
@@ -99,7 +100,8 @@ class MotoBackend:
         from harness.aws import moto_sqs
         moto_sqs.install()  # SQS at a flat cost per request, whatever the queue depth
         self._mock = mock_aws()
-        self._mock.start(reset=True)
+        with reused_callbacks():
+            self._mock.start(reset=True)
         mock_random.seed(seed)  # moto's ids (MessageId, receipt handles) follow the seed too
 
     def stop(self) -> None:
@@ -126,6 +128,34 @@ class MotoBackend:
             raise UnsafeEndpointError(
                 f"refused request to {url}: the moto backend answers AWS's default endpoints in-process and "
                 f"nothing else; a client configured with endpoint_url must point at loopback")
+
+
+_CALLBACKS: dict[tuple, Any] = {}  # (method, URL pattern, callback) -> moto's `responses` callback, built once
+
+
+@contextlib.contextmanager
+def reused_callbacks() -> Iterator[None]:
+    """While moto's mock starts: the `responses` callbacks it registers (one per AWS URL pattern and HTTP method,
+    about 1,300, 1.4 ms of every simulation's start) are built once per process and handed back each time, their
+    call lists emptied; moto registers the same objects, with the same methods, patterns and callbacks."""
+    from moto.core import models
+    build = models.CallbackResponse
+
+    def reuse(method: str, url: Any, callback: Any, **options: Any) -> Any:
+        key = (method, url, callback)
+        response = None if options else _CALLBACKS.get(key)
+        if response is None:
+            response = build(method=method, url=url, callback=callback, **options)
+            if not options:
+                _CALLBACKS[key] = response
+        response.calls.reset()
+        return response
+
+    models.CallbackResponse = reuse
+    try:
+        yield
+    finally:
+        models.CallbackResponse = build
 
 
 @register_backend("moto-server")

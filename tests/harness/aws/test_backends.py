@@ -39,3 +39,31 @@ def test_moto_queue_delay_follows_the_virtual_clock(sim):
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
     sim.advance(1.5)
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "later"
+
+
+def registered_callbacks() -> list:
+    from moto.core.models import responses_mock
+    return [(r.method, getattr(r.url, "pattern", r.url), r.callback, r.call_count) for r in responses_mock.registered()]
+
+
+def test_moto_backend_registers_the_callbacks_moto_registers_built_once(monkeypatch):
+    from moto import mock_aws
+
+    from harness.aws import backend
+    plain = mock_aws()
+    plain.start(reset=True)
+    expected = registered_callbacks()
+    plain.stop()
+    monkeypatch.setattr(backend, "_CALLBACKS", {})
+    objects = []
+    for _ in range(2):
+        moto = backend.MotoBackend()
+        moto.start(seed=1)
+        from moto.core.models import responses_mock
+        objects.append([id(r) for r in responses_mock.registered()])
+        assert registered_callbacks() == expected  # same methods, patterns, callbacks; no calls carried over
+        import requests
+        assert requests.get("https://s3.amazonaws.com/", timeout=5).status_code == 200  # answered by moto
+        assert sum(r.call_count for r in responses_mock.registered()) == 1
+        moto.stop()
+    assert objects[0] == objects[1]
