@@ -171,6 +171,27 @@ def _create_queue(client: Any, params: dict) -> dict | None:
                 "ResponseMetadata": metadata(request_id, "application/x-amz-json-1.0")}
 
 
+@direct("sqs", "delete_message_batch", "DeleteMessageBatch")
+def _delete_message_batch(client: Any, params: dict) -> dict | None:
+    """DeleteMessageBatch on an existing queue with distinct receipt handles (what an event source sends)."""
+    if set(params) != {"QueueUrl", "Entries"} or not _valid(client, "DeleteMessageBatch", params):
+        return None
+    from moto.sqs.models import sqs_backends
+
+    from harness.aws.moto_sqs import request_time
+    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    entries = params["Entries"]
+    queue = backend.queues.get(params["QueueUrl"].split("/")[-1])
+    handles = [entry["ReceiptHandle"] for entry in entries]
+    if queue is None or not entries or len(set(handles)) != len(handles):
+        return None
+    with request_time():
+        success, failed = backend.delete_message_batch(queue.name, [dict(entry) for entry in entries])
+        request_id = draw_like_the_api()
+        return {"Successful": [{"Id": entry_id} for entry_id in success], "Failed": failed,
+                "ResponseMetadata": metadata(request_id, "application/x-amz-json-1.0")}
+
+
 # ---------------------------------------------------------------------------------------------------- DynamoDB
 @direct("dynamodb", "create_table", "CreateTable", complete=False)
 def _create_table(client: Any, params: dict) -> dict | None:

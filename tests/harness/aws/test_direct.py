@@ -159,3 +159,33 @@ def test_a_table_moto_refuses_is_refused_with_the_apis_words(write_app):
         errors.append((type(refused.value), str(refused.value)))
     assert errors[0] == errors[1]
     assert "cannot create Indexed" in errors[0][1]
+
+
+def delete_batches(on: bool) -> dict:
+    """Receive and delete in batches as an event source does, with a stale handle, a duplicate and an empty batch."""
+    with pinned_randomness(6), direct_calls(on), Simulation(seed=6) as sim:
+        sqs = sim.client("sqs")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for n in range(4):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        handles = [m["ReceiptHandle"] for m in got]
+        answers = []
+        for entries in ([{"Id": "0", "ReceiptHandle": handles[0]}, {"Id": "1", "ReceiptHandle": handles[1]}],
+                        [{"Id": "a", "ReceiptHandle": handles[0]}, {"Id": "b", "ReceiptHandle": "not-a-handle"}],
+                        [{"Id": "x", "ReceiptHandle": handles[2]}, {"Id": "y", "ReceiptHandle": handles[2]}], []):
+            try:
+                answers.append(sqs.delete_message_batch(QueueUrl=url, Entries=entries))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+        left = [dict(vars(m)) for m in sqs_backends[ACCOUNT_ID]["us-east-1"].queues["q"]._messages]
+        return {"answers": answers, "left": left, "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
+                "trace": [(e.kind, e.data) for e in sim.trace.events]}
+
+
+def test_direct_delete_message_batch_gives_what_the_api_gives():
+    fast = delete_batches(True)
+    assert fast == delete_batches(False)
+    assert [len(a.get("Failed", [])) for a in fast["answers"][:2]] == [0, 1]  # "not-a-handle" failed alone
+    assert [a.get("Code") for a in fast["answers"][2:]] == ["AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                                                           "AWS.SimpleQueueService.EmptyBatchRequest"]
