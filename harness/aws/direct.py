@@ -63,11 +63,27 @@ def answer(client: Any, method: str, params: dict) -> dict | None:
     if sim is None:
         return None
     operation, respond, _ = entry
+    model = client.meta.service_model.operation_model(operation)
+    if model.idempotent_members:  # botocore would fill in a token (a uuid4) before the call
+        return None
+    params = dict(params)
     response = respond(client, params)
-    if response is not None:
-        from harness.aws.router import resource_of
-        sim.trace.record("aws", service=service, operation=operation, resource=resource_of(params),
-                         caller="harness", request_id=None, attempt=1, status=200, error=None)
+    if response is None:
+        return None
+    from harness.aws.router import resource_of
+    from harness.aws.wire import aws_response
+    # botocore's own hooks around a call, where the router, the scenario ledger and the event sources observe the
+    # API: emitted as botocore emits them (no handler of these operations changes their parameters).
+    context = {"client_region": client.meta.region_name, "client_config": client.meta.config,
+               "has_streaming_input": model.has_streaming_input, "auth_type": model.resolved_auth_type,
+               "unsigned_payload": model.unsigned_payload,
+               "auth_options": client.meta.service_model.metadata.get("auth")}
+    client.meta.events.emit(f"before-parameter-build.{service}.{operation}", params=params, model=model,
+                            context=context)
+    sim.trace.record("aws", service=service, operation=operation, resource=resource_of(params),
+                     caller="harness", request_id=None, attempt=1, status=200, error=None)
+    client.meta.events.emit(f"after-call.{service}.{operation}", http_response=aws_response(None, 200),
+                            parsed=response, model=model, context=context)
     return response
 
 

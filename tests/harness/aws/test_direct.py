@@ -10,6 +10,7 @@ from moto.sqs.models import sqs_backends
 
 from harness import Simulation
 from harness.aws import direct
+from harness.scenario import ledger
 from harness.scenario.determinism import pinned_randomness
 from harness.template import ACCOUNT_ID
 
@@ -20,16 +21,31 @@ DLQ_ATTRIBUTES = {"RequestID": {"DataType": "String", "StringValue": "c0ffee"},
 
 @contextlib.contextmanager
 def direct_calls(on: bool):
+    """Direct answers on or off, with a scenario ledger observing the API (as in a scenario run)."""
     saved, direct.enabled = direct.enabled, on
+    ledger.install()
     try:
         yield
     finally:
         direct.enabled = saved
+        ledger.activate(None)
+
+
+def observed(sim) -> dict:
+    """What the scenario ledger saw of the calls."""
+    seen = ledger._active
+    return {"calls": seen.calls, "sent": seen.sent, "deleted": seen.deleted, "receipts": seen.receipts}
+
+
+def observing(sim):
+    ledger.activate(ledger.Ledger(sim.clock))
+    return sim
 
 
 def send_twice(on: bool, queue: str = "q", fifo: bool = False, **params) -> dict:
     """Create a queue, send two messages through the internal client (direct or not); what a caller could see."""
     with pinned_randomness(5), direct_calls(on), Simulation(seed=5) as sim:
+        observing(sim)
         sqs = sim.client("sqs")
         attributes = {"FifoQueue": "true"} if fifo else {}
         url = sqs.create_queue(QueueName=queue, Attributes=attributes)["QueueUrl"]
@@ -42,12 +58,14 @@ def send_twice(on: bool, queue: str = "q", fifo: bool = False, **params) -> dict
         stored = [dict(vars(m)) for m in sqs_backends[ACCOUNT_ID]["us-east-1"].queues[queue]._messages]
         return {"answers": answers, "stored": stored, "moto_draws": mock_random.getstate(),
                 "next_uuid4": uuid.uuid4(), "trace": [(e.kind, e.data) for e in sim.trace.events],
-                "hash": sim.trace.hash()}
+                "hash": sim.trace.hash(), "observed": observed(sim)}
 
 
 @pytest.mark.parametrize("params", [{}, {"MessageAttributes": DLQ_ATTRIBUTES}], ids=["plain", "dlq_attributes"])
 def test_direct_send_message_gives_what_the_api_gives(params):
-    assert send_twice(True, **params) == send_twice(False, **params)
+    fast = send_twice(True, **params)
+    assert fast == send_twice(False, **params)
+    assert [m.body for m in fast["observed"]["sent"]] == ['{"n": 1}', "plain text"]  # the ledger saw both
 
 
 def test_a_send_the_direct_way_cannot_answer_goes_the_api_way():
@@ -71,6 +89,7 @@ def test_direct_sends_are_used_only_on_in_process_moto():
 def create_queues(on: bool) -> dict:
     """Queues as the deployer creates them (attributes, a redrive policy, an existing queue again, a bad one)."""
     with pinned_randomness(2), direct_calls(on), Simulation(seed=2) as sim:
+        observing(sim)
         sqs = sim.client("sqs")
         answers = []
         for name, attributes in (("dlq", {}), ("work", {"VisibilityTimeout": "60", "DelaySeconds": "0"}),
@@ -86,7 +105,7 @@ def create_queues(on: bool) -> dict:
                                                  AttributeNames=["All"])["Attributes"]
                   for name in sqs_backends[ACCOUNT_ID]["us-east-1"].queues}
         return {"answers": answers, "queues": queues, "moto_draws": mock_random.getstate(),
-                "next_uuid4": uuid.uuid4(), "hash": sim.trace.hash()}
+                "next_uuid4": uuid.uuid4(), "hash": sim.trace.hash(), "observed": observed(sim)}
 
 
 def test_direct_create_queue_gives_what_the_api_gives():
@@ -129,10 +148,10 @@ Resources:
 
 def deploy_tables(template, on: bool) -> dict:
     """Deploy the tables (directly or the API way); what the run and its inspection could see."""
-    with pinned_randomness(4), direct_calls(on), Simulation(template, seed=4) as sim:
+    with pinned_randomness(4), direct_calls(on), observing(Simulation(template, seed=4)) as sim:
         ddb = sim.client("dynamodb")
         return {"attrs": sim.deployer.attrs, "trace": [(e.kind, e.data) for e in sim.trace.events],
-                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
+                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(), "observed": observed(sim),
                 "tables": {name: ddb.describe_table(TableName=name)["Table"]
                            for name in ddb.list_tables()["TableNames"]}}
 
@@ -164,6 +183,7 @@ def test_a_table_moto_refuses_is_refused_with_the_apis_words(write_app):
 def delete_batches(on: bool) -> dict:
     """Receive and delete in batches as an event source does, with a stale handle, a duplicate and an empty batch."""
     with pinned_randomness(6), direct_calls(on), Simulation(seed=6) as sim:
+        observing(sim)
         sqs = sim.client("sqs")
         url = sqs.create_queue(QueueName="q")["QueueUrl"]
         for n in range(4):
@@ -180,12 +200,13 @@ def delete_batches(on: bool) -> dict:
                 answers.append(exc.response["Error"])
         left = [dict(vars(m)) for m in sqs_backends[ACCOUNT_ID]["us-east-1"].queues["q"]._messages]
         return {"answers": answers, "left": left, "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
-                "trace": [(e.kind, e.data) for e in sim.trace.events]}
+                "trace": [(e.kind, e.data) for e in sim.trace.events], "observed": observed(sim)}
 
 
 def test_direct_delete_message_batch_gives_what_the_api_gives():
     fast = delete_batches(True)
     assert fast == delete_batches(False)
     assert [len(a.get("Failed", [])) for a in fast["answers"][:2]] == [0, 1]  # "not-a-handle" failed alone
+    assert len(fast["observed"]["deleted"]) == 2  # the ledger saw the deletes
     assert [a.get("Code") for a in fast["answers"][2:]] == ["AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
                                                            "AWS.SimpleQueueService.EmptyBatchRequest"]
