@@ -208,6 +208,64 @@ def _delete_message_batch(client: Any, params: dict) -> dict | None:
                 "ResponseMetadata": metadata(request_id, "application/x-amz-json-1.0")}
 
 
+_RECEIVE_PARAMETERS = {"QueueUrl", "MaxNumberOfMessages", "WaitTimeSeconds", "VisibilityTimeout", "AttributeNames",
+                       "MessageAttributeNames", "MessageSystemAttributeNames"}
+# moto's ReceiveMessage handler: the system attributes it supports, and the order it lists them in.
+_SYSTEM_ATTRIBUTES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
+                      "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader", "SequenceNumber")
+
+
+@direct("sqs", "receive_message", "ReceiveMessage")
+def _receive_message(client: Any, params: dict) -> dict | None:
+    """ReceiveMessage from an existing queue with parameters in range (what an event source sends); the messages
+    as moto's ReceiveMessage handler lists them and botocore parses them."""
+    if set(params) - _RECEIVE_PARAMETERS or not _valid(client, "ReceiveMessage", params):
+        return None
+    from moto.sqs.constants import DEFAULT_RECEIVED_MESSAGES, MAXIMUM_VISIBILITY_TIMEOUT
+    from moto.sqs.models import sqs_backends
+
+    from harness.aws.moto_sqs import request_time
+    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    queue = backend.queues.get(params["QueueUrl"].split("/")[-1])
+    if queue is None:
+        return None
+    count = params.get("MaxNumberOfMessages", DEFAULT_RECEIVED_MESSAGES)
+    wait = params.get("WaitTimeSeconds", int(queue.receive_message_wait_time_seconds))
+    visibility = params.get("VisibilityTimeout", queue.visibility_timeout)
+    if not (1 <= count <= 10 and 0 <= wait <= 20 and visibility <= MAXIMUM_VISIBILITY_TIMEOUT):
+        return None
+    names = set(params.get("AttributeNames", [])) | set(params.get("MessageSystemAttributeNames", []))
+    included = [name for name in _SYSTEM_ATTRIBUTES if "All" in names or name in names]
+    with request_time():
+        messages = backend.receive_message(queue.name, count, wait, visibility,
+                                           params.get("MessageAttributeNames", []))
+        listed = [_received(message, included) for message in messages]
+        request_id = draw_like_the_api()
+        response: dict[str, Any] = {"Messages": listed} if listed else {}
+        response["ResponseMetadata"] = metadata(request_id, "application/x-amz-json-1.0")
+    return response
+
+
+def _received(message: Any, included: list[str]) -> dict:
+    """One received message as moto's handler lists it, in the order botocore parses it."""
+    out: dict[str, Any] = {"MessageId": message.id, "ReceiptHandle": message.receipt_handle,
+                           "MD5OfBody": message.body_md5, "Body": message.body}
+    if included:
+        trace_header = (message.system_attributes or {}).get("AWSTraceHeader")
+        values = {"SenderId": message.sender_id, "SentTimestamp": str(message.sent_timestamp),
+                  "ApproximateReceiveCount": str(message.approximate_receive_count),
+                  "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+                  "MessageDeduplicationId": message.deduplication_id, "MessageGroupId": message.group_id,
+                  "AWSTraceHeader": trace_header.get("StringValue") if trace_header else None,
+                  "SequenceNumber": message.sequence_number}
+        out["Attributes"] = {name: values[name] for name in included if values[name] is not None}
+    if message.message_attributes:
+        out["MD5OfMessageAttributes"] = message.attribute_md5
+        out["MessageAttributes"] = {name: {k: value[k] for k in _ATTRIBUTE_ORDER if k in value}
+                                    for name, value in message.message_attributes.items()}
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------- DynamoDB
 @direct("dynamodb", "create_table", "CreateTable", complete=False)
 def _create_table(client: Any, params: dict) -> dict | None:

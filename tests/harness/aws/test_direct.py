@@ -31,6 +31,15 @@ def direct_calls(on: bool):
         ledger.activate(None)
 
 
+@contextlib.contextmanager
+def api_only():
+    saved, direct.enabled = direct.enabled, False
+    try:
+        yield
+    finally:
+        direct.enabled = saved
+
+
 def observed(sim) -> dict:
     """What the scenario ledger saw of the calls."""
     seen = ledger._active
@@ -210,3 +219,59 @@ def test_direct_delete_message_batch_gives_what_the_api_gives():
     assert len(fast["observed"]["deleted"]) == 2  # the ledger saw the deletes
     assert [a.get("Code") for a in fast["answers"][2:]] == ["AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
                                                            "AWS.SimpleQueueService.EmptyBatchRequest"]
+
+
+def receive_everything(on: bool) -> dict:
+    """Send messages of every kind (through the API), then receive them as an event source does and otherwise."""
+    with pinned_randomness(7), direct_calls(on), Simulation(seed=7) as sim:
+        observing(sim)
+        sqs = sim.client("sqs")
+        dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        url = sqs.create_queue(QueueName="q", Attributes={"RedrivePolicy": '{"deadLetterTargetArn": "arn:aws:sqs:'
+                                                          'us-east-1:123456789012:dlq", "maxReceiveCount": 2}',
+                                                          "VisibilityTimeout": "0"})["QueueUrl"]
+        fifo = sqs.create_queue(QueueName="f.fifo", Attributes={"FifoQueue": "true",
+                                                                "ContentBasedDeduplication": "true"})["QueueUrl"]
+        kinds = {"S": {"DataType": "String", "StringValue": "v"}, "N": {"DataType": "Number", "StringValue": "7"},
+                 "B": {"DataType": "Binary", "BinaryValue": b"\x00\xff"}}
+        with api_only():  # what handler code sends: every parameter, through the API
+            sqs.send_message(QueueUrl=url, MessageBody="plain")
+            sqs.send_message(QueueUrl=url, MessageBody="typed", MessageAttributes=kinds)
+            sqs.send_message(QueueUrl=url, MessageBody="traced", MessageSystemAttributes={
+                "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793"}})
+            sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=5)
+            for n in range(3):
+                sqs.send_message(QueueUrl=fifo, MessageBody=f"g{n}", MessageGroupId="g")
+        answers = []
+        for queue, options in ((url, {"MaxNumberOfMessages": 10, "WaitTimeSeconds": 0, "AttributeNames": ["All"],
+                                      "MessageAttributeNames": ["All"], "MessageSystemAttributeNames": ["All"]}),
+                               (url, {"MaxNumberOfMessages": 2, "AttributeNames": ["SentTimestamp"],
+                                      "MessageAttributeNames": ["N"]}),
+                               (url, {"MaxNumberOfMessages": 10, "VisibilityTimeout": 30}),  # redrives to the DLQ
+                               (dlq, {"MaxNumberOfMessages": 10, "AttributeNames": ["All"]}),
+                               (fifo, {"MaxNumberOfMessages": 10, "MessageSystemAttributeNames": ["All"]}),
+                               (fifo, {"MaxNumberOfMessages": 11}), (url, {"WaitTimeSeconds": 21})):
+            try:
+                answers.append(sqs.receive_message(QueueUrl=queue, **options))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+        state = {name: [dict(vars(m)) for m in queue._messages]
+                 for name, queue in sqs_backends[ACCOUNT_ID]["us-east-1"].queues.items()}
+        return {"answers": answers, "state": state, "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
+                "trace": [(e.kind, e.data) for e in sim.trace.events], "observed": observed(sim)}
+
+
+def test_direct_receive_message_gives_what_the_api_gives(monkeypatch):
+    answered = []
+    operation, receive, complete = direct.DIRECT[("sqs", "receive_message")]
+
+    def counted(client, params):
+        got = receive(client, params)
+        answered.append(got is not None)
+        return got
+    monkeypatch.setitem(direct.DIRECT, ("sqs", "receive_message"), (operation, counted, complete))
+    fast = receive_everything(True)
+    assert answered == [True] * 5 + [False] * 2  # out-of-range parameters go the API way (moto's error)
+    assert fast == receive_everything(False)
+    # the third receive redrives the two messages received twice to the DLQ (maxReceiveCount 2)
+    assert [len(a.get("Messages", [])) for a in fast["answers"][:5]] == [3, 2, 1, 2, 3]
