@@ -7,7 +7,8 @@ module in `sys.modules` (anything outside site-packages and the standard library
 editable, handler code imported by earlier simulations, a test's temporary apps). That pool only grows, so the
 plans a chaos search drew for one `--seed` changed with the tests or simulations that ran earlier in the
 process, with the handler code of other systems, and with how the harness was installed. `seeded_find` runs
-`find` without those constants (and on hypothesis's default profile, not whichever one the process loaded).
+`find` without those constants (and on hypothesis's default profile, not whichever one the process loaded);
+`without_process_constants` does the same for any hypothesis run (`harness fuzz`'s).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entered when a run inside a fuzz example draws plans
 
 
 def seeded_find(strategy: Any, condition: Callable[[T], bool], seed: str, **options: Any) -> T:
@@ -27,12 +28,13 @@ def seeded_find(strategy: Any, condition: Callable[[T], bool], seed: str, **opti
     `seed` alone. NoSuchExample when nothing satisfies `condition`."""
     from hypothesis import find, settings
     config = settings(settings.get_profile("default"), **options)
-    with _without_process_constants():
+    with without_process_constants():
         return find(strategy, condition, settings=config, random=random.Random(seed))
 
 
 @contextmanager
-def _without_process_constants() -> Iterator[None]:
+def without_process_constants() -> Iterator[None]:
+    """Hypothesis draws, while this lasts, from its seeded generator alone (no constants from local modules)."""
     # Every draw (generation and shrinking alike) goes through HypothesisProvider._maybe_draw_constant, which is
     # where the process-wide constant pool enters; with it answering "no constant", the provider's seeded
     # random alone decides. Put back afterwards: hypothesis tests elsewhere in the process keep the feature.

@@ -37,15 +37,6 @@ def draws() -> dict:
     return {"plans": [p.key for p in drawn], "tried": tried, "shrunk": shrunk.plan.key}
 
 
-def _import_literals(tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.py"
-    path.write_text(LITERALS, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # as an import leaves it: seen by anything that scans sys.modules
-    spec.loader.exec_module(module)
-
-
 def _tool():
     spec = importlib.util.spec_from_file_location("process_history", ROOT / "bench" / "process_history.py")
     module = importlib.util.module_from_spec(spec)
@@ -53,24 +44,18 @@ def _tool():
     return module
 
 
-def test_plans_and_shrink_steps_after_other_code_was_imported_are_a_fresh_interpreters(tmp_path):
+def test_plans_and_shrink_steps_after_other_code_was_imported_are_a_fresh_interpreters(local_module):
     fresh = subprocess.run([sys.executable, __file__], cwd=ROOT, capture_output=True, text=True, check=True)
-    _import_literals(tmp_path, "history_literals_a")
-    try:
-        assert draws() == json.loads(fresh.stdout)
-    finally:
-        del sys.modules["history_literals_a"]
+    local_module(LITERALS, "history_literals_a")
+    assert draws() == json.loads(fresh.stdout)
 
 
-def test_a_search_after_another_systems_run_sees_the_runs_a_fresh_interpreter_sees(shop_scenario, tmp_path):
+def test_a_search_after_another_systems_run_sees_the_runs_a_fresh_interpreter_sees(shop_scenario, local_module):
     tool, path = _tool(), shop_scenario(ORDER)
     fresh = tool.fresh(path, budget=6, seed=9)  # search seed 9: a constant decided the 4th plan's seed
     tool.other_activity([str(ROOT / "scenarios" / "messages" / "send_fails_rolls_back.yaml")], [])
-    _import_literals(tmp_path, "history_literals_b")
-    try:
-        then = tool.record(path, budget=6, seed=9)
-    finally:
-        del sys.modules["history_literals_b"]
+    local_module(LITERALS, "history_literals_b")
+    then = tool.record(path, budget=6, seed=9)
     assert len(fresh["history"]) == 6 and tool.differences(fresh, then) == []
 
 
