@@ -39,6 +39,9 @@ def without_process_constants() -> Iterator[None]:
     # where the process-wide constant pool enters; with it answering "no constant", the provider's seeded
     # random alone decides. Put back afterwards: hypothesis tests elsewhere in the process keep the feature.
     from hypothesis.internal.conjecture.providers import HypothesisProvider
+    if "_maybe_draw_constant" not in HypothesisProvider.__dict__:  # pinned in pyproject.toml for this reason
+        raise RuntimeError("this hypothesis version draws constants another way: update harness/search/seeded.py "
+                           "(tests/harness/search/test_seeded.py says whether draws depend on the process)")
     with _LOCK:
         original = HypothesisProvider.__dict__["_maybe_draw_constant"]
         HypothesisProvider._maybe_draw_constant = _no_constant
