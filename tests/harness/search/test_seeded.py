@@ -52,7 +52,7 @@ def test_plans_and_shrink_steps_after_other_code_was_imported_are_a_fresh_interp
 
 def test_a_search_after_another_systems_run_sees_the_runs_a_fresh_interpreter_sees(shop_scenario, local_module):
     tool, path = _tool(), shop_scenario(ORDER)
-    fresh = tool.fresh(path, budget=6, seed=9)  # search seed 9: a constant decided the 4th plan's seed
+    fresh = tool.fresh(path, budget=6, seed=9)  # search seed 9: a pool constant once gave run 6 its seed
     tool.other_activity([str(ROOT / "scenarios" / "messages" / "send_fails_rolls_back.yaml")], [])
     local_module(LITERALS, "history_literals_b")
     then = tool.record(path, budget=6, seed=9)
