@@ -112,14 +112,18 @@ def draw_like_the_api() -> str:
     return gen_amzn_requestid_long()
 
 
-def metadata(request_id: str, content_type: str) -> dict:
-    """ResponseMetadata as botocore builds it from moto's answer."""
+def metadata(request_id: str, content_type: str, crc32_of: bytes | None = None) -> dict:
+    """ResponseMetadata as botocore builds it from moto's answer (DynamoDB's carries the CRC32 of its body)."""
+    import zlib
+
     from moto.core.utils import utcnow
     from werkzeug.http import http_date
-    return {"RequestId": request_id, "HTTPStatusCode": 200,
-            "HTTPHeaders": {"content-type": content_type, "server": "amazon.com", "date": http_date(utcnow()),
-                            "x-amzn-requestid": request_id},
-            "MaxAttemptsReached": True, "RetryAttempts": 0}
+    headers = {"content-type": content_type, "server": "amazon.com", "date": http_date(utcnow()),
+               "x-amzn-requestid": request_id}
+    if crc32_of is not None:
+        headers["x-amz-crc32"] = str(zlib.crc32(crc32_of))
+    return {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": headers, "MaxAttemptsReached": True,
+            "RetryAttempts": 0}
 
 
 # ---------------------------------------------------------------------------------------------------- SQS
@@ -287,6 +291,24 @@ def _create_table(client: Any, params: dict) -> dict | None:
     if table.latest_stream_label:
         description["LatestStreamArn"] = table.table_arn + "/stream/" + table.latest_stream_label
     return {"TableDescription": description}
+
+
+@direct("dynamodb", "put_item", "PutItem")
+def _put_item(client: Any, params: dict) -> dict | None:
+    """PutItem without a condition or return values (what a scenario's setup writes), run by moto's own PutItem
+    handler (its validation included); its answer is empty but for ResponseMetadata."""
+    if set(params) != {"TableName", "Item"} or not _valid(client, "PutItem", params):
+        return None
+    from moto.dynamodb.responses import DynamoHandler
+    handler = DynamoHandler()
+    handler.body, handler.current_account, handler.region = copy.deepcopy(params), ACCOUNT_ID, client.meta.region_name
+    try:
+        answer = handler.put_item().result
+    except Exception:  # noqa: BLE001 - refused before anything changed: the API way answers with moto's error
+        return None
+    if answer:
+        raise AssertionError(f"moto's PutItem answered {answer!r} to a plain put")  # never: no return values
+    return {"ResponseMetadata": metadata(draw_like_the_api(), "application/x-amz-json-1.0", crc32_of=b"{}")}
 
 
 def _valid(client: Any, operation: str, params: dict) -> bool:

@@ -275,3 +275,45 @@ def test_direct_receive_message_gives_what_the_api_gives(monkeypatch):
     assert fast == receive_everything(False)
     # the third receive redrives the two messages received twice to the DLQ (maxReceiveCount 2)
     assert [len(a.get("Messages", [])) for a in fast["answers"][:5]] == [3, 2, 1, 2, 3]
+
+
+def put_items(on: bool, stream: bool) -> dict:
+    """Put items as a scenario's setup does (and ones moto refuses) into a table, with or without a stream."""
+    from boto3.dynamodb.types import TypeSerializer
+    serializer = TypeSerializer()
+    with pinned_randomness(8), direct_calls(on), Simulation(seed=8) as sim:
+        observing(sim)
+        ddb = sim.client("dynamodb")
+        extra = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if stream else {}
+        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST", **extra)
+        answers = []
+        for item in ({"pk": "a", "n": 1, "tags": {"x", "y"}, "nested": {"l": [1, "two", None, True]}},
+                     {"pk": "a", "n": 2}, {"pk": "b", "blob": b"\x00\x01"}, {"pk": ""}, {"n": 1}, {"pk": 5}):
+            try:
+                answers.append(ddb.put_item(TableName="t", Item={k: serializer.serialize(v) for k, v in item.items()}))
+            except Exception as exc:  # noqa: BLE001 - ClientError or ParamValidationError, compared
+                answers.append((type(exc).__name__, str(exc)))
+        table = __import__("moto.dynamodb.models", fromlist=["x"]).dynamodb_backends[ACCOUNT_ID]["us-east-1"].tables["t"]
+        items = [item.to_json() for item in table.all_items()]
+        records = [record.to_json() for record in table.stream_shard.items] if stream else []
+        return {"answers": answers, "items": items, "records": records, "moto_draws": mock_random.getstate(),
+                "next_uuid4": uuid.uuid4(), "trace": [(e.kind, e.data) for e in sim.trace.events],
+                "observed": observed(sim)}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["table", "table_with_stream"])
+def test_direct_put_item_gives_what_the_api_gives(stream, monkeypatch):
+    answered = []
+    operation, put, complete = direct.DIRECT[("dynamodb", "put_item")]
+
+    def counted(client, params):
+        got = put(client, params)
+        answered.append(got is not None)
+        return got
+    monkeypatch.setitem(direct.DIRECT, ("dynamodb", "put_item"), (operation, counted, complete))
+    fast = put_items(True, stream)
+    assert answered == [True] * 3 + [False] * 3  # moto refuses the last three: the API way answers with its error
+    assert fast == put_items(False, stream)
+    assert len(fast["items"]) == 2 and [type(a) for a in fast["answers"][:3]] == [dict] * 3
