@@ -1,0 +1,71 @@
+"""Execution environments compile their code once per process but import it afresh at every cold start: the
+cached compilation is used only while the source is byte for byte the one it came from, and files written since
+the last cold start are seen, as a new Lambda process would see them."""
+import importlib
+import os
+import sys
+
+from harness import Simulation
+from harness.lambda_runtime import codecache
+
+TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  App: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.11, CodeUri: src/, Handler: app.handler}}
+"""
+
+
+def _answer(template):
+    with Simulation(template, seed=1) as sim:
+        return sim.invoke("App").payload
+
+
+def test_a_handler_rewritten_between_runs_with_the_same_size_and_timestamp_runs_its_new_code(write_app):
+    template = write_app(TEMPLATE, "def handler(event, context):\n    return 'one'\n")
+    source = template.parent / "src" / "app.py"
+    assert _answer(template) == "one"
+    stamp = source.stat().st_mtime_ns
+    source.write_text("def handler(event, context):\n    return 'two'\n", encoding="utf-8")
+    os.utime(source, ns=(stamp, stamp))  # what a rewrite within the file system's timestamp granularity leaves
+    assert _answer(template) == "two"
+
+
+def test_a_module_written_after_a_cold_start_is_found_by_the_next_one(write_app):
+    template = write_app(TEMPLATE, "def handler(event, context):\n    import helper\n    return helper.VALUE\n")
+    with Simulation(template, seed=1) as sim:
+        first = sim.invoke("App")
+    assert first.error["errorType"] == "ModuleNotFoundError"
+    folder = template.parent / "src"
+    stamp = folder.stat().st_mtime_ns
+    (folder / "helper.py").write_text("VALUE = 'found'\n", encoding="utf-8")
+    os.utime(folder, ns=(stamp, stamp))  # a listing cached by the folder's timestamp would not show it
+    assert _answer(template) == "found"
+
+
+def test_reimporting_an_unchanged_module_executes_it_again_with_the_same_compiled_code(tmp_path, monkeypatch):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "mod.py").write_text("STATE = []\ndef f():\n    return STATE\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    try:
+        first = importlib.import_module("pkg.mod")
+        for name in ("pkg", "pkg.mod"):
+            del sys.modules[name]
+        second = importlib.import_module("pkg.mod")
+    finally:
+        for name in [n for n in sys.modules if n.partition(".")[0] == "pkg"]:
+            del sys.modules[name]
+    assert first is not second and first.STATE is not second.STATE  # executed again: its own module state
+    assert first.f.__code__ is second.f.__code__  # compiled once
+    assert isinstance(second.__loader__, codecache.CachedSourceLoader)
+
+
+def test_folders_not_registered_keep_pythons_own_loader(tmp_path, monkeypatch):
+    (tmp_path / "plain_module_for_codecache.py").write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("plain_module_for_codecache")
+    finally:
+        sys.modules.pop("plain_module_for_codecache", None)
+    assert type(module.__loader__) is importlib.machinery.SourceFileLoader
