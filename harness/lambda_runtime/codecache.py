@@ -6,11 +6,19 @@ system's timestamp granularity, or to the same size) is compiled again. Code obj
 one in several namespaces is what importing the same file in several processes does.
 
 Folders are registered with `register`; directories under them get an import finder whose source loader consults
-the cache (a path hook, so imports from anywhere else take Python's ordinary path). The finder caches of a
-container's own folders are refreshed at each cold start (`refresh`), not every finder of the process.
+the cache (a path hook, so imports from anywhere else take Python's ordinary path). That finder also remembers
+where it found each module until its caches are invalidated, which is the import system's documented contract
+(importlib.invalidate_caches() after writing a module); Python's own finder additionally stats the folder on every
+lookup. A container's own folders are refreshed at each cold start (`refresh`: a cold start sees files written
+since, as a new process would), not every finder of the process; on Lambda the code folders are read-only.
+
+Module bodies also make dataclasses, and `dataclasses` compiles the source of each generated method (`__init__`,
+`__eq__`, ...) with `exec` every time; the same text always compiles to the same code, so that compilation is
+cached too (by text, compiled as `exec` would compile it there).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable
@@ -20,6 +28,7 @@ from importlib.machinery import (
     SOURCE_SUFFIXES,
     ExtensionFileLoader,
     FileFinder,
+    ModuleSpec,
     SourceFileLoader,
     SourcelessFileLoader,
 )
@@ -29,6 +38,7 @@ MAX_FILES = 4096  # sources kept; past it the cache starts again (tests write ma
 
 _code: dict[str, tuple[bytes, CodeType]] = {}  # source path -> (the source it was compiled from, its code)
 _roots: set[str] = set()  # registered folders (no trailing separator)
+_generated: dict[str, CodeType] = {}  # source text dataclasses generates -> its code
 
 
 class CachedSourceLoader(SourceFileLoader):
@@ -52,6 +62,37 @@ _LOADERS = ((ExtensionFileLoader, EXTENSION_SUFFIXES), (CachedSourceLoader, SOUR
             (SourcelessFileLoader, BYTECODE_SUFFIXES))  # FileFinder's own order, with the caching source loader
 
 
+class RememberingFinder(FileFinder):
+    """Python's finder for one folder, remembering each answer (which file, which loader) until invalidated."""
+
+    def __init__(self, path: str, *details: tuple) -> None:
+        super().__init__(path, *details)
+        self._found: dict[str, tuple | None] = {}  # module name -> (loader class, origin, search locations)
+
+    def invalidate_caches(self) -> None:
+        """Forget the folder's listing and every answer (called by importlib.invalidate_caches and `refresh`)."""
+        super().invalidate_caches()
+        self._found.clear()
+
+    def find_spec(self, fullname: str, target: object = None) -> ModuleSpec | None:
+        """A new spec for `fullname`, as FileFinder would make it."""
+        if fullname not in self._found:
+            spec = super().find_spec(fullname, target)
+            self._found[fullname] = None if spec is None else (
+                type(spec.loader) if spec.loader is not None else None, spec.origin, spec.submodule_search_locations)
+            return spec
+        found = self._found[fullname]
+        if found is None:
+            return None
+        loader_class, origin, locations = found
+        locations = None if locations is None else list(locations)
+        if loader_class is None:  # a namespace package's portion
+            spec = ModuleSpec(fullname, None)
+            spec.submodule_search_locations = locations
+            return spec
+        return self._get_spec(loader_class, fullname, origin, locations, target)
+
+
 def _under_root(path: str) -> bool:
     path = path.rstrip(os.sep)
     while path and path not in _roots:
@@ -67,20 +108,35 @@ def _path_hook(path: str) -> FileFinder:
     (the next hook, Python's own, takes the directory)."""
     if not path or not _under_root(path) or not os.path.isdir(path):
         raise ImportError("not a folder of an execution environment's code")
-    return FileFinder(path, *_LOADERS)
+    return RememberingFinder(path, *_LOADERS)
 
 
-def _install_hook() -> None:
+def _exec_generated(source: object, /, *args: object, **kwargs: object) -> None:
+    """`exec` as dataclasses calls it, compiling each distinct source text once (flags as exec gives them there:
+    dataclasses has no __future__ imports)."""
+    if type(source) is str:
+        code = _generated.get(source)
+        if code is None:
+            if len(_generated) >= MAX_FILES:
+                _generated.clear()
+            code = _generated[source] = compile(source, "<string>", "exec", dont_inherit=True)
+        source = code
+    exec(source, *args, **kwargs)  # noqa: S102 - dataclasses' own generated methods, as it would run them
+
+
+def _install() -> None:
     if _path_hook not in sys.path_hooks:
         sys.path_hooks.insert(0, _path_hook)
+    if "exec" not in vars(dataclasses):  # a module global shadows the builtin for dataclasses' calls only
+        dataclasses.exec = _exec_generated  # type: ignore[attr-defined]
 
 
 def register(folders: Iterable[str]) -> None:
     """Cache the code of modules imported from these folders (and the folders below them)."""
+    _install()
     new = {str(folder).rstrip(os.sep) for folder in folders} - _roots
     if not new:
         return
-    _install_hook()
     _roots.update(new)
     prefixes = tuple(folder + os.sep for folder in new)
     cache = sys.path_importer_cache

@@ -69,3 +69,39 @@ def test_folders_not_registered_keep_pythons_own_loader(tmp_path, monkeypatch):
     finally:
         sys.modules.pop("plain_module_for_codecache", None)
     assert type(module.__loader__) is importlib.machinery.SourceFileLoader
+
+
+def _spec_facts(spec):
+    if spec is None:
+        return None
+    return (spec.name, spec.origin, type(spec.loader).__name__ if spec.loader else None,
+            spec.submodule_search_locations and list(spec.submodule_search_locations), spec.cached, spec.parent)
+
+
+def test_a_remembered_answer_is_the_spec_pythons_finder_gives(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "portion").mkdir()  # a namespace package's portion (no __init__)
+    (tmp_path / "mod.py").write_text("", encoding="utf-8")
+    plain = importlib.machinery.FileFinder(str(tmp_path), *codecache._LOADERS)
+    remembering = codecache.RememberingFinder(str(tmp_path), *codecache._LOADERS)
+    for name in ("pkg", "portion", "mod", "missing"):
+        first, again = remembering.find_spec(name), remembering.find_spec(name)  # the second is remembered
+        assert _spec_facts(first) == _spec_facts(again) == _spec_facts(plain.find_spec(name)), name
+        assert again is None or again is not first  # a new spec each time: modules own theirs
+
+
+def test_dataclasses_made_again_compile_their_methods_once_and_behave_alike():
+    import dataclasses
+
+    def make():
+        @dataclasses.dataclass(frozen=True)
+        class Point:
+            x: int
+            y: int = 0
+        return Point
+
+    codecache.register([])  # installs the cache for dataclasses' generated methods
+    first, second = make(), make()
+    assert first(1, 2) == first(1, 2) and repr(second(3)).endswith("Point(x=3, y=0)")
+    assert first.__init__ is not second.__init__ and first.__init__.__code__ is second.__init__.__code__
