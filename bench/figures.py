@@ -164,11 +164,11 @@ def _rate(name: str, seeds: int, run) -> dict:
 
 
 def runs(name: str = "messages", seeds: int = 20) -> dict:
-    """Runs per second of one library scenario with many seeds, serially in one warm process."""
-    from harness.scenario import load_scenario, run_scenario
-    scenario = load_scenario(ROOT / RUN_SCENARIOS.get(name, name))
-    run_scenario(scenario, seed=0)
-    return _rate(name, seeds, lambda path, n: [run_scenario(scenario, seed=seed) for seed in range(n)])
+    """Runs per second of one library scenario with many seeds, serially in one warm process (the runner's serial
+    path: `harness run -n 1`, explore and chaos with one worker)."""
+    from harness.runner import Job, run_jobs
+    run_jobs([Job(ROOT / RUN_SCENARIOS.get(name, name), seed=0)], workers=1)  # warm
+    return _rate(name, seeds, lambda path, n: run_jobs([Job(path, seed=seed) for seed in range(n)], workers=1))
 
 
 def _run_jobs(path: Path, seeds: int, snapshots: bool) -> list:
