@@ -1,9 +1,13 @@
 """Compiled code of what execution environments import afresh (their code folders, layers and per-environment
 libraries), kept once per process. Every cold start imports the function's modules again, in the container's own
-namespace, as a new Lambda process would; only the compilation is shared: a module's source is read and compared
-with the one its code was compiled from on every import, so a file rewritten between runs (even within the file
-system's timestamp granularity, or to the same size) is compiled again. Code objects are immutable, so executing
+namespace, as a new Lambda process would; only the compilation is shared. Code objects are immutable, so executing
 one in several namespaces is what importing the same file in several processes does.
+
+The cached code is used only while the file is unchanged: its stamp (inode, size, mtime and ctime, taken before the
+source was read) must be the same and, unless the file's last change is older than SETTLED_NS, its bytes too. The
+kernel sets ctime on every write and utime (no program can set it back), but only to a coarse clock tick, so two
+writes within one tick can leave the same stamp: a recently changed file is compared byte for byte (a rewrite to
+the same size, with its mtime put back, is compiled again).
 
 Folders are registered with `register`; directories under them get an import finder whose source loader consults
 the cache (a path hook, so imports from anywhere else take Python's ordinary path). That finder also remembers
@@ -21,7 +25,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib.machinery import (
     BYTECODE_SUFFIXES,
     EXTENSION_SUFFIXES,
@@ -35,26 +41,54 @@ from importlib.machinery import (
 from types import CodeType
 
 MAX_FILES = 4096  # sources kept; past it the cache starts again (tests write many short-lived code folders)
+SETTLED_NS = 2_000_000_000  # a file unchanged for this long is checked by its stamp alone (no read)
 
-_code: dict[str, tuple[bytes, CodeType]] = {}  # source path -> (the source it was compiled from, its code)
+_code: dict[str, _Compiled] = {}  # source path -> its compiled code and what it was compiled from
 _roots: set[str] = set()  # registered folders (no trailing separator)
 _generated: dict[str, CodeType] = {}  # source text dataclasses generates -> its code
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    stamp: tuple | None  # the file's (inode, size, mtime, ctime) taken before its source was read
+    settled: bool  # its last change was long before that: any later change gives another stamp
+    source: bytes
+    code: CodeType
+
+
+def _stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _settled(stamp: tuple | None) -> bool:
+    # ctime is set by the kernel on every change (utime cannot set it) but only to its coarse clock tick: a file
+    # changed twice within one tick keeps its stamp, so a stamp is trusted only once its ctime is old.
+    return stamp is not None and stamp[3] > 0 and time.clock_gettime_ns(time.CLOCK_REALTIME) - stamp[3] > SETTLED_NS
+
+
 class CachedSourceLoader(SourceFileLoader):
-    """Python's source loader, compiling each source once per process (compared byte for byte on every import)."""
+    """Python's source loader, compiling each source once per process."""
 
     def get_code(self, fullname: str) -> CodeType:
-        """The module's code: the cached compilation when its source is unchanged, else compiled now."""
+        """The module's code: the cached compilation while its source is unchanged (its settled stamp unchanged,
+        else its bytes compared), else compiled now."""
         path = self.get_filename(fullname)
-        source = self.get_data(path)
+        stamp = _stamp(path)  # before reading: a change after it gives another stamp next time
         cached = _code.get(path)
-        if cached is not None and cached[0] == source:
-            return cached[1]
-        code = super().get_code(fullname)  # the first time as Python does it (a valid .pyc spares compiling)
-        if len(_code) >= MAX_FILES:
-            _code.clear()
-        _code[path] = (source, code)
+        if cached is not None and cached.settled and cached.stamp == stamp:
+            return cached.code
+        source = self.get_data(path)
+        if cached is not None and cached.source == source:
+            code = cached.code
+        else:
+            code = super().get_code(fullname)  # the first time as Python does it (a valid .pyc spares compiling)
+            if len(_code) >= MAX_FILES:
+                _code.clear()
+        _code[path] = _Compiled(stamp, _settled(stamp), source, code)
         return code
 
 

@@ -105,3 +105,26 @@ def test_dataclasses_made_again_compile_their_methods_once_and_behave_alike():
     first, second = make(), make()
     assert first(1, 2) == first(1, 2) and repr(second(3)).endswith("Point(x=3, y=0)")
     assert first.__init__ is not second.__init__ and first.__init__.__code__ is second.__init__.__code__
+
+
+def test_a_long_unchanged_file_is_checked_by_its_stamp_and_a_changed_one_is_read_again(tmp_path, monkeypatch):
+    (tmp_path / "stamped_mod.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(codecache, "SETTLED_NS", -10**18)  # as if every change were long ago
+    codecache.register([str(tmp_path)])
+    reads = []
+    real_get_data = codecache.CachedSourceLoader.get_data
+    monkeypatch.setattr(codecache.CachedSourceLoader, "get_data", lambda self, path: reads.append(path) or
+                        real_get_data(self, path))
+
+    def load():
+        try:
+            return importlib.import_module("stamped_mod").VALUE
+        finally:
+            sys.modules.pop("stamped_mod", None)
+
+    assert load() == 1 and reads
+    reads.clear()
+    assert load() == 1 and not reads  # settled and unchanged: not read again
+    (tmp_path / "stamped_mod.py").write_text("VALUE = 22\n", encoding="utf-8")  # another size: another stamp
+    assert load() == 22 and reads
