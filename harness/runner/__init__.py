@@ -29,7 +29,7 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
     `on_result(job, result)` is called in this process as each run ends (in completion order). With
     `snapshots=True` (or HARNESS_SNAPSHOTS=1 when None) a scenario run at least twice is deployed once per worker
     and each run forked from that snapshot (harness/runner/snapshot.py). Off by default: on this machine a forked
-    run costs about as much CPU as a fresh one (docs/runner.md)."""
+    run costs more CPU than a fresh one in a warm worker (copy-on-write faults, docs/runner.md)."""
     jobs = list(jobs)
     results: list[ScenarioResult | None] = [None] * len(jobs)
 
