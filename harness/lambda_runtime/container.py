@@ -55,6 +55,10 @@ class Container:
         """This environment's variables (as its handler code last left them)."""
         return self._environment.env
 
+    def set_env(self, name: str, value: str) -> None:
+        """Set one of this environment's variables (as the runtime does per invocation), installed or not."""
+        self._environment.put(name, value)
+
     # ------------------------------------------------------------------ View protocol (scheduler)
     def enter(self) -> None:
         """Install this container's modules, code path and environment into the process."""
