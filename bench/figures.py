@@ -226,9 +226,15 @@ def compression() -> dict:
     return out
 
 
+TIME_HEAVY_SECONDS = 600  # a library scenario spanning 10 virtual minutes or more counts as time-heavy
+
+
 def library(workers: str = "1") -> dict:
-    """Wall seconds of `python -m harness run scenarios` (serially, or with -n auto when the tree has it)."""
-    command = [sys.executable, "-m", "harness", "run", str(ROOT / "scenarios")]
+    """Wall seconds of `python -m harness run scenarios` (serially, or with -n auto when the tree has it), and
+    the compression of each time-heavy scenario in it (its virtual span over its own wall time)."""
+    import tempfile
+    report_dir = Path(tempfile.mkdtemp(prefix="bench-library-"))
+    command = [sys.executable, "-m", "harness", "run", str(ROOT / "scenarios"), "--report-dir", str(report_dir)]
     if workers != "1":
         command += ["-n", workers]
     now = _clock()
@@ -236,7 +242,22 @@ def library(workers: str = "1") -> dict:
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     wall = now() - start
     summary = next((line for line in done.stdout.splitlines() if " scenario(s): " in line), "")
-    return {"wall_s": wall, "summary": summary.strip()}
+    return {"wall_s": wall, "summary": summary.strip(), **_library_compression(report_dir / "results.json")}
+
+
+def _library_compression(results: Path) -> dict:
+    """Min and median simulated-seconds-per-wall-second over the library's time-heavy scenarios."""
+    if not results.exists():
+        return {}
+    ratios = sorted(r["stats"]["virtual_seconds"] / r["wall_seconds"]
+                    for r in json.loads(results.read_text(encoding="utf-8"))["results"]
+                    if (r.get("stats") or {}).get("virtual_seconds", 0) >= TIME_HEAVY_SECONDS
+                    and r.get("wall_seconds"))
+    if not ratios:
+        return {}
+    return {"time_heavy_count": len(ratios), "time_heavy_min_x": ratios[0],
+            "time_heavy_median_x": statistics.median(ratios),
+            "time_heavy_below_goal": sum(1 for r in ratios if r < 10_000)}
 
 
 if __name__ == "__main__":

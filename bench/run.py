@@ -20,6 +20,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = Path(__file__).resolve().parent / "figures.py"
+TIME_HEAVY_MINUTES = 10  # figures.TIME_HEAVY_SECONDS, which run.py does not import (it runs figures.py apart)
 
 
 def measure(tree: Path, name: str, *args: object) -> dict | None:
@@ -101,8 +102,15 @@ def rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
             row(f"{system} scenario, seeds: {how}", f"{figure}_{system}", "runs_per_s", rate, goal)
             row("  CPU per run (process + children)", f"{figure}_{system}", "cpu_ms_per_run", cpu,
                 "<= 20 ms" if goal else "")
-    for name in ("sleep_heavy", "retry_heavy", "reply_sender_crashes_stalled_lock_reset", "twilio_503_reply_retried"):
+    for name in ("sleep_heavy", "retry_heavy", "reply_sender_crashes_stalled_lock_reset"):
         row(f"compression: {name}", "compression", name, x, ">= 10,000x (time-heavy)")
+    # 21 virtual seconds: its wall time is deploy and cold starts, so it tracks run cost, not compression.
+    row("compression: twilio_503_reply_retried", "compression", "twilio_503_reply_retried", x,
+        "none: 21 virtual s, not time-heavy")
+    heavy = f"library scenarios >= {TIME_HEAVY_MINUTES} virtual min"
+    row(f"compression: {heavy}, lowest", "library_1", "time_heavy_min_x", x, ">= 10,000x")
+    row(f"compression: {heavy}, median", "library_1", "time_heavy_median_x", x, ">= 10,000x")
+    row("  time-heavy scenarios below 10,000x", "library_1", "time_heavy_below_goal", lambda v: f"{v:.0f}", "0")
     row("library wall time, serial", "library_1", "wall_s", lambda v: f"{v:.1f} s", "")
     row("library wall time, -n auto", "library_auto", "wall_s", lambda v: f"{v:.1f} s", "<= 60 s")
     return out
