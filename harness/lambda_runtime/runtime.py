@@ -153,17 +153,17 @@ class LambdaRuntime:
         memory.begin(task.meta, config.memory, self.scheduler.gauge)
         self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
                           type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
-        sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
+        sink.line(f"START RequestId: {request.request_id} Version: $LATEST")
         status, payload, error, reset = self._run(config, container, request, cold)
         ended = self.scheduler.clock.elapsed()
         used_mb = memory.end(task.meta)
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
-            sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
-        sink.write(f"END RequestId: {request.request_id}\n")
+            sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")  # may span lines
+        sink.line(f"END RequestId: {request.request_id}")
         # the REPORT line is in the hashed trace: it states the estimate; the measured used_mb varies between runs,
         # so it stays out of the trace (whose JSON a seed reproduces) and goes on the InvocationResult only
-        sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
-                               0.0 if cold else None, status, (error or {}).get("errorType")) + "\n")
+        sink.line(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
+                              0.0 if cold else None, status, (error or {}).get("errorType")))
         sink.flush()
         task.meta.pop("log", None)
         container.invocations += 1
