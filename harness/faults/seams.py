@@ -11,7 +11,6 @@ from botocore.handlers import BUILTIN_HANDLERS
 
 from harness.aws.router import AwsCall, NoFaults
 from harness.faults.http import HttpLayer
-from harness.faults.lambda_effects import ProcessDied, crash_due
 from harness.faults.rules import Target
 
 _local = threading.local()
@@ -37,12 +36,6 @@ def install_timeout_capture() -> None:
                                      unique_id="harness-fault-timeouts")
 
 
-def _armed(plan: Any, point: str) -> bool:
-    """True when `plan` has a rule at `point`; otherwise running it there could neither fire nor count anything,
-    so the seams skip building its target (a fast path: the same rules fire either way)."""
-    return any(rule.point == point for rule in plan.rules)
-
-
 def current_client_timeouts() -> tuple[float, float] | None:
     """(connect, read) timeouts of the client whose request is being handled on this thread."""
     return getattr(_local, "timeouts", None)
@@ -57,8 +50,6 @@ class AwsSeam:
 
     def before_send(self, call: AwsCall, request: Any) -> Any:
         self._after.pop(id(request), None)
-        if not _armed(self.sim.faults, "aws"):
-            return None
         target = Target("aws", self.sim.clock.elapsed(), service=call.service, operation=call.operation,
                         resource=call.resource, function=call.caller, attempt=call.attempt)
         after: list = []
@@ -82,14 +73,14 @@ class AwsSeam:
         return answer[0]
 
     def after_send(self, call: AwsCall, request: Any, response: Any) -> Any:
+        from harness.faults.lambda_effects import ProcessDied, crash_due
         if crash_due(call, response):
             self._after.pop(id(request), None)
             self.sim.trace.record("crash", service=call.service, operation=call.operation, resource=call.resource,
                                   function=call.caller, status=response.status_code)
             raise ProcessDied(f"{call.caller} died right after {call.service}:{call.operation}")
-        if self._after:
-            for effect, ctx in self._after.pop(id(request), ()):
-                response = effect.aws_response(ctx, response)
+        for effect, ctx in self._after.pop(id(request), []):
+            response = effect.aws_response(ctx, response)
         return response
 
     def _resend(self, call: AwsCall, request: Any) -> Any:
@@ -213,3 +204,10 @@ class FaultsExtension:
             sim.runtime.hooks.remove(self._invoke)
         sim.router.faults = NoFaults()
         sim.faults.unbind()
+
+
+def _armed(plan: Any, point: str) -> bool:
+    """True when `plan` has a rule at `point`; otherwise running it there could neither fire nor count anything,
+    so the invoke and admit seams skip building its target (a fast path: the same rules fire either way). Kept at
+    the end of the module: the lines above appear in tracebacks that handler code logs (the trace keeps them)."""
+    return any(rule.point == point for rule in plan.rules)

@@ -55,10 +55,6 @@ class Container:
         """This environment's variables (as its handler code last left them)."""
         return self._environment.env
 
-    def set_env(self, name: str, value: str) -> None:
-        """Set one of this environment's variables (as the runtime does per invocation), installed or not."""
-        self._environment.put(name, value)
-
     # ------------------------------------------------------------------ View protocol (scheduler)
     def enter(self) -> None:
         """Install this container's modules, code path and environment into the process."""
@@ -130,6 +126,10 @@ class Container:
         if self.keep_warm_until is not None and now <= self.keep_warm_until:
             return False
         return now - self.last_used > idle_lifetime
+
+    def set_env(self, name: str, value: str) -> None:
+        """Set one of this environment's variables (as the runtime does per invocation), installed or not."""
+        self._environment.put(name, value)
 
 
 class ContainerPool:

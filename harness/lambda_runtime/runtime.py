@@ -21,9 +21,8 @@ from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
 
 ACCOUNT_CONCURRENCY = 1000
-# A version-4 UUID: the variant bits (10) and the version nibble (4) over 122 random bits, as uuid.UUID sets them.
-_UUID4_KEEP = ~((0xc000 << 48) | (0xf000 << 64))
-_UUID4_SET = (0x8000 << 48) | (4 << 76)
+# Response values JSON gives back as they are (exact types: an IntEnum would come back an int): no round trip.
+_JSON_SCALARS = (bool, int, float)
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,7 @@ class LambdaRuntime:
 
     def new_request_id(self) -> str:
         """A reproducible request id (a version-4 UUID's text, as `str(uuid.UUID(int=bits, version=4))` gives it)."""
-        text = f"{self._rng.getrandbits(128) & _UUID4_KEEP | _UUID4_SET:032x}"
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        return _uuid4_text(self._rng.getrandbits(128))
 
     # ------------------------------------------------------------------ concurrency
     def throttled(self, config: FunctionConfig) -> bool:
@@ -315,9 +313,6 @@ class LambdaRuntime:
         return list(self.pools[self.require(name).name].containers)
 
 
-_JSON_SCALARS = (bool, int, float)  # exact types (not subclasses such as IntEnum, which JSON turns into int)
-
-
 def _through_json(value: Any) -> Any:
     """A fresh copy of `value` as handler code receives it, `json.loads(json.dumps(value))`; values that JSON maps
     onto themselves (None, numbers, text, an empty object) skip the round trip."""
@@ -326,6 +321,17 @@ def _through_json(value: Any) -> Any:
     if type(value) is dict and not value:
         return {}
     return json.loads(json.dumps(value))
+
+
+# A version-4 UUID: the variant bits (10) and the version nibble (4) over 122 random bits, as uuid.UUID sets them.
+_UUID4_KEEP = ~((0xc000 << 48) | (0xf000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
+def _uuid4_text(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))`, without building the UUID."""
+    text = f"{bits & _UUID4_KEEP | _UUID4_SET:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _error_document(exc: BaseException, request_id: str, init: bool = False) -> dict:
