@@ -108,11 +108,13 @@ def _run_hypothesis(check: Callable[[Any], None], strategy: Any, examples: int, 
     from hypothesis import seed as hypothesis_seed
     from hypothesis.errors import Flaky
 
+    from harness.search.seeded import without_process_constants
     test = settings(max_examples=examples, deadline=None, database=None, derandomize=False,
                     report_multiple_bugs=False, suppress_health_check=list(HealthCheck), print_blob=False,
                     phases=[Phase.generate, Phase.shrink])(hypothesis_seed(seed)(given(strategy)(check)))
     try:
-        test()
+        with without_process_constants():  # the same examples for a seed, whatever the process imported before
+            test()
     except _Broken:
         return True
     except _SimulationBroken:

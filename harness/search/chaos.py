@@ -65,6 +65,7 @@ class Search:
     sites: list[Site] = field(default_factory=list)
     runs: int = 0
     hashes: set[str] = field(default_factory=set)
+    history: list[tuple[str, str]] = field(default_factory=list)  # (plan key, trace hash) of each run, draw order
     failure: Any = None  # the first failing (plan, result) in draw order
     shrunk: Any = None  # Shrunk
     final: Any = None  # the result of the shrunk plan
@@ -120,6 +121,8 @@ def search(path: Path, options: Options) -> Search:
         for position in sorted(done):
             result.hashes.add(done[position].trace_hash)
         failing = [i for i in sorted(done) if _fails(judge, done[i])]
+        decided = range(failing[0] + 1 if failing else len(drawn))  # runs past the first failure: timing's choice
+        result.history += [(drawn[i].key, done[i].trace_hash) for i in decided if i in done]
         if failing:
             first = failing[0]
             result.failure, result.runs_to_find = (drawn[first], done[first]), result.runs + first + 1

@@ -3,12 +3,11 @@
 `plans(sites)` draws 1..max_rules rules; each rule is a site, an effect that can act there, where to start
 (`nth`, within what the clean run reached) and how often (`times`). Values are listed simplest first, so
 hypothesis shrinks toward fewer rules, the first call and one firing. `draw_plans` gives a reproducible
-list of plans for one search seed (hypothesis's generator, seeded, with no example database).
+list of plans for one search seed (hypothesis's generator, seeded by it alone: `seeded.py`).
 """
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -140,18 +139,19 @@ def seeds_near(own_seed: int) -> st.SearchStrategy[int]:
 
 def draw_plans(strategy: st.SearchStrategy[Plan], count: int, seed: str) -> list[Plan]:
     """`count` plans drawn by hypothesis from `strategy`, the same ones for the same `seed`."""
-    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis import HealthCheck, Phase
     from hypothesis.errors import NoSuchExample
+
+    from harness.search.seeded import seeded_find
     drawn: list[Plan] = []
 
     def keep(plan: Plan) -> bool:
         drawn.append(plan)
         return False
 
-    config = settings(max_examples=count, phases=[Phase.generate], database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck))
     try:
-        find(strategy, keep, settings=config, random=random.Random(seed))
+        seeded_find(strategy, keep, seed, max_examples=count, phases=[Phase.generate], database=None,
+                    deadline=None, suppress_health_check=list(HealthCheck))
     except NoSuchExample:
         pass
     return drawn

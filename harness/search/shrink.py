@@ -8,7 +8,6 @@ example within its budget, a greedy pass (drop each rule, then lower each count)
 """
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,8 +47,10 @@ def neighbourhood(plan: Plan, own_seed: int) -> st.SearchStrategy[Plan]:
 
 def shrink(plan: Plan, own_seed: int, fails: Callable[[Plan], bool], seed: str, budget: int = 150) -> Shrunk:
     """The simplest plan near `plan` for which `fails` holds (`plan` itself fails)."""
-    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis import HealthCheck, Phase
     from hypothesis.errors import NoSuchExample
+
+    from harness.search.seeded import seeded_find
     runs = [0]
     cache: dict[str, bool] = {plan.key: True}
 
@@ -59,10 +60,10 @@ def shrink(plan: Plan, own_seed: int, fails: Callable[[Plan], bool], seed: str, 
             cache[candidate.key] = fails(candidate)
         return cache[candidate.key]
 
-    config = settings(max_examples=budget, phases=[Phase.generate, Phase.shrink], database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck))
     try:
-        best = find(neighbourhood(plan, own_seed), check, settings=config, random=random.Random(seed))
+        best = seeded_find(neighbourhood(plan, own_seed), check, seed, max_examples=budget,
+                           phases=[Phase.generate, Phase.shrink], database=None, deadline=None,
+                           suppress_health_check=list(HealthCheck))
         method = "hypothesis"
     except NoSuchExample:
         best, method = plan, "greedy"

@@ -28,3 +28,26 @@ def write_app(tmp_path):
 
 # `sim` (a running simulation of fixtures/basic, seed 1) comes from the plugin: see harness_template and
 # harness_seed in pyproject.toml.
+
+
+@pytest.fixture
+def local_module(tmp_path):
+    """`local_module(source, name)`: a module written to tmp_path and imported (left in sys.modules, as an import
+    leaves it, until the test ends): code outside site-packages, as handler code a simulation imported is."""
+    import importlib.util
+    import sys
+    names = []
+
+    def load(source: str, name: str):
+        path = tmp_path / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        names.append(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in names:
+        sys.modules.pop(name, None)

@@ -28,7 +28,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
-from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.models import botocore_stubber
 
 SRC = Path(__file__).resolve().parents[3] / "handlers" / "messages" / "src"
 TEMPLATE = SRC.parent / "template.yaml"
@@ -116,15 +116,17 @@ def install_faults(client: Any, operation: str, steps: list[Step]) -> FaultScrip
     script = FaultScript(operation, list(steps))
     scripts: dict[str, FaultScript] | None = getattr(client, "_test_fault_scripts", None)
     if scripts is None:
-        handlers = client.meta.events._emitter._handlers.prefix_search(f"before-send.{service}.{operation}")
-        stubber = next(h for h in handlers if isinstance(h, BotocoreStubber))
-        client.meta.events.unregister("before-send", stubber)
+        # What answers this client's requests (botocore registers no before-send handler of its own): moto's
+        # stubber, or, once a harness simulation ran in this process, the harness's hook that calls it. The proxy
+        # replaces it and forwards to moto's stubber itself.
+        for handler in list(client.meta.events._emitter._handlers.prefix_search(f"before-send.{service}.{operation}")):
+            client.meta.events.unregister("before-send", handler)
         scripts = {}
         client._test_fault_scripts = scripts
 
         def proxy(event_name: str, request: Any, **kwargs: Any) -> Any:
             def forward() -> Any:
-                return stubber(event_name=event_name, request=request, **kwargs)
+                return botocore_stubber(event_name=event_name, request=request, **kwargs)
             target = scripts.get(event_name.rsplit(".", 1)[-1])
             if target is None:
                 return forward()
