@@ -9,27 +9,26 @@ per round trip under load, a pipe 3.3-3.8 us; a warm 3-call invocation's last ha
 from __future__ import annotations
 
 import _thread
+import functools
 import os
 import select
 
 
 class PipeBaton:
-    """A binary semaphore on a pipe, taken (empty) when made: `give` puts the token in, `take` waits for it."""
+    """A binary semaphore on a pipe, taken (empty) when made: `give()` puts the token in, `take()` waits for it.
 
-    __slots__ = ("_poll", "_read", "_write")
+    `give` and `take` are the C functions themselves (bound with functools.partial), not Python methods: the
+    watchdog stops a runaway task with an asynchronous exception, raised between two bytecodes, and one landing
+    inside a Python `give` before its write would lose the baton (a lock's `release` is one C call too)."""
+
+    __slots__ = ("_poll", "_read", "_write", "give", "take")
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()  # not inherited by subprocesses (PEP 446)
         self._poll = select.poll()  # poll, not select: descriptors may be above FD_SETSIZE
         self._poll.register(self._read, select.POLLIN)
-
-    def give(self) -> None:
-        """Hand the baton over (wakes the thread waiting in `take`)."""
-        os.write(self._write, b"\0")
-
-    def take(self) -> None:
-        """Wait for the baton."""
-        os.read(self._read, 1)
+        self.give = functools.partial(os.write, self._write, b"\0")
+        self.take = functools.partial(os.read, self._read, 1)
 
     def take_within(self, seconds: float) -> bool:
         """Wait up to `seconds` for the baton; False when it did not come."""
@@ -49,21 +48,15 @@ class PipeBaton:
 
 
 class LockBaton:
-    """The same on a lock (when the process is out of file descriptors)."""
+    """The same on a lock (when the process is out of file descriptors): `give` and `take` are the lock's own
+    `release` and `acquire`."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_lock", "give", "take")
 
     def __init__(self) -> None:
         self._lock = _thread.allocate_lock()
         self._lock.acquire()
-
-    def give(self) -> None:
-        """Hand the baton over."""
-        self._lock.release()
-
-    def take(self) -> None:
-        """Wait for the baton."""
-        self._lock.acquire()
+        self.give, self.take = self._lock.release, self._lock.acquire
 
     def take_within(self, seconds: float) -> bool:
         """Wait up to `seconds` for the baton; False when it did not come."""

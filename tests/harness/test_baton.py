@@ -29,7 +29,11 @@ def test_a_baton_is_taken_when_made_and_each_give_lets_one_take_through(make):
 
 def test_a_baton_given_by_another_thread_wakes_the_thread_waiting_for_it(make):
     made, taken = make(), []
-    waiter = threading.Thread(target=lambda: taken.append(made.take() or "taken"))
+
+    def wait() -> None:
+        made.take()
+        taken.append("taken")
+    waiter = threading.Thread(target=wait)
     waiter.start()
     made.give()
     waiter.join()
