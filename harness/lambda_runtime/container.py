@@ -129,6 +129,10 @@ class Container:
             return False
         return now - self.last_used > idle_lifetime
 
+    def set_env(self, name: str, value: str) -> None:
+        """Set one of this environment's variables (as the runtime does per invocation), installed or not."""
+        self._environment.put(name, value)
+
 
 class ContainerPool:
     """Warm containers of one function; the most recently used idle one is reused first."""
