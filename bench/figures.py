@@ -40,6 +40,20 @@ def _median(fn, repeat: int, between=None) -> float:
     return statistics.median(samples)
 
 
+def _medians(fn, repeat: int, between=None) -> tuple[float, float]:
+    """(median wall seconds, median process CPU seconds) per call: CPU time moves less with the machine's load."""
+    import time
+    now, walls, cpus = _clock(), [], []
+    for _ in range(repeat):
+        if between is not None:
+            between()
+        start, cpu = now(), time.process_time()
+        fn()
+        cpus.append(time.process_time() - cpu)
+        walls.append(now() - start)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def _app():
     spec = importlib.util.spec_from_file_location("bench_app", BASIC.parent / "src" / "app.py")
     module = importlib.util.module_from_spec(spec)
@@ -66,17 +80,20 @@ def invoke(n: int = 300) -> dict:
         module = _app()
         os.environ["QUEUE_URL"] = boto3.client("sqs").create_queue(QueueName="bench")["QueueUrl"]
         module.writer({"name": "x", "steps": 3}, None)
-        direct_noop = _median(lambda: module.stamp({}, None), n)
-        direct_3 = _median(lambda: module.writer({"name": "x", "steps": 3}, None), n // 3, _empty_queues)
+        direct_noop, direct_noop_cpu = _medians(lambda: module.stamp({}, None), n)
+        direct_3, direct_3_cpu = _medians(lambda: module.writer({"name": "x", "steps": 3}, None), n // 3,
+                                          _empty_queues)
     with Simulation(BASIC, seed=1) as sim:
         sim.invoke("Stamp")
         sim.invoke("Writer", {"name": "x", "steps": 3})
-        harness_noop = _median(lambda: sim.invoke("Stamp"), n)
-        harness_3 = _median(lambda: sim.invoke("Writer", {"name": "x", "steps": 3}), n // 3, _empty_queues)
+        harness_noop, harness_noop_cpu = _medians(lambda: sim.invoke("Stamp"), n)
+        harness_3, harness_3_cpu = _medians(lambda: sim.invoke("Writer", {"name": "x", "steps": 3}), n // 3,
+                                            _empty_queues)
     return {"direct_noop_us": direct_noop * 1e6, "harness_noop_us": harness_noop * 1e6,
             "added_noop_us": (harness_noop - direct_noop) * 1e6,
+            "added_noop_cpu_us": (harness_noop_cpu - direct_noop_cpu) * 1e6,
             "direct_3calls_ms": direct_3 * 1e3, "harness_3calls_ms": harness_3 * 1e3,
-            "ratio_3calls": harness_3 / direct_3}
+            "ratio_3calls": harness_3 / direct_3, "ratio_3calls_cpu": harness_3_cpu / direct_3_cpu}
 
 
 def depth(count: int) -> dict:
@@ -164,11 +181,11 @@ def _rate(name: str, seeds: int, run) -> dict:
 
 
 def runs(name: str = "messages", seeds: int = 20) -> dict:
-    """Runs per second of one library scenario with many seeds, serially in one warm process."""
-    from harness.scenario import load_scenario, run_scenario
-    scenario = load_scenario(ROOT / RUN_SCENARIOS.get(name, name))
-    run_scenario(scenario, seed=0)
-    return _rate(name, seeds, lambda path, n: [run_scenario(scenario, seed=seed) for seed in range(n)])
+    """Runs per second of one library scenario with many seeds, serially in one warm process (the runner's serial
+    path: `harness run -n 1`, explore and chaos with one worker)."""
+    from harness.runner import Job, run_jobs
+    run_jobs([Job(ROOT / RUN_SCENARIOS.get(name, name), seed=0)], workers=1)  # warm
+    return _rate(name, seeds, lambda path, n: run_jobs([Job(path, seed=seed) for seed in range(n)], workers=1))
 
 
 def _run_jobs(path: Path, seeds: int, snapshots: bool) -> list:

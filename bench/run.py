@@ -83,9 +83,11 @@ def rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
     row("warm no-op invoke: direct call", "invoke", "direct_noop_us", us, "")
     row("warm no-op invoke: harness", "invoke", "harness_noop_us", us, "")
     row("  added per warm no-op invoke", "invoke", "added_noop_us", us, "<= 100 µs")
+    row("  added per warm no-op invoke, CPU time", "invoke", "added_noop_cpu_us", us, "<= 100 µs")
     row("handler with 3 SQS calls: direct under mock_aws", "invoke", "direct_3calls_ms", ms, "")
     row("handler with 3 SQS calls: harness", "invoke", "harness_3calls_ms", ms, "")
     row("  harness / direct (3 calls)", "invoke", "ratio_3calls", lambda v: f"{v:.2f}x", "<= 1.15x")
+    row("  harness / direct (3 calls), CPU time", "invoke", "ratio_3calls_cpu", lambda v: f"{v:.2f}x", "<= 1.15x")
     row("import for a scenario run (fresh interpreter)", "imports", "import_s", lambda v: f"{v:.2f} s", "")
     row("simulation start + stop (basic template)", "start_stop", "start_stop_ms", ms, "")
     for depth in (10, 1000, 10000):

@@ -7,17 +7,18 @@ same seed gives the same interleaving and another seed explores another one.
 """
 from __future__ import annotations
 
-import _thread
 import heapq
 import itertools
 import os
 import random
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from harness.baton import new_baton
 from harness.clock import VirtualClock
 from harness.errors import SimulationError, WatchdogTimeout
 from harness.sandbox import state as _sandbox_state
@@ -70,35 +71,42 @@ class Task:
 
 
 class _Worker:
-    """A reusable OS thread that runs tasks one after another. `go` is a raw lock used as a binary semaphore:
-    the driver releases it to hand this thread the baton; the thread acquires it to park."""
+    """A reusable OS thread that runs tasks one after another. `go` is its baton (harness.baton): whoever hands
+    this thread the next step gives it; the thread takes it to run."""
 
     def __init__(self) -> None:
-        self.go = _thread.allocate_lock()
-        self.go.acquire()
+        self.go = new_baton()
         self.job: tuple[Scheduler, Task] | None = None
         self.thread = threading.Thread(target=self._loop, name="sim-task-idle", daemon=True)
         self.thread.start()
 
     def _loop(self) -> None:
+        mine = False  # the step this thread chose when its last task ended is its own: no hand-off to wait for
         while True:
-            self.go.acquire()
+            if not mine:
+                self.go.take()
             scheduler, task = self.job  # type: ignore[misc]
             self.job = None
-            scheduler._bootstrap(task)  # returns once the task is done (and this worker is idle again)
+            mine = scheduler._bootstrap(task)  # returns once the task is done (and this worker is idle again)
             if task.abandoned:
                 return  # a thread given up on ends with its task, never serves another
 
 
 _IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in this process
+_SCHEDULERS: weakref.WeakSet = weakref.WeakSet()
 
 
-def _forget_workers() -> None:  # pragma: no cover - runs in a forked child
+def _after_fork_in_child() -> None:  # pragma: no cover - runs in a forked child
+    for worker in _IDLE:
+        worker.go.close()
     _IDLE.clear()  # their threads exist only in the parent
+    for scheduler in list(_SCHEDULERS):  # a pipe baton is shared with the parent: the child gets its own
+        scheduler._back.close()
+        scheduler._back = new_baton()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_workers)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _where_stuck(task: Task) -> str:
@@ -143,8 +151,7 @@ class Scheduler:
         self._heap: list = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
-        self._back = _thread.allocate_lock()  # held by the driver; a task releases it to give the baton back
-        self._back.acquire()
+        self._back = new_baton()  # the driver's: a task gives it to hand the baton back
         self._running: Task | None = None
         self._installed: View | None = None  # whose process-global state is in place (None: the host's)
         self._idle_probes: list[Callable[[], bool]] = []
@@ -159,6 +166,7 @@ class Scheduler:
         self.meter: Any = None  # checks the run's budgets before each step (harness.sandbox.budgets.Meter)
         self.gauge: Any = None  # measures each step's memory growth (harness.sandbox.memory.Gauge)
         self._live: set[Task] = set()  # started, not finished
+        _SCHEDULERS.add(self)
 
     # ---------------------------------------------------------------- creating work
     def spawn(self, fn: Callable[[], Any], *, name: str, at: float | None = None, delay: float = 0.0,
@@ -336,9 +344,10 @@ class Scheduler:
             task._token += 1  # cancel its pending wake-up, resume it now so it dies at once
         return task
 
-    def _step(self, task: Task, worker: _Worker | None = None) -> None:
+    def _step(self, task: Task, worker: _Worker | None = None, own: _Worker | None = None) -> bool:
         """Begin `task`'s next step: hooks, its view, a worker when it is new (`worker`, else a pooled one), and
-        the baton (its worker's `go`)."""
+        the baton (its worker's `go`). True when that worker is `own` (the calling thread's): the caller runs the
+        step itself, without a hand-off."""
         self.steps += 1
         self._running = task
         for hook in self.on_resume:
@@ -353,13 +362,16 @@ class Scheduler:
             task._worker = worker or (_IDLE.pop() if _IDLE else _Worker())
             task._worker.job = (self, task)
             task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
-        task._worker.go.release()  # type: ignore[union-attr]
+        if task._worker is own:
+            return True
+        task._worker.go.give()  # type: ignore[union-attr]
+        return False
 
     def _wait(self, task: Task) -> None:
         """The driver waits for the baton to come back; the watchdog fires when no step begins for its time."""
         try:
             steps = self.steps
-            while not self._back.acquire(timeout=self.watchdog_seconds):
+            while not self._back.take_within(self.watchdog_seconds):
                 if self.steps == steps:
                     self._reclaiming = True  # the stopped task's thread must give the baton back to us
                     try:
@@ -369,7 +381,7 @@ class Scheduler:
                     break
                 steps = self.steps
         except BaseException:  # interrupted (SIGINT) while a task runs: it must not outlive the step
-            if not self._back.acquire(blocking=False):
+            if not self._back.try_take():
                 self._abandon(self._running or task)
             raise
         finally:
@@ -378,9 +390,10 @@ class Scheduler:
             failed, self._failed = self._failed, None
             raise failed
 
-    def _pass(self, worker: _Worker | None) -> None:
+    def _pass(self, worker: _Worker | None, own: _Worker | None = None) -> bool:
         """Give the baton away from a task thread: straight to the next step when the driver would take it now,
-        else back to the driver. `worker` (a thread whose task just ended) may run the next step itself."""
+        else back to the driver. `worker` (a thread whose task just ended) may run the next step itself; `own`
+        is the calling task's worker. True when the next step is the calling thread's own (no hand-off)."""
         try:
             task = None
             if self._stop is not None and self.pass_baton_directly and not self._reclaiming:
@@ -389,14 +402,14 @@ class Scheduler:
                 if task.started and worker is not None:
                     _IDLE.append(worker)
                     worker = None
-                self._step(task, worker)
-                return
+                return self._step(task, worker, own=worker or own)
         except BaseException as exc:  # noqa: BLE001 - the driver raises it, as it would have raised it itself
             self._failed = exc
             self._running = None
         if worker is not None:
             _IDLE.append(worker)  # before the baton goes back, so reuse does not depend on timing
-        self._back.release()
+        self._back.give()
+        return False
 
     def _runaway(self, task: Task) -> None:
         """The task spun past the watchdog: an invocation is stopped as AWS would (its timeout), anything
@@ -406,7 +419,7 @@ class Scheduler:
                 self.clock.advance_to(task.deadline)
             task.kill_reason = "timeout"
             if _sandbox_threads.stop_thread(task._worker.thread, TaskKilled,
-                                            stopped=lambda: self._back.acquire(blocking=False),
+                                            stopped=lambda: self._back.try_take(),
                                             acknowledged=lambda: task.kill_reason is None or task.done):
                 self.runaways.append(task.name)
                 return
@@ -419,13 +432,12 @@ class Scheduler:
     def _abandon(self, task: Task) -> None:
         """Give up on a task: stop its thread for good, or poison the process when it will not stop."""
         task.abandoned = True
-        self._back = _thread.allocate_lock()  # the abandoned task may still release the old one
-        self._back.acquire()
+        self._back = new_baton()  # the abandoned task may still give the old one (kept open: never reused)
         worker = task._worker
         if worker is None:
             return
         if task.parked and not task.done:
-            worker.go.release()  # it wakes and meets ThreadStopped in _park (a running one gets the exception)
+            worker.go.give()  # it wakes and meets ThreadStopped in _park (a running one gets the exception)
         if _sandbox_threads.stop_thread(worker.thread, ThreadStopped, acknowledged=lambda: task.done):
             return
         if _sandbox_threads.runs_python(worker.thread):
@@ -446,15 +458,16 @@ class Scheduler:
             raise ThreadStopped(f"task {task.name!r} was abandoned")
         worker = task._worker
         task.parked = True
-        self._pass(None)
-        worker.go.acquire()  # type: ignore[union-attr]
+        if not self._pass(None, own=worker):
+            worker.go.take()  # type: ignore[union-attr]
         task.parked = False
         if task.abandoned:
             raise ThreadStopped(f"task {task.name!r} was abandoned")
         if task.kill_reason:
             raise TaskKilled(task.kill_reason)
 
-    def _bootstrap(self, task: Task) -> None:
+    def _bootstrap(self, task: Task) -> bool:
+        """Run `task` on the calling worker thread; True when the step handed on at its end is this thread's."""
         _local.task = task
         try:
             if task.kill_reason:
@@ -466,7 +479,7 @@ class Scheduler:
             task.done = True
             if task.abandoned:  # the driver moved on: touching the scheduler now would steal another step
                 _local.task = None
-                return  # noqa: B012 - deliberate: an abandoned task ends silently
+                return False  # noqa: B012 - deliberate: an abandoned task ends silently
             self._live.discard(task)
             for callback in task.on_done:
                 callback(task)
@@ -475,5 +488,5 @@ class Scheduler:
             task.waiters.clear()
             _local.task = None
             worker, task._worker = task._worker, None
-            self._pass(worker)  # this idle thread may take the next new task itself
+            return self._pass(worker)  # noqa: B012 - this idle thread may take the next new task itself
 

@@ -97,6 +97,8 @@ class InvokeHook:
         self.sim = sim
 
     def before_invoke(self, config: Any, container: Any, request: Any, cold: bool) -> None:
+        if not _armed(self.sim.faults, "invoke"):
+            return
         runtime = self.sim.runtime
         target = Target("invoke", self.sim.clock.elapsed(), function=config.name, resource=config.name, cold=cold)
         wrappers: list[Callable] = []
@@ -153,6 +155,8 @@ class AdmitHook:
         original = runtime.throttled
 
         def throttled(config: Any) -> bool:
+            if not _armed(self.sim.faults, "admit"):
+                return original(config)
             target = Target("admit", self.sim.clock.elapsed(), function=config.name, resource=config.name)
             decision = [False]
 
@@ -200,3 +204,10 @@ class FaultsExtension:
             sim.runtime.hooks.remove(self._invoke)
         sim.router.faults = NoFaults()
         sim.faults.unbind()
+
+
+def _armed(plan: Any, point: str) -> bool:
+    """True when `plan` has a rule at `point`; otherwise running it there could neither fire nor count anything,
+    so the invoke and admit seams skip building its target (a fast path: the same rules fire either way). Kept at
+    the end of the module: the lines above appear in tracebacks that handler code logs (the trace keeps them)."""
+    return any(rule.point == point for rule in plan.rules)

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.lambda_runtime import codecache
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.environ import EnvironmentSlot
-from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES, LibrarySlot
+from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES, LibrarySlot, library_folders
 from harness.sandbox import threads as _threads
 
 
@@ -111,7 +112,8 @@ class Container:
             self.handler = self.config.stub
             return
         module_name, _, function_name = self.config.handler.rpartition(".")
-        importlib.invalidate_caches()  # the code folder may be new to the import system (once per cold start)
+        codecache.register((*self._paths, *library_folders()))  # compiled once per process, re-executed here
+        codecache.refresh(self._paths)  # files written since the last cold start are seen (as a new process would)
         if not module_name:
             raise ImportError(f"Bad handler '{self.config.handler}': expected <module>.<function>")
         module = importlib.import_module(module_name)
@@ -126,6 +128,10 @@ class Container:
         if self.keep_warm_until is not None and now <= self.keep_warm_until:
             return False
         return now - self.last_used > idle_lifetime
+
+    def set_env(self, name: str, value: str) -> None:
+        """Set one of this environment's variables (as the runtime does per invocation), installed or not."""
+        self._environment.put(name, value)
 
 
 class ContainerPool:

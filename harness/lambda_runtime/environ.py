@@ -1,7 +1,10 @@
 """Switching `os.environ` between the host's variables and an execution environment's, at the cost of the keys
 that differ: the encoded mapping behind `os.environ` is swapped whole, and only the differing keys go through
 `putenv`/`unsetenv` (so C code and subprocesses see the same variables). What handler code changes in
-`os.environ` lands in its environment's own mapping and is kept with it."""
+`os.environ` lands in its environment's own mapping and is kept with it.
+
+The differing keys are worked out once and kept while neither side changes; a variable the runtime sets for each
+invocation (`put`, e.g. `_X_AMZN_TRACE_ID`) updates them key by key instead of invalidating them."""
 from __future__ import annotations
 
 import os
@@ -22,18 +25,19 @@ def swap_environ(target: Mapping[str, str]) -> None:
             current[key] = value
 
 
-def _apply(changes: list[tuple[bytes, bytes | None]]) -> None:
-    for key, value in changes:
+def _apply(changes: dict[bytes, bytes | None]) -> None:
+    for key, value in changes.items():
         if value is None:
             os.unsetenv(key)
         else:
             os.putenv(key, value)
 
 
-def _changes(source: dict, target: dict) -> list[tuple[bytes, bytes | None]]:
-    """putenv/unsetenv steps that turn `source` into `target`."""
-    out: list[tuple[bytes, bytes | None]] = [(k, v) for k, v in target.items() if source.get(k) != v]
-    return out + [(k, None) for k in source if k not in target]
+def _changes(source: dict, target: dict) -> dict[bytes, bytes | None]:
+    """putenv/unsetenv steps (value None: unset) that turn `source` into `target`."""
+    out: dict[bytes, bytes | None] = {k: v for k, v in target.items() if source.get(k) != v}
+    out.update((k, None) for k in source if k not in target)
+    return out
 
 
 class EnvironmentSlot:
@@ -41,25 +45,50 @@ class EnvironmentSlot:
 
     def __init__(self, env: Mapping[str, str]):
         self._env = dict(env)
+        self._installed = False
         self._data: dict | None = None  # encoded form (fast path), the live mapping while installed
         if _FAST:
             key, value = os.environ.encodekey, os.environ.encodevalue  # type: ignore[attr-defined]
             self._data = {key(k): value(v) for k, v in self._env.items()}
         self._host: dict | None = None  # the host's mapping while this one is installed
         self._seen: tuple[dict, dict] | None = None  # (host, ours) the cached changes were computed from
-        self._there: list = []
-        self._back: list = []
+        self._there: dict = {}  # host -> ours
+        self._back: dict = {}  # ours -> host
 
     @property
     def env(self) -> dict[str, str]:
         """The variables as text (what handler code sees in os.environ while installed)."""
         if self._data is None:
-            return dict(self._env)
+            return dict(os.environ) if self._installed else dict(self._env)
         key, value = os.environ.decodekey, os.environ.decodevalue  # type: ignore[attr-defined]
         return {key(k): value(v) for k, v in self._data.items()}
 
+    def put(self, name: str, value: str) -> None:
+        """Set one variable of this environment (installed or not), as `os.environ[name] = value` would while
+        installed, keeping the worked-out differences with the host valid."""
+        if self._data is None:
+            if self._installed:
+                os.environ[name] = value
+            else:
+                self._env[name] = value
+            return
+        key, data = os.environ.encodekey(name), os.environ.encodevalue(value)  # type: ignore[attr-defined]
+        if self._installed:
+            os.putenv(key, data)
+        self._data[key] = data
+        if self._seen is not None:  # the cached differences, for this key only
+            host, ours = self._seen
+            ours[key] = data
+            if host.get(key) == data:
+                self._there.pop(key, None)
+                self._back.pop(key, None)
+            else:
+                self._there[key] = data
+                self._back[key] = host.get(key)
+
     def install(self) -> None:
         """Make os.environ this environment's (the host's is kept aside untouched)."""
+        self._installed = True
         if self._data is None:
             swap_environ(self._env)
             return
@@ -73,6 +102,7 @@ class EnvironmentSlot:
 
     def uninstall(self, host_env: Mapping[str, str]) -> None:
         """Give os.environ back to the host (`host_env` is used on the portable path)."""
+        self._installed = False
         if self._data is None:
             self._env = dict(os.environ)
             swap_environ(host_env)

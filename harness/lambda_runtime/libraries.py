@@ -8,14 +8,27 @@ does not hold the baton; otherwise concurrent invocations in two environments mi
 logger keys."""
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
+from importlib.machinery import PathFinder
 
 import botocore
 
 # Libraries whose module state belongs to one execution environment (imported once per container).
 PER_ENVIRONMENT_LIBRARIES = ("aws_lambda_powertools",)
 _PRECONFIGURED = "init"  # the attribute Powertools sets on a logger it configured (LOGGER_ATTRIBUTE_PRECONFIGURED)
+
+
+@functools.cache
+def library_folders() -> tuple[str, ...]:
+    """The package folders of the per-environment libraries that are installed (their code is compiled once per
+    process, see codecache.py)."""
+    folders: list[str] = []
+    for name in PER_ENVIRONMENT_LIBRARIES:
+        spec = PathFinder.find_spec(name)
+        folders.extend((spec and spec.submodule_search_locations) or ())
+    return tuple(folders)
 
 
 def _powertools_configured(item: object) -> bool:

@@ -24,6 +24,14 @@ class LogSink:
             line, self._partial = self._partial.split("\n", 1)
             self._emit(line)
 
+    def line(self, text: str) -> None:
+        """Write `text` and end the line, as `write(text + "\n")` would: the runtime's own START/END/REPORT lines
+        skip the splitting unless handler output left a partial line pending."""
+        if self._partial or "\n" in text:
+            self.write(text + "\n")
+        else:
+            self._emit(text)
+
     def flush(self) -> None:
         """Emit a trailing partial line."""
         if self._partial:

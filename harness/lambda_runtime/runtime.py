@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,8 @@ from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
 
 ACCOUNT_CONCURRENCY = 1000
+# Response values JSON gives back as they are (exact types: an IntEnum would come back an int): no round trip.
+_JSON_SCALARS = (bool, int, float)
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ class LambdaRuntime:
         return config
 
     def new_request_id(self) -> str:
-        """A reproducible request id."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A reproducible request id (a version-4 UUID's text, as `str(uuid.UUID(int=bits, version=4))` gives it)."""
+        return _uuid4_text(self._rng.getrandbits(128))
 
     # ------------------------------------------------------------------ concurrency
     def throttled(self, config: FunctionConfig) -> bool:
@@ -147,21 +147,21 @@ class LambdaRuntime:
         container = pool.acquire(self.scheduler.clock.now(), lambda: self._new_container(config))
         cold = container.handler is None
         self.scheduler.enter_view(container)
-        os.environ["_X_AMZN_TRACE_ID"] = header  # per invocation, as Lambda's runtime sets it (botocore sends it)
+        container.set_env("_X_AMZN_TRACE_ID", header)  # per invocation, as Lambda's runtime sets it (botocore sends it)
         memory.begin(task.meta, config.memory, self.scheduler.gauge)
         self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
                           type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
-        sink.write(f"START RequestId: {request.request_id} Version: $LATEST\n")
+        sink.line(f"START RequestId: {request.request_id} Version: $LATEST")
         status, payload, error, reset = self._run(config, container, request, cold)
         ended = self.scheduler.clock.elapsed()
         used_mb = memory.end(task.meta)
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
-            sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
-        sink.write(f"END RequestId: {request.request_id}\n")
+            sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")  # may span lines
+        sink.line(f"END RequestId: {request.request_id}")
         # the REPORT line is in the hashed trace: it states the estimate; the measured used_mb varies between runs,
         # so it stays out of the trace (whose JSON a seed reproduces) and goes on the InvocationResult only
-        sink.write(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
-                               0.0 if cold else None, status, (error or {}).get("errorType")) + "\n")
+        sink.line(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
+                              0.0 if cold else None, status, (error or {}).get("errorType")))
         sink.flush()
         task.meta.pop("log", None)
         container.invocations += 1
@@ -228,14 +228,16 @@ class LambdaRuntime:
             context = LambdaContext(request_id=request.request_id, config=config, deadline=deadline,
                                     clock=self.scheduler.clock,
                                     log_stream=f"2030/01/01/[$LATEST]{container.id.split('#')[1]:0>32}")
-            event = json.loads(json.dumps(request.payload))
+            event = _through_json(request.payload)
             value = container.handler(event, context)
             current_task().deadline = None
             if self.scheduler.gauge is not None:  # the handler's last step, up to its return
                 self.scheduler.gauge.settle(current_task().meta)
+            if value is None or type(value) in _JSON_SCALARS:  # JSON gives these back as they are, a few bytes
+                return "success", value, None, False
             try:
-                text = json.dumps(value)
-                too_large = sandbox.payloads.response_too_large(len(text.encode("utf-8")), request.request_id)
+                text = json.dumps(value)  # ASCII (ensure_ascii): its length is its size in bytes
+                too_large = sandbox.payloads.response_too_large(len(text), request.request_id)
                 if too_large is not None:  # AWS's 6 MB limit on a response
                     return "error", None, too_large, False
                 return "success", json.loads(text), None, False
@@ -309,6 +311,27 @@ class LambdaRuntime:
     def containers(self, name: str) -> list[Container]:
         """Live containers of a function."""
         return list(self.pools[self.require(name).name].containers)
+
+
+def _through_json(value: Any) -> Any:
+    """A fresh copy of `value` as handler code receives it, `json.loads(json.dumps(value))`; values that JSON maps
+    onto themselves (None, numbers, text, an empty object) skip the round trip."""
+    if value is None or type(value) in _JSON_SCALARS or type(value) is str:
+        return value
+    if type(value) is dict and not value:
+        return {}
+    return json.loads(json.dumps(value))
+
+
+# A version-4 UUID: the variant bits (10) and the version nibble (4) over 122 random bits, as uuid.UUID sets them.
+_UUID4_KEEP = ~((0xc000 << 48) | (0xf000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
+def _uuid4_text(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))`, without building the UUID."""
+    text = f"{bits & _UUID4_KEEP | _UUID4_SET:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _error_document(exc: BaseException, request_id: str, init: bool = False) -> dict:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from harness import sandbox
+from harness.runner import heap
 from harness.runner.job import Job, execute, load
 from harness.runner.pool import run_forked, worker_count
 from harness.runner.snapshot import REPEATS, Snapshots, snapshot_key
@@ -28,7 +29,7 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
     `on_result(job, result)` is called in this process as each run ends (in completion order). With
     `snapshots=True` (or HARNESS_SNAPSHOTS=1 when None) a scenario run at least twice is deployed once per worker
     and each run forked from that snapshot (harness/runner/snapshot.py). Off by default: on this machine a forked
-    run costs about as much CPU as a fresh one (docs/runner.md)."""
+    run costs more CPU than a fresh one in a warm worker (copy-on-write faults, docs/runner.md)."""
     jobs = list(jobs)
     results: list[ScenarioResult | None] = [None] * len(jobs)
 
@@ -39,28 +40,27 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
 
     count = worker_count(workers, len(jobs))
     forking = _snapshots(jobs, snapshots)
-    if forking is not None and not sandbox.poisoned():  # a worker process holds the snapshot, never this one
-        _warm(jobs)
-        try:
+    with heap.long_lived():
+        if forking is not None and not sandbox.poisoned():  # a worker process holds the snapshot, never this one
+            _warm(jobs)
             run_forked(jobs, count, done, run=forking.run)
-        finally:
-            import gc
-            gc.unfreeze()
-    elif count <= 1:
-        for index, job in enumerate(jobs):
-            if sandbox.poisoned():  # a handler thread that would not stop: the rest runs in a clean process
-                run_forked(jobs[index:], 1, lambda i, result, at=index: done(at + i, result),
-                           prepare=sandbox.after_fork)
-                break
-            done(index, execute(job))
-    else:
-        _warm(jobs)
-        try:
+        elif count <= 1:
+            _run_here(jobs, done)
+        else:
+            _warm(jobs)
             run_forked(jobs, count, done)
-        finally:
-            import gc
-            gc.unfreeze()
     return [r for r in results if r is not None]
+
+
+def _run_here(jobs: list[Job], done: Callable[[int, ScenarioResult], None]) -> None:
+    """Run the jobs serially in this process (the rest in a clean forked one if a handler thread poisons it)."""
+    for index, job in enumerate(jobs):
+        if sandbox.poisoned():  # a handler thread that would not stop: the rest runs in a clean process
+            run_forked(jobs[index:], 1, lambda i, result, at=index: done(at + i, result), prepare=sandbox.after_fork)
+            return
+        done(index, execute(job))
+        if index == 0:
+            heap.settle()  # what the first run warmed stays out of the collector's passes for the others
 
 
 def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:
@@ -79,8 +79,6 @@ def _warm(jobs: list[Job]) -> None:
     """Import and load in the parent what every worker needs, so forked workers start warm. When the jobs run
     the same scenarios many times (explore, chaos, fuzz), each scenario is also run once here first: botocore's
     service models, moto's backends, handler bytecode and library imports are then ready in every worker."""
-    import gc
-
     import harness.simulation  # noqa: F401 - imported for its side effect: workers inherit it
     paths = list({str(job.path): job.path for job in jobs}.values())
     for path in paths:
@@ -88,5 +86,4 @@ def _warm(jobs: list[Job]) -> None:
     if len(jobs) >= 4 * len(paths):
         for path in paths:
             execute(Job(path))
-    gc.collect()
-    gc.freeze()  # what the parent holds is never collected in a worker, so its pages stay shared after fork
+    heap.settle(collect=True)  # what the parent holds is never collected in a worker: its pages stay shared

@@ -12,6 +12,7 @@ from multiprocessing import connection
 from multiprocessing.connection import Connection
 
 from harness import sandbox
+from harness.runner import heap
 from harness.runner.job import Job, execute
 from harness.scenario.runner import ScenarioResult
 
@@ -75,6 +76,7 @@ def _fork(jobs: Sequence[Job], prepare: Callable[[], None], run: Callable[[Job],
 
 
 def _serve(conn: Connection, jobs: Sequence[Job], run: Callable[[Job], ScenarioResult]) -> None:
+    served = 0
     while True:
         try:
             index = conn.recv()
@@ -94,6 +96,9 @@ def _serve(conn: Connection, jobs: Sequence[Job], run: Callable[[Job], ScenarioR
         conn.send_bytes(payload)
         if poisoned:
             return  # this process refuses further simulations: the parent forks a clean worker
+        served += 1
+        if served == 1:
+            heap.settle()  # what its first run warmed stays out of the collector's passes for the next ones
 
 
 def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult | None, bool]:

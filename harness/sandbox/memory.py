@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import resource
-from typing import Any
 
 _GETRUSAGE, _SELF = resource.getrusage, resource.RUSAGE_SELF  # the real one (handler code sees a fixed figure)
 
@@ -127,18 +126,25 @@ def used_mb(meta: dict) -> int:
     return RUNTIME_MB + math.ceil(max(0, meta.get("memory_peak_kb", 0)) / 1024)
 
 
-def paused(gauge: Gauge | None, meta: dict) -> Any:
+def paused(gauge: Gauge | None, meta: dict) -> Paused:
     """Leave the work inside the block (the backend answering a handler's request) out of the task's memory."""
-    import contextlib
+    return Paused(gauge, meta)
 
-    @contextlib.contextmanager
-    def block():
-        if gauge is None or "memory_limit_kb" not in meta:
-            yield
-            return
-        gauge.settle(meta)
-        try:
-            yield
-        finally:
-            gauge.start(meta)
-    return block()
+
+class Paused:
+    """The block `paused` returns (a plain class, not a generator: entered on every AWS request of every
+    invocation)."""
+
+    __slots__ = ("_gauge", "_meta")
+
+    def __init__(self, gauge: Gauge | None, meta: dict):
+        self._gauge = gauge if gauge is not None and "memory_limit_kb" in meta else None
+        self._meta = meta
+
+    def __enter__(self) -> None:
+        if self._gauge is not None:
+            self._gauge.settle(self._meta)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._gauge is not None:
+            self._gauge.start(self._meta)

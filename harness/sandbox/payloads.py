@@ -9,11 +9,15 @@ SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes, request and response
 ASYNC_PAYLOAD_LIMIT = 256 * 1024  # 262,144 bytes
 
 
+# json.dumps(payload, separators=(",", ":")) builds this encoder on every call; one is enough (it keeps no state).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def size_of(payload: Any) -> int:
     """Bytes of `payload` as JSON on the wire."""
     if isinstance(payload, (bytes, bytearray)):
         return len(payload)
-    return len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return len(_COMPACT.encode(payload))  # ASCII (ensure_ascii): as many bytes as characters
 
 
 def request_too_large(size: int, invocation_type: str) -> str | None:

@@ -1,5 +1,5 @@
 """The harness's fast paths leave every trace as it was: tasks handing the baton straight to the next step instead of
-through the driver, the template cache and freezegun's module-scan cache. A sample of the library (one scenario
+through the driver, batons on pipes instead of locks, the template cache and freezegun's module-scan cache. A sample of the library (one scenario
 per system, and the time-heavy ones) is checked here; `python bench/trace_hashes.py --baseline main` checks the
 whole library against another commit."""
 import json
@@ -39,6 +39,14 @@ def warm() -> dict[str, tuple[str, str]]:
 def test_library_sample_gives_the_same_traces_when_every_step_goes_through_the_driver(warm, monkeypatch):
     monkeypatch.setattr(Scheduler, "pass_baton_directly", False)
     assert _hashes() == warm
+
+
+def test_library_sample_gives_the_same_traces_when_every_baton_is_a_lock(warm, monkeypatch):
+    from harness import baton, scheduler
+    monkeypatch.setattr(baton, "PIPES", False)
+    monkeypatch.setattr(scheduler, "_IDLE", [])  # the pooled workers (pipe batons) stay parked aside
+    assert _hashes() == warm
+    assert scheduler._IDLE and all(isinstance(worker.go, baton.LockBaton) for worker in scheduler._IDLE)
 
 
 def test_library_sample_gives_the_same_traces_in_a_fresh_interpreter_as_in_a_warm_one(warm, tmp_path):

@@ -89,3 +89,18 @@ def test_a_stable_name_replaces_text_that_differs_between_runs_in_what_is_record
         assert trace.events[0].data == {"message": "posting to http://127.0.0.1:<ingestion-port>/", "n": 1}
         hashes.append(trace.hash())
     assert hashes[0] == hashes[1]
+
+
+def test_stable_names_are_written_into_every_field_and_extra_whichever_name_a_text_holds():
+    from harness.trace import Trace
+    trace = Trace()
+    trace.stable_name("127.0.0.1:38417", "127.0.0.1:<a-port>")
+    trace.stable_name("127.0.0.1:37381", "127.0.0.1:<b-port>")
+    trace.record("http", extra={"peer": "127.0.0.1:37381", "size": 3}, url="http://127.0.0.1:38417/x", n=1,
+                 note="plain", both="127.0.0.1:37381 then 127.0.0.1:38417")
+    trace.record("log", extra={"peer": "none"}, message="nothing volatile here", status=None)
+    first, second = trace.events
+    assert first.data == {"url": "http://127.0.0.1:<a-port>/x", "n": 1, "note": "plain",
+                          "both": "127.0.0.1:<b-port> then 127.0.0.1:<a-port>"}
+    assert first.extra == {"peer": "127.0.0.1:<b-port>", "size": 3}
+    assert second.data == {"message": "nothing volatile here", "status": None} and second.extra == {"peer": "none"}

@@ -1,0 +1,130 @@
+"""Execution environments compile their code once per process but import it afresh at every cold start: the
+cached compilation is used only while the source is byte for byte the one it came from, and files written since
+the last cold start are seen, as a new Lambda process would see them."""
+import importlib
+import os
+import sys
+
+from harness import Simulation
+from harness.lambda_runtime import codecache
+
+TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  App: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.11, CodeUri: src/, Handler: app.handler}}
+"""
+
+
+def _answer(template):
+    with Simulation(template, seed=1) as sim:
+        return sim.invoke("App").payload
+
+
+def test_a_handler_rewritten_between_runs_with_the_same_size_and_timestamp_runs_its_new_code(write_app):
+    template = write_app(TEMPLATE, "def handler(event, context):\n    return 'one'\n")
+    source = template.parent / "src" / "app.py"
+    assert _answer(template) == "one"
+    stamp = source.stat().st_mtime_ns
+    source.write_text("def handler(event, context):\n    return 'two'\n", encoding="utf-8")
+    os.utime(source, ns=(stamp, stamp))  # what a rewrite within the file system's timestamp granularity leaves
+    assert _answer(template) == "two"
+
+
+def test_a_module_written_after_a_cold_start_is_found_by_the_next_one(write_app):
+    template = write_app(TEMPLATE, "def handler(event, context):\n    import helper\n    return helper.VALUE\n")
+    with Simulation(template, seed=1) as sim:
+        first = sim.invoke("App")
+    assert first.error["errorType"] == "ModuleNotFoundError"
+    folder = template.parent / "src"
+    stamp = folder.stat().st_mtime_ns
+    (folder / "helper.py").write_text("VALUE = 'found'\n", encoding="utf-8")
+    os.utime(folder, ns=(stamp, stamp))  # a listing cached by the folder's timestamp would not show it
+    assert _answer(template) == "found"
+
+
+def test_reimporting_an_unchanged_module_executes_it_again_with_the_same_compiled_code(tmp_path, monkeypatch):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "mod.py").write_text("STATE = []\ndef f():\n    return STATE\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    try:
+        first = importlib.import_module("pkg.mod")
+        for name in ("pkg", "pkg.mod"):
+            del sys.modules[name]
+        second = importlib.import_module("pkg.mod")
+    finally:
+        for name in [n for n in sys.modules if n.partition(".")[0] == "pkg"]:
+            del sys.modules[name]
+    assert first is not second and first.STATE is not second.STATE  # executed again: its own module state
+    assert first.f.__code__ is second.f.__code__  # compiled once
+    assert isinstance(second.__loader__, codecache.CachedSourceLoader)
+
+
+def test_folders_not_registered_keep_pythons_own_loader(tmp_path, monkeypatch):
+    (tmp_path / "plain_module_for_codecache.py").write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("plain_module_for_codecache")
+    finally:
+        sys.modules.pop("plain_module_for_codecache", None)
+    assert type(module.__loader__) is importlib.machinery.SourceFileLoader
+
+
+def _spec_facts(spec):
+    if spec is None:
+        return None
+    return (spec.name, spec.origin, type(spec.loader).__name__ if spec.loader else None,
+            spec.submodule_search_locations and list(spec.submodule_search_locations), spec.cached, spec.parent)
+
+
+def test_a_remembered_answer_is_the_spec_pythons_finder_gives(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "portion").mkdir()  # a namespace package's portion (no __init__)
+    (tmp_path / "mod.py").write_text("", encoding="utf-8")
+    plain = importlib.machinery.FileFinder(str(tmp_path), *codecache._LOADERS)
+    remembering = codecache.RememberingFinder(str(tmp_path), *codecache._LOADERS)
+    for name in ("pkg", "portion", "mod", "missing"):
+        first, again = remembering.find_spec(name), remembering.find_spec(name)  # the second is remembered
+        assert _spec_facts(first) == _spec_facts(again) == _spec_facts(plain.find_spec(name)), name
+        assert again is None or again is not first  # a new spec each time: modules own theirs
+
+
+def test_dataclasses_made_again_compile_their_methods_once_and_behave_alike():
+    import dataclasses
+
+    def make():
+        @dataclasses.dataclass(frozen=True)
+        class Point:
+            x: int
+            y: int = 0
+        return Point
+
+    codecache.register([])  # installs the cache for dataclasses' generated methods
+    first, second = make(), make()
+    assert first(1, 2) == first(1, 2) and repr(second(3)).endswith("Point(x=3, y=0)")
+    assert first.__init__ is not second.__init__ and first.__init__.__code__ is second.__init__.__code__
+
+
+def test_a_long_unchanged_file_is_checked_by_its_stamp_and_a_changed_one_is_read_again(tmp_path, monkeypatch):
+    (tmp_path / "stamped_mod.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(codecache, "SETTLED_NS", -10**18)  # as if every change were long ago
+    codecache.register([str(tmp_path)])
+    reads = []
+    real_get_data = codecache.CachedSourceLoader.get_data
+    monkeypatch.setattr(codecache.CachedSourceLoader, "get_data", lambda self, path: reads.append(path) or
+                        real_get_data(self, path))
+
+    def load():
+        try:
+            return importlib.import_module("stamped_mod").VALUE
+        finally:
+            sys.modules.pop("stamped_mod", None)
+
+    assert load() == 1 and reads
+    reads.clear()
+    assert load() == 1 and not reads  # settled and unchanged: not read again
+    (tmp_path / "stamped_mod.py").write_text("VALUE = 22\n", encoding="utf-8")  # another size: another stamp
+    assert load() == 22 and reads

@@ -1,0 +1,60 @@
+"""The runtime's per-invocation shortcuts give what the long way gives: request ids are the text of a version-4
+UUID of the run's random bits; the event a handler gets and the payload its caller gets are fresh copies through
+JSON (values JSON gives back as they are skip the round trip); a payload's size is its compact JSON's bytes."""
+import json
+import random
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness import Simulation
+from harness.clock import VirtualClock
+from harness.lambda_runtime.runtime import LambdaRuntime
+from harness.sandbox.payloads import size_of
+from harness.scheduler import Scheduler
+
+TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Echo: {Type: AWS::Serverless::Function, Properties: {Handler: app.handler, CodeUri: src/, Runtime: python3.11}}
+"""
+ECHO = """
+SEEN = []
+
+def handler(event, context):
+    SEEN.append(event)  # the next invocation checks it was not handed the same object
+    return {"event": event, "fresh": all(event is not seen for seen in SEEN[:-1]) or event is None
+            or isinstance(event, (bool, int, float, str))}
+"""
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+                    max_leaves=8)
+
+
+@given(st.integers(min_value=0, max_value=2**32))
+@settings(max_examples=50)
+def test_request_ids_are_the_uuid4_text_of_the_runs_random_bits(seed):
+    runtime = LambdaRuntime(Scheduler(VirtualClock(0.0), random.Random(0)), None, random.Random(seed),
+                            host_env=dict, base_env=dict)
+    same = random.Random(seed)
+    for _ in range(20):
+        assert runtime.new_request_id() == str(uuid.UUID(int=same.getrandbits(128), version=4))
+
+
+@given(JSON)
+def test_a_payloads_size_is_the_bytes_of_its_compact_json(payload):
+    assert size_of(payload) == len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+
+
+def test_handlers_get_and_callers_get_fresh_json_copies_of_every_kind_of_value(write_app):
+    template = write_app(TEMPLATE, ECHO)
+    payloads = [True, 0, -7, 2**70, 1.5, "", "text é", {}, [], {"a": [1, {"b": None}]}, [{"x": 1.0}],
+                {"tuple": (1, 2)}]
+    with Simulation(template, seed=1) as sim:
+        results = [sim.invoke("Echo", payload) for payload in payloads]
+        for payload, result in zip(payloads, results, strict=True):
+            assert result.ok
+            assert result.payload == {"event": json.loads(json.dumps(payload)), "fresh": True}
+        again = sim.invoke("Echo", payloads[-3])
+        assert again.payload["event"] is not results[-3].payload["event"]
