@@ -261,15 +261,21 @@ def receive_everything(on: bool) -> dict:
                 "trace": [(e.kind, e.data) for e in sim.trace.events], "observed": observed(sim)}
 
 
-def test_direct_receive_message_gives_what_the_api_gives(monkeypatch):
-    answered = []
-    operation, receive, complete = direct.DIRECT[("sqs", "receive_message")]
+def answered_directly(monkeypatch, key: tuple[str, str]) -> list[bool]:
+    """Whether each call to the direct answer for `key` answered (True) or sent the call the API way (False)."""
+    answered: list[bool] = []
+    operation, answer, complete = direct.DIRECT[key]
 
     def counted(client, params):
-        got = receive(client, params)
+        got = answer(client, params)
         answered.append(got is not None)
         return got
-    monkeypatch.setitem(direct.DIRECT, ("sqs", "receive_message"), (operation, counted, complete))
+    monkeypatch.setitem(direct.DIRECT, key, (operation, counted, complete))
+    return answered
+
+
+def test_direct_receive_message_gives_what_the_api_gives(monkeypatch):
+    answered = answered_directly(monkeypatch, ("sqs", "receive_message"))
     fast = receive_everything(True)
     assert answered == [True] * 5 + [False] * 2  # out-of-range parameters go the API way (moto's error)
     assert fast == receive_everything(False)
@@ -305,14 +311,7 @@ def put_items(on: bool, stream: bool) -> dict:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["table", "table_with_stream"])
 def test_direct_put_item_gives_what_the_api_gives(stream, monkeypatch):
-    answered = []
-    operation, put, complete = direct.DIRECT[("dynamodb", "put_item")]
-
-    def counted(client, params):
-        got = put(client, params)
-        answered.append(got is not None)
-        return got
-    monkeypatch.setitem(direct.DIRECT, ("dynamodb", "put_item"), (operation, counted, complete))
+    answered = answered_directly(monkeypatch, ("dynamodb", "put_item"))
     fast = put_items(True, stream)
     assert answered == [True] * 3 + [False] * 3  # moto refuses the last three: the API way answers with its error
     assert fast == put_items(False, stream)
