@@ -54,6 +54,28 @@ def test_hash_does_not_depend_on_where_the_project_or_its_venv_is_checked_out():
     assert here != traced(sys.prefix, "/somewhere/else")  # other text still counts
 
 
+def test_hash_leaves_out_the_line_numbers_of_harness_frames_in_logged_tracebacks():
+    import json
+    from pathlib import Path
+
+    import harness
+    from harness.trace import Trace
+
+    project = str(Path(harness.__file__).resolve().parent.parent)
+
+    def traced(harness_line, handler_line=7, function="handle"):
+        traceback = (f'Traceback (most recent call last):\n  File "{project}/handlers/app.py", line {handler_line}, '
+                     f'in run\n    table.put_item(Item=item)\n  File "{project}/harness/aws/router.py", '
+                     f'line {harness_line}, in {function}\n    raise error\nClientError: boom')
+        trace = Trace()
+        trace.record("log", line=json.dumps({"level": "ERROR", "exception": traceback}))  # as a JSON log line
+        return trace.hash()
+
+    assert traced(126) == traced(199)  # an edit above the router's line moves it: the run is the same
+    assert traced(126) != traced(126, handler_line=8)  # handler code's lines still count
+    assert traced(126) != traced(126, function="answer")  # so do the harness frame's function and text
+
+
 def test_loopback_ports_are_named_where_they_are_recorded_not_at_hash_time():
     from harness.trace import Trace
 
