@@ -118,13 +118,8 @@ def test_without_parallelization_a_shard_has_one_batch_in_flight():
         assert len(worker) == 6 and _overlaps(worker) == 1
 
 
-def test_a_plain_event_source_mapping_resource_takes_a_tumbling_window_too(tmp_path):
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text(
-        "def handler(event, context):\n"
-        "    print(event['isFinalInvokeForWindow'], event['state'])\n"
-        "    return {'state': {'n': event['state'].get('n', 0) + len(event['Records'])}}\n")
-    (tmp_path / "template.yaml").write_text("""
+def test_a_plain_event_source_mapping_resource_takes_a_tumbling_window_too(write_app):
+    template = write_app("""
 Resources:
   Stream:
     Type: AWS::Kinesis::Stream
@@ -139,21 +134,18 @@ Resources:
       EventSourceArn: !GetAtt Stream.Arn
       StartingPosition: TRIM_HORIZON
       TumblingWindowInSeconds: 30
-""")
-    with Simulation(tmp_path / "template.yaml", seed=1, start="2030-01-01T00:00:00Z") as sim:
+""", "def handler(event, context):\n"
+     "    print(event['isFinalInvokeForWindow'], event['state'])\n"
+     "    return {'state': {'n': event['state'].get('n', 0) + len(event['Records'])}}\n")
+    with Simulation(template, seed=1, start="2030-01-01T00:00:00Z") as sim:
         assert sim.warnings == []
         sim.client("kinesis").put_record(StreamName=sim.resource("Stream")["Ref"], PartitionKey="k", Data=b"x")
         sim.advance(31)
         assert [r.logs[1] for r in sim.invocations] == ["False {}", "True {'n': 1}"]
 
 
-def test_a_dynamodb_stream_keeps_each_items_changes_in_order_across_parallel_batches(tmp_path):
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text(
-        "import time\n\n\ndef handler(event, context):\n    time.sleep(2)\n"
-        "    for r in event['Records']:\n"
-        "        print(r['dynamodb']['Keys']['pk']['S'], r['dynamodb']['NewImage']['v']['N'])\n")
-    (tmp_path / "template.yaml").write_text("""
+def test_a_dynamodb_stream_keeps_each_items_changes_in_order_across_parallel_batches(write_app):
+    template = write_app("""
 Transform: AWS::Serverless-2016-10-31
 Resources:
   Table:
@@ -175,8 +167,10 @@ Resources:
           Type: DynamoDB
           Properties: {Stream: !GetAtt Table.StreamArn, StartingPosition: TRIM_HORIZON, BatchSize: 1,
                        ParallelizationFactor: 4}
-""")
-    with Simulation(tmp_path / "template.yaml", seed=1) as sim:
+""", "import time\n\n\ndef handler(event, context):\n    time.sleep(2)\n"
+     "    for r in event['Records']:\n"
+     "        print(r['dynamodb']['Keys']['pk']['S'], r['dynamodb']['NewImage']['v']['N'])\n")
+    with Simulation(template, seed=1) as sim:
         table = sim.resource("Table")["Ref"]
         for version in range(3):
             for key in ("a", "b", "c", "d", "e"):
