@@ -141,12 +141,10 @@ def _send_message(client: Any, params: dict) -> dict | None:
     if not all(isinstance(k, str) and isinstance(v, dict) and set(v) == {"DataType", "StringValue"}
                and all(isinstance(x, str) for x in v.values()) for k, v in attributes.items()):
         return None
-    from moto.sqs.models import sqs_backends
     from moto.sqs.utils import validate_message_attributes
 
     from harness.aws.moto_sqs import request_time
-    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
-    queue = backend.queues.get(url.split("/")[-1])
+    backend, queue = _sqs_queue(client, url)
     if queue is None or queue.fifo_queue:
         return None
     # moto's parser hands the attributes over in the shape's member order.
@@ -177,10 +175,8 @@ def _create_queue(client: Any, params: dict) -> dict | None:
         return None
     from urllib.parse import urlparse
 
-    from moto.sqs.models import sqs_backends
-
     from harness.aws.moto_sqs import request_time
-    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    backend, _ = _sqs_queue(client, None)
     with request_time():
         try:
             queue = backend.create_queue(name, {}, **attributes)
@@ -196,12 +192,9 @@ def _delete_message_batch(client: Any, params: dict) -> dict | None:
     """DeleteMessageBatch on an existing queue with distinct receipt handles (what an event source sends)."""
     if set(params) != {"QueueUrl", "Entries"} or not _valid(client, "DeleteMessageBatch", params):
         return None
-    from moto.sqs.models import sqs_backends
-
     from harness.aws.moto_sqs import request_time
-    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    backend, queue = _sqs_queue(client, params["QueueUrl"])
     entries = params["Entries"]
-    queue = backend.queues.get(params["QueueUrl"].split("/")[-1])
     handles = [entry["ReceiptHandle"] for entry in entries]
     if queue is None or not entries or len(set(handles)) != len(handles):
         return None
@@ -226,11 +219,9 @@ def _receive_message(client: Any, params: dict) -> dict | None:
     if set(params) - _RECEIVE_PARAMETERS or not _valid(client, "ReceiveMessage", params):
         return None
     from moto.sqs.constants import DEFAULT_RECEIVED_MESSAGES, MAXIMUM_VISIBILITY_TIMEOUT
-    from moto.sqs.models import sqs_backends
 
     from harness.aws.moto_sqs import request_time
-    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
-    queue = backend.queues.get(params["QueueUrl"].split("/")[-1])
+    backend, queue = _sqs_queue(client, params["QueueUrl"])
     if queue is None:
         return None
     count = params.get("MaxNumberOfMessages", DEFAULT_RECEIVED_MESSAGES)
@@ -248,6 +239,13 @@ def _receive_message(client: Any, params: dict) -> dict | None:
         response: dict[str, Any] = {"Messages": listed} if listed else {}
         response["ResponseMetadata"] = metadata(request_id, "application/x-amz-json-1.0")
     return response
+
+
+def _sqs_queue(client: Any, url: str | None) -> tuple[Any, Any]:
+    """moto's SQS backend for `client`'s region and the queue `url` names there (None when it has none)."""
+    from moto.sqs.models import sqs_backends
+    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    return backend, (backend.queues.get(url.split("/")[-1]) if url is not None else None)
 
 
 def _received(message: Any, included: list[str]) -> dict:
@@ -278,9 +276,7 @@ def _create_table(client: Any, params: dict) -> dict | None:
     if not _valid(client, "CreateTable", params):
         return None
     from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.responses import DynamoHandler
-    handler = DynamoHandler()
-    handler.body, handler.current_account, handler.region = copy.deepcopy(params), ACCOUNT_ID, client.meta.region_name
+    handler = _dynamo_handler(client, params)
     try:
         handler.create_table()
     except Exception:  # noqa: BLE001 - refused before anything changed: the API way answers with moto's error
@@ -299,9 +295,7 @@ def _put_item(client: Any, params: dict) -> dict | None:
     handler (its validation included); its answer is empty but for ResponseMetadata."""
     if set(params) != {"TableName", "Item"} or not _valid(client, "PutItem", params):
         return None
-    from moto.dynamodb.responses import DynamoHandler
-    handler = DynamoHandler()
-    handler.body, handler.current_account, handler.region = copy.deepcopy(params), ACCOUNT_ID, client.meta.region_name
+    handler = _dynamo_handler(client, params)
     try:
         answer = handler.put_item().result
     except Exception:  # noqa: BLE001 - refused before anything changed: the API way answers with moto's error
@@ -309,6 +303,14 @@ def _put_item(client: Any, params: dict) -> dict | None:
     if answer:
         raise AssertionError(f"moto's PutItem answered {answer!r} to a plain put")  # never: no return values
     return {"ResponseMetadata": metadata(draw_like_the_api(), "application/x-amz-json-1.0", crc32_of=b"{}")}
+
+
+def _dynamo_handler(client: Any, params: dict) -> Any:
+    """moto's DynamoDB response handler, holding `params` (a copy) as its parser would hand them over."""
+    from moto.dynamodb.responses import DynamoHandler
+    handler = DynamoHandler()
+    handler.body, handler.current_account, handler.region = copy.deepcopy(params), ACCOUNT_ID, client.meta.region_name
+    return handler
 
 
 def _valid(client: Any, operation: str, params: dict) -> bool:
