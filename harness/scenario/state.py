@@ -69,7 +69,11 @@ class State:
 
     def _moto(self, backends: str) -> Any:
         """moto's backend of a service (`dynamodb_backends`) while judging on moto, else None."""
-        if self._memo is None or "moto" not in type(self.sim.backend).__name__.lower():
+        return None if self._memo is None else self._moto_backend(backends)
+
+    def _moto_backend(self, backends: str) -> Any:
+        """moto's backend of a service (`sqs_backends`) when the simulation's backend is moto, else None."""
+        if "moto" not in type(self.sim.backend).__name__.lower():
             return None
         import importlib
         service = backends.rsplit("_", 1)[0]
@@ -103,10 +107,8 @@ class State:
         return self._peek(queue)
 
     def _moto_queues(self) -> dict | None:
-        if "moto" not in type(self.sim.backend).__name__.lower():
-            return None
-        from moto.sqs.models import sqs_backends
-        return sqs_backends[ACCOUNT_ID][self.sim.region].queues
+        backend = self._moto_backend("sqs_backends")
+        return None if backend is None else backend.queues
 
     def _peek(self, queue: str) -> list[QueuedView]:
         sqs = self.sim.client("sqs")
