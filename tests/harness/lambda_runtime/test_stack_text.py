@@ -2,6 +2,7 @@
 remembered from an earlier failure at the same code location."""
 import importlib.util
 import linecache
+import sys
 import traceback
 
 from hypothesis import given, settings
@@ -68,6 +69,24 @@ def test_a_handler_file_rewritten_at_the_same_line_gives_the_new_source_text(tmp
     exc = _failure(_load(path, "handler_module_v2").handler, {"b": 2})
     assert stack_lines(exc.__traceback__) == _python(exc)
     assert "event['b'] * None" in "".join(stack_lines(exc.__traceback__))
+
+
+def test_the_same_code_failing_again_after_its_file_changed_on_disk_shows_the_lines_python_shows(tmp_path):
+    path = tmp_path / "changed_module.py"
+    path.write_text("def handler(event):\n    return event['a'] + 1\n", encoding="utf-8")
+    handler = _load(path, "changed_module").handler
+    before = _failure(handler, {"a": "text"})
+    assert stack_lines(before.__traceback__) == _python(before)
+    path.write_text("def handler(event):\n    return event['a'] + 1  # edited since the import\n", encoding="utf-8")
+    after = _failure(handler, {"a": "text"})  # the same code objects; linecache reads the file again
+    assert stack_lines(after.__traceback__) == _python(after)
+    assert "edited since the import" in "".join(stack_lines(after.__traceback__))
+
+
+def test_a_traceback_limit_set_by_code_is_honoured(monkeypatch):
+    monkeypatch.setattr(sys, "tracebacklimit", 1, raising=False)
+    exc = _failure(_nested, {"one": {"two": 1}})
+    assert stack_lines(exc.__traceback__) == _python(exc) and len(_python(exc)) == 1
 
 
 _OPERATORS = st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "@", "<<", "&"])
