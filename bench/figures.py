@@ -279,6 +279,46 @@ def library(workers: str = "1") -> dict:
     return {"wall_s": wall, "summary": summary.strip(), **_library_compression(report_dir / "results.json")}
 
 
+def time_heavy(repeats: int = 3) -> dict:
+    """The library's time-heavy scenarios (>= 10 virtual minutes) in one warm process, each the median of `repeats`
+    runs after the whole library ran once: virtual seconds per wall second and per CPU second of this process
+    (every thread of the simulation; what other processes' load does not inflate)."""
+    import time
+
+    from harness.scenario import load_scenario, run_scenario
+    from harness.scenario.discover import discover
+    heavy = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in discover([ROOT / "scenarios"]):
+            try:
+                scenario = load_scenario(path)
+            except Exception:  # noqa: BLE001, S112 - a file the library reports as bad input is no figure
+                continue
+            result = run_scenario(scenario)
+            if result.status != "skipped" and result.stats.get("virtual_seconds", 0) >= TIME_HEAVY_SECONDS:
+                heavy.append((path, scenario))
+        rows = []
+        for path, scenario in heavy:
+            walls, cpus = [], []
+            for _ in range(repeats):
+                cpu = time.process_time()
+                result = run_scenario(scenario)
+                cpus.append(time.process_time() - cpu)
+                walls.append(result.wall_seconds)
+            virtual = result.stats["virtual_seconds"]
+            rows.append({"file": str(path.relative_to(ROOT)), "virtual_s": virtual,
+                         "wall_x": round(virtual / max(statistics.median(walls), 1e-3)),
+                         "cpu_x": round(virtual / max(statistics.median(cpus), 1e-3))})
+    rows.sort(key=lambda row: row["cpu_x"])
+    out: dict = {"count": len(rows), "scenarios": rows}
+    for kind in ("wall_x", "cpu_x"):
+        ratios = sorted(row[kind] for row in rows)
+        out[f"min_{kind}"], out[f"median_{kind}"] = (ratios[0], statistics.median(ratios)) if ratios else (0, 0)
+        out[f"below_goal_{kind}"] = sum(1 for r in ratios if r < 10_000)
+    return out
+
+
 def _library_compression(results: Path) -> dict:
     """Min and median simulated-seconds-per-wall-second over the library's time-heavy scenarios, and those below
     the goal (file, seed, ratio, virtual and wall seconds)."""
