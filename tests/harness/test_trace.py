@@ -126,3 +126,18 @@ def test_stable_names_are_written_into_every_field_and_extra_whichever_name_a_te
                           "both": "127.0.0.1:<b-port> then 127.0.0.1:<a-port>"}
     assert first.extra == {"peer": "127.0.0.1:<b-port>", "size": 3}
     assert second.data == {"message": "nothing volatile here", "status": None} and second.extra == {"peer": "none"}
+
+
+def test_trace_events_compare_by_time_kind_and_data_not_extra_and_survive_pickling():
+    import pickle
+
+    from harness.trace import Trace, TraceEvent
+
+    trace = Trace()
+    first = trace.record("aws", extra={"request_id": "a"}, operation="SendMessage", status=200)
+    assert first == TraceEvent(0, 0.0, "aws", {"operation": "SendMessage", "status": 200}, {"request_id": "b"})
+    assert first != TraceEvent(0, 0.0, "aws", {"operation": "SendMessage", "status": 500})
+    assert first != TraceEvent(1, 0.0, "aws", {"operation": "SendMessage", "status": 200})
+    copy = pickle.loads(pickle.dumps(first))
+    assert (copy, copy.extra, copy.to_dict()) == (first, {"request_id": "a"}, first.to_dict())
+    assert TraceEvent(2, 1.0, "log").data == {} and "kind='log'" in repr(TraceEvent(2, 1.0, "log"))

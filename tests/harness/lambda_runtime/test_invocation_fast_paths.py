@@ -58,3 +58,13 @@ def test_handlers_get_and_callers_get_fresh_json_copies_of_every_kind_of_value(w
             assert result.payload == {"event": json.loads(json.dumps(payload)), "fresh": True}
         again = sim.invoke("Echo", payloads[-3])
         assert again.payload["event"] is not results[-3].payload["event"]
+
+
+@given(arn=st.text(min_size=1, max_size=60), bits=st.integers(min_value=0, max_value=2**128 - 1),
+       now=st.floats(min_value=0, max_value=2**33, allow_nan=False))
+def test_a_new_chains_trace_header_is_what_the_general_path_gives_for_a_header_without_fields(arn, bits, now):
+    from harness.lambda_runtime import recursion
+    request_id = str(uuid.UUID(int=bits, version=4))
+    # ";" holds no field: it takes the general path (parse, lineage, count), None takes the new-chain shortcut
+    assert recursion.next_header(None, arn, request_id, now) == recursion.next_header(";", arn, request_id, now)
+    assert recursion.next_header("", arn, request_id, now)[1] == 1
