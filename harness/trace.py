@@ -77,11 +77,12 @@ class Trace:
 
     def _steadied(self, fields: dict) -> dict:
         """`fields` with every stable name written in; the same dict when no text in it holds a volatile one (the
-        usual case: one substring search over all its text instead of one per field and name)."""
-        text = "\0".join([v for v in fields.values() if isinstance(v, str)])
-        for volatile, _ in self._stable:
-            if volatile in text:
-                return {k: self._steady(v) if isinstance(v, str) else v for k, v in fields.items()}
+        usual case, checked value by value without building anything)."""
+        for value in fields.values():
+            if isinstance(value, str):
+                for volatile, _ in self._stable:
+                    if volatile in value:
+                        return {k: self._steady(v) if isinstance(v, str) else v for k, v in fields.items()}
         return fields
 
     def _steady(self, text: str) -> str:
