@@ -238,6 +238,9 @@ class LambdaRuntime:
                 self.scheduler.gauge.settle(task.meta)
             if value is None or type(value) in _JSON_SCALARS:  # JSON gives these back as they are, a few bytes
                 return "success", value, None, False
+            copy = _flat_json_copy(value)
+            if copy is not None:
+                return "success", copy, None, False
             try:
                 text = json.dumps(value)  # ASCII (ensure_ascii): its length is its size in bytes
                 too_large = sandbox.payloads.response_too_large(len(text), request.request_id)
@@ -324,6 +327,34 @@ def _through_json(value: Any) -> Any:
     if type(value) is dict and not value:
         return {}
     return json.loads(json.dumps(value))
+
+
+_FLOAT_MAX, _INT64 = float("inf"), 2**63
+
+
+def _flat_json_copy(value: Any) -> dict | None:
+    """`json.loads(json.dumps(value))` for a flat object of small scalars (text keys; None, bool, finite float,
+    64-bit int or text values), which JSON gives back item for item, when its JSON cannot be over the 6 MB response
+    limit; None for anything else (the long way encodes it). The size is bounded without encoding: a character
+    escapes to at most 12 (a surrogate pair), a number to at most 25."""
+    if type(value) is not dict:
+        return None
+    bound = 2
+    for key, item in value.items():
+        kind = type(item)
+        if type(key) is not str:
+            return None
+        if kind is str:
+            bound += 12 * len(item) + 2
+        elif item is None or kind is bool or (kind is float and -_FLOAT_MAX < item < _FLOAT_MAX) or (
+                kind is int and -_INT64 <= item < _INT64):
+            bound += 25
+        else:
+            return None
+        bound += 12 * len(key) + 6  # its quotes, ": " and ", "
+    if bound > sandbox.payloads.SYNC_PAYLOAD_LIMIT:
+        return None
+    return dict(value)
 
 
 # A version-4 UUID: the variant bits (10) and the version nibble (4) over 122 random bits, as uuid.UUID sets them.
