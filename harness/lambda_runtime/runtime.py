@@ -321,12 +321,14 @@ class LambdaRuntime:
 
 def _through_json(value: Any) -> Any:
     """A fresh copy of `value` as handler code receives it, `json.loads(json.dumps(value))`; values that JSON maps
-    onto themselves (None, numbers, text, an empty object) skip the round trip."""
+    onto themselves (None, numbers, text, an empty object) skip the round trip, and a flat object of small scalars
+    is copied item for item."""
     if value is None or type(value) in _JSON_SCALARS or type(value) is str:
         return value
     if type(value) is dict and not value:
         return {}
-    return json.loads(json.dumps(value))
+    copy = _flat_json_copy(value)
+    return copy if copy is not None else json.loads(json.dumps(value))
 
 
 _FLOAT_MAX, _INT64 = float("inf"), 2**63
