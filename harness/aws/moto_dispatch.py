@@ -14,8 +14,8 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
   request, the same recorder call, the same handling of HTTPException);
 - the method names of a response class are listed once per class (listed again if a class in its MRO gains or
   loses an attribute);
-- the keys the serializer tries for a member of a plain `dict` value are worked out once per serialization for each
-  (member, shape, parent shape): they depend on nothing else (the alias providers look at the shape, its parent and
+- the keys the serializer tries for a member of a plain `dict` value are worked out once for each (member, shape,
+  parent shape): they depend on nothing else (the alias providers look at the shape, its parent and
   the value's class, and a dict has no `Meta`); other values are asked as moto asks.
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
@@ -23,11 +23,20 @@ status, headers and body, byte for byte, for DynamoDB, SQS and Secrets Manager r
 """
 from __future__ import annotations
 
+import io
+import re
+import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 _saved: dict[str, Any] = {}
 _ROUTES: dict[str, tuple[str, Any]] = {}  # clean URL -> (moto service name, the handler moto calls)
 _METHOD_NAMES: dict[type, tuple[tuple[int, ...], list[str]]] = {}
+# (member, id(shape), id(parent shape)) -> (shape, parent, the keys moto's picker tries for a dict value); the shapes
+# are kept so their ids stay theirs. moto's service models are built once per process (`get_service_model` is
+# cached), so the same shapes come back on every request.
+_KEYS: dict[tuple[str, int, int], tuple[Any, Any, tuple[str, ...]]] = {}
+_KEYS_LIMIT = 100_000
 
 
 def installed() -> bool:
@@ -41,7 +50,8 @@ def install() -> None:
         return
     from moto.core import responses, serialize
     picker = serialize.XFormedAttributePicker
-    _saved.update(method_names=responses.method_names_from_class, keys=picker.get_possible_keys)
+    _saved.update(method_names=responses.method_names_from_class, keys=picker.get_possible_keys, picker=picker,
+                  providers=serialize.DEFAULT_ALIAS_PROVIDERS)
     responses.method_names_from_class = _method_names
     picker.get_possible_keys = _possible_keys
 
@@ -85,9 +95,8 @@ def process_request(request: Any) -> Any:
             or not service_whitelisted(route[0]):
         return botocore_stubber.process_request(request)  # moto's own code decides (and raises what it raises)
     from moto.core.exceptions import HTTPException
-    from moto.core.request import normalize_request
     from moto.moto_api import recorder
-    normalized_request = normalize_request(request)
+    normalized_request = normalized(request)
     try:
         recorder._record_request(normalized_request)
         status, headers, body = route[1](normalized_request, normalized_request.raw_url, normalized_request.headers)
@@ -98,12 +107,63 @@ def process_request(request: Any) -> Any:
     return status, headers, body
 
 
+_PLAIN_HOST = re.compile(r"[a-z0-9][a-z0-9.-]*")
+_NEWLINE = re.compile(r"[\r\n]")  # werkzeug refuses header values with one (its own error, from its own code)
+
+
+def normalized(request: Any) -> Any:
+    """moto's `normalize_request(request)`: the same werkzeug request, made from the same WSGI environ, built here
+    for a request with a body to a service's one URL (a plain host, path `/`, no query) instead of through werkzeug's
+    EnvironBuilder; any other request goes through moto's own function."""
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        Request,
+        environ_key_for_header,
+        normalize_request,
+        should_preserve_original_header_name,
+    )
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    parsed = urlsplit(request.url)
+    if type(body) is not bytes or not body or parsed.path != "/" or parsed.query or parsed.fragment \
+            or parsed.scheme not in ("http", "https") or not _PLAIN_HOST.fullmatch(parsed.netloc):
+        return normalize_request(request)
+    items = []
+    for key, value in request.headers.items():
+        value = value.decode("utf-8") if isinstance(value, bytes) else value
+        if type(key) is not str or type(value) is not str or _NEWLINE.search(value) or key.lower() == "host":
+            return normalize_request(request)
+        if key.lower() != "transfer-encoding":
+            items.append((key, value))
+    # What EnvironBuilder(method, base_url, path="/", query_string="", data=body, headers=items).get_environ() holds,
+    # in its order: the request line, then Content-Type (its first value), Content-Length (the body's), then every
+    # other header as HTTP_*, repeated names joined with ", ".
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method, "SCRIPT_NAME": "", "PATH_INFO": "/", "QUERY_STRING": "",
+        "REQUEST_URI": "/", "RAW_URI": "/", "SERVER_NAME": parsed.netloc,
+        "SERVER_PORT": "443" if parsed.scheme == "https" else "80", "HTTP_HOST": parsed.netloc,
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": parsed.scheme,
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+        "wsgi.multiprocess": False, "wsgi.run_once": False}
+    content_type = next((value for key, value in items if key.lower() == "content-type"), None)
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    environ["CONTENT_LENGTH"] = str(len(body))
+    combined: dict[str, list[str]] = {}
+    for key, value in items:
+        if key.lower() not in ("content-type", "content-length"):
+            combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    for key, values in combined.items():
+        environ[key] = ", ".join(values)
+    made = Request(environ)
+    made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+        environ_key_for_header(key): key for key, _ in items if should_preserve_original_header_name(key)}
+    return made
+
+
 def _route(clean_url: str, path: str) -> tuple[str, Any] | None:
     """The (service, handler) moto's `process_request` picks for `clean_url`, remembered; None when it picks none.
     Only URLs whose path is `/` are remembered (the JSON and query protocols: one URL per service and region);
     S3 object and REST paths are routed by moto each time."""
-    import re
-
     from moto import backend_index, backends
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
@@ -138,18 +198,20 @@ def _method_names(clazz: type) -> list[str]:
 
 def _possible_keys(picker: Any, context: Any) -> Any:
     """The keys moto's XFormedAttributePicker tries for `context`, worked out once per (member, shape, parent) for
-    a plain dict value during one serialization (one picker)."""
-    if type(context.obj) is not dict:
+    a plain dict value."""
+    if type(context.obj) is not dict or type(picker) is not _saved["picker"] \
+            or picker.alias_providers is not _saved["providers"]:
         return _saved["keys"](picker, context)
     shape = context.shape
     parent = getattr(shape, "parent", None)
-    cache = picker.__dict__.setdefault("_harness_keys", {})
     key = (context.key, id(shape), id(parent))
-    hit = cache.get(key)
+    hit = _KEYS.get(key)
     if hit is None or hit[0] is not shape or hit[1] is not parent:
         try:
             keys = tuple(_saved["keys"](picker, context))
         except Exception:  # noqa: BLE001 - moto asks lazily and may never reach the provider that raised
             return _saved["keys"](picker, context)
-        hit = cache[key] = (shape, parent, keys)
+        if len(_KEYS) >= _KEYS_LIMIT:  # shapes made per request (moto's error models) must not pile up
+            _KEYS.clear()
+        hit = _KEYS[key] = (shape, parent, keys)
     return iter(hit[2])

@@ -192,3 +192,57 @@ def test_method_names_are_listed_again_when_a_response_class_changes():
     finally:
         del SQSResponse.harness_probe
     assert responses.method_names_from_class(SQSResponse) == before
+
+
+def environ_of(request) -> list:
+    """A werkzeug request's WSGI environ, in order, with its body stream read out."""
+    out = []
+    for key, value in request.environ.items():
+        if key == "wsgi.input":
+            value = (value.tell(), value.getvalue())
+        elif key == "werkzeug.request":
+            value = type(value)
+        out.append((key, value))
+    return out
+
+
+def requests_of(run) -> list:
+    """The botocore requests `run(clients)` sends (answered by moto's own stubber)."""
+    sent = []
+
+    def keep(request, **_):
+        sent.append(request)
+    clients = {}
+    with freezegun.freeze_time(START):
+        for service in ("dynamodb", "sqs", "secretsmanager", "s3"):
+            clients[service] = boto3.client(service, region_name="us-east-1", aws_access_key_id="testing",
+                                            aws_secret_access_key="testing")
+            clients[service].meta.events.register_first("before-send", keep)
+        run(clients)
+    return sent
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=dynamodb_ops)
+def test_a_request_is_normalized_into_the_environ_werkzeug_builds(ops):
+    from moto.core.request import normalize_request
+    sent = requests_of(dynamodb_run(ops)) + requests_of(other_services_run)
+    for request in sent:
+        assert environ_of(moto_dispatch.normalized(request)) == environ_of(normalize_request(request))
+    assert any("x-amz-target" in {k.lower() for k in r.headers} for r in sent)
+
+
+def test_unusual_requests_are_normalized_by_moto_itself():
+    from botocore.awsrequest import AWSRequest
+    from moto.core.request import normalize_request
+    cases = [AWSRequest("POST", "https://sqs.us-east-1.amazonaws.com/", data=b"{}",
+                        headers={"X-Repeated": "1", "x-repeated": "2", "Content-Type": "application/x-amz-json-1.0",
+                                 "content-type": "text/plain", "Content-Length": "99", "Transfer-Encoding": "chunked",
+                                 "X-Bytes": b"b\xc3\xa9", "x-amz-meta-my_key": "kept as sent"}),
+             AWSRequest("POST", "https://sqs.us-east-1.amazonaws.com/", data="{}", headers={}),
+             AWSRequest("GET", "https://sqs.us-east-1.amazonaws.com/", data=b"", headers={"Accept": "*/*"}),
+             AWSRequest("PUT", "https://bucket.s3.amazonaws.com/key%20one?x=1", data=b"body", headers={}),
+             AWSRequest("POST", "http://127.0.0.1:5000/", data=b"{}", headers={"Host": "elsewhere"}),
+             AWSRequest("POST", "https://sqs.us-east-1.amazonaws.com/;params", data=b"{}", headers={})]
+    for request in (case.prepare() for case in cases):
+        assert environ_of(moto_dispatch.normalized(request)) == environ_of(normalize_request(request))
