@@ -97,8 +97,9 @@ class MotoBackend:
         from moto import mock_aws
         from moto.moto_api._internal import mock_random
 
-        from harness.aws import moto_sqs
+        from harness.aws import moto_dispatch, moto_sqs
         moto_sqs.install()  # SQS at a flat cost per request, whatever the queue depth
+        (moto_dispatch.install if direct_enabled() else moto_dispatch.uninstall)()
         self._mock = mock_aws()
         with reused_callbacks():
             self._mock.start(reset=True)
@@ -113,11 +114,10 @@ class MotoBackend:
         return {}
 
     def answer(self, request: Any, event_name: str) -> Any:
-        from moto.core.models import botocore_stubber
-
+        from harness.aws import moto_dispatch
         from harness.aws.moto_sqs import request_time
         with request_time():
-            response = botocore_stubber(event_name=event_name, request=request)
+            response = moto_dispatch.answer(request)  # what moto's botocore_stubber answers
         if response is None:
             raise UnsafeEndpointError(
                 f"moto does not answer {request.method} {request.url}; the harness refuses to send it to real AWS")
@@ -174,8 +174,9 @@ class MotoServerBackend:
         from moto.moto_api._internal import mock_random
         from moto.server import ThreadedMotoServer
 
-        from harness.aws import moto_sqs
+        from harness.aws import moto_dispatch, moto_sqs
         moto_sqs.install()
+        (moto_dispatch.install if direct_enabled() else moto_dispatch.uninstall)()
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         MockAWS().reset()  # the server shares moto's in-process state: start clean
@@ -202,6 +203,12 @@ class MotoServerBackend:
         if not is_loopback(url):
             raise UnsafeEndpointError(f"refused request to {url}: the moto-server backend is on {self.endpoint}; "
                                       f"only loopback addresses are ever contacted")
+
+
+def direct_enabled() -> bool:
+    """False when HARNESS_DIRECT=0 (or `direct.enabled = False`): every request takes moto's and botocore's long way."""
+    from harness.aws import direct
+    return direct.enabled
 
 
 def random_seed_for(seed: int, stream: str) -> random.Random:

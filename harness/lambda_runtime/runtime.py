@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import random
-import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from harness.lambda_runtime.container import Container, ContainerPool
 from harness.lambda_runtime.context import LambdaContext
 from harness.lambda_runtime.logs import LogSink
 from harness.lambda_runtime.report import report_line
+from harness.lambda_runtime.stack_text import stack_lines
 from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
 
@@ -376,5 +376,5 @@ def _error_document(exc: BaseException, request_id: str, init: bool = False) -> 
         error_type = "Runtime.ImportModuleError"
     elif init and isinstance(exc, AttributeError) and "Handler" in str(exc):
         error_type = "Runtime.HandlerNotFound"
-    stack = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    stack = stack_lines(exc.__traceback__)  # each code location formatted once
     return {"errorMessage": str(exc), "errorType": error_type, "requestId": request_id, "stackTrace": stack}

@@ -1,0 +1,217 @@
+"""moto's request dispatch without its per-request rediscovery (moto 5.2.5; installed by the in-process backend).
+
+Every request handler code sends goes through moto's `BotocoreStubber.process_request`, which works out again for
+each request what never changes between two requests to the same URL: it matches the URL against every service's
+URL patterns (about 200 regular expressions before SQS), then against each URL of the chosen backend; the response
+class lists its own methods with `inspect.getmembers` to find the action; and moto's response serializer asks six
+alias providers, built afresh for every member of every value, which keys to try (for a DynamoDB item: once per
+attribute and per AttributeValue member, 11 members, each time). Together about half of what moto spends on a
+`SendMessage`, `GetItem` or `UpdateItem`. This module remembers those answers and changes none of moto's:
+
+- the route (which service, which handler) of a URL is looked up once and then taken from a table; moto's own
+  checks (passthrough URLs and services, the service whitelist) still run on every request, and a URL moto does
+  not route goes to moto's own `process_request`; the handler then runs as moto runs it (the same normalized
+  request, the same recorder call, the same handling of HTTPException);
+- the method names of a response class are listed once per class (listed again if a class in its MRO gains or
+  loses an attribute);
+- the keys the serializer tries for a member of a plain `dict` value are worked out once for each (member, shape,
+  parent shape): they depend on nothing else (the alias providers look at the shape, its parent and
+  the value's class, and a dict has no `Meta`); other values are asked as moto asks.
+
+tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
+status, headers and body, byte for byte, for DynamoDB, SQS and Secrets Manager requests, errors included.
+"""
+from __future__ import annotations
+
+import io
+import re
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+_saved: dict[str, Any] = {}
+_ROUTES: dict[str, tuple[str, Any]] = {}  # clean URL -> (moto service name, the handler moto calls)
+_METHOD_NAMES: dict[type, tuple[tuple[int, ...], list[str]]] = {}
+# (member, id(shape), id(parent shape)) -> (shape, parent, the keys moto's picker tries for a dict value); the shapes
+# are kept so their ids stay theirs. moto's service models are built once per process (`get_service_model` is
+# cached), so the same shapes come back on every request.
+_KEYS: dict[tuple[str, int, int], tuple[Any, Any, tuple[str, ...]]] = {}
+_KEYS_LIMIT = 100_000
+
+
+def installed() -> bool:
+    """True while the fast dispatch is in place."""
+    return bool(_saved)
+
+
+def install() -> None:
+    """Patch moto's method listing and serializer key lookup (idempotent); `answer` routes from the table."""
+    if _saved:
+        return
+    from moto.core import responses, serialize
+    picker = serialize.XFormedAttributePicker
+    _saved.update(method_names=responses.method_names_from_class, keys=picker.get_possible_keys, picker=picker,
+                  providers=serialize.DEFAULT_ALIAS_PROVIDERS)
+    responses.method_names_from_class = _method_names
+    picker.get_possible_keys = _possible_keys
+
+
+def uninstall() -> None:
+    """Put moto's own code back (tests compare both)."""
+    if not _saved:
+        return
+    from moto.core import responses, serialize
+    responses.method_names_from_class = _saved["method_names"]
+    serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
+    _saved.clear()
+
+
+def answer(request: Any) -> Any:
+    """`request` answered as moto's `botocore_stubber` answers it: an AWSResponse, or None when moto would not
+    answer (botocore then sends it)."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+    from moto.core.models import botocore_stubber
+    if not botocore_stubber.enabled:
+        return None
+    response = process_request(request)
+    if response is None:
+        return None
+    status, headers, body = response
+    return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def process_request(request: Any) -> Any:
+    """moto's `BotocoreStubber.process_request` with the route of a URL taken from a table once known."""
+    from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+    from moto.core.models import botocore_stubber
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+    if not _saved:
+        return botocore_stubber.process_request(request)
+    parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+    clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+    route = _ROUTES.get(clean_url) or _route(clean_url, parsed_url.path)
+    if route is None or passthrough_url(clean_url) or passthrough_service(route[0]) \
+            or not service_whitelisted(route[0]):
+        return botocore_stubber.process_request(request)  # moto's own code decides (and raises what it raises)
+    from moto.core.exceptions import HTTPException
+    from moto.moto_api import recorder
+    normalized_request = normalized(request)
+    try:
+        recorder._record_request(normalized_request)
+        status, headers, body = route[1](normalized_request, normalized_request.raw_url, normalized_request.headers)
+    except HTTPException as e:
+        status = e.code
+        headers = e.get_headers()
+        body = e.get_body()
+    return status, headers, body
+
+
+_PLAIN_HOST = re.compile(r"[a-z0-9][a-z0-9.-]*")
+_NEWLINE = re.compile(r"[\r\n]")  # werkzeug refuses header values with one (its own error, from its own code)
+
+
+def normalized(request: Any) -> Any:
+    """moto's `normalize_request(request)`: the same werkzeug request, made from the same WSGI environ, built here
+    for a request with a body to a service's one URL (a plain host, path `/`, no query) instead of through werkzeug's
+    EnvironBuilder; any other request goes through moto's own function."""
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        Request,
+        environ_key_for_header,
+        normalize_request,
+        should_preserve_original_header_name,
+    )
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    parsed = urlsplit(request.url)
+    if type(body) is not bytes or not body or parsed.path != "/" or parsed.query or parsed.fragment \
+            or parsed.scheme not in ("http", "https") or not _PLAIN_HOST.fullmatch(parsed.netloc):
+        return normalize_request(request)
+    items = []
+    for key, value in request.headers.items():
+        value = value.decode("utf-8") if isinstance(value, bytes) else value
+        if type(key) is not str or type(value) is not str or _NEWLINE.search(value) or key.lower() == "host":
+            return normalize_request(request)
+        if key.lower() != "transfer-encoding":
+            items.append((key, value))
+    # What EnvironBuilder(method, base_url, path="/", query_string="", data=body, headers=items).get_environ() holds,
+    # in its order: the request line, then Content-Type (its first value), Content-Length (the body's), then every
+    # other header as HTTP_*, repeated names joined with ", ".
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method, "SCRIPT_NAME": "", "PATH_INFO": "/", "QUERY_STRING": "",
+        "REQUEST_URI": "/", "RAW_URI": "/", "SERVER_NAME": parsed.netloc,
+        "SERVER_PORT": "443" if parsed.scheme == "https" else "80", "HTTP_HOST": parsed.netloc,
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": parsed.scheme,
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+        "wsgi.multiprocess": False, "wsgi.run_once": False}
+    content_type = next((value for key, value in items if key.lower() == "content-type"), None)
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    environ["CONTENT_LENGTH"] = str(len(body))
+    combined: dict[str, list[str]] = {}
+    for key, value in items:
+        if key.lower() not in ("content-type", "content-length"):
+            combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    for key, values in combined.items():
+        environ[key] = ", ".join(values)
+    made = Request(environ)
+    made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+        environ_key_for_header(key): key for key, _ in items if should_preserve_original_header_name(key)}
+    return made
+
+
+def _route(clean_url: str, path: str) -> tuple[str, Any] | None:
+    """The (service, handler) moto's `process_request` picks for `clean_url`, remembered; None when it picks none.
+    Only URLs whose path is `/` are remembered (the JSON and query protocols: one URL per service and region);
+    S3 object and REST paths are routed by moto each time."""
+    from moto import backend_index, backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
+    for service, pattern in backend_index.backend_url_patterns:
+        if pattern.match(clean_url):
+            backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+            if isinstance(backend_dict, BackendDict):
+                if "us-east-1" in backend_dict[DEFAULT_ACCOUNT_ID]:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                else:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["aws"]
+            else:
+                backend = backend_dict["global"]
+            for url, method_to_execute in backend.urls.items():
+                if re.compile(url).match(clean_url):
+                    route = (service, method_to_execute)
+                    if path in ("", "/"):
+                        _ROUTES[clean_url] = route
+                    return route
+            return None  # moto would answer 404 or None: its own code does
+    return None
+
+
+def _method_names(clazz: type) -> list[str]:
+    """moto's `method_names_from_class`, listed once per class (again when a class of its MRO changes)."""
+    stamp = tuple(len(vars(c)) for c in getattr(clazz, "__mro__", ()))
+    hit = _METHOD_NAMES.get(clazz)
+    if hit is None or hit[0] != stamp:
+        hit = _METHOD_NAMES[clazz] = (stamp, _saved["method_names"](clazz))
+    return list(hit[1])
+
+
+def _possible_keys(picker: Any, context: Any) -> Any:
+    """The keys moto's XFormedAttributePicker tries for `context`, worked out once per (member, shape, parent) for
+    a plain dict value."""
+    if type(context.obj) is not dict or type(picker) is not _saved["picker"] \
+            or picker.alias_providers is not _saved["providers"]:
+        return _saved["keys"](picker, context)
+    shape = context.shape
+    parent = getattr(shape, "parent", None)
+    key = (context.key, id(shape), id(parent))
+    hit = _KEYS.get(key)
+    if hit is None or hit[0] is not shape or hit[1] is not parent:
+        try:
+            keys = tuple(_saved["keys"](picker, context))
+        except Exception:  # noqa: BLE001 - moto asks lazily and may never reach the provider that raised
+            return _saved["keys"](picker, context)
+        if len(_KEYS) >= _KEYS_LIMIT:  # shapes made per request (moto's error models) must not pile up
+            _KEYS.clear()
+        hit = _KEYS[key] = (shape, parent, keys)
+    return iter(hit[2])
