@@ -158,6 +158,8 @@ def _run(args: argparse.Namespace, console: Any) -> int:
     jobs = [Job(path, seed=args.seed, backend=args.backend, tag=(path, n))
             for path in runnable for n in range(max(1, args.repeat))]
     by_tag: dict[tuple, Any] = {}
+    from harness.scenario.report.partial import PartialReports
+    partial = PartialReports(lambda: _write_reports(args, _collect(loaded, by_tag, args.repeat), partial=True))
     # No refresh thread: worker processes are forked while the bar is up, and must not inherit a held lock.
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -169,7 +171,8 @@ def _run(args: argparse.Namespace, console: Any) -> int:
                 by_tag[job.tag] = result
                 progress.update(task, description=f"{job.path}", advance=1)
                 progress.refresh()
-                _write_reports(args, _collect(loaded, by_tag, args.repeat), partial=True)  # nothing lost if killed
+                if args.report_dir:
+                    partial.offer()  # a killed run keeps what it had, but writing stays a small part of the run
                 if args.exitfirst and result.status != "passed":
                     raise _StopRun
 

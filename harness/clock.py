@@ -1,11 +1,12 @@
 """The virtual clock: the only source of time for handler code inside a simulation."""
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import sys
 import threading
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import freezegun
 import freezegun.api
@@ -173,15 +174,90 @@ class TimePatch:
         self._factory = _Factory(clock, skew)
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._started = False
 
     def start(self) -> None:
         """Patch time; after this handler code sees virtual time."""
-        self._freezer.start()
+        self._freezer.start()  # inside resident_time(): only pushes this clock (the modules are patched)
+        self._started = True
         freezegun.api.freeze_factories[-1] = self._factory
         freezegun.api.ignore_lists[-1] = _IGNORE
+        if _RESIDENT:
+            _resident_run(True)
         _time.sleep = self._sleep
 
     def stop(self) -> None:
         """Restore real time."""
         _time.sleep = real_sleep
+        if not self._started:  # never started: nothing of ours to pop (inside resident_time, the batch's is)
+            raise IndexError("the time patch was not started")
+        self._started = False
+        if _RESIDENT:
+            _resident_run(False)
         self._freezer.stop()
+
+
+# A batch of runs (harness.runner) keeps freezegun's patches installed from its start to its end, so each
+# simulation's start only pushes its clock on freezegun's stack instead of scanning every loaded module again
+# (about 3 ms of a 50 ms run). What a start and stop of freezegun do besides patching modules is done per run:
+# pickling and copying datetimes the way freezegun does while a simulation runs, the fresh uuid1 timestamp.
+# Between runs time is real: the batch's own entry answers with the real time (naive UTC, freezegun's convention)
+# and its ignore list ('' starts every module name) makes time.time(), monotonic() and friends the real ones.
+_RESIDENT: list = []
+
+
+def _real_utc() -> _dt.datetime:
+    return freezegun.api.real_datetime.now(_UTC).replace(tzinfo=None)
+
+
+def _plain_datetime(fields: tuple, fold: int) -> _dt.datetime:
+    return freezegun.api.real_datetime(*fields, fold=fold)
+
+
+def _plain_date(fields: tuple) -> _dt.date:
+    return freezegun.api.real_date(*fields)
+
+
+def _reduce_plain_datetime(value: _dt.datetime) -> tuple:
+    return _plain_datetime, ((value.year, value.month, value.day, value.hour, value.minute, value.second,
+                              value.microsecond, value.tzinfo), value.fold)
+
+
+def _reduce_plain_date(value: _dt.date) -> tuple:
+    return _plain_date, ((value.year, value.month, value.day),)
+
+
+def _resident_run(begins: bool) -> None:
+    """What freezegun's own start (begins) or stop does besides patching modules, for one run in a batch: a
+    running simulation pickles and copies datetimes as freezegun's fakes; between runs they stay plain ones (pickle
+    would refuse them, `datetime.datetime` being freezegun's class while patched)."""
+    import copyreg
+    import uuid
+    api = freezegun.api
+    if begins:
+        copyreg.dispatch_table[api.real_datetime] = api.pickle_fake_datetime
+        copyreg.dispatch_table[api.real_date] = api.pickle_fake_date
+    else:
+        copyreg.dispatch_table[api.real_datetime] = _reduce_plain_datetime
+        copyreg.dispatch_table[api.real_date] = _reduce_plain_date
+    uuid._last_timestamp = None  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def resident_time() -> Iterator[None]:
+    """Keep time patched for the whole block (a batch of runs), so each simulation started in it only pushes its
+    clock; a no-op when time is already patched (inside a simulation or a test's freeze_time) or nested."""
+    if _RESIDENT or freezegun.api.freeze_factories:
+        yield
+        return
+    freezer = freezegun.freeze_time(ignore=[""], real_asyncio=True)
+    freezer.start()
+    freezegun.api.freeze_factories[-1] = _real_utc
+    _resident_run(False)  # between runs, datetimes pickle and copy as they do unpatched
+    _RESIDENT.append(freezer)
+    try:
+        yield
+    finally:
+        _RESIDENT.pop()
+        _resident_run(True)  # freezegun's stop removes them
+        freezer.stop()

@@ -7,20 +7,34 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
 class TraceEvent:
-    """One step: `t` is virtual seconds since the simulation started; `kind` says what happened."""
+    """One step: `t` is virtual seconds since the simulation started; `kind` says what happened.
 
-    seq: int
-    t: float
-    kind: str
-    data: dict = field(default_factory=dict)
-    # Fields that vary between runs of the same seed (backend-generated ids); kept out of the hash.
-    extra: dict = field(default_factory=dict, compare=False)
+    A plain slotted class, not a frozen dataclass: a warm invocation records five of them, and a frozen dataclass's
+    `__init__` sets each field through `object.__setattr__`. Treat it as a value: nothing changes one once recorded.
+    """
+
+    __slots__ = ("data", "extra", "kind", "seq", "t")
+
+    def __init__(self, seq: int, t: float, kind: str, data: dict | None = None, extra: dict | None = None):
+        self.seq, self.t, self.kind = seq, t, kind
+        self.data = {} if data is None else data
+        # Fields that vary between runs of the same seed (backend-generated ids); kept out of the hash and of `==`.
+        self.extra = {} if extra is None else extra
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not TraceEvent:
+            return NotImplemented
+        return (self.seq, self.t, self.kind, self.data) == (other.seq, other.t, other.kind, other.data)
+
+    __hash__ = None  # type: ignore[assignment] - its data is a dict (as the dataclass was unhashable)
+
+    def __repr__(self) -> str:
+        return (f"TraceEvent(seq={self.seq!r}, t={self.t!r}, kind={self.kind!r}, data={self.data!r}, "
+                f"extra={self.extra!r})")
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -63,11 +77,12 @@ class Trace:
 
     def _steadied(self, fields: dict) -> dict:
         """`fields` with every stable name written in; the same dict when no text in it holds a volatile one (the
-        usual case: one substring search over all its text instead of one per field and name)."""
-        text = "\0".join([v for v in fields.values() if isinstance(v, str)])
-        for volatile, _ in self._stable:
-            if volatile in text:
-                return {k: self._steady(v) if isinstance(v, str) else v for k, v in fields.items()}
+        usual case, checked value by value without building anything)."""
+        for value in fields.values():
+            if isinstance(value, str):
+                for volatile, _ in self._stable:
+                    if volatile in value:
+                        return {k: self._steady(v) if isinstance(v, str) else v for k, v in fields.items()}
         return fields
 
     def _steady(self, text: str) -> str:

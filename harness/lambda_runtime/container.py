@@ -145,17 +145,23 @@ class ContainerPool:
         self.pinned: Container | None = None
 
     def acquire(self, now: float, make: Callable[[], Container]) -> Container:
-        """A warm idle container, or a new one."""
-        for container in self.containers:
-            if container.state == "idle" and container.expired(now, self.idle_lifetime):
-                container.state = "dead"
-        self.containers = [c for c in self.containers if c.state != "dead"]
+        """A warm idle container (the most recently used), or a new one; expired idle ones are reclaimed first."""
+        alive, idle = [], []
+        for container in self.containers:  # one pass: reclaim the expired, keep the living, note the idle
+            if container.state == "idle":
+                if container.expired(now, self.idle_lifetime):
+                    container.state = "dead"
+                    continue
+                idle.append(container)
+            elif container.state == "dead":
+                continue
+            alive.append(container)
+        self.containers = alive
         if self.force_cold:
             self.force_cold = False
         else:
             if self.pinned is not None and self.pinned.state == "idle":
                 return self._busy(self.pinned)
-            idle = [c for c in self.containers if c.state == "idle"]
             if idle:
                 return self._busy(max(idle, key=lambda c: (c.last_used, c.created_at)))
         container = make()

@@ -26,11 +26,12 @@ def swap_environ(target: Mapping[str, str]) -> None:
 
 
 def _apply(changes: dict[bytes, bytes | None]) -> None:
+    putenv, unsetenv = os.putenv, os.unsetenv  # a dozen calls in and out per invocation
     for key, value in changes.items():
         if value is None:
-            os.unsetenv(key)
+            unsetenv(key)
         else:
-            os.putenv(key, value)
+            putenv(key, value)
 
 
 def _changes(source: dict, target: dict) -> dict[bytes, bytes | None]:

@@ -12,6 +12,7 @@ invocations budget then ends it)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import zlib
 from collections.abc import Iterator, Mapping
@@ -46,6 +47,7 @@ def lineage(fields: Mapping[str, str]) -> dict[str, int]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def function_hash(arn: str) -> str:
     """A function's key in the lineage (8 hex digits)."""
     return f"{zlib.crc32(arn.encode()):08x}"
@@ -54,14 +56,24 @@ def function_hash(arn: str) -> str:
 def next_header(incoming: str | None, arn: str, request_id: str, now: float) -> tuple[str, int]:
     """The trace header of a new invocation of `arn` caused by `incoming` (None: a new chain), and how many times
     this chain has now invoked the function (1 for the first)."""
+    if not incoming:  # a new chain (every direct invoke): what the general path below gives for no header
+        lineage_text = f"{function_hash(arn)}:1"
+        return f"Root={_new_root(now, request_id)};Parent={_parent(request_id)};Sampled=0;Lineage={lineage_text}", 1
     fields = parse(incoming)
     counts = lineage(fields)
     key = function_hash(arn)
     counts[key] = counts.get(key, 0) + 1
-    root = fields.get("Root") or f"1-{int(now) & 0xFFFFFFFF:08x}-{request_id.replace('-', '')[:24]}"
-    parent = request_id.replace("-", "")[-16:]
+    root = fields.get("Root") or _new_root(now, request_id)
     text = "|".join(f"{k}:{v}" for k, v in counts.items())
-    return f"Root={root};Parent={parent};Sampled=0;Lineage={text}", counts[key]
+    return f"Root={root};Parent={_parent(request_id)};Sampled=0;Lineage={text}", counts[key]
+
+
+def _new_root(now: float, request_id: str) -> str:
+    return f"1-{int(now) & 0xFFFFFFFF:08x}-{request_id.replace('-', '')[:24]}"
+
+
+def _parent(request_id: str) -> str:
+    return request_id.replace("-", "")[-16:]
 
 
 def incoming(request: Any) -> str | None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import random
-import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from harness.lambda_runtime.container import Container, ContainerPool
 from harness.lambda_runtime.context import LambdaContext
 from harness.lambda_runtime.logs import LogSink
 from harness.lambda_runtime.report import report_line
+from harness.lambda_runtime.stack_text import stack_lines
 from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
 
@@ -133,47 +133,50 @@ class LambdaRuntime:
         """Run the handler once, in the calling task; the caller has already reserved concurrency."""
         task = current_task()
         assert task is not None, "execute() runs inside a scheduler task"
-        started = self.scheduler.clock.elapsed()
-        header, chain = recursion.next_header(recursion.incoming(request), config.arn, request.request_id,
-                                              self.scheduler.clock.now())
+        scheduler, trace, request_id = self.scheduler, self.trace, request.request_id
+        started = scheduler.clock.elapsed()
+        header, chain = recursion.next_header(recursion.incoming(request), config.arn, request_id,
+                                              scheduler.clock.now())
         if chain > recursion.MAX_CHAIN and self._recursive_loop(config, request, chain):
             return self._stopped(config, request)
-        task.meta.update(function=config.name, request_id=request.request_id)
+        meta = task.meta
+        meta["function"], meta["request_id"] = config.name, request_id
         self.invoked[config.name] += 1
-        sink = LogSink(lambda line: self.trace.record("log", function=config.name, request_id=request.request_id,
-                                                      message=line))
-        task.meta["log"] = sink
+        sink = LogSink(lambda line: trace.record("log", function=config.name, request_id=request_id, message=line))
+        meta["log"] = sink
         pool = self.pools[config.name]
-        container = pool.acquire(self.scheduler.clock.now(), lambda: self._new_container(config))
+        container = pool.acquire(scheduler.clock.now(), lambda: self._new_container(config))
         cold = container.handler is None
-        self.scheduler.enter_view(container)
-        container.set_env("_X_AMZN_TRACE_ID", header)  # per invocation, as Lambda's runtime sets it (botocore sends it)
-        memory.begin(task.meta, config.memory, self.scheduler.gauge)
-        self.trace.record("invoke_start", function=config.name, request_id=request.request_id,
-                          type=request.invocation_type, attempt=request.attempt, cold=cold, container=container.id)
-        sink.line(f"START RequestId: {request.request_id} Version: $LATEST")
-        status, payload, error, reset = self._run(config, container, request, cold)
-        ended = self.scheduler.clock.elapsed()
-        used_mb = memory.end(task.meta)
+        # per invocation, as Lambda's runtime sets it (botocore sends it); set before the container is installed,
+        # so installing it puts the new value in place with the others
+        container.set_env("_X_AMZN_TRACE_ID", header)
+        scheduler.enter_view(container)
+        memory.begin(meta, config.memory, scheduler.gauge)
+        trace.record("invoke_start", function=config.name, request_id=request_id, type=request.invocation_type,
+                     attempt=request.attempt, cold=cold, container=container.id)
+        sink.line(f"START RequestId: {request_id} Version: $LATEST")
+        status, payload, error, reset = self._run(config, container, request, cold, task)
+        ended = scheduler.clock.elapsed()
+        used_mb = memory.end(meta)
         if error is not None:  # the runtime logs what the handler raised, as AWS's Python runtime does
             sink.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")  # may span lines
-        sink.line(f"END RequestId: {request.request_id}")
+        sink.line(f"END RequestId: {request_id}")
         # the REPORT line is in the hashed trace: it states the estimate; the measured used_mb varies between runs,
         # so it stays out of the trace (whose JSON a seed reproduces) and goes on the InvocationResult only
-        sink.line(report_line(request.request_id, (ended - started) * 1000, config.memory, None,
-                              0.0 if cold else None, status, (error or {}).get("errorType")))
+        error_type = None if error is None else error.get("errorType")
+        sink.line(report_line(request_id, (ended - started) * 1000, config.memory, None, 0.0 if cold else None,
+                              status, error_type))
         sink.flush()
-        task.meta.pop("log", None)
+        del meta["log"]
         container.invocations += 1
-        self.scheduler.enter_view(None)
-        pool.release(container, self.scheduler.clock.now(), reset)
+        scheduler.enter_view(None)
+        pool.release(container, scheduler.clock.now(), reset)
         self.in_flight[config.name] -= 1
-        result = InvocationResult(request.request_id, config.name, request.invocation_type, status, payload, error,
+        result = InvocationResult(request_id, config.name, request.invocation_type, status, payload, error,
                                   tuple(sink.lines), started, ended, cold, container.id, request.attempt, used_mb)
         self.results.append(result)
-        self.trace.record("invoke_end", function=config.name,
-                          request_id=request.request_id, status=status, error=(error or {}).get("errorType"),
-                          attempt=request.attempt)
+        trace.record("invoke_end", function=config.name, request_id=request_id, status=status, error=error_type,
+                     attempt=request.attempt)
         return result
 
     def _recursive_loop(self, config: FunctionConfig, request: InvokeRequest, chain: int) -> bool:
@@ -208,8 +211,8 @@ class LambdaRuntime:
         return Container(config, f"{config.name}#{self._containers}", self.scheduler.clock.now(), env,
                          self._host_env)
 
-    def _run(self, config: FunctionConfig, container: Container, request: InvokeRequest,
-             cold: bool) -> tuple[str, Any, dict | None, bool]:
+    def _run(self, config: FunctionConfig, container: Container, request: InvokeRequest, cold: bool,
+             task: Any) -> tuple[str, Any, dict | None, bool]:
         """(status, payload, error document, reset environment?)."""
         try:
             for hook in self.hooks:
@@ -224,17 +227,20 @@ class LambdaRuntime:
                         return "error", None, sandbox.exit_document(exc, request.request_id), True
                     return "error", None, _error_document(exc, request.request_id, init=True), True
             deadline = self.scheduler.clock.now() + config.timeout
-            self.scheduler.set_deadline(current_task(), deadline)
+            self.scheduler.set_deadline(task, deadline)
             context = LambdaContext(request_id=request.request_id, config=config, deadline=deadline,
                                     clock=self.scheduler.clock,
                                     log_stream=f"2030/01/01/[$LATEST]{container.id.split('#')[1]:0>32}")
             event = _through_json(request.payload)
             value = container.handler(event, context)
-            current_task().deadline = None
+            task.deadline = None
             if self.scheduler.gauge is not None:  # the handler's last step, up to its return
-                self.scheduler.gauge.settle(current_task().meta)
+                self.scheduler.gauge.settle(task.meta)
             if value is None or type(value) in _JSON_SCALARS:  # JSON gives these back as they are, a few bytes
                 return "success", value, None, False
+            copy = _flat_json_copy(value)
+            if copy is not None:
+                return "success", copy, None, False
             try:
                 text = json.dumps(value)  # ASCII (ensure_ascii): its length is its size in bytes
                 too_large = sandbox.payloads.response_too_large(len(text), request.request_id)
@@ -246,24 +252,24 @@ class LambdaRuntime:
                                        "errorMessage": f"Unable to marshal response: {exc}",
                                        "requestId": request.request_id, "stackTrace": []}, False
         except TaskKilled:
-            current_task().deadline = None
-            current_task().kill_reason = None
+            task.deadline = None
+            task.kill_reason = None
             message = (f"{self._iso()} {request.request_id} Task timed out after {config.timeout:.2f} seconds")
             return "timeout", None, {"errorType": "Sandbox.Timedout", "errorMessage": message,
                                      "requestId": request.request_id}, True
         except (MemoryError, memory.OutOfMemory):
-            current_task().deadline = None
-            current_task().meta["out_of_memory"] = True
+            task.deadline = None
+            task.meta["out_of_memory"] = True
             return "error", None, sandbox.out_of_memory_document(request.request_id), True
         except Exception as exc:  # noqa: BLE001 - the handler's error is the invocation's outcome
-            current_task().deadline = None
+            task.deadline = None
             crash = getattr(exc, "harness_resets_environment", False)
             return "error", None, _error_document(exc, request.request_id), crash
         except BaseException as exc:
             if not sandbox.is_exit(exc):
                 raise  # the harness stopping the thread (ThreadStopped), not the handler
             # sys.exit, KeyboardInterrupt, os._exit...: the runtime process ends; AWS reports Runtime.ExitError
-            current_task().deadline = None
+            task.deadline = None
             return "error", None, sandbox.exit_document(exc, request.request_id), True
 
     def _iso(self) -> str:
@@ -315,12 +321,42 @@ class LambdaRuntime:
 
 def _through_json(value: Any) -> Any:
     """A fresh copy of `value` as handler code receives it, `json.loads(json.dumps(value))`; values that JSON maps
-    onto themselves (None, numbers, text, an empty object) skip the round trip."""
+    onto themselves (None, numbers, text, an empty object) skip the round trip, and a flat object of small scalars
+    is copied item for item."""
     if value is None or type(value) in _JSON_SCALARS or type(value) is str:
         return value
     if type(value) is dict and not value:
         return {}
-    return json.loads(json.dumps(value))
+    copy = _flat_json_copy(value)
+    return copy if copy is not None else json.loads(json.dumps(value))
+
+
+_FLOAT_MAX, _INT64 = float("inf"), 2**63
+
+
+def _flat_json_copy(value: Any) -> dict | None:
+    """`json.loads(json.dumps(value))` for a flat object of small scalars (text keys; None, bool, finite float,
+    64-bit int or text values), which JSON gives back item for item, when its JSON cannot be over the 6 MB response
+    limit; None for anything else (the long way encodes it). The size is bounded without encoding: a character
+    escapes to at most 12 (a surrogate pair), a number to at most 25."""
+    if type(value) is not dict:
+        return None
+    bound = 2
+    for key, item in value.items():
+        kind = type(item)
+        if type(key) is not str:
+            return None
+        if kind is str:
+            bound += 12 * len(item) + 2
+        elif item is None or kind is bool or (kind is float and -_FLOAT_MAX < item < _FLOAT_MAX) or (
+                kind is int and -_INT64 <= item < _INT64):
+            bound += 25
+        else:
+            return None
+        bound += 12 * len(key) + 6  # its quotes, ": " and ", "
+    if bound > sandbox.payloads.SYNC_PAYLOAD_LIMIT:
+        return None
+    return dict(value)
 
 
 # A version-4 UUID: the variant bits (10) and the version nibble (4) over 122 random bits, as uuid.UUID sets them.
@@ -340,5 +376,5 @@ def _error_document(exc: BaseException, request_id: str, init: bool = False) -> 
         error_type = "Runtime.ImportModuleError"
     elif init and isinstance(exc, AttributeError) and "Handler" in str(exc):
         error_type = "Runtime.HandlerNotFound"
-    stack = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    stack = stack_lines(exc.__traceback__)  # each code location formatted once
     return {"errorMessage": str(exc), "errorType": error_type, "requestId": request_id, "stackTrace": stack}

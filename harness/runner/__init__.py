@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from harness import sandbox
+from harness.clock import resident_time
 from harness.runner import heap
 from harness.runner.job import Job, execute, load
 from harness.runner.pool import run_forked, worker_count
@@ -40,7 +41,7 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
 
     count = worker_count(workers, len(jobs))
     forking = _snapshots(jobs, snapshots)
-    with heap.long_lived():
+    with heap.long_lived(), resident_time():  # freezegun's module scan once per batch, not per run
         if forking is not None and not sandbox.poisoned():  # a worker process holds the snapshot, never this one
             _warm(jobs)
             run_forked(jobs, count, done, run=forking.run)

@@ -1,5 +1,5 @@
 """The one process-wide audit hook (PEP 578). Installed once, it dispatches to the sandbox's checks only while
-a simulation is sealed; otherwise it returns after one global read."""
+a simulation is sealed; an event no check watches returns after one dictionary lookup."""
 from __future__ import annotations
 
 import sys
@@ -34,10 +34,8 @@ CHECKS = {
 
 
 def _hook(event: str, args: tuple) -> None:
-    if state._seal is None:
-        return
-    check = CHECKS.get(event)
-    if check is not None:
+    check = CHECKS.get(event)  # first: most events (os.putenv, twenty-four per invocation) have no check
+    if check is not None and state._seal is not None:
         check(*args)
 
 

@@ -17,6 +17,8 @@ def size_of(payload: Any) -> int:
     """Bytes of `payload` as JSON on the wire."""
     if isinstance(payload, (bytes, bytearray)):
         return len(payload)
+    if type(payload) is dict and not payload:  # an invoke without a payload: `{}` (the encoder is built per call)
+        return 2
     return len(_COMPACT.encode(payload))  # ASCII (ensure_ascii): as many bytes as characters
 
 

@@ -71,10 +71,15 @@ class Expectation(Model):
                 verdict = self.check(ctx)
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed expectation, not a crash
             verdict = Verdict(False, self.describe(), f"the check could not run: {type(exc).__name__}: {exc}")
-        trace = ctx.sim.trace
-        events = trace.slice(verdict.seqs, width=3) if verdict.seqs else trace.slice(last=12)
         return Outcome(where, self.kind, self.describe(), verdict.passed, verdict.expected, verdict.found,
-                       verdict.seqs, ctx.sim.now, line, tuple(_clip(x) for x in trace.format(events[-40:]).splitlines()))
+                       verdict.seqs, ctx.sim.now, line, () if verdict.passed else _slice(ctx.sim.trace, verdict.seqs))
+
+
+def _slice(trace: Any, seqs: tuple[int, ...]) -> tuple[str, ...]:
+    """The trace lines a failed expectation's report shows: around its events, else the run's last ones (a
+    passed expectation's report shows none, so it is not formatted)."""
+    events = trace.slice(seqs, width=3) if seqs else trace.slice(last=12)
+    return tuple(_clip(x) for x in trace.format(events[-40:]).splitlines())
 
 
 def _clip(line: str, limit: int = 320) -> str:

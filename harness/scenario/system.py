@@ -88,8 +88,31 @@ def find_defaults(system: str, scenario_file: Path) -> SystemDefaults | None:
     return None
 
 
+_DEFAULTS: dict[tuple, SystemDefaults | ScenarioError] = {}  # (file, mtime, size, limits) -> what it gave
+
+
 def load_defaults(path: Path) -> SystemDefaults:
-    """Read a `_system.yaml`: `system` (optional), `description` (optional), `invariants: {name: settings}`."""
+    """Read a `_system.yaml`: `system` (optional), `description` (optional), `invariants: {name: settings}`.
+    Read once per process while the file is unchanged (every scenario of a system has the same one; callers only
+    read it)."""
+    from harness.scenario import limits
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, limits.current())
+    except OSError:
+        return _load_defaults(path)
+    if key not in _DEFAULTS:
+        try:
+            _DEFAULTS[key] = _load_defaults(path)
+        except ScenarioError as exc:
+            _DEFAULTS[key] = exc
+    found = _DEFAULTS[key]
+    if isinstance(found, ScenarioError):
+        raise ScenarioError(found.problems)  # a new one each time: a raised error keeps its traceback
+    return found
+
+
+def _load_defaults(path: Path) -> SystemDefaults:
     source = read(path)
     data = source.data
     problems = []

@@ -20,6 +20,7 @@ import http.client
 import itertools
 import queue
 import re
+import select
 import selectors
 import socket
 import threading
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 from harness.errors import InputError
 from harness.lambda_runtime.runtime import InvokeRequest
 from harness.scheduler import TaskKilled, current_task
-from harness.sources import proxy
+from harness.sources import outbound, proxy
 from harness.sources.httpmodel import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -199,43 +200,39 @@ class Gateway:
             raise InputError("sim.http and sim.webhook drive the simulation and are called from the test, not from "
                              "handler code (handler code just uses urllib or requests)")
         exchange_id = str(next(self._ids))
-        outcome: dict[str, Any] = {}
         headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "content-length")]
         headers += [("Host", host), (EXCHANGE_HEADER, exchange_id)]
-
-        def send() -> None:
-            from harness.sources import outbound
-            outbound.real_sockets_in_this_thread()
-            try:
+        try:
+            with outbound.real_sockets():  # the test thread is the client itself: no thread of its own
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WALL_TIMEOUT)
                 conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
                 for key, value in headers:
                     conn.putheader(key, value)
                 conn.putheader("Content-Length", str(len(request.body)))
                 conn.endheaders(request.body or None)
-                reply = conn.getresponse()
-                outcome["response"] = HttpResponse(reply.status, dict(reply.getheaders()), "", reply.read())
-                conn.close()
-            except (OSError, http.client.HTTPException) as exc:
-                outcome["error"] = exc
+            self._serve_until(exchange_id, conn, client_timeout)
+            reply = conn.getresponse()
+            raw = HttpResponse(reply.status, dict(reply.getheaders()), "", reply.read())
+            conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            if exc.__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
+                return None  # the gateway task reported the client's timeout: the server closed the connection
+            raise
+        return HttpResponse(raw.status, raw.headers, raw.content.decode("utf-8", "replace"), raw.content)
 
-        sender = threading.Thread(target=send, name=f"gateway-client-{exchange_id}", daemon=True)
-        sender.start()
-        while sender.is_alive():
+    def _serve_until(self, exchange_id: str, conn: http.client.HTTPConnection, client_timeout: float | None) -> None:
+        """Answer what reaches the gateway (other callers' requests too) until this exchange has been answered, or
+        the server replied without asking the simulation (a request it refused as malformed)."""
+        while True:
             try:
                 got_id, pending = self.inbox.get(timeout=0.005)
             except queue.Empty:
+                if conn.sock is None or select.select([conn.sock], [], [], 0)[0]:
+                    return  # the server answered (or closed) on its own
                 continue
             self._answer(pending, client_timeout if got_id == exchange_id else None)
             if got_id == exchange_id:
-                break
-        sender.join(WALL_TIMEOUT)
-        if "error" in outcome:
-            if outcome["error"].__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
-                return None  # the gateway task reported the client's timeout: the server closed the connection
-            raise outcome["error"]
-        raw: HttpResponse = outcome["response"]
-        return HttpResponse(raw.status, raw.headers, raw.content.decode("utf-8", "replace"), raw.content)
+                return
 
     def serve_pending(self, wall_seconds: float = 0.0) -> int:
         """Answer requests that callers outside the test (curl, a browser) sent to the gateway; returns how many."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import http.client
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from harness.sources.httpmodel import HttpResponse, parse_request, serialize_response
@@ -21,9 +23,16 @@ _gateway = None           # the active simulation's Gateway
 _saved: dict[str, Any] = {}
 
 
-def real_sockets_in_this_thread() -> None:
-    """Mark the calling thread as one that must use real sockets (the gateway's own client threads)."""
+@contextmanager
+def real_sockets() -> Iterator[None]:
+    """Within the block the calling thread's connections are real sockets (the test thread sending to the
+    gateway's server, as an outside client would)."""
+    before = getattr(_local, "real", False)
     _local.real = True
+    try:
+        yield
+    finally:
+        _local.real = before
 
 
 def _target(host: str, port: int | None) -> Any:

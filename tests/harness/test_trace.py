@@ -1,6 +1,9 @@
 """The trace: virtual times, a stable hash, JSON export."""
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from harness import Simulation
 
 
@@ -126,3 +129,39 @@ def test_stable_names_are_written_into_every_field_and_extra_whichever_name_a_te
                           "both": "127.0.0.1:<b-port> then 127.0.0.1:<a-port>"}
     assert first.extra == {"peer": "127.0.0.1:<b-port>", "size": 3}
     assert second.data == {"message": "nothing volatile here", "status": None} and second.extra == {"peer": "none"}
+
+
+def test_trace_events_compare_by_time_kind_and_data_not_extra_and_survive_pickling():
+    import pickle
+
+    from harness.trace import Trace, TraceEvent
+
+    trace = Trace()
+    first = trace.record("aws", extra={"request_id": "a"}, operation="SendMessage", status=200)
+    assert first == TraceEvent(0, 0.0, "aws", {"operation": "SendMessage", "status": 200}, {"request_id": "b"})
+    assert first != TraceEvent(0, 0.0, "aws", {"operation": "SendMessage", "status": 500})
+    assert first != TraceEvent(1, 0.0, "aws", {"operation": "SendMessage", "status": 200})
+    copy = pickle.loads(pickle.dumps(first))
+    assert (copy, copy.extra, copy.to_dict()) == (first, {"request_id": "a"}, first.to_dict())
+    assert TraceEvent(2, 1.0, "log").data == {} and "kind='log'" in repr(TraceEvent(2, 1.0, "log"))
+
+
+@given(st.dictionaries(st.sampled_from(["message", "url", "n", "function"]),
+                       st.text(alphabet="ab:17.", max_size=12) | st.integers(), max_size=4),
+       st.lists(st.text(alphabet="ab:17.", min_size=1, max_size=4), max_size=2))
+@settings(max_examples=200)
+def test_recorded_fields_have_every_stable_name_written_in_as_a_plain_replace_would(fields, volatiles):
+    from harness.trace import Trace
+
+    trace = Trace()
+    for n, volatile in enumerate(volatiles):
+        trace.stable_name(volatile, f"<port-{n}>")
+
+    def written_in(value):
+        if not isinstance(value, str):
+            return value
+        for n, volatile in enumerate(volatiles):
+            value = value.replace(volatile, f"<port-{n}>")
+        return value
+
+    assert trace.record("log", **fields).data == {k: written_in(v) for k, v in fields.items()}

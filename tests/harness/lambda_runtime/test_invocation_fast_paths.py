@@ -58,3 +58,41 @@ def test_handlers_get_and_callers_get_fresh_json_copies_of_every_kind_of_value(w
             assert result.payload == {"event": json.loads(json.dumps(payload)), "fresh": True}
         again = sim.invoke("Echo", payloads[-3])
         assert again.payload["event"] is not results[-3].payload["event"]
+
+
+@given(arn=st.text(min_size=1, max_size=60), bits=st.integers(min_value=0, max_value=2**128 - 1),
+       now=st.floats(min_value=0, max_value=2**33, allow_nan=False))
+def test_a_new_chains_trace_header_is_what_the_general_path_gives_for_a_header_without_fields(arn, bits, now):
+    from harness.lambda_runtime import recursion
+    request_id = str(uuid.UUID(int=bits, version=4))
+    # ";" holds no field: it takes the general path (parse, lineage, count), None takes the new-chain shortcut
+    assert recursion.next_header(None, arn, request_id, now) == recursion.next_header(";", arn, request_id, now)
+    assert recursion.next_header("", arn, request_id, now)[1] == 1
+
+
+FLAT_VALUES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+               | st.integers(min_value=-2**63, max_value=2**63 - 1) | st.lists(st.integers(), max_size=2))
+
+
+@given(st.dictionaries(st.text(max_size=5) | st.integers(), FLAT_VALUES, max_size=5))
+@settings(max_examples=300)
+def test_a_flat_response_is_copied_as_its_json_round_trip_would_give_it(value):
+    from harness.lambda_runtime.runtime import _flat_json_copy
+    from harness.sandbox.payloads import SYNC_PAYLOAD_LIMIT
+    copy = _flat_json_copy(value)
+    if copy is None:  # the long way (nested, non-text keys, non-finite or large numbers)
+        return
+    text = json.dumps(value)
+    assert len(text) <= SYNC_PAYLOAD_LIMIT
+    assert copy is not value
+    assert [(k, type(v), v) for k, v in copy.items()] == [(k, type(v), v) for k, v in json.loads(text).items()]
+
+
+def test_flat_responses_of_small_scalars_take_the_short_way_and_large_or_nested_ones_the_long_way():
+    from harness.lambda_runtime.runtime import _flat_json_copy
+    assert _flat_json_copy({"statusCode": 200, "body": "ok", "ok": True, "t": 1.5, "none": None}) is not None
+    assert _flat_json_copy({"headers": {"a": "b"}}) is None
+    assert _flat_json_copy({1: "int key"}) is None
+    assert _flat_json_copy({"big": 2**64, "nan": 0.0}) is None
+    assert _flat_json_copy({"nan": float("nan")}) is None
+    assert _flat_json_copy({"body": "x" * (6 * 1024 * 1024 // 12)}) is None  # might be over 6 MB escaped

@@ -101,6 +101,12 @@ def test_failing_expectation_says_what_it_expected_and_what_it_found(result, ind
     assert failed.slice, "a failing expectation carries the relevant slice of the trace"
 
 
+def test_only_a_failing_expectation_carries_trace_lines_its_report_shows(result):
+    passed = [o for o in result.outcomes if o.passed]
+    assert passed and all(o.slice == () for o in passed)  # reports show none: not formatted
+    assert all(o.slice for o in result.outcomes if not o.passed)
+
+
 def test_mid_run_assert_is_checked_at_its_point_in_time(result):
     early, wrong = outcome(result, "steps[3].assert[0]"), outcome(result, "steps[3].assert[1]")
     assert early.passed and early.t == pytest.approx(30.0, abs=0.5)

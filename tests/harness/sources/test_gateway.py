@@ -127,3 +127,23 @@ def test_same_seed_same_trace_hash(app_template):
             return sim.trace.hash()
 
     assert run() == run()
+
+
+def test_a_request_the_server_refuses_itself_reaches_the_caller_without_the_simulation(sim):
+    # sim.http is the server's client itself: a reply the server sends without asking the simulation (a body that is
+    # not the chunked encoding it claims) must still come back, and no gateway exchange happens.
+    response = sim.http("POST", "/echo", body="zz\r\n", headers={"Transfer-Encoding": "chunked"})
+    assert response.status == 400 and "malformed chunked body" in response.body
+    assert not sim.trace.of("gateway")
+    assert sim.http("POST", "/echo", body={"still": "up"}).status == 200
+
+
+def test_after_sim_http_the_test_threads_own_http_to_the_gateway_is_answered_in_memory_again(sim):
+    import urllib.request
+    assert sim.http("POST", "/echo", body={"a": 1}).status == 200  # the test thread used a real socket meanwhile
+    # The test thread's own urllib call is answered through a gateway task, not by the server (which would wait
+    # for a driver that is this very thread).
+    with urllib.request.urlopen(urllib.request.Request(sim.gateway_url + "/Prod/echo", data=b"{}",
+                                                       method="POST"), timeout=5) as reply:
+        assert reply.status == 200
+    assert [e.data["caller"] for e in sim.trace.of("gateway")] == ["test", "test"]
