@@ -255,3 +255,28 @@ def test_unusual_requests_are_normalized_by_moto_itself():
              AWSRequest("POST", "https://sqs.us-east-1.amazonaws.com/;params", data=b"{}", headers={})]
     for request in (case.prepare() for case in cases):
         assert environ_of(moto_dispatch.normalized(request)) == environ_of(normalize_request(request))
+
+
+def tree_of(node) -> object:
+    """A moto expression tree as nested tuples (class, children), to compare two trees by value."""
+    children = getattr(node, "children", None)
+    if children is None and not hasattr(node, "parent"):
+        return repr(node)
+    return (type(node).__name__, tuple(tree_of(child) for child in children or ()))
+
+
+def test_a_kept_update_expression_tree_is_never_changed_by_the_updates_that_use_it():
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from harness.aws import moto_dynamodb
+    ops = [("update", {"Key": {"pk": {"S": key}}, "UpdateExpression": update, "ReturnValues": "ALL_NEW"})
+           for key in ("a", "new") for update in UPDATES[:4] + UPDATES[6:7]]
+    raw_answers(dynamodb_run(ops + ops), fast=True)
+    kept = dict(moto_dynamodb._TREES)
+    assert set(UPDATES[:4] + UPDATES[6:7]) <= set(kept)
+    moto_dynamodb.uninstall()
+    try:
+        for text, tree in kept.items():
+            assert tree_of(tree) == tree_of(UpdateExpressionParser.make(text)), text
+    finally:
+        fast_moto(True)
