@@ -51,9 +51,10 @@ def install() -> None:
     from moto.core import responses, serialize
     picker = serialize.XFormedAttributePicker
     _saved.update(method_names=responses.method_names_from_class, keys=picker.get_possible_keys, picker=picker,
-                  providers=serialize.DEFAULT_ALIAS_PROVIDERS)
+                  providers=serialize.DEFAULT_ALIAS_PROVIDERS, get_value=serialize.ResponseSerializer.get_value)
     responses.method_names_from_class = _method_names
     picker.get_possible_keys = _possible_keys
+    serialize.ResponseSerializer.get_value = _get_value
 
 
 def uninstall() -> None:
@@ -63,6 +64,7 @@ def uninstall() -> None:
     from moto.core import responses, serialize
     responses.method_names_from_class = _saved["method_names"]
     serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
+    serialize.ResponseSerializer.get_value = _saved["get_value"]
     _saved.clear()
 
 
@@ -215,3 +217,25 @@ def _possible_keys(picker: Any, context: Any) -> Any:
             _KEYS.clear()
         hit = _KEYS[key] = (shape, parent, keys)
     return iter(hit[2])
+
+
+_MISSING = object()
+
+
+def _get_value(serializer: Any, value: Any, key: str, shape: Any) -> Any:
+    """moto's `ResponseSerializer.get_value`: for a plain dict, moto's picker (default aliases, no response
+    transformers) and keys already worked out, the first of those keys the dict has, without building the picker's
+    context for every member; anything else is asked as moto asks."""
+    picker = serializer._value_picker
+    if type(value) is dict and type(picker) is _saved["picker"] and picker.alias_providers is _saved["providers"] \
+            and not picker.response_transformers:
+        parent = getattr(shape, "parent", None)
+        hit = _KEYS.get((key, id(shape), id(parent)))
+        if hit is not None and hit[0] is shape and hit[1] is parent \
+                and not any("." in possible for possible in hit[2]):  # a dotted key is a path to moto's get_value
+            for possible in hit[2]:
+                found = value.get(possible, _MISSING)
+                if found is not _MISSING:
+                    return found
+            return None
+    return _saved["get_value"](serializer, value, key, shape)
