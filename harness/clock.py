@@ -259,5 +259,8 @@ def resident_time() -> Iterator[None]:
         yield
     finally:
         _RESIDENT.pop()
+        api = freezegun.api
+        for stack in (api.freeze_factories, api.tz_offsets, api.ignore_lists, api.tick_flags):
+            del stack[1:]  # a run interrupted inside its time patch's start leaves no entry above the batch's
         _resident_run(True)  # freezegun's stop removes them
         freezer.stop()

@@ -83,3 +83,10 @@ def test_a_batch_inside_a_batch_or_inside_a_freeze_changes_nothing():
     with freezegun.freeze_time("2040-01-01"), resident_time():
         assert datetime.datetime.now().year == 2040
     assert not freezegun.api.freeze_factories
+
+
+def test_a_run_left_half_started_inside_a_batch_leaves_nothing_patched_after_it():
+    with resident_time():
+        freezegun.freeze_time("2040-01-01").start()  # a start interrupted before its stop could be paired
+    assert not freezegun.api.freeze_factories and datetime.datetime is freezegun.api.real_datetime
+    assert time.time is freezegun.api.real_time
