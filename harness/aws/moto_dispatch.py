@@ -15,11 +15,17 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
 - the method names of a response class are listed once per class (listed again if a class in its MRO gains or
   loses an attribute);
 - the keys the serializer tries for a member of a plain `dict` value are worked out once for each (member, shape,
-  parent shape): they depend on nothing else (the alias providers look at the shape, its parent and
-  the value's class, and a dict has no `Meta`); other values are asked as moto asks.
+  parent shape): they depend on nothing else (the alias providers look at the shape, its parent and the value's
+  class, and a dict has no `Meta`); the member's value is then the first of those keys the dict holds, taken
+  without building the picker's context (unless the response has transformers, which need its key path); other
+  values are asked as moto asks;
+- a request with a body to a service's one URL (a plain host, path `/`, no query) becomes moto's werkzeug request
+  from the WSGI environ werkzeug's EnvironBuilder would build, built directly (`normalized`); any other request is
+  normalized by moto.
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
-status, headers and body, byte for byte, for DynamoDB, SQS and Secrets Manager requests, errors included.
+status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
+that the environ is werkzeug's, key by key and in order.
 """
 from __future__ import annotations
 
@@ -45,7 +51,7 @@ def installed() -> bool:
 
 
 def install() -> None:
-    """Patch moto's method listing and serializer key lookup (idempotent); `answer` routes from the table."""
+    """Patch moto's method listing and serializer member lookup (idempotent); `answer` routes from the table."""
     if _saved:
         return
     from moto.core import responses, serialize
