@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UNCONVERTED_SUFFIXES = ("Ref", "Condition")  # `!Ref X` is `{"Ref": X}`; every other tag gets the Fn:: prefix
 MAX_EXPANDED_NODES = 250_000  # aliases resolved, a template may not be larger (cfn-lint's limit too)
+MAX_DEPTH = 200  # the C composer recurses unchecked: 200,000 nested `[` would crash the process
 
 
 class MarkedDict(dict):
@@ -107,6 +108,8 @@ _Loader.add_multi_constructor("!", _intrinsic)
 
 def loads(text: str, filename: str = "<template>") -> Any:
     """Parse a template; yaml.YAMLError (with `problem_mark`) on bad input."""
+    if text.count("\n") + text.count("[") + text.count("{") >= MAX_DEPTH:  # else it cannot nest that deep
+        _check_depth(text)
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
@@ -117,6 +120,19 @@ def loads(text: str, filename: str = "<template>") -> Any:
     if "&" in text:
         _check_expansion(data, filename)
     return data
+
+
+def _check_depth(text: str) -> None:
+    """Refuse templates nesting deeper than MAX_DEPTH, before the composer recurses into them."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH:,} levels",
+                                                  event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _check_expansion(data: Any, filename: str) -> None:

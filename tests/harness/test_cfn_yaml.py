@@ -64,6 +64,18 @@ def test_aliases_that_expand_too_far_are_refused():
         cfn_yaml.loads("\n".join(lines) + "\n")
 
 
+@pytest.mark.parametrize("depth", [cfn_yaml.MAX_DEPTH, 200_000])
+def test_nesting_too_deep_is_refused_at_its_line_not_a_crash(depth):
+    with pytest.raises(yaml.MarkedYAMLError, match="nesting deeper than") as refused:
+        cfn_yaml.loads("Resources:\n  A: " + "[" * depth + "]" * depth + "\n")
+    assert refused.value.problem_mark.line == 1
+
+
+def test_nesting_within_the_limit_loads():
+    depth = cfn_yaml.MAX_DEPTH - 2
+    assert cfn_yaml.loads("Resources:\n  A: " + "[" * depth + "]" * depth + "\n")["Resources"]["A"]
+
+
 def test_loading_a_template_does_not_import_cfn_lint():
     import subprocess
     import sys
