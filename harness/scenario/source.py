@@ -243,20 +243,28 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: tuple, source: Source
             budget.open.discard(id(node))
     try:
         return loader.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: an impossible date (2030-02-30)
+    except _UNREADABLE as exc:
         problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                                format_path(path), f"bad value: {_describe(exc)}"))
+                                format_path(path), f"bad value: {_describe(exc, node)}"))
         return None
 
 
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
 
 
-def _describe(exc: Exception) -> str:
+# What PyYAML's constructors raise on a value they cannot read: ValueError for an impossible date (2030-02-30),
+# and IndexError, KeyError or AttributeError for an explicit tag on the wrong text (`!!int` alone, `!!bool x`,
+# `!!timestamp x`).
+_UNREADABLE = (yaml.YAMLError, ValueError, OverflowError, LookupError, AttributeError, TypeError)
+
+
+def _describe(exc: Exception, node: yaml.Node) -> str:
     """One line saying what is wrong (a YAML error without its multi-line position dump)."""
     if isinstance(exc, yaml.MarkedYAMLError):
         return _one_line(" ".join(str(x) for x in (exc.context, exc.problem) if x))
-    return _one_line(exc)
+    if isinstance(exc, (ValueError, OverflowError)):
+        return _one_line(exc)
+    return f"{_one_line(node.value)!r} cannot be read as !!{node.tag.rsplit(':', 1)[-1]}"
 
 
 def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode, path: tuple, source: Source, problems: list,
@@ -273,15 +281,15 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, path: tuple, sourc
                         "circular merge: a `<<:` merge includes itself") from None
     except yaml.YAMLError as exc:
         problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                                format_path(path), f"bad merge: {_describe(exc)}"))
+                                format_path(path), f"bad merge: {_describe(exc, node)}"))
         return {}
     out: dict = {}
     for key_node, value_node in node.value:
         try:
             key = loader.construct_object(key_node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        except _UNREADABLE as exc:
             problems.append(Problem(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                    format_path(path), f"bad key: {_describe(exc)}"))
+                                    format_path(path), f"bad key: {_describe(exc, key_node)}"))
             continue
         if not isinstance(key, (str, int, float, bool)) or key is None:
             key = str(key)

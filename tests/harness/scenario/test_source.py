@@ -98,6 +98,18 @@ def test_duplicate_keys_and_tags_are_handled_identically():
         assert_same_on_both_paths(text)
 
 
+@pytest.mark.parametrize(("text", "column", "message"), [
+    ("a: !!int\n", 4, "bad value: '' cannot be read as !!int"),
+    ("a: !!bool x\n", 4, "bad value: 'x' cannot be read as !!bool"),
+    ("a: !!timestamp x\n", 4, "bad value: 'x' cannot be read as !!timestamp"),
+    ("? !!float\n: 1\n", 3, "bad key: '' cannot be read as !!float"),
+    ("a: 2030-02-30\n", 4, "bad value: day is out of range for month"),
+])
+def test_a_value_its_tag_cannot_read_is_a_located_problem_not_a_traceback(text, column, message):
+    kind, problems = assert_same_on_both_paths(text)
+    assert kind == "refused" and [(p.line, p.column, p.message) for p in problems] == [(1, column, message)]
+
+
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                     st.text(max_size=20), st.dates(), st.datetimes())
 documents = st.recursive(scalars, lambda inner: st.one_of(
@@ -116,7 +128,9 @@ def test_dumped_documents_parse_identically(data, flow, unicode, indent, width):
 FRAGMENTS = list("ab1 :-[]{},&*!'\"#|>?\n\t\r.%@`") + [
     "\x85", "\u2028", "\u2029", "\ufeff", "\x00", "é", "😀", "  ", "- ", ": ", "\n  ", "&a ", "*a", "<<: ",
     "!!str ", "!!int ", "---", "...", "\r\n", "0x1F", "1e3", "~", "yes", "2020-01-01", "'a''b'", '"\\u00e9"',
-    "\\", "!x ", "%YAML 1.1\n", "%TAG ! tag:x:\n"]
+    "\\", "!x ", "%YAML 1.1\n", "%TAG ! tag:x:\n", "? ", "\n- ", "\n  - ", "\n  a: ", "\n? ", "\n: ", "|-", "|+",
+    ">2", "|1", " #c", "&y ", "*y", "'q'", '"q\\n"', "x:y", "http://a?b=c", "null", "0o17", "1_000", "1:20", ".inf",
+    "-.nan", "2001-12-14t21:59:43.10-05:00", "2020-02-30"]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
