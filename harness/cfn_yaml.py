@@ -106,8 +106,24 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_marked_seq)
 _Loader.add_multi_constructor("!", _intrinsic)
 
 
+_PARSED: dict[str, Any] = {}  # template text -> its data, never handed out (callers get a deep copy)
+_PARSED_MAX = 64
+
+
 def loads(text: str, filename: str = "<template>") -> Any:
     """Parse a template; yaml.YAMLError (with `problem_mark`) on bad input."""
+    # A system's template is read again for each scenario that gives it other parameters: copying the parsed
+    # data (marks are shared, immutable) costs a tenth of parsing it.
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = _parse(text, filename)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = parsed
+    return copy.deepcopy(parsed)
+
+
+def _parse(text: str, filename: str) -> Any:
     if text.count("\n") + text.count("[") + text.count("{") >= MAX_DEPTH:  # else it cannot nest that deep
         _check_depth(text)
     loader = _Loader(text)
