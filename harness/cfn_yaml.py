@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UNCONVERTED_SUFFIXES = ("Ref", "Condition")  # `!Ref X` is `{"Ref": X}`; every other tag gets the Fn:: prefix
 MAX_EXPANDED_NODES = 250_000  # aliases resolved, a template may not be larger (cfn-lint's limit too)
+MAX_DEPTH = 200  # the C composer recurses unchecked: 200,000 nested `[` would crash the process
 
 
 class MarkedDict(dict):
@@ -105,8 +106,26 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_marked_seq)
 _Loader.add_multi_constructor("!", _intrinsic)
 
 
+_PARSED: dict[str, Any] = {}  # template text -> its data, never handed out (callers get a deep copy)
+_PARSED_MAX = 64
+
+
 def loads(text: str, filename: str = "<template>") -> Any:
     """Parse a template; yaml.YAMLError (with `problem_mark`) on bad input."""
+    # A system's template is read again for each scenario that gives it other parameters: copying the parsed
+    # data (marks are shared, immutable) costs a tenth of parsing it.
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = _parse(text, filename)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[text] = parsed
+    return copy.deepcopy(parsed)
+
+
+def _parse(text: str, filename: str) -> Any:
+    if text.count("\n") + text.count("[") + text.count("{") >= MAX_DEPTH:  # else it cannot nest that deep
+        _check_depth(text)
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
@@ -117,6 +136,19 @@ def loads(text: str, filename: str = "<template>") -> Any:
     if "&" in text:
         _check_expansion(data, filename)
     return data
+
+
+def _check_depth(text: str) -> None:
+    """Refuse templates nesting deeper than MAX_DEPTH, before the composer recurses into them."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH:,} levels",
+                                                  event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _check_expansion(data: Any, filename: str) -> None:

@@ -1,11 +1,14 @@
 """YAML with positions: the loaded data plus the line and column of every key and value."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.events import ScalarEvent
 
 from harness.scenario import limits
 from harness.scenario.errors import Problem, ScenarioError, format_path
@@ -19,6 +22,7 @@ class Source:
     data: Any
     values: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     keys: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    parser: str = field(default="python", compare=False)  # "libyaml" when the C parser read it
 
     def where(self, path: tuple, key: bool = False) -> tuple[int, int]:
         """(line, column) of `path`; the nearest located parent when the path itself is absent."""
@@ -46,38 +50,98 @@ class _Exceeded(Exception):
         self.line, self.column = line, column
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader whose composer refuses nesting deeper than the limit (it recurses once per level, so a
+class _DepthBound:
+    """Composer mixin refusing nesting deeper than `_max_depth` (the composer recurses once per level, so a
     10,000-deep file would otherwise end in RecursionError)."""
 
-    def __init__(self, text: str, max_depth: int):
-        super().__init__(text)
-        self._depth, self._max_depth = 0, max_depth
+    _depth = _max_depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
         try:
             if self._depth > self._max_depth:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise _Exceeded(mark.line + 1, mark.column + 1, f"nesting deeper than {self._max_depth} levels"
                                                                 + limits.hint("max_yaml_depth"))
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
+
+
+class _BoundedLoader(_DepthBound, yaml.SafeLoader):
+    """Pure-Python SafeLoader with the depth bound: the reference path, and the one every refusal goes through."""
+
+    def __init__(self, text: str, max_depth: int):
+        super().__init__(text)
+        self._max_depth = max_depth
+
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)  # None when PyYAML was built without libyaml
+
+
+class _FastBoundedLoader(_DepthBound, Composer, _CSafeLoader or object):  # type: ignore[misc]
+    """libyaml's scanner and parser (C, ten times faster) feeding the same Python composer, resolver and
+    constructor as _BoundedLoader, so nodes, tags, anchors and the depth bound are those of the Python path.
+    (The C composer is not used: it recurses in C with no depth check.)"""
+
+    def __init__(self, text: str, max_depth: int):
+        _CSafeLoader.__init__(self, text)
+        Composer.__init__(self)  # the anchors table: CParser.__init__ does not chain to it
+        self._max_depth, self._flow = max_depth, 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if getattr(event, "tag", None) is not None:  # libyaml reads tags its own way (`!*a!` is one)
+            raise _UsePython
+        if self._flow and isinstance(event, ScalarEvent) and not event.style and (
+                "?" in event.value or event.start_mark.index == event.end_mark.index):
+            raise _UsePython  # in [..] and {..}: libyaml lets `?` into a plain scalar, marks `a: ,` elsewhere
+        flow = bool(getattr(event, "flow_style", False))
+        self._flow += flow
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._flow -= flow
+
+
+class _UsePython(Exception):
+    """The C parser met something only the Python one reads the Python way."""
+
+
+# Characters whose handling differs between the readers: PyYAML refuses the non-printable ones (with the
+# position libyaml would not give) and does not count a byte-order mark in a column; such text takes the Python
+# path whole.
+_PYTHON_ONLY = re.compile(yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\ufeff\t\r\x85\u2028\u2029]|[|>][-+0-9]*#")
+
+
+def _compose(text: str, max_depth: int, libyaml: bool) -> tuple[Any, Any]:
+    """(loader, root node) of one YAML document; the C parser when it can, else (and on any refusal) Python's."""
+    if libyaml and _CSafeLoader is not None and text.endswith("\n") and not _PYTHON_ONLY.search(text):
+        loader = _FastBoundedLoader(text, max_depth)
+        try:
+            return loader, loader.get_single_node()
+        except Exception:  # noqa: BLE001, S110 - a refusal: the Python path refuses it again in its own words
+            pass
+        finally:
+            loader.dispose()
+    loader = _BoundedLoader(text, max_depth)  # the reader checks every character here
+    try:
+        return loader, loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def parse(text: str, file: str) -> Source:
+def parse(text: str, file: str, libyaml: bool = True) -> Source:
     """Parse one YAML document, keeping positions; raise ScenarioError for syntax errors, duplicate keys, bad
-    values and crossed limits (depth, values after alias expansion)."""
+    values and crossed limits (depth, values after alias expansion). `libyaml=False` forces the pure-Python
+    parser (the result is the same, only slower)."""
     bound = limits.current()
-    loader = None
     try:
-        loader = _BoundedLoader(text, bound.max_yaml_depth)  # the reader checks every character here
-        node = loader.get_single_node()
+        loader, node = _compose(text, bound.max_yaml_depth, libyaml)
     except _Exceeded as exc:
         raise ScenarioError([Problem(file, exc.line, exc.column, "", str(exc))]) from None
     except RecursionError:
@@ -94,10 +158,7 @@ def parse(text: str, file: str) -> Source:
                                      f"(control characters are not allowed in YAML text)")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(file, 1, 1, "", f"YAML error: {_one_line(exc)}")]) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    source = Source(file, None)
+    source = Source(file, None, parser="libyaml" if isinstance(loader, _FastBoundedLoader) else "python")
     problems: list[Problem] = []
     if node is None:
         raise ScenarioError([Problem(file, 1, 1, "", "the file is empty (expected a scenario mapping)")])
@@ -182,20 +243,28 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: tuple, source: Source
             budget.open.discard(id(node))
     try:
         return loader.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: an impossible date (2030-02-30)
+    except _UNREADABLE as exc:
         problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                                format_path(path), f"bad value: {_describe(exc)}"))
+                                format_path(path), f"bad value: {_describe(exc, node)}"))
         return None
 
 
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap")
 
 
-def _describe(exc: Exception) -> str:
+# What PyYAML's constructors raise on a value they cannot read: ValueError for an impossible date (2030-02-30),
+# and IndexError, KeyError or AttributeError for an explicit tag on the wrong text (`!!int` alone, `!!bool x`,
+# `!!timestamp x`).
+_UNREADABLE = (yaml.YAMLError, ValueError, OverflowError, LookupError, AttributeError, TypeError)
+
+
+def _describe(exc: Exception, node: yaml.Node) -> str:
     """One line saying what is wrong (a YAML error without its multi-line position dump)."""
     if isinstance(exc, yaml.MarkedYAMLError):
         return _one_line(" ".join(str(x) for x in (exc.context, exc.problem) if x))
-    return _one_line(exc)
+    if isinstance(exc, (ValueError, OverflowError)):
+        return _one_line(exc)
+    return f"{_one_line(node.value)!r} cannot be read as !!{node.tag.rsplit(':', 1)[-1]}"
 
 
 def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode, path: tuple, source: Source, problems: list,
@@ -212,15 +281,15 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, path: tuple, sourc
                         "circular merge: a `<<:` merge includes itself") from None
     except yaml.YAMLError as exc:
         problems.append(Problem(source.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                                format_path(path), f"bad merge: {_describe(exc)}"))
+                                format_path(path), f"bad merge: {_describe(exc, node)}"))
         return {}
     out: dict = {}
     for key_node, value_node in node.value:
         try:
             key = loader.construct_object(key_node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        except _UNREADABLE as exc:
             problems.append(Problem(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                    format_path(path), f"bad key: {_describe(exc)}"))
+                                    format_path(path), f"bad key: {_describe(exc, key_node)}"))
             continue
         if not isinstance(key, (str, int, float, bool)) or key is None:
             key = str(key)

@@ -64,6 +64,34 @@ def test_aliases_that_expand_too_far_are_refused():
         cfn_yaml.loads("\n".join(lines) + "\n")
 
 
+@pytest.mark.parametrize("depth", [cfn_yaml.MAX_DEPTH, 200_000])
+def test_nesting_too_deep_is_refused_at_its_line_not_a_crash(depth):
+    with pytest.raises(yaml.MarkedYAMLError, match="nesting deeper than") as refused:
+        cfn_yaml.loads("Resources:\n  A: " + "[" * depth + "]" * depth + "\n")
+    assert refused.value.problem_mark.line == 1
+
+
+def test_nesting_within_the_limit_loads():
+    depth = cfn_yaml.MAX_DEPTH - 2
+    assert cfn_yaml.loads("Resources:\n  A: " + "[" * depth + "]" * depth + "\n")["Resources"]["A"]
+
+
+def test_reading_the_same_text_again_gives_an_equal_independent_copy_with_the_same_marks():
+    text = "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties: {Tags: [!Ref X]}\n"
+    first = cfn_yaml.loads(text)
+    first["Resources"]["A"]["Properties"]["Tags"].append("changed")
+    second = cfn_yaml.loads(text)
+    assert second["Resources"]["A"]["Properties"]["Tags"] == [{"Ref": "X"}]
+    assert type(second["Resources"]["A"]) is cfn_yaml.MarkedDict
+    assert second["Resources"]["A"].start_mark.line == 2 and second["Resources"]["A"]["Type"].start_mark.line == 2
+
+
+def test_a_refused_text_is_refused_every_time():
+    for _ in range(2):
+        with pytest.raises(yaml.YAMLError, match="duplicate key"):
+            cfn_yaml.loads("Resources:\n  A: 1\n  A: 2\n")
+
+
 def test_loading_a_template_does_not_import_cfn_lint():
     import subprocess
     import sys
