@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from botocore.handlers import BUILTIN_HANDLERS
 
+from harness.aws import clients
 from harness.errors import UnsafeEndpointError
 from harness.lambda_runtime import recursion
 from harness.sandbox import frozen, memory
@@ -86,6 +87,7 @@ def shared_session() -> Any:
     handler modules (via boto3.DEFAULT_SESSION) and the harness reuse this one across simulations."""
     global _session
     install()
+    clients.install()  # clients of one service share their endpoint rule set (harness/aws/clients.py)
     if _session is None:
         import boto3
         _session = boto3.session.Session()
