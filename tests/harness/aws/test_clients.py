@@ -1,7 +1,12 @@
 """Clients whose endpoint rule set is shared (harness/aws/clients.py) behave as clients that build their own: the
 same class and methods, endpoints, region from each creation's environment, results under moto, and each client
-keeps its own event handlers."""
+keeps its own event handlers. The check that a handler takes **kwargs answers as botocore's does."""
+import functools
+import inspect
+import types
+
 import pytest
+from botocore import compat
 from moto import mock_aws
 
 from harness.aws import clients, router
@@ -146,3 +151,81 @@ def test_a_provider_is_shared_only_for_the_same_data_objects():
     assert clients.shared_provider(equal_copy, first.ruleset.rule_lib.partitions_data) is not first
     assert clients.shared_provider(data, first.ruleset.rule_lib.partitions_data, {"Bucket"}) is not first
     assert first.resolve_endpoint().url == "https://a.example"
+
+
+class _Callable:
+    def __call__(self, **kwargs):
+        pass
+
+    def method(self, a, *args, b=1, **extra):
+        pass
+
+    def strict(self, a):
+        pass
+
+
+def _signed(**kwargs):
+    pass
+
+
+_signed.__signature__ = inspect.Signature()
+
+
+def _wrapped(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kw):
+        return func(*args, **kw)
+    return wrapper
+
+
+def _no_kwargs(a, b=2, *, c):
+    pass
+
+
+HOSTILE_HANDLERS = [
+    lambda **kwargs: None, lambda a, *args: None, lambda a, *, b, **kw: None, lambda a, /, b, **k: None,
+    _no_kwargs, _signed, _wrapped(_no_kwargs), functools.partial(_no_kwargs, 1), functools.partial(_signed),
+    _Callable(), _Callable().method, _Callable().strict, _Callable.method, print, len, types.MethodType(_signed, 1),
+]
+
+
+def botocore_answer(func):
+    try:
+        return compat.accepts_kwargs(func)
+    except TypeError as exc:
+        return type(exc)
+
+
+def harness_answer(func):
+    try:
+        return clients.accepts_kwargs(func)
+    except TypeError as exc:
+        return type(exc)
+
+
+def registered_handlers(emitter):
+    trie = emitter._emitter._handlers
+    stack, found = [trie._root], []
+    while stack:
+        node = stack.pop()
+        if node.get("values"):
+            found.extend(handler for part in node["values"] for handler in part)
+        stack.extend(node.get("children", {}).values())
+    return found
+
+
+def test_the_kwargs_check_answers_as_botocores_for_every_registered_and_hostile_handler(session):
+    handlers = registered_handlers(session._session._events) + registered_handlers(session.client("sqs").meta.events)
+    handlers += registered_handlers(session.resource("dynamodb").meta.client.meta.events)
+    assert len(handlers) > 100
+    for handler in handlers + HOSTILE_HANDLERS:
+        assert harness_answer(handler) == botocore_answer(handler), handler
+
+
+def test_a_handler_without_kwargs_is_still_refused_on_a_client(session):
+    client = session.client("sqs")
+    with pytest.raises(ValueError, match="must accept keyword arguments"):
+        client.meta.events.register("before-call.sqs", _no_kwargs)
+    with pytest.raises(ValueError, match="must accept keyword arguments"):
+        client.meta.events.register("before-call.sqs", _Callable().strict)
+    client.meta.events.register("before-call.sqs", _Callable().method)
