@@ -97,6 +97,7 @@ class VirtualClock:
     def __init__(self, start: float | str | _dt.datetime | None = None):
         self.start = to_epoch(start)
         self._now = self.start
+        self._last: tuple[float, type, _dt.datetime] | None = None  # (instant, datetime class, its datetime)
 
     def now(self) -> float:
         """Current virtual time in epoch seconds (no skew)."""
@@ -114,7 +115,14 @@ class VirtualClock:
 
     def datetime(self, skew: float = 0.0) -> _dt.datetime:
         """Naive UTC datetime for the current virtual time plus `skew` seconds (freezegun's format)."""
-        return _dt.datetime.fromtimestamp(self._now + skew, _UTC).replace(tzinfo=None)
+        # Every time.time() and datetime.now() in handler code lands here, mostly many times at one instant:
+        # datetimes are immutable, so the last one is reused while the instant (and freezegun's class) holds.
+        instant, cls, last = self._last or (None, None, None)
+        if instant != self._now + skew or cls is not _dt.datetime:
+            cls = _dt.datetime
+            last = cls.fromtimestamp(self._now + skew, _UTC).replace(tzinfo=None)
+            self._last = (self._now + skew, cls, last)
+        return last  # type: ignore[return-value]
 
 
 class BudgetExceeded(Exception):

@@ -138,8 +138,11 @@ class Trace:
 
 # A traceback that handler code logs can pass through the harness's own frames (the fault router raising an
 # injected error inside a botocore call). Their line numbers move with any edit to the harness, so the hash leaves
-# them out: the file, function and source text still count. (The recorded trace keeps them for the reader.)
-_HARNESS_FRAME_LINE = re.compile(r'((?:<project>|site-packages)/harness/[\w/]+\.py\\*", line )\d+')
+# them out: the file, function and source text still count. (The recorded trace keeps them for the reader.) Both
+# forms count: Python's text (`File "...", line N`) and Powertools' structured `stack_trace` frames
+# (`"file": "...", "line": N`, JSON inside the JSON log line).
+_HARNESS_FRAME_LINE = re.compile(
+    r'((?:<project>|site-packages)/harness/[\w/]+\.py\\*"(?:, line |,\s*\\*"line\\*":\s*))\d+')
 
 
 def _roots() -> list[tuple[str, str]]:

@@ -97,9 +97,9 @@ class MotoBackend:
         from moto import mock_aws
         from moto.moto_api._internal import mock_random
 
-        from harness.aws import moto_dispatch, moto_sqs
+        from harness.aws import moto_sqs
         moto_sqs.install()  # SQS at a flat cost per request, whatever the queue depth
-        (moto_dispatch.install if direct_enabled() else moto_dispatch.uninstall)()
+        fast_moto(direct_enabled())
         self._mock = mock_aws()
         with reused_callbacks():
             self._mock.start(reset=True)
@@ -174,9 +174,9 @@ class MotoServerBackend:
         from moto.moto_api._internal import mock_random
         from moto.server import ThreadedMotoServer
 
-        from harness.aws import moto_dispatch, moto_sqs
+        from harness.aws import moto_sqs
         moto_sqs.install()
-        (moto_dispatch.install if direct_enabled() else moto_dispatch.uninstall)()
+        fast_moto(direct_enabled())
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         MockAWS().reset()  # the server shares moto's in-process state: start clean
@@ -209,6 +209,14 @@ def direct_enabled() -> bool:
     """False when HARNESS_DIRECT=0 (or `direct.enabled = False`): every request takes moto's and botocore's long way."""
     from harness.aws import direct
     return direct.enabled
+
+
+def fast_moto(on: bool) -> None:
+    """Put in (or take out) the fast paths through moto's own code: its request dispatch (moto_dispatch) and its
+    DynamoDB expression walks (moto_dynamodb). Both leave every answer as moto gives it."""
+    from harness.aws import moto_dispatch, moto_dynamodb
+    for module in (moto_dispatch, moto_dynamodb):
+        (module.install if on else module.uninstall)()
 
 
 def random_seed_for(seed: int, stream: str) -> random.Random:

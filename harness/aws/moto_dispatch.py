@@ -15,11 +15,17 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
 - the method names of a response class are listed once per class (listed again if a class in its MRO gains or
   loses an attribute);
 - the keys the serializer tries for a member of a plain `dict` value are worked out once for each (member, shape,
-  parent shape): they depend on nothing else (the alias providers look at the shape, its parent and
-  the value's class, and a dict has no `Meta`); other values are asked as moto asks.
+  parent shape): they depend on nothing else (the alias providers look at the shape, its parent and the value's
+  class, and a dict has no `Meta`); the member's value is then the first of those keys the dict holds, taken
+  without building the picker's context (unless the response has transformers, which need its key path); other
+  values are asked as moto asks;
+- a request with a body to a service's one URL (a plain host, path `/`, no query) becomes moto's werkzeug request
+  from the WSGI environ werkzeug's EnvironBuilder would build, built directly (`normalized`); any other request is
+  normalized by moto.
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
-status, headers and body, byte for byte, for DynamoDB, SQS and Secrets Manager requests, errors included.
+status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
+that the environ is werkzeug's, key by key and in order.
 """
 from __future__ import annotations
 
@@ -45,15 +51,16 @@ def installed() -> bool:
 
 
 def install() -> None:
-    """Patch moto's method listing and serializer key lookup (idempotent); `answer` routes from the table."""
+    """Patch moto's method listing and serializer member lookup (idempotent); `answer` routes from the table."""
     if _saved:
         return
     from moto.core import responses, serialize
     picker = serialize.XFormedAttributePicker
     _saved.update(method_names=responses.method_names_from_class, keys=picker.get_possible_keys, picker=picker,
-                  providers=serialize.DEFAULT_ALIAS_PROVIDERS)
+                  providers=serialize.DEFAULT_ALIAS_PROVIDERS, get_value=serialize.ResponseSerializer.get_value)
     responses.method_names_from_class = _method_names
     picker.get_possible_keys = _possible_keys
+    serialize.ResponseSerializer.get_value = _get_value
 
 
 def uninstall() -> None:
@@ -63,6 +70,7 @@ def uninstall() -> None:
     from moto.core import responses, serialize
     responses.method_names_from_class = _saved["method_names"]
     serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
+    serialize.ResponseSerializer.get_value = _saved["get_value"]
     _saved.clear()
 
 
@@ -215,3 +223,25 @@ def _possible_keys(picker: Any, context: Any) -> Any:
             _KEYS.clear()
         hit = _KEYS[key] = (shape, parent, keys)
     return iter(hit[2])
+
+
+_MISSING = object()
+
+
+def _get_value(serializer: Any, value: Any, key: str, shape: Any) -> Any:
+    """moto's `ResponseSerializer.get_value`: for a plain dict, moto's picker (default aliases, no response
+    transformers) and keys already worked out, the first of those keys the dict has, without building the picker's
+    context for every member; anything else is asked as moto asks."""
+    picker = serializer._value_picker
+    if type(value) is dict and type(picker) is _saved["picker"] and picker.alias_providers is _saved["providers"] \
+            and not picker.response_transformers:
+        parent = getattr(shape, "parent", None)
+        hit = _KEYS.get((key, id(shape), id(parent)))
+        if hit is not None and hit[0] is shape and hit[1] is parent \
+                and not any("." in possible for possible in hit[2]):  # a dotted key is a path to moto's get_value
+            for possible in hit[2]:
+                found = value.get(possible, _MISSING)
+                if found is not _MISSING:
+                    return found
+            return None
+    return _saved["get_value"](serializer, value, key, shape)

@@ -79,6 +79,31 @@ def test_hash_leaves_out_the_line_numbers_of_harness_frames_in_logged_tracebacks
     assert traced(126) != traced(126, function="answer")  # so do the harness frame's function and text
 
 
+def test_hash_leaves_out_the_line_numbers_of_harness_frames_in_powertools_structured_stack_traces():
+    import json
+    from pathlib import Path
+
+    import harness
+    from harness.trace import Trace
+
+    project = str(Path(harness.__file__).resolve().parent.parent)
+
+    def traced(harness_line, handler_line=7, function="_before_send"):
+        frames = [{"file": f"{project}/handlers/app.py", "line": handler_line, "function": "run",
+                   "statement": "table.put_item(Item=item)"},
+                  {"file": f"{project}/harness/aws/router.py", "line": harness_line, "function": function,
+                   "statement": "return router.handle(request)"}]
+        line = json.dumps({"level": "ERROR", "stack_trace": {"type": "ClientError", "frames": frames}},
+                          separators=(",", ":"))  # Powertools' compact JSON log line
+        trace = Trace()
+        trace.record("log", line=line)
+        return trace.hash()
+
+    assert traced(126) == traced(199)
+    assert traced(126) != traced(126, handler_line=8)
+    assert traced(126) != traced(126, function="answer")
+
+
 def test_loopback_ports_are_named_where_they_are_recorded_not_at_hash_time():
     from harness.trace import Trace
 

@@ -1,4 +1,5 @@
-"""moto's dispatch with its routes, method names and serializer keys remembered answers exactly as moto's own: the same
+"""moto with the harness's fast paths through its own code (its dispatch with routes, method names and serializer keys
+remembered; its DynamoDB expression walks with their dispatch tables kept) answers exactly as moto's own: the same
 requests, on the same state with the same seed and clock, get the same status, headers and body, byte for byte
 (DynamoDB, SQS and Secrets Manager; successes, conditional check failures, missing resources, validation errors)."""
 import datetime as dt
@@ -13,15 +14,19 @@ from moto.core.models import botocore_stubber
 from moto.moto_api._internal import mock_random
 
 from harness.aws import moto_dispatch
+from harness.aws.backend import fast_moto
 
 START = dt.datetime(2030, 1, 1, 12, 0, 0)
 KEYS = st.sampled_from(["a", "b", "c"])
 VALUES = {":s": {"S": "QUEUED"}, ":p": {"S": "PENDING"}, ":zero": {"N": "0"}, ":one": {"N": "1"},
-          ":empty": {"L": []}, ":new": {"L": [{"M": {"body": {"S": "hi"}, "n": {"N": "2"}}}, {"B": b"\x00\x01"}]}}
+          ":empty": {"L": []}, ":new": {"L": [{"M": {"body": {"S": "hi"}, "n": {"N": "2"}}}, {"B": b"\x00\x01"}]},
+          ":tags": {"SS": ["z"]}}
 UPDATES = ["SET #s = :s", "SET #s = :p, n = if_not_exists(n, :zero) + :one",
-           "SET l = list_append(if_not_exists(l, :empty), :new)", "REMOVE l, n", "SET", "SET #s = :missing"]
+           "SET l = list_append(if_not_exists(l, :empty), :new)", "REMOVE l, n", "SET", "SET #s = :missing",
+           "SET #s = :s, l = list_append(if_not_exists(l, :empty), :new) REMOVE n", "REMOVE l[0]",
+           "SET n = n - :one ADD tags :tags", "SET #s = :p, #s = :s"]
 CONDITIONS = [None, "attribute_exists(pk)", "attribute_not_exists(pk)", "#s = :p", "#s IN (:p, :s)", "n > :one",
-              "#s = "]
+              "#s = ", "attribute_exists(pk) AND (attribute_not_exists(#s) OR #s <> :s)"]
 RETURNS = [None, "ALL_NEW", "ALL_OLD", "UPDATED_NEW", "NONE"]
 
 put = st.builds(lambda k, s, n, cond: ("put", {
@@ -32,7 +37,8 @@ put = st.builds(lambda k, s, n, cond: ("put", {
 update = st.builds(lambda k, u, c, r, on_fail: ("update", {
     "Key": {"pk": {"S": k}}, "UpdateExpression": u, **({"ConditionExpression": c} if c else {}),
     **({"ReturnValues": r} if r else {}), **({"ReturnValuesOnConditionCheckFailure": "ALL_OLD"} if on_fail else {})}),
-    KEYS, st.sampled_from(UPDATES), st.sampled_from(CONDITIONS), st.sampled_from(RETURNS), st.booleans())
+    KEYS, st.sampled_from(UPDATES), st.sampled_from([None, None, "attribute_exists(pk)"] + CONDITIONS),
+    st.sampled_from(RETURNS), st.booleans())
 get = st.builds(lambda k, consistent, projection: ("get", {
     "Key": {"pk": {"S": k}}, "ConsistentRead": consistent, **({"ProjectionExpression": "pk, l"} if projection else {})}),
     KEYS, st.booleans(), st.booleans())
@@ -54,13 +60,13 @@ def moto():
     """One moto for the module (starting moto is the slow part); each run makes and deletes its own resources."""
     with mock_aws():
         yield
-    moto_dispatch.install()
+    fast_moto(True)
 
 
 def raw_answers(run, fast: bool) -> list:
     """Every raw answer (status, headers, body) the requests `run(clients)` makes get, with the fast dispatch or
     with moto's own botocore stubber."""
-    (moto_dispatch.install if fast else moto_dispatch.uninstall)()
+    fast_moto(fast)
     answers = []
 
     def answer(request, event_name, **_):
@@ -90,6 +96,9 @@ def dynamodb_run(ops: list):
         ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
+        ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "status": {"S": "PENDING"}, "n": {"N": "2"},
+                                          "l": {"L": [{"S": "first"}]}, "tags": {"SS": ["x"]}})
+        ddb.put_item(TableName="t", Item={"pk": {"S": "b"}, "status": {"S": "QUEUED"}})
         for op, params in ops:
             try:  # every answer is recorded by `raw_answers`; here only the run goes on
                 if op == "put":
@@ -124,18 +133,18 @@ def dynamodb_run(ops: list):
 def test_dynamodb_answers_are_moto_s_own_byte_for_byte(ops):
     fast = raw_answers(dynamodb_run(ops), fast=True)
     assert fast == raw_answers(dynamodb_run(ops), fast=False)
-    assert len(fast) == len(ops) + 2
+    assert len(fast) == len(ops) + 4
 
 
 def test_a_failed_condition_returns_the_old_item_as_moto_does():
-    ops = [("put", {"Item": {"pk": {"S": "a"}, "status": {"S": "QUEUED"}}}),
-           ("update", {"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :p",
+    ops = [("put", {"Item": {"pk": {"S": "c"}, "status": {"S": "QUEUED"}}}),
+           ("update", {"Key": {"pk": {"S": "c"}}, "UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :p",
                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}),
            ("missing", {})]
     fast = raw_answers(dynamodb_run(ops), fast=True)
-    assert [status for status, _, _ in fast] == [200, 200, 400, 400, 200]
-    assert b"ConditionalCheckFailedException" in fast[2][2] and b'"QUEUED"' in fast[2][2]
-    assert b"ResourceNotFoundException" in fast[3][2]
+    assert [status for status, _, _ in fast] == [200, 200, 200, 200, 400, 400, 200]
+    assert b"ConditionalCheckFailedException" in fast[4][2] and b'"QUEUED"' in fast[4][2]
+    assert b"ResourceNotFoundException" in fast[5][2]
     assert fast == raw_answers(dynamodb_run(ops), fast=False)
 
 
@@ -246,3 +255,49 @@ def test_unusual_requests_are_normalized_by_moto_itself():
              AWSRequest("POST", "https://sqs.us-east-1.amazonaws.com/;params", data=b"{}", headers={})]
     for request in (case.prepare() for case in cases):
         assert environ_of(moto_dispatch.normalized(request)) == environ_of(normalize_request(request))
+
+
+def tree_of(node) -> object:
+    """A moto expression tree as nested tuples (class, children), to compare two trees by value."""
+    children = getattr(node, "children", None)
+    if children is None and not hasattr(node, "parent"):
+        return repr(node)
+    return (type(node).__name__, tuple(tree_of(child) for child in children or ()))
+
+
+def test_a_kept_update_expression_tree_is_never_changed_by_the_updates_that_use_it():
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from harness.aws import moto_dynamodb
+    ops = [("update", {"Key": {"pk": {"S": key}}, "UpdateExpression": update, "ReturnValues": "ALL_NEW"})
+           for key in ("a", "new") for update in UPDATES[:4] + UPDATES[6:7]]
+    raw_answers(dynamodb_run(ops + ops), fast=True)
+    kept = dict(moto_dynamodb._TREES)
+    assert set(UPDATES[:4] + UPDATES[6:7]) <= set(kept)
+    moto_dynamodb.uninstall()
+    try:
+        for text, tree in kept.items():
+            assert tree_of(tree) == tree_of(UpdateExpressionParser.make(text)), text
+    finally:
+        fast_moto(True)
+
+
+def test_a_value_with_several_candidate_keys_serializes_as_moto_picks_them():
+    from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+    model = get_service_model("dynamodb")
+    result = {"Item": {"k": {"S": "upper", "s": "lower"}, "l": {"ListAttributeValue": [{"s": "x"}], "L": []}},
+              "consumed_capacity": {"TableName": "t", "table_name": "other", "CapacityUnits": 1.0}}
+
+    def serialized(fast: bool) -> bytes:
+        fast_moto(fast)
+        serializer = get_serializer_class("dynamodb", "json")(
+            operation_model=model.operation_model("GetItem"), value_picker=XFormedAttributePicker())
+        return [serializer.serialize(result)["body"] for _ in range(2)]  # the second time from the kept keys
+
+    try:
+        fast = serialized(True)
+        assert fast == serialized(False) and fast[0] == fast[1]
+        assert '"upper"' in fast[0] and '"x"' in fast[0] and '"TableName": "t"' in fast[0]
+    finally:
+        fast_moto(True)
