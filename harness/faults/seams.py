@@ -50,6 +50,8 @@ class AwsSeam:
 
     def before_send(self, call: AwsCall, request: Any) -> Any:
         self._after.pop(id(request), None)
+        if not _armed(self.sim.faults, "aws"):
+            return None
         target = Target("aws", self.sim.clock.elapsed(), service=call.service, operation=call.operation,
                         resource=call.resource, function=call.caller, attempt=call.attempt)
         after: list = []
@@ -208,6 +210,7 @@ class FaultsExtension:
 
 def _armed(plan: Any, point: str) -> bool:
     """True when `plan` has a rule at `point`; otherwise running it there could neither fire nor count anything,
-    so the invoke and admit seams skip building its target (a fast path: the same rules fire either way). Kept at
-    the end of the module: the lines above appear in tracebacks that handler code logs (the trace keeps them)."""
+    so the aws, invoke and admit seams skip building its target (a fast path: the same rules fire either way). Kept
+    at the end of the module: the lines above appear in tracebacks that handler code logs (the trace keeps their
+    text, not their line numbers)."""
     return any(rule.point == point for rule in plan.rules)
