@@ -85,7 +85,7 @@ def shared_session() -> Any:
     """One long-lived boto3 Session with the router's hooks: a new Session costs 70-90 ms (moto-facts.md), so
     handler modules (via boto3.DEFAULT_SESSION) and the harness reuse this one across simulations."""
     global _session
-    install()
+    _install_hooks()
     if _session is None:
         import boto3
         _session = boto3.session.Session()
@@ -217,3 +217,11 @@ class Router:
                           status=None if response is None else response.status_code,
                           error=error_code(response))
         return response
+
+
+def _install_hooks() -> None:
+    """The router's hooks, and clients of one service sharing their endpoint rule set (harness/aws/clients.py).
+    Kept at the end of the module: handler tracebacks record this module's line numbers (in trace hashes)."""
+    from harness.aws import clients
+    install()
+    clients.install()
