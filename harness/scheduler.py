@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.baton import new_baton
+from harness.baton import LockBaton, new_baton
 from harness.clock import VirtualClock
 from harness.errors import SimulationError, WatchdogTimeout
 from harness.sandbox import state as _sandbox_state
@@ -162,6 +162,7 @@ class Scheduler:
         self._reclaiming = False  # the watchdog is stopping a task: the baton must come back to the driver
         self.steps = 0
         self.tasks_started = 0
+        self._gave_up = False  # a task was abandoned: a baton it holds may still be given
         self.runaways: list[str] = []  # tasks stopped by the watchdog (reported by the simulation)
         self.meter: Any = None  # checks the run's budgets before each step (harness.sandbox.budgets.Meter)
         self.gauge: Any = None  # measures each step's memory growth (harness.sandbox.memory.Gauge)
@@ -432,6 +433,7 @@ class Scheduler:
     def _abandon(self, task: Task) -> None:
         """Give up on a task: stop its thread for good, or poison the process when it will not stop."""
         task.abandoned = True
+        self._gave_up = True
         self._back = new_baton()  # the abandoned task may still give the old one (kept open: never reused)
         worker = task._worker
         if worker is None:
@@ -452,6 +454,12 @@ class Scheduler:
             if not task.done and not task.abandoned:
                 self._abandon(task)
         self._live.clear()
+        if not self._gave_up:
+            # No thread can give the driver's baton any more: close its pipe (a process running thousands of
+            # simulations would otherwise run out of descriptors). A lock stands in should the scheduler be used
+            # again. A baton an abandoned task may still give stays open: its descriptor is never reused.
+            back, self._back = self._back, LockBaton()
+            back.close()
 
     def _park(self, task: Task) -> None:
         if task.abandoned:

@@ -227,7 +227,7 @@ class Gateway:
             try:
                 got_id, pending = self.inbox.get(timeout=0.005)
             except queue.Empty:
-                if conn.sock is None or select.select([conn.sock], [], [], 0)[0]:
+                if conn.sock is None or _readable(conn.sock):
                     return  # the server answered (or closed) on its own
                 continue
             self._answer(pending, client_timeout if got_id == exchange_id else None)
@@ -550,3 +550,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.content)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """True when `sock` has something to read (or was closed), without waiting; poll, not select: a process running
+    many simulations may have descriptors above select's FD_SETSIZE."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))

@@ -63,3 +63,20 @@ def test_time_only_moves_when_the_scheduler_moves_it(sim):
     assert sim.now == 90
     sim.run_until(120)
     assert sim.now == 120
+
+
+def test_a_process_running_many_simulations_keeps_the_same_open_descriptors(basic_template):
+    import os
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("no /proc/self/fd to count open descriptors")
+
+    def one_run():
+        with Simulation(basic_template, seed=1) as sim:
+            sim.invoke("Stamp", {})
+
+    one_run()  # the first run opens what the process keeps (pooled task threads' batons, moto)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        one_run()
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -147,3 +147,24 @@ def test_after_sim_http_the_test_threads_own_http_to_the_gateway_is_answered_in_
                                                        method="POST"), timeout=5) as reply:
         assert reply.status == 200
     assert [e.data["caller"] for e in sim.trace.of("gateway")] == ["test", "test"]
+
+
+
+def test_an_exchange_works_when_the_process_holds_descriptors_above_select_s_limit(sim):
+    import os
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"RLIMIT_NOFILE {soft} leaves no room above select()'s 1024")
+    held = []
+    try:
+        while not held or held[-1] < 1100:  # the exchange's own sockets now land above FD_SETSIZE
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        assert sim.http("GET", "/plain", function_url="UrlFn").json() == {"hello": "world"}
+        # a reply the server sends on its own is noticed by looking at the socket, not through the simulation
+        response = sim.http("POST", "/echo", body="zz\r\n", headers={"Transfer-Encoding": "chunked"})
+        assert response.status == 400
+    finally:
+        for fd in held:
+            os.close(fd)
