@@ -93,6 +93,11 @@ class _Worker:
 
 
 _IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in this process
+
+
+def pooled_threads() -> list[threading.Thread]:
+    """The parked task threads every scheduler of this process reuses."""
+    return [worker.thread for worker in _IDLE]
 _SCHEDULERS: weakref.WeakSet = weakref.WeakSet()
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from harness import sandbox
+from harness.affinity import CorePin
 from harness.aws import direct as _direct
 from harness.aws import router as _router
 from harness.aws.backend import Backend, create_backend
@@ -37,7 +38,7 @@ from harness.sandbox import threads as _sandbox_threads
 from harness.sandbox.budgets import Budgets, Meter
 from harness.sandbox.interrupts import shielded
 from harness.sandbox.progress import RunProgress
-from harness.scheduler import Scheduler, current_task
+from harness.scheduler import Scheduler, current_task, pooled_threads
 from harness.template import Template, load_template
 from harness.trace import Trace
 
@@ -111,6 +112,7 @@ class Simulation:
         self.function_url: Callable[[str], str] = lambda name: f"http://127.0.0.1/lambda-url/{name}/"
         self._saved_env: dict[str, str] = {}
         self._time = TimePatch(self.clock, self._sleep, self._skew)
+        self._pin = CorePin()
         self._logs = LogCapture()
         self._usage = UsagePatch()
         self._seal: sandbox.Seal | None = None
@@ -140,6 +142,7 @@ class Simulation:
         _router.install()
         _active = self
         self._started = True
+        self._pin.hold(pooled_threads())  # one thread runs at a time: keep them on one core (harness/affinity.py)
         try:
             self._saved_env = dict(os.environ)
             self.backend.start(self.seed)
@@ -237,6 +240,7 @@ class Simulation:
                 if not survivors:  # a live handler thread must never see the outer environment
                     _swap_environ(self._saved_env)
             finally:
+                self._pin.release(pooled_threads())
                 _active = None
         if survivors:
             raise SimulationError(f"handler thread(s) {', '.join(survivors)} could not be stopped when the "

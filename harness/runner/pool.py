@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from multiprocessing import connection
 from multiprocessing.connection import Connection
 
-from harness import sandbox
+from harness import affinity, sandbox
 from harness.runner import heap
 from harness.runner.job import Job, execute
 from harness.scenario.runner import ScenarioResult
@@ -36,7 +36,7 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
         while pending or any(w.index is not None for w in pool):
             busy = sum(1 for w in pool if w.index is not None)
             while len(pool) < min(workers, busy + len(pending)):
-                pool.append(_fork(jobs, prepare, run))
+                pool.append(_fork(jobs, prepare, run, core=len(pool)))
             for worker in pool:
                 if worker.index is None and pending:
                     worker.index = pending.pop()
@@ -57,7 +57,8 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
             _stop(worker)
 
 
-def _fork(jobs: Sequence[Job], prepare: Callable[[], None], run: Callable[[Job], ScenarioResult]) -> _Worker:
+def _fork(jobs: Sequence[Job], prepare: Callable[[], None], run: Callable[[Job], ScenarioResult],
+          core: int = 0) -> _Worker:
     parent_end, child_end = connection.Pipe(duplex=True)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
@@ -65,6 +66,7 @@ def _fork(jobs: Sequence[Job], prepare: Callable[[], None], run: Callable[[Job],
         try:
             parent_end.close()
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+            affinity.prefer(core)  # workers side by side each keep their simulations on their own core
             prepare()
             _serve(child_end, jobs, run)
         except BaseException:  # noqa: BLE001 - a child must never unwind into the parent's code
