@@ -79,15 +79,20 @@ def raw_answers(run, fast: bool) -> list:
         answers.append((response.status_code, dict(response.headers), response.content))
         return response
 
-    clients = {}
     with freezegun.freeze_time(START):
         mock_random.seed(7)
-        for service in ("dynamodb", "sqs", "secretsmanager", "s3"):
-            clients[service] = boto3.client(service, region_name="us-east-1", aws_access_key_id="testing",
-                                            aws_secret_access_key="testing")
-            clients[service].meta.events.register_first("before-send", answer)
-        run(clients)
+        run(_clients(answer))
     return answers
+
+
+def _clients(before_send) -> dict:
+    """A client per service the tests use, `before_send` first on each one's before-send event."""
+    clients = {}
+    for service in ("dynamodb", "sqs", "secretsmanager", "s3"):
+        clients[service] = boto3.client(service, region_name="us-east-1", aws_access_key_id="testing",
+                                        aws_secret_access_key="testing")
+        clients[service].meta.events.register_first("before-send", before_send)
+    return clients
 
 
 def dynamodb_run(ops: list):
@@ -221,13 +226,8 @@ def requests_of(run) -> list:
 
     def keep(request, **_):
         sent.append(request)
-    clients = {}
     with freezegun.freeze_time(START):
-        for service in ("dynamodb", "sqs", "secretsmanager", "s3"):
-            clients[service] = boto3.client(service, region_name="us-east-1", aws_access_key_id="testing",
-                                            aws_secret_access_key="testing")
-            clients[service].meta.events.register_first("before-send", keep)
-        run(clients)
+        run(_clients(keep))
     return sent
 
 
