@@ -15,6 +15,7 @@ Importing this module stays cheap: the harness is imported when a scenario is co
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,10 @@ def _shown(path: Path, start: Path) -> Path:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: Any) -> None:
     """Register the `harness` marker and, before hypothesis loads a profile, the `ci` and `fuzz` profiles."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1...: each worker's simulations take their own core
+    if worker[2:].isdigit():
+        from harness import affinity
+        affinity.prefer(int(worker[2:]))
     from harness.fuzz.fixtures import MARKER_HELP
     from harness.fuzz.profiles import PROFILES, register_profiles
     config.addinivalue_line("markers", MARKER_HELP)
