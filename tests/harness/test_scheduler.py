@@ -1,4 +1,6 @@
 """The scheduler: one baton, virtual-time order, seeded tie-breaking, a wall-clock watchdog."""
+import os
+
 import pytest
 
 from harness import Simulation, WatchdogTimeout
@@ -68,12 +70,8 @@ def test_time_only_moves_when_the_scheduler_moves_it(sim):
     assert sim.now == 120
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count open descriptors")
 def test_a_process_running_many_simulations_keeps_the_same_open_descriptors(basic_template):
-    import os
-
-    if not os.path.isdir("/proc/self/fd"):
-        pytest.skip("no /proc/self/fd to count open descriptors")
-
     def one_run():
         with Simulation(basic_template, seed=1) as sim:
             sim.invoke("Stamp", {})

@@ -1,6 +1,8 @@
 """The HTTP gateway: API Gateway REST proxy (payload 1.0) and Function URLs (payload 2.0)
 (AWS_BEHAVIOUR "API Gateway and Function URLs")."""
 import json
+import os
+import resource
 import socket
 
 import pytest
@@ -150,13 +152,9 @@ def test_after_sim_http_the_test_threads_own_http_to_the_gateway_is_answered_in_
 
 
 
+@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200,
+                    reason="the open-file limit leaves no room above select()'s 1024")
 def test_an_exchange_works_when_the_process_holds_descriptors_above_select_s_limit(sim):
-    import os
-    import resource
-
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 1200:
-        pytest.skip(f"RLIMIT_NOFILE {soft} leaves no room above select()'s 1024")
     held = []
     try:
         while not held or held[-1] < 1100:  # the exchange's own sockets now land above FD_SETSIZE
