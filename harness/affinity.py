@@ -50,7 +50,7 @@ class CorePin:
 
     def __init__(self) -> None:
         self._saved: dict[int, set[int]] = {}  # thread id (0: the caller) -> the cores it had
-        self._pid = os.getpid()
+        self._pid = 0  # the process that pinned them (set by hold)
 
     def hold(self, threads: Iterable[threading.Thread]) -> None:
         """Move the caller and `threads` to one core (the preferred one, else the caller's current one)."""

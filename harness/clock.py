@@ -117,12 +117,10 @@ class VirtualClock:
         """Naive UTC datetime for the current virtual time plus `skew` seconds (freezegun's format)."""
         # Every time.time() and datetime.now() in handler code lands here, mostly many times at one instant:
         # datetimes are immutable, so the last one is reused while the instant (and freezegun's class) holds.
-        instant, cls, last = self._last or (None, None, None)
-        if instant != self._now + skew or cls is not _dt.datetime:
-            cls = _dt.datetime
-            last = cls.fromtimestamp(self._now + skew, _UTC).replace(tzinfo=None)
-            self._last = (self._now + skew, cls, last)
-        return last  # type: ignore[return-value]
+        at, cls = self._now + skew, _dt.datetime
+        if self._last is None or self._last[0] != at or self._last[1] is not cls:
+            self._last = (at, cls, cls.fromtimestamp(at, _UTC).replace(tzinfo=None))
+        return self._last[2]
 
 
 class BudgetExceeded(Exception):

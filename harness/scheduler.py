@@ -93,12 +93,12 @@ class _Worker:
 
 
 _IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in this process
+_SCHEDULERS: weakref.WeakSet = weakref.WeakSet()
 
 
 def pooled_threads() -> list[threading.Thread]:
     """The parked task threads every scheduler of this process reuses."""
     return [worker.thread for worker in _IDLE]
-_SCHEDULERS: weakref.WeakSet = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:  # pragma: no cover - runs in a forked child

@@ -212,13 +212,13 @@ class Gateway:
                 conn.endheaders(request.body or None)
             self._serve_until(exchange_id, conn, client_timeout)
             reply = conn.getresponse()
-            raw = HttpResponse(reply.status, dict(reply.getheaders()), "", reply.read())
+            status, reply_headers, body = reply.status, dict(reply.getheaders()), reply.read()
             conn.close()
         except (OSError, http.client.HTTPException) as exc:
             if exc.__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
                 return None  # the gateway task reported the client's timeout: the server closed the connection
             raise
-        return HttpResponse(raw.status, raw.headers, raw.content.decode("utf-8", "replace"), raw.content)
+        return HttpResponse(status, reply_headers, body.decode("utf-8", "replace"), body)
 
     def _serve_until(self, exchange_id: str, conn: http.client.HTTPConnection, client_timeout: float | None) -> None:
         """Answer what reaches the gateway (other callers' requests too) until this exchange has been answered, or
