@@ -8,8 +8,14 @@ import pytest
 from harness import Simulation, affinity
 from harness.scheduler import pooled_threads
 
-pytestmark = pytest.mark.skipif(not affinity.enabled() or len(os.sched_getaffinity(0)) < 2,
+pytestmark = pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
                                 reason="needs sched_setaffinity and at least two cores to choose from")
+
+
+@pytest.fixture(autouse=True)
+def pinning_on(monkeypatch):
+    """On here whatever the environment says (`make test` turns it off for the rest of the unit tests)."""
+    monkeypatch.setenv("HARNESS_PIN_CORE", "1")
 
 
 def _cores(thread: threading.Thread | None = None) -> set[int]:
