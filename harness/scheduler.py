@@ -96,9 +96,17 @@ _IDLE: list[_Worker] = []  # parked worker threads, reused by every scheduler in
 _SCHEDULERS: weakref.WeakSet = weakref.WeakSet()
 
 
+_OTHER_POOLS: list[Callable[[], list[threading.Thread]]] = []  # other reused threads a simulation runs on
+
+
+def add_thread_pool(threads: Callable[[], list[threading.Thread]]) -> None:
+    """Count the threads `threads()` lists among the pooled ones (the gateway's connection threads)."""
+    _OTHER_POOLS.append(threads)
+
+
 def pooled_threads() -> list[threading.Thread]:
-    """The parked task threads every scheduler of this process reuses."""
-    return [worker.thread for worker in _IDLE]
+    """The parked task threads every scheduler of this process reuses, and the other pools' threads."""
+    return [worker.thread for worker in _IDLE] + [thread for pool in _OTHER_POOLS for thread in pool()]
 
 
 def _after_fork_in_child() -> None:  # pragma: no cover - runs in a forked child

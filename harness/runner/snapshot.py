@@ -137,7 +137,7 @@ class Snapshot:
 
     def _check_quiescent(self) -> None:
         from harness import scheduler
-        parked = {worker.thread for worker in getattr(scheduler, "_IDLE", [])}  # forgotten in a forked child
+        parked = set(scheduler.pooled_threads())  # parked task and gateway connection threads (forgotten in a fork)
         live = [t.name for t in threading.enumerate() if t is not threading.current_thread() and t not in parked]
         if live:
             raise CannotSnapshot(f"thread(s) {', '.join(live)} still run after the deploy")

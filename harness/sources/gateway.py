@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 from harness.errors import InputError
 from harness.lambda_runtime.runtime import InvokeRequest
 from harness.scheduler import TaskKilled, current_task
-from harness.sources import outbound, proxy
+from harness.sources import connection_threads, outbound, proxy
 from harness.sources.httpmodel import HttpRequest, HttpResponse
+from harness.sources.reply_reader import read_reply
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.lambda_runtime.config import FunctionConfig
@@ -202,22 +203,23 @@ class Gateway:
         exchange_id = str(next(self._ids))
         headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "content-length")]
         headers += [("Host", host), (EXCHANGE_HEADER, exchange_id)]
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WALL_TIMEOUT)
         try:
             with outbound.real_sockets():  # the test thread is the client itself: no thread of its own
-                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WALL_TIMEOUT)
+                conn.sock = _connect(server.port)
                 conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
                 for key, value in headers:
                     conn.putheader(key, value)
                 conn.putheader("Content-Length", str(len(request.body)))
                 conn.endheaders(request.body or None)
             self._serve_until(exchange_id, conn, client_timeout)
-            reply = conn.getresponse()
-            status, reply_headers, body = reply.status, dict(reply.getheaders()), reply.read()
-            conn.close()
+            status, reply_headers, body = read_reply(conn.sock, request.method)
         except (OSError, http.client.HTTPException) as exc:
             if exc.__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
                 return None  # the gateway task reported the client's timeout: the server closed the connection
             raise
+        finally:
+            conn.close()
         return HttpResponse(status, reply_headers, body.decode("utf-8", "replace"), body)
 
     def _serve_until(self, exchange_id: str, conn: http.client.HTTPConnection, client_timeout: float | None) -> None:
@@ -451,8 +453,7 @@ class _Server:
 
     def _listen(self, port: int) -> None:
         handler = type("GatewayHandler", (_Handler,), {"server_ref": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _PooledHTTPServer(("127.0.0.1", port), handler)
         self.port = self.httpd.server_address[1]
         self._wake_read, self._wake_write = socket.socketpair()
         self.thread = threading.Thread(target=self._serve, name=f"gateway-{self.port}", daemon=True)
@@ -482,6 +483,38 @@ class _Server:
         self.httpd.server_close()
         self._wake_read.close()
         self._wake_write.close()
+
+
+class _PooledHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, as ThreadingHTTPServer gives, from reused threads
+    (harness.sources.connection_threads); closing it waits for its connections to end, as ThreadingHTTPServer's
+    does."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type) -> None:
+        super().__init__(address, handler)
+        self._connections = 0
+        self._ended = threading.Condition()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._ended:
+            self._connections += 1
+
+        def serve() -> None:
+            try:
+                self.process_request_thread(request, client_address)  # handles its errors, closes the socket
+            finally:
+                with self._ended:
+                    self._connections -= 1
+                    self._ended.notify_all()
+
+        connection_threads.run(serve, f"gateway-{self.server_address[1]}-connection")
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._ended:
+            self._ended.wait_for(lambda: self._connections == 0)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -541,15 +574,43 @@ class _Handler(BaseHTTPRequestHandler):
             return None
 
     def _reply(self, response: HttpResponse) -> None:
-        self.send_response(response.status)
-        for key, value in response.headers.items():
-            if key.lower() not in ("content-length", "connection", "date", "server"):
+        """The response on the wire: the bytes `send_response`, `send_header` and `end_headers` write, in one write."""
+        headers = [(key, value) for key, value in response.headers.items()
+                   if key.lower() not in ("content-length", "connection", "date", "server")]
+        headers += [("Content-Length", str(len(response.content))), ("Connection", "close")]
+        if self.request_version == "HTTP/0.9":  # no status line, no headers: BaseHTTPRequestHandler's own way
+            self.send_response(response.status)
+            for key, value in headers:
                 self.send_header(key, value)
-        self.send_header("Content-Length", str(len(response.content)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.content)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.content)
+            return
+        code = response.status
+        self.log_request(code)
+        # http.server's own formatting, operator for operator (%d and %s are not what format() gives every value)
+        phrase = self.responses[code][0] if code in self.responses else ""
+        lines = ["%s %d %s\r\n" % (self.protocol_version, code, phrase),  # noqa: UP031
+                 "Server: %s\r\n" % self.version_string(), "Date: %s\r\n" % self.date_time_string()]  # noqa: UP031
+        lines += ["%s: %s\r\n" % header for header in headers]  # noqa: UP031
+        lines.append("\r\n")
+        self.close_connection = True  # what send_header does for "Connection: close"
+        head = "".join(lines).encode("latin-1", "strict")
+        self.wfile.write(head if self.command == "HEAD" else head + response.content)
+
+
+def _connect(port: int) -> socket.socket:
+    """A connected loopback socket, as `http.client` makes it (timeout, TCP_NODELAY) without resolving the
+    address first: the gateway listens on 127.0.0.1."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(WALL_TIMEOUT)
+        sock.connect(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _readable(sock: socket.socket) -> bool:

@@ -166,3 +166,72 @@ def test_an_exchange_works_when_the_process_holds_descriptors_above_select_s_lim
     finally:
         for fd in held:
             os.close(fd)
+
+
+def _handler(version: str = "HTTP/1.1", command: str = "POST"):
+    """A gateway request handler that has read a request (no socket: it writes into a buffer)."""
+    import io
+
+    from harness.sources.gateway import _Handler
+    handler = _Handler.__new__(_Handler)
+    handler.request_version, handler.command, handler.requestline = version, command, f"{command} / {version}"
+    handler.wfile = io.BytesIO()
+    handler.close_connection = False
+    handler.date_time_string = lambda timestamp=None: "Tue, 01 Jan 2030 00:00:00 GMT"
+    return handler
+
+
+def _written_by_http_server(handler, response):
+    """What http.server's own send_response, send_header and end_headers write (the gateway's reply before)."""
+    handler.send_response(response.status)
+    for key, value in response.headers.items():
+        if key.lower() not in ("content-length", "connection", "date", "server"):
+            handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(response.content)))
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(response.content)
+    return handler.wfile.getvalue(), handler.close_connection
+
+
+@pytest.mark.parametrize("status", [200, 201, 302, 404, 429, 502, 299, 599])
+@pytest.mark.parametrize("version,command", [("HTTP/1.1", "POST"), ("HTTP/1.0", "GET"), ("HTTP/1.1", "HEAD"),
+                                             ("HTTP/0.9", "GET")])
+def test_the_gateway_writes_a_reply_byte_for_byte_as_http_server_does(status, version, command):
+    from harness.sources.httpmodel import HttpResponse
+    response = HttpResponse.of(status, {"a": "é"}, headers={"X-Id": "7", "connection": "keep-alive", "Date": "x",
+                                                            "Set-Cookie": "a=1; Path=/", "X-Number": 3})
+    ours = _handler(version, command)
+    ours._reply(response)
+    assert (ours.wfile.getvalue(), ours.close_connection) == _written_by_http_server(_handler(version, command),
+                                                                                      response)
+
+
+def test_a_reply_header_latin_1_cannot_carry_fails_as_http_server_fails():
+    from harness.sources.httpmodel import HttpResponse
+    response = HttpResponse.of(200, "x", headers={"X-Name": "雪"})
+    with pytest.raises(UnicodeEncodeError):
+        _written_by_http_server(_handler(), response)
+    ours = _handler()
+    with pytest.raises(UnicodeEncodeError):
+        ours._reply(response)
+    assert ours.wfile.getvalue() == b""  # nothing half-written
+
+
+def test_connections_reuse_parked_threads_and_stopping_waits_for_them(app_template):
+    from harness import Simulation
+    from harness.scheduler import pooled_threads
+    from harness.sources import connection_threads
+    with Simulation(app_template, seed=3) as sim:
+        sim.http("POST", "/echo", body={"a": 1})
+        threads = set(connection_threads.threads())
+        assert threads and threads <= set(pooled_threads())
+        for _ in range(3):
+            assert sim.http("POST", "/echo", body={"a": 1}).status == 200
+            assert sim.http("GET", "/plain", function_url="UrlFn").status == 200
+        assert set(connection_threads.threads()) == threads  # one exchange at a time: the same thread serves each
+    with Simulation(app_template, seed=3) as sim:
+        assert sim.http("POST", "/echo", body={"a": 1}).status == 200
+        assert set(connection_threads.threads()) == threads
+    assert all(t.is_alive() and t.name == "gateway-connection-idle" for t in threads)
