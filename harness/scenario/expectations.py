@@ -6,6 +6,7 @@ time and order kinds in `timeline.py`.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -64,14 +65,20 @@ class Expectation(Model):
         fields = self.model_dump(exclude_defaults=True, by_alias=True)
         return f"{self.kind} " + " ".join(f"{k}={show(v, 80)}" for k, v in fields.items())
 
+    @functools.cached_property
+    def description(self) -> str:
+        """`describe()`, made once: a scenario's expectations are checked again in every run of it, and a model's
+        fields never change."""
+        return self.describe()
+
     def evaluate(self, ctx: Any, where: str, line: int = 0) -> Outcome:
         """Check and wrap the verdict (a check that raises fails with the error as its finding)."""
         try:
             with ctx.inspecting():
                 verdict = self.check(ctx)
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed expectation, not a crash
-            verdict = Verdict(False, self.describe(), f"the check could not run: {type(exc).__name__}: {exc}")
-        return Outcome(where, self.kind, self.describe(), verdict.passed, verdict.expected, verdict.found,
+            verdict = Verdict(False, self.description, f"the check could not run: {type(exc).__name__}: {exc}")
+        return Outcome(where, self.kind, self.description, verdict.passed, verdict.expected, verdict.found,
                        verdict.seqs, ctx.sim.now, line, () if verdict.passed else _slice(ctx.sim.trace, verdict.seqs))
 
 

@@ -1,6 +1,7 @@
 """Matching helpers for expectations: subset comparison, count specs and trace event selectors."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal
@@ -71,6 +72,22 @@ def plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value
+
+
+def copied(value: Any) -> Any:
+    """A deep copy of plain JSON values (dicts, lists, scalars) made without `copy.deepcopy`'s bookkeeping; any
+    other value is copied by `copy.deepcopy`."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copied(v) for k, v in value.items()}
+    if kind is list:
+        return [copied(v) for v in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def show(value: Any, limit: int = 300) -> str:
