@@ -402,8 +402,13 @@ class ClientErrorsNotRetried(Invariant):
     permanent: list[str] = Field(default_factory=lambda: list(PERMANENT_DEFAULT))
     permanent_http: list[int] = Field(default_factory=lambda: [s for s in range(400, 500) if s not in (408, 425, 429)])
 
+    @functools.cached_property
+    def permanent_errors(self) -> frozenset[str]:
+        """Error codes and `HTTP <status>` texts of permanent failures (made once: a model's fields never change)."""
+        return frozenset(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
+
     def check(self, view: RunView) -> list[Violation]:
-        permanent = set(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
+        permanent = self.permanent_errors
         failed: dict[tuple, Any] = {}
         out = []
         attempt = _attempt_of(view)
@@ -545,14 +550,19 @@ class NoSecretsInLogs(Invariant):
     min_length: int = Field(6, ge=1)
     redacted: list[str] = Field(default_factory=lambda: ["***", "[REDACTED]", "REDACTED", "<redacted>", "****"])
 
+    @functools.cached_property
+    def line_patterns(self) -> tuple[list[LinePattern], list[tuple[str, re.Pattern]]]:
+        """The credential patterns and each sensitive field's `field: value` pattern, compiled once."""
+        patterns = {**SECRET_PATTERNS, **{f"pattern {p!r}": p for p in self.patterns}}
+        field_res = [(f, re.compile(rf"[\"']?\b{re.escape(f)}\b[\"']?\s*[:=]\s*[\"']?([^\"',}}\s][^\"',}}]*)"))
+                     for f in self.fields]
+        return [LinePattern.of(name, p) for name, p in patterns.items()], field_res
+
     def check(self, view: RunView) -> list[Violation]:
         secrets = {v: "a stored secret" for v in view.secret_values() if len(v) >= self.min_length}
         secrets.update({v: "a configured secret value" for v in self.values if v})
         secrets.update(_input_values(view, set(self.fields), self.min_length))
-        patterns = {**SECRET_PATTERNS, **{f"pattern {p!r}": p for p in self.patterns}}
-        compiled = [LinePattern.of(name, p) for name, p in patterns.items()]
-        field_res = [(f, re.compile(rf"[\"']?\b{re.escape(f)}\b[\"']?\s*[:=]\s*[\"']?([^\"',}}\s][^\"',}}]*)"))
-                     for f in self.fields]
+        compiled, field_res = self.line_patterns
         out = []
         for event in view.trace.of("log"):
             line = str(event.data.get("message", ""))

@@ -106,6 +106,9 @@ class Trace:
             found = [e for e in self.events if not kinds or e.kind in kinds]
         if not where:
             return list(found)
+        if len(where) == 1:  # the usual question (function=, rule=, id=), without a generator per event
+            [(key, value)] = where.items()
+            return [e for e in found if e.data.get(key) == value]
         return [e for e in found if all(e.data.get(k) == v for k, v in where.items())]
 
     def _kind_index(self) -> dict[str, list[TraceEvent]]:

@@ -90,10 +90,14 @@ def copied(value: Any) -> Any:
 _ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
+# What json.dumps(value, sort_keys=True, default=str) builds on every call, built once.
+_SHOW_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def show(value: Any, limit: int = 300) -> str:
     """Compact JSON for messages, shortened to `limit` characters."""
     try:
-        text = json.dumps(plain(value), sort_keys=True, default=str)
+        text = _SHOW_JSON.encode(plain(value))
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -85,7 +85,10 @@ class State:
         """moto's backend of a service (`sqs_backends`) when the simulation's backend is moto, else None."""
         if not self._on_moto():
             return None
-        return _backend_dict(backends)[ACCOUNT_ID][self.sim.region]
+        accounts, region = _backend_dict(backends), self.sim.region
+        # moto's own lookups (a lock, a scan of every BackendDict) only when they have something to make.
+        made = dict.get(dict.get(accounts, ACCOUNT_ID) or {}, region) if region != "global" else None
+        return made if made is not None else accounts[ACCOUNT_ID][region]
 
     def _moto_untouched(self, backends: str) -> bool:
         """While judging on moto: no request of this run reached the service (moto makes a service's backend on
@@ -245,13 +248,14 @@ _ASK = object()  # the API must answer (moto's model cannot say exactly what it 
 def _plain_item(item: Any) -> dict:
     """A moto Item as plain JSON values, as a Scan or GetItem answer gives it after boto3's deserializer and `plain`
     (read straight from moto's typed values: tests/harness/scenario/test_state.py checks both ways agree)."""
-    return {name: _plain_value(value) for name, value in item.attrs.items()}
+    dynamo = _dynamo()
+    return {name: _plain_value(value, dynamo) for name, value in item.attrs.items()}
 
 
-def _plain_value(value: Any) -> Any:
+def _plain_value(value: Any, dynamo: tuple | None = None) -> Any:
     """One moto DynamoType as `plain(TypeDeserializer().deserialize(value.to_regular_json()))` gives it; strings,
     numbers, booleans, nulls, maps and lists directly, other types (binary, sets) that way."""
-    dynamo_type, context, deserializer = _dynamo()
+    dynamo_type, context, deserializer = dynamo or _dynamo()
     kind, raw = value.type, value.value
     if (kind == "S" and type(raw) is str) or (kind == "BOOL" and type(raw) is bool):
         return raw
@@ -260,9 +264,9 @@ def _plain_value(value: Any) -> Any:
     if kind == "NULL":
         return None
     if kind == "M" and type(raw) is dict and all(type(v) is dynamo_type for v in raw.values()):
-        return {k: _plain_value(v) for k, v in raw.items()}
+        return {k: _plain_value(v, dynamo) for k, v in raw.items()}
     if kind == "L" and type(raw) is list and all(type(v) is dynamo_type for v in raw):
-        return [_plain_value(v) for v in raw]
+        return [_plain_value(v, dynamo) for v in raw]
     return plain(deserializer.deserialize(value.to_regular_json()))
 
 
