@@ -3,14 +3,19 @@ its invariants and `_finish` (trace hash, events, stats), per expectation kind a
 that has `Expectation.evaluate`, `Invariant.run` and `runner._finish` (it wraps them with thread-CPU timers).
 
     python bench/judgement.py [SCENARIO] [RUNS]
-    PYTHONPATH=/path/to/other/tree python bench/judgement.py ...   # the same figure for another tree
+    python bench/judgement.py [SCENARIO] [RUNS] --baseline main [--rounds 3]   # side by side with git REF
 
-Prints one JSON line. Judging runs on the calling thread while the simulation is idle, so its thread CPU time is
+Prints one JSON line; with --baseline, the median of each figure over the rounds for both trees (each round runs
+the baseline, then this tree, each in a fresh interpreter, so both share the machine's load). Judging runs on the calling thread while the simulation is idle, so its thread CPU time is
 its own cost; the total is the process's CPU time per run (all threads).
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -62,10 +67,33 @@ def measure(path: Path, runs: int) -> dict:
             "by_expectation": per_run(expectations), "by_invariant": per_run(invariants)}
 
 
+def side_by_side(path: str, runs: int, ref: str, rounds: int) -> dict:
+    """{before, after}: each figure's median over `rounds` alternating runs of the tree at `ref` and this one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import ROOT, checkout
+    trees = {"before": checkout(ref), "after": ROOT}
+    samples: dict[str, list[dict]] = {"before": [], "after": []}
+    for _ in range(rounds):
+        for side, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            done = subprocess.run([sys.executable, __file__, path, str(runs)], cwd=tree, env=env, check=True,
+                                  capture_output=True, text=True)
+            samples[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    figures = ("cpu_ms_per_run", "judgement_ms_per_run", "judgement_share", "expectations", "invariants", "finish")
+    return {side: {f: statistics.median(s[f] for s in got) for f in figures} for side, got in samples.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0] if args else SCENARIO)
-    print(json.dumps(measure(path, int(args[1]) if len(args) > 1 else 50)))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", nargs="?", default=SCENARIO)
+    parser.add_argument("runs", nargs="?", type=int, default=50)
+    parser.add_argument("--baseline", metavar="REF", help="measure the harness at git REF too, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --baseline (default 3)")
+    args = parser.parse_args(argv)
+    if args.baseline:
+        print(json.dumps(side_by_side(args.scenario, args.runs, args.baseline, args.rounds)))
+    else:
+        print(json.dumps(measure(Path(args.scenario), args.runs)))
     return 0
 
 
