@@ -268,6 +268,37 @@ def _received(message: Any, included: list[str]) -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------------------------------- S3
+@direct("s3", "create_bucket", "CreateBucket", complete=False)
+def _create_bucket(client: Any, params: dict) -> dict | None:
+    """CreateBucket of a new bucket in the client's own region without ACL, lock or ownership options (what the
+    deployer sends), run by moto's S3 model as its handler runs it; the answer holds only `Location`."""
+    from botocore.exceptions import ParamValidationError
+    from botocore.handlers import validate_bucket_name
+    if set(params) - {"Bucket", "CreateBucketConfiguration"} or not _valid(client, "CreateBucket", params):
+        return None
+    try:
+        validate_bucket_name(dict(params))  # botocore's check before building the request
+    except ParamValidationError:
+        return None
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+    name, region = params["Bucket"], client.meta.region_name
+    location = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+    # moto's handler: us-east-1 takes no constraint naming itself, any other region exactly its own name
+    if (location == "us-east-1") if region == "us-east-1" else (location != region):
+        return None
+    if name in s3_backends.bucket_accounts:  # already there: moto's handler decides (idempotent or an error)
+        return None
+    try:
+        s3_backends[ACCOUNT_ID][get_partition(region)].create_bucket(name, location or "us-east-1",
+                                                                   bucket_namespace=None)
+    except Exception:  # noqa: BLE001 - refused before anything changed (a name's length): the API way answers
+        return None
+    draw_like_the_api()
+    return {"Location": f"/{name}"}
+
+
 # ---------------------------------------------------------------------------------------------------- DynamoDB
 @direct("dynamodb", "create_table", "CreateTable", complete=False)
 def _create_table(client: Any, params: dict) -> dict | None:

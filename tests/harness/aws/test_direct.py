@@ -189,6 +189,58 @@ def test_a_table_moto_refuses_is_refused_with_the_apis_words(write_app):
     assert "cannot create Indexed" in errors[0][1]
 
 
+BUCKETS = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Plain:
+    Type: AWS::S3::Bucket
+  Named:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: Named-Bucket.1
+      VersioningConfiguration: {Status: Enabled}
+"""
+
+
+def deploy_buckets(template, on: bool, region: str) -> dict:
+    """Deploy the buckets (directly or the API way) in `region`; what the run and its inspection could see."""
+    from moto.s3.models import s3_backends
+    with pinned_randomness(4), direct_calls(on), observing(Simulation(template, seed=4, region=region)) as sim:
+        buckets = s3_backends[ACCOUNT_ID]["aws"].buckets
+        return {"attrs": sim.deployer.attrs, "trace": [(e.kind, e.data) for e in sim.trace.events],
+                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(), "observed": observed(sim),
+                "buckets": {name: (b.region_name, b.creation_date, b.versioning_status, b.arn)
+                            for name, b in buckets.items()},
+                "listed": sim.client("s3").list_buckets()["Buckets"], "owners": dict(s3_backends.bucket_accounts)}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_direct_create_bucket_deploys_what_the_api_deploys(write_app, monkeypatch, region):
+    template = write_app(BUCKETS)
+    created = []
+    operation, create, complete = direct.DIRECT[("s3", "create_bucket")]
+    monkeypatch.setitem(direct.DIRECT, ("s3", "create_bucket"),
+                        (operation, lambda client, params: created.append(params["Bucket"]) or
+                         create(client, params), complete))
+    fast = deploy_buckets(template, True, region)
+    assert len(created) == 2 and created[1] == "named-bucket.1"  # both the direct way
+    assert fast == deploy_buckets(template, False, region)
+    assert len(fast["buckets"]) == 2
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 64, "bad/name"])
+def test_a_bucket_moto_or_botocore_refuses_is_refused_with_the_apis_words(write_app, name):
+    bad = write_app(BUCKETS.replace("Named-Bucket.1", name))
+    errors = []
+    for on in (True, False):
+        with pytest.raises(Exception) as refused:
+            deploy_buckets(bad, on, "us-east-1")
+        errors.append((type(refused.value), str(refused.value)))
+    assert errors[0] == errors[1]
+    assert "cannot create Named" in errors[0][1]
+
+
 def delete_batches(on: bool) -> dict:
     """Receive and delete in batches as an event source does, with a stale handle, a duplicate and an empty batch."""
     with pinned_randomness(6), direct_calls(on), Simulation(seed=6) as sim:
