@@ -4,7 +4,7 @@ import contextlib
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 from moto.moto_api._internal import mock_random
 from moto.sqs.models import sqs_backends
 
@@ -368,3 +368,58 @@ def test_direct_put_item_gives_what_the_api_gives(stream, monkeypatch):
     assert answered == [True] * 3 + [False] * 3  # moto refuses the last three: the API way answers with its error
     assert fast == put_items(False, stream)
     assert len(fast["items"]) == 2 and [type(a) for a in fast["answers"][:3]] == [dict] * 3
+
+
+def secrets_setup(on: bool, steps: list) -> dict:
+    """Run Secrets Manager `steps` (method, params) through the internal client, directly or the API way; what a
+    caller could see, the values drawn and who drew the run's uuid4s."""
+    with pinned_randomness(8) as pins, direct_calls(on), Simulation(seed=8) as sim:
+        observing(sim)
+        sm = sim.client("secretsmanager")
+        answers = []
+        for method, params in steps:
+            try:
+                answers.append(getattr(sm, method)(**params))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+            except ParamValidationError as exc:
+                answers.append(str(exc))
+        secrets = sm.list_secrets()["SecretList"]
+        values = [sm.get_secret_value(SecretId=s["ARN"]) for s in secrets]
+        for value in values:
+            value.pop("ResponseMetadata")
+        return {"answers": answers, "secrets": secrets, "values": values, "moto_draws": mock_random.getstate(),
+                "uuid4_callers": list(pins.uuid4_callers), "next_uuid4": uuid.uuid4(), "observed": observed(sim),
+                "trace": [(e.kind, e.data) for e in sim.trace.events]}
+
+
+SECRET_STEPS = [("create_secret", {"Name": "twilio", "SecretString": '{"token": "t0"}'}),
+                ("put_secret_value", {"SecretId": "twilio", "SecretString": '{"token": "t1"}'}),
+                ("create_secret", {"Name": "other", "SecretString": "x"}),
+                ("create_secret", {"Name": "twilio", "SecretString": "again"}),  # exists: moto's error
+                ("put_secret_value", {"SecretId": "missing", "SecretString": "x"}),  # no such secret
+                ("put_secret_value", {"SecretId": "other", "SecretString": ""}),  # empty: moto's error
+                ("create_secret", {"Name": "tagged", "SecretString": "x", "Tags": [{"Key": "k", "Value": "v"}]}),
+                ("put_secret_value", {"SecretId": "other", "SecretString": "y", "ClientRequestToken": "t" * 32})]
+
+
+def counting(monkeypatch, service: str, method: str, answered: list) -> None:
+    """Record in `answered` each call of `method` the direct way answered."""
+    operation, respond, complete = direct.DIRECT[(service, method)]
+
+    def counted(client, params):
+        answer = respond(client, params)
+        if answer is not None:
+            answered.append(method)
+        return answer
+    monkeypatch.setitem(direct.DIRECT, (service, method), (operation, counted, complete))
+
+
+def test_direct_secrets_give_what_the_api_gives(monkeypatch):
+    answered = []
+    for method in ("create_secret", "put_secret_value"):
+        counting(monkeypatch, "secrets-manager", method, answered)
+    fast = secrets_setup(True, SECRET_STEPS)
+    assert answered == ["create_secret", "put_secret_value", "create_secret"]  # the rest went the API way
+    assert fast == secrets_setup(False, SECRET_STEPS)
+    assert fast["uuid4_callers"].count("botocore.handlers.generate_idempotent_uuid") == 7
