@@ -21,7 +21,8 @@ Each client gets its own event emitter, a copy of the session's: botocore copies
 (a client registers a few dozen handlers on a few paths), so each emitter still has its own handlers: what the
 session registers later reaches no existing client, what a client registers reaches no other. The original of a
 copy becomes a `SharedTrie` too (its class is swapped): it must not change shared nodes either. uninstall() leaves
-existing shared tries as they are (they keep copying before changing); new copies are botocore's again.
+existing shared tries as they are (they keep copying before changing); copies made afterwards are full copies, as
+botocore makes them.
 
 Each client's HTTP session makes an `ssl.SSLContext` (OpenSSL's `SSL_CTX_new` and its options: about a fifth of a
 creation), used only when the client opens an HTTPS connection, which a client answered by the router never does.
@@ -137,7 +138,11 @@ class SharedTrie(hooks._PrefixTrie):
         super().remove_item(key, value)
 
     def __copy__(self) -> SharedTrie:
-        return share_trie(self)
+        if hooks._PrefixTrie.__copy__ is share_trie:
+            return share_trie(self)
+        new = SharedTrie.__new__(SharedTrie)  # uninstalled: copied in full, as botocore copies (owning every node)
+        new._root = self._recursive_copy(self._root)
+        return new
 
 
 def share_trie(trie: Any) -> SharedTrie:

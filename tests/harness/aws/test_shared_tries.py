@@ -147,3 +147,20 @@ def test_clients_with_deferred_contexts_answer_under_moto_as_botocores_own(envir
         finally:
             clients.install()
     assert answers == [["x"], ["x"]]
+
+
+def test_after_uninstall_a_shared_trie_is_copied_in_full_as_botocore_copies():
+    original = hooks._PrefixTrie()
+    original.append_item("a.b", 1)
+    shared = copy.copy(original)  # installed: shared nodes, both tries now SharedTries
+    clients.uninstall()
+    try:
+        full = copy.copy(shared)
+        assert full._root is not shared._root
+        assert structure(full._root) == structure(shared._root)
+        full.append_item("a.b", 2)
+        original.append_item("a.c", 3)
+        assert list(shared.prefix_search("a.b")) == [1] and list(full.prefix_search("a.b")) == [1, 2]
+        assert list(shared.prefix_search("a.c")) == [] and list(full.prefix_search("a.c")) == []
+    finally:
+        clients.install()
