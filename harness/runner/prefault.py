@@ -14,16 +14,21 @@ elsewhere (no /proc/self/pagemap, an older kernel) nothing is recorded or copied
 """
 from __future__ import annotations
 
-import array
 import ctypes
 import os
+import re
 import sys
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_PRESENT, _EXCLUSIVE = 1 << 63, 1 << 56  # /proc/PID/pagemap bits: page present, page mapped by one process only
 _MADV_POPULATE_WRITE = 23
 _EINVAL = 22
 ENABLED = True  # False: runs forked from a snapshot take their page faults one by one (tests compare both)
+
+# The top byte of a /proc/PID/pagemap entry (little-endian, 8 bytes a page): bit 7 = present, bit 0 = mapped by one
+# process only. Translated to one byte a page, 1 or 0, so that whole mappings are compared as big integers.
+_IS_PRESENT = bytes(1 if byte & 0x80 else 0 for byte in range(256))
+_IS_OWN = bytes(1 if byte & 0x81 == 0x81 else 0 for byte in range(256))
+_RUN = re.compile(rb"\x01+")
 
 Ranges = list[tuple[int, int]]  # [start, end) addresses, page-aligned
 
@@ -39,17 +44,14 @@ def _writable_private_mappings() -> Ranges:
     return ranges
 
 
-def _pages(ranges: Ranges, wanted: int) -> set[int]:
-    """Page numbers in `ranges` whose pagemap entry has every bit of `wanted`."""
-    found: set[int] = set()
+def _flags(ranges: Ranges, table: bytes) -> list[int]:
+    """For each range, one byte a page (`table` applied to its pagemap entry's top byte), as a big integer."""
+    out = []
     with open("/proc/self/pagemap", "rb") as pagemap:
         for start, end in ranges:
             pagemap.seek(start // _PAGE * 8)
-            entries = array.array("Q")
-            entries.frombytes(pagemap.read((end - start) // _PAGE * 8))
-            first = start // _PAGE
-            found.update(first + i for i, entry in enumerate(entries) if entry & wanted == wanted)
-    return found
+            out.append(int.from_bytes(pagemap.read((end - start) // _PAGE * 8)[7::8].translate(table), "little"))
+    return out
 
 
 class WrittenPages:
@@ -58,30 +60,28 @@ class WrittenPages:
 
     def __init__(self) -> None:
         self.mappings: Ranges = []
-        self.resident: set[int] = set()
+        self._resident: list[int] = []
         if not ENABLED or not sys.platform.startswith("linux"):
             return
         try:
             self.mappings = _writable_private_mappings()
-            self.resident = _pages(self.mappings, _PRESENT)
+            self._resident = _flags(self.mappings, _IS_PRESENT)
         except OSError:
-            self.mappings, self.resident = [], set()
+            self.mappings, self._resident = [], []
 
     def written(self) -> Ranges:
         """The parent's resident pages this process has copied (written into) since the fork, as ranges."""
-        if not self.resident:
+        if not self._resident:
             return []
         try:
-            own = _pages(self.mappings, _PRESENT | _EXCLUSIVE)
+            own = _flags(self.mappings, _IS_OWN)
         except OSError:
             return []
-        ranges: list[list[int]] = []
-        for page in sorted(own & self.resident):
-            if ranges and ranges[-1][1] == page:
-                ranges[-1][1] = page + 1
-            else:
-                ranges.append([page, page + 1])
-        return [(start * _PAGE, end * _PAGE) for start, end in ranges]
+        ranges = []
+        for (start, end), resident, mine in zip(self.mappings, self._resident, own):
+            both = (resident & mine).to_bytes((end - start) // _PAGE, "little")
+            ranges += [(start + run.start() * _PAGE, start + run.end() * _PAGE) for run in _RUN.finditer(both)]
+        return ranges
 
 
 def copy(ranges: Ranges) -> None:
