@@ -7,7 +7,7 @@ replayed, see draws.py) and fault plan, reopens the gateway on the same ports, a
 scenario's steps and judgement with the same code as a fresh run. The trace, verdict and report are the fresh run's
 (tests/harness/runner/test_snapshot.py checks it). The child sends its result back and exits, so a run that crashes
 or leaves state behind never touches the snapshot. The first run also reports which of the snapshot's pages it wrote
-into; later runs have the kernel copy those up front in one call instead of one page fault each (prefault.py: the
+into; later runs have the kernel copy those up front, a range at a time, instead of one page fault each (prefault.py: the
 same memory, about 5 % less CPU per run).
 
 A scenario whose deploy cannot be snapshotted exactly is run the ordinary way, and the reason is given on stderr
@@ -189,7 +189,7 @@ class Snapshot:
         """The pickled (result, pages written or None) of `job` run here, in the forked child."""
         learning = self._written is None
         if not learning:
-            prefault.copy(self._written)  # the pages this run will write, copied in one call
+            prefault.copy(self._written)  # the pages this run will write, copied with one call per range
         try:
             result = self._resume_and_run(job)
         except BaseException:  # noqa: BLE001 - reported as the job's error
