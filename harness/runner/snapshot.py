@@ -7,8 +7,8 @@ replayed, see draws.py) and fault plan, reopens the gateway on the same ports, a
 scenario's steps and judgement with the same code as a fresh run. The trace, verdict and report are the fresh run's
 (tests/harness/runner/test_snapshot.py checks it). The child sends its result back and exits, so a run that crashes
 or leaves state behind never touches the snapshot. The first run also reports which of the snapshot's pages it wrote
-into; later runs have the kernel copy those up front, a range at a time, instead of one page fault each (prefault.py: the
-same memory, about 5 % less CPU per run).
+into; later runs have the kernel copy those up front, a range at a time, instead of one page fault each
+(prefault.py: the same memory, about 5 % less CPU per run).
 
 A scenario whose deploy cannot be snapshotted exactly is run the ordinary way, and the reason is given on stderr
 when HARNESS_DEBUG is set: another backend than in-process moto, a deploy that kept a value drawn from a seeded

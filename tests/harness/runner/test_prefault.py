@@ -46,7 +46,8 @@ def buffer(pages: int, touched: bool) -> tuple[mmap.mmap, int]:
 def pages_within(ranges, start: int, pages: int) -> set[int]:
     """The page indexes of a buffer at `start` that `ranges` cover."""
     end = start + pages * PAGE
-    return {(address - start) // PAGE for low, high in ranges for address in range(max(low, start), min(high, end), PAGE)}
+    return {(address - start) // PAGE
+            for low, high in ranges for address in range(max(low, start), min(high, end), PAGE)}
 
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc/self/pagemap (Linux only)")
