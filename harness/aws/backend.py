@@ -101,13 +101,15 @@ class MotoBackend:
         moto_sqs.install()  # SQS at a flat cost per request, whatever the queue depth
         fast_moto(direct_enabled())
         self._mock = mock_aws()
-        with reused_callbacks():
+        on = direct_enabled()
+        with reused_callbacks(), kept_accounts(on), registered_once(on):
             self._mock.start(reset=True)
         mock_random.seed(seed)  # moto's ids (MessageId, receipt handles) follow the seed too
 
     def stop(self) -> None:
         if self._mock is not None:
-            self._mock.stop()
+            with kept_accounts(direct_enabled()):
+                self._mock.stop()
             self._mock = None
 
     def environment(self) -> dict[str, str]:
@@ -156,6 +158,77 @@ def reused_callbacks() -> Iterator[None]:
         yield
     finally:
         models.CallbackResponse = build
+
+
+_REGISTERED: dict[str, list] = {}  # HTTP method -> the callbacks moto's first start registered, in its order
+
+
+@contextlib.contextmanager
+def registered_once(on: bool = True) -> Iterator[None]:
+    """While moto's mock starts (when `on`): moto adds its `responses` callbacks to a new registry one by one at
+    every start (about 1,300 calls); after the first start in a process, the same callbacks (`reused_callbacks`)
+    go into the new registry in the same order one list per HTTP method, their call lists emptied."""
+    from moto.core.models import MockAWS
+    enable = MockAWS.__dict__["_enable_patching"]
+
+    def enable_patching(mock: Any, reset: bool = True) -> None:
+        from moto.core.models import botocore_stubber, responses_mock
+        from moto.core.responses_custom_registry import CustomRegistry
+        if not (reset and _REGISTERED):
+            enable(mock, reset)
+            registry = responses_mock._registry
+            if reset and type(registry) is CustomRegistry:  # a new registry holding what moto added
+                _REGISTERED.update({method: list(added) for method, added in registry._registered.items()})
+            return
+        botocore_stubber.enabled = True
+        mock.reset()
+        responses_mock.start()
+        registry = responses_mock._registry
+        if type(registry) is not CustomRegistry or registry._registered:
+            enable(mock, False)  # not the registry moto's reset makes: moto adds them itself
+            return
+        for method, callbacks in _REGISTERED.items():
+            for callback in callbacks:
+                if len(callback.calls):
+                    callback.calls.reset()
+            registry._registered[method] = list(callbacks)
+
+    if on:
+        MockAWS._enable_patching = enable_patching
+    try:
+        yield
+    finally:
+        MockAWS._enable_patching = enable
+
+
+@contextlib.contextmanager
+def kept_accounts(on: bool = True) -> Iterator[None]:
+    """While moto's mock starts or stops (when `on`): moto's reset drops each service's regional backends but keeps
+    the service's per-account dict (`sqs_backends[account]`). moto resets every regional backend (builds it again)
+    and then throws the per-account dict away, so the next run builds both afresh: the per-account dict asks boto3
+    for the service's regions in every partition (0.1-0.3 ms a service, each run). A regional backend is built
+    again, by moto, the first time a run asks for it, exactly as in a new per-account dict (the same regions
+    list); a backend whose class has its own `reset` (S3 closes its files, Batch stops its jobs) still runs it."""
+    from moto.core.base_backend import BackendDict
+    saved = BackendDict.__dict__["reset"]
+    if on:
+        BackendDict.reset = classmethod(_reset_keeping_accounts)
+    try:
+        yield
+    finally:
+        BackendDict.reset = saved
+
+
+def _reset_keeping_accounts(cls: type) -> None:
+    from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
+    with backend_lock:
+        for service in BackendDict._instances:
+            for account in service.values():
+                for regional in account.values():
+                    if type(regional).reset is not BaseBackend.reset:
+                        regional.reset()
+                dict.clear(account)
+        BackendDict._instances.clear()
 
 
 @register_backend("moto-server")

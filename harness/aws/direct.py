@@ -31,15 +31,21 @@ enabled = os.environ.get("HARNESS_DIRECT", "") != "0"
 # (service id as botocore hyphenizes it, client method name) -> (API operation name, answer(client, params), complete)
 Direct = Callable[[Any, dict], "dict | None"]
 DIRECT: dict[tuple[str, str], tuple[str, Direct, bool]] = {}
+TOKENS: set[tuple[str, str]] = set()  # (service, method) whose answer fills in idempotency tokens as botocore does
 
 
-def direct(service: str, method: str, operation: str, complete: bool = True) -> Callable[[Direct], Direct]:
+def direct(service: str, method: str, operation: str, complete: bool = True,
+           tokens: bool = False) -> Callable[[Direct], Direct]:
     """Register how a client method (`send_message`) of `service` is answered from moto's models; `operation` is
     the API's name for it (`SendMessage`), as the trace records it. A complete answer has every field the API's
-    has; an incomplete one only what its one harness caller reads (asked for with `answer`)."""
+    has; an incomplete one only what its one harness caller reads (asked for with `answer`). An operation with
+    idempotency tokens (a uuid4 botocore draws) is answered only by a function registered with `tokens=True`,
+    which draws them with `fill_tokens` once nothing can refuse the call any more."""
 
     def decorate(fn: Direct) -> Direct:
         DIRECT[(service, method)] = (operation, fn, complete)
+        if tokens:
+            TOKENS.add((service, method))
         return fn
 
     return decorate
@@ -64,7 +70,7 @@ def answer(client: Any, method: str, params: dict) -> dict | None:
         return None
     operation, respond, _ = entry
     model = client.meta.service_model.operation_model(operation)
-    if model.idempotent_members:  # botocore would fill in a token (a uuid4) before the call
+    if model.idempotent_members and (service, method) not in TOKENS:  # botocore would draw a token (a uuid4)
         return None
     params = dict(params)
     response = respond(client, params)
@@ -112,14 +118,22 @@ def draw_like_the_api() -> str:
     return gen_amzn_requestid_long()
 
 
-def metadata(request_id: str, content_type: str, crc32_of: bytes | None = None) -> dict:
-    """ResponseMetadata as botocore builds it from moto's answer (DynamoDB's carries the CRC32 of its body)."""
+def fill_tokens(client: Any, operation: str, params: dict) -> None:
+    """Fill in the operation's missing idempotency tokens with botocore's own handler (a uuid4 each, drawn by the
+    caller the API way records)."""
+    from botocore.handlers import generate_idempotent_uuid
+    generate_idempotent_uuid(params=params, model=client.meta.service_model.operation_model(operation))
+
+
+def metadata(request_id: str, content_type: str | None, crc32_of: bytes | None = None) -> dict:
+    """ResponseMetadata as botocore builds it from moto's answer (DynamoDB's carries the CRC32 of its body; some
+    services' answers have no content type)."""
     import zlib
 
     from moto.core.utils import utcnow
     from werkzeug.http import http_date
-    headers = {"content-type": content_type, "server": "amazon.com", "date": http_date(utcnow()),
-               "x-amzn-requestid": request_id}
+    headers = {"content-type": content_type} if content_type is not None else {}
+    headers.update({"server": "amazon.com", "date": http_date(utcnow()), "x-amzn-requestid": request_id})
     if crc32_of is not None:
         headers["x-amz-crc32"] = str(zlib.crc32(crc32_of))
     return {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": headers, "MaxAttemptsReached": True,
@@ -266,6 +280,87 @@ def _received(message: Any, included: list[str]) -> dict:
         out["MessageAttributes"] = {name: {k: value[k] for k in _ATTRIBUTE_ORDER if k in value}
                                     for name, value in message.message_attributes.items()}
     return out
+
+
+# ---------------------------------------------------------------------------------------------------- S3
+@direct("s3", "create_bucket", "CreateBucket", complete=False)
+def _create_bucket(client: Any, params: dict) -> dict | None:
+    """CreateBucket of a new bucket in the client's own region without ACL, lock or ownership options (what the
+    deployer sends), run by moto's S3 model as its handler runs it; the answer holds only `Location`."""
+    from botocore.exceptions import ParamValidationError
+    from botocore.handlers import validate_bucket_name
+    if set(params) - {"Bucket", "CreateBucketConfiguration"} or not _valid(client, "CreateBucket", params):
+        return None
+    try:
+        validate_bucket_name(dict(params))  # botocore's check before building the request
+    except ParamValidationError:
+        return None
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+    name, region = params["Bucket"], client.meta.region_name
+    location = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+    # moto's handler: us-east-1 takes no constraint naming itself, any other region exactly its own name
+    if (location == "us-east-1") if region == "us-east-1" else (location != region):
+        return None
+    if name in s3_backends.bucket_accounts:  # already there: moto's handler decides (idempotent or an error)
+        return None
+    try:
+        s3_backends[ACCOUNT_ID][get_partition(region)].create_bucket(name, location or "us-east-1",
+                                                                   bucket_namespace=None)
+    except Exception:  # noqa: BLE001 - refused before anything changed (a name's length): the API way answers
+        return None
+    draw_like_the_api()
+    return {"Location": f"/{name}"}
+
+
+# ---------------------------------------------------------------------------------------------------- Secrets Manager
+@direct("secrets-manager", "create_secret", "CreateSecret", tokens=True)
+def _create_secret(client: Any, params: dict) -> dict | None:
+    """CreateSecret of a new secret with a string value (the deployer's and a scenario's setup), run by moto's
+    own handler."""
+    if set(params) - {"Name", "SecretString"} or not _valid(client, "CreateSecret", params):
+        return None
+    backend = _secrets(client)
+    # moto checks the names themselves (`in secrets` also finds ARNs); a name there is refused or answered for a
+    # token: the API way
+    if params["Name"] in backend.secrets.keys():  # noqa: SIM118
+        return None
+    return _secrets_answer(client, "CreateSecret", params, lambda handler: handler.create_secret())
+
+
+@direct("secrets-manager", "put_secret_value", "PutSecretValue", tokens=True)
+def _put_secret_value(client: Any, params: dict) -> dict | None:
+    """PutSecretValue of a non-empty string to an existing secret (a scenario's setup), run by moto's own
+    handler."""
+    if set(params) != {"SecretId", "SecretString"} or not params.get("SecretString") \
+            or not _valid(client, "PutSecretValue", params):
+        return None
+    from moto.secretsmanager.models import ReplicaSecret
+    backend = _secrets(client)
+    if not backend._is_valid_identifier(params["SecretId"]) or isinstance(backend.secrets[params["SecretId"]],
+                                                                          ReplicaSecret):
+        return None
+    return _secrets_answer(client, "PutSecretValue", params, lambda handler: handler.put_secret_value())
+
+
+def _secrets(client: Any) -> Any:
+    from moto.secretsmanager.models import secretsmanager_backends
+    return secretsmanager_backends[ACCOUNT_ID][client.meta.region_name]
+
+
+def _secrets_answer(client: Any, operation: str, params: dict, call: Callable[[Any], str]) -> dict:
+    """moto's Secrets Manager handler answers `params` (its token filled in first, as botocore fills it), as its
+    parser would hand them over; its JSON answer with ResponseMetadata."""
+    import json
+
+    from moto.secretsmanager.responses import SecretsManagerResponse
+    fill_tokens(client, operation, params)
+    handler = SecretsManagerResponse()
+    handler.body, handler.current_account, handler.region = json.dumps(params), ACCOUNT_ID, client.meta.region_name
+    handler.querystring, handler.uri_match = {}, None  # a JSON-protocol request: every parameter is in the body
+    answer = json.loads(call(handler))
+    answer["ResponseMetadata"] = metadata(draw_like_the_api(), None)
+    return answer
 
 
 # ---------------------------------------------------------------------------------------------------- DynamoDB

@@ -4,7 +4,7 @@ import contextlib
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 from moto.moto_api._internal import mock_random
 from moto.sqs.models import sqs_backends
 
@@ -189,6 +189,58 @@ def test_a_table_moto_refuses_is_refused_with_the_apis_words(write_app):
     assert "cannot create Indexed" in errors[0][1]
 
 
+BUCKETS = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Plain:
+    Type: AWS::S3::Bucket
+  Named:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: Named-Bucket.1
+      VersioningConfiguration: {Status: Enabled}
+"""
+
+
+def deploy_buckets(template, on: bool, region: str) -> dict:
+    """Deploy the buckets (directly or the API way) in `region`; what the run and its inspection could see."""
+    from moto.s3.models import s3_backends
+    with pinned_randomness(4), direct_calls(on), observing(Simulation(template, seed=4, region=region)) as sim:
+        buckets = s3_backends[ACCOUNT_ID]["aws"].buckets
+        return {"attrs": sim.deployer.attrs, "trace": [(e.kind, e.data) for e in sim.trace.events],
+                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(), "observed": observed(sim),
+                "buckets": {name: (b.region_name, b.creation_date, b.versioning_status, b.arn)
+                            for name, b in buckets.items()},
+                "listed": sim.client("s3").list_buckets()["Buckets"], "owners": dict(s3_backends.bucket_accounts)}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_direct_create_bucket_deploys_what_the_api_deploys(write_app, monkeypatch, region):
+    template = write_app(BUCKETS)
+    created = []
+    operation, create, complete = direct.DIRECT[("s3", "create_bucket")]
+    monkeypatch.setitem(direct.DIRECT, ("s3", "create_bucket"),
+                        (operation, lambda client, params: created.append(params["Bucket"]) or
+                         create(client, params), complete))
+    fast = deploy_buckets(template, True, region)
+    assert len(created) == 2 and created[1] == "named-bucket.1"  # both the direct way
+    assert fast == deploy_buckets(template, False, region)
+    assert len(fast["buckets"]) == 2
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 64, "bad/name"])
+def test_a_bucket_moto_or_botocore_refuses_is_refused_with_the_apis_words(write_app, name):
+    bad = write_app(BUCKETS.replace("Named-Bucket.1", name))
+    errors = []
+    for on in (True, False):
+        with pytest.raises(Exception) as refused:
+            deploy_buckets(bad, on, "us-east-1")
+        errors.append((type(refused.value), str(refused.value)))
+    assert errors[0] == errors[1]
+    assert "cannot create Named" in errors[0][1]
+
+
 def delete_batches(on: bool) -> dict:
     """Receive and delete in batches as an event source does, with a stale handle, a duplicate and an empty batch."""
     with pinned_randomness(6), direct_calls(on), Simulation(seed=6) as sim:
@@ -316,3 +368,58 @@ def test_direct_put_item_gives_what_the_api_gives(stream, monkeypatch):
     assert answered == [True] * 3 + [False] * 3  # moto refuses the last three: the API way answers with its error
     assert fast == put_items(False, stream)
     assert len(fast["items"]) == 2 and [type(a) for a in fast["answers"][:3]] == [dict] * 3
+
+
+def secrets_setup(on: bool, steps: list) -> dict:
+    """Run Secrets Manager `steps` (method, params) through the internal client, directly or the API way; what a
+    caller could see, the values drawn and who drew the run's uuid4s."""
+    with pinned_randomness(8) as pins, direct_calls(on), Simulation(seed=8) as sim:
+        observing(sim)
+        sm = sim.client("secretsmanager")
+        answers = []
+        for method, params in steps:
+            try:
+                answers.append(getattr(sm, method)(**params))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+            except ParamValidationError as exc:
+                answers.append(str(exc))
+        secrets = sm.list_secrets()["SecretList"]
+        values = [sm.get_secret_value(SecretId=s["ARN"]) for s in secrets]
+        for value in values:
+            value.pop("ResponseMetadata")
+        return {"answers": answers, "secrets": secrets, "values": values, "moto_draws": mock_random.getstate(),
+                "uuid4_callers": list(pins.uuid4_callers), "next_uuid4": uuid.uuid4(), "observed": observed(sim),
+                "trace": [(e.kind, e.data) for e in sim.trace.events]}
+
+
+SECRET_STEPS = [("create_secret", {"Name": "twilio", "SecretString": '{"token": "t0"}'}),
+                ("put_secret_value", {"SecretId": "twilio", "SecretString": '{"token": "t1"}'}),
+                ("create_secret", {"Name": "other", "SecretString": "x"}),
+                ("create_secret", {"Name": "twilio", "SecretString": "again"}),  # exists: moto's error
+                ("put_secret_value", {"SecretId": "missing", "SecretString": "x"}),  # no such secret
+                ("put_secret_value", {"SecretId": "other", "SecretString": ""}),  # empty: moto's error
+                ("create_secret", {"Name": "tagged", "SecretString": "x", "Tags": [{"Key": "k", "Value": "v"}]}),
+                ("put_secret_value", {"SecretId": "other", "SecretString": "y", "ClientRequestToken": "t" * 32})]
+
+
+def counting(monkeypatch, service: str, method: str, answered: list) -> None:
+    """Record in `answered` each call of `method` the direct way answered."""
+    operation, respond, complete = direct.DIRECT[(service, method)]
+
+    def counted(client, params):
+        answer = respond(client, params)
+        if answer is not None:
+            answered.append(method)
+        return answer
+    monkeypatch.setitem(direct.DIRECT, (service, method), (operation, counted, complete))
+
+
+def test_direct_secrets_give_what_the_api_gives(monkeypatch):
+    answered = []
+    for method in ("create_secret", "put_secret_value"):
+        counting(monkeypatch, "secrets-manager", method, answered)
+    fast = secrets_setup(True, SECRET_STEPS)
+    assert answered == ["create_secret", "put_secret_value", "create_secret"]  # the rest went the API way
+    assert fast == secrets_setup(False, SECRET_STEPS)
+    assert fast["uuid4_callers"].count("botocore.handlers.generate_idempotent_uuid") == 7

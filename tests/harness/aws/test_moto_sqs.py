@@ -21,10 +21,14 @@ receive = st.tuples(st.just("receive"), st.integers(1, 10), st.sampled_from([Non
 delete = st.tuples(st.just("delete"), st.integers(0, 30), st.just(None), st.just(0))
 advance = st.tuples(st.just("advance"), st.sampled_from([1, 4, 10, 31, 61, 301]), st.just(None), st.just(0))
 attributes = st.tuples(st.just("attributes"), st.integers(0, 3), st.just(None), st.just(0))
+visibility = st.tuples(st.just("visibility"), st.integers(0, 30), st.sampled_from([0, 5, 40]), st.just(0))
+batch = st.tuples(st.just("batch"), st.integers(1, 4), st.sampled_from([None, 0, 7]), st.integers(0, 2))
+purge = st.tuples(st.just("purge"), st.just(0), st.just(None), st.just(0))
 ATTRIBUTE_NAMES = (["All"], ["ApproximateNumberOfMessages", "RedrivePolicy"],
                    ["ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed", "FifoQueue"],
                    ["QueueArn", "Policy", "ContentBasedDeduplication", "VisibilityTimeout"])
-operations = st.lists(st.one_of(send, send, receive, receive, delete, advance, attributes), min_size=1, max_size=25)
+operations = st.lists(st.one_of(send, send, receive, receive, delete, advance, attributes, visibility, batch),
+                      min_size=1, max_size=25)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -35,8 +39,9 @@ def moto():
     moto_sqs.install()
 
 
-def run(ops: list, fifo: bool, redrive: bool, fast: bool) -> list:
-    """Apply `ops` to a fresh queue (and its DLQ) and return every response, without request metadata."""
+def run(ops: list, fifo: bool, redrive: bool, fast: bool, queue_attributes: dict | None = None) -> list:
+    """Apply `ops` to a fresh queue (and its DLQ; `queue_attributes`: more attributes of the queue) and return
+    every response, without request metadata."""
     (moto_sqs.install if fast else moto_sqs.uninstall)()
     moto_hooks.reset()  # the harness's FIFO sequence numbers start again, as in a new simulation
     out, handles = [], []
@@ -47,17 +52,19 @@ def run(ops: list, fifo: bool, redrive: bool, fast: bool) -> list:
         suffix = ".fifo" if fifo else ""
         extra = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
         dlq = sqs.create_queue(QueueName=f"dlq{suffix}", Attributes=dict(extra))["QueueUrl"]
-        attrs = {"MessageRetentionPeriod": "300", "VisibilityTimeout": "10", **extra}
+        attrs = {"MessageRetentionPeriod": "300", "VisibilityTimeout": "10", **extra, **(queue_attributes or {})}
         if redrive:
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
         url = sqs.create_queue(QueueName=f"q{suffix}", Attributes=attrs)["QueueUrl"]
-        for n, (op, a, b, group) in enumerate(ops):
-            with moto_sqs.request_time():
-                out.append(_apply(sqs, url, dlq, op, a, b, group, n, fifo, handles, clock))
-        out.append(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"]))
-        sqs.delete_queue(QueueUrl=url)
-        sqs.delete_queue(QueueUrl=dlq)
+        try:
+            for n, (op, a, b, group) in enumerate(ops):
+                with moto_sqs.request_time():
+                    out.append(_apply(sqs, url, dlq, op, a, b, group, n, fifo, handles, clock))
+            out.append(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"]))
+        finally:  # the next example starts with new queues, whatever this one raised
+            sqs.delete_queue(QueueUrl=url)
+            sqs.delete_queue(QueueUrl=dlq)
     for response in out:
         if isinstance(response, dict):
             response.pop("ResponseMetadata", None)
@@ -89,6 +96,27 @@ def _apply(sqs, url, dlq, op, a, b, group, n, fifo, handles, clock):
     if op == "advance":
         clock.tick(dt.timedelta(seconds=a))
         return a
+    if op == "visibility":
+        if not handles:
+            return None
+        try:
+            return sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handles[a % len(handles)],
+                                                 VisibilityTimeout=b)
+        except sqs.exceptions.ClientError as exc:
+            return exc.response["Error"]["Code"]
+    if op == "batch":
+        entries = [{"Id": f"e{i}", "MessageBody": f"m{n}-{i}"} for i in range(a)]
+        for entry in entries:
+            if fifo:
+                entry["MessageGroupId"] = f"g{group}"
+            elif b is not None:
+                entry["DelaySeconds"] = b
+        return sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    if op == "purge":
+        try:
+            return sqs.purge_queue(QueueUrl=url)
+        except sqs.exceptions.ClientError as exc:  # a second purge within 60 s
+            return exc.response["Error"]["Code"]
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=ATTRIBUTE_NAMES[a])["Attributes"]
 
 
@@ -96,6 +124,14 @@ def _apply(sqs, url, dlq, op, a, b, group, n, fifo, handles, clock):
 @given(ops=operations, fifo=st.booleans(), redrive=st.booleans())
 def test_fast_path_answers_exactly_as_moto_does(ops, fifo, redrive):
     assert run(ops, fifo, redrive, fast=True) == run(ops, fifo, redrive, fast=False)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.lists(st.one_of(send, receive, delete, advance, attributes, visibility, purge), min_size=1,
+                    max_size=20), delay=st.sampled_from(["0", "4"]))
+def test_fast_path_answers_as_moto_does_on_a_queue_with_a_delay_and_purges(ops, delay):
+    queue = {"DelaySeconds": delay}
+    assert run(ops, False, False, True, queue) == run(ops, False, False, False, queue)
 
 
 def test_a_deleted_message_is_gone_and_deleting_it_again_is_accepted():
@@ -112,3 +148,66 @@ def test_a_message_past_its_retention_period_is_not_received():
     fast = run(ops, fifo=False, redrive=False, fast=True)
     assert "Messages" not in fast[4]  # moto stops its receive at a message past its 300 s retention
     assert fast == run(ops, fifo=False, redrive=False, fast=False)
+
+
+# ------------------------------------------------------------------------------------------ the indexed store
+TIMER = st.one_of(st.just(0.0), st.just(0), st.integers(-3, 3).map(float), st.just(float("nan")))
+store_ops = st.lists(st.one_of(
+    st.tuples(st.just("append"), TIMER, TIMER), st.tuples(st.just("remove"), st.integers(0, 20), st.none()),
+    st.tuples(st.just("visible_at"), st.integers(0, 20), TIMER),
+    st.tuples(st.just("delayed_until"), st.integers(0, 20), TIMER),
+    st.tuples(st.just("replace"), st.integers(0, 20), st.none())), max_size=40)
+
+
+def moto_counts(messages: list, now: float) -> tuple[int, int, int]:
+    """moto's three counts, as its Message.visible and .delayed decide them, at clock reading `now` (ms)."""
+    return (sum(1 for m in messages if now > m.visible_at and not now < m.delayed_until),
+            sum(1 for m in messages if now < m.delayed_until),
+            sum(1 for m in messages if not now > m.visible_at))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=store_ops, nows=st.lists(st.sampled_from([-2.0, 0.0, 0.5, 1.0, 2.0, 2.5, 5.0]), min_size=1, max_size=4))
+def test_indexed_messages_count_and_order_as_moto_s_list_does(ops, nows):
+    from moto.sqs.models import Message
+    moto_sqs.install()
+    store, model = moto_sqs._Messages(), []
+    for n, (op, a, b) in enumerate(ops):
+        if op == "append":
+            message = Message(f"m{n}", "body")
+            message.visible_at, message.delayed_until = a, b
+            store.append(message)
+            model.append(message)
+        elif model and op == "remove":
+            store.remove(model.pop(a % len(model)))
+        elif model and op in ("visible_at", "delayed_until"):
+            setattr(model[a % len(model)], op, b)
+        elif op == "replace":  # moto's purge and its own delete assign a new list
+            model = model[a % 3:]
+            store = moto_sqs._Messages(model)
+        assert list(store) == model and len(store) == len(model)
+        for now in nows:
+            assert store.counts(now) == moto_counts(model, now)
+
+
+def test_indexed_messages_refuse_what_a_queue_never_holds():
+    from moto.sqs.models import Message
+    moto_sqs.install()
+    message = Message("m", "body")
+    store = moto_sqs._Messages([message])
+    with pytest.raises(ValueError, match="already in this queue"):
+        store.append(message)
+    store.remove(message)
+    with pytest.raises(ValueError, match="not in the queue"):
+        store.remove(message)
+
+
+def test_a_queue_s_messages_are_indexed_while_installed_and_a_plain_list_otherwise():
+    from moto.sqs.models import Queue
+    moto_sqs.install()
+    assert isinstance(Queue("fast", "us-east-1", "123456789012")._messages, moto_sqs._Messages)
+    moto_sqs.uninstall()
+    try:
+        assert type(Queue("plain", "us-east-1", "123456789012")._messages) is list
+    finally:
+        moto_sqs.install()

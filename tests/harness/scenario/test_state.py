@@ -162,8 +162,9 @@ def test_a_judging_read_hands_out_a_copy_equal_to_a_deep_copy(value):
     import copy
 
     from harness.scenario.match import copied
-    mine = copied(value)
-    assert mine == copy.deepcopy(value) and repr(mine) == repr(value)
+    mine, slow = copied(value), copy.deepcopy(value)
+    # repr against deepcopy's, not the original's: a rebuilt frozenset may iterate in another order
+    assert mine == slow and repr(mine) == repr(slow)
     if isinstance(value, (dict, list)) and value:
         mine.clear()
         assert value  # the original is untouched

@@ -12,7 +12,7 @@ def test_judging_a_run_that_never_used_secrets_manager_finds_none_and_makes_no_b
         state = State(fresh)
         with state.settled():
             assert state.secret_values() == []
-        assert ACCOUNT_ID not in dict.keys(secretsmanager_backends)  # looking made nothing
+        assert not dict.get(secretsmanager_backends, ACCOUNT_ID)  # looking made no regional backend
         assert state.secret_values() == []  # the API (which makes the backend) answers the same
 
 
@@ -24,5 +24,5 @@ def test_judging_a_run_that_never_used_sqs_finds_no_queue_and_makes_no_backend()
         state = State(fresh)
         with state.settled():
             assert state.queue_names() == [] and state.messages("orders") == []
-        assert ACCOUNT_ID not in dict.keys(sqs_backends)
+        assert not dict.get(sqs_backends, ACCOUNT_ID)
         assert state.queue_names() == [] and state.messages("orders") == []  # the API's answer
