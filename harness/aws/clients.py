@@ -24,6 +24,11 @@ copy becomes a `SharedTrie` too (its class is swapped): it must not change share
 existing shared tries as they are (they keep copying before changing); copies made afterwards are full copies, as
 botocore makes them.
 
+Each client's emitter is wrapped in its own `EventAliaser` (which maps old service names in event names to new
+ones), whose cache of aliased names starts empty: every handler a client registers walks the ~40 aliases again
+(about 6 % of a creation). The aliased name depends only on the event name and the alias table, so copies whose
+table is botocore's EVENT_ALIASES share one cache (`copy_aliaser`); an aliaser whose table is another keeps its own.
+
 Each client's HTTP session makes an `ssl.SSLContext` (OpenSSL's `SSL_CTX_new` and its options: about a fifth of a
 creation), used only when the client opens an HTTPS connection, which a client answered by the router never does.
 `DeferredContext` makes it when the session first hands out its connection manager, before any pool exists, so
@@ -44,6 +49,7 @@ from typing import Any
 
 from botocore import compat, hooks, httpsession, regions
 from botocore.endpoint_provider import EndpointProvider
+from botocore.utils import EVENT_ALIASES
 
 _lock = threading.Lock()
 _providers: dict[tuple, tuple[Any, Any, EndpointProvider]] = {}
@@ -157,6 +163,17 @@ def share_trie(trie: Any) -> SharedTrie:
 
 
 _trie_copy = hooks._PrefixTrie.__copy__
+_aliaser_copy = hooks.EventAliaser.__copy__
+_STANDARD_ALIASES: dict[str, str] = {}  # event name -> its aliased name, under botocore's own alias table
+
+
+def copy_aliaser(aliaser: Any) -> Any:
+    """`copy.copy` of an EventAliaser (botocore's own), whose aliased names are remembered with every other copy's
+    while its alias table is botocore's EVENT_ALIASES (the name depends on nothing else)."""
+    new = _aliaser_copy(aliaser)
+    if type(new) is hooks.EventAliaser and new._event_aliases == EVENT_ALIASES and not new._alias_name_cache:
+        new._alias_name_cache = _STANDARD_ALIASES
+    return new
 
 
 class DeferredContext:
@@ -202,6 +219,7 @@ def install() -> None:
     regions.EndpointProvider = shared_provider
     hooks.accepts_kwargs = accepts_kwargs
     hooks._PrefixTrie.__copy__ = share_trie
+    hooks.EventAliaser.__copy__ = copy_aliaser
     httpsession.URLLib3Session.__init__ = _lazy_session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager_with_context
 
@@ -212,6 +230,7 @@ def uninstall() -> None:
     regions.EndpointProvider = EndpointProvider
     hooks.accepts_kwargs = compat.accepts_kwargs
     hooks._PrefixTrie.__copy__ = _trie_copy
+    hooks.EventAliaser.__copy__ = _aliaser_copy
     httpsession.URLLib3Session.__init__ = _session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager
 
@@ -220,5 +239,5 @@ def installed() -> bool:
     """True while clients share endpoint providers, handlers are checked from their code, emitters are copied in
     one pass and SSL contexts deferred."""
     return (regions.EndpointProvider is shared_provider and hooks.accepts_kwargs is accepts_kwargs
-            and hooks._PrefixTrie.__copy__ is share_trie
+            and hooks._PrefixTrie.__copy__ is share_trie and hooks.EventAliaser.__copy__ is copy_aliaser
             and httpsession.URLLib3Session.__init__ is _lazy_session_init)

@@ -1,6 +1,7 @@
 """Event emitters copied by sharing their handler trie (harness/aws/clients.py `SharedTrie`) answer every lookup as
 botocore's own node-by-node copies do, whatever is registered or unregistered on the original and the copies
-afterwards; and a client's HTTP session makes its SSL context only when it first hands out a connection."""
+afterwards; copies of an event aliaser with botocore's alias table share its aliased names (the same names); and a
+client's HTTP session makes its SSL context only when it first hands out a connection."""
 import copy
 
 import pytest
@@ -164,3 +165,28 @@ def test_after_uninstall_a_shared_trie_is_copied_in_full_as_botocore_copies():
         assert list(shared.prefix_search("a.c")) == [] and list(full.prefix_search("a.c")) == []
     finally:
         clients.install()
+
+
+ALIASED = ["before-call.sagemaker.CreateModel", "before-call.api.sagemaker.CreateModel", "creating-client-class.s3",
+           "before-parameter-build.runtime.sagemaker.InvokeEndpoint", "needs-retry.api.mediatailor", "x.y.z",
+           "before-sign.elasticloadbalancing.*", "after-call.cloudsearchdomain.Search", "provide-client-params.sqs"]
+
+
+def test_copies_with_botocores_alias_table_share_its_aliased_names_and_answer_as_their_own():
+    from botocore.utils import EVENT_ALIASES
+    session = hooks.EventAliaser(hooks.HierarchicalEmitter())
+    first, second = copy.copy(session), copy.copy(session)
+    assert first._alias_name_cache is second._alias_name_cache
+    for name in ALIASED:
+        own = hooks.EventAliaser(hooks.HierarchicalEmitter(), dict(EVENT_ALIASES))
+        assert first._alias_event_name(name) == own._alias_event_name(name)
+        assert second._alias_event_name(name) == own._alias_event_name(name)
+
+
+def test_a_copy_with_another_alias_table_keeps_its_own_aliased_names():
+    custom = hooks.EventAliaser(hooks.HierarchicalEmitter(), {"sagemaker": "somewhere-else"})
+    copied = copy.copy(custom)
+    assert copied._alias_name_cache is not copy.copy(hooks.EventAliaser(hooks.HierarchicalEmitter()))._alias_name_cache
+    assert copied._alias_event_name("before-call.sagemaker.X") == "before-call.somewhere-else.X"
+    assert copy.copy(hooks.EventAliaser(hooks.HierarchicalEmitter()))._alias_event_name(
+        "before-call.sagemaker.X") == "before-call.sagemaker.X"
