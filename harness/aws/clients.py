@@ -29,6 +29,10 @@ ones), whose cache of aliased names starts empty: every handler a client registe
 (about 6 % of a creation). The aliased name depends only on the event name and the alias table, so copies whose
 table is botocore's EVENT_ALIASES share one cache (`copy_aliaser`); an aliaser whose table is another keeps its own.
 
+Each creation asks urllib for proxies and for whether to bypass them, and urllib decodes every environment
+variable twice for each question (about 6 % of a creation) to find names ending in `_proxy`; where there is none
+(as in every execution environment the harness makes) the answers are {} and False, found from the encoded names.
+
 Each client's HTTP session makes an `ssl.SSLContext` (OpenSSL's `SSL_CTX_new` and its options: about a fifth of a
 creation), used only when the client opens an HTTPS connection, which a client answered by the router never does.
 `DeferredContext` makes it when the session first hands out its connection manager, before any pool exists, so
@@ -45,9 +49,11 @@ import inspect
 import os
 import threading
 import types
+import urllib.request
 from typing import Any
 
 from botocore import compat, hooks, httpsession, regions
+from botocore import utils as botocore_utils
 from botocore.endpoint_provider import EndpointProvider
 from botocore.utils import EVENT_ALIASES
 
@@ -163,6 +169,29 @@ def share_trie(trie: Any) -> SharedTrie:
 
 
 _trie_copy = hooks._PrefixTrie.__copy__
+_getproxies, _proxy_bypass = botocore_utils.getproxies, botocore_utils.proxy_bypass
+_FROM_ENVIRONMENT = (_getproxies is urllib.request.getproxies_environment
+                     and _proxy_bypass is urllib.request.proxy_bypass_environment)  # not macOS or Windows
+
+
+def _without_proxy_variables() -> bool:
+    """True when no environment variable's name ends in `_proxy` (in any case): then `getproxies_environment()`
+    is {} and `proxy_bypass_environment(host)` False. Names that are not ASCII are left to urllib."""
+    data = getattr(os.environ, "_data", None)
+    if type(data) is not dict:
+        return False
+    names = b"\0".join(data) + b"\0"  # a name cannot hold a NUL
+    return names.isascii() and b"_proxy\0" not in names.lower()
+
+
+def getproxies() -> dict[str, str]:
+    """urllib's `getproxies()` (proxies from the environment), without decoding every variable when none is one."""
+    return {} if _without_proxy_variables() else _getproxies()
+
+
+def proxy_bypass(host: Any) -> Any:
+    """urllib's `proxy_bypass(host)` (the environment's no_proxy), the same way."""
+    return False if _without_proxy_variables() else _proxy_bypass(host)
 _aliaser_copy = hooks.EventAliaser.__copy__
 _STANDARD_ALIASES: dict[str, str] = {}  # event name -> its aliased name, under botocore's own alias table
 
@@ -220,6 +249,8 @@ def install() -> None:
     hooks.accepts_kwargs = accepts_kwargs
     hooks._PrefixTrie.__copy__ = share_trie
     hooks.EventAliaser.__copy__ = copy_aliaser
+    if _FROM_ENVIRONMENT:
+        botocore_utils.getproxies, botocore_utils.proxy_bypass = getproxies, proxy_bypass
     httpsession.URLLib3Session.__init__ = _lazy_session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager_with_context
 
@@ -231,6 +262,7 @@ def uninstall() -> None:
     hooks.accepts_kwargs = compat.accepts_kwargs
     hooks._PrefixTrie.__copy__ = _trie_copy
     hooks.EventAliaser.__copy__ = _aliaser_copy
+    botocore_utils.getproxies, botocore_utils.proxy_bypass = _getproxies, _proxy_bypass
     httpsession.URLLib3Session.__init__ = _session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager
 

@@ -1,7 +1,8 @@
 """Event emitters copied by sharing their handler trie (harness/aws/clients.py `SharedTrie`) answer every lookup as
 botocore's own node-by-node copies do, whatever is registered or unregistered on the original and the copies
 afterwards; copies of an event aliaser with botocore's alias table share its aliased names (the same names); and a
-client's HTTP session makes its SSL context only when it first hands out a connection."""
+client's HTTP session makes its SSL context only when it first hands out a connection; proxies from the
+environment are urllib's."""
 import copy
 
 import pytest
@@ -190,3 +191,37 @@ def test_a_copy_with_another_alias_table_keeps_its_own_aliased_names():
     assert copied._alias_event_name("before-call.sagemaker.X") == "before-call.somewhere-else.X"
     assert copy.copy(hooks.EventAliaser(hooks.HierarchicalEmitter()))._alias_event_name(
         "before-call.sagemaker.X") == "before-call.sagemaker.X"
+
+
+PROXY_NAMES = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_Proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+               "REQUEST_METHOD", "X_PROXYZ", "PROXY", "_proxy", "CAFÉ_PROXY", "AWS_REGION"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(PROXY_NAMES), st.sampled_from(["", "http://127.0.0.1:3128", "*",
+                                                                     "localhost,.amazonaws.com", "GET"]),
+                       max_size=5),
+       st.sampled_from(["sqs.us-east-1.amazonaws.com", "127.0.0.1:4566", "example.com"]))
+def test_proxies_from_the_environment_are_urllibs(variables, host):
+    import os
+    import urllib.request
+    saved = dict(os.environ)
+    try:
+        for name in PROXY_NAMES:
+            os.environ.pop(name, None)
+        os.environ.update(variables)
+        assert clients.getproxies() == urllib.request.getproxies_environment()
+        assert clients.proxy_bypass(host) == urllib.request.proxy_bypass_environment(host)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_botocore_asks_the_harness_for_proxies_while_installed():
+    from botocore import utils
+    assert (utils.getproxies, utils.proxy_bypass) == (clients.getproxies, clients.proxy_bypass)
+    clients.uninstall()
+    try:
+        assert (utils.getproxies, utils.proxy_bypass) == (clients._getproxies, clients._proxy_bypass)
+    finally:
+        clients.install()
