@@ -24,6 +24,7 @@ class _ConnectionThread:
     def __init__(self) -> None:
         self.go = new_baton()
         self.work: Callable[[], None] | None = None
+        self.done: Callable[[], None] | None = None
         self.thread = threading.Thread(target=self._loop, name="gateway-connection-idle", daemon=True)
         _ALL.append(self)
         self.thread.start()
@@ -31,21 +32,24 @@ class _ConnectionThread:
     def _loop(self) -> None:
         while True:
             self.go.take()
-            work, self.work = self.work, None
+            work, done, self.work, self.done = self.work, self.done, None, None
             try:
                 work()  # type: ignore[misc]
             except BaseException:
                 _ALL.remove(self)  # the thread ends with it: never parked again
+                done()  # type: ignore[misc]
                 raise
             self.thread.name = "gateway-connection-idle"
-            _IDLE.append(self)
+            _IDLE.append(self)  # parked before `done`: whoever waits for it finds the thread reusable
+            done()  # type: ignore[misc]
 
 
-def run(work: Callable[[], None], name: str) -> None:
-    """Run `work` on a parked thread (a new one when none is parked); `work` handles its own errors."""
+def run(work: Callable[[], None], name: str, done: Callable[[], None]) -> None:
+    """Run `work` on a parked thread (a new one when none is parked), then `done` once the thread is parked again;
+    `work` handles its own errors."""
     worker = _IDLE.pop() if _IDLE else _ConnectionThread()
     worker.thread.name = name
-    worker.work = work
+    worker.work, worker.done = work, done
     worker.go.give()
 
 

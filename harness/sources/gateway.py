@@ -500,16 +500,13 @@ class _PooledHTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._ended:
             self._connections += 1
+        connection_threads.run(lambda: self.process_request_thread(request, client_address),  # closes the socket
+                               f"gateway-{self.server_address[1]}-connection", self._connection_ended)
 
-        def serve() -> None:
-            try:
-                self.process_request_thread(request, client_address)  # handles its errors, closes the socket
-            finally:
-                with self._ended:
-                    self._connections -= 1
-                    self._ended.notify_all()
-
-        connection_threads.run(serve, f"gateway-{self.server_address[1]}-connection")
+    def _connection_ended(self) -> None:
+        with self._ended:
+            self._connections -= 1
+            self._ended.notify_all()
 
     def server_close(self) -> None:
         super().server_close()

@@ -224,14 +224,13 @@ def test_connections_reuse_parked_threads_and_stopping_waits_for_them(app_templa
     from harness.scheduler import pooled_threads
     from harness.sources import connection_threads
     with Simulation(app_template, seed=3) as sim:
-        sim.http("POST", "/echo", body={"a": 1})
-        threads = set(connection_threads.threads())
-        assert threads and threads <= set(pooled_threads())
         for _ in range(3):
             assert sim.http("POST", "/echo", body={"a": 1}).status == 200
             assert sim.http("GET", "/plain", function_url="UrlFn").status == 200
-        assert set(connection_threads.threads()) == threads  # one exchange at a time: the same thread serves each
-    with Simulation(app_template, seed=3) as sim:
-        assert sim.http("POST", "/echo", body={"a": 1}).status == 200
-        assert set(connection_threads.threads()) == threads
+    # stopping waited for every connection: each thread that served one is parked again, and listed as pooled
+    threads = set(connection_threads.threads())
+    assert threads and threads <= set(pooled_threads())
     assert all(t.is_alive() and t.name == "gateway-connection-idle" for t in threads)
+    with Simulation(app_template, seed=3) as sim:
+        assert sim.http("POST", "/echo", body={"a": 1}).status == 200  # served by a parked thread: none started
+    assert set(connection_threads.threads()) == threads
