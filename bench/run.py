@@ -96,6 +96,9 @@ def rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
     for depth in (10, 1000, 10000):
         row(f"SQS ApproximateNumberOfMessages at depth {depth:,}", f"depth_{depth}", "count_ms", ms,
             "flat: same as depth 10")
+    for depth in (10, 1000, 10000):
+        row(f"SQS poll at depth {depth:,}, half of it in flight ahead", f"depth_{depth}", "poll_in_flight_ms", ms,
+            "flat: same as depth 10")
     rate, cpu = (lambda v: f"{v:.1f} runs/s"), (lambda v: f"{v:.0f} ms")
     for system in ("messages", "twin", "replies"):
         for figure, how, goal in (("runs", "serial, one process", ""),
