@@ -38,7 +38,6 @@ from harness.aws.sqs_store import Messages
 _local = threading.local()
 _saved: dict[str, Any] = {}
 _HANDLES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # receipt handle -> message
-_TIMERS = frozenset({"visible_at", "delayed_until"})
 
 
 @contextlib.contextmanager
@@ -80,7 +79,7 @@ def install() -> None:
                   send=backend.send_message, get_attributes=backend.get_queue_attributes,
                   mark_received=message.mark_received, attributes=queue.attributes,
                   camel=models.camelcase_to_underscores, store="_messages" in vars(queue),
-                  setattr="__setattr__" in vars(message))
+                  timers=any(name in vars(message) for name in sqs_store.TIMERS))
     models.camelcase_to_underscores = functools.lru_cache(maxsize=None)(models.camelcase_to_underscores)
     models.unix_time, models.unix_time_millis = _unix_time, _unix_time_millis
     queue.messages = property(_visible)
@@ -94,7 +93,8 @@ def install() -> None:
         _saved[name] = getattr(queue, name)
         setattr(queue, name, property(count))
     queue._messages = property(_get_messages, _set_messages)
-    message.__setattr__ = _message_setattr
+    for name in sqs_store.TIMERS:  # assigning a timer re-indexes the message in the queue holding it
+        setattr(message, name, sqs_store.timer(name))
 
 
 def uninstall() -> None:
@@ -114,8 +114,9 @@ def uninstall() -> None:
     models.camelcase_to_underscores = _saved["camel"]
     if not _saved["store"]:
         del queue._messages  # queues made meanwhile keep their Messages: moto's code reads it as its list
-    if not _saved["setattr"]:
-        del models.Message.__setattr__
+    if not _saved["timers"]:
+        for name in sqs_store.TIMERS:  # messages keep their values in their own __dict__, under the same names
+            delattr(models.Message, name)
     _saved.clear()
 
 
@@ -259,16 +260,6 @@ def _attribute(queue: Any, name: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- the store
-def _message_setattr(message: Any, name: str, value: Any) -> None:
-    """Message.__setattr__: assigning a timer re-indexes the message in the queue holding it."""
-    if name in _TIMERS:
-        store = sqs_store.owner(message)
-        if store is not None and message in store:
-            store.on_timer_set(message, name, value)
-            return
-    object.__setattr__(message, name, value)
-
-
 def _get_messages(queue: Any) -> Messages:
     return queue.__dict__["_messages"]
 

@@ -13,18 +13,21 @@ that answers moto's questions at a time `now` (milliseconds, moto's clock) witho
 
 A `now` earlier than `_high` (a container with a skewed clock asks moto) is answered by walking every message, as
 moto does; so is everything about a message whose timer is NaN (which moto never sets). Every assignment to a
-message's `visible_at` or `delayed_until` re-indexes it (`on_timer_set`, called from Message.__setattr__).
+message's `visible_at` or `delayed_until` re-indexes it (`timer`, the two properties moto_sqs puts on Message).
 """
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
-_OWNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # message -> weakref to the Messages holding it
+from sortedcontainers import SortedList
+
+TIMERS = ("visible_at", "delayed_until")
+# id(message) -> (weakref to the message, weakref to the Messages holding it); an entry goes with its message
+_OWNERS: dict[int, tuple[weakref.ref, weakref.ref]] = {}
 
 
 class Messages:
@@ -32,18 +35,21 @@ class Messages:
     list has and this has not fails loudly rather than leaving the index stale."""
 
     __slots__ = ("__weakref__", "_by_seq", "_delays", "_heap", "_high", "_next", "_odd", "_order", "_ready",
-                 "_visible_ats")
+                 "_ref", "_visible_ats", "_zeros")
 
     def __init__(self, messages: Any = ()):
         self._order: dict[Any, int] = {}  # message -> its queue position (increasing), in queue order
         self._by_seq: dict[int, Any] = {}
         self._next = 0
-        self._visible_ats: list[float] = []  # sorted, every indexed message's
-        self._delays: list[float] = []  # sorted, every indexed message's
-        self._ready: list[int] = []  # sorted positions of the messages receivable at _high
+        # SortedList: O(log n) adds and removes anywhere (a plain sorted list moves every later item)
+        self._visible_ats = SortedList()  # every indexed message's that is not 0
+        self._delays = SortedList()  # every indexed message's that is not 0
+        self._zeros = [0, 0]  # how many indexed messages have visible_at 0, and delayed_until 0 (most do)
+        self._ready = SortedList()  # positions of the messages receivable at _high
         self._heap: list[tuple[float, int, int, float, float]] = []  # (due, strict, position, visible_at, delayed)
         self._high = -math.inf
         self._odd: dict[Any, None] = {}  # messages with a NaN timer: walked, never indexed
+        self._ref = weakref.ref(self)
         for message in messages:
             self.append(message)
 
@@ -56,7 +62,8 @@ class Messages:
         self._by_seq[self._next] = message
         self._next += 1
         self._index(message)
-        _OWNERS[message] = weakref.ref(self)
+        key = id(message)
+        _OWNERS[key] = (weakref.ref(message, lambda ref: _forget(key, ref)), self._ref)
 
     def extend(self, messages: Any) -> None:
         """Add each at the end, in order."""
@@ -70,7 +77,7 @@ class Messages:
         self._unindex(message)
         del self._by_seq[self._order.pop(message)]
         if owner(message) is self:
-            del _OWNERS[message]
+            del _OWNERS[id(message)]
 
     def clear(self) -> None:
         """Take every message out."""
@@ -111,8 +118,8 @@ class Messages:
         if not self._advance(now):
             return scan(self._order, now)
         receivable, delayed, in_flight = scan(self._odd, now)
-        delayed += len(self._delays) - bisect.bisect_right(self._delays, now)
-        in_flight += len(self._visible_ats) - bisect.bisect_left(self._visible_ats, now)
+        delayed += len(self._delays) - self._delays.bisect_right(now) + (self._zeros[1] if 0 > now else 0)
+        in_flight += len(self._visible_ats) - self._visible_ats.bisect_left(now) + (self._zeros[0] if 0 >= now else 0)
         return receivable + len(self._ready), delayed, in_flight
 
     def receivable(self, now: float) -> Iterator[Any]:
@@ -123,16 +130,16 @@ class Messages:
             return
         position = -1
         while True:
-            i = bisect.bisect_right(self._ready, position)
+            i = self._ready.bisect_right(position)
             if i == len(self._ready):
                 return
             position = self._ready[i]
             yield self._by_seq[position]
 
     def on_timer_set(self, message: Any, name: str, value: Any) -> None:
-        """Message.__setattr__ for a timer of a message held here: re-index it around the assignment."""
+        """A timer of a message held here is assigned: re-index the message around the assignment."""
         self._unindex(message)
-        object.__setattr__(message, name, value)
+        message.__dict__[name] = value
         self._index(message)
 
     # -------------------------------------------------------------- the index
@@ -144,10 +151,9 @@ class Messages:
         while heap and (now > heap[0][0] if heap[0][1] else now >= heap[0][0]):
             _, _, position, visible_at, delayed_until = heapq.heappop(heap)
             message = self._by_seq.get(position)
-            if message is not None and message.visible_at == visible_at and message.delayed_until == delayed_until:
-                at = bisect.bisect_left(self._ready, position)
-                if at == len(self._ready) or self._ready[at] != position:
-                    self._ready.insert(at, position)
+            if message is not None and message.visible_at == visible_at and message.delayed_until == delayed_until \
+                    and position not in self._ready:
+                self._ready.add(position)
         self._high = now
         if len(heap) > 2 * len(self._order) + 64:  # stale entries of removed or re-timed messages
             self._heap = [entry for entry in heap if self._waiting(entry)]
@@ -157,42 +163,38 @@ class Messages:
     def _waiting(self, entry: tuple) -> bool:
         message = self._by_seq.get(entry[2])
         return message is not None and (message.visible_at, message.delayed_until) == (entry[3], entry[4]) and \
-            not self._is_ready(entry[2])
-
-    def _is_ready(self, position: int) -> bool:
-        at = bisect.bisect_left(self._ready, position)
-        return at < len(self._ready) and self._ready[at] == position
+            entry[2] not in self._ready
 
     def _index(self, message: Any) -> None:
         visible_at, delayed_until = message.visible_at, message.delayed_until
-        if _nan(visible_at) or _nan(delayed_until):
+        if visible_at != visible_at or delayed_until != delayed_until:  # noqa: PLR0124 - NaN: never sorted
             self._odd[message] = None
             return
-        bisect.insort(self._visible_ats, visible_at)
-        bisect.insort(self._delays, delayed_until)
+        self._count(visible_at, delayed_until, 1)
         position = self._order[message]
         if self._high > visible_at and not self._high < delayed_until:
-            bisect.insort(self._ready, position)
+            self._ready.add(position)
         else:  # receivable once now > visible_at and now >= delayed_until
             strict = visible_at >= delayed_until
             heapq.heappush(self._heap, (visible_at if strict else delayed_until, int(strict), position,
                                         visible_at, delayed_until))
 
+    def _count(self, visible_at: float, delayed_until: float, change: int) -> None:
+        for i, (value, values) in enumerate(((visible_at, self._visible_ats), (delayed_until, self._delays))):
+            if value == 0:
+                self._zeros[i] += change
+            elif change > 0:
+                values.add(value)
+            else:
+                values.remove(value)
+
     def _unindex(self, message: Any) -> None:
         if message in self._odd:
             del self._odd[message]
             return
-        del self._visible_ats[bisect.bisect_left(self._visible_ats, message.visible_at)]
-        del self._delays[bisect.bisect_left(self._delays, message.delayed_until)]
-        position = self._order[message]
-        at = bisect.bisect_left(self._ready, position)
-        if at < len(self._ready) and self._ready[at] == position:
-            del self._ready[at]
+        self._count(message.visible_at, message.delayed_until, -1)
+        self._ready.discard(self._order[message])
         # a heap entry stays behind: it no longer matches the message's timers (or position) and is skipped
-
-
-def _nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def scan(messages: Any, now: float) -> tuple[int, int, int]:
@@ -212,5 +214,27 @@ def scan(messages: Any, now: float) -> tuple[int, int, int]:
 
 def owner(message: Any) -> Messages | None:
     """The Messages holding `message` (None when none does)."""
-    ref = _OWNERS.get(message)
-    return ref() if ref is not None else None
+    entry = _OWNERS.get(id(message))
+    return entry[1]() if entry is not None and entry[0]() is message else None
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    if _OWNERS.get(key, (None,))[0] is ref:  # not a newer object's entry under a reused id
+        del _OWNERS[key]
+
+
+def timer(name: str) -> property:
+    """Message.visible_at or .delayed_until: the value in the message's own __dict__ (where moto keeps it), and an
+    assignment re-indexes the message in the queue holding it."""
+
+    def get(message: Any) -> Any:
+        return message.__dict__[name]
+
+    def set_(message: Any, value: Any) -> None:
+        store = owner(message)
+        if store is not None and message in store:
+            store.on_timer_set(message, name, value)
+        else:
+            message.__dict__[name] = value
+
+    return property(get, set_, doc=f"moto's Message.{name}, indexed")
