@@ -22,17 +22,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def hashes(tree: Path, paths: list[str], workers: str) -> dict[str, list]:
-    """{scenario file (relative to the tree): [status, trace hash]} from one `harness run` of `tree`."""
+def results(tree: Path, paths: list[str], workers: str) -> list[dict]:
+    """The rows of results.json from one `harness run` of `tree`."""
     with tempfile.TemporaryDirectory(prefix="trace-hashes-") as reports:
         command = [sys.executable, "-m", "harness", "run", *paths, "--report-dir", reports, "-n", workers]
         env = {**os.environ, "PYTHONPATH": str(tree)}
         subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
-        results = Path(reports) / "results.json"
-        if not results.is_file():
+        written = Path(reports) / "results.json"
+        if not written.is_file():
             raise SystemExit(f"{tree}: `harness run` wrote no results.json")
-        rows = json.loads(results.read_text(encoding="utf-8"))["results"]
-    return {f"{row['file']}@{row['seed']}": [row["status"], row["trace_hash"]] for row in rows}
+        return json.loads(written.read_text(encoding="utf-8"))["results"]
+
+
+def hashes(tree: Path, paths: list[str], workers: str) -> dict[str, list]:
+    """{scenario file (relative to the tree): [status, trace hash]} from one `harness run` of `tree`."""
+    return {f"{row['file']}@{row['seed']}": [row["status"], row["trace_hash"]] for row in results(tree, paths, workers)}
 
 
 def compare(before: dict[str, list], after: dict[str, list]) -> list[str]:

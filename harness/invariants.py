@@ -7,6 +7,7 @@ hand-made violating run.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import Field
 
+from harness.scenario.match import copied
 from harness.scenario.registry import Registry
 from harness.scenario.values import Duration, Model, QueueRef, TableRef
 
@@ -71,13 +73,18 @@ class Invariant(Model):
         """Every violation found in the run."""
         raise NotImplementedError
 
+    @functools.cached_property
+    def config(self) -> dict:
+        """Its configuration as JSON values, as results show it (made once: a model's fields never change)."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
     def run(self, view: RunView) -> InvariantResult:
         """Check and wrap (a check that raises is reported as a violation, not a crash)."""
         try:
             violations = tuple(self.check(view))
         except Exception as exc:  # noqa: BLE001 - a broken check must not hide the rest of the report
             violations = (Violation(f"the invariant could not be checked: {type(exc).__name__}: {exc}"),)
-        return InvariantResult(self.name, violations, self.model_dump(mode="json", exclude_defaults=True))
+        return InvariantResult(self.name, violations, copied(self.config))
 
 
 INVARIANTS: Registry[type[Invariant]] = Registry("invariant")
@@ -395,8 +402,13 @@ class ClientErrorsNotRetried(Invariant):
     permanent: list[str] = Field(default_factory=lambda: list(PERMANENT_DEFAULT))
     permanent_http: list[int] = Field(default_factory=lambda: [s for s in range(400, 500) if s not in (408, 425, 429)])
 
+    @functools.cached_property
+    def permanent_errors(self) -> frozenset[str]:
+        """Error codes and `HTTP <status>` texts of permanent failures (made once: a model's fields never change)."""
+        return frozenset(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
+
     def check(self, view: RunView) -> list[Violation]:
-        permanent = set(self.permanent) | {f"HTTP {s}" for s in self.permanent_http}
+        permanent = self.permanent_errors
         failed: dict[tuple, Any] = {}
         out = []
         attempt = _attempt_of(view)
@@ -488,6 +500,42 @@ SECRET_PATTERNS = {
     "authorization header": r"(?i)\bauthorization\b[\"']?\s*[:=]\s*[\"']?(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}",
     "AWS secret key assignment": r"(?i)aws_secret_access_key\s*[:=]\s*\S{16,}",
 }
+# Text every match of a SECRET_PATTERNS pattern contains (one of them), so a line without any is not searched.
+# For a case-insensitive pattern the text is lowercase and is looked for in an ASCII line lowered: Unicode case
+# folding lets `(?i)` match a few other letters (`ı`, `ſ`, the Kelvin sign), so other lines are always searched.
+# tests/harness/test_invariants_hints.py checks that every match contains its hint.
+SECRET_HINTS = {
+    "AWS access key id": ("AKIA", "ASIA"),
+    "private key": ("PRIVATE KEY-----",),
+    "authorization header": ("authorization",),
+    "AWS secret key assignment": ("aws_secret_access_key",),
+}
+
+
+@dataclass(frozen=True)
+class LinePattern:
+    """A compiled pattern a log line is searched with, and the texts one of which every match contains (none
+    known: empty); `lowered` when those are lowercase, for a case-insensitive pattern."""
+
+    name: str
+    pattern: re.Pattern
+    hints: tuple[str, ...] = ()
+    lowered: bool = False
+
+    @classmethod
+    def of(cls, name: str, pattern: str) -> LinePattern:
+        """`pattern` compiled, with its SECRET_HINTS when it is the built-in one of that name."""
+        hints = SECRET_HINTS.get(name, ()) if SECRET_PATTERNS.get(name) == pattern else ()
+        compiled = re.compile(pattern)
+        return cls(name, compiled, hints, bool(compiled.flags & re.IGNORECASE))
+
+    def search(self, line: str, lowered: str | None) -> bool:
+        """Does the pattern match `line`? (`lowered`: the line in lowercase when it is ASCII, else None.)"""
+        if self.hints:
+            text = lowered if self.lowered else line
+            if text is not None and not any(hint in text for hint in self.hints):
+                return False
+        return self.pattern.search(line) is not None
 
 
 @invariant
@@ -502,21 +550,27 @@ class NoSecretsInLogs(Invariant):
     min_length: int = Field(6, ge=1)
     redacted: list[str] = Field(default_factory=lambda: ["***", "[REDACTED]", "REDACTED", "<redacted>", "****"])
 
+    @functools.cached_property
+    def line_patterns(self) -> tuple[list[LinePattern], list[tuple[str, re.Pattern]]]:
+        """The credential patterns and each sensitive field's `field: value` pattern, compiled once."""
+        patterns = {**SECRET_PATTERNS, **{f"pattern {p!r}": p for p in self.patterns}}
+        field_res = [(f, re.compile(rf"[\"']?\b{re.escape(f)}\b[\"']?\s*[:=]\s*[\"']?([^\"',}}\s][^\"',}}]*)"))
+                     for f in self.fields]
+        return [LinePattern.of(name, p) for name, p in patterns.items()], field_res
+
     def check(self, view: RunView) -> list[Violation]:
         secrets = {v: "a stored secret" for v in view.secret_values() if len(v) >= self.min_length}
         secrets.update({v: "a configured secret value" for v in self.values if v})
         secrets.update(_input_values(view, set(self.fields), self.min_length))
-        patterns = {**SECRET_PATTERNS, **{f"pattern {p!r}": p for p in self.patterns}}
-        compiled = {name: re.compile(p) for name, p in patterns.items()}
-        field_res = [(f, re.compile(rf"[\"']?\b{re.escape(f)}\b[\"']?\s*[:=]\s*[\"']?([^\"',}}\s][^\"',}}]*)"))
-                     for f in self.fields]
+        compiled, field_res = self.line_patterns
         out = []
         for event in view.trace.of("log"):
             line = str(event.data.get("message", ""))
             found = [what for value, what in secrets.items() if value in line]
-            found += [name for name, pattern in compiled.items() if pattern.search(line)]
+            lowered = line.lower() if line.isascii() else None
+            found += [p.name for p in compiled if p.search(line, lowered)]
             for name, pattern in field_res:
-                match = pattern.search(line)
+                match = pattern.search(line) if name in line else None  # every match holds the field's name
                 value = match.group(1).strip() if match else ""
                 # A masked value (`+*******8886`, `j***@example.com`) or a redaction marker is fine.
                 if value and value not in self.redacted and "***" not in value:

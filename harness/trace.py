@@ -58,6 +58,7 @@ class Trace:
         self._clock = clock
         self.events: list[TraceEvent] = []
         self._stable: list[tuple[str, str]] = []  # (text that differs between runs, what the trace says instead)
+        self._index: tuple | None = None  # Trace.of's events by kind: (list, length covered, its last event, index)
 
     def stable_name(self, volatile: str, name: str) -> None:
         """From now on, write `name` wherever a recorded text contains `volatile` (e.g. an ephemeral loopback
@@ -98,9 +99,33 @@ class Trace:
         return len(self.events)
 
     def of(self, *kinds: str, **where: Any) -> list[TraceEvent]:
-        """Events of the given kinds whose data match every `where` item."""
-        return [e for e in self.events if (not kinds or e.kind in kinds)
-                and all(e.data.get(k) == v for k, v in where.items())]
+        """Events of the given kinds whose data match every `where` item, in trace order."""
+        if len(kinds) == 1:
+            found = self._kind_index().get(kinds[0], [])
+        else:
+            found = [e for e in self.events if not kinds or e.kind in kinds]
+        if not where:
+            return list(found)
+        if len(where) == 1:  # the usual question (function=, rule=, id=), without a generator per event
+            [(key, value)] = where.items()
+            return [e for e in found if e.data.get(key) == value]
+        return [e for e in found if all(e.data.get(k) == v for k, v in where.items())]
+
+    def _kind_index(self) -> dict[str, list[TraceEvent]]:
+        """kind -> its events in order, brought up to date with the list (judging a run asks for events by kind
+        dozens of times; the list only grows, or loses its tail when a check's inspection is undone)."""
+        events, index, length = self.events, self._index, len(self.events)
+        if index is None or index[0] is not events or length < index[1] or \
+                (index[1] and events[index[1] - 1] is not index[2]):
+            index = (events, 0, None, {})
+        covered, by_kind = index[1], index[3]
+        if covered < length:
+            for event in events[covered:length]:
+                by_kind.setdefault(event.kind, []).append(event)
+            self._index = (events, length, events[length - 1], by_kind)
+        elif index is not self._index:
+            self._index = index
+        return by_kind
 
     def hash(self) -> str:
         """SHA-256 over kinds, virtual times and data (not `extra`): equal for equal runs, wherever the project

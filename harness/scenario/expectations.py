@@ -6,6 +6,7 @@ time and order kinds in `timeline.py`.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -64,14 +65,20 @@ class Expectation(Model):
         fields = self.model_dump(exclude_defaults=True, by_alias=True)
         return f"{self.kind} " + " ".join(f"{k}={show(v, 80)}" for k, v in fields.items())
 
+    @functools.cached_property
+    def description(self) -> str:
+        """`describe()`, made once: a scenario's expectations are checked again in every run of it, and a model's
+        fields never change."""
+        return self.describe()
+
     def evaluate(self, ctx: Any, where: str, line: int = 0) -> Outcome:
         """Check and wrap the verdict (a check that raises fails with the error as its finding)."""
         try:
             with ctx.inspecting():
                 verdict = self.check(ctx)
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed expectation, not a crash
-            verdict = Verdict(False, self.describe(), f"the check could not run: {type(exc).__name__}: {exc}")
-        return Outcome(where, self.kind, self.describe(), verdict.passed, verdict.expected, verdict.found,
+            verdict = Verdict(False, self.description, f"the check could not run: {type(exc).__name__}: {exc}")
+        return Outcome(where, self.kind, self.description, verdict.passed, verdict.expected, verdict.found,
                        verdict.seqs, ctx.sim.now, line, () if verdict.passed else _slice(ctx.sim.trace, verdict.seqs))
 
 
@@ -105,6 +112,7 @@ def expectation(cls: type[Expectation]) -> type[Expectation]:
 
 
 OUTCOMES = ("success", "error", "timeout", "throttled", "recursive_loop")
+AT_LEAST_ONE = Range(min=1)  # a frozen model: one serves every check (made per check, it cost as much as the check)
 
 
 @expectation
@@ -178,7 +186,7 @@ class Logs(Expectation):
         pattern = re.compile(self.regex) if self.regex is not None else None
         hits = [e for e in lines if (pattern.search(str(e.data.get("message", ""))) if pattern
                                      else self.contains in str(e.data.get("message", "")))]
-        spec: Count = 0 if self.absent else (self.count if self.count is not None else Range(min=1))
+        spec: Count = 0 if self.absent else (self.count if self.count is not None else AT_LEAST_ONE)
         what = f"regex {self.regex!r}" if pattern else f"text {self.contains!r}"
         scope = f" in {self.function}'s logs" if self.function else " in the logs"
         found = f"{len(hits)} matching line(s)"

@@ -1,6 +1,7 @@
 """Matching helpers for expectations: subset comparison, count specs and trace event selectors."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal
@@ -73,10 +74,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+def copied(value: Any) -> Any:
+    """A deep copy of plain JSON values (dicts, lists, scalars) made without `copy.deepcopy`'s bookkeeping; any
+    other value is copied by `copy.deepcopy`."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copied(v) for k, v in value.items()}
+    if kind is list:
+        return [copied(v) for v in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+# What json.dumps(value, sort_keys=True, default=str) builds on every call, built once.
+_SHOW_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def show(value: Any, limit: int = 300) -> str:
     """Compact JSON for messages, shortened to `limit` characters."""
     try:
-        text = json.dumps(plain(value), sort_keys=True, default=str)
+        text = _SHOW_JSON.encode(plain(value))
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,6 +1,7 @@
 """Trace event selectors: which events an `order`, `timing` or `events` expectation talks about."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -48,6 +49,11 @@ class Selector(Model):
 
     def describe(self) -> str:
         """Short human form, e.g. `invoke Writer attempt=2`."""
+        return self._described
+
+    @functools.cached_property
+    def _described(self) -> str:
+        """`describe()`'s text, made once (a model's fields never change; every run of a scenario asks again)."""
         head = next(f"{name} {getattr(self, name)}" for name in PRIMARY if getattr(self, name) is not None)
         quals = [f"{k}={getattr(self, k)}" for k in ("function", "attempt", "status", "cold", "resource", "caller",
                                                      "error") if getattr(self, k) is not None]
@@ -80,17 +86,28 @@ class Selector(Model):
             events = trace.of(self.kind)
             if fn is not None:
                 events = [e for e in events if e.data.get("function") == fn]
-        return [e for e in events if self._qualified(e, ctx)]
+        if not self._qualifies:
+            return events
+        # The names a qualifier accepts, looked up once per question rather than once per event.
+        resources = ctx.resource_names(self.resource) if self.resource is not None and events else None
+        callers = (self.caller, ctx.function_name_or_self(self.caller)) if self.caller is not None and events else None
+        return [e for e in events if self._qualified(e, resources, callers)]
 
-    def _qualified(self, event: Any, ctx: Any) -> bool:
+    @functools.cached_property
+    def _qualifies(self) -> bool:
+        """Whether any qualifier is set (made once: a model's fields never change)."""
+        return any(getattr(self, k) is not None for k in ("attempt", "cold", "error", "status", "resource", "caller")) \
+            or bool(self.where)
+
+    def _qualified(self, event: Any, resources: set[str] | None, callers: tuple[str, str] | None) -> bool:
         data = event.data
         checks = {"attempt": self.attempt, "cold": self.cold, "error": self.error}
         if any(value is not None and data.get(key) != value for key, value in checks.items()):
             return False
         if self.status is not None and self.status != "throttled" and str(data.get("status")) != str(self.status):
             return False
-        if self.resource is not None and data.get("resource") not in ctx.resource_names(self.resource):
+        if resources is not None and data.get("resource") not in resources:
             return False
-        if self.caller is not None and data.get("caller") not in (self.caller, ctx.function_name_or_self(self.caller)):
+        if callers is not None and data.get("caller") not in callers:
             return False
         return all(str(data.get(k)) == str(v) for k, v in self.where.items())

@@ -12,7 +12,8 @@ steps) go through the API as before: a request draws ids from generators the run
 from __future__ import annotations
 
 import contextlib
-import copy
+import functools
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 from harness.aws import router
 from harness.aws.moto_sqs import request_time
-from harness.scenario.match import plain
+from harness.scenario.match import copied, plain
 from harness.template import ACCOUNT_ID
 
 
@@ -49,6 +50,7 @@ class State:
     def __init__(self, sim: Any):
         self.sim = sim
         self._memo: dict[tuple, Any] | None = None  # reads of the judging phase (settled())
+        self._backends: dict[str, Any] = {}  # moto backends found while judging (settled())
 
     @contextlib.contextmanager
     def settled(self) -> Iterator[None]:
@@ -59,25 +61,43 @@ class State:
             yield
         finally:
             self._memo = saved
+            self._backends = {}
 
     def _once(self, key: tuple, read: Callable[[], Any]) -> Any:
         if self._memo is None:
             return read()
         if key not in self._memo:
             self._memo[key] = read()
-        return copy.deepcopy(self._memo[key])
+        return copied(self._memo[key])
 
     def _moto(self, backends: str) -> Any:
         """moto's backend of a service (`dynamodb_backends`) while judging on moto, else None."""
-        return None if self._memo is None else self._moto_backend(backends)
+        if self._memo is None:
+            return None
+        if backends not in self._backends:  # the run is over: the backend does not change while it is judged
+            self._backends[backends] = self._moto_backend(backends)
+        return self._backends[backends]
+
+    def _on_moto(self) -> bool:
+        return "moto" in type(self.sim.backend).__name__.lower()
 
     def _moto_backend(self, backends: str) -> Any:
         """moto's backend of a service (`sqs_backends`) when the simulation's backend is moto, else None."""
-        if "moto" not in type(self.sim.backend).__name__.lower():
+        if not self._on_moto():
             return None
-        import importlib
-        service = backends.rsplit("_", 1)[0]
-        return getattr(importlib.import_module(f"moto.{service}.models"), backends)[ACCOUNT_ID][self.sim.region]
+        accounts, region = _backend_dict(backends), self.sim.region
+        # moto's own lookups (a lock, a scan of every BackendDict) only when they have something to make.
+        made = dict.get(dict.get(accounts, ACCOUNT_ID) or {}, region) if region != "global" else None
+        return made if made is not None else accounts[ACCOUNT_ID][region]
+
+    def _moto_untouched(self, backends: str) -> bool:
+        """While judging on moto: no request of this run reached the service (moto makes a service's backend on
+        its first request, and every run starts from a reset), so it holds nothing. Looking does not make one."""
+        if self._memo is None or not self._on_moto():
+            return False
+        accounts = _backend_dict(backends)
+        account = dict.get(accounts, ACCOUNT_ID)  # dict's own lookup: moto's __getitem__ would make it
+        return account is None or self.sim.region not in dict.keys(account)
 
     # ---------------------------------------------------------------- SQS
     def queue_names(self) -> list[str]:
@@ -107,7 +127,9 @@ class State:
         return self._peek(queue)
 
     def _moto_queues(self) -> dict | None:
-        backend = self._moto_backend("sqs_backends")
+        if self._moto_untouched("sqs_backends"):
+            return {}  # no queue was ever made in this run
+        backend = self._moto("sqs_backends") if self._memo is not None else self._moto_backend("sqs_backends")
         return None if backend is None else backend.queues
 
     def _peek(self, queue: str) -> list[QueuedView]:
@@ -185,6 +207,8 @@ class State:
         return self._once(("secrets",), self._read_secret_values)
 
     def _read_secret_values(self) -> list[str]:
+        if self._moto_untouched("secretsmanager_backends"):
+            return []  # what ListSecrets answers on a fresh backend, without making one for every region
         moto = self._moto("secretsmanager_backends")
         sm = self.sim.client("secretsmanager") if moto is None else _MotoSecrets(moto)
         values: list[str] = []
@@ -212,14 +236,46 @@ def _secret_string(sm: Any, arn: str) -> str:
         return ""
 
 
+def _backend_dict(backends: str) -> Any:
+    """moto's BackendDict of a service by its name (`sqs_backends`)."""
+    service = backends.rsplit("_", 1)[0]
+    return getattr(importlib.import_module(f"moto.{service}.models"), backends)
+
+
 _ASK = object()  # the API must answer (moto's model cannot say exactly what it would)
 
 
 def _plain_item(item: Any) -> dict:
-    """A moto Item as plain JSON values, as a Scan or GetItem answer gives it after boto3's deserializer."""
-    from boto3.dynamodb.types import TypeDeserializer
-    deserializer = TypeDeserializer()
-    return plain({name: deserializer.deserialize(value.to_regular_json()) for name, value in item.attrs.items()})
+    """A moto Item as plain JSON values, as a Scan or GetItem answer gives it after boto3's deserializer and `plain`
+    (read straight from moto's typed values: tests/harness/scenario/test_state.py checks both ways agree)."""
+    dynamo = _dynamo()
+    return {name: _plain_value(value, dynamo) for name, value in item.attrs.items()}
+
+
+def _plain_value(value: Any, dynamo: tuple | None = None) -> Any:
+    """One moto DynamoType as `plain(TypeDeserializer().deserialize(value.to_regular_json()))` gives it; strings,
+    numbers, booleans, nulls, maps and lists directly, other types (binary, sets) that way."""
+    dynamo_type, context, deserializer = dynamo or _dynamo()
+    kind, raw = value.type, value.value
+    if (kind == "S" and type(raw) is str) or (kind == "BOOL" and type(raw) is bool):
+        return raw
+    if kind == "N" and type(raw) is str:
+        return plain(context.create_decimal(raw))
+    if kind == "NULL":
+        return None
+    if kind == "M" and type(raw) is dict and all(type(v) is dynamo_type for v in raw.values()):
+        return {k: _plain_value(v, dynamo) for k, v in raw.items()}
+    if kind == "L" and type(raw) is list and all(type(v) is dynamo_type for v in raw):
+        return [_plain_value(v, dynamo) for v in raw]
+    return plain(deserializer.deserialize(value.to_regular_json()))
+
+
+@functools.cache
+def _dynamo() -> tuple[type, Any, Any]:
+    """moto's DynamoType, boto3's DynamoDB decimal context and a TypeDeserializer (imported when first needed)."""
+    from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    return DynamoType, DYNAMODB_CONTEXT, TypeDeserializer()
 
 
 def _moto_item(backend: Any, table: str, key: dict) -> Any:

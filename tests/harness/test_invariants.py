@@ -457,3 +457,11 @@ def test_a_timestamp_written_by_a_skewed_clock_does_not_age_a_record_past_the_ru
     view.trace.record("step", index=0)  # the run lasted 30 s; the writer's clock was 600 s behind
     assert check("no_orphaned_queued", view, **ORPHANS, since="since", grace="60s").passed
     assert not check("no_orphaned_queued", view, **ORPHANS, since="since", grace="20s").passed
+
+
+def test_an_invariants_config_is_made_once_and_each_result_gets_its_own_copy():
+    invariant = INVARIANTS.get("no_secrets_in_logs").model_validate({"fields": ["From"], "values": ["s3cr3t-value"]})
+    first, second = invariant.run(run()), invariant.run(run())
+    assert first.config == second.config == invariant.model_dump(mode="json", exclude_defaults=True)
+    first.config["fields"].append("changed by a reader")
+    assert second.config["fields"] == ["From"] and invariant.run(run()).config["fields"] == ["From"]

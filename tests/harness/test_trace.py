@@ -1,7 +1,7 @@
 """The trace: virtual times, a stable hash, JSON export."""
 import json
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness import Simulation
@@ -190,3 +190,36 @@ def test_recorded_fields_have_every_stable_name_written_in_as_a_plain_replace_wo
         return value
 
     assert trace.record("log", **fields).data == {k: written_in(v) for k, v in fields.items()}
+
+
+KINDS = ["aws", "log", "fault"]
+# A trace's life while judged: events recorded, checks asking for events by kind (and data), and a check's own
+# events taken back (RunContext.inspecting deletes the tail it added).
+trace_actions = st.lists(st.one_of(
+    st.tuples(st.just("record"), st.sampled_from(KINDS), st.integers(0, 2)),
+    st.tuples(st.just("undo"), st.integers(0, 2), st.none()),
+    st.tuples(st.just("ask"), st.lists(st.sampled_from(KINDS), max_size=3), st.one_of(st.none(), st.integers(0, 2)))),
+    max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(actions=trace_actions)
+@example(actions=[("record", "aws", 0), ("record", "log", 0), ("ask", ["log"], None), ("undo", 1, None),
+                  ("record", "fault", 0), ("ask", ["log"], None)])  # a tail taken back and as many events recorded
+def test_events_by_kind_are_those_a_scan_of_the_whole_trace_finds(actions):
+    from harness.trace import Trace
+    trace = Trace()
+    for action, a, b in actions:
+        if action == "record":
+            trace.record(a, n=b)
+        elif action == "undo":
+            del trace.events[max(0, len(trace.events) - a):]
+        else:
+            where = {} if b is None else {"n": b}
+            scanned = [e for e in trace.events if (not a or e.kind in a)
+                       and all(e.data.get(k) == v for k, v in where.items())]
+            found = trace.of(*a, **where)
+            assert [e.seq for e in found] == [e.seq for e in scanned]
+            assert all(x is y for x, y in zip(found, scanned))
+            found.clear()  # a caller's list is its own
+            assert [e.seq for e in trace.of(*a, **where)] == [e.seq for e in scanned]

@@ -124,3 +124,20 @@ def test_inspecting_state_for_checks_leaves_no_trace(result):
     harness_scans = [e for e in result.events if e["kind"] == "aws" and e.get("operation") in ("Scan", "GetItem")
                      and e.get("caller") == "harness"]
     assert harness_scans == []
+
+
+def test_an_expectations_description_is_made_once_and_is_its_describe_in_every_run():
+    from pathlib import Path
+
+    from harness.scenario.expectations import EXPECTATIONS
+    library = sorted(Path(__file__).resolve().parents[3].joinpath("scenarios").rglob("*.yaml"))
+    checked = set()
+    for path in [p for p in library if not p.name.startswith("_") and "requirements" not in p.parts][:60]:
+        scenario = load_scenario(path)
+        for expectation, _ in scenario.expect + [e for asserts in scenario.asserts.values() for e in asserts]:
+            dumped = expectation.model_dump(by_alias=True)
+            assert expectation.description == expectation.describe()
+            assert expectation.model_dump(by_alias=True) == dumped  # the cached text is no field
+            assert expectation == type(expectation).model_validate(dumped)  # nor part of its value
+            checked.add(expectation.kind)
+    assert len(checked) >= len(EXPECTATIONS) // 2

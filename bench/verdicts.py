@@ -1,0 +1,85 @@
+"""Same verdicts before and after a change: run the whole scenario library (or the given paths) with this tree and
+with the harness at git REF (or against verdicts saved earlier), and list every run whose judgement differs in
+anything a user reads: status, trace hash, each outcome (where, kind, description, passed, expected, found, events,
+time, line, trace slice), each invariant (config, violations), failures, the report text, error, warnings, stats and
+invariant slices. Wall time and the recorded events (whose `extra` ids vary between runs; the hash covers the rest)
+are left out; paths of the two trees are written as <tree>.
+
+    python bench/verdicts.py --baseline main            # both trees, now
+    python bench/verdicts.py --out /tmp/after.json      # this tree's verdicts, saved
+    python bench/verdicts.py --against /tmp/main.json   # this tree against saved verdicts
+
+Exit 0 when every run agrees, 1 when one differs (each difference printed), 2 on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from trace_hashes import ROOT, results  # bench scripts import each other from their folder
+
+LEFT_OUT = ("wall_seconds", "events")
+
+
+def verdicts(tree: Path, paths: list[str], workers: str) -> dict[str, dict]:
+    """{file@seed: the run's result without LEFT_OUT, paths of `tree` written as <tree>} from one `harness run`."""
+    out = {}
+    for row in results(tree, paths, workers):
+        kept = {k: v for k, v in row.items() if k not in LEFT_OUT}
+        text = json.dumps(kept, sort_keys=True).replace(str(tree.resolve()), "<tree>").replace(str(tree), "<tree>")
+        out[f"{row['file']}@{row['seed']}"] = json.loads(text)
+    return out
+
+
+def differences(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+    """One line per field of a run that differs (or per run only one side has)."""
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        if b is None or a is None:
+            lines.append(f"{key}: {'only after' if b is None else 'only before'}")
+            continue
+        for name in sorted(set(b) | set(a)):
+            if b.get(name) != a.get(name):
+                lines.append(f"{key} {name}: before {json.dumps(b.get(name))[:300]}, after "
+                             f"{json.dumps(a.get(name))[:300]}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", default=["scenarios"], help="scenario files or folders (default: all)")
+    parser.add_argument("--baseline", metavar="REF", help="run the library at this git ref too and compare")
+    parser.add_argument("--against", type=Path, metavar="FILE", help="compare with verdicts saved by --out")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="save this tree's verdicts here")
+    parser.add_argument("-n", dest="workers", default="auto", help="worker processes for each run (default auto)")
+    args = parser.parse_args(argv)
+    if args.baseline and args.against:
+        parser.error("give --baseline or --against, not both")
+    before = None
+    if args.against:
+        if not args.against.is_file():
+            print(f"{args.against}: no such file (write it with --out)", file=sys.stderr)
+            return 2
+        before = json.loads(args.against.read_text(encoding="utf-8"))
+    elif args.baseline:
+        before = verdicts(__import__("run").checkout(args.baseline), args.paths, args.workers)
+    after = verdicts(ROOT, args.paths, args.workers)
+    if args.out:
+        args.out.write_text(json.dumps(after, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if before is None:
+        print(f"{len(after)} run verdict(s)" + (f" written to {args.out}" if args.out else ""))
+        return 0
+    lines = differences(before, after)
+    for line in lines:
+        print(line)
+    changed = len({line.split(" ", 1)[0].rstrip(":") for line in lines})
+    print(f"{len(after)} scenario run(s): {changed} differ from {args.baseline or args.against}")
+    return 1 if lines else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
