@@ -51,7 +51,7 @@ def start_paths(on: bool) -> Iterator[None]:
     """This wave's start and stop paths on (as shipped) or off (as before them)."""
     from moto.sqs.models import Message, Queue
 
-    from harness.aws import backend, direct, moto_sqs
+    from harness.aws import backend, direct, sqs_store
     from harness.aws.deploy import Deployer
     if on:
         yield
@@ -64,13 +64,15 @@ def start_paths(on: bool) -> Iterator[None]:
             self.attributes(logical_id)
     backend.kept_accounts = backend.registered_once = lambda on=True: contextlib.nullcontext()
     Deployer.deploy_all = deploy_all
-    del Queue._messages, Message.__setattr__  # moto's plain list for the queues made meanwhile
+    del Queue._messages, Message.visible_at, Message.delayed_until  # moto's plain list for new queues
     try:
         yield
     finally:
         backend.kept_accounts, backend.registered_once, Deployer.deploy_all, calls, store = saved
         direct.DIRECT.update(calls)
-        Queue._messages, Message.__setattr__ = store, moto_sqs._message_setattr
+        Queue._messages = store
+        for name in sqs_store.TIMERS:
+            setattr(Message, name, sqs_store.timer(name))
 
 
 def scenario(path: str, runs: int) -> dict[str, float]:
