@@ -109,6 +109,10 @@ class Messages:
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as the list it stands for
 
+    def __reduce__(self) -> tuple:
+        """Copies and pickles hold the messages; the index is built again around them (it holds weak references)."""
+        return (Messages, (list(self._order),))
+
     def __repr__(self) -> str:
         return f"Messages({list(self._order)!r})"
 

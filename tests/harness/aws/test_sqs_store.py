@@ -97,3 +97,19 @@ def test_a_queue_s_messages_are_indexed_while_installed_and_a_plain_list_otherwi
         assert type(Queue("plain", "us-east-1", "123456789012")._messages) is list
     finally:
         moto_sqs.install()
+
+
+def test_a_copied_queue_indexes_its_own_copies_of_the_messages():
+    import copy
+    import pickle
+
+    from moto.sqs.models import Message
+    moto_sqs.install()
+    messages = [Message(f"m{n}", "body") for n in range(3)]
+    messages[1].visible_at = 5.0
+    store = sqs_store.Messages(messages)
+    for twin in (copy.deepcopy(store), pickle.loads(pickle.dumps(store))):
+        assert [m.id for m in twin] == ["m0", "m1", "m2"] and not set(twin) & set(store)
+        assert twin.counts(1.0) == store.counts(1.0) == (2, 0, 1)
+        next(iter(twin)).visible_at = 9.0  # its own index follows its own messages
+        assert twin.counts(1.0) == (1, 0, 2) and store.counts(1.0) == (2, 0, 1)
