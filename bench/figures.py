@@ -178,16 +178,23 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _faults() -> int:
+    """Minor page faults of this process and its children (a forked run's copy-on-write copies)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt + resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+
+
 def _rate(name: str, seeds: int, run) -> dict:
     """Runs per second (wall) and CPU milliseconds per run (this process and its children: what a busy machine
     does not inflate) of `run(path, seeds)`, which returns the results."""
     path = ROOT / RUN_SCENARIOS.get(name, name)
     now = _clock()
-    cpu, start = _cpu(), now()
+    cpu, faults, start = _cpu(), _faults(), now()
     results = run(path, seeds)
-    wall, cpu = now() - start, _cpu() - cpu
+    wall, cpu, faults = now() - start, _cpu() - cpu, _faults() - faults
     return {"scenario": str(path.relative_to(ROOT)), "runs_per_s": seeds / wall, "cpu_ms_per_run": cpu / seeds * 1e3,
-            "passed": sum(r.status == "passed" for r in results), "runs": seeds}
+            "minor_faults_per_run": faults / seeds, "passed": sum(r.status == "passed" for r in results),
+            "runs": seeds}
 
 
 def runs(name: str = "messages", seeds: int = 20) -> dict:
@@ -219,7 +226,8 @@ def runs_parallel(name: str = "messages", seeds: int = 40) -> dict:
 
 
 def runs_forked(name: str = "messages", seeds: int = 40) -> dict:
-    """Runs per second on every core with each run forked from its worker's deployed snapshot."""
+    """Runs per second on every core with each run forked from its worker's deployed snapshot (the CPU and page
+    faults of the forked processes included: each worker waits for its runs, the bench for its workers)."""
     from harness.runner import Job, run_jobs
     run_jobs([Job(ROOT / RUN_SCENARIOS.get(name, name), seed=0)], workers=1)  # warm the parent
     return _rate(name, seeds, lambda path, n: _run_jobs(path, n, snapshots=True))

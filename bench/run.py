@@ -48,7 +48,7 @@ def collect(baseline: Path | None, quick: bool, only: set[str] | None = None) ->
     plan: list[tuple[str, tuple, bool]] = [  # (figure, arguments, also for the baseline?)
         ("invoke", (), True), ("imports", (), True), ("start_stop", (), True),
         ("depth", (10,), True), ("depth", (1000,), True), ("depth", (10000,), not quick),
-        *[(figure, (system,), figure != "runs_forked") for system in ("messages", "twin", "replies")
+        *[(figure, (system,), True) for system in ("messages", "twin", "replies")
           for figure in ("runs", "runs_parallel", "runs_forked")],
         ("compression", (), True), ("time_heavy", (), True),
         ("library", ("1",), False), ("library", ("auto",), False),
@@ -103,6 +103,8 @@ def rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
             row(f"{system} scenario, seeds: {how}", f"{figure}_{system}", "runs_per_s", rate, goal)
             row("  CPU per run (process + children)", f"{figure}_{system}", "cpu_ms_per_run", cpu,
                 "<= 20 ms" if goal else "")
+            row("  minor page faults per run", f"{figure}_{system}", "minor_faults_per_run",
+                lambda v: f"{v:,.0f}", "")
     for name in ("sleep_heavy", "retry_heavy", "reply_sender_crashes_stalled_lock_reset"):
         row(f"compression: {name}", "compression", name, x, ">= 10,000x (time-heavy)")
         if name != "sleep_heavy":  # the median of later runs in the same process (as a library run has them)

@@ -8,6 +8,7 @@ are left out; paths of the two trees are written as <tree>.
     python bench/verdicts.py --baseline main            # both trees, now
     python bench/verdicts.py --out /tmp/after.json      # this tree's verdicts, saved
     python bench/verdicts.py --against /tmp/main.json   # this tree against saved verdicts
+    python bench/verdicts.py --baseline main --without-faults   # failing verdicts too (each scenario unfaulted)
 
 Exit 0 when every run agrees, 1 when one differs (each difference printed), 2 on bad input.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,13 +27,36 @@ from trace_hashes import ROOT, results  # bench scripts import each other from t
 LEFT_OUT = ("wall_seconds", "events")
 
 
-def verdicts(tree: Path, paths: list[str], workers: str) -> dict[str, dict]:
-    """{file@seed: the run's result without LEFT_OUT, paths of `tree` written as <tree>} from one `harness run`."""
+# Each scenario again without its top-level faults: most of them then fail, so failed outcomes' texts and trace
+# slices, violations and reports are compared too (the library itself passes).
+UNFAULTED = """
+import json, sys
+from harness.runner import Job, run_jobs
+from harness.scenario.discover import discover
+workers = None if sys.argv[1] == "auto" else int(sys.argv[1])
+jobs = [Job(path, faults=[]) for path in discover(sys.argv[2:])]
+rows = [dict(r.to_dict(), file=r.file + " without faults") for r in run_jobs(jobs, workers=workers)]
+print(json.dumps(rows, default=str))
+"""
+
+
+def unfaulted(tree: Path, paths: list[str], workers: str) -> list[dict]:
+    """Result rows of every scenario in `paths` run by `tree` with no top-level faults."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", UNFAULTED, workers, *paths], cwd=tree, env=env, capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def verdicts(tree: Path, paths: list[str], workers: str, without_faults: bool = False) -> dict[str, dict]:
+    """{file@seed: the run's result without LEFT_OUT, paths of `tree` written as <tree>} from one `harness run`
+    (and, with `without_faults`, from runs of each scenario without its faults)."""
     out = {}
-    for row in results(tree, paths, workers):
+    rows = results(tree, paths, workers) + (unfaulted(tree, paths, workers) if without_faults else [])
+    for row in rows:
         kept = {k: v for k, v in row.items() if k not in LEFT_OUT}
         text = json.dumps(kept, sort_keys=True).replace(str(tree.resolve()), "<tree>").replace(str(tree), "<tree>")
-        out[f"{row['file']}@{row['seed']}"] = json.loads(text)
+        out[f"{row.get('file')}@{row.get('seed')}"] = json.loads(text)  # a file that did not load has no seed
     return out
 
 
@@ -55,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="REF", help="run the library at this git ref too and compare")
     parser.add_argument("--against", type=Path, metavar="FILE", help="compare with verdicts saved by --out")
     parser.add_argument("--out", type=Path, metavar="FILE", help="save this tree's verdicts here")
+    parser.add_argument("--without-faults", action="store_true",
+                        help="also run each scenario without its top-level faults (failing verdicts compared too)")
     parser.add_argument("-n", dest="workers", default="auto", help="worker processes for each run (default auto)")
     args = parser.parse_args(argv)
     if args.baseline and args.against:
@@ -66,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         before = json.loads(args.against.read_text(encoding="utf-8"))
     elif args.baseline:
-        before = verdicts(__import__("run").checkout(args.baseline), args.paths, args.workers)
-    after = verdicts(ROOT, args.paths, args.workers)
+        before = verdicts(__import__("run").checkout(args.baseline), args.paths, args.workers, args.without_faults)
+    after = verdicts(ROOT, args.paths, args.workers, args.without_faults)
     if args.out:
         args.out.write_text(json.dumps(after, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if before is None:

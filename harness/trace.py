@@ -114,7 +114,7 @@ class Trace:
     def _kind_index(self) -> dict[str, list[TraceEvent]]:
         """kind -> its events in order, brought up to date with the list (judging a run asks for events by kind
         dozens of times; the list only grows, or loses its tail when a check's inspection is undone)."""
-        events, index, length = self.events, self._index, len(self.events)
+        events, index, length = self.events, getattr(self, "_index", None), len(self.events)
         if index is None or index[0] is not events or length < index[1] or \
                 (index[1] and events[index[1] - 1] is not index[2]):
             index = (events, 0, None, {})
@@ -123,7 +123,7 @@ class Trace:
             for event in events[covered:length]:
                 by_kind.setdefault(event.kind, []).append(event)
             self._index = (events, length, events[length - 1], by_kind)
-        elif index is not self._index:
+        elif index is not getattr(self, "_index", None):
             self._index = index
         return by_kind
 

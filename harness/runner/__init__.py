@@ -29,8 +29,9 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
     """Run every job (on `workers` processes; None = all cores, 1 = here, serially); results in job order.
     `on_result(job, result)` is called in this process as each run ends (in completion order). With
     `snapshots=True` (or HARNESS_SNAPSHOTS=1 when None) a scenario run at least twice is deployed once per worker
-    and each run forked from that snapshot (harness/runner/snapshot.py). Off by default: on this machine a forked
-    run costs more CPU than a fresh one in a warm worker (copy-on-write faults, docs/runner.md)."""
+    and each run forked from that snapshot (harness/runner/snapshot.py). Off by default: a forked run costs about
+    30 ms more CPU than a fresh one in a warm worker (copy-on-write faults of reference counts) and saves a deploy
+    of 4-16 ms (docs/performance.md, "Fork-fast runs")."""
     jobs = list(jobs)
     results: list[ScenarioResult | None] = [None] * len(jobs)
 

@@ -65,6 +65,17 @@ class Expectation(Model):
         fields = self.model_dump(exclude_defaults=True, by_alias=True)
         return f"{self.kind} " + " ".join(f"{k}={show(v, 80)}" for k, v in fields.items())
 
+    def shown(self, name: str, limit: int = 300) -> str:
+        """`show()` of one of its own fields, made once (every run of a scenario checks the same expectation)."""
+        memo = self._shown
+        if (name, limit) not in memo:
+            memo[name, limit] = show(getattr(self, name), limit)
+        return memo[name, limit]
+
+    @functools.cached_property
+    def _shown(self) -> dict[tuple[str, int], str]:
+        return {}
+
     @functools.cached_property
     def description(self) -> str:
         """`describe()`, made once: a scenario's expectations are checked again in every run of it, and a model's

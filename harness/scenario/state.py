@@ -91,8 +91,9 @@ class State:
         return made if made is not None else accounts[ACCOUNT_ID][region]
 
     def _moto_untouched(self, backends: str) -> bool:
-        """While judging on moto: no request of this run reached the service (moto makes a service's backend on
-        its first request, and every run starts from a reset), so it holds nothing. Looking does not make one."""
+        """While judging on moto: no request of this run reached the service (moto makes a service's regional
+        backend on its first request, and the reset at every run's start drops them), so it holds nothing. Looking
+        does not make one (moto's own lookup would, for every region of the service)."""
         if self._memo is None or not self._on_moto():
             return False
         accounts = _backend_dict(backends)

@@ -40,16 +40,16 @@ class Item(Expectation):
         name = ctx.physical("table", self.table)
         found = ctx.state.item(name, dict(self.key))
         seqs = _touching(ctx, {name})
-        where = f"{self.table} item {show(self.key, 120)}"
+        where = f"{self.table} item {self.shown('key', 120)}"
         if self.absent:
             return Verdict(found is None, f"{where} absent", "absent" if found is None else f"present: {show(found)}",
                            seqs)
         if found is None:
             return Verdict(False, f"{where} present", "no such item", seqs)
         if self.equals is not None:
-            return Verdict(equals(self.equals, found), f"{where} equal to {show(self.equals)}", show(found), seqs)
+            return Verdict(equals(self.equals, found), f"{where} equal to {self.shown('equals')}", show(found), seqs)
         if self.subset is not None:
-            return Verdict(subset(self.subset, found), f"{where} containing {show(self.subset)}", show(found), seqs)
+            return Verdict(subset(self.subset, found), f"{where} containing {self.shown('subset')}", show(found), seqs)
         return Verdict(True, f"{where} present", show(found), seqs)
 
 
@@ -71,7 +71,7 @@ class Items(Expectation):
     def check(self, ctx: Any) -> Verdict:
         name = ctx.physical("table", self.table)
         items = [i for i in ctx.state.items(name) if matches(self.where, i, self.exact)]
-        cond = f" {_how(self.exact)} {show(self.where)}" if self.where or self.exact else ""
+        cond = f" {_how(self.exact)} {self.shown('where')}" if self.where or self.exact else ""
         return Verdict(count_ok(self.count, len(items)), f"{count_text(self.count)} {self.table} item(s){cond}",
                        f"{len(items)}: " + show(items, 400), _touching(ctx, {name}))
 
@@ -115,7 +115,7 @@ class Object(Expectation):
         if self.body is not None:
             return Verdict(text == self.body, f"{where} with body {self.body[:200]!r}", repr(text[:300]), seqs)
         if self.json_ is not None:
-            return Verdict(matches(self.json_, text, self.exact), f"{where} {_how(self.exact)} {show(self.json_)}",
+            return Verdict(matches(self.json_, text, self.exact), f"{where} {_how(self.exact)} {self.shown('json_')}",
                            text[:300], seqs)
 
 
@@ -148,15 +148,15 @@ class Queue(Expectation):
             if not count_ok(self.depth, len(messages)):
                 problems.append(f"depth {len(messages)}")
         if self.bodies is not None:
-            wanted.append(f"bodies {'exactly ' if self.exact else ''}{show(self.bodies)}")
+            wanted.append(f"bodies {'exactly ' if self.exact else ''}{self.shown('bodies')}")
             if not _each_matched(self.bodies, [m.body for m in messages], self.exact):
                 problems.append("bodies differ")
         if self.contains is not None:
-            wanted.append(f"a message {_how(self.exact)} {show(self.contains)}")
+            wanted.append(f"a message {_how(self.exact)} {self.shown('contains')}")
             if not any(matches(self.contains, m.body, self.exact) for m in messages):
                 problems.append("no message contains it")
         if self.attributes is not None:
-            wanted.append(f"a message with attributes {show(self.attributes)}")
+            wanted.append(f"a message with attributes {self.shown('attributes')}")
             if not any(subset(self.attributes, m.attributes) for m in messages):
                 problems.append("no message has those attributes")
         listing = "; ".join(f"[{m.state}, received {m.receive_count}x] {m.body[:160]}"
@@ -249,7 +249,7 @@ class Http(Expectation):
             if self.body_contains not in body:
                 problems.append("body lacks it")
         if self.json_ is not None:
-            wanted.append(f"JSON {_how(self.exact)} {show(self.json_)}")
+            wanted.append(f"JSON {_how(self.exact)} {self.shown('json_')}")
             if not matches(self.json_, body, self.exact):
                 problems.append("JSON differs")
         if self.twiml is not None:

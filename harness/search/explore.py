@@ -64,7 +64,8 @@ class Exploration:
     def add(self, result: Any) -> None:
         """Count one run."""
         self.runs += 1
-        self.first = self.first or result
+        if self.first is None or result.seed < self.first.seed:  # the lowest seed, whichever worker finished first
+            self.first = result
         if result.trace_hash:
             self.hashes.add(result.trace_hash)
         signature = EVERYTHING.signature(result)
@@ -173,7 +174,7 @@ def report_entries(e: Exploration) -> list[dict]:
                    report=f"{e.runs} seeds, {len(e.hashes)} distinct interleavings, no failure")
         return [row]
     rows = []
-    for signature, results in e.groups.items():
+    for signature, results in sorted(e.groups.items(), key=lambda item: min(r.seed for r in item[1])):
         first = min(results, key=lambda r: r.seed)
         row = first.to_dict()
         row["name"] = f"{e.name} [explore: {len(results)}/{e.runs} seeds failed {', '.join(signature)}]"

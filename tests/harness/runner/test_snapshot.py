@@ -1,10 +1,11 @@
 """Runs forked from a deployed snapshot give exactly what a fresh run of the same scenario, seed and faults gives."""
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
-from harness.runner import Job, run_jobs
+from harness.runner import Job, prefault, run_jobs
 from harness.runner.draws import DrawLog
 from harness.runner.job import execute
 from harness.runner.snapshot import CannotSnapshot, Snapshot, Snapshots
@@ -52,6 +53,43 @@ def test_a_run_forked_from_the_snapshot_is_the_fresh_run_for_each_seed(name):
     assert fresh[0].status == "passed", fresh[0].report()
 
 
+# One scenario per snapshottable system: later runs copy the pages the first one wrote.
+COPIED = ["messages/send_fails_rolls_back.yaml", "twin/writer_token_wrong_forbidden.yaml",
+          "earnings/duplicate_delivery_one_audit_entry.yaml"]
+
+
+@pytest.mark.parametrize("name", COPIED)
+def test_runs_that_copy_the_pages_the_first_run_wrote_report_what_fresh_runs_report(name):
+    path = SCENARIOS / name
+    jobs = [Job(path, seed=seed) for seed in (None, 7, 3)]
+    snapshot = Snapshot(path)
+    try:
+        assert snapshot.pages_written is None
+        forked = [snapshot.run(jobs[0])]
+        learnt = snapshot.pages_written
+        forked += [snapshot.run(job) for job in jobs[1:]]
+    finally:
+        snapshot.close()
+    assert learnt is not None and learnt == snapshot.pages_written  # learnt once, from the first run
+    if sys.platform.startswith("linux"):
+        assert sum(end - start for start, end in learnt) > 100 * 4096  # thousands of pages: reference counts
+    assert [comparable(r) for r in forked] == [comparable(execute(job)) for job in jobs]
+
+
+def test_runs_forked_without_copying_pages_report_the_same(monkeypatch):
+    path = SCENARIOS / "messages" / "lost_send_response_retried_one_message.yaml"
+    jobs = [Job(path, seed=seed) for seed in (1, 2)]
+    results = {}
+    for enabled in (True, False):
+        monkeypatch.setattr(prefault, "ENABLED", enabled)
+        snapshot = Snapshot(path)
+        try:
+            results[enabled] = [comparable(snapshot.run(job)) for job in jobs]
+        finally:
+            snapshot.close()
+    assert results[True] == results[False]
+
+
 def test_each_run_gets_its_own_fault_plan_from_the_same_snapshot():
     path = SCENARIOS / "messages" / "send_fails_rolls_back.yaml"
     jobs = [Job(path, faults=[]), Job(path), Job(path, seed=3, faults=[
@@ -93,9 +131,11 @@ def test_a_run_that_kills_its_process_reports_seed_and_replay_and_the_next_run_i
     snapshot = Snapshot(dying)
     try:
         died = snapshot.run(Job(dying, seed=9, faults=KILL))
+        learnt_from_the_dead_run = snapshot.pages_written
         after = [snapshot.run(Job(dying, seed=9)), snapshot.run(Job(dying, seed=2))]
     finally:
         snapshot.close()
+    assert learnt_from_the_dead_run is None and snapshot.pages_written is not None  # the next run taught them
     assert died.status == "error" and "killed by signal 9" in died.error
     assert "seed: 9" in died.report() and f"replay: python -m harness replay {dying} --seed 9" in died.report()
     assert [comparable(r) for r in after] == [comparable(execute(Job(dying, seed=s))) for s in (9, 2)]

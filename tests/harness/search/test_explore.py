@@ -1,5 +1,6 @@
 """`python -m harness explore`: many seeds per scenario, a summary of interleavings and grouped failures."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,26 @@ def test_bad_explore_arguments_exit_2(shop_scenario, argv, capsys):
 def test_report_merge_of_a_folder_without_results_is_bad_input(tmp_path, capsys):
     assert main(["report", "merge", str(tmp_path), "--report-dir", str(tmp_path / "out")]) == 2
     assert "no results.json" in capsys.readouterr().out
+
+
+
+def _explored(order: list[int], failing: dict[int, str]) -> list[dict]:
+    """The report rows of an exploration whose runs finished in `order` (seed -> failed check for failing ones)."""
+    from types import SimpleNamespace
+
+    from harness.search.explore import Exploration, report_entries
+    e = Exploration(Path("x.yaml"), "x", seeds=sorted(order))
+    for seed in order:
+        outcomes = [SimpleNamespace(where=failing[seed], kind="http", passed=False, expected="200", found="503")
+                    ] if seed in failing else []
+        row = {"seed": seed}
+        e.add(SimpleNamespace(seed=seed, trace_hash=f"h{seed}", status="failed" if seed in failing else "passed",
+                              outcomes=outcomes, invariants=[], error=None, to_dict=lambda row=row: dict(row)))
+    return [(row["seed"], row["name"]) for row in report_entries(e)]
+
+
+@pytest.mark.parametrize("failing", [{}, {4: "expect[1]", 1: "expect[0]", 5: "expect[0]"}])
+def test_an_explorations_report_does_not_depend_on_which_worker_finished_first(failing):
+    in_order = _explored(list(range(6)), failing)
+    assert _explored([3, 4, 0, 5, 2, 1], failing) == in_order
+    assert [seed for seed, _ in in_order] == ([1, 4] if failing else [0])  # each row: its lowest seed
