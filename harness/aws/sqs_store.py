@@ -184,13 +184,19 @@ class Messages:
                                         visible_at, delayed_until))
 
     def _count(self, visible_at: float, delayed_until: float, change: int) -> None:
-        for i, (value, values) in enumerate(((visible_at, self._visible_ats), (delayed_until, self._delays))):
-            if value == 0:
-                self._zeros[i] += change
-            elif change > 0:
-                values.add(value)
-            else:
-                values.remove(value)
+        """Count a message's timers in (change 1) or out (-1): zeros by number, the others in sorted order."""
+        if visible_at == 0:
+            self._zeros[0] += change
+        elif change > 0:
+            self._visible_ats.add(visible_at)
+        else:
+            self._visible_ats.remove(visible_at)
+        if delayed_until == 0:
+            self._zeros[1] += change
+        elif change > 0:
+            self._delays.add(delayed_until)
+        else:
+            self._delays.remove(delayed_until)
 
     def _unindex(self, message: Any) -> None:
         if message in self._odd:
