@@ -13,35 +13,31 @@ at 10 queued messages and 1.6 s at 1,000. The patches here change none of moto's
 - receive walks the queue lazily and stops once it has its batch;
 - delete finds a message by its receipt handle in an index instead of scanning;
 - get_queue_attributes computes the attributes asked for, not every attribute three times per name;
-- a queue keeps its messages in `_Messages` (moto's `Queue._messages` list replaced: the same order, append,
-  remove, iteration, length) indexed by their timers, so deleting a message is O(1) and the three message counts
-  (ApproximateNumberOfMessages, ...Delayed, ...NotVisible) cost O(log n) plus a walk over the messages that were
-  given a visibility timeout (received, or ChangeMessageVisibility), instead of a walk over every message with
-  two clock reads each. What stays proportional to the queue: a receive still walks past the messages ahead of
-  the first receivable ones (in flight or delayed, as moto does), and the counts walk every message that was
-  given a visibility timeout (a queue of 10,000 messages that were all received once and came back counts at
-  moto's old cost).
+- a queue keeps its messages in `sqs_store.Messages` (moto's `Queue._messages` list replaced: the same order,
+  append, remove, iteration, length) indexed by their timers, so deleting a message is O(1), the three message
+  counts (ApproximateNumberOfMessages, ...Delayed, ...NotVisible) are bisections and a receive goes straight to
+  the receivable messages in queue order, however many are in flight or delayed (a receive on a FIFO queue still
+  walks past the messages of groups another receive holds, as moto does).
 
 tests/harness/aws/test_moto_sqs.py checks with hypothesis that patched and unpatched moto give the same answers
 (visibility, delays, retention, redrive, FIFO order). The same fixes are worth offering to moto upstream.
 """
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import json
-import math
 import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
+from harness.aws import sqs_store
+from harness.aws.sqs_store import Messages
+
 _local = threading.local()
 _saved: dict[str, Any] = {}
 _HANDLES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # receipt handle -> message
-_OWNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # message -> weakref to the _Messages holding it
-_TIMERS = frozenset({"visible_at", "delayed_until"})
 
 
 @contextlib.contextmanager
@@ -83,7 +79,7 @@ def install() -> None:
                   send=backend.send_message, get_attributes=backend.get_queue_attributes,
                   mark_received=message.mark_received, attributes=queue.attributes,
                   camel=models.camelcase_to_underscores, store="_messages" in vars(queue),
-                  setattr="__setattr__" in vars(message))
+                  timers=any(name in vars(message) for name in sqs_store.TIMERS))
     models.camelcase_to_underscores = functools.lru_cache(maxsize=None)(models.camelcase_to_underscores)
     models.unix_time, models.unix_time_millis = _unix_time, _unix_time_millis
     queue.messages = property(_visible)
@@ -97,7 +93,8 @@ def install() -> None:
         _saved[name] = getattr(queue, name)
         setattr(queue, name, property(count))
     queue._messages = property(_get_messages, _set_messages)
-    message.__setattr__ = _message_setattr
+    for name in sqs_store.TIMERS:  # assigning a timer re-indexes the message in the queue holding it
+        setattr(message, name, sqs_store.timer(name))
 
 
 def uninstall() -> None:
@@ -116,9 +113,10 @@ def uninstall() -> None:
         setattr(queue, name, _saved[name])
     models.camelcase_to_underscores = _saved["camel"]
     if not _saved["store"]:
-        del queue._messages  # queues made meanwhile keep their _Messages: moto's code reads it as its list
-    if not _saved["setattr"]:
-        del models.Message.__setattr__
+        del queue._messages  # queues made meanwhile keep their Messages: moto's code reads it as its list
+    if not _saved["timers"]:
+        for name in sqs_store.TIMERS:  # messages keep their values in their own __dict__, under the same names
+            delattr(models.Message, name)
     _saved.clear()
 
 
@@ -152,23 +150,9 @@ def _in_flight(queue: Any) -> int:
 def _counts(queue: Any) -> tuple[int, int, int]:
     """(receivable, delayed, not visible) as moto's Message.visible and .delayed count them, at one clock reading."""
     now, messages = _unix_time_millis(), queue._messages
-    if isinstance(messages, _Messages):
+    if isinstance(messages, Messages):
         return messages.counts(now)
-    return _scan(messages, now)
-
-
-def _scan(messages: Any, now: float) -> tuple[int, int, int]:
-    receivable = delayed = in_flight = 0
-    for m in messages:
-        visible_at, delayed_until = m.visible_at, m.delayed_until
-        if now > visible_at:
-            if not now < delayed_until:
-                receivable += 1
-        else:
-            in_flight += 1
-        if now < delayed_until:
-            delayed += 1
-    return receivable, delayed, in_flight
+    return sqs_store.scan(messages, now)
 
 
 _COUNTS = {"approximate_number_of_messages": _receivable, "approximate_number_of_messages_delayed": _delayed,
@@ -205,7 +189,10 @@ class _VisibleMessages:
         self._queue = queue
 
     def __iter__(self) -> Iterator[Any]:
-        return (m for m in self._queue._messages if m.visible and not m.delayed)
+        messages = self._queue._messages
+        if isinstance(messages, Messages):
+            return messages.receivable(_unix_time_millis())
+        return (m for m in messages if m.visible and not m.delayed)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -273,136 +260,10 @@ def _attribute(queue: Any, name: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- the store
-class _Messages:
-    """A queue's messages in moto's order (what moto keeps as the list `Queue._messages`), indexed by their
-    timers. moto's code appends, removes, iterates and counts them, and replaces the whole list (a purge, its own
-    delete); those are the operations offered (an unsupported list operation fails loudly instead of leaving the
-    index stale). Every message is in one of three classes, kept up to date as a message's `visible_at` or
-    `delayed_until` is assigned (`_message_setattr`):
-
-    - plain (both timers 0: never received with a visibility timeout, never delayed): receivable while the
-      clock is after the epoch, never delayed, never in flight; only counted;
-    - delayed (visible_at 0, delayed_until set): their delayed_until values in a sorted list, so the number
-      still delayed at a time is one bisection;
-    - timed (visible_at set: received with a visibility timeout, or its visibility changed): walked when
-      counting, as moto walks every message.
-    """
-
-    __slots__ = ("__weakref__", "_delays", "_order", "_timed")
-
-    def __init__(self, messages: Any = ()):
-        self._order: dict[Any, None] = {}  # insertion-ordered: moto's list order, O(1) removal
-        self._delays: list[float] = []
-        self._timed: dict[Any, None] = {}
-        for message in messages:
-            self.append(message)
-
-    # -------------------------------------------------------------- what moto's code does with its list
-    def append(self, message: Any) -> None:
-        """Add at the end (a message can be in a queue once: moto never adds one twice)."""
-        if message in self._order:
-            raise ValueError(f"message {message.id} is already in this queue")
-        self._order[message] = None
-        self._index(message)
-        _OWNERS[message] = weakref.ref(self)
-
-    def extend(self, messages: Any) -> None:
-        """Add each at the end, in order."""
-        for message in messages:
-            self.append(message)
-
-    def remove(self, message: Any) -> None:
-        """Take `message` out (ValueError when it is not here, as list.remove)."""
-        if message not in self._order:
-            raise ValueError("_Messages.remove(x): x not in the queue")
-        del self._order[message]
-        self._unindex(message)
-        if _owner(message) is self:
-            del _OWNERS[message]
-
-    def clear(self) -> None:
-        """Take every message out."""
-        for message in list(self._order):
-            self.remove(message)
-
-    def __iter__(self) -> Any:
-        return iter(self._order)
-
-    def __reversed__(self) -> Any:
-        return reversed(self._order)
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    def __bool__(self) -> bool:
-        return bool(self._order)
-
-    def __contains__(self, message: Any) -> bool:
-        return message in self._order
-
-    def __getitem__(self, index: Any) -> Any:
-        return list(self._order)[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, _Messages):
-            other = list(other)
-        return list(self._order) == other if isinstance(other, list) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as the list it stands for
-
-    def __repr__(self) -> str:
-        return f"_Messages({list(self._order)!r})"
-
-    # -------------------------------------------------------------- the index
-    def counts(self, now: float) -> tuple[int, int, int]:
-        """(receivable, delayed, not visible) at `now` (ms), as moto's Message.visible and .delayed decide."""
-        if not now > 0:  # at or before the epoch a plain message is not receivable: count the long way
-            return _scan(self._order, now)
-        ready = bisect.bisect_right(self._delays, now)  # delayed_until <= now: no longer delayed
-        receivable, delayed, in_flight = _scan(self._timed, now)
-        plain = len(self._order) - len(self._delays) - len(self._timed)
-        return receivable + plain + ready, delayed + len(self._delays) - ready, in_flight
-
-    def _index(self, message: Any) -> None:
-        if _timed(message):
-            self._timed[message] = None
-        elif message.delayed_until != 0:
-            bisect.insort(self._delays, message.delayed_until)
-
-    def _unindex(self, message: Any) -> None:
-        if _timed(message):
-            del self._timed[message]
-        elif message.delayed_until != 0:
-            del self._delays[bisect.bisect_left(self._delays, message.delayed_until)]
-
-
-def _timed(message: Any) -> bool:
-    """Counted by walking: a visibility timeout set, or a delay that cannot be sorted (NaN)."""
-    delayed_until = message.delayed_until
-    return message.visible_at != 0 or (isinstance(delayed_until, float) and math.isnan(delayed_until))
-
-
-def _owner(message: Any) -> _Messages | None:
-    ref = _OWNERS.get(message)
-    return ref() if ref is not None else None
-
-
-def _message_setattr(message: Any, name: str, value: Any) -> None:
-    """Message.__setattr__: a message's timers move it between its queue's index classes."""
-    if name in _TIMERS:
-        store = _owner(message)
-        if store is not None and message in store._order:
-            store._unindex(message)
-            object.__setattr__(message, name, value)
-            store._index(message)
-            return
-    object.__setattr__(message, name, value)
-
-
-def _get_messages(queue: Any) -> _Messages:
+def _get_messages(queue: Any) -> Messages:
     return queue.__dict__["_messages"]
 
 
 def _set_messages(queue: Any, messages: Any) -> None:
     """`queue._messages = [...]` (moto's Queue.__init__, purge and own delete): the same messages, indexed."""
-    queue.__dict__["_messages"] = messages if isinstance(messages, _Messages) else _Messages(messages)
+    queue.__dict__["_messages"] = messages if isinstance(messages, Messages) else Messages(messages)
