@@ -79,3 +79,12 @@ def test_pytest_does_not_assertion_rewrite_the_harness_only_the_tests(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                          capture_output=True, text=True, timeout=120, check=False, cwd=root)
     assert "1 passed" in out.stdout, out.stdout[-2000:]
+
+
+def test_a_session_leaves_the_heap_its_first_scenario_warmed_out_of_later_collections(project):
+    (project.path / "conftest.py").write_text(
+        "import gc\n\ndef pytest_sessionfinish(session):\n"
+        "    print(f'\\nfrozen after the session: {gc.get_freeze_count() > 0}')\n", encoding="utf-8")
+    result = project.runpytest_subprocess("scenarios", "-s", "-k", "ok")
+    result.assert_outcomes(passed=2)
+    assert "frozen after the session: True" in result.stdout.str()
