@@ -49,24 +49,36 @@ def compare(before: dict[str, list], after: dict[str, list]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def comparison_parser(doc: str | None, what: str) -> argparse.ArgumentParser:
+    """The arguments every before/after comparison of the library takes (paths, --baseline or --against, --out,
+    -n); `what` names what it compares."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=["scenarios"], help="scenario files or folders (default: all)")
     parser.add_argument("--baseline", metavar="REF", help="run the library at this git ref too and compare")
-    parser.add_argument("--against", type=Path, metavar="FILE", help="compare with hashes saved by --out")
-    parser.add_argument("--out", type=Path, metavar="FILE", help="save this tree's hashes here")
-    parser.add_argument("--baseline-out", type=Path, metavar="FILE", help="save the baseline's hashes here")
+    parser.add_argument("--against", type=Path, metavar="FILE", help=f"compare with {what} saved by --out")
+    parser.add_argument("--out", type=Path, metavar="FILE", help=f"save this tree's {what} here")
     parser.add_argument("-n", dest="workers", default="auto", help="worker processes for each run (default auto)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def saved(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict | None:
+    """What --against names (None without it); bad input exits 2 with the reason."""
     if args.baseline and args.against:
         parser.error("give --baseline or --against, not both")
-    before = None
-    if args.against:
-        if not args.against.is_file():
-            print(f"{args.against}: no such file (write it with --out)", file=sys.stderr)
-            return 2
-        before = json.loads(args.against.read_text(encoding="utf-8"))
-    elif args.baseline:
+    if not args.against:
+        return None
+    if not args.against.is_file():
+        print(f"{args.against}: no such file (write it with --out)", file=sys.stderr)
+        raise SystemExit(2)
+    return json.loads(args.against.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = comparison_parser(__doc__, "hashes")
+    parser.add_argument("--baseline-out", type=Path, metavar="FILE", help="save the baseline's hashes here")
+    args = parser.parse_args(argv)
+    before = saved(parser, args)
+    if before is None and args.baseline:
         sys.path.insert(0, str(Path(__file__).parent))
         before = hashes(__import__("run").checkout(args.baseline), args.paths, args.workers)
         if args.baseline_out:

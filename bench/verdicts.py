@@ -14,7 +14,6 @@ Exit 0 when every run agrees, 1 when one differs (each difference printed), 2 on
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -22,7 +21,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trace_hashes import ROOT, results  # bench scripts import each other from their folder
+from trace_hashes import (  # bench scripts import each other from their folder
+    ROOT,
+    comparison_parser,
+    results,
+    saved,
+)
 
 LEFT_OUT = ("wall_seconds", "events")
 
@@ -76,24 +80,12 @@ def differences(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="*", default=["scenarios"], help="scenario files or folders (default: all)")
-    parser.add_argument("--baseline", metavar="REF", help="run the library at this git ref too and compare")
-    parser.add_argument("--against", type=Path, metavar="FILE", help="compare with verdicts saved by --out")
-    parser.add_argument("--out", type=Path, metavar="FILE", help="save this tree's verdicts here")
+    parser = comparison_parser(__doc__, "verdicts")
     parser.add_argument("--without-faults", action="store_true",
                         help="also run each scenario without its top-level faults (failing verdicts compared too)")
-    parser.add_argument("-n", dest="workers", default="auto", help="worker processes for each run (default auto)")
     args = parser.parse_args(argv)
-    if args.baseline and args.against:
-        parser.error("give --baseline or --against, not both")
-    before = None
-    if args.against:
-        if not args.against.is_file():
-            print(f"{args.against}: no such file (write it with --out)", file=sys.stderr)
-            return 2
-        before = json.loads(args.against.read_text(encoding="utf-8"))
-    elif args.baseline:
+    before = saved(parser, args)
+    if before is None and args.baseline:
         before = verdicts(__import__("run").checkout(args.baseline), args.paths, args.workers, args.without_faults)
     after = verdicts(ROOT, args.paths, args.workers, args.without_faults)
     if args.out:
