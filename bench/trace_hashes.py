@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,17 +85,23 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline_out:
             args.baseline_out.write_text(json.dumps(before, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     after = hashes(ROOT, args.paths, args.workers)
+    return conclude(args, before, after, "hashed", lambda: (lines := compare(before, after), len(lines)))
+
+
+def conclude(args: argparse.Namespace, before: dict | None, after: dict, done: str,
+             differences: Callable[[], tuple[list[str], int]]) -> int:
+    """Save this tree's side (--out); with another side, print `differences()` (the lines and how many runs
+    differ) and the summary. 0 when nothing differs, 1 otherwise."""
     if args.out:
         args.out.write_text(json.dumps(after, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if before is None:
-        print(f"{len(after)} scenario run(s) hashed" + (f", written to {args.out}" if args.out else ""))
+        print(f"{len(after)} scenario run(s) {done}" + (f", written to {args.out}" if args.out else ""))
         return 0
-    differences = compare(before, after)
-    for line in differences:
+    lines, changed = differences()
+    for line in lines:
         print(line)
-    print(f"{len(after)} scenario run(s): {len(differences)} differ from "
-          f"{args.baseline or args.against}")
-    return 1 if differences else 0
+    print(f"{len(after)} scenario run(s): {changed} differ from {args.baseline or args.against}")
+    return 1 if lines else 0
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from trace_hashes import (  # bench scripts import each other from their folder
     ROOT,
     comparison_parser,
+    conclude,
     results,
     saved,
 )
@@ -88,17 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     if before is None and args.baseline:
         before = verdicts(__import__("run").checkout(args.baseline), args.paths, args.workers, args.without_faults)
     after = verdicts(ROOT, args.paths, args.workers, args.without_faults)
-    if args.out:
-        args.out.write_text(json.dumps(after, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    if before is None:
-        print(f"{len(after)} run verdict(s)" + (f" written to {args.out}" if args.out else ""))
-        return 0
-    lines = differences(before, after)
-    for line in lines:
-        print(line)
-    changed = len({line.split(" ", 1)[0].rstrip(":") for line in lines})
-    print(f"{len(after)} scenario run(s): {changed} differ from {args.baseline or args.against}")
-    return 1 if lines else 0
+
+    def found() -> tuple[list[str], int]:
+        lines = differences(before, after)
+        return lines, len({line.split(" ", 1)[0].rstrip(":") for line in lines})  # a run may differ in many fields
+    return conclude(args, before, after, "judged", found)
 
 
 if __name__ == "__main__":
