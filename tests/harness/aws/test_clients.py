@@ -13,11 +13,7 @@ from harness.aws import clients, router
 
 
 @pytest.fixture
-def session(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def session(dummy_aws):
     session = router.shared_session()
     assert clients.installed()
     yield session

@@ -106,11 +106,7 @@ def test_a_trie_of_another_shape_is_copied_by_botocore():
 
 
 @pytest.fixture
-def environment(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("SSLKEYLOGFILE", raising=False)
+def environment(dummy_aws):
     return router.shared_session()
 
 
