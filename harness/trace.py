@@ -58,7 +58,7 @@ class Trace:
         self._clock = clock
         self.events: list[TraceEvent] = []
         self._stable: list[tuple[str, str]] = []  # (text that differs between runs, what the trace says instead)
-        self._index: tuple | None = None  # Trace.of's events by kind: (list, length covered, its last event, index)
+        self._index: _KindIndex | None = None  # Trace.of's events by kind
 
     def stable_name(self, volatile: str, name: str) -> None:
         """From now on, write `name` wherever a recorded text contains `volatile` (e.g. an ephemeral loopback
@@ -114,18 +114,11 @@ class Trace:
     def _kind_index(self) -> dict[str, list[TraceEvent]]:
         """kind -> its events in order, brought up to date with the list (judging a run asks for events by kind
         dozens of times; the list only grows, or loses its tail when a check's inspection is undone)."""
-        events, index, length = self.events, getattr(self, "_index", None), len(self.events)
-        if index is None or index[0] is not events or length < index[1] or \
-                (index[1] and events[index[1] - 1] is not index[2]):
-            index = (events, 0, None, {})
-        covered, by_kind = index[1], index[3]
-        if covered < length:
-            for event in events[covered:length]:
-                by_kind.setdefault(event.kind, []).append(event)
-            self._index = (events, length, events[length - 1], by_kind)
-        elif index is not getattr(self, "_index", None):
-            self._index = index
-        return by_kind
+        index = getattr(self, "_index", None)  # absent on a Trace made without __init__
+        if index is None or not index.covers(self.events):
+            index = self._index = _KindIndex(self.events)
+        index.catch_up()
+        return index.by_kind
 
     def hash(self) -> str:
         """SHA-256 over kinds, virtual times and data (not `extra`): equal for equal runs, wherever the project
@@ -179,3 +172,26 @@ def _roots() -> list[tuple[str, str]]:
              sys.prefix: "<venv>"}
     return sorted(((root.rstrip("/") + "/", name + "/") for root, name in pairs.items() if len(root) > 1),
                   key=lambda pair: -len(pair[0]))
+
+
+class _KindIndex:
+    """Trace.of's events by kind for one events list, as far as it has read that list."""
+
+    __slots__ = ("by_kind", "covered", "events", "last")
+
+    def __init__(self, events: list[TraceEvent]):
+        self.events, self.covered, self.last = events, 0, None
+        self.by_kind: dict[str, list[TraceEvent]] = {}
+
+    def covers(self, events: list[TraceEvent]) -> bool:
+        """False once the trace has another list, or lost events this index read (an undone inspection)."""
+        covered = self.covered
+        return events is self.events and len(events) >= covered and (not covered or events[covered - 1] is self.last)
+
+    def catch_up(self) -> None:
+        """Index the events added since the last question."""
+        events, length = self.events, len(self.events)
+        if length > self.covered:
+            for event in events[self.covered:length]:
+                self.by_kind.setdefault(event.kind, []).append(event)
+            self.covered, self.last = length, events[length - 1]
