@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from harness import cfn_yaml, template_cfn
+from harness import cfn_yaml, dependencies, template_cfn
 from harness.errors import TemplateError
 
 ACCOUNT_ID = "123456789012"
@@ -209,10 +209,13 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
     import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
+    dependencies.note(path)
     if not path.is_file():
         raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
     key = _cache_key(path, parameters, stack_name)
     hit = _LOADED.get(key)
+    for file, _ in hit[0] if hit is not None else ():
+        dependencies.note(file)
     try:
         if hit is not None and all(_digest(Path(file)) == digest for file, digest in hit[0]):
             return copied(hit[1])
@@ -327,6 +330,7 @@ def expand_includes(node: Any, path: Path, depth: int, files: list[Path] | None 
     if isinstance(transform, dict) and transform.get("Name") == "AWS::Include":
         location = str((transform.get("Parameters") or {}).get("Location", ""))
         target = (path.parent / location).resolve()
+        dependencies.note(target)
         if location.startswith("s3://") or not target.is_file():
             raise TemplateError(f"{path}:{_line(node)}: AWS::Include of {location!r}: only a local file beside the "
                                 f"template can be included here")
