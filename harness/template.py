@@ -7,12 +7,13 @@ in `Template.warnings`, never silently ignored.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import difflib
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -613,6 +614,20 @@ class Resolver:
     def __init__(self, template: Template, region: str, attributes: Callable[[str], dict]):
         self.template, self.region = template, region
         self._attributes = attributes  # logical id -> {"Ref": ..., "Arn": ..., ...}; deploys on demand
+        self._conditions: dict[str, bool] | None = None  # inside `fixed()`: each condition's value, once known
+
+    @contextlib.contextmanager
+    def fixed(self) -> Iterator[None]:
+        """Evaluate each named condition once inside the block, for a caller that only reads the template
+        meanwhile (a deploy): a condition depends only on parameters, mappings and other conditions."""
+        if self._conditions is not None:  # an outer block already holds them
+            yield
+            return
+        self._conditions = {}
+        try:
+            yield
+        finally:
+            self._conditions = None
 
     def pseudo(self, name: str) -> Any:
         """Value of a pseudo parameter."""
@@ -665,10 +680,16 @@ class Resolver:
 
     def condition(self, name: str) -> bool:
         """Evaluate a named condition."""
+        known = self._conditions
+        if known is not None and name in known:
+            return known[name]
         if name not in self.template.conditions:
             raise TemplateError(f"{self.template.path}: unknown condition {name!r}"
                                 f"{closest(name, set(self.template.conditions))}")
-        return bool(self.resolve(self.template.conditions[name]))
+        value = bool(self.resolve(self.template.conditions[name]))
+        if known is not None:
+            known[name] = value
+        return value
 
     def _sub(self, arg: Any) -> str:
         text, local = (arg[0], self.resolve(arg[1]) if len(arg) > 1 else {}) if isinstance(arg, list) else (arg, {})
