@@ -66,8 +66,7 @@ class Deployer:
     def deploying(self) -> Iterator[None]:
         """A block that creates resources and configures functions: it reads the template and never changes it,
         so SAM's implicit resources are worked out once (instead of once per resource and reference: 29 times for
-        replies) and each condition is evaluated once (twin: its resources and functions ask 9 conditions, some
-        nested, about 60 times)."""
+        replies) and each condition is evaluated once (twin's deploy evaluated its 9 conditions 78 times)."""
         if self._implicit_ids is not None:  # inside an outer block
             yield
             return
