@@ -12,6 +12,8 @@ import copy
 import dataclasses
 import difflib
 import hashlib
+import io
+import pickle
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -189,7 +191,7 @@ def closest(name: str, options: list[str] | set[str]) -> str:
 # used only while the template and every file it includes have the same contents (compared by digest, which a
 # rewrite within one file-time tick cannot fool) and the registries it was checked against are unchanged; each
 # caller gets its own deep copy, so what one simulation changes (deploy-time warnings) never reaches another.
-_LOADED: dict[tuple, tuple[tuple[tuple[str, str], ...], Template]] = {}
+_LOADED: dict[tuple, tuple[tuple[tuple[str, str], ...], Callable[[], Template]]] = {}  # -> (digests, copies)
 _LOADED_MAX = 64
 
 
@@ -219,14 +221,14 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         dependencies.note(file)
     try:
         if hit is not None and all(_digest(Path(file)) == digest for file, digest in hit[0]):
-            return copied(hit[1])
+            return hit[1]()
     except OSError:
         pass  # an included file went away: load afresh, which names the problem
     files: list[Path] = [path]
     template = _load(path, parameters, stack_name, files)
     if len(_LOADED) >= _LOADED_MAX:
         _LOADED.clear()
-    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copied(template))
+    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copies_of(template))
     return template
 
 
@@ -277,6 +279,66 @@ def _copied_dict(value: dict, done: dict, memo: dict) -> dict:
     for key, item in value.items():
         done[copied(key, memo)] = copied(item, memo)
     return done
+
+
+# Types a pickled template may hold: what pickle rebuilds as copy.deepcopy does (new dicts, lists and records,
+# shared between the places that referenced one), values that cannot change, and MarkedStr, which deepcopy
+# shares and pickle is told to share (a persistent id: it has no pickle support of its own).
+_PICKLED = _SHARED | _RECORDS | {dict, list, tuple, type(Path())}
+
+
+class _SharingPickler(pickle.Pickler):
+    """Pickles a template, keeping each MarkedStr out of the stream: the unpickled copy gets the very object."""
+
+    def __init__(self, file: io.BytesIO, shared: list) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shared, self.ids = shared, {}
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if obj.__class__ is not cfn_yaml.MarkedStr:
+            return None
+        index = self.ids.get(id(obj))
+        if index is None:
+            index = self.ids[id(obj)] = len(self.shared)
+            self.shared.append(obj)
+        return index
+
+
+def copies_of(value: Any) -> Callable[[], Any]:
+    """A function giving a new copy of `value` as it is now at each call, each one what `copy.deepcopy` would make
+    (for the cache: a template loaded once, copied for every simulation). A value holding only the types above
+    is pickled once and each copy unpickled (C-speed, 2-2.5x cheaper than `copied`: 60-170 us for the library's
+    templates); anything else is copied by `copied` from a private copy."""
+    if not _holds_only(value, _PICKLED):
+        kept = copied(value)
+        return lambda: copied(kept)
+    shared: list = []
+    stream = io.BytesIO()
+    _SharingPickler(stream, shared).dump(value)
+    blob = stream.getvalue()
+
+    def copy_of() -> Any:
+        unpickler = pickle.Unpickler(io.BytesIO(blob))
+        unpickler.persistent_load = shared.__getitem__
+        return unpickler.load()
+    return copy_of
+
+
+def _holds_only(value: Any, types: frozenset, seen: set | None = None) -> bool:
+    """True when `value` and everything reachable from it (keys, items, record fields) is of one of `types`."""
+    seen = set() if seen is None else seen
+    if value.__class__ not in types:
+        return False
+    if id(value) in seen or value.__class__ in _SHARED:
+        return True
+    seen.add(id(value))
+    if value.__class__ is dict:
+        return all(_holds_only(k, types, seen) and _holds_only(v, types, seen) for k, v in value.items())
+    if value.__class__ in (list, tuple):
+        return all(_holds_only(item, types, seen) for item in value)
+    if value.__class__ in _RECORDS:
+        return _holds_only(value.__dict__, types, seen)
+    return True  # a path
 
 
 def _load(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None, files: list[Path]) -> Template:
