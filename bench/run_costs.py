@@ -2,12 +2,12 @@
 process (both share the machine's load): `python bench/run_costs.py [--rounds N] [--runs N] [SCENARIO ...]`.
 
 "On" is the harness as shipped. "Off" is the harness as it was before issue 14's fourth wave: the template
-cache's copy by `copy.deepcopy`, fault rules built from their dicts for every simulation, the trace hash with a
+cache's copies made by `copy.deepcopy`, fault rules built from their dicts for every simulation, the trace hash with a
 new JSON encoder per event and its roots worked out per call, sys.modules scanned with `str.split` twice a run,
 each template condition evaluated at every question while deploying, and a scenario file's load kept by
 (resolved path, mtime, size). For each phase (loading the job's scenario, creating the simulation, starting
 it, deploying, stopping it, judging, `_finish`, the whole run) the median CPU milliseconds per run over the
-rounds is printed. See docs/performance.md ("What a run costs outside handler code").
+rounds is printed (the whole run: process CPU; each phase: the driver thread's CPU). See docs/performance.md ("What a run costs outside handler code").
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ SCENARIOS = ["scenarios/messages/send_fails_rolls_back.yaml",
              "scenarios/twin/dispatcher_routes_event_to_device_processor_and_stores_it.yaml",
              "scenarios/replies/email_message_queued_json_success.yaml",
              "scenarios/earnings/event_marks_record_processed_with_one_audit_entry.yaml"]
-PHASES = {  # name -> (module, attribute path) timed with process CPU
+PHASES = {  # name -> (module, attribute path) timed with the driver thread's CPU
     "load": ("harness.runner.job", "load"), "create": ("harness.simulation", "Simulation.__init__"),
     "start": ("harness.simulation", "Simulation.start"), "deploy": ("harness.simulation", "Simulation._deploy"),
     "stop": ("harness.simulation", "Simulation.stop"), "judge": ("harness.scenario.state", "State.settled"),
@@ -49,12 +49,12 @@ def _timed(name: str, module_name: str, attribute: str) -> None:
     if name == "judge":  # a context manager: time the block it wraps (expectations and invariants)
         @contextlib.contextmanager
         def judged(self):
-            start = time.process_time()
+            start = time.thread_time()
             try:
                 with original(self):
                     yield
             finally:
-                SPENT[name] += time.process_time() - start
+                SPENT[name] += time.thread_time() - start
         setattr(owner, last, judged)
         return
 
@@ -62,14 +62,15 @@ def _timed(name: str, module_name: str, attribute: str) -> None:
 
 
 def _measured(name: str, function):
-    """`function`, adding the process CPU each call takes to SPENT[name]."""
+    """`function`, adding the CPU its thread spends in each call to SPENT[name] (every phase runs in the driver's
+    thread; process CPU would count whatever other threads do meanwhile)."""
     @functools.wraps(function)
     def measured(*args, **kwargs):
-        start = time.process_time()
+        start = time.thread_time()
         try:
             return function(*args, **kwargs)
         finally:
-            SPENT[name] += time.process_time() - start
+            SPENT[name] += time.thread_time() - start
     return measured
 
 
@@ -115,9 +116,15 @@ def run_paths(on: bool) -> Iterator[None]:
         yield
         return
     modules = determinism.FRESH_PER_RUN
-    saved = (template.copied, plan.built_rule, trace.Trace.hash, determinism._per_run_modules,
+    saved = (template.copies_of, plan.built_rule, trace.Trace.hash, determinism._per_run_modules,
              template.Resolver.fixed, job.load)
-    template.copied = lambda value, memo=None: copy.deepcopy(value)
+    cached = dict(template._LOADED)
+
+    def deep_copies(value):
+        kept = copy.deepcopy(value)
+        return lambda: copy.deepcopy(kept)
+    template.copies_of = deep_copies
+    template._LOADED.update({key: (files, deep_copies(copies())) for key, (files, copies) in cached.items()})
     plan.built_rule = rules.rule_from_dict
     trace.Trace.hash = _old_hash
     determinism._per_run_modules = lambda: [n for n in sys.modules if n.split(".")[0] in modules]
@@ -126,8 +133,10 @@ def run_paths(on: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        (template.copied, plan.built_rule, trace.Trace.hash, determinism._per_run_modules,
+        (template.copies_of, plan.built_rule, trace.Trace.hash, determinism._per_run_modules,
          template.Resolver.fixed, job.load) = saved
+        template._LOADED.clear()  # what was cached while off (deep copies) is loaded again the shipped way
+        template._LOADED.update(cached)
 
 
 def scenario(path: str, runs: int) -> dict[str, float]:

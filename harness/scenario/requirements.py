@@ -184,10 +184,11 @@ def find_folder(start: Path) -> Path | None:
     start = start.resolve()
     base = start if start.is_dir() else start.parent
     for root in [base, *list(base.parents)[:_SEARCH_UP]]:
-        dependencies.note(root / FOLDER)
+        if root.name == "scenarios":
+            dependencies.note(root / FOLDER)
+            if (root / FOLDER).is_dir():
+                return root / FOLDER
         dependencies.note(root / "scenarios" / FOLDER)
-        if root.name == "scenarios" and (root / FOLDER).is_dir():
-            return root / FOLDER
         if (root / "scenarios" / FOLDER).is_dir():
             return root / "scenarios" / FOLDER
     return None

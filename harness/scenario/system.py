@@ -52,11 +52,13 @@ def resolve_template(system: str, scenario_file: Path) -> Path:
                 return candidate / "template.yaml"
         raise InputError(f"template {system!r} not found (looked relative to {scenario_file.parent} and "
                          f"{Path.cwd()}); expected a SAM template path or a system name under handlers/")
-    known: set[str] = set()
-    for root in _roots(scenario_file):
+    roots = _roots(scenario_file)
+    for root in roots:
         candidate = root / "handlers" / system / "template.yaml"
         if _is_file(candidate):
             return candidate
+    known: set[str] = set()
+    for root in roots:
         handlers = root / "handlers"
         dependencies.note(handlers)  # its listing names the known systems
         if handlers.is_dir():
