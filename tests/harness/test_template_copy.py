@@ -157,7 +157,7 @@ def _trees(children):
 @st.composite
 def shared_trees(draw):
     """A tree, then some of its own subtrees put in again elsewhere (shared, as deepcopy must keep them)."""
-    tree = draw(st.recursive(atoms, _trees, max_leaves=20))
+    tree = draw(st.recursive(atoms, _trees, max_leaves=12))
     parts = list(mutable_parts(tree).values())
     holder = {"tree": tree, "again": [draw(st.sampled_from(parts)) for _ in range(draw(st.integers(0, 3)))]
               if parts else []}
@@ -167,7 +167,7 @@ def shared_trees(draw):
                     {"F": fn}, globals=holder)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(shared_trees())
 def test_any_tree_of_template_values_is_copied_as_deepcopy_copies_it(template):
     assert_copied_as_deepcopy_copies(template)
@@ -198,7 +198,7 @@ def test_the_copies_a_cached_library_template_gives_are_deepcopies_of_it(system)
     assert_copies_are_deepcopies(template)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(shared_trees())
 def test_the_copies_of_any_tree_of_template_values_are_deepcopies_of_it(template):
     assert_copies_are_deepcopies(template)
