@@ -26,7 +26,7 @@ from freezegun.api import real_time  # the wall clock whatever freezegun patches
 
 RACY_NS = 2_000_000_000  # a path changed this close to its note is compared by content too
 
-_recording: ContextVar[Dependencies | None] = ContextVar("harness_dependencies", default=None)
+_recording: ContextVar[tuple[Dependencies, ...]] = ContextVar("harness_dependencies", default=())
 
 
 def _stamp(path: str) -> tuple | None:
@@ -74,17 +74,20 @@ class Dependencies:
 
 
 def note(path: str | os.PathLike[str]) -> None:
-    """Note that the load being recorded reads, lists or looks for `path` (call it before looking)."""
-    read = _recording.get()
-    if read is not None:
-        read.add(os.path.abspath(path))
+    """Note that the loads being recorded read, list or look for `path` (call it before looking)."""
+    recording = _recording.get()
+    if recording:
+        absolute = os.path.abspath(path)
+        for read in recording:
+            read.add(absolute)
 
 
 @contextlib.contextmanager
 def recorded() -> Iterator[Dependencies]:
-    """Record what is noted in this block (a block inside another records into its own)."""
+    """Record what is noted in this block (in a block inside another, into both: the outer load depends on what
+    the inner one read, such as a scenario's load on its template's)."""
     read = Dependencies()
-    token = _recording.set(read)
+    token = _recording.set((*_recording.get(), read))
     try:
         yield read
     finally:

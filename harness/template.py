@@ -11,8 +11,8 @@ import contextlib
 import copy
 import dataclasses
 import difflib
-import hashlib
 import io
+import os
 import pickle
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -188,15 +188,12 @@ def closest(name: str, options: list[str] | set[str]) -> str:
 
 # Templates already read in this process: a scenario run loads its template twice (scenario checks, simulation)
 # and search runs one scenario hundreds of times, while parsing a system's template costs 2-35 ms. An entry is
-# used only while the template and every file it includes have the same contents (compared by digest, which a
-# rewrite within one file-time tick cannot fool) and the registries it was checked against are unchanged; each
-# caller gets its own deep copy, so what one simulation changes (deploy-time warnings) never reaches another.
-_LOADED: dict[tuple, tuple[tuple[tuple[str, str], ...], Callable[[], Template]]] = {}  # -> (digests, copies)
+# used only while the template and every file it includes are unchanged (harness/dependencies.py: a stat each,
+# and their bytes when one changed within the last 2 s, which a rewrite within one file-time tick cannot fool)
+# and the registries it was checked against are unchanged; each caller gets its own copy (`copies_of`), so what
+# one simulation changes (deploy-time warnings) never reaches another.
+_LOADED: dict[tuple, tuple[dependencies.Dependencies, Callable[[], Template]]] = {}  # -> (files read, copies)
 _LOADED_MAX = 64
-
-
-def _digest(path: Path) -> str:
-    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
 
 
 def _cache_key(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None) -> tuple:
@@ -204,7 +201,7 @@ def _cache_key(path: Path, parameters: Mapping[str, Any] | None, stack_name: str
                   len(SUPPORTED_EVENT_TYPES), tuple(sorted((k, len(v)) for k, v in EVENT_PROPERTIES.items())),
                   tuple(id(check) for check in LOAD_CHECKS))
     given = tuple(sorted((str(k), repr(v)) for k, v in (parameters or {}).items()))
-    return str(path), str(path.resolve()), given, stack_name, registries
+    return os.getcwd(), str(path), given, stack_name, registries  # the path as given, from this folder
 
 
 def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
@@ -212,23 +209,21 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     """Read and validate a SAM template; raise TemplateError with file:line on bad input."""
     path = Path(path)
     import harness.sources  # noqa: F401 - registers the event source types and their emulated properties
-    dependencies.note(path)
-    if not path.is_file():
-        raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
     key = _cache_key(path, parameters, stack_name)
     hit = _LOADED.get(key)
-    for file, _ in hit[0] if hit is not None else ():
-        dependencies.note(file)
-    try:
-        if hit is not None and all(_digest(Path(file)) == digest for file, digest in hit[0]):
+    if hit is not None:
+        for file in hit[0].stamps:  # what a scenario's load being recorded depends on
+            dependencies.note(file)
+        if hit[0].unchanged():
             return hit[1]()
-    except OSError:
-        pass  # an included file went away: load afresh, which names the problem
-    files: list[Path] = [path]
-    template = _load(path, parameters, stack_name, files)
+    with dependencies.recorded() as read:
+        dependencies.note(path)
+        if not path.is_file():
+            raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
+        template = _load(path, parameters, stack_name, [path])
     if len(_LOADED) >= _LOADED_MAX:
         _LOADED.clear()
-    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copies_of(template))
+    _LOADED[key] = (read, copies_of(template))
     return template
 
 

@@ -54,11 +54,12 @@ def test_a_folder_gaining_a_file_and_a_missing_path_appearing_are_changes(tmp_pa
     assert not listed.unchanged() and not missing.unchanged()
 
 
-def test_each_recorded_block_has_its_own_paths_and_noting_outside_one_does_nothing(tmp_path):
+def test_an_inner_blocks_paths_are_the_outer_blocks_too_and_noting_outside_any_does_nothing(tmp_path):
     dependencies.note(tmp_path / "outside.yaml")
     with dependencies.recorded() as outer:
         dependencies.note(tmp_path / "a.yaml")
-        with dependencies.recorded() as inner:
+        with dependencies.recorded() as inner:  # a template loaded while a scenario loads
             dependencies.note(tmp_path / "b.yaml")
-    assert list(outer.stamps) == [str(tmp_path / "a.yaml")]
+        dependencies.note(tmp_path / "c.yaml")
+    assert list(outer.stamps) == [str(tmp_path / name) for name in ("a.yaml", "b.yaml", "c.yaml")]
     assert list(inner.stamps) == [str(tmp_path / "b.yaml")]

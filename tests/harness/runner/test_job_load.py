@@ -104,3 +104,17 @@ def test_runs_of_a_kept_scenario_are_the_runs_of_a_freshly_loaded_one(shop):
     from harness.scenario import run_scenario
     fresh = run_scenario(load_scenario(shop), seed=1)
     assert comparable(fresh) == comparable(kept[0])
+
+
+def test_a_snippet_of_a_template_cached_before_the_scenario_was_loaded_is_still_one_of_its_files(shop):
+    from harness.template import load_template
+    template = shop.parent / "shop" / "template.yaml"
+    snippet = shop.parent / "shop" / "extra.yaml"
+    snippet.write_text("Type: AWS::SNS::Topic\n", encoding="utf-8")
+    template.write_text(template.read_text().replace("Resources:\n", "Resources:\n  Extra:\n    Fn::Transform: "
+                                                     "{Name: AWS::Include, Parameters: {Location: extra.yaml}}\n"))
+    load_template(template)  # cached by an earlier simulation: the scenario's load finds it there
+    shop.write_text(shop.read_text().replace("steps:", "setup:\n  messages:\n    Extra: [x]\nsteps:"))
+    assert "Extra" in str(load(shop))  # a topic, not a queue
+    snippet.write_text("Type: AWS::SQS::Queue\n", encoding="utf-8")
+    assert not isinstance(load(shop), ScenarioError)
