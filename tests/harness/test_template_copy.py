@@ -1,6 +1,7 @@
 """`harness.template.copied`: the template cache's copy is exactly what `copy.deepcopy` makes, only faster."""
 import copy
 import dataclasses
+import math
 from pathlib import Path
 
 import pytest
@@ -8,19 +9,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.cfn_yaml import MarkedStr
-from harness.template import EventSource, FunctionDef, Resource, Template, copied, load_template
+from harness.template import EventSource, FunctionDef, Resource, Template, copied, copies_of, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = (str, int, float, bool, type(None), bytes, Path)
 
 
-def assert_same_shape(a, b, pairs=None):
-    """`a` and `b` are the same graph: same types and values, atoms the very same objects, and every container
-    or record referenced from two places in one referenced from the same two places in the other."""
+def assert_same_shape(a, b, pairs=None, same_atoms=True):
+    """`a` and `b` are the same graph: same types and values, atoms the very same objects (or, unless
+    `same_atoms`, equal ones; a MarkedStr is always the very object), and every container or record referenced
+    from two places in one referenced from the same two places in the other."""
     pairs = {} if pairs is None else pairs
     assert type(a) is type(b)
-    if isinstance(a, SHARED) and not isinstance(a, Path):
+    if isinstance(a, MarkedStr) or (same_atoms and isinstance(a, SHARED) and not isinstance(a, Path)):
         assert a is b  # both copies share the source's atoms
+        return
+    if isinstance(a, SHARED) and not isinstance(a, Path):
+        assert a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+        assert not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b)
+        return
+    if isinstance(a, tuple) and not same_atoms:  # a tuple is a value: deepcopy may share it, pickle rebuilds it
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_shape(x, y, pairs, same_atoms)
         return
     if id(a) in pairs:
         assert pairs[id(a)] is b
@@ -32,14 +43,14 @@ def assert_same_shape(a, b, pairs=None):
     elif isinstance(a, dict):
         assert list(a) == list(b)
         for (ka, va), (kb, vb) in zip(a.items(), b.items()):
-            assert_same_shape(ka, kb, pairs)
-            assert_same_shape(va, vb, pairs)
+            assert_same_shape(ka, kb, pairs, same_atoms)
+            assert_same_shape(va, vb, pairs, same_atoms)
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b)
         for x, y in zip(a, b):
-            assert_same_shape(x, y, pairs)
+            assert_same_shape(x, y, pairs, same_atoms)
     elif dataclasses.is_dataclass(a):
-        assert_same_shape(a.__dict__, b.__dict__, pairs)
+        assert_same_shape(a.__dict__, b.__dict__, pairs, same_atoms)
     else:
         assert a == b
 
@@ -146,7 +157,7 @@ def _trees(children):
 @st.composite
 def shared_trees(draw):
     """A tree, then some of its own subtrees put in again elsewhere (shared, as deepcopy must keep them)."""
-    tree = draw(st.recursive(atoms, _trees, max_leaves=20))
+    tree = draw(st.recursive(atoms, _trees, max_leaves=12))
     parts = list(mutable_parts(tree).values())
     holder = {"tree": tree, "again": [draw(st.sampled_from(parts)) for _ in range(draw(st.integers(0, 3)))]
               if parts else []}
@@ -156,7 +167,45 @@ def shared_trees(draw):
                     {"F": fn}, globals=holder)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(shared_trees())
 def test_any_tree_of_template_values_is_copied_as_deepcopy_copies_it(template):
     assert_copied_as_deepcopy_copies(template)
+
+
+def assert_copies_are_deepcopies(value):
+    """Each copy `copies_of(value)` gives is deepcopy's graph (equal atoms allowed), shares nothing mutable with
+    `value`, and is what `value` was when `copies_of` was called, whatever happened to `value` since."""
+    copies = copies_of(value)
+    expected = copy.deepcopy(value)
+    first = copies()
+    assert_same_shape(first, copy.deepcopy(value), same_atoms=False)
+    assert not set(mutable_parts(first)) & set(mutable_parts(value))
+    for part in mutable_parts(value).values():  # the source changed after the copies were set up
+        if isinstance(part, dict):
+            part["added"] = 1
+        elif isinstance(part, list):
+            part.append("added")
+    second = copies()
+    assert_same_shape(second, expected, same_atoms=False)
+    assert not set(mutable_parts(second)) & set(mutable_parts(first))
+
+
+@pytest.mark.parametrize("system", ["messages", "twin", "replies", "earnings"])
+def test_the_copies_a_cached_library_template_gives_are_deepcopies_of_it(system):
+    template = load_template(ROOT / "handlers" / system / "template.yaml")
+    assert copies_of(template)() == template
+    assert_copies_are_deepcopies(template)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shared_trees())
+def test_the_copies_of_any_tree_of_template_values_are_deepcopies_of_it(template):
+    assert_copies_are_deepcopies(template)
+
+
+def test_a_cache_hit_gives_a_template_equal_to_the_first_load_and_its_own():
+    path = ROOT / "handlers" / "twin" / "template.yaml"
+    first, second, third = load_template(path), load_template(path), load_template(path)
+    assert first == second == third
+    assert not set(mutable_parts(second)) & (set(mutable_parts(first)) | set(mutable_parts(third)))

@@ -248,10 +248,10 @@ _values = st.recursive(
               st.builds(__import__("pathlib").PurePosixPath, st.text(max_size=5)), st.binary(max_size=4)),
     lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=4), children,
                                                                                  max_size=3)),
-    max_leaves=12)
+    max_leaves=8)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["log", "aws", "invoke_start"]),
                           st.dictionaries(st.text(max_size=6), _values, max_size=4)), max_size=6))
 def test_the_hash_is_the_one_a_new_encoder_per_event_gives(events):
