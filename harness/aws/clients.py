@@ -57,6 +57,8 @@ from botocore import utils as botocore_utils
 from botocore.endpoint_provider import EndpointProvider
 from botocore.utils import EVENT_ALIASES
 
+from harness.aws import client_settings, shared_models
+
 _lock = threading.Lock()
 _providers: dict[tuple, tuple[Any, Any, EndpointProvider]] = {}
 
@@ -253,6 +255,8 @@ def install() -> None:
         botocore_utils.getproxies, botocore_utils.proxy_bypass = getproxies, proxy_bypass
     httpsession.URLLib3Session.__init__ = _lazy_session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager_with_context
+    shared_models.install()
+    client_settings.install()
 
 
 def uninstall() -> None:
@@ -265,6 +269,8 @@ def uninstall() -> None:
     botocore_utils.getproxies, botocore_utils.proxy_bypass = _getproxies, _proxy_bypass
     httpsession.URLLib3Session.__init__ = _session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager
+    shared_models.uninstall()
+    client_settings.uninstall()
 
 
 def installed() -> bool:
@@ -272,4 +278,5 @@ def installed() -> bool:
     one pass and SSL contexts deferred."""
     return (regions.EndpointProvider is shared_provider and hooks.accepts_kwargs is accepts_kwargs
             and hooks._PrefixTrie.__copy__ is share_trie and hooks.EventAliaser.__copy__ is copy_aliaser
-            and httpsession.URLLib3Session.__init__ is _lazy_session_init)
+            and httpsession.URLLib3Session.__init__ is _lazy_session_init and shared_models.installed()
+            and client_settings.installed())
