@@ -215,15 +215,64 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
     hit = _LOADED.get(key)
     try:
         if hit is not None and all(_digest(Path(file)) == digest for file, digest in hit[0]):
-            return copy.deepcopy(hit[1])
+            return copied(hit[1])
     except OSError:
         pass  # an included file went away: load afresh, which names the problem
     files: list[Path] = [path]
     template = _load(path, parameters, stack_name, files)
     if len(_LOADED) >= _LOADED_MAX:
         _LOADED.clear()
-    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copy.deepcopy(template))
+    _LOADED[key] = (tuple((str(file), _digest(file)) for file in files), copied(template))
     return template
+
+
+# What a template holds, by how `copied` treats it: values it shares (copy.deepcopy gives these back as they are:
+# MarkedStr's `__deepcopy__` returns itself) and plain dataclasses whose copy is a new instance with a copy of
+# its `__dict__` (copy.deepcopy's `__reduce_ex__` path for them, as none has slots or its own copy hooks).
+_SHARED = frozenset({str, int, float, bool, type(None), cfn_yaml.MarkedStr})
+_RECORDS = frozenset({Template, Resource, FunctionDef, EventSource})
+
+
+def copied(value: Any, memo: dict | None = None) -> Any:
+    """`copy.deepcopy(value)`, made faster for what templates hold (plain dicts and lists of text, numbers and
+    template records): every dict, list and record copied once however often it is referenced, anything else
+    handed to copy.deepcopy with the same memo."""
+    if memo is None:
+        memo = {}
+    cls = value.__class__
+    if cls in _SHARED:
+        return value
+    if cls is dict:
+        done = memo.get(id(value))
+        if done is None:
+            done = memo[id(value)] = value.copy()  # in order; text keys are shared as deepcopy shares them
+            for key, item in value.items():
+                if key.__class__ not in _SHARED:
+                    return _copied_dict(value, done, memo)
+                if item.__class__ not in _SHARED:
+                    done[key] = copied(item, memo)
+        return done
+    if cls is list:
+        done = memo.get(id(value))
+        if done is None:
+            done = memo[id(value)] = []
+            done.extend([item if item.__class__ in _SHARED else copied(item, memo) for item in value])
+        return done
+    if cls in _RECORDS:
+        done = memo.get(id(value))
+        if done is None:
+            done = memo[id(value)] = object.__new__(cls)
+            done.__dict__.update(copied(value.__dict__, memo))
+        return done
+    return copy.deepcopy(value, memo)
+
+
+def _copied_dict(value: dict, done: dict, memo: dict) -> dict:
+    """A dict with a key that is not shared (rare): every key and value copied, in order, into `done`."""
+    done.clear()
+    for key, item in value.items():
+        done[copied(key, memo)] = copied(item, memo)
+    return done
 
 
 def _load(path: Path, parameters: Mapping[str, Any] | None, stack_name: str | None, files: list[Path]) -> Template:

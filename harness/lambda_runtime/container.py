@@ -15,6 +15,13 @@ from harness.lambda_runtime.environ import EnvironmentSlot
 from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES, LibrarySlot, library_folders
 from harness.sandbox import threads as _threads
 
+# sys.modules keeps insertion order, so whatever a step imports ends up after this module, which `enter` moves to
+# the end: `exit` reads that tail instead of every loaded module. Handler code has no reason to touch the harness's
+# own entry; an entry of the rest the step deleted (re-added or not) shows in the count and costs one full walk.
+_MARKER_NAME = __name__
+_MARKER = sys.modules[__name__]
+_MISSING = object()
+
 
 def _local_names(code_dir: Path) -> set[str]:
     """Top-level module and package names a code folder provides."""
@@ -70,6 +77,8 @@ class Container:
             for name in self._shadowed:
                 del modules[name]
         modules.update(self.modules)
+        modules.pop(_MARKER_NAME, None)
+        modules[_MARKER_NAME] = _MARKER
         self._modules_len = len(modules)
         self._libraries.install()
         if self.threads:
@@ -80,10 +89,9 @@ class Container:
         if self.threads:
             _threads.freeze(self)
         modules = sys.modules
-        if len(modules) != self._modules_len:  # code imported something: keep what came from this folder
-            for name, mod in list(modules.items()):
-                if name not in self.modules and self._owns(name, mod):
-                    self.modules[name] = mod
+        for name, mod in self._added(modules):  # code imported something: keep what came from this folder
+            if name not in self.modules and self._owns(name, mod):
+                self.modules[name] = mod
         for name in self.modules:
             modules.pop(name, None)
         if self._shadowed:
@@ -96,6 +104,27 @@ class Container:
             except ValueError:
                 pass
         self._environment.uninstall(self._host_env())
+
+    def _added(self, modules: dict[str, Any]) -> list[tuple[str, Any]]:
+        """The entries of sys.modules the step added, in its order: the tail after the marker when the count
+        says nothing before it was deleted, else every entry (the full walk)."""
+        if (len(modules) == self._modules_len and next(reversed(modules), None) == _MARKER_NAME
+                and modules[_MARKER_NAME] is _MARKER):
+            return []  # nothing added, nothing deleted (the usual warm step)
+        tail: list[str] | None = []
+        try:
+            for name in reversed(modules):
+                if name == _MARKER_NAME:
+                    break
+                tail.append(name)
+            else:
+                tail = None  # the marker is gone
+        except RuntimeError:  # another thread of this environment imported meanwhile
+            tail = None
+        if tail is None or modules.get(_MARKER_NAME) is not _MARKER or len(tail) != len(modules) - self._modules_len:
+            return list(modules.items())
+        found = [(name, modules.get(name, _MISSING)) for name in reversed(tail)]
+        return [(name, mod) for name, mod in found if mod is not _MISSING]
 
     def _owns(self, name: str, module: Any) -> bool:
         if name.partition(".")[0] in PER_ENVIRONMENT_LIBRARIES:

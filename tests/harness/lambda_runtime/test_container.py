@@ -18,6 +18,7 @@ Globals:
 Resources:
   First: {Type: AWS::Serverless::Function, Properties: {Handler: shop.first.handler}}
   Second: {Type: AWS::Serverless::Function, Properties: {Handler: shop.second.handler}}
+  Importer: {Type: AWS::Serverless::Function, Properties: {Handler: shop.importer.handler}}
   Metered:
     Type: AWS::Serverless::Function
     Properties:
@@ -39,6 +40,32 @@ CODE = {
 
         def handler(event, context):
             return extra.MARK
+        """,
+    "shop/lazy.py": "COUNT = 0\n",
+    "shop/importer.py": """
+        import importlib
+        import sys
+        import threading
+
+        def handler(event, context):
+            action = event["action"]
+            if action == "nothing":
+                return 0
+            if action == "delete then import":  # a host entry goes, one of ours comes: the count stays the same
+                del sys.modules[event["delete"]]
+            if action == "import in a thread":
+                box = {}
+                thread = threading.Thread(target=lambda: box.update(module=importlib.import_module("shop.lazy")))
+                thread.start()
+                thread.join()
+                module = box["module"]
+            else:
+                module = importlib.import_module("shop.lazy")
+            if action == "import, delete and import again":
+                del sys.modules["shop.lazy"]
+                module = importlib.import_module("shop.lazy")
+            module.COUNT += 1
+            return module.COUNT
         """,
     "shop/metered.py": """
         import time
@@ -122,3 +149,52 @@ def test_environments_leave_no_powertools_modules_loggers_or_session_initializer
     assert ours(logging.Logger.manager.loggerDict) == loggers
     assert ours(sys.modules) == modules
     assert botocore._INITIALIZERS == initializers  # Powertools registers one per import
+
+
+def _lazy_module_of(sim, function):
+    (container,) = sim.runtime.containers(function)
+    return container.modules.get("shop.lazy")
+
+
+@pytest.mark.parametrize("action", ["import", "import in a thread", "import, delete and import again"])
+def test_a_module_imported_by_a_warm_step_stays_with_its_environment_and_out_of_the_process(shop, action):
+    with Simulation(shop / "template.yaml", seed=1) as sim:
+        sim.invoke("First")  # another environment of the same code, warm before the import happens
+        counts = [sim.invoke("Importer", {"action": action}).payload for _ in range(3)]
+        assert "shop.lazy" not in sys.modules
+        assert _lazy_module_of(sim, "Importer") is not None
+        assert _lazy_module_of(sim, "First") is None
+        sim.runtime.recycle("Importer")
+        again = sim.invoke("Importer", {"action": action}).payload  # a new environment imports it afresh
+    # The module's state lives in its environment across warm invocations; a module deleted and imported again
+    # is a new module each time (the environment keeps the first it saw under that name, as before).
+    assert counts == ([1, 1, 1] if action == "import, delete and import again" else [1, 2, 3])
+    assert again == 1
+    assert "shop.lazy" not in sys.modules
+
+
+def test_a_step_that_deletes_a_host_module_and_imports_one_of_its_own_keeps_its_own(shop):
+    # The number of loaded modules does not change: only where they sit in sys.modules says what was added.
+    sys.modules["host_only_placeholder"] = type(sys)("host_only_placeholder")
+    with Simulation(shop / "template.yaml", seed=1) as sim:
+        sim.invoke("Importer", {"action": "nothing"})  # cold start, then warm
+        result = sim.invoke("Importer", {"action": "delete then import", "delete": "host_only_placeholder"})
+        assert result.ok, result.error
+        assert "shop.lazy" not in sys.modules
+        assert _lazy_module_of(sim, "Importer") is not None
+
+
+def test_a_warm_step_asks_about_the_modules_it_added_only(shop, monkeypatch):
+    from harness.lambda_runtime.container import Container
+
+    asked = []
+    owns = Container._owns
+    monkeypatch.setattr(Container, "_owns", lambda self, name, module: asked.append(name) or owns(self, name, module))
+    with Simulation(shop / "template.yaml", seed=1) as sim:
+        sim.invoke("Importer", {"action": "nothing"})
+        asked.clear()
+        sim.invoke("Importer", {"action": "import"})  # a warm step that imports one module
+        assert asked == ["shop.lazy"]
+        asked.clear()
+        sim.invoke("Importer", {"action": "import"})  # and one that imports nothing new
+        assert asked == []
