@@ -5,12 +5,14 @@ import os
 
 import pytest
 from botocore import configprovider, useragent
+from botocore.session import Session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.aws import client_settings, clients, router
 
 botocores_provide = client_settings._provide
+botocores_instance_provide = client_settings._instance_provide
 botocores_sanitize = client_settings._sanitize
 NAMES = ["AWS_HARNESS_PROBE", "AWS_HARNESS_PROBE_2", "aws_harness_probe", "AWS_HARNESS_PRÖBE"]
 value = st.one_of(st.none(), st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"),
@@ -78,6 +80,34 @@ def test_a_client_reads_its_settings_from_the_environment_at_creation(monkeypatc
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")
     monkeypatch.delenv("AWS_RETRY_MODE")
     assert session.client("sqs").meta.config.retries["mode"] == "standard"
+
+
+ONE_SESSION = Session()
+
+
+@settings(max_examples=100, deadline=None)
+@given(variables=st.dictionaries(st.sampled_from(["region", "profile", "retry_mode", "max_attempts"]),
+                                 st.one_of(st.none(), st.text(max_size=5), st.integers())),
+       asked=st.sampled_from(["region", "profile", "retry_mode", "max_attempts"]))
+def test_a_session_instance_variable_reads_as_botocore_reads_it(variables, asked):
+    session = ONE_SESSION
+    session._session_instance_vars.clear()
+    for name, value in variables.items():
+        session.set_config_variable(name, value)
+    provider = configprovider.InstanceVarProvider(asked, session)
+    assert provider.provide() == botocores_instance_provide(provider) == variables.get(asked)
+
+
+def test_a_session_answering_instance_variables_its_own_way_is_asked(monkeypatch):
+    class Remapping(Session):
+        def instance_variables(self):
+            return {"region": "eu-central-1"}
+
+    session = Remapping()
+    session.set_config_variable("region", "us-west-2")
+    assert configprovider.InstanceVarProvider("region", session).provide() == "eu-central-1"
+    ONE_SESSION._session_instance_vars.clear()
+    assert configprovider.InstanceVarProvider("region", ONE_SESSION).provide() is None
 
 
 @settings(max_examples=200, deadline=None)
