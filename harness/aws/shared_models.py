@@ -30,7 +30,7 @@ import threading
 import types
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore import client as botocore_client
 from botocore.docs.docstring import ClientMethodDocstring
@@ -43,13 +43,23 @@ _original_create_api_method = botocore_client.ClientCreator._create_api_method
 _lock = threading.Lock()
 
 
+class _Operation(NamedTuple):
+    """What a client method and its docstring are made from."""
+
+    py_name: str
+    name: str
+    model: Any
+    documentation: str
+    example_prefix: str
+
+
 @dataclass
 class _Service:
     """One shared model, the description it reads, and what its client classes' methods are made from."""
 
     description: dict = field(repr=False)
     model: ServiceModel
-    operations: list[tuple[str, str, Any]] | None = None  # (python name, operation name, operation model)
+    operations: list[_Operation] | None = None
     name_mapping: dict[str, str] | None = None
 
 
@@ -100,18 +110,21 @@ def _entry_of(creator: Any, service_model: Any) -> _Service | None:
     return entry if entry is not None and entry.model is service_model else None
 
 
-def _operations(entry: _Service) -> list[tuple[str, str, Any]]:
+def _operations(entry: _Service) -> list[_Operation]:
     if entry.operations is None:
-        entry.operations = [(botocore_client.xform_name(name), name, entry.model.operation_model(name))
-                            for name in entry.model.operation_names]
+        entry.operations = []
+        for name in entry.model.operation_names:
+            py_name, model = botocore_client.xform_name(name), entry.model.operation_model(name)
+            entry.operations.append(_Operation(py_name, name, model, model.documentation,
+                                               f"response = client.{py_name}"))
     return entry.operations
 
 
-def _docstring_state(operation_model: Any, name: str, py_name: str, emitter: Any) -> dict:
+def _docstring_state(operation: _Operation, emitter: Any) -> dict:
     """The attributes botocore's `ClientMethodDocstring(...)` gives an operation's docstring."""
     return {"_gen_args": (), "_gen_kwargs": {
-        "operation_model": operation_model, "method_name": name, "event_emitter": emitter,
-        "method_description": operation_model.documentation, "example_prefix": f"response = client.{py_name}",
+        "operation_model": operation.model, "method_name": operation.name, "event_emitter": emitter,
+        "method_description": operation.documentation, "example_prefix": operation.example_prefix,
         "include_signature": False}, "_docstring": None}
 
 
@@ -120,14 +133,15 @@ class _ApiCallTemplate:
     docstring is made as `_docstring_state` makes it."""
 
     def __init__(self, creator: Any, entry: _Service) -> None:
-        py_name, name, operation_model = _operations(entry)[0]
+        operation = _operations(entry)[0]
+        py_name, name = operation.py_name, operation.name
         made = _original_create_api_method(creator, py_name, name, entry.model)
         self.code, self.globals = made.__code__, made.__globals__
         expected = {"py_operation_name": py_name, "operation_name": name}
         doc = made.__doc__
         if (sorted(self.code.co_freevars) != sorted(expected) or made.__defaults__ or made.__kwdefaults__
                 or vars(made) or made.__name__ != py_name or type(doc) is not ClientMethodDocstring
-                or vars(doc) != _docstring_state(operation_model, name, py_name, creator._event_emitter)):
+                or vars(doc) != _docstring_state(operation, creator._event_emitter)):
             raise LookupError("botocore's client methods are not made as this module knows")
         self.order = self.code.co_freevars
 
@@ -152,11 +166,12 @@ def client_methods(self: Any, service_model: Any) -> dict[str, Any]:
     py_first = _template.order[0] == "py_operation_name"
     cell, function = types.CellType, types.FunctionType
     methods = {}
-    for py_name, name, operation_model in _operations(entry):
+    for operation in _operations(entry):
+        py_name, name = operation.py_name, operation.name
         closure = (cell(py_name), cell(name)) if py_first else (cell(name), cell(py_name))
         method = function(code, module_globals, py_name, None, closure)
         doc = _new_str(ClientMethodDocstring)
-        doc.__dict__ = _docstring_state(operation_model, name, py_name, emitter)
+        doc.__dict__ = _docstring_state(operation, emitter)
         method.__doc__ = doc
         methods[py_name] = method
     return methods
@@ -168,7 +183,7 @@ def name_mapping(self: Any, service_model: Any) -> dict[str, str]:
     if entry is None:
         return _original_create_name_mapping(self, service_model)
     if entry.name_mapping is None:
-        entry.name_mapping = {py_name: name for py_name, name, _ in _operations(entry)}
+        entry.name_mapping = {operation.py_name: operation.name for operation in _operations(entry)}
     return dict(entry.name_mapping)
 
 
