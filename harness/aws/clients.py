@@ -38,6 +38,10 @@ creation), used only when the client opens an HTTPS connection, which a client a
 `DeferredContext` makes it when the session first hands out its connection manager, before any pool exists, so
 a connection gets the context it would have had (urllib3 copies `ssl_context` into each pool it makes).
 
+Installed with these, in their own modules: clients of one session share their service models, and a client
+class's methods are made from botocore's own template (shared_models.py); config variables and User-Agent texts are
+read for less (client_settings.py).
+
 Everything else is still per client: its class, its credentials and region (read from the environment at each
 creation), its endpoint resolver (builtins such as the region and endpoint URL, client context, auth scheme), its
 HTTP session and the router's hooks.
@@ -245,8 +249,8 @@ def _connection_manager_with_context(self: Any, url: str, proxy_url: str | None 
 
 
 def install() -> None:
-    """Share endpoint providers, check handlers from their code, copy emitters in one pass and defer SSL
-    contexts (idempotent)."""
+    """Share endpoint providers and service models, check handlers from their code, copy emitters in one pass, defer
+    SSL contexts and read settings for less (idempotent)."""
     regions.EndpointProvider = shared_provider
     hooks.accepts_kwargs = accepts_kwargs
     hooks._PrefixTrie.__copy__ = share_trie
