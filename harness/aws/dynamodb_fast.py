@@ -32,6 +32,7 @@ stays moto's own; tests/harness/aws/test_dynamodb_fast.py compares patched and u
 """
 from __future__ import annotations
 
+import abc
 import copy
 import copyreg
 import weakref
@@ -43,6 +44,7 @@ _ATOMIC = copy._deepcopy_atomic  # copy's own rule for values it returns as they
 _PLAIN: dict[type, bool] = {}  # class -> whether tree_copy may copy its instances itself
 _CONDITIONS: dict[str, tuple] = {}  # condition text -> (syntax tree, names found, values found)
 _LIMIT = 10_000
+_KINDS: dict[Any, Any] = {}  # processed classes -> {value class: 0, 1 or 2 (see _walker)}, and "token"
 _PASSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # update tree -> inputs its checks passed with
 
 
@@ -81,6 +83,7 @@ def uninstall() -> None:
     _saved.clear()
     _CONDITIONS.clear()
     _PASSED.clear()
+    _KINDS.clear()
 
 
 def installed() -> bool:
@@ -116,13 +119,7 @@ def _copy_list(value: list, memo: dict[int, Any]) -> list:
     new = memo[id(value)] = []
     append = new.append
     for item in value:
-        cls = type(item)
-        if _DISPATCH.get(cls) is _ATOMIC:
-            append(item)
-        elif _PLAIN.get(cls) and id(item) not in memo:
-            append(_copy_node(item, cls, memo))
-        else:
-            append(_copy(item, memo))
+        append(_copy_known(item, memo))
     return new
 
 
@@ -132,15 +129,24 @@ def _copy_node(node: Any, cls: type, memo: dict[int, Any]) -> Any:
     state = node.__dict__
     copied = memo[id(state)] = {}
     for name, item in state.items():
-        kind = type(item)
-        if _DISPATCH.get(kind) is _ATOMIC:
-            copied[name] = item
-        elif kind is list and id(item) not in memo:
-            copied[name] = _copy_list(item, memo)
-        else:
-            copied[name] = _copy(item, memo)
+        copied[name] = _copy_known(item, memo)
     new.__dict__.update(copied)
     return new
+
+
+def _copy_known(item: Any, memo: dict[int, Any]) -> Any:
+    """`_copy` with the common cases first: an atom, a value copied already (a parent), a list, a plain node."""
+    cls = type(item)
+    if _DISPATCH.get(cls) is _ATOMIC:
+        return item
+    found = memo.get(id(item), memo)
+    if found is not memo:
+        return found
+    if cls is list:
+        return _copy_list(item, memo)
+    if _PLAIN.get(cls):
+        return _copy_node(item, cls, memo)
+    return _copy(item, memo)
 
 
 def _is_plain_node(cls: type) -> bool:
@@ -273,43 +279,58 @@ def _traverse(traverser: Any, node: Any) -> Any:
     if cls.traverse_node_recursively is not base.traverse_node_recursively:
         return _saved["traverse"](traverser, node)
     hook = None if cls.pre_processing_of_child is base.pre_processing_of_child else traverser.pre_processing_of_child
-    walk = _Walk(traverser, hook)
-    return walk.visit(node, -1)
+    return _walker(traverser, hook)(node)
 
 
-class _Walk:
-    """One walk of `DepthFirstTraverser.traverse_node_recursively`, with per-class answers to its isinstance checks."""
+def _kinds_for(targets: Any) -> dict[type, int]:
+    """The classes' answers for these processed classes, kept across walks while no abstract class has been given a
+    virtual subclass since (`abc.get_cache_token()`, what ABCMeta's own caches follow); a per-walk dict otherwise."""
+    token = abc.get_cache_token()
+    if _KINDS.get("token") != token:
+        _KINDS.clear()
+        _KINDS["token"] = token
+    if type(targets) is not tuple:
+        return {}
+    kinds = _KINDS.get(targets)
+    if kinds is None:
+        kinds = _KINDS[targets] = {}
+    return kinds
 
-    __slots__ = ("hook", "is_node", "node_class", "processed", "targets", "traverser")
 
-    def __init__(self, traverser: Any, hook: Any):
-        from moto.dynamodb.parsing.ast_nodes import Node
-        self.traverser, self.hook, self.node_class = traverser, hook, Node
-        self.targets = traverser.nodes_to_be_processed()
-        self.is_node: dict[type, bool] = {}
-        self.processed: dict[type, bool] = {}
+def _walker(traverser: Any, hook: Any) -> Any:
+    """`traverse_node_recursively` for one walk: each value's class answers moto's two isinstance questions once
+    (0: not a Node, left as it is; 1: a Node the processor leaves; 2: a Node it processes)."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+    targets = traverser.nodes_to_be_processed()
+    process = traverser.process
+    kinds = _kinds_for(targets)
 
-    def visit(self, node: Any, child_id: int) -> Any:
-        cls = type(node)
-        is_node = self.is_node.get(cls)
-        if is_node is None:
-            is_node = self.is_node[cls] = isinstance(node, self.node_class)
-        if not is_node:
-            return node
+    def kind_of(value: Any) -> int:
+        kind = kinds[type(value)] = (2 if isinstance(value, targets) else 1) if isinstance(value, Node) else 0
+        return kind
+
+    def visit(node: Any, child_id: int, kind: int) -> Any:
         parent_node = node.parent
         children = node.children
         if children is not None:
-            hook = self.hook
             for i, child_node in enumerate(children):
                 if hook is not None:
                     hook(node, i)
-                self.visit(child_node, i)
-        processed = self.processed.get(cls)
-        if processed is None:
-            processed = self.processed[cls] = isinstance(node, self.targets)
-        if processed:
-            node = self.traverser.process(node)
+                child_kind = kinds.get(type(child_node))
+                if child_kind is None:
+                    child_kind = kind_of(child_node)
+                if child_kind:  # moto's walk returns a value that is not a Node at once
+                    visit(child_node, i, child_kind)
+        if kind == 2:
+            node = process(node)
             node.parent = parent_node
             if parent_node:
                 parent_node.children[child_id] = node
         return node
+
+    def walk(node: Any) -> Any:
+        kind = kinds.get(type(node))
+        if kind is None:
+            kind = kind_of(node)
+        return visit(node, -1, kind) if kind else node
+    return walk

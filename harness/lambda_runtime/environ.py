@@ -1,14 +1,18 @@
-"""Switching `os.environ` between the host's variables and an execution environment's, at the cost of the keys
-that differ: the encoded mapping behind `os.environ` is swapped whole, and only the differing keys go through
-`putenv`/`unsetenv` (so C code and subprocesses see the same variables). What handler code changes in
-`os.environ` lands in its environment's own mapping and is kept with it.
+"""Switching `os.environ` between the host's variables and an execution environment's: the encoded mapping behind
+`os.environ` is swapped whole, and so is the C library's `environ` array (c_environ.py), so C code and
+subprocesses see the same variables. What handler code changes in `os.environ` lands in its environment's own
+mapping and array and is kept with them; a variable the runtime sets for each invocation while the environment is
+out (`put`, e.g. `_X_AMZN_TRACE_ID`) goes into its array with one `putenv` when it is installed.
 
-The differing keys are worked out once and kept while neither side changes; a variable the runtime sets for each
-invocation (`put`, e.g. `_X_AMZN_TRACE_ID`) updates them key by key instead of invalidating them."""
+Where the C array cannot be swapped (not glibc), or with `EnvironmentSlot.swap_c_array = False`, only the differing
+keys go through `putenv`/`unsetenv`: they are worked out once and kept while neither side changes, and `put`
+updates them key by key instead of invalidating them."""
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+
+from harness.lambda_runtime import c_environ
 
 # CPython keeps os.environ's contents in a plain dict of encoded keys and values; anything else takes the
 # portable path (key by key through os.environ).
@@ -44,6 +48,10 @@ def _changes(source: dict, target: dict) -> dict[bytes, bytes | None]:
 class EnvironmentSlot:
     """The environment variables of one execution environment, installed into the process and taken out."""
 
+    # Swap the C library's environ array whole where that is safe (c_environ.AVAILABLE); False switches it key by
+    # key (tests compare the two: the same variables either way).
+    swap_c_array = True
+
     def __init__(self, env: Mapping[str, str]):
         self._env = dict(env)
         self._installed = False
@@ -55,6 +63,9 @@ class EnvironmentSlot:
         self._seen: tuple[dict, dict] | None = None  # (host, ours) the cached changes were computed from
         self._there: dict = {}  # host -> ours
         self._back: dict = {}  # ours -> host
+        self._block: c_environ.Block | None = None  # our C array (swapped in whole), once first installed
+        self._swapped = False  # installed by swapping the C array
+        self._pending: dict[bytes, bytes] = {}  # put while out, not yet in our C array
 
     @property
     def env(self) -> dict[str, str]:
@@ -76,6 +87,8 @@ class EnvironmentSlot:
         key, data = os.environ.encodekey(name), os.environ.encodevalue(value)  # type: ignore[attr-defined]
         if self._installed:
             os.putenv(key, data)
+        elif self._block is not None:
+            self._pending[key] = data
         self._data[key] = data
         if self._seen is not None:  # the cached differences, for this key only
             host, ours = self._seen
@@ -94,12 +107,26 @@ class EnvironmentSlot:
             swap_environ(self._env)
             return
         host = os.environ._data  # type: ignore[attr-defined]
-        if self._seen is None or self._seen[0] != host or self._seen[1] != self._data:
-            self._there, self._back = _changes(host, self._data), _changes(self._data, host)
-            self._seen = (dict(host), dict(self._data))
-        _apply(self._there)
+        self._swapped = self.swap_c_array and c_environ.AVAILABLE
+        if self._swapped:
+            self._swap_in()
+        else:
+            self._block = None  # handler code may change variables now: the next swap builds the array afresh
+            if self._seen is None or self._seen[0] != host or self._seen[1] != self._data:
+                self._there, self._back = _changes(host, self._data), _changes(self._data, host)
+                self._seen = (dict(host), dict(self._data))
+            _apply(self._there)
         os.environ._data = self._data  # type: ignore[attr-defined]
         self._host = host
+
+    def _swap_in(self) -> None:
+        """Our C array into `environ` (built on first use), with what `put` changed while out."""
+        if self._block is None:  # first install, or after a key-by-key one
+            self._block, self._pending = c_environ.block_of(self._data), {}
+        c_environ.swap_in(self._block)
+        if self._pending:
+            _apply(self._pending)  # an existing name's pointer is replaced in place
+            self._pending = {}
 
     def uninstall(self, host_env: Mapping[str, str]) -> None:
         """Give os.environ back to the host (`host_env` is used on the portable path)."""
@@ -110,7 +137,9 @@ class EnvironmentSlot:
             return
         host, self._host = self._host, None
         assert host is not None, "uninstall() without install()"
-        if self._seen is not None and self._seen[1] == self._data:
+        if self._swapped:
+            self._block = c_environ.swap_out(self._block)  # type: ignore[arg-type]
+        elif self._seen is not None and self._seen[1] == self._data:
             _apply(self._back)
         else:  # handler code changed its variables: recompute (and the next install recomputes too)
             _apply(_changes(self._data, host))
