@@ -27,8 +27,9 @@ stays moto's own; tests/harness/aws/test_dynamodb_fast.py compares patched and u
 - Tree walks. moto's `DepthFirstTraverser` asks `isinstance` of abstract classes (an `ABCMeta` check in Python) for
   every node, twice, and calls the no-op child hook for every child. The walk here is moto's, node for node, in the
   same order, with the same writes (`node.parent`, the parent's child slot): the processed classes are asked for
-  once per walk, each node class's answers are kept for the walk, and the child hook is called only when the
-  processor has one of its own.
+  once per walk, a value class's two answers are kept per tuple of processed classes (while `abc.get_cache_token()`
+  is unchanged, as ABCMeta's own caches), a value that is not a Node is not visited (moto's visit returns it at
+  once), and the child hook is called only when the processor has one of its own.
 """
 from __future__ import annotations
 
