@@ -273,7 +273,7 @@ class Simulation:
         if self.template is None:
             return
         self.deployer = Deployer(self.template, self.region, self.client, lambda name: self.function_url(name))
-        with _router.internal():
+        with _router.internal(), self.deployer.deploying():
             self.deployer.deploy_all()
             resolve = self.deployer.resolver.resolve
             for logical_id, fn in self.template.functions.items():

@@ -126,8 +126,9 @@ class Trace:
         ports the run was given are already named where they were recorded (`stable_name`)."""
         digest = hashlib.sha256()
         roots = _roots()
+        encode = _HASH_ENCODER.encode  # json.dumps(..., sort_keys=True, default=str) builds one per call
         for event in self.events:
-            text = json.dumps([round(event.t, 6), event.kind, event.data], sort_keys=True, default=str)
+            text = encode([round(event.t, 6), event.kind, event.data])
             if "/" in text:
                 for root, name in roots:
                     text = text.replace(root, name)
@@ -163,15 +164,27 @@ _HARNESS_FRAME_LINE = re.compile(
     r'((?:<project>|site-packages)/harness/[\w/]+\.py\\*"(?:, line |,\s*\\*"line\\*":\s*))\d+')
 
 
-def _roots() -> list[tuple[str, str]]:
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # holds no state between calls
+_ROOTS: dict[str, tuple[tuple[str, str], ...]] = {}  # working folder -> its _roots()
+
+
+def _roots() -> tuple[tuple[str, str], ...]:
     """Machine-specific path prefixes (interpreter, virtual environment, project, working folder), longest
-    first, with the placeholder each becomes in the hash."""
+    first, with the placeholder each becomes in the hash (worked out once per working folder)."""
+    cwd = os.getcwd()
+    roots = _ROOTS.get(cwd)
+    if roots is None:
+        roots = _ROOTS[cwd] = _worked_out_roots(cwd)
+    return roots
+
+
+def _worked_out_roots(cwd: str) -> tuple[tuple[str, str], ...]:
     project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # Later entries win where two are the same folder (the project is usually the working folder).
-    pairs = {os.getcwd(): "<cwd>", project: "<project>", sys.base_prefix: "<python>", sys.exec_prefix: "<venv>",
+    pairs = {cwd: "<cwd>", project: "<project>", sys.base_prefix: "<python>", sys.exec_prefix: "<venv>",
              sys.prefix: "<venv>"}
-    return sorted(((root.rstrip("/") + "/", name + "/") for root, name in pairs.items() if len(root) > 1),
-                  key=lambda pair: -len(pair[0]))
+    return tuple(sorted(((root.rstrip("/") + "/", name + "/") for root, name in pairs.items() if len(root) > 1),
+                        key=lambda pair: -len(pair[0])))
 
 
 class _KindIndex:

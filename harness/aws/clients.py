@@ -38,6 +38,10 @@ creation), used only when the client opens an HTTPS connection, which a client a
 `DeferredContext` makes it when the session first hands out its connection manager, before any pool exists, so
 a connection gets the context it would have had (urllib3 copies `ssl_context` into each pool it makes).
 
+Installed with these, in their own modules: clients of one session share their service models, and a client
+class's methods are made from botocore's own template (shared_models.py); config variables and User-Agent texts are
+read for less (client_settings.py).
+
 Everything else is still per client: its class, its credentials and region (read from the environment at each
 creation), its endpoint resolver (builtins such as the region and endpoint URL, client context, auth scheme), its
 HTTP session and the router's hooks.
@@ -56,6 +60,8 @@ from botocore import compat, hooks, httpsession, regions
 from botocore import utils as botocore_utils
 from botocore.endpoint_provider import EndpointProvider
 from botocore.utils import EVENT_ALIASES
+
+from harness.aws import client_settings, shared_models
 
 _lock = threading.Lock()
 _providers: dict[tuple, tuple[Any, Any, EndpointProvider]] = {}
@@ -243,8 +249,8 @@ def _connection_manager_with_context(self: Any, url: str, proxy_url: str | None 
 
 
 def install() -> None:
-    """Share endpoint providers, check handlers from their code, copy emitters in one pass and defer SSL
-    contexts (idempotent)."""
+    """Share endpoint providers and service models, check handlers from their code, copy emitters in one pass, defer
+    SSL contexts and read settings for less (idempotent)."""
     regions.EndpointProvider = shared_provider
     hooks.accepts_kwargs = accepts_kwargs
     hooks._PrefixTrie.__copy__ = share_trie
@@ -253,6 +259,8 @@ def install() -> None:
         botocore_utils.getproxies, botocore_utils.proxy_bypass = getproxies, proxy_bypass
     httpsession.URLLib3Session.__init__ = _lazy_session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager_with_context
+    shared_models.install()
+    client_settings.install()
 
 
 def uninstall() -> None:
@@ -265,6 +273,8 @@ def uninstall() -> None:
     botocore_utils.getproxies, botocore_utils.proxy_bypass = _getproxies, _proxy_bypass
     httpsession.URLLib3Session.__init__ = _session_init
     httpsession.URLLib3Session._get_connection_manager = _connection_manager
+    shared_models.uninstall()
+    client_settings.uninstall()
 
 
 def installed() -> bool:
@@ -272,4 +282,5 @@ def installed() -> bool:
     one pass and SSL contexts deferred."""
     return (regions.EndpointProvider is shared_provider and hooks.accepts_kwargs is accepts_kwargs
             and hooks._PrefixTrie.__copy__ is share_trie and hooks.EventAliaser.__copy__ is copy_aliaser
-            and httpsession.URLLib3Session.__init__ is _lazy_session_init)
+            and httpsession.URLLib3Session.__init__ is _lazy_session_init and shared_models.installed()
+            and client_settings.installed())

@@ -140,6 +140,27 @@ class Messages:
             position = self._ready[i]
             yield self._by_seq[position]
 
+    def waiting(self, now: float, within: float, floor: float = -math.inf) -> Iterator[Any]:
+        """The messages not receivable at `now` (ms) that become receivable by `first + within` or by `floor`,
+        whichever is later, where `first` is the earliest time any of them does; every message not receivable at
+        `now` when the index cannot answer (a clock reading before one it has seen, a NaN timer). A message may be
+        given twice."""
+        if self._odd or not self._advance(now):
+            yield from (m for m in self._order if not (now > m.visible_at and not now < m.delayed_until))
+            return
+        heap = self._heap
+        while heap and not self._waiting(heap[0]):
+            heapq.heappop(heap)  # stale: its message was removed, re-timed (and pushed again) or is receivable
+        if not heap:
+            return
+        upto, stack = max(heap[0][0] + within, floor), [0]
+        while stack:  # the entries due by `upto` are a subtree at the heap's root
+            i = stack.pop()
+            if i < len(heap) and heap[i][0] <= upto:
+                if self._waiting(heap[i]):
+                    yield self._by_seq[heap[i][2]]
+                stack += (2 * i + 1, 2 * i + 2)
+
     def on_timer_set(self, message: Any, name: str, value: Any) -> None:
         """A timer of a message held here is assigned: re-index the message around the assignment."""
         self._unindex(message)

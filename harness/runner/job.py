@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import dependencies
 from harness.sandbox.interrupts import Interrupted
 from harness.scenario.runner import ScenarioResult
 
@@ -23,24 +25,26 @@ class Job:
     tag: object = None
 
 
-_SCENARIOS: dict[tuple, Any] = {}  # (resolved path, mtime, size) -> loaded Scenario or the ScenarioError it raised
+# (working folder, path as given, limits) -> (what loading it read, the Scenario or the ScenarioError it gave)
+_SCENARIOS: dict[tuple, tuple[dependencies.Dependencies, Any]] = {}
 
 
 def load(path: Path) -> Any:
-    """The loaded Scenario for `path` (cached per process, so forked workers inherit their parent's)."""
+    """The loaded Scenario for `path` (or the ScenarioError it raises), kept per process (forked workers inherit
+    their parent's) and used again while every file and folder the load read or looked for is unchanged: the
+    scenario, its template and included snippets, `_system.yaml`, payload files, the requirement register."""
     from harness.scenario import ScenarioError, limits, load_scenario
-    resolved = Path(path).resolve()
-    try:
-        stat = resolved.stat()
-        key = (str(resolved), stat.st_mtime_ns, stat.st_size, limits.current())  # edited or new limits: again
-    except OSError:
-        key = (str(resolved), 0, 0, limits.current())
-    if key not in _SCENARIOS:
+    key = (os.getcwd(), str(path), limits.current())
+    kept = _SCENARIOS.get(key)
+    if kept is not None and kept[0].unchanged():
+        return kept[1]
+    with dependencies.recorded() as read:
         try:
-            _SCENARIOS[key] = load_scenario(path)
+            loaded = load_scenario(path)
         except ScenarioError as exc:
-            _SCENARIOS[key] = exc
-    return _SCENARIOS[key]
+            loaded = exc
+    _SCENARIOS[key] = (read, loaded)
+    return loaded
 
 
 def execute(job: Job, watchdog_seconds: float = 30.0,

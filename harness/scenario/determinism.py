@@ -91,12 +91,17 @@ def pinned_randomness(seed: int) -> Iterator[Pins]:
 FRESH_PER_RUN = PER_ENVIRONMENT_LIBRARIES  # libraries whose module state belongs to one execution environment
 
 
+def _per_run_modules() -> list[str]:
+    """Names in sys.modules of the per-environment libraries and their submodules (one C-level prefix test per
+    module of the process, then the exact top-level name for the few that pass it)."""
+    return [name for name in sys.modules if name.startswith(FRESH_PER_RUN) and name.split(".")[0] in FRESH_PER_RUN]
+
+
 @contextlib.contextmanager
 def fresh_library_state() -> Iterator[None]:
     """Run with freshly imported per-environment libraries (Powertools) and a fresh logging namespace;
     restore both afterwards."""
-    saved_modules = {name: module for name, module in sys.modules.items()
-                     if name.split(".")[0] in FRESH_PER_RUN}
+    saved_modules = {name: sys.modules[name] for name in _per_run_modules()}
     for name in saved_modules:
         del sys.modules[name]
     manager = logging.Logger.manager
@@ -107,7 +112,7 @@ def fresh_library_state() -> Iterator[None]:
     try:
         yield
     finally:
-        for name in [n for n in sys.modules if n.split(".")[0] in FRESH_PER_RUN]:
+        for name in _per_run_modules():
             del sys.modules[name]
         sys.modules.update(saved_modules)
         manager.loggerDict.clear()

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from harness import dependencies
 from harness.scenario import pydantic_errors
 from harness.scenario.errors import Problem, ScenarioError, one_of, suggest
 from harness.scenario.source import Source, read
@@ -92,6 +93,7 @@ def load_register(path: str | Path, check_tests: bool = True) -> Register:
     """Read and validate one register file; ScenarioError lists every located problem. `check_tests=False`
     skips looking up the unit tests' node ids (a scenario's load only needs the ids)."""
     path = Path(path)
+    dependencies.note(path)
     try:
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)
@@ -182,8 +184,11 @@ def find_folder(start: Path) -> Path | None:
     start = start.resolve()
     base = start if start.is_dir() else start.parent
     for root in [base, *list(base.parents)[:_SEARCH_UP]]:
-        if root.name == "scenarios" and (root / FOLDER).is_dir():
-            return root / FOLDER
+        if root.name == "scenarios":
+            dependencies.note(root / FOLDER)
+            if (root / FOLDER).is_dir():
+                return root / FOLDER
+        dependencies.note(root / "scenarios" / FOLDER)
         if (root / "scenarios" / FOLDER).is_dir():
             return root / "scenarios" / FOLDER
     return None
@@ -191,6 +196,7 @@ def find_folder(start: Path) -> Path | None:
 
 def register_files(folder: Path) -> list[Path]:
     """The register files in a register folder (README and private files aside)."""
+    dependencies.note(folder)  # its listing
     found = [*folder.glob("*.yaml"), *folder.glob("*.yml")]
     return sorted(p for p in found if not p.name.startswith(("_", ".")))
 
@@ -223,6 +229,7 @@ def proves_problems(source: Source, proves: list[str]) -> list[Problem]:
         where = ("proves", i)
         system = req_id.split(".", 1)[0]
         path = folder / f"{system}.yaml"
+        dependencies.note(path)
         if not path.is_file():
             known = [p.stem for p in register_files(folder)]
             problems.append(source.problem(where, f"no register for system {system!r}{suggest(system, known)} "

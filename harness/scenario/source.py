@@ -10,6 +10,7 @@ import yaml
 from yaml.composer import Composer
 from yaml.events import ScalarEvent
 
+from harness import dependencies
 from harness.scenario import limits
 from harness.scenario.errors import Problem, ScenarioError, format_path
 
@@ -184,6 +185,7 @@ def read(path: str | Path) -> Source:
     """Read and parse a scenario file (at most the size limit, UTF-8)."""
     path = Path(path)
     bound = limits.current()
+    dependencies.note(path)
     try:
         size = path.stat().st_size
         if size > bound.max_file_bytes:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from harness import dependencies
 from harness.sandbox.payloads import SYNC_PAYLOAD_LIMIT
 from harness.scenario import limits
 from harness.scenario.model import Setup
@@ -68,6 +69,7 @@ class Invoke(Step):
         if self.payload_file is None:
             return []
         path = folder / self.payload_file
+        dependencies.note(path)
         if not limits.confined(path, folder):
             return [(("payload_file",), (f"{self.payload_file} is outside the scenario's folder {folder}; file paths "
                                         f"stay inside it{limits.hint('allowed_paths')}"))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import dependencies
 from harness.errors import InputError
 from harness.scenario.errors import ScenarioError, suggest
 from harness.scenario.source import Source, read
@@ -32,6 +33,7 @@ def _roots(scenario_file: Path) -> list[Path]:
 
 def _is_file(path: Path) -> bool:
     """Path.is_file, but False for names the OS refuses (too long, NUL): those are not templates either."""
+    dependencies.note(path)  # found or not, it decides which file a scenario uses
     try:
         return path.is_file()
     except (OSError, ValueError):
@@ -50,12 +52,15 @@ def resolve_template(system: str, scenario_file: Path) -> Path:
                 return candidate / "template.yaml"
         raise InputError(f"template {system!r} not found (looked relative to {scenario_file.parent} and "
                          f"{Path.cwd()}); expected a SAM template path or a system name under handlers/")
-    known: set[str] = set()
-    for root in _roots(scenario_file):
+    roots = _roots(scenario_file)
+    for root in roots:
         candidate = root / "handlers" / system / "template.yaml"
         if _is_file(candidate):
             return candidate
+    known: set[str] = set()
+    for root in roots:
         handlers = root / "handlers"
+        dependencies.note(handlers)  # its listing names the known systems
         if handlers.is_dir():
             known |= {p.parent.name for p in handlers.glob("*/template.yaml")}
     listing = ", ".join(sorted(known)) or "none found"
@@ -96,6 +101,7 @@ def load_defaults(path: Path) -> SystemDefaults:
     Read once per process while the file is unchanged (every scenario of a system has the same one; callers only
     read it)."""
     from harness.scenario import limits
+    dependencies.note(path)
     try:
         stat = path.stat()
         key = (str(path.resolve()), stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, limits.current())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -458,15 +459,29 @@ def _after_put_events(parsed: dict, context: dict, **_: Any) -> None:
         _current.on_put_events(context["harness_params"], parsed or {})
 
 
+_HOOKS = [
+    ("before-parameter-build.sqs", _stash_params),
+    ("before-parameter-build.eventbridge.PutEvents", _stash_params),
+    ("after-call.sqs", _after_sqs),
+    ("after-call.eventbridge.PutEvents", _after_put_events),
+]
+
+
 def _install_hooks() -> None:
+    """Add the event sources' hooks to botocore's built-in handlers (every session made later copies them), and to
+    the harness's shared session and its cached clients when they were made before this module was imported
+    (they copied the built-in handlers without these)."""
     if any(h[1] is _after_sqs for h in BUILTIN_HANDLERS):
         return
-    BUILTIN_HANDLERS.extend([
-        ("before-parameter-build.sqs", _stash_params),
-        ("before-parameter-build.eventbridge.PutEvents", _stash_params),
-        ("after-call.sqs", _after_sqs),
-        ("after-call.eventbridge.PutEvents", _after_put_events),
-    ])
+    BUILTIN_HANDLERS.extend(_HOOKS)
+    if _router._session is None:
+        return
+    simulation = sys.modules.get("harness.simulation")
+    emitters = [_router._session.events]
+    emitters += [getattr(c, "_client", c).meta.events for c in getattr(simulation, "_CLIENTS", {}).values()]
+    for events in emitters:
+        for n, (event, handler) in enumerate(_HOOKS):
+            events.register(event, handler, unique_id=f"harness-sources-{n}")
 
 
 _install_hooks()

@@ -11,6 +11,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from harness.aws.moto_sqs import request_time, unix_time_millis
+from harness.aws.sqs_store import Messages
 from harness.lambda_runtime.runtime import InvocationResult, InvokeRequest
 from harness.sources.base import EventSpec, as_bool, as_number, register_source
 from harness.sources.polling import PollSchedule
@@ -268,8 +269,11 @@ class SqsMapping:
         if queue is None:
             return None  # not moto: try a receive
         with request_time():
+            messages = queue._messages
+            if isinstance(messages, Messages):  # the index goes straight to the receivable ones
+                return sum(1 for _ in itertools.islice(messages.receivable(unix_time_millis()), self.batch_size))
             return sum(1 for _ in itertools.islice(
-                (m for m in queue._messages if m.visible and not m.delayed), self.batch_size))
+                (m for m in messages if m.visible and not m.delayed), self.batch_size))
 
     def _next_visible(self, now: float) -> float | None:
         """When the next delayed or in-flight message can be received (moto's timers are in ms and its
@@ -280,15 +284,24 @@ class SqsMapping:
             # delayed, and not at all once the queue is empty (a send seen by the router pokes the poller).
             return now + 1.0 if sum(self._remote_counts()) else None
         with request_time():
-            now_ms = unix_time_millis()
-        times = []
-        for message in queue._messages:
-            # moto's Message.visible and .delayed, read against one clock reading
-            if now_ms > message.visible_at and not now_ms < message.delayed_until:
-                continue  # receivable now (or held back by its FIFO group until a batch ends)
-            ready = max(message.delayed_until / 1000.0, (message.visible_at + 1) / 1000.0)
-            times.append(ready if ready > now else now + 0.001)  # ms rounding: look again 1 ms later
-        return min(times) if times else None
+            return next_receivable(queue._messages, unix_time_millis(), now)
+
+
+def next_receivable(messages: Any, now_ms: float, now: float) -> float | None:
+    """When the first of a moto queue's `_messages` not receivable at moto's clock reading `now_ms` can be received
+    (moto's timers are in ms and its visibility check is strict, hence +1 ms), in the poller's seconds `now`."""
+    if isinstance(messages, Messages):
+        # Only the messages due within 2 ms of the first (each is receivable within 1 ms of its due time) or by
+        # `now` can give the earliest time below; the index finds them without walking the queue.
+        messages = messages.waiting(now_ms, within=2.0, floor=now * 1000.0 + 2.0)
+    times = []
+    for message in messages:
+        # moto's Message.visible and .delayed, read against one clock reading
+        if now_ms > message.visible_at and not now_ms < message.delayed_until:
+            continue  # receivable now (or held back by its FIFO group until a batch ends)
+        ready = max(message.delayed_until / 1000.0, (message.visible_at + 1) / 1000.0)
+        times.append(ready if ready > now else now + 0.001)  # ms rounding: look again 1 ms later
+    return min(times) if times else None
 
 
 def _attribute(value: dict) -> dict:

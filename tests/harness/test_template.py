@@ -199,3 +199,12 @@ def test_an_included_snippet_that_changes_is_read_again(tmp_path):
     assert load_template(path).resources["Queue"].properties["QueueName"] == "one"
     (tmp_path / "snippet.yaml").write_text("Type: AWS::SQS::Queue\nProperties: {QueueName: two}\n")
     assert load_template(path).resources["Queue"].properties["QueueName"] == "two"
+
+
+def test_the_same_relative_path_from_another_working_folder_is_that_folders_template(tmp_path, monkeypatch):
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        _write(tmp_path / name, CACHED % name, code=False)
+    for name in ("one", "two", "one"):
+        monkeypatch.chdir(tmp_path / name)
+        assert load_template("template.yaml").resources["Queue"].properties["QueueName"] == name

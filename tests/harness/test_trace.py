@@ -223,3 +223,59 @@ def test_events_by_kind_are_those_a_scan_of_the_whole_trace_finds(actions):
             assert all(x is y for x, y in zip(found, scanned))
             found.clear()  # a caller's list is its own
             assert [e.seq for e in trace.of(*a, **where)] == [e.seq for e in scanned]
+
+
+def _hash_the_long_way(trace):
+    """The trace hash as it was written first: a new encoder and the roots worked out for every event."""
+    import hashlib
+
+    from harness import trace as trace_module
+    digest = hashlib.sha256()
+    for event in trace.events:
+        text = json.dumps([round(event.t, 6), event.kind, event.data], sort_keys=True, default=str)
+        if "/" in text:
+            for root, name in trace_module._worked_out_roots(__import__("os").getcwd()):
+                text = text.replace(root, name)
+            if "harness/" in text:
+                text = trace_module._HARNESS_FRAME_LINE.sub(r"\1?", text)
+        digest.update(text.encode())
+    return digest.hexdigest()[:16]
+
+
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+              st.sampled_from(["/x/harness/aws/router.py\", line 3", "<project>/harness/a.py\", line 9"]),
+              st.builds(__import__("pathlib").PurePosixPath, st.text(max_size=5)), st.binary(max_size=4)),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=4), children,
+                                                                                 max_size=3)),
+    max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["log", "aws", "invoke_start"]),
+                          st.dictionaries(st.text(max_size=6), _values, max_size=4)), max_size=6))
+def test_the_hash_is_the_one_a_new_encoder_per_event_gives(events):
+    import sys
+    from pathlib import Path
+
+    import harness
+    from harness.trace import Trace
+    trace = Trace()
+    project = str(Path(harness.__file__).resolve().parent.parent)
+    for kind, data in events:
+        trace.record(kind, **data)
+    trace.record("log", line=f'File "{project}/harness/x.py", line 4 in "{sys.prefix}/lib/y.py" {{"b": 1, "a": 2}}')
+    assert trace.hash() == _hash_the_long_way(trace)
+
+
+def test_the_working_folder_in_the_hash_follows_a_change_of_folder(tmp_path, monkeypatch):
+    from harness.trace import Trace
+
+    def traced(path):
+        trace = Trace()
+        trace.record("log", line=f"wrote {path}/out.json")
+        return trace.hash()
+
+    elsewhere = traced(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert traced(tmp_path) == traced("<cwd>") != elsewhere

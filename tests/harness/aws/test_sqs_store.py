@@ -113,3 +113,52 @@ def test_a_copied_queue_indexes_its_own_copies_of_the_messages():
         assert twin.counts(1.0) == store.counts(1.0) == (2, 0, 1)
         next(iter(twin)).visible_at = 9.0  # its own index follows its own messages
         assert twin.counts(1.0) == (1, 0, 2) and store.counts(1.0) == (2, 0, 1)
+
+
+EPOCH = 1.7e12  # moto's clock in ms around now: sub-ms differences are still representable
+OFFSET = st.sampled_from([0.0, 0.3, 0.999, 1.0, 1.001, 1.5, 2.0, 2.001, 3.0, 40.0, 1000.0])
+TIMER_MS = st.one_of(st.just(0), st.builds(lambda o: EPOCH + o, OFFSET))
+
+
+@settings(max_examples=300, deadline=None)
+@given(timers=st.lists(st.tuples(TIMER_MS, TIMER_MS), max_size=30),
+       retimes=st.lists(st.tuples(st.integers(0, 29), st.booleans(), TIMER_MS), max_size=8),
+       clock=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 40.0, -1.0]), min_size=1, max_size=4),
+       lag=st.sampled_from([0.0, 0.0005, -0.003, 0.01]))
+def test_the_poller_s_next_receivable_time_from_the_index_is_the_walk_s(timers, retimes, clock, lag):
+    """The SQS poller's next poll time found through the index equals the one found by walking every message,
+    with timers set again after queueing (stale index entries) and the poller's clock a little off moto's."""
+    from moto.sqs.models import Message
+
+    from harness.sources.sqs import next_receivable
+    moto_sqs.install()
+    messages = []
+    for n, (visible_at, delayed_until) in enumerate(timers):
+        message = Message(f"m{n}", "body")
+        message.visible_at, message.delayed_until = visible_at, delayed_until
+        messages.append(message)
+    store = sqs_store.Messages(messages)
+    for index, which, value in retimes:
+        if messages:
+            setattr(messages[index % len(messages)], "visible_at" if which else "delayed_until", value)
+    now_ms = EPOCH
+    for step in clock:
+        now_ms += step
+        now = now_ms / 1000.0 + lag
+        assert next_receivable(store, now_ms, now) == next_receivable(list(messages), now_ms, now)
+        assert [m for m in store.receivable(now_ms)] == moto_receivable(messages, now_ms)
+
+
+def test_the_poller_s_next_time_counts_a_message_due_just_after_a_poller_clock_ahead_of_moto_s():
+    """The first message is due long before the poller's `now`: the earliest answer is then a message due within
+    a millisecond after `now`, which is far from the first due time (the index must look up to `now` too)."""
+    from moto.sqs.models import Message
+
+    from harness.sources.sqs import next_receivable
+    moto_sqs.install()
+    early, soon = Message("early", "body"), Message("soon", "body")
+    early.visible_at, soon.visible_at = EPOCH + 0.5, EPOCH + 9.5
+    now = EPOCH / 1000.0 + 0.01  # the poller's clock 10 ms ahead of moto's reading
+    expected = next_receivable([early, soon], EPOCH, now)
+    assert expected == (EPOCH + 10.5) / 1000.0
+    assert next_receivable(sqs_store.Messages([early, soon]), EPOCH, now) == expected
