@@ -5,7 +5,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness import sandbox
@@ -51,17 +51,6 @@ class InvocationResult:
     def aws_payload(self) -> Any:
         """The payload AWS returns for a sync invoke (the error document on failure)."""
         return self.payload if self.ok else self.error
-
-
-_RESULT_FIELDS = tuple(f.name for f in fields(InvocationResult))
-
-
-def _result(*values: Any) -> InvocationResult:
-    """`InvocationResult(*values)` (every field given), without the frozen dataclass's `object.__setattr__` call per
-    field: the same fields and values, in the instance's `__dict__` (one per invocation)."""
-    result = object.__new__(InvocationResult)
-    result.__dict__.update(zip(_RESULT_FIELDS, values, strict=True))
-    return result
 
 
 @dataclass
@@ -183,8 +172,8 @@ class LambdaRuntime:
         scheduler.enter_view(None)
         pool.release(container, scheduler.clock.now(), reset)
         self.in_flight[config.name] -= 1
-        result = _result(request_id, config.name, request.invocation_type, status, payload, error, tuple(sink.lines),
-                         started, ended, cold, container.id, request.attempt, used_mb)
+        result = InvocationResult(request_id, config.name, request.invocation_type, status, payload, error,
+                                  tuple(sink.lines), started, ended, cold, container.id, request.attempt, used_mb)
         self.results.append(result)
         trace.record("invoke_end", function=config.name, request_id=request_id, status=status, error=error_type,
                      attempt=request.attempt)

@@ -96,24 +96,3 @@ def test_flat_responses_of_small_scalars_take_the_short_way_and_large_or_nested_
     assert _flat_json_copy({"big": 2**64, "nan": 0.0}) is None
     assert _flat_json_copy({"nan": float("nan")}) is None
     assert _flat_json_copy({"body": "x" * (6 * 1024 * 1024 // 12)}) is None  # might be over 6 MB escaped
-
-
-RESULT_VALUES = st.tuples(st.text(), st.text(), st.sampled_from(["RequestResponse", "Event"]),
-                          st.sampled_from(["success", "error", "timeout"]), JSON, st.none() | st.dictionaries(
-                              st.text(), st.text(), max_size=2), st.lists(st.text(), max_size=3).map(tuple),
-                          st.floats(0, 1e6), st.floats(0, 1e6), st.booleans(), st.none() | st.text(),
-                          st.integers(1, 3), st.none() | st.integers(0, 10240))
-
-
-@given(RESULT_VALUES)
-def test_an_invocations_result_is_the_frozen_value_its_constructor_makes(values):
-    import dataclasses
-
-    import pytest
-
-    from harness.lambda_runtime.runtime import InvocationResult, _result
-    fast, made = _result(*values), InvocationResult(*values)
-    assert fast == made and repr(fast) == repr(made) and vars(fast) == vars(made)
-    assert [getattr(fast, f.name) for f in dataclasses.fields(made)] == list(values)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        fast.status = "changed"
