@@ -1,6 +1,7 @@
 """The virtual clock: the only source of time for handler code inside a simulation."""
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as _dt
 import sys
@@ -65,6 +66,40 @@ def _cached_time_attributes(module) -> list:
 
 
 freezegun.api._get_cached_module_attributes = _cached_time_attributes
+
+# freezegun's fake `time.time()` (and monotonic/perf_counter) turns the factory's datetime into seconds on every call
+# (`calendar.timegm` of its timetuple, in Python); the virtual clock hands out one datetime object per instant, so the
+# seconds are remembered for that object (datetimes are immutable). The same checks run first (freezegun's ignore
+# list and stack inspection: `fake_time` is called where freezegun's was, so the frames it inspects are the same)
+# and a new datetime (another instant, a ticking factory) is converted as freezegun converts it. Installed before
+# any freeze starts: a start binds `time.time` and the module attributes it patches to `freezegun.api.fake_time`.
+_api = freezegun.api
+_converted: tuple = (None, 0.0)  # (the datetime last converted, its seconds)
+
+
+def _seconds(current: _dt.datetime) -> float:
+    global _converted
+    last = _converted
+    if last[0] is current:
+        return last[1]
+    seconds = calendar.timegm(current.timetuple()) + current.microsecond / 1000000.0
+    _converted = (current, seconds)
+    return seconds
+
+
+def fake_time() -> float:
+    """freezegun's fake `time.time()`, converting each datetime the clock hands out once."""
+    if _api._should_use_real_time():
+        return _api.real_time()
+    return _seconds(_api.get_current_time())
+
+
+def _get_fake_monotonic() -> float:
+    return _seconds(_api.get_current_time())
+
+
+_api.fake_time = fake_time
+_api._get_fake_monotonic = _get_fake_monotonic
 # freezegun's default ignore list makes calls whose 5 nearest frames include e.g. `threading` read real time,
 # which a short handler called from a task thread would hit. Inside a simulation every caller reads virtual
 # time (an empty list also skips freezegun's per-call stack inspection); the harness's own wall-clock needs use

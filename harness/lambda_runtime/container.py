@@ -71,7 +71,8 @@ class Container:
         modules = sys.modules
         # Only modules under this code folder's top-level names can shadow ours; look further only when one
         # of those names is taken (usually nothing is: the previous container took its modules out).
-        if any(name in modules and modules[name] is not self.modules.get(name) for name in self._names):
+        if not modules.keys().isdisjoint(self._names) and any(
+                name in modules and modules[name] is not self.modules.get(name) for name in self._names):
             self._shadowed = {name: mod for name, mod in modules.items()
                               if name.split(".", 1)[0] in self._names and mod is not self.modules.get(name)}
             for name in self._shadowed:

@@ -17,6 +17,7 @@ from harness.lambda_runtime import c_environ
 # CPython keeps os.environ's contents in a plain dict of encoded keys and values; anything else takes the
 # portable path (key by key through os.environ).
 _FAST = isinstance(getattr(os.environ, "_data", None), dict)
+_KEYS: dict[str, bytes] = {}  # names `put` sets (the runtime's few), encoded once
 
 
 def swap_environ(target: Mapping[str, str]) -> None:
@@ -84,7 +85,10 @@ class EnvironmentSlot:
             else:
                 self._env[name] = value
             return
-        key, data = os.environ.encodekey(name), os.environ.encodevalue(value)  # type: ignore[attr-defined]
+        key = _KEYS.get(name)
+        if key is None:
+            key = _KEYS[name] = os.environ.encodekey(name)  # type: ignore[attr-defined]
+        data = os.environ.encodevalue(value)  # type: ignore[attr-defined]
         if self._installed:
             os.putenv(key, data)
         elif self._block is not None:

@@ -29,13 +29,13 @@ def report_line(request_id: str, duration_ms: float, memory_size_mb: int, max_me
     """The REPORT line of one invocation (status: success, error, timeout; error_type: the error's type)."""
     used = max_memory_used_mb if max_memory_used_mb is not None else \
         estimated_max_memory_used_mb(memory_size_mb, error_type)
-    parts = [f"REPORT RequestId: {request_id}", f"Duration: {duration_ms:.2f} ms",
-             f"Billed Duration: {max(1, math.ceil(round(duration_ms, 2)))} ms", f"Memory Size: {memory_size_mb} MB",
-             f"Max Memory Used: {used} MB"]
+    line = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {max(1, math.ceil(round(duration_ms, 2)))} ms\tMemory Size: {memory_size_mb} MB\t"
+            f"Max Memory Used: {used} MB\t")
     if init_ms is not None:
-        parts.append(f"Init Duration: {init_ms:.2f} ms")
+        line += f"Init Duration: {init_ms:.2f} ms\t"
     if status == "timeout":
-        parts.append("Status: timeout")
-    elif (error_type or "").startswith("Runtime."):  # the runtime failed (crash, out of memory), not the handler
-        parts += ["Status: error", f"Error Type: {error_type}"]
-    return "\t".join(parts) + "\t"
+        line += "Status: timeout\t"
+    elif error_type is not None and error_type.startswith("Runtime."):  # the runtime failed, not the handler
+        line += f"Status: error\tError Type: {error_type}\t"
+    return line

@@ -1,5 +1,10 @@
 """The runtime's REPORT line, as Lambda writes it: Duration, Billed Duration, Memory Size, Max Memory Used, Init
 Duration on cold starts, Status and Error Type when the runtime failed."""
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from harness.lambda_runtime.report import ESTIMATED_MAX_MEMORY_USED_MB, report_line
 
 RID = "3604209a-e9a3-41e6-939a-754dd98c7be3"
@@ -56,3 +61,22 @@ def test_the_report_line_states_the_estimate_and_the_measured_peak_stays_out_of_
 def test_a_timed_out_invocation_reports_status_timeout(sim):
     result = sim.invoke("Sleeper", {"seconds": 45})
     assert fields(result.logs[-1], result.request_id)["Status"] == "timeout"
+
+
+@given(duration=st.floats(0, 1e6), memory=st.integers(128, 10240), used=st.none() | st.integers(0, 10240),
+       init=st.none() | st.floats(0, 1e4), status=st.sampled_from(["success", "error", "timeout"]),
+       error=st.none() | st.sampled_from(["", "ValueError", "Runtime.OutOfMemory", "Runtime.ExitError",
+                                          "Sandbox.Timedout"]))
+def test_the_line_is_its_fields_each_followed_by_a_tab(duration, memory, used, init, status, error):
+    shown = used if used is not None else (memory if error == "Runtime.OutOfMemory" else
+                                           min(memory, ESTIMATED_MAX_MEMORY_USED_MB))
+    parts = [f"REPORT RequestId: {RID}", f"Duration: {duration:.2f} ms",
+             f"Billed Duration: {max(1, math.ceil(round(duration, 2)))} ms", f"Memory Size: {memory} MB",
+             f"Max Memory Used: {shown} MB"]
+    if init is not None:
+        parts.append(f"Init Duration: {init:.2f} ms")
+    if status == "timeout":
+        parts.append("Status: timeout")
+    elif (error or "").startswith("Runtime."):
+        parts += ["Status: error", f"Error Type: {error}"]
+    assert report_line(RID, duration, memory, used, init, status, error) == "".join(f"{part}\t" for part in parts)
