@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import phases  # bench scripts import each other from their folder
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -141,14 +143,7 @@ def run_paths(on: bool) -> Iterator[None]:
 
 def scenario(path: str, runs: int) -> dict[str, float]:
     """CPU ms per run: the whole run and each phase."""
-    from harness.runner import Job, run_jobs
-    SPENT.update(dict.fromkeys(PHASES, 0.0))
-    start = time.process_time()
-    results = run_jobs([Job(ROOT / path, seed=seed) for seed in range(1, runs + 1)], workers=1)
-    total = time.process_time() - start
-    if any(r.status != "passed" for r in results):
-        raise SystemExit(f"{path}: {[r.status for r in results]}")
-    return {"run": total / runs * 1e3, **{name: spent / runs * 1e3 for name, spent in SPENT.items()}}
+    return phases.scenario(path, runs, SPENT)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,25 +12,13 @@ from harness.scenario import ScenarioError, load_scenario
 
 HERE = Path(__file__).resolve().parent
 SHOP = HERE.parent / "scenario" / "fixtures" / "shop"
-ORDER = """name: {name}
-system: {system}
-seed: 21
-steps:
-  - invoke: {{function: PlaceOrder, payload: {{orderId: o1}}, id: place}}
-  - invoke: {{function: Worker, payload: {{orderId: o1, fail: true}}, type: Event}}
-  - run_until_idle
-expect:
-  - invocations: {{function: Worker, count: 3, outcomes: {{error: 3}}}}
-"""
 
 
 @pytest.fixture
-def shop(tmp_path):
+def shop(tmp_path, write_order):
     """A copy of the shop fixture system (template and code) that a test may edit, and a scenario of it."""
     shutil.copytree(SHOP, tmp_path / "shop")
-    path = tmp_path / "order.yaml"
-    path.write_text(ORDER.format(name="order", system=tmp_path / "shop" / "template.yaml"), encoding="utf-8")
-    return path
+    return write_order(tmp_path / "order.yaml", "order", tmp_path / "shop" / "template.yaml")
 
 
 def _rewrite(path: Path, text: str) -> None:

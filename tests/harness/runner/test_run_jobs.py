@@ -7,30 +7,13 @@ import pytest
 from harness.runner import Job, run_jobs
 
 HERE = Path(__file__).resolve().parent
-SHOP = HERE.parent / "scenario" / "fixtures" / "shop" / "template.yaml"
 FAILING = HERE.parent / "scenario" / "examples" / "failing_example.yaml"
-ORDER = """
-name: {name}
-system: {system}
-seed: 21
-steps:
-  - invoke: {{function: PlaceOrder, payload: {{orderId: o1}}, id: place}}
-  - invoke: {{function: Worker, payload: {{orderId: o1, fail: true}}, type: Event}}
-  - run_until_idle
-expect:
-  - invocations: {{function: Worker, count: 3, outcomes: {{error: 3}}}}
-"""
 
 
 @pytest.fixture
-def orders(tmp_path):
+def orders(tmp_path, write_order):
     """Two scenario files of the shop fixture system."""
-    paths = []
-    for name in ("first", "second"):
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(ORDER.format(name=name, system=SHOP), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return [write_order(tmp_path / f"{name}.yaml", name) for name in ("first", "second")]
 
 
 def comparable(result) -> dict:
