@@ -165,7 +165,19 @@ def normalized(request: Any) -> Any:
     made = Request(environ)
     made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
         environ_key_for_header(key): key for key, _ in items if should_preserve_original_header_name(key)}
+    _seed(made, parsed.scheme, parsed.netloc, body, content_type, environ)
     return made
+
+
+def _seed(made: Any, scheme: str, host: str, body: bytes, content_type: str | None, environ: dict) -> None:
+    """Put in `made`'s werkzeug cache what werkzeug would work out for it on first use (moto asks for each on every
+    request): for a plain host at path `/` its host and root URL, and for a JSON body (never form data, never
+    compressed) the body, which is what werkzeug reads and keeps when moto asks for `data`."""
+    root = f"{scheme}://{host}/"
+    made.__dict__.update(host=host, root_url=root, url_root=root)
+    if content_type is not None and content_type.startswith("application/x-amz-json-") \
+            and "HTTP_CONTENT_ENCODING" not in environ:
+        made._cached_data = body
 
 
 def _route(clean_url: str, path: str) -> tuple[str, Any] | None:

@@ -3,6 +3,7 @@ remembered; its DynamoDB expression walks with their dispatch tables kept) answe
 requests, on the same state with the same seed and clock, get the same status, headers and body, byte for byte
 (DynamoDB, SQS and Secrets Manager; successes, conditional check failures, missing resources, validation errors)."""
 import datetime as dt
+import io
 
 import boto3
 import freezegun
@@ -239,6 +240,33 @@ def test_a_request_is_normalized_into_the_environ_werkzeug_builds(ops):
     for request in sent:
         assert environ_of(moto_dispatch.normalized(request)) == environ_of(normalize_request(request))
     assert any("x-amz-target" in {k.lower() for k in r.headers} for r in sent)
+
+
+def seen_by_moto(request) -> list:
+    """What moto's dispatch reads off a normalized request, each in werkzeug's own words."""
+    return [request.host, request.root_url, request.url_root, request.raw_url, request.raw_path, request.data,
+            request.get_data(), request.form, request.files, request.values, request.args, list(request.headers)]
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=dynamodb_ops)
+def test_a_normalized_request_s_cached_values_are_those_werkzeug_works_out(ops):
+    from botocore.awsrequest import AWSRequest
+    from moto.core.request import Request, normalize_request
+    form = AWSRequest("POST", "https://sns.us-east-1.amazonaws.com/", data=b"Action=Publish&Message=a%20b",
+                      headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}).prepare()
+    for request in requests_of(dynamodb_run(ops)) + requests_of(other_services_run) + [form]:
+        made = moto_dispatch.normalized(request)
+        assert seen_by_moto(made) == seen_by_moto(normalize_request(request))
+        assert seen_by_moto(made) == seen_by_moto(Request(environ_of_copy(made)))
+
+
+def environ_of_copy(request) -> dict:
+    """`request`'s WSGI environ with a fresh, unread body stream (werkzeug works everything out again from it)."""
+    environ = dict(request.environ)
+    environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].getvalue())
+    environ.pop("werkzeug.request", None)
+    return environ
 
 
 def test_unusual_requests_are_normalized_by_moto_itself():
