@@ -1,0 +1,56 @@
+"""moto's random strings drawn as moto draws them, in one call to its generator (moto 5.2.5; installed by the
+in-process backend with the other fast paths).
+
+moto gives every response a request id (`gen_amzn_requestid_long`: 52 characters of `MotoRandom.get_random_string`),
+which picks each character with its own `Random.choice`: 52 calls through `_randbelow`, about a tenth of what moto
+spends on a DynamoDB `GetItem`. `choice` over a pool of n characters takes one 32-bit word of the Mersenne Twister per
+try and keeps its top `n.bit_length()` bits, trying again while they are n or more; `getrandbits(32 * m)` hands out
+the next m words, first word lowest. So the string is the accepted words of one `getrandbits` call, in order, and
+`choice` itself for the characters still missing (one per rejected word): the same characters, and the generator
+left in the same state. A generator whose class draws differently (its own `getrandbits`, `choice` or `_randbelow`)
+is asked as moto asks it. tests/harness/aws/test_moto_ids.py checks both with hypothesis.
+"""
+from __future__ import annotations
+
+import string
+import struct
+from random import Random
+from typing import Any
+
+_saved: dict[str, Any] = {}
+_POOLS = {True: string.ascii_letters + string.digits, False: string.ascii_letters}
+_WORD = struct.Struct("<I")
+
+
+def install() -> None:
+    """Patch `MotoRandom.get_random_string` (idempotent)."""
+    if _saved:
+        return
+    from moto.moto_api._internal.moto_random import MotoRandom
+    _saved["get_random_string"] = MotoRandom.get_random_string
+    MotoRandom.get_random_string = _get_random_string  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Put moto's own `get_random_string` back."""
+    if not _saved:
+        return
+    from moto.moto_api._internal.moto_random import MotoRandom
+    MotoRandom.get_random_string = _saved.pop("get_random_string")  # type: ignore[method-assign]
+
+
+def _get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+    """moto's `get_random_string`: the same characters from the same draws of the generator."""
+    cls = type(self)
+    if cls.getrandbits is not Random.getrandbits or cls.choice is not Random.choice \
+            or cls._randbelow is not Random._randbelow_with_getrandbits or type(length) is not int or length < 1:
+        return _saved["get_random_string"](self, length, include_digits, lower_case)
+    pool = _POOLS[bool(include_digits)]
+    size = len(pool)
+    shift = 32 - size.bit_length()
+    words = self.getrandbits(32 * length).to_bytes(4 * length, "little")
+    chars = [pool[word >> shift] for (word,) in _WORD.iter_unpack(words) if word >> shift < size]
+    while len(chars) < length:  # a word `choice` would have rejected: it draws another, as here
+        chars.append(self.choice(pool))
+    random_str = "".join(chars)
+    return random_str.lower() if lower_case else random_str
