@@ -20,8 +20,9 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
   without building the picker's context (unless the response has transformers, which need its key path); other
   values are asked as moto asks;
 - a request with a body to a service's one URL (a plain host, path `/`, no query) becomes moto's werkzeug request
-  from the WSGI environ werkzeug's EnvironBuilder would build, built directly (`normalized`); any other request is
-  normalized by moto.
+  from the WSGI environ werkzeug's EnvironBuilder would build, built directly (`normalized`), holding already what
+  werkzeug works out on first use and moto asks for on every request (host, root URL, a JSON body); any other
+  request is normalized by moto.
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
 status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
