@@ -1,5 +1,6 @@
 """SigV4 signatures made from remembered signing keys (harness/aws/signing.py) are the ones botocore makes: the same
 Authorization header for any secret, date, region, service and request, whatever was signed before."""
+import contextlib
 import datetime
 import json
 
@@ -107,3 +108,38 @@ def test_uninstall_gives_botocore_its_own_signature():
     finally:
         signing.install()
     assert signing.installed()
+
+
+def _sent_by_a_client(own: bool) -> list[dict]:
+    """The headers of a DynamoDB and an SQS request as a new client sends them, answered before they leave."""
+    from botocore.awsrequest import AWSResponse
+
+    sent = []
+
+    def answer(request, **_):
+        # neither is signed (SignedHeaders): the invocation id is random, and the User-Agent's feature ids (`m/...`)
+        # follow what the process resolved before; test_client_settings.py compares the User-Agent's text
+        sent.append({name: value for name, value in request.headers.items()
+                     if name not in ("User-Agent", "amz-sdk-invocation-id")})
+        return AWSResponse(request.url, 200, {}, None)
+
+    if own:
+        signing.uninstall()
+    try:
+        with freeze_time("2026-11-29 12:00:00"):
+            for service, call in (("dynamodb", lambda c: c.describe_limits()),
+                                  ("sqs", lambda c: c.list_queues())):
+                client = router.shared_session().client(service)
+                client.meta.events.register("before-send", answer)
+                with contextlib.suppress(Exception):  # the empty answer may not parse: the request was sent
+                    call(client)
+    finally:
+        signing.install()
+    return sent
+
+
+def test_a_clients_requests_carry_botocores_authorization(dummy_aws):
+    remembered, own = _sent_by_a_client(own=False), _sent_by_a_client(own=True)
+    assert len(remembered) == 2 and remembered == own
+    assert all(headers["Authorization"].startswith(b"AWS4-HMAC-SHA256 Credential=testing/20261129/eu-west-1/")
+               for headers in remembered)
