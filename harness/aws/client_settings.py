@@ -15,7 +15,10 @@ session's class answers `instance_variables` its own way.
 
 Every request rebuilds its User-Agent text, and each component's text is sanitized character by character
 (`sanitize_user_agent_string_component`), twice per component and request. The sanitized text depends only on the
-raw text and the `allow_hash` flag, so it is remembered (a bounded number of distinct texts).
+raw text and the `allow_hash` flag, so it is remembered (a bounded number of distinct texts). So is a whole
+component's text (`prefix/name#value`, about 30 components a request, each built twice by `to_string`): it depends
+only on its three texts when it has no size limit (a component with one, or with a field that is not text or None,
+goes to botocore's own code).
 """
 from __future__ import annotations
 
@@ -32,7 +35,9 @@ _provide = configprovider.EnvironmentProvider.provide
 _instance_provide = configprovider.InstanceVarProvider.provide
 _instance_variables = Session.instance_variables
 _sanitize = useragent.sanitize_user_agent_string_component
+_component_text = useragent.UserAgentComponent.to_string
 _sanitized: dict[tuple[str, bool], str] = {}
+_component_texts: dict[tuple, str] = {}
 _lock = threading.Lock()
 
 
@@ -65,10 +70,28 @@ def sanitized(raw_str: str, allow_hash: bool) -> str:
     text = _sanitized.get(key)
     if text is None:
         text = _sanitize(raw_str, allow_hash)
-        with _lock:
-            if len(_sanitized) >= MAX_TEXTS:
-                _sanitized.clear()
-            _sanitized[key] = text
+        _remember(_sanitized, key, text)
+    return text
+
+
+def _remember(memory: dict, key: Any, text: str) -> None:
+    with _lock:
+        if len(memory) >= MAX_TEXTS:
+            memory.clear()
+        memory[key] = text
+
+
+def component_text(self: Any) -> str:
+    """`UserAgentComponent.to_string`: the component as 'prefix/name#value', each part sanitized."""
+    prefix, name, value, size_config = self
+    if (type(self) is not useragent.UserAgentComponent or size_config is not None or type(prefix) is not str
+            or type(name) is not str or (value is not None and type(value) is not str)):
+        return _component_text(self)
+    key = (prefix, name, value)
+    text = _component_texts.get(key)
+    if text is None:
+        text = _component_text(self)
+        _remember(_component_texts, key, text)
     return text
 
 
@@ -77,6 +100,7 @@ def install() -> None:
     configprovider.EnvironmentProvider.provide = environment_value
     configprovider.InstanceVarProvider.provide = instance_value
     useragent.sanitize_user_agent_string_component = sanitized
+    useragent.UserAgentComponent.to_string = component_text
 
 
 def uninstall() -> None:
@@ -84,10 +108,12 @@ def uninstall() -> None:
     configprovider.EnvironmentProvider.provide = _provide
     configprovider.InstanceVarProvider.provide = _instance_provide
     useragent.sanitize_user_agent_string_component = _sanitize
+    useragent.UserAgentComponent.to_string = _component_text
 
 
 def installed() -> bool:
     """True while environment variables and User-Agent texts are read the cheap way."""
     return (configprovider.EnvironmentProvider.provide is environment_value
             and configprovider.InstanceVarProvider.provide is instance_value
-            and useragent.sanitize_user_agent_string_component is sanitized)
+            and useragent.sanitize_user_agent_string_component is sanitized
+            and useragent.UserAgentComponent.to_string is component_text)

@@ -14,6 +14,7 @@ from harness.aws import client_settings, clients, router
 botocores_provide = client_settings._provide
 botocores_instance_provide = client_settings._instance_provide
 botocores_sanitize = client_settings._sanitize
+botocores_component_text = client_settings._component_text
 NAMES = ["AWS_HARNESS_PROBE", "AWS_HARNESS_PROBE_2", "aws_harness_probe", "AWS_HARNESS_PRÖBE"]
 value = st.one_of(st.none(), st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"),
                                      max_size=12))
@@ -124,6 +125,7 @@ def test_a_requests_user_agent_is_the_one_botocore_builds(dummy_aws):
     client_settings.uninstall()
     try:
         assert botocores_sanitize is useragent.sanitize_user_agent_string_component
+        assert botocores_component_text is useragent.UserAgentComponent.to_string
         assert agent.to_string() == ours
     finally:
         clients.install()
@@ -135,3 +137,42 @@ def test_the_remembered_texts_are_bounded(monkeypatch):
     for n in range(client_settings.MAX_TEXTS + 5):
         client_settings.sanitized(f"text {n}", True)
     assert len(client_settings._sanitized) <= client_settings.MAX_TEXTS
+
+
+ua_text = st.text(max_size=12)
+size_configs = st.one_of(st.none(), st.builds(useragent.UserAgentComponentSizeConfig,
+                                              st.integers(1, 12), st.sampled_from([",", "#", "-"])))
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=ua_text, name=ua_text, value=st.one_of(st.none(), ua_text), size_config=size_configs)
+def test_a_user_agent_component_reads_as_botocore_builds_it(prefix, name, value, size_config):
+    component = useragent.UserAgentComponent(prefix, name, value, size_config)
+    expected = botocores_component_text(component)
+    client_settings.uninstall()
+    try:
+        assert botocores_component_text(component) == expected  # botocore's own sanitizer too
+    finally:
+        clients.install()
+    assert component.to_string() == expected
+    assert component.to_string() == expected  # remembered
+
+
+def test_a_component_that_is_not_plain_text_goes_to_botocore(monkeypatch):
+    monkeypatch.setattr(client_settings, "_component_texts", {})
+
+    class Text(str):
+        pass
+
+    assert useragent.UserAgentComponent("md", "x", Text("1 2")).to_string() == "md/x#1-2"
+    for value in (1, True, 1.0):  # equal keys, different texts: botocore's own answer (an error) each time
+        with pytest.raises(TypeError):
+            useragent.UserAgentComponent("md", "x", value).to_string()
+    assert client_settings._component_texts == {}
+
+
+def test_the_remembered_components_are_bounded(monkeypatch):
+    monkeypatch.setattr(client_settings, "_component_texts", {})
+    for n in range(client_settings.MAX_TEXTS + 5):
+        useragent.UserAgentComponent("md", f"n{n}").to_string()
+    assert len(client_settings._component_texts) <= client_settings.MAX_TEXTS
