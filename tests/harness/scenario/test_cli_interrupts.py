@@ -74,6 +74,9 @@ def test_an_interrupted_simulation_always_releases_a_long_lived_process(tmp_path
     code = f"""
 import os, signal, threading
 from harness import Simulation
+# Ctrl-C as an interactive process gets it: a process started in the background (a CI job run with `&`, nohup)
+# inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 for i in range(6):
     ready, hold = f"{tmp_path}/ready{{i}}", f"{tmp_path}/hold{{i}}"
     os.mkfifo(ready)
