@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,16 @@ def shared_session() -> Any:
         import boto3
         _session = boto3.session.Session()
     return _session
+
+
+def made_emitters() -> list:
+    """The event emitters of the shared session and of the harness's cached internal clients made so far: they
+    copied botocore's built-in handlers when they were made, so a hook added there later is registered on them too."""
+    if _session is None:
+        return []
+    simulation = sys.modules.get("harness.simulation")
+    clients = getattr(simulation, "_CLIENTS", {}).values()
+    return [_session.events, *(getattr(c, "_client", c).meta.events for c in clients)]
 
 
 def activate(router: Router | None) -> None:

@@ -187,16 +187,14 @@ def install() -> None:
     session (for clients created later, including handler modules' clients) and to the cached internal clients.
     Idempotent."""
     global _installed
-    from harness import simulation
     from harness.aws import router
     with _lock:
         if not _installed:
             BUILTIN_HANDLERS.append(("before-parameter-build", _before_parameter_build))
             BUILTIN_HANDLERS.append(("after-call", _after_call))
             _installed = True
-        emitters = [router.shared_session().events]
-        emitters += [getattr(c, "_client", c).meta.events for c in getattr(simulation, "_CLIENTS", {}).values()]
-        for events in emitters:
+        router.shared_session()
+        for events in router.made_emitters():
             events.register("before-parameter-build", _before_parameter_build, unique_id="harness-ledger-params")
             events.register("after-call", _after_call, unique_id="harness-ledger-after-call")
 

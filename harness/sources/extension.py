@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -474,12 +473,7 @@ def _install_hooks() -> None:
     if any(h[1] is _after_sqs for h in BUILTIN_HANDLERS):
         return
     BUILTIN_HANDLERS.extend(_HOOKS)
-    if _router._session is None:
-        return
-    simulation = sys.modules.get("harness.simulation")
-    emitters = [_router._session.events]
-    emitters += [getattr(c, "_client", c).meta.events for c in getattr(simulation, "_CLIENTS", {}).values()]
-    for events in emitters:
+    for events in _router.made_emitters():
         for n, (event, handler) in enumerate(_HOOKS):
             events.register(event, handler, unique_id=f"harness-sources-{n}")
 

@@ -270,10 +270,9 @@ class SqsMapping:
             return None  # not moto: try a receive
         with request_time():
             messages = queue._messages
-            if isinstance(messages, Messages):  # the index goes straight to the receivable ones
-                return sum(1 for _ in itertools.islice(messages.receivable(unix_time_millis()), self.batch_size))
-            return sum(1 for _ in itertools.islice(
-                (m for m in messages if m.visible and not m.delayed), self.batch_size))
+            receivable = (messages.receivable(unix_time_millis()) if isinstance(messages, Messages)  # the index
+                          else (m for m in messages if m.visible and not m.delayed))
+            return sum(1 for _ in itertools.islice(receivable, self.batch_size))
 
     def _next_visible(self, now: float) -> float | None:
         """When the next delayed or in-flight message can be received (moto's timers are in ms and its
