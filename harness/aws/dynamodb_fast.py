@@ -120,7 +120,7 @@ def _copy_list(value: list, memo: dict[int, Any]) -> list:
     new = memo[id(value)] = []
     append = new.append
     for item in value:
-        append(_copy_known(item, memo))
+        append(_copy(item, memo))
     return new
 
 
@@ -130,24 +130,9 @@ def _copy_node(node: Any, cls: type, memo: dict[int, Any]) -> Any:
     state = node.__dict__
     copied = memo[id(state)] = {}
     for name, item in state.items():
-        copied[name] = _copy_known(item, memo)
+        copied[name] = _copy(item, memo)
     new.__dict__.update(copied)
     return new
-
-
-def _copy_known(item: Any, memo: dict[int, Any]) -> Any:
-    """`_copy` with the common cases first: an atom, a value copied already (a parent), a list, a plain node."""
-    cls = type(item)
-    if _DISPATCH.get(cls) is _ATOMIC:
-        return item
-    found = memo.get(id(item), memo)
-    if found is not memo:
-        return found
-    if cls is list:
-        return _copy_list(item, memo)
-    if _PLAIN.get(cls):
-        return _copy_node(item, cls, memo)
-    return _copy(item, memo)
 
 
 def _is_plain_node(cls: type) -> bool:
