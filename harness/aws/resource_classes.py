@@ -18,6 +18,13 @@ code), then boto3's `creating-resource-class` event with a new attribute dict an
 them) and `type(...)`. Only the model objects the plan holds (shapes, action and identifier models) are shared
 between classes; nothing in boto3 or botocore changes them once made.
 
+Most of a class's attributes are properties over a closure holding a name or a model, with one of botocore's lazy
+docstrings (a `Table` has 29 such attribute properties of its 43 made values). Once boto3 has made one, a `_Recipe`
+makes the next ones the way `shared_models` makes client methods: a new function of the same code, globals and name
+with new cells of the same contents (the factory, its emitter and the service context being the replay's own), and a
+new docstring object of the same class with the same arguments. Values holding anything else (an action's
+`ServiceAction`, a waiter, a collection class, a reference's handler) are made by boto3's call every time.
+
 A factory of another class, `_load_*` methods that ask the factory for anything but `_create_*`, or a plan that
 sets an attribute to anything but a made value go to boto3's own code.
 """
@@ -28,8 +35,11 @@ import types
 from typing import Any
 
 from boto3.resources import factory as boto3_factory
+from boto3.resources import model as resource_model_module
 from boto3.resources.base import ResourceMeta, ServiceResource
 from boto3.resources.model import ResourceModel
+from botocore.docs.docstring import LazyLoadedDocstring
+from botocore.model import ServiceModel, Shape
 
 MAX_PLANS = 256  # distinct resource definitions kept; past it the memory starts again
 
@@ -44,10 +54,11 @@ class _Made:
     """A value one `_create_*` call made while recording: the call, to make it again with a replay's own service
     context and attribute dict in the places the recorded ones were."""
 
-    __slots__ = ("args", "context_keys", "kwargs", "method", "swapped_args")
+    __slots__ = ("args", "context_keys", "kwargs", "method", "recipe", "swapped_args")
 
     def __init__(self, method: str, args: tuple, kwargs: dict) -> None:
         self.method, self.args, self.kwargs = method, args, kwargs
+        self.recipe: _Recipe | None | bool = False  # False: not looked at yet
         self.context_keys = tuple(key for key, value in kwargs.items() if value is _Context)
         self.swapped_args = (any(value is _Context or value is _Attrs for value in args)
                              or any(value is _Attrs for value in kwargs.values()))
@@ -64,6 +75,93 @@ class _Made:
         for key in self.context_keys:
             kwargs[key] = service_context
         return getattr(factory, self.method)(*self.args, **kwargs)
+
+    def value_for(self, factory: Any, attrs: dict, service_context: Any) -> Any:
+        """The value for this replay: boto3's call made, or (once one was made and checked) its copy."""
+        recipe = self.recipe
+        if recipe:
+            return recipe.copy(factory, service_context)
+        value = self.make(factory, attrs, service_context)
+        if recipe is False:
+            self.recipe = _Recipe.of(value, factory, service_context)
+        return value
+
+
+class _Stand:
+    """Stands for an object a made value holds that belongs to the replay: the factory, its emitter, the context."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_FACTORY, _EMITTER, _CONTEXT = _Stand("factory"), _Stand("emitter"), _Stand("service context")
+_new_str = str.__new__
+
+
+def _shareable(value: Any) -> bool:
+    """Text, numbers, None and model objects: what classes may hold in common (nothing changes them once made)."""
+    return (value is None or type(value) in (str, int, bool) or isinstance(value, (Shape, ServiceModel))
+            or type(value).__module__ == resource_model_module.__name__)
+
+
+class _Recipe:
+    """How to make again, without boto3's `_create_*` call, a value that is a function (or a property over one)
+    holding only text, numbers and model objects besides the replay's own factory, emitter and service context, with
+    one of botocore's lazy docstrings: a new function of the same code, globals and name with new cells holding the
+    same contents, and a new docstring object of the same class with the same arguments."""
+
+    __slots__ = ("cells", "cells_stand", "code", "doc_class", "doc_kwargs", "doc_stands", "globals", "is_property",
+                 "name")
+
+    @classmethod
+    def of(cls, value: Any, factory: Any, service_context: Any) -> _Recipe | None:
+        """The recipe of `value` as boto3 made it, or None when it holds anything else."""
+        is_property = type(value) is property
+        function = value.fget if is_property else value
+        if is_property and (value.fset is not None or value.fdel is not None):
+            return None
+        if (type(function) is not types.FunctionType or function.__defaults__ is not None or vars(function)
+                or function.__kwdefaults__ is not None):
+            return None
+        doc = function.__doc__
+        doc_class = type(doc)
+        if (not isinstance(doc, LazyLoadedDocstring) or doc_class.__new__ is not LazyLoadedDocstring.__new__
+                or doc_class.__init__ is not LazyLoadedDocstring.__init__ or list(vars(doc)) != _DOC_STATE
+                or doc._gen_args != () or doc._docstring is not None or type(doc._gen_kwargs) is not dict):
+            return None
+        stands = {id(factory): _FACTORY, id(factory._emitter): _EMITTER, id(service_context): _CONTEXT}
+        held = [cell.cell_contents for cell in function.__closure__ or ()] + list(doc._gen_kwargs.values())
+        if not all(id(value) in stands or _shareable(value) for value in held):
+            return None
+        recipe = cls()
+        recipe.code, recipe.globals, recipe.name = function.__code__, function.__globals__, function.__name__
+        recipe.cells = tuple(stands.get(id(cell.cell_contents), cell.cell_contents)
+                             for cell in function.__closure__ or ())
+        recipe.doc_class, recipe.is_property = doc_class, is_property
+        recipe.doc_kwargs = {key: stands.get(id(value), value) for key, value in doc._gen_kwargs.items()}
+        recipe.cells_stand = any(type(value) is _Stand for value in recipe.cells)
+        recipe.doc_stands = tuple(key for key, value in recipe.doc_kwargs.items() if type(value) is _Stand)
+        return recipe
+
+    def copy(self, factory: Any, service_context: Any) -> Any:
+        """A new function (or property) as boto3's call would make it for this factory and service context."""
+        mine = {_FACTORY: factory, _EMITTER: factory._emitter, _CONTEXT: service_context}
+        cells = self.cells
+        if self.cells_stand:
+            cells = [mine[value] if type(value) is _Stand else value for value in cells]
+        function = types.FunctionType(self.code, self.globals, self.name, None, tuple(map(types.CellType, cells)))
+        kwargs = self.doc_kwargs.copy()
+        for key in self.doc_stands:
+            kwargs[key] = mine[kwargs[key]]
+        doc = _new_str(self.doc_class)
+        doc.__dict__ = {"_gen_args": (), "_gen_kwargs": kwargs, "_docstring": None}
+        function.__doc__ = doc
+        return property(function) if self.is_property else function
+
+
+_DOC_STATE = ["_gen_args", "_gen_kwargs", "_docstring"]  # what LazyLoadedDocstring.__init__ sets, in its order
 
 
 class _Context:
@@ -190,7 +288,7 @@ def load_from_definition(self: Any, resource_name: str, single_resource_json_def
             continue
         value = values.get(id(made))
         if value is None:  # `reload` is the very function made for `load`
-            value = values[id(made)] = made.make(self, attrs, service_context)
+            value = values[id(made)] = made.value_for(self, attrs, service_context)
         attrs[step[1]] = value
     cls_name = "ServiceResource" if service_context.service_name == resource_name else resource_name
     cls_name = f"{service_context.service_name}.{cls_name}"

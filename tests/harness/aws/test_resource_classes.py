@@ -165,6 +165,11 @@ def test_each_table_gets_its_own_class_functions_and_actions(session):
     assert type(first).meta is not type(second).meta
     assert type(first).meta.resource_model is not type(second).meta.resource_model
     assert (first.name, second.name) == ("a", "b")
+    third = dynamodb.Table("c")  # by now its properties are copies of the ones boto3 made for the first
+    properties = [vars(type(table))["table_status"] for table in (first, second, third)]
+    assert len({id(p) for p in properties}) == len({id(p.fget) for p in properties}) == 3
+    assert len({id(p.fget.__closure__[0]) for p in properties}) == len({id(p.fget.__doc__) for p in properties}) == 3
+    assert {p.fget.__code__ for p in properties} == {properties[0].fget.__code__}
 
 
 def test_a_creating_resource_class_hook_sees_every_class_and_what_it_adds_is_there(session):
