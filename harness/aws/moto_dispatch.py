@@ -21,8 +21,10 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
   values are asked as moto asks;
 - a request with a body to a service's one URL (a plain host, path `/`, no query) becomes moto's werkzeug request
   from the WSGI environ werkzeug's EnvironBuilder would build, built directly (`normalized`), holding already what
-  werkzeug works out on first use and moto asks for on every request (host, root URL, a JSON body); any other
-  request is normalized by moto.
+  werkzeug works out on first use and moto asks for on every request (host, root URL, a JSON body with the empty
+  form, files and query arguments werkzeug then gives it); any other request is normalized by moto;
+- the request id moto writes into an XML body's `<RequestId>` is still drawn for every answer, but a body without
+  that element (every JSON answer) is not searched for it with a regular expression.
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
 status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
@@ -62,6 +64,8 @@ def install() -> None:
     responses.method_names_from_class = _method_names
     picker.get_possible_keys = _possible_keys
     serialize.ResponseSerializer.get_value = _get_value
+    _saved["enrich"] = responses.BaseResponse.__dict__["_enrich_response"]
+    responses.BaseResponse._enrich_response = staticmethod(_enrich_response)
 
 
 def uninstall() -> None:
@@ -72,6 +76,7 @@ def uninstall() -> None:
     responses.method_names_from_class = _saved["method_names"]
     serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
     serialize.ResponseSerializer.get_value = _saved["get_value"]
+    responses.BaseResponse._enrich_response = _saved["enrich"]
     _saved.clear()
 
 
@@ -173,12 +178,16 @@ def normalized(request: Any) -> Any:
 def _seed(made: Any, scheme: str, host: str, body: bytes, content_type: str | None, environ: dict) -> None:
     """Put in `made`'s werkzeug cache what werkzeug would work out for it on first use (moto asks for each on every
     request): for a plain host at path `/` its host and root URL, and for a JSON body (never form data, never
-    compressed) the body, which is what werkzeug reads and keeps when moto asks for `data`."""
+    compressed) the body, which is what werkzeug reads and keeps when moto asks for `data`, with what werkzeug's
+    form loading then sets for a content type that is not a form's (`_load_form_data`: a new stream over the kept
+    body, no form, no files) and the empty query string's `args`."""
     root = f"{scheme}://{host}/"
     made.__dict__.update(host=host, root_url=root, url_root=root)
     if content_type is not None and content_type.startswith("application/x-amz-json-") \
             and "HTTP_CONTENT_ENCODING" not in environ:
         made._cached_data = body
+        storage = made.parameter_storage_class
+        made.__dict__.update(stream=io.BytesIO(body), form=storage(), files=storage(), args=storage())
 
 
 def _route(clean_url: str, path: str) -> tuple[str, Any] | None:
@@ -258,3 +267,16 @@ def _get_value(serializer: Any, value: Any, key: str, shape: Any) -> Any:
                     return found
             return None
     return _saved["get_value"](serializer, value, key, shape)
+
+
+def _enrich_response(headers: dict, body: Any) -> tuple[dict, Any]:
+    """moto's `BaseResponse._enrich_response`: the status as text and a request id drawn; the id written into an
+    XML body's `<RequestId>` element, and a text body without one (JSON) kept as it is instead of searched by the
+    regular expression (which can only match after `<RequestId>`)."""
+    from moto.core import responses
+    if type(body) is str and "<RequestId>" not in body:
+        if "status" in headers:
+            headers["status"] = str(headers["status"])
+        responses.gen_amzn_requestid_long(headers)
+        return headers, body
+    return _saved["enrich"].__func__(headers, body)
