@@ -24,7 +24,9 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
   werkzeug works out on first use and moto asks for on every request (host, root URL, a JSON body with the empty
   form, files and query arguments werkzeug then gives it); any other request is normalized by moto;
 - the request id moto writes into an XML body's `<RequestId>` is still drawn for every answer, but a body without
-  that element (every JSON answer) is not searched for it with a regular expression.
+  that element (every JSON answer) is not searched for it with a regular expression;
+- the action's method name (`camelcase_to_underscores` of the action, character by character) is worked out once
+  per action name (a pure function of the text, at most 1,024 kept).
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
 status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
@@ -32,6 +34,7 @@ that the environ is werkzeug's, key by key and in order.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -66,6 +69,8 @@ def install() -> None:
     serialize.ResponseSerializer.get_value = _get_value
     _saved["enrich"] = responses.BaseResponse.__dict__["_enrich_response"]
     responses.BaseResponse._enrich_response = staticmethod(_enrich_response)
+    _saved["camel"] = responses.camelcase_to_underscores
+    responses.camelcase_to_underscores = functools.lru_cache(maxsize=1024)(responses.camelcase_to_underscores)
 
 
 def uninstall() -> None:
@@ -77,6 +82,7 @@ def uninstall() -> None:
     serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
     serialize.ResponseSerializer.get_value = _saved["get_value"]
     responses.BaseResponse._enrich_response = _saved["enrich"]
+    responses.camelcase_to_underscores = _saved["camel"]
     _saved.clear()
 
 
