@@ -128,32 +128,49 @@ def process_request(request: Any) -> Any:
 
 
 _PLAIN_HOST = re.compile(r"[a-z0-9][a-z0-9.-]*")
-_NEWLINE = re.compile(r"[\r\n]")  # werkzeug refuses header values with one (its own error, from its own code)
+_split = functools.lru_cache(maxsize=256)(urlsplit)  # a URL's parts (an immutable tuple), once per URL
+_HEADERS: dict[str, tuple[str, str, bool, str]] = {}  # header name -> _header_facts(name)
+
+
+def _header_facts(name: str) -> tuple[str, str, bool, str]:
+    """What a header's name gives the environ: its lower case, EnvironBuilder's HTTP_* key, whether moto preserves
+    the name as sent, and moto's `environ_key_for_header` (worked out once per name, at most 1,000 kept)."""
+    from moto.core.request import environ_key_for_header, should_preserve_original_header_name
+    if len(_HEADERS) >= 1000:
+        _HEADERS.clear()
+    facts = _HEADERS[name] = (name.lower(), f"HTTP_{name.upper().replace('-', '_')}",
+                              should_preserve_original_header_name(name), environ_key_for_header(name))
+    return facts
+
+
+def _header_items(headers: Any) -> Any:
+    """`headers.items()`; for botocore's own HeadersDict, read from its dict (the same names and values, in order)."""
+    from botocore.awsrequest import HeadersDict, _HeaderKey
+    if type(headers) is HeadersDict and all(type(key) is _HeaderKey for key in headers._dict):
+        return [(key._key, value) for key, value in headers._dict.items()]
+    return headers.items()
 
 
 def normalized(request: Any) -> Any:
     """moto's `normalize_request(request)`: the same werkzeug request, made from the same WSGI environ, built here
     for a request with a body to a service's one URL (a plain host, path `/`, no query) instead of through werkzeug's
     EnvironBuilder; any other request goes through moto's own function."""
-    from moto.core.request import (
-        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
-        Request,
-        environ_key_for_header,
-        normalize_request,
-        should_preserve_original_header_name,
-    )
+    from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, Request, normalize_request
     body = request.body.encode() if isinstance(request.body, str) else request.body
-    parsed = urlsplit(request.url)
+    parsed = _split(request.url)
     if type(body) is not bytes or not body or parsed.path != "/" or parsed.query or parsed.fragment \
             or parsed.scheme not in ("http", "https") or not _PLAIN_HOST.fullmatch(parsed.netloc):
         return normalize_request(request)
-    items = []
-    for key, value in request.headers.items():
+    items = []  # (name, value, what the name gives: see _header_facts)
+    for key, value in _header_items(request.headers):
         value = value.decode("utf-8") if isinstance(value, bytes) else value
-        if type(key) is not str or type(value) is not str or _NEWLINE.search(value) or key.lower() == "host":
+        if type(key) is not str or type(value) is not str or "\r" in value or "\n" in value:
+            return normalize_request(request)  # werkzeug refuses a value with a line break, with its own error
+        facts = _HEADERS.get(key) or _header_facts(key)
+        if facts[0] == "host":
             return normalize_request(request)
-        if key.lower() != "transfer-encoding":
-            items.append((key, value))
+        if facts[0] != "transfer-encoding":
+            items.append((key, value, facts))
     # What EnvironBuilder(method, base_url, path="/", query_string="", data=body, headers=items).get_environ() holds,
     # in its order: the request line, then Content-Type (its first value), Content-Length (the body's), then every
     # other header as HTTP_*, repeated names joined with ", ".
@@ -164,19 +181,18 @@ def normalized(request: Any) -> Any:
         "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": parsed.scheme,
         "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
         "wsgi.multiprocess": False, "wsgi.run_once": False}
-    content_type = next((value for key, value in items if key.lower() == "content-type"), None)
+    content_type = next((value for _, value, facts in items if facts[0] == "content-type"), None)
     if content_type is not None:
         environ["CONTENT_TYPE"] = content_type
     environ["CONTENT_LENGTH"] = str(len(body))
     combined: dict[str, list[str]] = {}
-    for key, value in items:
-        if key.lower() not in ("content-type", "content-length"):
-            combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    for _, value, facts in items:
+        if facts[0] not in ("content-type", "content-length"):
+            combined.setdefault(facts[1], []).append(value)
     for key, values in combined.items():
         environ[key] = ", ".join(values)
     made = Request(environ)
-    made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
-        environ_key_for_header(key): key for key, _ in items if should_preserve_original_header_name(key)}
+    made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {facts[3]: key for key, _, facts in items if facts[2]}
     _seed(made, parsed.scheme, parsed.netloc, body, content_type, environ)
     return made
 
