@@ -26,6 +26,7 @@ patched and unpatched moto byte for byte through boto3 (and the other fast-path 
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,7 @@ _SERIALIZE_METHODS = ("_serialize", "_serialize_type_structure", "_serialize_str
                       "_serialize_type_integer", "_serialize_type_long", "_serialize_type_float",
                       "_serialize_type_double", "_serialize_type_boolean", "_serialize_result",
                       "_serialized_result_to_response", "get_serialized_name")
+_GETTERS: dict[tuple, tuple[Any, tuple[str, ...]]] = {}  # names -> (a getter of those moto's class has, the others)
 
 
 def installed() -> bool:
@@ -64,6 +66,9 @@ def install() -> None:
     json_parser._parse_json_body = _parse_json_body
     serialize.ResponseSerializer._serialize_result = _serialize_result
     # what the made functions stand in for: a class whose methods differ from these is walked by moto
+    for cls, names in ((json_parser, _PARSE_METHODS), (json_serializer, _SERIALIZE_METHODS)):
+        present = tuple(name for name in names if hasattr(cls, name))
+        _GETTERS[names] = (operator.attrgetter(*present), tuple(name for name in names if name not in present))
     _saved["parser_methods"] = _methods(json_parser, _PARSE_METHODS)
     _saved["serializer_methods"] = _methods(json_serializer, _SERIALIZE_METHODS)
 
@@ -78,10 +83,20 @@ def uninstall() -> None:
     _saved.clear()
     _PARSERS.clear()
     _SERIALIZERS.clear()
+    _GETTERS.clear()
 
 
 def _methods(cls: type, names: tuple[str, ...]) -> tuple:
-    return tuple(getattr(cls, name, None) for name in names)
+    """The class's attributes of these names (None where it has none): those moto's class has in one C-level call,
+    then the others."""
+    getters = _GETTERS.get(names)
+    if getters is None:
+        return tuple(getattr(cls, name, None) for name in names)
+    present, absent = getters
+    try:
+        return present(cls) + tuple([getattr(cls, name, None) for name in absent])
+    except AttributeError:  # a method moto's class had is gone: not the class the made functions stand in for
+        return ()
 
 
 # ------------------------------------------------------------------ parsing
