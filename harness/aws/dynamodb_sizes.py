@@ -65,6 +65,8 @@ def _size(value: Any) -> int:
 
 def _value_size(kind: str, value: Any) -> int:
     """The size of a DynamoType of this type and value, as `DynamoType.size` works it out."""
+    if kind == "S" and type(value) is str:  # the common case first: text's UTF-8 length
+        return len(value.encode("utf-8"))
     if kind == "N":
         return len(str(value))
     if kind in _SETS:
@@ -96,9 +98,11 @@ def _setitem(attributes: Any, key: str, value: Any) -> None:
     if type(attributes) is not module.LimitedSizeDict:
         return _saved["setitem"](attributes, key, value)
     plain = module.DynamoType
-    try:
-        current = sum([_value_size(item.type, item.value) if type(item) is plain else _bytesize(str(item))
-                       for item in (list(attributes.keys()) + list(attributes.values()))])
+    try:  # moto sums the same sizes over its keys and values (as one list): text keys are sized as their str()
+        current = sum([len(name.encode("utf-8")) if type(name) is str else _bytesize(str(name))
+                       for name in attributes])
+        current += sum([_value_size(item.type, item.value) if type(item) is plain else _bytesize(str(item))
+                        for item in attributes.values()])
         new = _bytesize(key) + (_value_size(value.type, value.value) if type(value) is plain
                                 else _bytesize(str(value)))
     except _Unusual:
