@@ -18,17 +18,28 @@ read-only: the same argument as harness/aws/shared_models.py, whose shared servi
 operations' shapes between clients). The class itself, its `ResourceMeta`, `ResourceModel`, properties, methods,
 actions, docstring objects and the `creating-resource-class` event are made per call, as boto3 makes them: a
 handler's classes and instances are its own, in every execution environment.
+
+Of what is left, the class's attribute properties are the most (29 for a table, about half of a `Table(...)` once
+its layout is kept): boto3 makes each with a call that defines a closure over the attribute's name and builds a
+lazily written `AttributeDocstring` through its constructor. `autoload_property` makes the same objects from
+boto3's own closure code (a new function and cell per property, named as boto3 names it) and a docstring object
+with the attributes boto3's constructor gives it, after checking once that boto3 makes them that way (else
+boto3's own method is used).
 """
 from __future__ import annotations
 
 import threading
+import types
 from dataclasses import dataclass
 from typing import Any
 
+from boto3.docs.docstring import AttributeDocstring
+from boto3.resources import factory as resource_factory
 from boto3.resources import model as resource_model
 
 _original_load_rename_map = resource_model.ResourceModel.load_rename_map
 _original_get_attributes = resource_model.ResourceModel.get_attributes
+_original_autoload_property = resource_factory.ResourceFactory._create_autoload_property
 _lock = threading.Lock()
 MAX_LAYOUTS = 1024  # resources kept; past it the store starts again
 
@@ -106,21 +117,83 @@ def shared_attributes(self: Any, shape: Any) -> dict:
     return dict(entry.attributes)
 
 
+def _docstring_state(factory: Any, resource_name: str, snake_cased: str, member_model: Any,
+                     service_context: Any) -> dict:
+    """The attributes boto3's `AttributeDocstring(...)` gives an autoload property's docstring."""
+    return {"_gen_args": (), "_gen_kwargs": {
+        "service_name": service_context.service_name, "resource_name": resource_name, "attr_name": snake_cased,
+        "event_emitter": factory._emitter, "attr_model": member_model, "include_signature": False},
+        "_docstring": None}
+
+
+class _LoaderTemplate:
+    """The code of boto3's `property_loader` closure, checked once against a property boto3 made."""
+
+    def __init__(self, factory: Any, resource_name: str, name: str, snake_cased: str, member_model: Any,
+                 service_context: Any) -> None:
+        made = _original_autoload_property(factory, resource_name, name, snake_cased, member_model, service_context)
+        loader = made.fget if type(made) is property else None
+        doc = getattr(loader, "__doc__", None)
+        if (type(loader) is not types.FunctionType or loader.__code__.co_freevars != ("name",)
+                or loader.__closure__[0].cell_contents is not name or loader.__defaults__ or loader.__kwdefaults__
+                or vars(loader) or loader.__name__ != str(snake_cased) or made.fset or made.fdel
+                or made.__doc__ is not doc or type(doc) is not AttributeDocstring
+                or vars(doc) != _docstring_state(factory, resource_name, snake_cased, member_model, service_context)):
+            raise LookupError("boto3's autoload properties are not made as this module knows")
+        self.code, self.globals = loader.__code__, loader.__globals__
+
+
+_template: _LoaderTemplate | None = None
+_new_str = str.__new__
+
+
+def autoload_property(factory_self: Any, resource_name: str, name: str, snake_cased: str, member_model: Any,
+                      service_context: Any) -> property:
+    """`ResourceFactory._create_autoload_property`: a new property whose getter loads the resource on first use,
+    made as boto3 makes it (boto3's closure code with a new cell, a new docstring object with the same arguments)."""
+    global _template
+    if type(factory_self) is not resource_factory.ResourceFactory:
+        return _original_autoload_property(factory_self, resource_name, name, snake_cased, member_model,
+                                           service_context)
+    if _template is None:
+        try:
+            _template = _LoaderTemplate(factory_self, resource_name, name, snake_cased, member_model,
+                                        service_context)
+        except LookupError:
+            uninstall_autoload()
+            return _original_autoload_property(factory_self, resource_name, name, snake_cased, member_model,
+                                               service_context)
+    loader = types.FunctionType(_template.code, _template.globals, str(snake_cased), None, (types.CellType(name),))
+    doc = _new_str(AttributeDocstring)
+    doc.__dict__ = _docstring_state(factory_self, resource_name, snake_cased, member_model, service_context)
+    loader.__doc__ = doc
+    return property(loader)
+
+
+def uninstall_autoload() -> None:
+    """Autoload properties made by boto3's own method from now on."""
+    resource_factory.ResourceFactory._create_autoload_property = _original_autoload_property
+
+
 def install() -> None:
-    """Work out resource layouts once per process (idempotent)."""
+    """Work out resource layouts once per process and make autoload properties from boto3's template
+    (idempotent)."""
     model = resource_model.ResourceModel
     model.load_rename_map = shared_rename_map
     model.get_attributes = shared_attributes
+    resource_factory.ResourceFactory._create_autoload_property = autoload_property
 
 
 def uninstall() -> None:
-    """Resource classes made afterwards work out their layout again, as boto3 does."""
+    """Resource classes made afterwards are made entirely by boto3's own code."""
     model = resource_model.ResourceModel
     model.load_rename_map = _original_load_rename_map
     model.get_attributes = _original_get_attributes
+    uninstall_autoload()
 
 
 def installed() -> bool:
     """True while resource layouts are shared."""
     model = resource_model.ResourceModel
-    return model.load_rename_map is shared_rename_map and model.get_attributes is shared_attributes
+    return (model.load_rename_map is shared_rename_map and model.get_attributes is shared_attributes
+            and resource_factory.ResourceFactory._create_autoload_property is autoload_property)

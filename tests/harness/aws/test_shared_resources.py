@@ -131,3 +131,80 @@ def test_replies_scenarios_give_the_same_traces_with_boto3s_own_resource_factory
     finally:
         shared_resources.install = real_install
         real_install()
+
+
+def _properties(cls):
+    return {name: value for name, value in vars(cls).items() if type(value) is property}
+
+
+def _property_facts(prop):
+    loader, doc = prop.fget, prop.__doc__
+    state = dict(vars(doc))
+    kwargs = state["_gen_kwargs"] = dict(state["_gen_kwargs"])
+    model = kwargs.pop("attr_model")
+    return (loader.__name__, loader.__qualname__, loader.__module__, loader.__code__, loader.__defaults__,
+            loader.__kwdefaults__, vars(loader), [cell.cell_contents for cell in loader.__closure__ or ()],
+            type(doc), state, (model.name, model._shape_model), doc is loader.__doc__, prop.fset, prop.fdel)
+
+
+def _every_resource_class(session):
+    for service in SERVICES:
+        resource = session.resource(service)
+        yield type(resource)
+        for name in resource.get_available_subresources():
+            factory = getattr(type(resource), name)
+            definitions = resource.meta.resource_model._resource_defs
+            identifiers = definitions[name].get("identifiers", [])
+            yield type(factory(resource, *(f"id-{i}" for i in range(len(identifiers)))))
+
+
+def test_every_autoload_property_is_made_as_boto3_makes_it(session, shared):
+    made = list(_every_resource_class(session))
+    shared_resources.uninstall()
+    try:
+        by_boto3 = list(_every_resource_class(session))
+    finally:
+        shared_resources.install()
+    compared = 0
+    for ours, theirs in zip(made, by_boto3, strict=True):
+        assert ours.__name__ == theirs.__name__ and ours is not theirs
+        assert sorted(vars(ours)) == sorted(vars(theirs))
+        ours_properties, their_properties = _properties(ours), _properties(theirs)
+        assert ours_properties.keys() == their_properties.keys()
+        for name, prop in ours_properties.items():
+            if prop.fget.__code__ is shared_resources._template.code:  # an autoload property
+                assert _property_facts(prop) == _property_facts(their_properties[name]), (ours, name)
+                compared += 1
+    assert compared > 500
+
+
+def test_an_autoload_property_owns_its_function_cell_and_docstring(session, shared):
+    resource = session.resource("dynamodb")
+    first, second = type(resource.Table("a")), type(resource.Table("b"))
+    one, other = first.table_status, second.table_status
+    assert one.fget is not other.fget and one.fget.__closure__[0] is not other.fget.__closure__[0]
+    assert one.__doc__ is not other.__doc__ and vars(one.__doc__) is not vars(other.__doc__)
+    assert vars(one.__doc__)["_gen_kwargs"] is not vars(other.__doc__)["_gen_kwargs"]
+    table = resource.Table("a")
+    table.meta.data = {"TableStatus": "ACTIVE"}
+    shared_resources.uninstall()
+    try:
+        by_boto3 = type(resource.Table("a"))
+    finally:
+        shared_resources.install()
+    assert table.table_status == "ACTIVE"
+    assert str(first.table_status.__doc__) == str(by_boto3.table_status.__doc__)  # the same text, written lazily
+    assert "The current state of the table" in str(first.table_status.__doc__)
+
+
+def test_a_factory_that_does_not_make_properties_as_known_keeps_boto3s_method(session, shared, monkeypatch):
+    def odd(factory_self, resource_name, name, snake_cased, member_model, service_context):
+        return property(lambda self: name)
+
+    monkeypatch.setattr(shared_resources, "_original_autoload_property", odd)
+    monkeypatch.setattr(shared_resources, "_template", None)
+    table = session.resource("dynamodb").Table("a")
+    assert table.table_status == "TableStatus"  # the odd method's property
+    assert resource_model.ResourceModel.get_attributes is shared_resources.shared_attributes
+    from boto3.resources.factory import ResourceFactory
+    assert ResourceFactory._create_autoload_property is shared_resources._original_autoload_property
