@@ -242,3 +242,39 @@ def test_a_remembered_compiled_file_location_follows_the_pycache_prefix(tmp_path
     module = _import_all(("pkg", "pkg.mod"))["pkg.mod"]
     assert module.__cached__ == importlib.util.cache_from_source(module.__file__)
     assert module.__cached__.startswith(str(tmp_path / "prefix"))
+
+
+ISOLATION_HANDLER = """import builtins
+
+import boto3
+from pkg import helper
+
+
+def handler(event, context):
+    table = boto3.resource("dynamodb").Table("t")
+    builtins.__dict__.setdefault("_codecache_seen", []).append(
+        (helper, helper.STATE, type(table), table.meta.resource_model))
+    helper.STATE.append(1)
+    return len(helper.STATE)
+"""
+
+
+def test_two_environments_never_share_module_state_classes_or_resource_objects(write_app):
+    import builtins
+    template = write_app(TEMPLATE, ISOLATION_HANDLER)
+    (template.parent / "src" / "pkg").mkdir()
+    (template.parent / "src" / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (template.parent / "src" / "pkg" / "helper.py").write_text("STATE = []\n", encoding="utf-8")
+    try:
+        with Simulation(template, seed=1) as sim:
+            assert [sim.invoke("App").payload for _ in range(2)] == [1, 2]  # one warm environment keeps its state
+        assert "pkg.helper" in codecache._direct  # the next cold start finds it directly
+        assert _answer(template) == 1  # a new environment executes the module again
+        (one, state, first_class, first_model), warm, (other, other_state, other_class, other_model) = \
+            builtins._codecache_seen
+    finally:
+        builtins.__dict__.pop("_codecache_seen", None)
+    assert warm[0] is one and warm[1] is state
+    assert other is not one and other_state is not state and other.STATE == [1] and state == [1, 1]
+    assert len({first_class, warm[2], other_class}) == 3  # boto3 makes a class per Table(...), in every environment
+    assert other_model is not first_model and other_model._renamed is not first_model._renamed
