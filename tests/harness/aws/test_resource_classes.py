@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from harness.aws import resource_classes, router
+from harness.aws import resource_classes, router, shared_resources
 from harness.scenario import load_scenario, run_scenario
 from harness.sources import extension  # noqa: F401 - before any test makes the shared session
 
@@ -24,9 +24,12 @@ SERVICES = ["cloudformation", "cloudwatch", "dynamodb", "ec2", "glacier", "iam",
 
 
 @pytest.fixture
-def session(dummy_aws):
+def session(dummy_aws, monkeypatch):
     session = router.shared_session()
     assert resource_classes.installed()
+    # boto3's own autoload properties: test_shared_resources.py's odd-factory test leaves its odd method on the class
+    monkeypatch.setattr(boto3_factory.ResourceFactory, "_create_autoload_property",
+                        shared_resources._original_autoload_property)
     yield session
     resource_classes.install()
 
@@ -239,3 +242,39 @@ def test_library_scenarios_give_the_same_traces_with_boto3s_own_resource_classes
     own = boto3s_own(hashes)
     assert own == planned
     assert [status for status, _ in planned] == ["passed"] * len(SAMPLE), planned
+
+
+def test_renames_are_logged_at_every_class_as_boto3_logs_them(session, caplog):
+    context, resources = context_of(session, "dynamodb")
+    table = resources["resources"]["Table"]
+    colliding = {**table, "actions": {**table["actions"], "TableName": table["actions"]["Delete"]}}
+
+    def logged(make):
+        caplog.clear()
+        with caplog.at_level("DEBUG", logger="boto3.resources.model"):
+            for _ in range(3):
+                make()
+        return [(r.name, r.getMessage()) for r in caplog.records if r.getMessage().startswith("Renaming")]
+
+    def build():
+        return session.resource_factory.load_from_definition("Table", colliding, context)
+
+    planned = logged(build)
+    assert planned == logged(lambda: boto3s_own(build))
+    assert planned.count(("boto3.resources.model", "Renaming Table attribute table_name")) == 3
+
+
+def test_a_create_method_replaced_later_makes_the_next_classes(session, monkeypatch):
+    dynamodb = session.resource("dynamodb")
+    dynamodb.Table("a"), dynamodb.Table("a")  # its properties are copies by now
+    own = boto3_factory.ResourceFactory._create_autoload_property
+
+    def marked(self, *args, **kwargs):
+        made = own(self, *args, **kwargs)
+        made.fget.marked = True
+        return made
+
+    monkeypatch.setattr(boto3_factory.ResourceFactory, "_create_autoload_property", marked)
+    assert vars(type(dynamodb.Table("a")))["table_status"].fget.marked is True
+    monkeypatch.undo()
+    assert not hasattr(vars(type(dynamodb.Table("a")))["table_status"].fget, "marked")
