@@ -35,6 +35,7 @@ import types
 from typing import Any
 
 from boto3.resources import factory as boto3_factory
+from boto3.resources import model as resource_model
 from boto3.resources import model as resource_model_module
 from boto3.resources.base import ResourceMeta, ServiceResource
 from boto3.resources.model import ResourceModel
@@ -78,13 +79,20 @@ class _Made:
 
     def value_for(self, factory: Any, attrs: dict, service_context: Any) -> Any:
         """The value for this replay: boto3's call made, or (once one was made and checked) its copy."""
-        recipe = self.recipe
-        if recipe:
+        recipe, maker = self.recipe, _maker(factory, self.method)
+        if recipe and recipe.maker is maker:
             return recipe.copy(factory, service_context)
         value = self.make(factory, attrs, service_context)
-        if recipe is False:
+        if recipe is False and maker is not None:
             self.recipe = _Recipe.of(value, factory, service_context)
+            if self.recipe:
+                self.recipe.maker = maker  # a copy stands for this method's call only (it may be patched later)
         return value
+
+
+def _maker(factory: Any, method: str) -> Any:
+    """The function `factory.<method>` calls: its class's, or None when the instance has its own."""
+    return None if method in vars(factory) else getattr(type(factory), method, None)
 
 
 class _Stand:
@@ -113,7 +121,7 @@ class _Recipe:
     same contents, and a new docstring object of the same class with the same arguments."""
 
     __slots__ = ("cells", "cells_stand", "code", "doc_class", "doc_kwargs", "doc_stands", "globals", "is_property",
-                 "name")
+                 "maker", "name")
 
     @classmethod
     def of(cls, value: Any, factory: Any, service_context: Any) -> _Recipe | None:
@@ -217,10 +225,27 @@ class _RecordingDict(dict):
         super().__setitem__(name, value)
 
 
+class _RenameLog:
+    """boto3's resource model logger while a plan is recorded: the recording thread's debug calls (one per rename,
+    repeats included) are written down for every replay to make; anything else goes on to the logger."""
+
+    def __init__(self, logger: Any) -> None:
+        self.logger, self.thread, self.calls = logger, threading.get_ident(), []
+
+    def debug(self, message: str, *args: Any, **kwargs: Any) -> None:
+        if threading.get_ident() == self.thread and not kwargs:
+            self.calls.append((message, args))  # logged by each replay, the first included
+            return
+        self.logger.debug(message, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.logger, name)
+
+
 class _Plan:
     """What building one resource class takes once the models are walked."""
 
-    __slots__ = ("definition", "identifiers", "renamed", "resource_defs", "service_model", "steps")
+    __slots__ = ("definition", "identifiers", "rename_log", "renamed", "resource_defs", "service_model", "steps")
 
     def __init__(self, definition: Any, resource_defs: Any, service_model: Any, model: ResourceModel,
                  identifiers: list[str], steps: list[tuple]) -> None:
@@ -232,6 +257,23 @@ def _record(factory: Any, resource_name: str, definition: Any, service_context: 
     """Walk the models as boto3 does, with a stand-in factory; None when boto3 did something a plan cannot hold."""
     model = ResourceModel(resource_name, definition, service_context.resource_json_definitions)
     shape = service_context.service_model.shape_for(model.shape) if model.shape else None
+    rename_log = _RenameLog(resource_model.logger)
+    with _lock:  # one recording at a time swaps boto3's model logger
+        resource_model.logger = rename_log
+        try:
+            steps, identifiers = _walk(model, shape, resource_name, service_context)
+        finally:
+            resource_model.logger = rename_log.logger
+    if steps is None:
+        return None
+    plan = _Plan(definition, service_context.resource_json_definitions, service_context.service_model, model,
+                 identifiers, steps)
+    plan.rename_log = rename_log.calls
+    return plan
+
+
+def _walk(model: ResourceModel, shape: Any, resource_name: str, service_context: Any) -> tuple:
+    """boto3's own `_load_*` walk with a stand-in factory: the steps and identifier names, or (None, None)."""
     model.load_rename_map(shape)
     meta = ResourceMeta(service_context.service_name, resource_model=model)
     attrs = _RecordingDict()
@@ -246,9 +288,8 @@ def _record(factory: Any, resource_name: str, definition: Any, service_context: 
         boto3_factory.ResourceFactory._load_has_relations(stand_in, **named)
         boto3_factory.ResourceFactory._load_waiters(stand_in, **named)
     except _Unplannable:
-        return None
-    return _Plan(definition, service_context.resource_json_definitions, service_context.service_model, model,
-                 list(meta.identifiers), attrs.steps)
+        return None, None
+    return attrs.steps, list(meta.identifiers)
 
 
 def _plan_for(factory: Any, resource_name: str, definition: Any, service_context: Any) -> _Plan | None:
@@ -276,6 +317,8 @@ def load_from_definition(self: Any, resource_name: str, single_resource_json_def
         return _original(self, resource_name, single_resource_json_definition, service_context)
     boto3_factory.logger.debug("Loading %s:%s", service_context.service_name, resource_name)
     model = ResourceModel(resource_name, single_resource_json_definition, service_context.resource_json_definitions)
+    for message, args in plan.rename_log:  # boto3 logs each rename as it loads the map, at every class
+        resource_model.logger.debug(message, *args)
     model._renamed = dict(plan.renamed)
     meta = ResourceMeta(service_context.service_name, resource_model=model)
     meta.identifiers.extend(plan.identifiers)

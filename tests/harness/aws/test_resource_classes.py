@@ -239,3 +239,31 @@ def test_library_scenarios_give_the_same_traces_with_boto3s_own_resource_classes
     own = boto3s_own(hashes)
     assert own == planned
     assert [status for status, _ in planned] == ["passed"] * len(SAMPLE), planned
+
+
+def test_a_create_method_patched_after_a_plan_is_what_later_classes_get(session, monkeypatch):
+    table = session.resource("dynamodb").Table("a")
+    table, again = session.resource("dynamodb").Table("a"), session.resource("dynamodb").Table("b")  # copies now
+    assert type(again).table_status.fget.__code__ is type(table).table_status.fget.__code__
+
+    def odd(factory_self, resource_name, name, snake_cased, member_model, service_context):
+        return property(lambda self: name)
+
+    monkeypatch.setattr(boto3_factory.ResourceFactory, "_create_autoload_property", odd)
+    assert session.resource("dynamodb").Table("c").table_status == "TableStatus"
+
+
+def test_renames_are_logged_at_every_class_as_boto3_logs_them(session, caplog):
+    import logging
+    resource = session.resource("ec2")
+    with caplog.at_level(logging.DEBUG, logger="boto3.resources.model"):
+        resource.Instance("i-1")
+        first = [r.getMessage() for r in caplog.records if r.name == "boto3.resources.model"]
+        caplog.clear()
+        resource.Instance("i-2")
+        again = [r.getMessage() for r in caplog.records if r.name == "boto3.resources.model"]
+        caplog.clear()
+        resource_classes.uninstall()
+        resource.Instance("i-3")
+        own = [r.getMessage() for r in caplog.records if r.name == "boto3.resources.model"]
+    assert first and again == first == own
