@@ -4,8 +4,9 @@ Function URLs), with AWS's error mapping.
 The server threads never run handler code and never touch the simulation. A request always becomes a *gateway
 task* on the simulation's scheduler (route, build the proxy event, invoke, map the answer), so virtual time stays
 consistent:
-- a caller outside the simulation (the test thread via `sim.http`, a webhook sender) sends real bytes to the
-  server from a helper thread while the test thread drives the scheduler until the gateway task has answered;
+- the test thread (`sim.http`, a webhook sender) hands the bytes http.client writes to the server's own request
+  handler in memory (harness.sources.in_memory_exchange; `Gateway.in_memory = False`: over the loopback socket)
+  and drives the scheduler until the gateway task has answered; other callers (curl) reach the real server;
 - handler code inside the simulation (urllib/requests to a gateway URL) is intercepted before the socket
   (`harness.sources.outbound`): its task spawns the gateway task and waits for it, a yield point.
 
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 from harness.errors import InputError
 from harness.lambda_runtime.runtime import InvokeRequest
 from harness.scheduler import TaskKilled, current_task
-from harness.sources import connection_threads, outbound, proxy
+from harness.sources import connection_threads, in_memory_exchange, outbound, proxy
 from harness.sources.httpmodel import HttpRequest, HttpResponse
 from harness.sources.reply_reader import read_reply
 
@@ -193,10 +194,15 @@ class Gateway:
             raise task.error
         return task.result
 
+    # sim.http and sim.webhook hand the bytes http.client writes to the server's own request handler in memory, on
+    # the test thread, and read its reply's bytes back (in_memory_exchange.py); False sends them over the loopback
+    # socket to the server's threads (tests compare the two: the same replies, errors and traces).
+    in_memory = True
+
     def external(self, server: _Server, request: HttpRequest, host: str,
                  client_timeout: float | None = None) -> HttpResponse | None:
-        """Send `request` over a real loopback socket (the test thread is the caller) and drive the simulation
-        until the server has its answer. None when the client's timeout ran out."""
+        """Send `request` to the gateway's server as http.client writes it (the test thread is the caller) and drive
+        the simulation until the server has its answer. None when the client's timeout ran out."""
         if current_task() is not None:
             raise InputError("sim.http and sim.webhook drive the simulation and are called from the test, not from "
                              "handler code (handler code just uses urllib or requests)")
@@ -204,15 +210,20 @@ class Gateway:
         headers = [(k, v) for k, v in request.headers if k.lower() not in ("host", "content-length")]
         headers += [("Host", host), (EXCHANGE_HEADER, exchange_id)]
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WALL_TIMEOUT)
+        memory = self.in_memory and server.listening()
         try:
             with outbound.real_sockets():  # the test thread is the client itself: no thread of its own
-                conn.sock = _connect(server.port)
+                conn.sock = in_memory_exchange.ClientEnd() if memory else _connect(server.port)
                 conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
                 for key, value in headers:
                     conn.putheader(key, value)
                 conn.putheader("Content-Length", str(len(request.body)))
                 conn.endheaders(request.body or None)
-            self._serve_until(exchange_id, conn, client_timeout)
+            if memory:
+                self.serve_waiting()  # requests other callers sent before this one are answered first, as on the wire
+                in_memory_exchange.serve(server.httpd, conn.sock, lambda pending: self._answer(pending, client_timeout))
+            else:
+                self._serve_until(exchange_id, conn, client_timeout)
             status, reply_headers, body = read_reply(conn.sock, request.method)
         except (OSError, http.client.HTTPException) as exc:
             if exc.__class__.__name__ == "RemoteDisconnected" and client_timeout is not None:
@@ -235,6 +246,15 @@ class Gateway:
             self._answer(pending, client_timeout if got_id == exchange_id else None)
             if got_id == exchange_id:
                 return
+
+    def serve_waiting(self) -> None:
+        """Answer the requests already waiting in the inbox (other callers'), without waiting for more."""
+        while True:
+            try:
+                _, pending = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._answer(pending, None)
 
     def serve_pending(self, wall_seconds: float = 0.0) -> int:
         """Answer requests that callers outside the test (curl, a browser) sent to the gateway; returns how many."""
@@ -475,6 +495,10 @@ class _Server:
                     return
                 self.httpd._handle_request_noblock()  # what serve_forever does for a ready socket
 
+    def listening(self) -> bool:
+        """True until `close`."""
+        return self._wake_write.fileno() >= 0
+
     def close(self) -> None:
         if self._wake_write.fileno() < 0:
             return  # already closed
@@ -549,6 +573,11 @@ class _Handler(BaseHTTPRequestHandler):
         request = HttpRequest(self.command, self.path, tuple(self.headers.items()), body, self.client_address[0])
         exchange_id = request.header(EXCHANGE_HEADER) or ""
         pending = _Pending(request.without_header(EXCHANGE_HEADER), self.server_ref)
+        if isinstance(self.connection, in_memory_exchange.ServerEnd):  # the caller is the thread running this
+            self.connection.answer(pending)
+            if pending.response is not None:
+                self._reply(pending.response)
+            return
         self.server_ref.gateway.inbox.put((exchange_id, pending))
         if not pending.done.wait(WALL_TIMEOUT):
             return self._reply(HttpResponse.of(503, {"message": "the simulation is not being driven: call "

@@ -29,3 +29,26 @@ def test_a_batch_inside_a_frozen_heap_keeps_the_enclosing_freeze():
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_settled_batch_collects_its_young_generation_less_often_and_gives_the_thresholds_back():
+    from harness.runner import heap
+    before = gc.get_threshold()
+    seen = []
+    run_jobs([Job(SCENARIO, seed=seed) for seed in (1, 2)], workers=1,
+             on_result=lambda job, result: seen.append(gc.get_threshold()[0]))
+    assert seen == [before[0], heap.YOUNG]  # settled after its first run
+    assert gc.get_threshold() == before
+
+
+def test_settling_keeps_a_collector_that_is_off_or_already_rarer():
+    from harness.runner import heap
+    before = gc.get_threshold()
+    try:
+        for young in (0, heap.YOUNG * 2):
+            gc.set_threshold(young, *before[1:])
+            with heap.long_lived():
+                heap.settle()
+                assert gc.get_threshold()[0] == young
+    finally:
+        gc.set_threshold(*before)

@@ -219,10 +219,12 @@ def test_a_reply_header_latin_1_cannot_carry_fails_as_http_server_fails():
     assert ours.wfile.getvalue() == b""  # nothing half-written
 
 
-def test_connections_reuse_parked_threads_and_stopping_waits_for_them(app_template):
+def test_connections_reuse_parked_threads_and_stopping_waits_for_them(app_template, monkeypatch):
     from harness import Simulation
     from harness.scheduler import pooled_threads
     from harness.sources import connection_threads
+    from harness.sources.gateway import Gateway
+    monkeypatch.setattr(Gateway, "in_memory", False)  # the socket's way: a connection thread per exchange
     with Simulation(app_template, seed=3) as sim:
         for _ in range(3):
             assert sim.http("POST", "/echo", body={"a": 1}).status == 200
