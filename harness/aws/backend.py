@@ -286,10 +286,21 @@ def direct_enabled() -> bool:
 
 def fast_moto(on: bool) -> None:
     """Put in (or take out) the fast paths through moto's own code: its request dispatch (moto_dispatch) and its
-    DynamoDB expression walks, copies and parses (moto_dynamodb, dynamodb_fast) and its random strings (moto_ids).
-    All leave every answer as moto gives it."""
-    from harness.aws import dynamodb_fast, moto_dispatch, moto_dynamodb, moto_ids
-    for module in (moto_dispatch, moto_dynamodb, dynamodb_fast, moto_ids):
+    DynamoDB expression walks, copies and parses (moto_dynamodb, dynamodb_fast), its copies of items nothing reads
+    (dynamodb_copies), its item sizes (dynamodb_sizes), its random strings (moto_ids), its JSON parser and
+    serializer (moto_json) and its JSON errors (moto_errors). All leave every answer as moto gives it."""
+    from harness.aws import (
+        dynamodb_copies,
+        dynamodb_fast,
+        dynamodb_sizes,
+        moto_dispatch,
+        moto_dynamodb,
+        moto_errors,
+        moto_ids,
+        moto_json,
+    )
+    for module in (moto_dispatch, moto_dynamodb, dynamodb_fast, dynamodb_copies, dynamodb_sizes, moto_ids, moto_json,
+                   moto_errors):
         (module.install if on else module.uninstall)()
 
 

@@ -19,6 +19,15 @@ raw text and the `allow_hash` flag, so it is remembered (a bounded number of dis
 component's text (`prefix/name#value`, about 30 components a request, each built twice by `to_string`): it depends
 only on its three texts when it has no size limit (a component with one, or with a field that is not text or None,
 goes to botocore's own code).
+
+The whole User-Agent text is built twice per request (`UserAgentString.to_string`: once for the request dict, once
+more when the request is made, to add the features the request used), from about thirty components each made
+anew. All of them but the features one (`m/...`) depend only on the `UserAgentString`'s own fields and the five
+client `Config` settings it reads (retries, endpoint discovery, app id, extra text, a User-Agent override), so
+`user_agent_text` keeps their texts per those values and builds only the features component each time, with
+botocore's own `_build_feature_metadata` (the set of features is read from the request's context, and its order
+is the set's). A subclass, a builder method or `modify_components` replaced, a field that cannot be a key, a
+User-Agent override (the legacy text) go to botocore's own code.
 """
 from __future__ import annotations
 
@@ -36,6 +45,14 @@ _instance_provide = configprovider.InstanceVarProvider.provide
 _instance_variables = Session.instance_variables
 _sanitize = useragent.sanitize_user_agent_string_component
 _component_text = useragent.UserAgentComponent.to_string
+_ua_text = useragent.UserAgentString.to_string
+_modify_components = useragent.modify_components
+_BEFORE_FEATURES = ("_build_sdk_metadata", "_build_os_metadata", "_build_architecture_metadata",
+                    "_build_language_metadata", "_build_execution_env_metadata")
+_AFTER_FEATURES = ("_build_config_metadata", "_build_app_id", "_build_extra")
+_UA_BUILDERS = (*_BEFORE_FEATURES, "_build_feature_metadata", *_AFTER_FEATURES)
+_own_builders = tuple(getattr(useragent.UserAgentString, name) for name in _UA_BUILDERS)
+_ua_texts: dict[tuple, tuple[list[str], list[str]]] = {}
 _sanitized: dict[tuple[str, bool], str] = {}
 _component_texts: dict[tuple, str] = {}
 _lock = threading.Lock()
@@ -74,7 +91,7 @@ def sanitized(raw_str: str, allow_hash: bool) -> str:
     return text
 
 
-def _remember(memory: dict, key: Any, text: str) -> None:
+def _remember(memory: dict, key: Any, text: Any) -> None:
     with _lock:
         if len(memory) >= MAX_TEXTS:
             memory.clear()
@@ -95,12 +112,60 @@ def component_text(self: Any) -> str:
     return text
 
 
+def user_agent_text(self: Any) -> str:
+    """`UserAgentString.to_string`: the User-Agent header's text."""
+    key = _ua_key(self)
+    if key is None:
+        return _ua_text(self)
+    parts = _ua_texts.get(key)
+    if parts is None:
+        parts = _ua_parts(self)
+        _remember(_ua_texts, key, parts)
+    before, after = parts
+    features = [text for text in (c.to_string() for c in self._build_feature_metadata()) if text]
+    return " ".join([*before, *features, *after])
+
+
+def _ua_key(self: Any) -> tuple | None:
+    """What every component but the features one is made of, or None for a text botocore must build itself."""
+    cls = type(self)
+    if (cls is not useragent.UserAgentString or useragent.modify_components is not _modify_components
+            or tuple(getattr(cls, name) for name in _UA_BUILDERS) != _own_builders):
+        return None
+    fields = tuple((name, type(value), value) for name, value in vars(self).items() if name != "_client_features")
+    config = self._client_config
+    settings: tuple = ()
+    if config:
+        retries = config.retries
+        override = config._supplied_user_agent if hasattr(config, "_supplied_user_agent") else config.user_agent
+        if override is not None or (retries is not None and type(retries) is not dict):
+            return None  # the legacy text, or retries botocore would read its own way
+        read = (retries.get("mode") if retries else None, bool(retries), config.endpoint_discovery_enabled,
+                config.user_agent_appid, config.user_agent_extra)
+        settings = tuple((type(value), value) for value in read)  # 1, 1.0 and True are equal keys, not equal texts
+    key = (fields, settings, useragent.botocore_version)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _ua_parts(self: Any) -> tuple[list[str], list[str]]:
+    """The texts of the components before and after the features one, as `to_string` makes them."""
+    before = [*getattr(self, _BEFORE_FEATURES[0])(), useragent.RawStringUserAgentComponent("ua/2.1"),
+              *(c for name in _BEFORE_FEATURES[1:] for c in getattr(self, name)())]
+    after = [c for name in _AFTER_FEATURES for c in getattr(self, name)()]
+    return [t for t in (c.to_string() for c in before) if t], [t for t in (c.to_string() for c in after) if t]
+
+
 def install() -> None:
     """Read environment variables and sanitize User-Agent texts the cheap way (idempotent)."""
     configprovider.EnvironmentProvider.provide = environment_value
     configprovider.InstanceVarProvider.provide = instance_value
     useragent.sanitize_user_agent_string_component = sanitized
     useragent.UserAgentComponent.to_string = component_text
+    useragent.UserAgentString.to_string = user_agent_text
 
 
 def uninstall() -> None:
@@ -109,6 +174,7 @@ def uninstall() -> None:
     configprovider.InstanceVarProvider.provide = _instance_provide
     useragent.sanitize_user_agent_string_component = _sanitize
     useragent.UserAgentComponent.to_string = _component_text
+    useragent.UserAgentString.to_string = _ua_text
 
 
 def installed() -> bool:
@@ -116,4 +182,5 @@ def installed() -> bool:
     return (configprovider.EnvironmentProvider.provide is environment_value
             and configprovider.InstanceVarProvider.provide is instance_value
             and useragent.sanitize_user_agent_string_component is sanitized
-            and useragent.UserAgentComponent.to_string is component_text)
+            and useragent.UserAgentComponent.to_string is component_text
+            and useragent.UserAgentString.to_string is user_agent_text)

@@ -41,7 +41,7 @@ a connection gets the context it would have had (urllib3 copies `ssl_context` in
 Installed with these, in their own modules: clients of one session share their service models, and a client
 class's methods are made from botocore's own template (shared_models.py); config variables and User-Agent texts are
 read for less (client_settings.py); SigV4 signing keys are derived once per date, region, service and secret
-(signing.py).
+(signing.py); boto3 resource classes are built from a remembered plan (resource_classes.py).
 
 Everything else is still per client: its class, its credentials and region (read from the environment at each
 creation), its endpoint resolver (builtins such as the region and endpoint URL, client context, auth scheme), its
@@ -62,7 +62,7 @@ from botocore import utils as botocore_utils
 from botocore.endpoint_provider import EndpointProvider
 from botocore.utils import EVENT_ALIASES
 
-from harness.aws import client_settings, shared_models, signing
+from harness.aws import client_settings, resource_classes, shared_models, signing
 
 _lock = threading.Lock()
 _providers: dict[tuple, tuple[Any, Any, EndpointProvider]] = {}
@@ -263,6 +263,7 @@ def install() -> None:
     shared_models.install()
     client_settings.install()
     signing.install()
+    resource_classes.install()
 
 
 def uninstall() -> None:
@@ -278,6 +279,7 @@ def uninstall() -> None:
     shared_models.uninstall()
     client_settings.uninstall()
     signing.uninstall()
+    resource_classes.uninstall()
 
 
 def installed() -> bool:
@@ -286,4 +288,5 @@ def installed() -> bool:
     return (regions.EndpointProvider is shared_provider and hooks.accepts_kwargs is accepts_kwargs
             and hooks._PrefixTrie.__copy__ is share_trie and hooks.EventAliaser.__copy__ is copy_aliaser
             and httpsession.URLLib3Session.__init__ is _lazy_session_init and shared_models.installed()
-            and client_settings.installed() and signing.installed())
+            and client_settings.installed() and signing.installed()
+            and resource_classes.installed())

@@ -21,8 +21,12 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
   values are asked as moto asks;
 - a request with a body to a service's one URL (a plain host, path `/`, no query) becomes moto's werkzeug request
   from the WSGI environ werkzeug's EnvironBuilder would build, built directly (`normalized`), holding already what
-  werkzeug works out on first use and moto asks for on every request (host, root URL, a JSON body); any other
-  request is normalized by moto.
+  werkzeug works out on first use and moto asks for on every request (host, root URL, a JSON body with the empty
+  form, files and query arguments werkzeug then gives it); any other request is normalized by moto;
+- the request id moto writes into an XML body's `<RequestId>` is still drawn for every answer, but a body without
+  that element (every JSON answer) is not searched for it with a regular expression;
+- the action's method name (`camelcase_to_underscores` of the action, character by character) is worked out once
+  per action name (a pure function of the text, at most 1,024 kept).
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
 status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
@@ -30,6 +34,7 @@ that the environ is werkzeug's, key by key and in order.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -62,6 +67,10 @@ def install() -> None:
     responses.method_names_from_class = _method_names
     picker.get_possible_keys = _possible_keys
     serialize.ResponseSerializer.get_value = _get_value
+    _saved["enrich"] = responses.BaseResponse.__dict__["_enrich_response"]
+    responses.BaseResponse._enrich_response = staticmethod(_enrich_response)
+    _saved["camel"] = responses.camelcase_to_underscores
+    responses.camelcase_to_underscores = functools.lru_cache(maxsize=1024)(responses.camelcase_to_underscores)
 
 
 def uninstall() -> None:
@@ -72,6 +81,8 @@ def uninstall() -> None:
     responses.method_names_from_class = _saved["method_names"]
     serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
     serialize.ResponseSerializer.get_value = _saved["get_value"]
+    responses.BaseResponse._enrich_response = _saved["enrich"]
+    responses.camelcase_to_underscores = _saved["camel"]
     _saved.clear()
 
 
@@ -117,32 +128,49 @@ def process_request(request: Any) -> Any:
 
 
 _PLAIN_HOST = re.compile(r"[a-z0-9][a-z0-9.-]*")
-_NEWLINE = re.compile(r"[\r\n]")  # werkzeug refuses header values with one (its own error, from its own code)
+_split = functools.lru_cache(maxsize=256)(urlsplit)  # a URL's parts (an immutable tuple), once per URL
+_HEADERS: dict[str, tuple[str, str, bool, str]] = {}  # header name -> _header_facts(name)
+
+
+def _header_facts(name: str) -> tuple[str, str, bool, str]:
+    """What a header's name gives the environ: its lower case, EnvironBuilder's HTTP_* key, whether moto preserves
+    the name as sent, and moto's `environ_key_for_header` (worked out once per name, at most 1,000 kept)."""
+    from moto.core.request import environ_key_for_header, should_preserve_original_header_name
+    if len(_HEADERS) >= 1000:
+        _HEADERS.clear()
+    facts = _HEADERS[name] = (name.lower(), f"HTTP_{name.upper().replace('-', '_')}",
+                              should_preserve_original_header_name(name), environ_key_for_header(name))
+    return facts
+
+
+def _header_items(headers: Any) -> Any:
+    """`headers.items()`; for botocore's own HeadersDict, read from its dict (the same names and values, in order)."""
+    from botocore.awsrequest import HeadersDict, _HeaderKey
+    if type(headers) is HeadersDict and all(type(key) is _HeaderKey for key in headers._dict):
+        return [(key._key, value) for key, value in headers._dict.items()]
+    return headers.items()
 
 
 def normalized(request: Any) -> Any:
     """moto's `normalize_request(request)`: the same werkzeug request, made from the same WSGI environ, built here
     for a request with a body to a service's one URL (a plain host, path `/`, no query) instead of through werkzeug's
     EnvironBuilder; any other request goes through moto's own function."""
-    from moto.core.request import (
-        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
-        Request,
-        environ_key_for_header,
-        normalize_request,
-        should_preserve_original_header_name,
-    )
+    from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, Request, normalize_request
     body = request.body.encode() if isinstance(request.body, str) else request.body
-    parsed = urlsplit(request.url)
+    parsed = _split(request.url)
     if type(body) is not bytes or not body or parsed.path != "/" or parsed.query or parsed.fragment \
             or parsed.scheme not in ("http", "https") or not _PLAIN_HOST.fullmatch(parsed.netloc):
         return normalize_request(request)
-    items = []
-    for key, value in request.headers.items():
+    items = []  # (name, value, what the name gives: see _header_facts)
+    for key, value in _header_items(request.headers):
         value = value.decode("utf-8") if isinstance(value, bytes) else value
-        if type(key) is not str or type(value) is not str or _NEWLINE.search(value) or key.lower() == "host":
+        if type(key) is not str or type(value) is not str or "\r" in value or "\n" in value:
+            return normalize_request(request)  # werkzeug refuses a value with a line break, with its own error
+        facts = _HEADERS.get(key) or _header_facts(key)
+        if facts[0] == "host":
             return normalize_request(request)
-        if key.lower() != "transfer-encoding":
-            items.append((key, value))
+        if facts[0] != "transfer-encoding":
+            items.append((key, value, facts))
     # What EnvironBuilder(method, base_url, path="/", query_string="", data=body, headers=items).get_environ() holds,
     # in its order: the request line, then Content-Type (its first value), Content-Length (the body's), then every
     # other header as HTTP_*, repeated names joined with ", ".
@@ -153,19 +181,18 @@ def normalized(request: Any) -> Any:
         "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": parsed.scheme,
         "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
         "wsgi.multiprocess": False, "wsgi.run_once": False}
-    content_type = next((value for key, value in items if key.lower() == "content-type"), None)
+    content_type = next((value for _, value, facts in items if facts[0] == "content-type"), None)
     if content_type is not None:
         environ["CONTENT_TYPE"] = content_type
     environ["CONTENT_LENGTH"] = str(len(body))
     combined: dict[str, list[str]] = {}
-    for key, value in items:
-        if key.lower() not in ("content-type", "content-length"):
-            combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    for _, value, facts in items:
+        if facts[0] not in ("content-type", "content-length"):
+            combined.setdefault(facts[1], []).append(value)
     for key, values in combined.items():
         environ[key] = ", ".join(values)
     made = Request(environ)
-    made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
-        environ_key_for_header(key): key for key, _ in items if should_preserve_original_header_name(key)}
+    made.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {facts[3]: key for key, _, facts in items if facts[2]}
     _seed(made, parsed.scheme, parsed.netloc, body, content_type, environ)
     return made
 
@@ -173,12 +200,16 @@ def normalized(request: Any) -> Any:
 def _seed(made: Any, scheme: str, host: str, body: bytes, content_type: str | None, environ: dict) -> None:
     """Put in `made`'s werkzeug cache what werkzeug would work out for it on first use (moto asks for each on every
     request): for a plain host at path `/` its host and root URL, and for a JSON body (never form data, never
-    compressed) the body, which is what werkzeug reads and keeps when moto asks for `data`."""
+    compressed) the body, which is what werkzeug reads and keeps when moto asks for `data`, with what werkzeug's
+    form loading then sets for a content type that is not a form's (`_load_form_data`: a new stream over the kept
+    body, no form, no files) and the empty query string's `args`."""
     root = f"{scheme}://{host}/"
     made.__dict__.update(host=host, root_url=root, url_root=root)
     if content_type is not None and content_type.startswith("application/x-amz-json-") \
             and "HTTP_CONTENT_ENCODING" not in environ:
         made._cached_data = body
+        storage = made.parameter_storage_class
+        made.__dict__.update(stream=io.BytesIO(body), form=storage(), files=storage(), args=storage())
 
 
 def _route(clean_url: str, path: str) -> tuple[str, Any] | None:
@@ -258,3 +289,16 @@ def _get_value(serializer: Any, value: Any, key: str, shape: Any) -> Any:
                     return found
             return None
     return _saved["get_value"](serializer, value, key, shape)
+
+
+def _enrich_response(headers: dict, body: Any) -> tuple[dict, Any]:
+    """moto's `BaseResponse._enrich_response`: the status as text and a request id drawn; the id written into an
+    XML body's `<RequestId>` element, and a text body without one (JSON) kept as it is instead of searched by the
+    regular expression (which can only match after `<RequestId>`)."""
+    from moto.core import responses
+    if type(body) is str and "<RequestId>" not in body:
+        if "status" in headers:
+            headers["status"] = str(headers["status"])
+        responses.gen_amzn_requestid_long(headers)
+        return headers, body
+    return _saved["enrich"].__func__(headers, body)

@@ -12,7 +12,9 @@ update); at every node each processor rebuilds its `_processing_map()` (a dict l
 twice: once to list the classes it handles, once more to pick the method. For the replies engine's conditional
 updates that was about a sixth of an `UpdateItem`. Here a processor builds its map once and keeps it for its own
 walks (a processor lives for one request): the same classes, in the same order, with the same bound methods, so
-every node is processed by the same function as before.
+every node is processed by the same function as before. moto's response handler lists the attribute names and
+values a kept tree uses (`find_clauses`, a walk of the whole tree per type) on every request: for a kept tree the
+clauses are listed once per types and handed out as a new list of the same nodes.
 
 tests/harness/aws/test_moto_dispatch.py runs DynamoDB requests (updates with conditions, failed conditions, invalid
 expressions) with and without this and compares moto's answers byte for byte.
@@ -23,6 +25,8 @@ from typing import Any
 
 _saved: dict[str, Any] = {}
 _TREES: dict[str, Any] = {}  # UpdateExpression text -> moto's parse of it (read, never changed: see above)
+_KEPT: dict[int, Any] = {}  # id of a kept tree -> the tree
+_CLAUSES: dict[tuple, tuple] = {}  # (id of a kept tree, clause types) -> the clauses moto's find_clauses lists
 _TREES_LIMIT = 10_000
 
 
@@ -30,13 +34,15 @@ def install() -> None:
     """Patch moto's DepthFirstTraverser (idempotent)."""
     if _saved:
         return
-    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     _saved.update(nodes=DepthFirstTraverser.nodes_to_be_processed, process=DepthFirstTraverser.process,
-                  make=UpdateExpressionParser.__dict__["make"], parser=UpdateExpressionParser)
+                  make=UpdateExpressionParser.__dict__["make"], parser=UpdateExpressionParser,
+                  node=Node, find_clauses=Node.__dict__["find_clauses"])
     DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed
     DepthFirstTraverser.process = _process
     UpdateExpressionParser.make = classmethod(_make)
+    Node.find_clauses = _find_clauses
 
 
 def uninstall() -> None:
@@ -47,8 +53,11 @@ def uninstall() -> None:
     DepthFirstTraverser.nodes_to_be_processed = _saved["nodes"]
     DepthFirstTraverser.process = _saved["process"]
     _saved["parser"].make = _saved["make"]
+    _saved["node"].find_clauses = _saved["find_clauses"]
     _saved.clear()
     _TREES.clear()
+    _KEPT.clear()
+    _CLAUSES.clear()
 
 
 def _make(cls: type, expression_str: Any) -> Any:
@@ -61,8 +70,26 @@ def _make(cls: type, expression_str: Any) -> Any:
         tree = parse(expression_str)  # raises moto's own error for a text it refuses: nothing is kept
         if len(_TREES) >= _TREES_LIMIT:
             _TREES.clear()
+            _KEPT.clear()
+            _CLAUSES.clear()
         _TREES[expression_str] = tree
+        _KEPT[id(tree)] = tree
     return tree
+
+
+def _find_clauses(node: Any, clause_types: Any) -> list:
+    """moto's `Node.find_clauses`: for a kept tree (never changed) the clauses of those types found once, each call
+    getting its own list of the same nodes; any other node is searched by moto."""
+    if _KEPT.get(id(node)) is not node or type(clause_types) not in (list, tuple):
+        return _saved["find_clauses"](node, clause_types)
+    key = (id(node), tuple(clause_types))
+    try:
+        found = _CLAUSES.get(key)
+    except TypeError:  # an unhashable entry among the types: moto's search
+        return _saved["find_clauses"](node, clause_types)
+    if found is None:
+        found = _CLAUSES[key] = tuple(_saved["find_clauses"](node, clause_types))
+    return list(found)
 
 
 def _table(traverser: Any) -> tuple[dict, tuple]:

@@ -8,7 +8,9 @@ try and keeps its top `n.bit_length()` bits, trying again while they are n or mo
 the next m words, first word lowest. So the string is the accepted words of one `getrandbits` call, in order, and
 `choice` itself for the characters still missing (one per rejected word): the same characters, and the generator
 left in the same state. A generator whose class draws differently (its own `getrandbits`, `choice` or `_randbelow`)
-is asked as moto asks it. tests/harness/aws/test_moto_ids.py checks both with hypothesis.
+is asked as moto asks it. SQS's receipt handles (`generate_receipt_handle`: 185 `choice`s of a lower-case letter per
+received message, a third of a direct ReceiveMessage) are drawn the same way. tests/harness/aws/test_moto_ids.py
+checks both with hypothesis.
 """
 from __future__ import annotations
 
@@ -23,34 +25,58 @@ _WORD = struct.Struct("<I")
 
 
 def install() -> None:
-    """Patch `MotoRandom.get_random_string` (idempotent)."""
+    """Patch `MotoRandom.get_random_string` and SQS's receipt handles (idempotent)."""
     if _saved:
         return
     from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models as sqs_models
     _saved["get_random_string"] = MotoRandom.get_random_string
+    _saved["receipt_handle"] = sqs_models.generate_receipt_handle
     MotoRandom.get_random_string = _get_random_string  # type: ignore[method-assign]
+    sqs_models.generate_receipt_handle = _receipt_handle
 
 
 def uninstall() -> None:
-    """Put moto's own `get_random_string` back."""
+    """Put moto's own `get_random_string` and receipt handles back."""
     if not _saved:
         return
     from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models as sqs_models
     MotoRandom.get_random_string = _saved.pop("get_random_string")  # type: ignore[method-assign]
+    sqs_models.generate_receipt_handle = _saved.pop("receipt_handle")
 
 
 def _get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
     """moto's `get_random_string`: the same characters from the same draws of the generator."""
-    cls = type(self)
-    if cls.getrandbits is not Random.getrandbits or cls.choice is not Random.choice \
-            or cls._randbelow is not Random._randbelow_with_getrandbits or type(length) is not int or length < 1:
+    if not drawn_plainly(self) or type(length) is not int or length < 1:
         return _saved["get_random_string"](self, length, include_digits, lower_case)
-    pool = _POOLS[bool(include_digits)]
+    random_str = choices(self, _POOLS[bool(include_digits)], length)
+    return random_str.lower() if lower_case else random_str
+
+
+def _receipt_handle() -> str:
+    """moto's SQS `generate_receipt_handle`: 185 `choice`s of a lower-case letter from moto's generator, drawn as
+    `choices` draws them."""
+    from moto.moto_api._internal import mock_random
+    if not drawn_plainly(mock_random):
+        return _saved["receipt_handle"]()
+    return choices(mock_random, string.ascii_lowercase, 185)
+
+
+def drawn_plainly(generator: Any) -> bool:
+    """True when `generator`'s class draws as `random.Random` does (its `choice` takes one word per try)."""
+    cls = type(generator)
+    return cls.getrandbits is Random.getrandbits and cls.choice is Random.choice \
+        and cls._randbelow is Random._randbelow_with_getrandbits
+
+
+def choices(generator: Any, pool: str, length: int) -> str:
+    """`"".join(generator.choice(pool) for _ in range(length))` for a generator that `drawn_plainly`, from one
+    `getrandbits` call (a pool of 2 to 2**32 characters): the same characters, the generator left in the same state."""
     size = len(pool)
     shift = 32 - size.bit_length()
-    words = self.getrandbits(32 * length).to_bytes(4 * length, "little")
+    words = generator.getrandbits(32 * length).to_bytes(4 * length, "little")
     chars = [pool[word >> shift] for (word,) in _WORD.iter_unpack(words) if word >> shift < size]
     while len(chars) < length:  # a word `choice` would have rejected: it draws another, as here
-        chars.append(self.choice(pool))
-    random_str = "".join(chars)
-    return random_str.lower() if lower_case else random_str
+        chars.append(generator.choice(pool))
+    return "".join(chars)

@@ -176,3 +176,57 @@ def test_the_remembered_components_are_bounded(monkeypatch):
     for n in range(client_settings.MAX_TEXTS + 5):
         useragent.UserAgentComponent("md", f"n{n}").to_string()
     assert len(client_settings._component_texts) <= client_settings.MAX_TEXTS
+
+
+botocores_ua_text = client_settings._ua_text
+field = st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["Linux", "Darwin", "Windows", "iOS", "1.0"]))
+configs = st.one_of(st.none(), st.builds(
+    lambda retries, discovery, appid, extra, agent: __import__("botocore.config").config.Config(
+        retries=retries, endpoint_discovery_enabled=discovery, user_agent_appid=appid, user_agent_extra=extra,
+        user_agent=agent),
+    retries=st.one_of(st.none(), st.fixed_dictionaries({}, optional={"mode": st.sampled_from(["standard", "legacy"]),
+                                                                       "max_attempts": st.integers(0, 3)})),
+    discovery=st.one_of(st.none(), st.booleans()), appid=st.one_of(st.none(), st.text(max_size=6)),
+    extra=st.one_of(st.none(), st.text(max_size=6)), agent=st.one_of(st.none(), st.just("legacy/1.0"))))
+features = st.sets(st.sampled_from(list("ABCDEFGZbg")), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(platform=st.tuples(field, field, field, field, field, field, field), session_config=st.tuples(field, field, field),
+       config=configs, client_features=st.one_of(st.none(), features), context_features=features)
+def test_a_user_agent_string_reads_as_botocore_builds_it(platform, session_config, config, client_features,
+                                                        context_features):
+    from botocore.context import get_context, start_as_current_context
+
+    agent = useragent.UserAgentString(*platform).set_session_config(*session_config)
+    if config is not None:
+        agent = agent.with_client_config(config)
+    agent.set_client_features(client_features)
+    with start_as_current_context():
+        context = get_context()
+        context.features.update(context_features)
+        expected = botocores_ua_text(agent)
+        assert agent.to_string() == expected
+        assert agent.to_string() == expected  # remembered
+        context.features.add("W")
+        assert agent.to_string() == botocores_ua_text(agent)  # the features are read each time
+    agent._platform_name = "changed"
+    assert agent.to_string() == botocores_ua_text(agent)
+    if config is not None:  # the same Config object, changed
+        config.user_agent_appid, config.user_agent_extra = "app-changed", "extra-changed"
+        config.endpoint_discovery_enabled = not config.endpoint_discovery_enabled
+        config.retries = {"mode": "adaptive"} if config.retries else None
+        assert agent.to_string() == botocores_ua_text(agent)
+
+
+def test_a_user_agent_of_another_class_or_with_a_replaced_builder_goes_to_botocore(monkeypatch):
+    class Agent(useragent.UserAgentString):
+        def _build_extra(self):
+            return [useragent.RawStringUserAgentComponent("mine")]
+
+    agent = Agent("Linux", "6", "x86_64", "3.11", "CPython", None)
+    assert agent.to_string().endswith(" mine")
+    plain = useragent.UserAgentString("Linux", "6", "x86_64", "3.11", "CPython", None)
+    monkeypatch.setattr(useragent.UserAgentString, "_build_app_id", lambda self: [
+        useragent.RawStringUserAgentComponent("app/replaced")])
+    assert "app/replaced" in plain.to_string()

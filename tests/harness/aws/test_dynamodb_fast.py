@@ -409,3 +409,18 @@ def assert_same_copy(tree) -> None:
     assert shape(made, copied) == expected == before
     assert not set(copied) & set(originals)  # nothing mutable (node, list, dict, typed value) is shared
     assert shape(tree) == before  # the original is left as it was
+
+
+def test_clauses_of_a_kept_tree_are_moto_s_own_in_a_new_list_each_time():
+    from moto.dynamodb.parsing.ast_nodes import ExpressionAttributeName, ExpressionAttributeValue
+
+    from harness.aws import moto_dynamodb
+    fast_moto(True)
+    text = "SET #a = :v, l = list_append(if_not_exists(l, :e), :w) REMOVE #b"
+    tree = parsed(text)
+    assert parsed(text) is tree
+    for types in ([ExpressionAttributeName], [ExpressionAttributeValue], [ExpressionAttributeName,
+                                                                          ExpressionAttributeValue]):
+        first, second = tree.find_clauses(types), tree.find_clauses(types)
+        assert first == second == moto_dynamodb._saved["find_clauses"](tree, types) and first is not second
+        assert len(first) >= 2

@@ -245,7 +245,8 @@ def test_a_request_is_normalized_into_the_environ_werkzeug_builds(ops):
 def seen_by_moto(request) -> list:
     """What moto's dispatch reads off a normalized request, each in werkzeug's own words."""
     return [request.host, request.root_url, request.url_root, request.raw_url, request.raw_path, request.data,
-            request.get_data(), request.form, request.files, request.values, request.args, list(request.headers)]
+            request.get_data(), request.form, request.files, request.values, request.args, list(request.headers),
+            [type(request.form), type(request.files), type(request.args), type(request.values)]]
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -46,3 +46,26 @@ class Biased(MotoRandom):
 def test_a_generator_that_draws_its_own_way_is_asked_as_moto_asks_it():
     moto_ids.install()
     assert Biased(1).get_random_string(10) == "g" * 10
+
+
+@given(seed=st.integers(0, 2**64), count=st.integers(1, 4))
+def test_sqs_receipt_handles_and_the_generator_s_state_are_moto_s_own(seed, count):
+    from moto.moto_api._internal import mock_random
+    from moto.sqs import models
+    drawn_both = []
+    for fast in (True, False):
+        (moto_ids.install if fast else moto_ids.uninstall)()
+        mock_random.seed(seed)
+        drawn_both.append(([models.generate_receipt_handle() for _ in range(count)], mock_random.getstate()))
+    moto_ids.install()
+    assert drawn_both[0] == drawn_both[1]
+    assert len(drawn_both[0][0][0]) == 185
+
+
+def test_choices_are_random_choice_s_for_pools_of_every_size():
+    from random import Random
+    for size in (1, 2, 3, 26, 32, 33, 62, 64, 1000):
+        pool = "".join(chr(0x100 + i) for i in range(size))
+        fast, slow = Random(size), Random(size)
+        assert moto_ids.choices(fast, pool, 50) == "".join(slow.choice(pool) for _ in range(50))
+        assert fast.getstate() == slow.getstate()

@@ -9,7 +9,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from freezegun import freeze_time
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness.aws import clients, router, signing
@@ -143,3 +143,75 @@ def test_a_clients_requests_carry_botocores_authorization(dummy_aws):
     assert len(remembered) == 2 and remembered == own
     assert all(headers["Authorization"].startswith(b"AWS4-HMAC-SHA256 Credential=testing/20261129/eu-west-1/")
                for headers in remembered)
+
+
+header_names = st.one_of(st.sampled_from(["Host", "host", "X-Amz-Target", "Content-Type", "User-Agent", "Expect",
+                                          "X-Amz-Date", "Date", "X-Amz-Security-Token", "X-Amz-Content-SHA256",
+                                          "Authorization", "x-amzn-trace-id", "X-Custom", "x-custom", " X-Spaced "]),
+                         st.text("abcXYZ-_ ", min_size=1, max_size=8), st.text("aé", min_size=1, max_size=2))
+ascii_values = st.text("ab c\t1/=", max_size=12)
+header_values = st.one_of(ascii_values, ascii_values, ascii_values, st.text(max_size=6), st.binary(max_size=4))
+urls = st.sampled_from(["https://dynamodb.us-east-1.amazonaws.com/", "https://sqs.eu-west-1.amazonaws.com/1/q",
+                        "http://localhost:4566/", "https://[::1]:8443/a%20b/../c?x=1&b=2&a", "https://h:443/p?q",
+                        "https://user@Example.COM:9000/x//y/./z", "http://127.0.0.1:80/"])
+payloads = st.one_of(st.binary(max_size=40), st.text(max_size=10), st.just(b""),
+                     st.dictionaries(st.text("ab", max_size=2), st.text("xy", max_size=2), max_size=2),
+                     st.binary(max_size=10).map(lambda b: __import__("io").BytesIO(b)))
+
+
+def _signed_request(method, url, headers, body, params, context, token, own):
+    request = AWSRequest(method, url, data=body, params=params)
+    for name, value in headers:  # repeated names stay repeated, in order
+        request.headers[name] = value
+    request.context.update(context)
+    if own:
+        signing.uninstall()
+    try:
+        with freeze_time("2026-11-29 12:00:00"):
+            SigV4Auth(Credentials("AKID", "secret", token), "dynamodb", "us-east-1").add_auth(request)
+        outcome = "signed"
+    except Exception as exc:  # noqa: BLE001 - botocore's own error is the expected answer
+        outcome = repr(exc)
+    finally:
+        signing.install()
+    position = body.tell() if hasattr(body, "tell") else None
+    return outcome, request.url, list(request.headers.items()), dict(request.context), position
+
+
+@settings(max_examples=300, deadline=None)
+@given(method=st.sampled_from(["POST", "GET", "put"]), url=urls,
+       headers=st.lists(st.tuples(header_names, header_values), max_size=6), body=payloads,
+       params=st.one_of(st.just({}), st.dictionaries(st.text("ab", max_size=2), st.text("c d", max_size=2),
+                                                      max_size=2)),
+       context=st.fixed_dictionaries({}, optional={
+           "payload_signing_enabled": st.booleans(),
+           "checksum": st.sampled_from([{}, {"request_algorithm": {"in": "trailer"}},
+                                        {"request_algorithm": {"in": "header"}}])}),
+       token=st.one_of(st.none(), st.just("session-token")))
+@example(method="POST", url="https://h/", headers=[(" X-Spaced ", " a  b "), ("x-spaced", "c")], body=b"{}", params={},
+         context={}, token=None)
+def test_a_plain_sigv4_request_gets_botocores_headers_read_once(method, url, headers, body, params, context, token):
+    def copy(value):
+        return __import__("io").BytesIO(value.getvalue()) if hasattr(value, "getvalue") else value
+
+    once = _signed_request(method, url, headers, copy(body), params, context, token, own=False)
+    assert once == _signed_request(method, url, headers, copy(body), params, context, token, own=True)
+
+
+def test_a_signer_subclass_or_a_replaced_method_goes_to_botocores_add_auth(monkeypatch):
+    seen = []
+    own_canonical = SigV4Auth.canonical_request
+    monkeypatch.setattr(SigV4Auth, "canonical_request", lambda self, r: seen.append(r) or own_canonical(self, r))
+    request = _request(b"{}")
+    SigV4Auth(Credentials("AKID", "secret"), "dynamodb", "us-east-1").add_auth(request)
+    assert seen == [request]
+
+
+def test_a_clients_request_takes_the_one_pass_path(dummy_aws, monkeypatch):
+    taken = []
+    monkeypatch.setattr(signing, "signed_headers", lambda r: taken.append(signed_headers(r)) or taken[-1])
+    _sent_by_a_client(own=False)
+    assert len(taken) == 2 and all(taken), taken
+
+
+signed_headers = signing.signed_headers

@@ -2,6 +2,7 @@
 cached compilation is used only while the source is byte for byte the one it came from, and files written since
 the last cold start are seen, as a new Lambda process would see them."""
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -128,3 +129,152 @@ def test_a_long_unchanged_file_is_checked_by_its_stamp_and_a_changed_one_is_read
     assert load() == 1 and not reads  # settled and unchanged: not read again
     (tmp_path / "stamped_mod.py").write_text("VALUE = 22\n", encoding="utf-8")  # another size: another stamp
     assert load() == 22 and reads
+
+
+def _package_tree(root):
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "sub" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "mod.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "sub" / "leaf.py").write_text("", encoding="utf-8")
+    (root / "top_level_for_codecache.py").write_text("", encoding="utf-8")
+
+
+NAMES = ("top_level_for_codecache", "pkg", "pkg.mod", "pkg.sub", "pkg.sub.leaf")
+
+
+def _import_all(names=NAMES):
+    try:
+        return {name: importlib.import_module(name) for name in names}
+    finally:
+        for name in [n for n in sys.modules if n.partition(".")[0] in ("pkg", "top_level_for_codecache")]:
+            del sys.modules[name]
+
+
+def test_a_name_found_again_gets_the_spec_pythons_own_search_gives(tmp_path, monkeypatch):
+    _package_tree(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    _import_all()  # remembered, and answered directly from now on
+    assert set(NAMES) <= set(codecache._direct)
+    imported = _import_all()
+    for name, module in imported.items():
+        parent = name.rpartition(".")[0]
+        path = None if not parent else [str(tmp_path / parent.replace(".", "/"))]
+        assert _spec_facts(module.__spec__) == _spec_facts(codecache._original_find_spec(name, path)), name
+        assert module.__cached__ == importlib.util.cache_from_source(module.__file__)
+
+
+def test_a_finder_put_before_the_path_finder_answers_first(tmp_path, monkeypatch):
+    _package_tree(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    _import_all()
+    other = tmp_path / "elsewhere.py"
+    other.write_text("WHERE = 'elsewhere'\n", encoding="utf-8")
+
+    class Redirect:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name != "pkg.mod":
+                return None
+            return importlib.util.spec_from_file_location(name, other)
+
+    monkeypatch.setattr(sys, "meta_path", [Redirect, *sys.meta_path])
+    assert _import_all(("pkg", "pkg.mod"))["pkg.mod"].WHERE == "elsewhere"
+
+
+def test_another_first_path_entry_is_searched_as_python_searches(tmp_path, monkeypatch):
+    _package_tree(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "top_level_for_codecache.py").write_text("WHERE = 'b'\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "a"))
+    codecache.register([str(tmp_path)])
+    _import_all()
+    monkeypatch.syspath_prepend(str(tmp_path / "b"))
+    assert _import_all(("top_level_for_codecache",))["top_level_for_codecache"].WHERE == "b"
+
+
+def _refreshed_import(root, names):
+    codecache.refresh([str(root)])  # what each cold start does for its folders
+    return _import_all(names)
+
+
+def test_after_a_refresh_files_added_removed_or_replaced_in_settled_folders_are_seen(tmp_path, monkeypatch):
+    monkeypatch.setattr(codecache, "SETTLED_NS", -10**18)  # every folder's stamp trusted: only a change is seen
+    _package_tree(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    assert _refreshed_import(tmp_path, NAMES)["pkg.mod"].__file__.endswith("mod.py")
+    assert _refreshed_import(tmp_path, NAMES)  # nothing changed: remembered
+    (tmp_path / "pkg" / "added.py").write_text("VALUE = 'added'\n", encoding="utf-8")
+    assert _refreshed_import(tmp_path, ("pkg", "pkg.added"))["pkg.added"].VALUE == "added"
+    (tmp_path / "pkg" / "mod.py").unlink()  # a module turned into a package of the same name
+    (tmp_path / "pkg" / "mod").mkdir()
+    (tmp_path / "pkg" / "mod" / "__init__.py").write_text("KIND = 'package'\n", encoding="utf-8")
+    assert _refreshed_import(tmp_path, ("pkg", "pkg.mod"))["pkg.mod"].KIND == "package"
+    (tmp_path / "pkg" / "sub" / "__init__.py").unlink()  # a package turned into a namespace portion
+    assert _refreshed_import(tmp_path, ("pkg", "pkg.sub"))["pkg.sub"].__file__ is None
+    (tmp_path / "pkg" / "sub" / "__init__.py").write_text("KIND = 'package again'\n", encoding="utf-8")
+    assert _refreshed_import(tmp_path, ("pkg", "pkg.sub"))["pkg.sub"].KIND == "package again"
+
+
+def test_a_refreshed_finder_lists_a_folder_changed_within_the_last_seconds_again(tmp_path, monkeypatch):
+    _package_tree(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    _refreshed_import(tmp_path, NAMES)
+    finder = sys.path_importer_cache[str(tmp_path / "pkg")]
+    assert None in finder._folders.values()  # just written: its stamp is not trusted
+    listed = []
+    monkeypatch.setattr(type(finder), "_fill_cache", lambda self: listed.append(self.path) or
+                        importlib.machinery.FileFinder._fill_cache(self))
+    _refreshed_import(tmp_path, ("pkg", "pkg.mod"))
+    assert str(tmp_path / "pkg") in listed
+
+
+def test_a_remembered_compiled_file_location_follows_the_pycache_prefix(tmp_path, monkeypatch):
+    _package_tree(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    _import_all()
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "prefix"))
+    module = _import_all(("pkg", "pkg.mod"))["pkg.mod"]
+    assert module.__cached__ == importlib.util.cache_from_source(module.__file__)
+    assert module.__cached__.startswith(str(tmp_path / "prefix"))
+
+
+ISOLATION_HANDLER = """import builtins
+
+import boto3
+from pkg import helper
+
+
+def handler(event, context):
+    table = boto3.resource("dynamodb").Table("t")
+    builtins.__dict__.setdefault("_codecache_seen", []).append(
+        (helper, helper.STATE, type(table), table.meta.resource_model))
+    helper.STATE.append(1)
+    return len(helper.STATE)
+"""
+
+
+def test_two_environments_never_share_module_state_classes_or_resource_objects(write_app):
+    import builtins
+    template = write_app(TEMPLATE, ISOLATION_HANDLER)
+    (template.parent / "src" / "pkg").mkdir()
+    (template.parent / "src" / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (template.parent / "src" / "pkg" / "helper.py").write_text("STATE = []\n", encoding="utf-8")
+    try:
+        with Simulation(template, seed=1) as sim:
+            assert [sim.invoke("App").payload for _ in range(2)] == [1, 2]  # one warm environment keeps its state
+        assert "pkg.helper" in codecache._direct  # the next cold start finds it directly
+        assert _answer(template) == 1  # a new environment executes the module again
+        (one, state, first_class, first_model), warm, (other, other_state, other_class, other_model) = \
+            builtins._codecache_seen
+    finally:
+        builtins.__dict__.pop("_codecache_seen", None)
+    assert warm[0] is one and warm[1] is state
+    assert other is not one and other_state is not state and other.STATE == [1] and state == [1, 1]
+    assert len({first_class, warm[2], other_class}) == 3  # boto3 makes a class per Table(...), in every environment
+    assert other_model is not first_model and other_model._renamed is not first_model._renamed
