@@ -58,7 +58,7 @@ class _Made:
 
     def __init__(self, method: str, args: tuple, kwargs: dict) -> None:
         self.method, self.args, self.kwargs = method, args, kwargs
-        self.recipe: _Recipe | None | bool = False  # False: not looked at yet
+        self.recipe: tuple[Any, _Recipe | None] | None = None  # (the method it was learned from, its recipe)
         self.context_keys = tuple(key for key, value in kwargs.items() if value is _Context)
         self.swapped_args = (any(value is _Context or value is _Attrs for value in args)
                              or any(value is _Attrs for value in kwargs.values()))
@@ -77,13 +77,16 @@ class _Made:
         return getattr(factory, self.method)(*self.args, **kwargs)
 
     def value_for(self, factory: Any, attrs: dict, service_context: Any) -> Any:
-        """The value for this replay: boto3's call made, or (once one was made and checked) its copy."""
-        recipe = self.recipe
-        if recipe:
-            return recipe.copy(factory, service_context)
+        """The value for this replay: the factory's call made, or (once one was made by the same method and
+        checked) its copy."""
+        method = getattr(type(factory), self.method, None)
+        learned = self.recipe
+        if learned is not None and learned[0] is method:
+            if learned[1] is not None:
+                return learned[1].copy(factory, service_context)
+            return self.make(factory, attrs, service_context)
         value = self.make(factory, attrs, service_context)
-        if recipe is False:
-            self.recipe = _Recipe.of(value, factory, service_context)
+        self.recipe = (method, _Recipe.of(value, factory, service_context))  # learned again if the method changes
         return value
 
 
@@ -251,7 +254,8 @@ def _record(factory: Any, resource_name: str, definition: Any, service_context: 
                  list(meta.identifiers), attrs.steps)
 
 
-def _plan_for(factory: Any, resource_name: str, definition: Any, service_context: Any) -> _Plan | None:
+def _plan_for(factory: Any, resource_name: str, definition: Any, service_context: Any) -> tuple[_Plan | None, bool]:
+    """The plan for this definition, and whether it was recorded just now (its walk logged boto3's renames)."""
     key = (resource_name, id(definition), id(service_context.resource_json_definitions),
            id(service_context.service_model))
     plan = _plans.get(key, False)
@@ -264,18 +268,21 @@ def _plan_for(factory: Any, resource_name: str, definition: Any, service_context
             if len(_plans) >= MAX_PLANS:
                 _plans.clear()
             _plans[key] = plan
-    return plan
+        return plan, True
+    return plan, False
 
 
 def load_from_definition(self: Any, resource_name: str, single_resource_json_definition: Any,
                          service_context: Any) -> type:
     """`ResourceFactory.load_from_definition`: a new resource class, as boto3 builds it, from a remembered plan."""
-    plan = _plan_for(self, resource_name, single_resource_json_definition, service_context) \
-        if type(self) is boto3_factory.ResourceFactory and _own_loaders() else None
+    plan, recorded = _plan_for(self, resource_name, single_resource_json_definition, service_context) \
+        if type(self) is boto3_factory.ResourceFactory and _own_loaders() else (None, False)
     if plan is None:
         return _original(self, resource_name, single_resource_json_definition, service_context)
     boto3_factory.logger.debug("Loading %s:%s", service_context.service_name, resource_name)
     model = ResourceModel(resource_name, single_resource_json_definition, service_context.resource_json_definitions)
+    for category, name in () if recorded else plan.renamed:  # the records boto3's rename map logs, in its order
+        resource_model_module.logger.debug("Renaming %s %s %s", resource_name, category, name)
     model._renamed = dict(plan.renamed)
     meta = ResourceMeta(service_context.service_name, resource_model=model)
     meta.identifiers.extend(plan.identifiers)
