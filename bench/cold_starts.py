@@ -117,26 +117,20 @@ _SAVED: dict = {}
 
 
 def _paths(on: bool) -> None:
-    """This work's cold-start paths on (as shipped) or off: every cold start lists its folders again, names are
-    found through the whole meta path, resource classes are made by boto3's own code."""
+    """This work's cold-start paths on (as shipped) or off: every cold start lists its folders again and names are
+    found through the whole meta path, as before."""
     from importlib import _bootstrap
 
-    from harness.aws import shared_resources
     from harness.lambda_runtime import codecache
     finder = codecache.RememberingFinder
     if not _SAVED:
-        _SAVED.update(find_spec=codecache._find_spec, revalidate=finder.revalidate,
-                      install=shared_resources.install)
+        _SAVED.update(find_spec=codecache._find_spec, revalidate=finder.revalidate)
     if on:
         codecache._find_spec, finder.revalidate = _SAVED["find_spec"], _SAVED["revalidate"]
-        shared_resources.install = _SAVED["install"]
-        shared_resources.install()
         _bootstrap._find_spec = codecache._find_spec
         return
     codecache._find_spec = _bootstrap._find_spec = codecache._original_find_spec
     finder.revalidate = finder.invalidate_caches
-    shared_resources.uninstall()
-    shared_resources.install = lambda: None
 
 
 def compare(path: str, runs: int, rounds: int) -> None:

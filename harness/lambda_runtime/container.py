@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.aws import shared_resources
 from harness.lambda_runtime import codecache
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.environ import EnvironmentSlot
@@ -145,8 +144,6 @@ class Container:
         module_name, _, function_name = self.config.handler.rpartition(".")
         codecache.register((*self._paths, *library_folders()))  # compiled once per process, re-executed here
         codecache.refresh(self._paths)  # files written since the last cold start are seen (as a new process would)
-        if not shared_resources.installed():  # boto3 resource classes still made per call, their layout once
-            shared_resources.install()
         if not module_name:
             raise ImportError(f"Bad handler '{self.config.handler}': expected <module>.<function>")
         module = importlib.import_module(module_name)

@@ -41,6 +41,7 @@ class EventSources:
         self.eventbridge = EventBridge(self)
         self._event_ids: random.Random | None = None
         self._webhooks = None
+        self._sqs_queues: dict | None = None  # moto's queues of the simulation's region, once its backend exists
 
     # ------------------------------------------------------------------ lifecycle (Extension protocol)
     def before_deploy(self, sim: Any) -> None:
@@ -112,6 +113,7 @@ class EventSources:
         outbound.uninstall()
         if self.gateway is not None:
             self.gateway.stop()
+        self._sqs_queues = None  # the backend's state ends with the run (moto's reset)
         if _current is self:
             _current = None
 
@@ -143,13 +145,18 @@ class EventSources:
 
     def moto_queue(self, name: str) -> Any:
         """moto's queue object (read without an API call), or None on other backends."""
+        if self._sqs_queues is not None:
+            return self._sqs_queues.get(name)
         if getattr(self.sim.backend, "name", "") not in ("moto", "moto-server"):
             return None
         from moto.sqs.models import sqs_backends
         try:
-            return sqs_backends[ACCOUNT_ID][self.sim.region].queues.get(name)
+            # moto's regional backend lives from its first use until the mock stops, after this simulation: its
+            # `queues` dict is the one every later lookup would reach (through moto's locked BackendDict)
+            self._sqs_queues = sqs_backends[ACCOUNT_ID][self.sim.region].queues
         except KeyError:
             return None
+        return self._sqs_queues.get(name)
 
     def load_pattern(self, spec: EventSpec, pattern: Any) -> Any:
         """An EventBridge pattern, matched by moto's implementation."""

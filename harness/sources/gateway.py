@@ -17,6 +17,7 @@ request goes to `sim.gateway_url` with that Host header (or to `<gateway_url>/re
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import itertools
 import queue
@@ -24,12 +25,14 @@ import re
 import select
 import selectors
 import socket
+import socketserver
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from harness.baton import new_baton
 from harness.errors import InputError
 from harness.lambda_runtime.runtime import InvokeRequest
 from harness.scheduler import TaskKilled, current_task
@@ -463,7 +466,7 @@ def _dedupe_forwarded(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 class _Server:
-    """One listening socket on 127.0.0.1 (an ephemeral port) with its thread."""
+    """One listening socket on 127.0.0.1 (an ephemeral port) with its serving thread."""
 
     def __init__(self, gateway: Gateway, function: str | None):
         self.gateway, self.function = gateway, function
@@ -476,8 +479,10 @@ class _Server:
         self.httpd = _PooledHTTPServer(("127.0.0.1", port), handler)
         self.port = self.httpd.server_address[1]
         self._wake_read, self._wake_write = socket.socketpair()
-        self.thread = threading.Thread(target=self._serve, name=f"gateway-{self.port}", daemon=True)
-        self.thread.start()
+        self._served = new_baton()  # given when the serving loop has returned
+        # The serving loop runs on a parked connection thread (a new one when none is parked), as a connection does:
+        # no thread started and joined per simulation.
+        connection_threads.run(self._serve, f"gateway-{self.port}", self._served.give)
 
     def reopen(self) -> None:
         """Listen again on the same port after `close` (a run forked from a snapshot: the addresses handed out
@@ -503,7 +508,8 @@ class _Server:
         if self._wake_write.fileno() < 0:
             return  # already closed
         self._wake_write.send(b"x")
-        self.thread.join()
+        self._served.take()
+        self._served.close()
         self.httpd.server_close()
         self._wake_read.close()
         self._wake_write.close()
@@ -520,6 +526,17 @@ class _PooledHTTPServer(ThreadingHTTPServer):
         super().__init__(address, handler)
         self._connections = 0
         self._ended = threading.Condition()
+
+    def server_bind(self) -> None:
+        """HTTPServer's bind, but `server_name` (its `socket.getfqdn` of the address: a resolver lookup per server,
+        which nothing the gateway runs reads) is looked up when first read."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_port = self.server_address[1]
+
+    @functools.cached_property
+    def server_name(self) -> str:
+        """The address's fully qualified name, as HTTPServer sets it."""
+        return socket.getfqdn(self.server_address[0])
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._ended:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from harness.aws import resource_classes, router, shared_resources
+from harness.aws import resource_classes, router
 from harness.scenario import load_scenario, run_scenario
 from harness.sources import extension  # noqa: F401 - before any test makes the shared session
 
@@ -24,12 +24,9 @@ SERVICES = ["cloudformation", "cloudwatch", "dynamodb", "ec2", "glacier", "iam",
 
 
 @pytest.fixture
-def session(dummy_aws, monkeypatch):
+def session(dummy_aws):
     session = router.shared_session()
     assert resource_classes.installed()
-    # boto3's own autoload properties: test_shared_resources.py's odd-factory test leaves its odd method on the class
-    monkeypatch.setattr(boto3_factory.ResourceFactory, "_create_autoload_property",
-                        shared_resources._original_autoload_property)
     yield session
     resource_classes.install()
 
@@ -278,3 +275,19 @@ def test_a_create_method_replaced_later_makes_the_next_classes(session, monkeypa
     assert vars(type(dynamodb.Table("a")))["table_status"].fget.marked is True
     monkeypatch.undo()
     assert not hasattr(vars(type(dynamodb.Table("a")))["table_status"].fget, "marked")
+
+
+def test_a_class_renaming_one_name_twice_logs_both_renames_at_every_class(session, caplog):
+    import logging
+    resource = session.resource("ec2")
+    with caplog.at_level(logging.DEBUG, logger="boto3.resources.model"):
+        resource.Instance("i-1")
+        first = [r.getMessage() for r in caplog.records if r.name == "boto3.resources.model"]
+        caplog.clear()
+        resource.Instance("i-2")
+        again = [r.getMessage() for r in caplog.records if r.name == "boto3.resources.model"]
+        caplog.clear()
+        resource_classes.uninstall()
+        resource.Instance("i-3")
+        own = [r.getMessage() for r in caplog.records if r.name == "boto3.resources.model"]
+    assert first and again == first == own

@@ -3,7 +3,6 @@ socket: the same replies (status, headers, body), errors and traces."""
 import pytest
 
 from harness import Simulation
-from harness.sources import connection_threads
 from harness.sources.gateway import Gateway
 
 from .conftest import APP
@@ -56,9 +55,10 @@ def test_an_exchange_in_memory_is_the_exchange_over_the_socket(name, monkeypatch
     assert (comparable(memory[0]), memory[1]) == (comparable(socket[0]), socket[1])
 
 
-def test_an_exchange_in_memory_uses_no_connection_thread(monkeypatch):
+def test_an_exchange_in_memory_opens_no_connection_to_the_server(monkeypatch):
+    from harness.sources import gateway
     used = []
-    monkeypatch.setattr(connection_threads, "run", lambda *args: used.append(args))
+    monkeypatch.setattr(gateway._PooledHTTPServer, "process_request", lambda *args: used.append(args))
     with Simulation(APP, seed=5) as sim:
         assert sim.http("POST", "/echo", body={"a": 1}).status == 200
         assert sim.webhook("/sms", {"From": "+15550001", "Body": "hi"}, auth_token="test-token").status == 200
