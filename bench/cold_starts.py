@@ -117,8 +117,8 @@ _SAVED: dict = {}
 
 
 def _paths(on: bool) -> None:
-    """This work's cold-start paths on (as shipped) or off: every cold start lists its folders again, names are
-    found through the whole meta path."""
+    """This work's cold-start paths on (as shipped) or off: every cold start lists its folders again and names are
+    found through the whole meta path, as before."""
     from importlib import _bootstrap
 
     from harness.lambda_runtime import codecache

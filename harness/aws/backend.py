@@ -287,11 +287,13 @@ def direct_enabled() -> bool:
 def fast_moto(on: bool) -> None:
     """Put in (or take out) the fast paths through moto's own code: its request dispatch (moto_dispatch) and its
     DynamoDB expression walks, copies and parses (moto_dynamodb, dynamodb_fast), its copies of items nothing reads
-    (dynamodb_copies), its item sizes (dynamodb_sizes), its random strings (moto_ids), its JSON parser and
-    serializer (moto_json) and its JSON errors (moto_errors). All leave every answer as moto gives it."""
+    (dynamodb_copies), its item sizes (dynamodb_sizes), its results as plain values (dynamodb_results), its random
+    strings (moto_ids), its JSON parser and serializer (moto_json) and its JSON errors (moto_errors). All leave every
+    answer as moto gives it."""
     from harness.aws import (
         dynamodb_copies,
         dynamodb_fast,
+        dynamodb_results,
         dynamodb_sizes,
         moto_dispatch,
         moto_dynamodb,
@@ -299,8 +301,8 @@ def fast_moto(on: bool) -> None:
         moto_ids,
         moto_json,
     )
-    for module in (moto_dispatch, moto_dynamodb, dynamodb_fast, dynamodb_copies, dynamodb_sizes, moto_ids, moto_json,
-                   moto_errors):
+    for module in (moto_dispatch, moto_dynamodb, dynamodb_fast, dynamodb_copies, dynamodb_sizes, dynamodb_results,
+                   moto_ids, moto_json, moto_errors):
         (module.install if on else module.uninstall)()
 
 

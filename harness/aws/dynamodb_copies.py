@@ -12,7 +12,12 @@ Three deep copies in moto's DynamoDB are only ever read, or not read at all, bef
   copy is never read;
 - `Table.query` copies every matching item before the index projection, the filter and the ProjectionExpression
   (which only read them, or build new items) and the response handler (which turns them into plain dicts at once):
-  the matching items themselves, in a new list, give the same answer.
+  the matching items themselves, in a new list, give the same answer;
+- `Item.project` (an index's KEYS_ONLY or INCLUDE projection, a ProjectionExpression) converts the whole item to
+  plain values (`to_regular_json`: a deep copy and a deserialization of every attribute) once per projected name.
+  For names that are all top-level attributes (no nested path, no list index) each name only reads its own entry of
+  that conversion, and the projected values are only serialized again into the new item, so one conversion gives
+  the same item; nested paths are projected by moto.
 
 Each of those three modules sees, as its `copy`, the copy module whose `deepcopy` returns the original for exactly
 those calls (the calling function's code object is one of the three, the call passes no memo) and copies as before
@@ -24,6 +29,7 @@ stream still gets its own copy and that stored items come out unchanged.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -61,7 +67,7 @@ def install() -> None:
     from moto.dynamodb.models import table
     modules = (responses, models, table)
     if any(module.copy is not copy for module in modules):
-        return  # someone else's copy module: left as it is
+        return  # someone else's copy module: left as it is (and nothing else patched)
     _saved["modules"] = modules
     copies = _Copies()
     for module in modules:
@@ -69,14 +75,37 @@ def install() -> None:
     _UNREAD[responses.DynamoHandler.update_item.__code__] = _stored_item
     _UNREAD[models.DynamoDBBackend.update_item.__code__] = _item_without_stream
     _UNREAD[table.Table.query.__code__] = _matching_items
+    from moto.dynamodb.models import dynamo_type
+    _saved.update(dynamo_type=dynamo_type, project=dynamo_type.Item.project)
+    dynamo_type.Item.project = _project
 
 
 def uninstall() -> None:
     """Give moto's modules the copy module back (tests compare both)."""
     for module in _saved.pop("modules", ()):
         module.copy = copy
+    if "project" in _saved:
+        _saved["dynamo_type"].Item.project = _saved["project"]
     _saved.clear()
     _UNREAD.clear()
+
+
+_LIST_INDEX = re.compile(r"(.+)\[(\d+)\]$")  # what moto's find_nested_key takes for a list element
+
+
+def _project(item: Any, projection_expressions: Any) -> Any:
+    """moto's `Item.project`, converting the item to plain values once when every name is a top-level attribute."""
+    module = _saved["dynamo_type"]
+    if type(item) is not module.Item or type(projection_expressions) is not list or not projection_expressions \
+            or not all(type(path) is list and len(path) == 1 and type(path[0]) is str
+                       and not _LIST_INDEX.match(path[0]) for path in projection_expressions):
+        return _saved["project"](item, projection_expressions)
+    result: dict[str, Any] = {}
+    regular = item.to_regular_json()
+    for path in projection_expressions:
+        module.merge_dicts(result, module.find_nested_key(path, regular))
+    return module.Item(hash_key=item.hash_key, range_key=item.range_key,
+                       attrs=module.serializer.serialize(result)["M"])
 
 
 def _stored_item(frame: Any, item: Any) -> Any:

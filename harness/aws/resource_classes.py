@@ -35,7 +35,6 @@ import types
 from typing import Any
 
 from boto3.resources import factory as boto3_factory
-from boto3.resources import model as resource_model
 from boto3.resources import model as resource_model_module
 from boto3.resources.base import ResourceMeta, ServiceResource
 from boto3.resources.model import ResourceModel
@@ -59,7 +58,7 @@ class _Made:
 
     def __init__(self, method: str, args: tuple, kwargs: dict) -> None:
         self.method, self.args, self.kwargs = method, args, kwargs
-        self.recipe: _Recipe | None | bool = False  # False: not looked at yet
+        self.recipe: tuple[Any, _Recipe | None] | None = None  # (the method it was learned from, its recipe)
         self.context_keys = tuple(key for key, value in kwargs.items() if value is _Context)
         self.swapped_args = (any(value is _Context or value is _Attrs for value in args)
                              or any(value is _Attrs for value in kwargs.values()))
@@ -78,21 +77,17 @@ class _Made:
         return getattr(factory, self.method)(*self.args, **kwargs)
 
     def value_for(self, factory: Any, attrs: dict, service_context: Any) -> Any:
-        """The value for this replay: boto3's call made, or (once one was made and checked) its copy."""
-        recipe, maker = self.recipe, _maker(factory, self.method)
-        if recipe and recipe.maker is maker:
-            return recipe.copy(factory, service_context)
+        """The value for this replay: the factory's call made, or (once one was made by the same method and
+        checked) its copy."""
+        method = getattr(type(factory), self.method, None)
+        learned = self.recipe
+        if learned is not None and learned[0] is method:
+            if learned[1] is not None:
+                return learned[1].copy(factory, service_context)
+            return self.make(factory, attrs, service_context)
         value = self.make(factory, attrs, service_context)
-        if recipe is False and maker is not None:
-            self.recipe = _Recipe.of(value, factory, service_context)
-            if self.recipe:
-                self.recipe.maker = maker  # a copy stands for this method's call only (it may be patched later)
+        self.recipe = (method, _Recipe.of(value, factory, service_context))  # learned again if the method changes
         return value
-
-
-def _maker(factory: Any, method: str) -> Any:
-    """The function `factory.<method>` calls: its class's, or None when the instance has its own."""
-    return None if method in vars(factory) else getattr(type(factory), method, None)
 
 
 class _Stand:
@@ -121,7 +116,7 @@ class _Recipe:
     same contents, and a new docstring object of the same class with the same arguments."""
 
     __slots__ = ("cells", "cells_stand", "code", "doc_class", "doc_kwargs", "doc_stands", "globals", "is_property",
-                 "maker", "name")
+                 "name")
 
     @classmethod
     def of(cls, value: Any, factory: Any, service_context: Any) -> _Recipe | None:
@@ -225,27 +220,10 @@ class _RecordingDict(dict):
         super().__setitem__(name, value)
 
 
-class _RenameLog:
-    """boto3's resource model logger while a plan is recorded: the recording thread's debug calls (one per rename,
-    repeats included) are written down for every replay to make; anything else goes on to the logger."""
-
-    def __init__(self, logger: Any) -> None:
-        self.logger, self.thread, self.calls = logger, threading.get_ident(), []
-
-    def debug(self, message: str, *args: Any, **kwargs: Any) -> None:
-        if threading.get_ident() == self.thread and not kwargs:
-            self.calls.append((message, args))  # logged by each replay, the first included
-            return
-        self.logger.debug(message, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.logger, name)
-
-
 class _Plan:
     """What building one resource class takes once the models are walked."""
 
-    __slots__ = ("definition", "identifiers", "rename_log", "renamed", "resource_defs", "service_model", "steps")
+    __slots__ = ("definition", "identifiers", "renamed", "resource_defs", "service_model", "steps")
 
     def __init__(self, definition: Any, resource_defs: Any, service_model: Any, model: ResourceModel,
                  identifiers: list[str], steps: list[tuple]) -> None:
@@ -257,23 +235,6 @@ def _record(factory: Any, resource_name: str, definition: Any, service_context: 
     """Walk the models as boto3 does, with a stand-in factory; None when boto3 did something a plan cannot hold."""
     model = ResourceModel(resource_name, definition, service_context.resource_json_definitions)
     shape = service_context.service_model.shape_for(model.shape) if model.shape else None
-    rename_log = _RenameLog(resource_model.logger)
-    with _lock:  # one recording at a time swaps boto3's model logger
-        resource_model.logger = rename_log
-        try:
-            steps, identifiers = _walk(model, shape, resource_name, service_context)
-        finally:
-            resource_model.logger = rename_log.logger
-    if steps is None:
-        return None
-    plan = _Plan(definition, service_context.resource_json_definitions, service_context.service_model, model,
-                 identifiers, steps)
-    plan.rename_log = rename_log.calls
-    return plan
-
-
-def _walk(model: ResourceModel, shape: Any, resource_name: str, service_context: Any) -> tuple:
-    """boto3's own `_load_*` walk with a stand-in factory: the steps and identifier names, or (None, None)."""
     model.load_rename_map(shape)
     meta = ResourceMeta(service_context.service_name, resource_model=model)
     attrs = _RecordingDict()
@@ -288,11 +249,13 @@ def _walk(model: ResourceModel, shape: Any, resource_name: str, service_context:
         boto3_factory.ResourceFactory._load_has_relations(stand_in, **named)
         boto3_factory.ResourceFactory._load_waiters(stand_in, **named)
     except _Unplannable:
-        return None, None
-    return attrs.steps, list(meta.identifiers)
+        return None
+    return _Plan(definition, service_context.resource_json_definitions, service_context.service_model, model,
+                 list(meta.identifiers), attrs.steps)
 
 
-def _plan_for(factory: Any, resource_name: str, definition: Any, service_context: Any) -> _Plan | None:
+def _plan_for(factory: Any, resource_name: str, definition: Any, service_context: Any) -> tuple[_Plan | None, bool]:
+    """The plan for this definition, and whether it was recorded just now (its walk logged boto3's renames)."""
     key = (resource_name, id(definition), id(service_context.resource_json_definitions),
            id(service_context.service_model))
     plan = _plans.get(key, False)
@@ -305,20 +268,21 @@ def _plan_for(factory: Any, resource_name: str, definition: Any, service_context
             if len(_plans) >= MAX_PLANS:
                 _plans.clear()
             _plans[key] = plan
-    return plan
+        return plan, True
+    return plan, False
 
 
 def load_from_definition(self: Any, resource_name: str, single_resource_json_definition: Any,
                          service_context: Any) -> type:
     """`ResourceFactory.load_from_definition`: a new resource class, as boto3 builds it, from a remembered plan."""
-    plan = _plan_for(self, resource_name, single_resource_json_definition, service_context) \
-        if type(self) is boto3_factory.ResourceFactory and _own_loaders() else None
+    plan, recorded = _plan_for(self, resource_name, single_resource_json_definition, service_context) \
+        if type(self) is boto3_factory.ResourceFactory and _own_loaders() else (None, False)
     if plan is None:
         return _original(self, resource_name, single_resource_json_definition, service_context)
     boto3_factory.logger.debug("Loading %s:%s", service_context.service_name, resource_name)
     model = ResourceModel(resource_name, single_resource_json_definition, service_context.resource_json_definitions)
-    for message, args in plan.rename_log:  # boto3 logs each rename as it loads the map, at every class
-        resource_model.logger.debug(message, *args)
+    for category, name in () if recorded else plan.renamed:  # the records boto3's rename map logs, in its order
+        resource_model_module.logger.debug("Renaming %s %s %s", resource_name, category, name)
     model._renamed = dict(plan.renamed)
     meta = ResourceMeta(service_context.service_name, resource_model=model)
     meta.identifiers.extend(plan.identifiers)

@@ -1,6 +1,6 @@
 """moto's DynamoDB without the copies of items nothing reads (harness/aws/dynamodb_copies.py) answers as unpatched moto:
 updates with every ReturnValues, failed conditions, queries of a table and of indexes of every projection with filters
-and ProjectionExpressions, byte for byte, with the stored items the same afterwards; a table with a stream still gets
+and ProjectionExpressions (top-level names, nested paths, list elements), byte for byte, with the stored items the same afterwards; a table with a stream still gets
 its own copy of the old item (its stream records' old and new images differ)."""
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,7 @@ update = st.builds(lambda k, r, cond, text: ("update", k, r, cond, text), st.sam
                                     "SET l = list_append(if_not_exists(l, :empty), :l)", "REMOVE l", "ADD t :t"]))
 query = st.builds(lambda index, filtered, projection: ("query", index, filtered, projection),
                   st.sampled_from([None, "all", "keys", "some"]), st.booleans(),
-                  st.sampled_from([None, "pk, n", "m.x, l[0], g"]))
+                  st.sampled_from([None, "pk, n", "m.x, l[0], g", "m, g, l, t", "l[1], n"]))
 
 
 @pytest.fixture(scope="module", autouse=True)

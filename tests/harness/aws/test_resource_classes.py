@@ -241,19 +241,43 @@ def test_library_scenarios_give_the_same_traces_with_boto3s_own_resource_classes
     assert [status for status, _ in planned] == ["passed"] * len(SAMPLE), planned
 
 
-def test_a_create_method_patched_after_a_plan_is_what_later_classes_get(session, monkeypatch):
-    table = session.resource("dynamodb").Table("a")
-    table, again = session.resource("dynamodb").Table("a"), session.resource("dynamodb").Table("b")  # copies now
-    assert type(again).table_status.fget.__code__ is type(table).table_status.fget.__code__
-
-    def odd(factory_self, resource_name, name, snake_cased, member_model, service_context):
-        return property(lambda self: name)
-
-    monkeypatch.setattr(boto3_factory.ResourceFactory, "_create_autoload_property", odd)
-    assert session.resource("dynamodb").Table("c").table_status == "TableStatus"
-
-
 def test_renames_are_logged_at_every_class_as_boto3_logs_them(session, caplog):
+    context, resources = context_of(session, "dynamodb")
+    table = resources["resources"]["Table"]
+    colliding = {**table, "actions": {**table["actions"], "TableName": table["actions"]["Delete"]}}
+
+    def logged(make):
+        caplog.clear()
+        with caplog.at_level("DEBUG", logger="boto3.resources.model"):
+            for _ in range(3):
+                make()
+        return [(r.name, r.getMessage()) for r in caplog.records if r.getMessage().startswith("Renaming")]
+
+    def build():
+        return session.resource_factory.load_from_definition("Table", colliding, context)
+
+    planned = logged(build)
+    assert planned == logged(lambda: boto3s_own(build))
+    assert planned.count(("boto3.resources.model", "Renaming Table attribute table_name")) == 3
+
+
+def test_a_create_method_replaced_later_makes_the_next_classes(session, monkeypatch):
+    dynamodb = session.resource("dynamodb")
+    dynamodb.Table("a"), dynamodb.Table("a")  # its properties are copies by now
+    own = boto3_factory.ResourceFactory._create_autoload_property
+
+    def marked(self, *args, **kwargs):
+        made = own(self, *args, **kwargs)
+        made.fget.marked = True
+        return made
+
+    monkeypatch.setattr(boto3_factory.ResourceFactory, "_create_autoload_property", marked)
+    assert vars(type(dynamodb.Table("a")))["table_status"].fget.marked is True
+    monkeypatch.undo()
+    assert not hasattr(vars(type(dynamodb.Table("a")))["table_status"].fget, "marked")
+
+
+def test_a_class_renaming_one_name_twice_logs_both_renames_at_every_class(session, caplog):
     import logging
     resource = session.resource("ec2")
     with caplog.at_level(logging.DEBUG, logger="boto3.resources.model"):
