@@ -109,21 +109,28 @@ def _parse_json_body(parser: Any, raw_body: Any, shape: Any) -> Any:
 
 
 def _parser_of(shape: Any) -> Callable:
-    hit = _PARSERS.get(id(shape))
+    return _made_for(_PARSERS, shape, _PARSE_KINDS, _saved["parse"].JSONParser, "_parse_", _moto_parse,
+                     _parse_as_is)
+
+
+def _made_for(store: dict, shape: Any, kinds: dict, moto_class: Any, prefix: str, moto_made: Callable,
+              as_is: Callable) -> Callable:
+    """The function made for `shape` (kept by the shape, else by what its behaviour follows from), made once."""
+    hit = store.get(id(shape))
     if hit is not None and hit[0] is shape:
         return hit[1]
-    if len(_PARSERS) >= _LIMIT:
-        _PARSERS.clear()
-    hit = _PARSERS.get(_described(shape))
+    if len(store) >= _LIMIT:
+        store.clear()
+    hit = store.get(_described(shape))
     if hit is not None:
-        _PARSERS[id(shape)] = (shape, hit[1])
+        store[id(shape)] = (shape, hit[1])
         return hit[1]
     kind = shape.type_name
-    make = _PARSE_KINDS.get(kind)
-    if make is None:  # moto's `_default_handle`, unless its parser has a method for the kind
-        make = _moto_parse if hasattr(_saved["parse"].JSONParser, f"_parse_{kind}") else _parse_as_is
+    make = kinds.get(kind)
+    if make is None:  # moto's default handling, unless its class has a method for the kind
+        make = moto_made if hasattr(moto_class, prefix + kind) else as_is
     made = make(shape)
-    _remember(_PARSERS, shape, made)
+    _remember(store, shape, made)
     return made
 
 
@@ -263,23 +270,8 @@ def _dispatch_get_value() -> Any:
 
 
 def _writer_of(shape: Any) -> Callable:
-    hit = _SERIALIZERS.get(id(shape))
-    if hit is not None and hit[0] is shape:
-        return hit[1]
-    if len(_SERIALIZERS) >= _LIMIT:
-        _SERIALIZERS.clear()
-    hit = _SERIALIZERS.get(_described(shape))
-    if hit is not None:
-        _SERIALIZERS[id(shape)] = (shape, hit[1])
-        return hit[1]
-    kind = shape.type_name
-    make = _WRITE_KINDS.get(kind)
-    if make is None:  # moto's `_default_serialize`, unless its serializer has a method for the kind
-        make = _moto_write if hasattr(_saved["serialize"].JSONSerializer, f"_serialize_type_{kind}") \
-            else _write_as_is
-    made = make(shape)
-    _remember(_SERIALIZERS, shape, made)
-    return made
+    return _made_for(_SERIALIZERS, shape, _WRITE_KINDS, _saved["serialize"].JSONSerializer, "_serialize_type_",
+                     _moto_write, _write_as_is)
 
 
 def _moto_write(shape: Any) -> Callable:
