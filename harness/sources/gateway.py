@@ -250,21 +250,21 @@ class Gateway:
             if got_id == exchange_id:
                 return
 
-    def serve_waiting(self) -> None:
+    def serve_waiting(self) -> int:
         """Answer the requests already waiting in the inbox (other callers'), without waiting for more."""
-        while True:
-            try:
-                _, pending = self.inbox.get_nowait()
-            except queue.Empty:
-                return
-            self._answer(pending, None)
+        return self._serve_inbox(self.inbox.get_nowait)
 
     def serve_pending(self, wall_seconds: float = 0.0) -> int:
         """Answer requests that callers outside the test (curl, a browser) sent to the gateway; returns how many."""
+        timeout = wall_seconds if wall_seconds > 0 else 0.001
+        return self._serve_inbox(lambda: self.inbox.get(timeout=timeout))
+
+    def _serve_inbox(self, take: Any) -> int:
+        """Answer each request `take()` gives until it raises queue.Empty; returns how many."""
         served = 0
         while True:
             try:
-                _, pending = self.inbox.get(timeout=wall_seconds if wall_seconds > 0 else 0.001)
+                _, pending = take()
             except queue.Empty:
                 return served
             self._answer(pending, None)
