@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.baton import LockBaton, new_baton
+from harness.baton import LockBaton, PipeBaton, new_baton
 from harness.clock import VirtualClock
 from harness.errors import SimulationError, WatchdogTimeout
 from harness.sandbox import state as _sandbox_state
@@ -87,8 +87,16 @@ class _Worker:
                 self.go.take()
             scheduler, task = self.job  # type: ignore[misc]
             self.job = None
-            mine = scheduler._bootstrap(task)  # returns once the task is done (and this worker is idle again)
-            if task.abandoned:
+            hand_on = scheduler._bootstrap(task)  # once the task is done (and this worker is idle again)
+            abandoned = task.abandoned
+            # The baton is handed on only once this frame holds nothing of the task: the driver may end the run
+            # at once, and its simulation (execution environments included) is then garbage, which the end of a
+            # batch's run collects young (harness/runner/heap.py); parked, this thread keeps none of it alive.
+            del scheduler, task
+            mine = hand_on is None
+            if not mine:
+                hand_on.give()
+            if abandoned:
                 return  # a thread given up on ends with its task, never serves another
 
 
@@ -362,6 +370,15 @@ class Scheduler:
         """Begin `task`'s next step: hooks, its view, a worker when it is new (`worker`, else a pooled one), and
         the baton (its worker's `go`). True when that worker is `own` (the calling thread's): the caller runs the
         step itself, without a hand-off."""
+        baton = self._begin(task, worker, own)
+        if baton is None:
+            return True
+        baton.give()
+        return False
+
+    def _begin(self, task: Task, worker: _Worker | None, own: _Worker | None) -> PipeBaton | LockBaton | None:
+        """`_step` up to the hand-off: the baton to give (the task's worker's `go`), None when that worker is
+        `own`."""
         self.steps += 1
         self._running = task
         for hook in self.on_resume:
@@ -377,9 +394,8 @@ class Scheduler:
             task._worker.job = (self, task)
             task._worker.thread.name = f"sim-task-{task.id}-{task.name}"
         if task._worker is own:
-            return True
-        task._worker.go.give()  # type: ignore[union-attr]
-        return False
+            return None
+        return task._worker.go  # type: ignore[union-attr]
 
     def _wait(self, task: Task) -> None:
         """The driver waits for the baton to come back; the watchdog fires when no step begins for its time."""
@@ -408,6 +424,15 @@ class Scheduler:
         """Give the baton away from a task thread: straight to the next step when the driver would take it now,
         else back to the driver. `worker` (a thread whose task just ended) may run the next step itself; `own`
         is the calling task's worker. True when the next step is the calling thread's own (no hand-off)."""
+        baton = self._handing_on(worker, own)
+        if baton is None:
+            return True
+        baton.give()
+        return False
+
+    def _handing_on(self, worker: _Worker | None, own: _Worker | None = None) -> PipeBaton | LockBaton | None:
+        """`_pass` up to the hand-off: the baton to give (the next step's or the driver's), None when the next
+        step is the calling thread's own."""
         try:
             task = None
             if self._stop is not None and self.pass_baton_directly and not self._reclaiming:
@@ -416,14 +441,13 @@ class Scheduler:
                 if task.started and worker is not None:
                     _IDLE.append(worker)
                     worker = None
-                return self._step(task, worker, own=worker or own)
+                return self._begin(task, worker, own=worker or own)
         except BaseException as exc:  # noqa: BLE001 - the driver raises it, as it would have raised it itself
             self._failed = exc
             self._running = None
         if worker is not None:
             _IDLE.append(worker)  # before the baton goes back, so reuse does not depend on timing
-        self._back.give()
-        return False
+        return self._back
 
     def _runaway(self, task: Task) -> None:
         """The task spun past the watchdog: an invocation is stopped as AWS would (its timeout), anything
@@ -487,8 +511,9 @@ class Scheduler:
         if task.kill_reason:
             raise TaskKilled(task.kill_reason)
 
-    def _bootstrap(self, task: Task) -> bool:
-        """Run `task` on the calling worker thread; True when the step handed on at its end is this thread's."""
+    def _bootstrap(self, task: Task) -> PipeBaton | LockBaton | None:
+        """Run `task` on the calling worker thread; the baton its end hands on, for the caller to give (None when
+        the next step is this thread's own, or the task was abandoned)."""
         _local.task = task
         try:
             if task.kill_reason:
@@ -500,7 +525,7 @@ class Scheduler:
             task.done = True
             if task.abandoned:  # the driver moved on: touching the scheduler now would steal another step
                 _local.task = None
-                return False  # noqa: B012 - deliberate: an abandoned task ends silently
+                return None  # noqa: B012 - deliberate: an abandoned task ends silently
             self._live.discard(task)
             for callback in task.on_done:
                 callback(task)
@@ -509,5 +534,5 @@ class Scheduler:
             task.waiters.clear()
             _local.task = None
             worker, task._worker = task._worker, None
-            return self._pass(worker)  # noqa: B012 - this idle thread may take the next new task itself
+            return self._handing_on(worker)  # noqa: B012 - this idle thread may take the next new task itself
 

@@ -5,11 +5,14 @@ by every `Metrics` of the process), its cold-start flags, and the named logger a
 one process, so a container imports these libraries afresh (its module namespace holds them, see container.py)
 and keeps the named loggers and botocore session initializers its code created out of the process while it
 does not hold the baton; otherwise concurrent invocations in two environments mix each other's metrics and
-logger keys."""
+logger keys. The same goes for `typing.overload`'s registry (Powertools registers overloads of its own functions):
+left in the process's registry, an environment's entries would keep its module namespaces alive after the
+environment is discarded, until the next environment of that code replaced them."""
 from __future__ import annotations
 
 import functools
 import logging
+import typing
 from collections.abc import Callable
 from importlib.machinery import PathFinder
 
@@ -18,6 +21,9 @@ import botocore
 # Libraries whose module state belongs to one execution environment (imported once per container).
 PER_ENVIRONMENT_LIBRARIES = ("aws_lambda_powertools",)
 _PRECONFIGURED = "init"  # the attribute Powertools sets on a logger it configured (LOGGER_ATTRIBUTE_PRECONFIGURED)
+# typing.overload's registry: module name -> qualified name -> first line -> function (one object for the process:
+# typing.clear_overloads() empties it in place).
+_OVERLOADS: dict = typing._overload_registry  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -46,6 +52,7 @@ class LibrarySlot:
         self._shadowed: dict = {}
         self._host_configured: list[str] | None = None  # service loggers the host process configured
         self._registry_len = self._initializers_len = 0
+        self._overloads = _Overloads(owns_name)
 
     def install(self) -> None:
         """Put this environment's loggers and initializers into the process, hiding the host's namesakes."""
@@ -60,6 +67,7 @@ class LibrarySlot:
         if self._initializers:
             botocore._INITIALIZERS.extend(self._initializers)
         self._initializers_len = len(botocore._INITIALIZERS)
+        self._overloads.install()
 
     def uninstall(self) -> None:
         """Take this environment's loggers and initializers out; put the host's back."""
@@ -78,8 +86,45 @@ class LibrarySlot:
             start = self._initializers_len - len(self._initializers)
             self._initializers = initializers[start:]
             del initializers[start:]
+        self._overloads.uninstall()
 
     def _owned(self, name: str, item: object) -> bool:
         top = name.partition(".")[0]
         return (self._owns_name(top) or _powertools_configured(item)
                 or _powertools_configured(logging.Logger.manager.loggerDict.get(top)))
+
+
+class _Overloads:
+    """The `typing.overload` registry entries of one environment's modules (keyed by module name): in the process's
+    registry while the environment runs, kept here while it does not (a host entry of the same name is put back)."""
+
+    __slots__ = ("_len", "_owns_name", "_shadowed", "entries")
+
+    def __init__(self, owns_name: Callable[[str], bool]):
+        self._owns_name = owns_name
+        self.entries: dict[str, dict] = {}
+        self._shadowed: dict[str, dict] = {}
+        self._len = 0
+
+    def install(self) -> None:
+        """Put this environment's entries into the registry, hiding the host's namesakes."""
+        if self.entries:
+            for name in self.entries:
+                held = _OVERLOADS.get(name)
+                if held is not None:
+                    self._shadowed[name] = held
+            _OVERLOADS.update(self.entries)
+        self._len = len(_OVERLOADS)
+
+    def uninstall(self) -> None:
+        """Take this environment's entries out (when its code registered overloads of new modules, its own are
+        found first); put the host's back."""
+        if len(_OVERLOADS) != self._len:
+            for name, entry in _OVERLOADS.items():
+                if name not in self.entries and self._owns_name(name.partition(".")[0]):
+                    self.entries[name] = entry
+        for name in self.entries:
+            _OVERLOADS.pop(name, None)
+        if self._shadowed:
+            _OVERLOADS.update(self._shadowed)
+            self._shadowed = {}

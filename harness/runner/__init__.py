@@ -63,6 +63,8 @@ def _run_here(jobs: list[Job], done: Callable[[int, ScenarioResult], None]) -> N
         done(index, execute(job))
         if index == 0:
             heap.settle()  # what the first run warmed stays out of the collector's passes for the others
+        else:
+            heap.run_ended()  # its simulation is garbage now: freed while young
 
 
 def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:

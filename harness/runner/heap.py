@@ -9,7 +9,16 @@ collected as usual.
 A settled heap also collects its youngest generation less often (`YOUNG`, docs/performance.md "The run loop"):
 what a run leaves behind is mostly its execution environments' module namespaces and client classes (cyclic:
 freed only by the collector), which at CPython's default of 700 were traversed by several young and middle
-passes before a full one freed them."""
+passes before a full one freed them.
+
+And a settled batch frees each run's garbage when the run ends (`run_ended`): the simulation has stopped, so its
+execution environments (module namespaces, classes, functions, clients) are garbage, and still young. One
+collection of the young generations then traverses them once and frees them, instead of a middle collection
+every ~20 runs traversing the garbage of all of them (after young ones traversed it while it was alive) and
+promoting what a run still held to the old generation, where only a full collection frees it. What a run's end
+could not free (a registry holding the last run's objects until the next run replaces them) is freed by a full
+collection every `FULL_EVERY` runs, or every quarter of the runs made so far when that is more (the old
+generation holds what the batch keeps: a serial batch's results)."""
 from __future__ import annotations
 
 import contextlib
@@ -17,6 +26,16 @@ import gc
 from collections.abc import Iterator
 
 YOUNG = 5_000  # container allocations between young collections once settled (CPython's default: 700)
+FULL_EVERY = 20  # runs ended between two full collections of a settled batch, at least
+COLLECT_AT_RUN_END = True  # False: `run_ended` does nothing (bench/gc_costs.py compares the two)
+
+
+class _Batch:
+    """Runs ended since the heap was settled, and since the last full collection."""
+
+    settled = False
+    runs = 0
+    since_full = 0
 
 
 @contextlib.contextmanager
@@ -32,6 +51,7 @@ def long_lived() -> Iterator[None]:
         gc.set_threshold(*thresholds)
         if not enclosed:
             gc.unfreeze()
+            _Batch.settled = False
 
 
 def settle(collect: bool = False) -> None:
@@ -44,3 +64,18 @@ def settle(collect: bool = False) -> None:
     young, *older = gc.get_threshold()
     if 0 < young < YOUNG:
         gc.set_threshold(YOUNG, *older)
+    _Batch.settled, _Batch.runs, _Batch.since_full = True, 0, 0
+
+
+def run_ended() -> None:
+    """A run of a settled batch ended (its simulation stopped, its result made): free its garbage while it is young,
+    and now and then what earlier runs' ends left to the old generation. Nothing unless settled and collecting."""
+    if not (_Batch.settled and COLLECT_AT_RUN_END and gc.isenabled()):
+        return
+    _Batch.runs += 1
+    _Batch.since_full += 1
+    if _Batch.since_full >= max(FULL_EVERY, _Batch.runs // 4):
+        _Batch.since_full = 0
+        gc.collect()
+    else:
+        gc.collect(1)

@@ -101,6 +101,8 @@ def _serve(conn: Connection, jobs: Sequence[Job], run: Callable[[Job], ScenarioR
         served += 1
         if served == 1:
             heap.settle()  # what its first run warmed stays out of the collector's passes for the next ones
+        else:
+            heap.run_ended()  # its simulation is garbage now: freed while young
 
 
 def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult | None, bool]:

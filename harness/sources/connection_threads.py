@@ -40,8 +40,10 @@ class _ConnectionThread:
                 done()  # type: ignore[misc]
                 raise
             self.thread.name = "gateway-connection-idle"
+            work = None  # parked, this frame keeps no server (nor its simulation) alive
             _IDLE.append(self)  # parked before `done`: whoever waits for it finds the thread reusable
             done()  # type: ignore[misc]
+            done = None
 
 
 def run(work: Callable[[], None], name: str, done: Callable[[], None]) -> None:
