@@ -81,3 +81,22 @@ def test_a_process_running_many_simulations_keeps_the_same_open_descriptors(basi
     for _ in range(5):
         one_run()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_stopped_simulation_is_garbage_at_once_its_parked_threads_keep_none_of_it(basic_template):
+    """A task thread hands the baton on only once it holds nothing of its task, and a parked gateway thread keeps
+    no server: a simulation is freed as soon as it stops (a batch collects each run's garbage when the run ends,
+    harness/runner/heap.py), never by whichever thread happens to run later."""
+    import gc
+    import weakref
+    freed = []
+    for seed in range(5):
+        with Simulation(basic_template, seed=seed) as sim:
+            sim.invoke("Writer", {"name": "a", "steps": 2}, type="Event")
+            sim.invoke("Writer", {"name": "b", "steps": 2}, type="Event")
+            sim.run_until_idle()
+        stopped = weakref.ref(sim)
+        del sim
+        gc.collect()
+        freed.append(stopped() is None)
+    assert freed == [True] * 5

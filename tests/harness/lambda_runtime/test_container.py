@@ -24,6 +24,7 @@ Resources:
     Properties:
       Handler: shop.metered.handler
       Environment: {Variables: {POWERTOOLS_SERVICE_NAME: shop, POWERTOOLS_METRICS_NAMESPACE: Shop}}
+  Overloaded: {Type: AWS::Serverless::Function, Properties: {Handler: shop.overloaded.handler}}
 """
 CODE = {
     "shop/__init__.py": "",
@@ -83,6 +84,27 @@ CODE = {
             time.sleep(event["pause"])  # the other environment runs meanwhile
             logger.info("done")
             return event["order"]
+        """,
+    "shop/overloaded.py": """
+        import time
+        import typing
+        from typing import overload
+
+        from aws_lambda_powertools.shared import functions
+
+        @overload
+        def pick(value: int) -> int: ...
+        @overload
+        def pick(value: str) -> str: ...
+        def pick(value):
+            return value
+
+        def handler(event, context):
+            time.sleep(event["pause"])  # the other environment runs meanwhile
+            own = typing.get_overloads(pick)
+            library = typing.get_overloads(functions.resolve_env_var_choice)
+            return [len(own), all(f.__globals__ is globals() for f in own),
+                    len(library) > 0, all(f.__globals__ is vars(functions) for f in library)]
         """,
 }
 
@@ -198,3 +220,18 @@ def test_a_warm_step_asks_about_the_modules_it_added_only(shop, monkeypatch):
         asked.clear()
         sim.invoke("Importer", {"action": "import"})  # and one that imports nothing new
         assert asked == []
+
+
+def test_each_environment_sees_its_own_typing_overloads_and_leaves_none_in_the_process(shop):
+    import typing
+    registry = typing._overload_registry
+    before = {name: dict(entry) for name, entry in registry.items() if name.partition(".")[0] in ("shop", POWERTOOLS)}
+    with Simulation(shop / "template.yaml", seed=1) as sim:
+        sim.invoke("Overloaded", {"pause": 5}, type="Event")
+        sim.invoke("Overloaded", {"pause": 1}, type="Event")
+        sim.run_until_idle()
+        runs = [r for r in sim.invocations if r.function.endswith("Overloaded")]
+    assert len({r.container_id for r in runs}) == 2
+    assert [r.payload for r in runs] == [[2, True, True, True]] * 2  # the other environment's never show
+    after = {name: dict(entry) for name, entry in registry.items() if name.partition(".")[0] in ("shop", POWERTOOLS)}
+    assert after == before  # nothing of the environments is left to keep their namespaces alive

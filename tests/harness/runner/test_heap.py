@@ -1,6 +1,7 @@
 """A batch of runs freezes the warm heap out of garbage collections while it runs, then leaves the collector as
 it found it; runs made in the frozen heap report exactly what runs made outside it report."""
 import gc
+import itertools
 from pathlib import Path
 
 from harness.runner import Job, run_jobs
@@ -52,3 +53,83 @@ def test_settling_keeps_a_collector_that_is_off_or_already_rarer():
                 assert gc.get_threshold()[0] == young
     finally:
         gc.set_threshold(*before)
+
+
+PROBE = Path(__file__).resolve().parent / "fixtures" / "probe" / "template.yaml"
+PROBE_RUN = """name: probe_garbage
+system: {system}
+steps:
+  - invoke: {{function: Probe, payload: {{path: "{path}"}}}}
+expect:
+  - invocations: {{function: Probe, count: 1, outcomes: {{success: 1}}}}
+"""
+
+
+def _probe_scenario(tmp_path: Path) -> tuple[Path, Path]:
+    """A scenario invoking the probe once, and the file its environment's finalizers write to."""
+    finalized = tmp_path / "finalized.txt"
+    scenario = tmp_path / "probe.yaml"
+    scenario.write_text(PROBE_RUN.format(system=PROBE, path=finalized), encoding="utf-8")
+    return scenario, finalized
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def test_each_later_run_of_a_batch_frees_its_environment_when_it_ends_and_its_finalizers_see_their_globals(
+        tmp_path):
+    scenario, finalized = _probe_scenario(tmp_path)
+    freed_before_each_end = []
+    results = run_jobs([Job(scenario, seed=seed) for seed in range(6)], workers=1,
+                       on_result=lambda job, result: freed_before_each_end.append(len(_lines(finalized))))
+    assert [result.status for result in results] == ["passed"] * 6
+    # The first run settles the heap (its garbage is frozen with what it warmed); each later run's environment is
+    # freed when that run ends, before the next one ends.
+    assert freed_before_each_end == [0, 0, 1, 2, 3, 4]
+    assert len(_lines(finalized)) == 5  # the last run's too, by the end of the batch
+    gc.collect()  # the first run's, unfrozen with the batch's end
+    assert _lines(finalized) == ["globals intact"] * 6  # finalizers ran with their module's globals in place
+
+
+def test_a_batch_with_the_collection_at_run_end_off_reports_what_it_reports_on():
+    from harness.runner import heap
+    jobs = [Job(SCENARIO, seed=seed) for seed in (1, 2, 3)]
+    on = run_jobs(jobs, workers=1)
+    heap.COLLECT_AT_RUN_END = False
+    try:
+        off = run_jobs(jobs, workers=1)
+    finally:
+        heap.COLLECT_AT_RUN_END = True
+    assert [_facts(r) for r in on] == [_facts(r) for r in off]
+
+
+def test_a_full_collection_comes_every_full_every_runs_then_every_quarter_of_the_runs_made(monkeypatch):
+    from harness.runner import heap
+    full = []
+    monkeypatch.setattr(heap.gc, "collect", lambda generation=2: full.append(generation == 2))
+    with heap.long_lived():
+        heap.settle()
+        for _ in range(200):
+            heap.run_ended()
+    at = [index + 1 for index, was_full in enumerate(full) if was_full]
+    assert at[:4] == [20, 40, 60, 80]  # FULL_EVERY until a quarter of the runs is more
+    assert all(later - earlier >= max(heap.FULL_EVERY, earlier // 4) for earlier, later in itertools.pairwise(at))
+    assert len(full) == 200  # every other run end collects the young generations
+
+
+def test_run_ended_does_nothing_outside_a_settled_batch_or_with_the_collector_off(monkeypatch):
+    from harness.runner import heap
+    calls = []
+    monkeypatch.setattr(heap.gc, "collect", lambda generation=2: calls.append(generation))
+    heap.run_ended()  # no batch
+    with heap.long_lived():
+        heap.run_ended()  # not settled yet
+        heap.settle()
+        gc.disable()
+        try:
+            heap.run_ended()
+        finally:
+            gc.enable()
+    heap.run_ended()  # the batch is over
+    assert calls == []
