@@ -41,17 +41,17 @@ class _Batch:
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
     """Leave what exists now out of garbage collections until the block ends (an enclosing freeze is kept), and
-    give the collector back its thresholds at the end."""
+    give the collector back its thresholds (and the process its settled state) at the end."""
     enclosed = gc.get_freeze_count() > 0
-    thresholds = gc.get_threshold()
+    thresholds, settled = gc.get_threshold(), _Batch.settled
     gc.freeze()
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
+        _Batch.settled = settled
         if not enclosed:
             gc.unfreeze()
-            _Batch.settled = False
 
 
 def settle(collect: bool = False) -> None:

@@ -121,6 +121,7 @@ def test_a_full_collection_comes_every_full_every_runs_then_every_quarter_of_the
 def test_run_ended_does_nothing_outside_a_settled_batch_or_with_the_collector_off(monkeypatch):
     from harness.runner import heap
     calls = []
+    monkeypatch.setattr(heap._Batch, "settled", False)  # as in a process that never settled (no scenario ran yet)
     monkeypatch.setattr(heap.gc, "collect", lambda generation=2: calls.append(generation))
     heap.run_ended()  # no batch
     with heap.long_lived():
