@@ -6,8 +6,9 @@ import os
 import pickle
 import signal
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import connection
 from multiprocessing.connection import Connection
 
@@ -17,11 +18,14 @@ from harness.runner.job import Job, execute
 from harness.scenario.runner import ScenarioResult
 
 
+AHEAD = 2  # jobs a worker holds at once: the one it runs and the next, so it never waits for the parent between two
+
+
 @dataclass
 class _Worker:
     pid: int
     conn: Connection
-    index: int | None = None  # the job it is running
+    queued: deque[int] = field(default_factory=deque)  # the jobs sent to it, in the order it runs them
 
 
 def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, ScenarioResult], None],
@@ -33,28 +37,41 @@ def run_forked(jobs: Sequence[Job], workers: int, on_done: Callable[[int, Scenar
     pending.reverse()  # pop() hands out jobs in order
     pool: list[_Worker] = []
     try:
-        while pending or any(w.index is not None for w in pool):
-            busy = sum(1 for w in pool if w.index is not None)
+        while pending or any(w.queued for w in pool):
+            busy = sum(1 for w in pool if w.queued)
             while len(pool) < min(workers, busy + len(pending)):
                 pool.append(_fork(jobs, prepare, run, core=len(pool)))
-            for worker in pool:
-                if worker.index is None and pending:
-                    worker.index = pending.pop()
-                    worker.conn.send(worker.index)
-            for conn in connection.wait([w.conn for w in pool if w.index is not None]):
+            _hand_out(pool, pending)
+            for conn in connection.wait([w.conn for w in pool if w.queued]):
                 worker = next(w for w in pool if w.conn is conn)
                 index, result, poisoned = _receive(worker, jobs)
-                worker.index = None
                 if result is None:  # the worker died: reap it; a new one is forked for what is left
-                    pool.remove(worker)
+                    _retire(worker, pool, pending)
                     result = died(jobs[index], _reap(worker))
                 elif poisoned:  # a handler thread it could not stop: retire it, a clean one takes over
-                    pool.remove(worker)
+                    _retire(worker, pool, pending)
                     _stop(worker)
                 on_done(index, result)
     finally:
         for worker in pool:
             _stop(worker)
+
+
+def _hand_out(pool: list[_Worker], pending: list[int]) -> None:
+    """Send each worker jobs until it holds AHEAD (the first ones to the idle workers, so all start at once)."""
+    for depth in range(1, AHEAD + 1):
+        for worker in pool:
+            if pending and len(worker.queued) < depth:
+                index = pending.pop()
+                worker.queued.append(index)
+                worker.conn.send(index)
+
+
+def _retire(worker: _Worker, pool: list[_Worker], pending: list[int]) -> None:
+    """Take a worker out of the pool; the jobs it was sent but did not start go back to be handed out first."""
+    pool.remove(worker)
+    pending.extend(reversed(worker.queued))
+    worker.queued.clear()
 
 
 def _fork(jobs: Sequence[Job], prepare: Callable[[], None], run: Callable[[Job], ScenarioResult],
@@ -104,12 +121,13 @@ def _serve(conn: Connection, jobs: Sequence[Job], run: Callable[[Job], ScenarioR
 
 
 def _receive(worker: _Worker, jobs: Sequence[Job]) -> tuple[int, ScenarioResult | None, bool]:
-    index = worker.index
-    assert index is not None
+    """The worker's next result: for its oldest job, which leaves its queue (result None: the worker died)."""
+    index = worker.queued.popleft()
     try:
         got_index, result, poisoned = pickle.loads(worker.conn.recv_bytes())
     except (EOFError, OSError):
         return index, None, False
+    assert got_index == index, (got_index, index)  # a worker runs its jobs in the order they were sent
     return got_index, result, poisoned
 
 
@@ -131,7 +149,7 @@ def _stop(worker: _Worker) -> None:
         worker.conn.send(None)
     except OSError:
         pass
-    if worker.index is not None:  # interrupted mid-job: do not wait for it
+    if worker.queued:  # interrupted mid-job: do not wait for it
         try:
             os.kill(worker.pid, signal.SIGKILL)
         except ProcessLookupError:
