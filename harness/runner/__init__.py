@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from harness import sandbox
 from harness.clock import resident_time
 from harness.runner import heap
-from harness.runner.job import Job, execute, load
+from harness.runner.job import Job, execute, load, ran_here
 from harness.runner.pool import run_forked, worker_count
 from harness.runner.snapshot import REPEATS, Snapshots, snapshot_key
 from harness.scenario.runner import ScenarioResult
@@ -79,13 +79,15 @@ def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:
 
 def _warm(jobs: list[Job]) -> None:
     """Import and load in the parent what every worker needs, so forked workers start warm. When the jobs run
-    the same scenarios many times (explore, chaos, fuzz), each scenario is also run once here first: botocore's
-    service models, moto's backends, handler bytecode and library imports are then ready in every worker."""
+    the same scenarios many times (explore, chaos, fuzz), each scenario this process has not run yet is run once
+    here first: botocore's service models, moto's backends, handler bytecode and library imports are then ready
+    in every worker (a later batch of the same scenario, such as chaos's next round, starts its workers at once)."""
     import harness.simulation  # noqa: F401 - imported for its side effect: workers inherit it
     paths = list({str(job.path): job.path for job in jobs}.values())
     for path in paths:
         load(path)
     if len(jobs) >= 4 * len(paths):
         for path in paths:
-            execute(Job(path))
+            if not ran_here(path):
+                execute(Job(path))
     heap.settle(collect=True)  # what the parent holds is never collected in a worker: its pages stay shared

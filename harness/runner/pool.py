@@ -17,7 +17,6 @@ from harness.runner import heap
 from harness.runner.job import Job, execute
 from harness.scenario.runner import ScenarioResult
 
-
 AHEAD = 2  # jobs a worker holds at once: the one it runs and the next, so it never waits for the parent between two
 
 
