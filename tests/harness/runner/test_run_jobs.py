@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runner import Job, run_jobs
+from harness.runner import Job, kept_workers, run_jobs
 
 HERE = Path(__file__).resolve().parent
 FAILING = HERE.parent / "scenario" / "examples" / "failing_example.yaml"
@@ -101,3 +101,45 @@ def test_jobs_queued_behind_a_poisoning_run_are_run_by_a_clean_worker(tmp_path, 
     results = run_jobs([Job(leak), *(Job(orders[i % 2], seed=i) for i in range(4))], workers=2)
     assert results[0].status in ("failed", "error") and "stuck-in-c" in (results[0].error or str(results[0].to_dict()))
     assert [r.seed for r in results[1:]] == list(range(4)) and all(r.passed for r in results[1:])
+
+
+def _forks(monkeypatch) -> list[int]:
+    """Each worker process forked from now on (its core)."""
+    from harness.runner import pool
+    forked: list[int] = []
+    real = pool._fork
+
+    def fork(*args, core=0, **kwargs):
+        forked.append(core)
+        return real(*args, core=core, **kwargs)
+    monkeypatch.setattr(pool, "_fork", fork)
+    return forked
+
+
+def test_batches_inside_kept_workers_share_the_worker_processes_and_agree_with_a_serial_run(orders, monkeypatch):
+    jobs = [Job(orders[i % 2], seed=i) for i in range(4)]
+    serial = [comparable(r) for r in run_jobs(jobs, workers=1)]
+    forked = _forks(monkeypatch)
+    with kept_workers():
+        first = run_jobs(jobs, workers=2)
+        second = run_jobs(jobs, workers=2)
+    assert [comparable(r) for r in first] == serial and [comparable(r) for r in second] == serial
+    assert forked == [0, 1]
+    run_jobs(jobs, workers=2)  # after the block: a batch forks its own
+    assert forked == [0, 1, 0, 1]
+
+
+def test_a_batch_ended_early_inside_kept_workers_leaves_the_next_batch_whole(orders, monkeypatch):
+    class Enough(Exception):
+        pass
+
+    def stop_at_first(job, result):
+        raise Enough
+    jobs = [Job(orders[i % 2], seed=i, tag=lambda i=i: i) for i in range(6)]  # a tag pickle refuses stays here
+    with kept_workers():
+        with pytest.raises(Enough):
+            run_jobs(jobs, workers=2, on_result=stop_at_first)
+        seen = []
+        results = run_jobs(jobs, workers=2, on_result=lambda job, result: seen.append(job.tag))
+    assert [r.seed for r in results] == list(range(6)) and all(r.passed for r in results)
+    assert sorted(tag() for tag in seen) == list(range(6))
