@@ -18,7 +18,8 @@ every ~20 runs traversing the garbage of all of them (after young ones traversed
 promoting what a run still held to the old generation, where only a full collection frees it. What a run's end
 could not free (a registry holding the last run's objects until the next run replaces them) is freed by a full
 collection every `FULL_EVERY` runs, or every quarter of the runs made so far when that is more (the old
-generation holds what the batch keeps: a serial batch's results)."""
+generation holds what the batch keeps: a serial batch's results), but at least every `FULL_AT_MOST` runs (a kept
+worker serves batch after batch)."""
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,7 @@ import gc
 from collections.abc import Iterator
 
 YOUNG = 5_000  # container allocations between young collections once settled (CPython's default: 700)
-FULL_EVERY = 20  # runs ended between two full collections of a settled batch, at least
+FULL_EVERY, FULL_AT_MOST = 20, 200  # runs ended between two full collections of a settled process: bounds
 COLLECT_AT_RUN_END = True  # False: `run_ended` does nothing (bench/gc_costs.py compares the two)
 
 
@@ -74,7 +75,7 @@ def run_ended() -> None:
         return
     _Batch.runs += 1
     _Batch.since_full += 1
-    if _Batch.since_full >= max(FULL_EVERY, _Batch.runs // 4):
+    if _Batch.since_full >= max(FULL_EVERY, min(_Batch.runs // 4, FULL_AT_MOST)):
         _Batch.since_full = 0
         gc.collect()
     else:

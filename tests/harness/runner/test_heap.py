@@ -104,18 +104,21 @@ def test_a_batch_with_the_collection_at_run_end_off_reports_what_it_reports_on()
     assert [_facts(r) for r in on] == [_facts(r) for r in off]
 
 
-def test_a_full_collection_comes_every_full_every_runs_then_every_quarter_of_the_runs_made(monkeypatch):
+def test_a_full_collection_comes_every_full_every_runs_then_every_quarter_of_the_runs_made_at_most_full_at_most(monkeypatch):
     from harness.runner import heap
     full = []
     monkeypatch.setattr(heap.gc, "collect", lambda generation=2: full.append(generation == 2))
     with heap.long_lived():
         heap.settle()
-        for _ in range(200):
+        for _ in range(2_000):
             heap.run_ended()
     at = [index + 1 for index, was_full in enumerate(full) if was_full]
     assert at[:4] == [20, 40, 60, 80]  # FULL_EVERY until a quarter of the runs is more
-    assert all(later - earlier >= max(heap.FULL_EVERY, earlier // 4) for earlier, later in itertools.pairwise(at))
-    assert len(full) == 200  # every other run end collects the young generations
+    gaps = [later - earlier for earlier, later in itertools.pairwise(at)]
+    assert all(gap == max(heap.FULL_EVERY, min(later // 4, heap.FULL_AT_MOST))
+               for gap, later in zip(gaps, at[1:], strict=True))
+    assert max(gaps) == heap.FULL_AT_MOST  # a long-lived worker still collects its old generation now and then
+    assert len(full) == 2_000  # every other run end collects the young generations
 
 
 def test_run_ended_does_nothing_outside_a_settled_batch_or_with_the_collector_off(monkeypatch):
