@@ -96,29 +96,32 @@ class LibrarySlot:
 
 class _Overloads:
     """The `typing.overload` registry entries of one environment's modules (keyed by module name): in the process's
-    registry while the environment runs, kept here while it does not (a host entry of the same name is put back)."""
+    registry while the environment runs, kept here while it does not; the host's entries of names the environment
+    owns (its libraries, imported by the host too) are taken out meanwhile and put back."""
 
-    __slots__ = ("_len", "_owns_name", "_shadowed", "entries")
+    __slots__ = ("_host", "_len", "_owns_name", "_shadowed", "entries")
 
     def __init__(self, owns_name: Callable[[str], bool]):
         self._owns_name = owns_name
         self.entries: dict[str, dict] = {}
+        self._host: list[str] | None = None  # the host's names this environment owns, found at its first install
         self._shadowed: dict[str, dict] = {}
         self._len = 0
 
     def install(self) -> None:
         """Put this environment's entries into the registry, hiding the host's namesakes."""
-        if self.entries:
-            for name in self.entries:
-                held = _OVERLOADS.get(name)
-                if held is not None:
-                    self._shadowed[name] = held
-            _OVERLOADS.update(self.entries)
+        if self._host is None:
+            self._host = [name for name in _OVERLOADS if self._owns_name(name.partition(".")[0])]
+        for name in (*self._host, *self.entries):
+            held = _OVERLOADS.pop(name, None)
+            if held is not None:
+                self._shadowed[name] = held
+        _OVERLOADS.update(self.entries)
         self._len = len(_OVERLOADS)
 
     def uninstall(self) -> None:
         """Take this environment's entries out (when its code registered overloads of new modules, its own are
-        found first); put the host's back."""
+        found first: while it runs, every name it owns is its own); put the host's back."""
         if len(_OVERLOADS) != self._len:
             for name, entry in _OVERLOADS.items():
                 if name not in self.entries and self._owns_name(name.partition(".")[0]):

@@ -224,6 +224,8 @@ def test_a_warm_step_asks_about_the_modules_it_added_only(shop, monkeypatch):
 
 def test_each_environment_sees_its_own_typing_overloads_and_leaves_none_in_the_process(shop):
     import typing
+
+    import aws_lambda_powertools.shared.functions  # noqa: F401 - the host's own entries, which must stay as they are
     registry = typing._overload_registry
     before = {name: dict(entry) for name, entry in registry.items() if name.partition(".")[0] in ("shop", POWERTOOLS)}
     with Simulation(shop / "template.yaml", seed=1) as sim:
