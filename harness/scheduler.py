@@ -339,7 +339,7 @@ class Scheduler:
             task = self._next(stop)
             if task is None:
                 return
-            self._step(task)
+            self._step(task).give()  # type: ignore[union-attr] - never the driver's own
             self._wait(task)
 
     def _next(self, stop: Callable[[list], bool], in_task: bool = False) -> Task | None:
@@ -366,19 +366,11 @@ class Scheduler:
             task._token += 1  # cancel its pending wake-up, resume it now so it dies at once
         return task
 
-    def _step(self, task: Task, worker: _Worker | None = None, own: _Worker | None = None) -> bool:
-        """Begin `task`'s next step: hooks, its view, a worker when it is new (`worker`, else a pooled one), and
-        the baton (its worker's `go`). True when that worker is `own` (the calling thread's): the caller runs the
-        step itself, without a hand-off."""
-        baton = self._begin(task, worker, own)
-        if baton is None:
-            return True
-        baton.give()
-        return False
-
-    def _begin(self, task: Task, worker: _Worker | None, own: _Worker | None) -> PipeBaton | LockBaton | None:
-        """`_step` up to the hand-off: the baton to give (the task's worker's `go`), None when that worker is
-        `own`."""
+    def _step(self, task: Task, worker: _Worker | None = None,
+              own: _Worker | None = None) -> PipeBaton | LockBaton | None:
+        """Begin `task`'s next step: hooks, its view, a worker when it is new (`worker`, else a pooled one); the
+        baton the caller gives to hand the step over (its worker's `go`), None when that worker is `own` (the
+        calling thread's): the caller runs the step itself, without a hand-off."""
         self.steps += 1
         self._running = task
         for hook in self.on_resume:
@@ -420,19 +412,11 @@ class Scheduler:
             failed, self._failed = self._failed, None
             raise failed
 
-    def _pass(self, worker: _Worker | None, own: _Worker | None = None) -> bool:
+    def _pass(self, worker: _Worker | None, own: _Worker | None = None) -> PipeBaton | LockBaton | None:
         """Give the baton away from a task thread: straight to the next step when the driver would take it now,
-        else back to the driver. `worker` (a thread whose task just ended) may run the next step itself; `own`
-        is the calling task's worker. True when the next step is the calling thread's own (no hand-off)."""
-        baton = self._handing_on(worker, own)
-        if baton is None:
-            return True
-        baton.give()
-        return False
-
-    def _handing_on(self, worker: _Worker | None, own: _Worker | None = None) -> PipeBaton | LockBaton | None:
-        """`_pass` up to the hand-off: the baton to give (the next step's or the driver's), None when the next
-        step is the calling thread's own."""
+        else back to the driver; the caller gives the baton returned (a task thread whose task ended lets go of
+        the task first). `worker` (a thread whose task just ended) may run the next step itself; `own` is the
+        calling task's worker. None when the next step is the calling thread's own (no hand-off)."""
         try:
             task = None
             if self._stop is not None and self.pass_baton_directly and not self._reclaiming:
@@ -441,7 +425,7 @@ class Scheduler:
                 if task.started and worker is not None:
                     _IDLE.append(worker)
                     worker = None
-                return self._begin(task, worker, own=worker or own)
+                return self._step(task, worker, own=worker or own)
         except BaseException as exc:  # noqa: BLE001 - the driver raises it, as it would have raised it itself
             self._failed = exc
             self._running = None
@@ -503,7 +487,9 @@ class Scheduler:
             raise ThreadStopped(f"task {task.name!r} was abandoned")
         worker = task._worker
         task.parked = True
-        if not self._pass(None, own=worker):
+        baton = self._pass(None, own=worker)
+        if baton is not None:
+            baton.give()
             worker.go.take()  # type: ignore[union-attr]
         task.parked = False
         if task.abandoned:
@@ -534,5 +520,5 @@ class Scheduler:
             task.waiters.clear()
             _local.task = None
             worker, task._worker = task._worker, None
-            return self._handing_on(worker)  # noqa: B012 - this idle thread may take the next new task itself
+            return self._pass(worker)  # noqa: B012 - this idle thread may take the next new task itself
 

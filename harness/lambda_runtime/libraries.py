@@ -52,7 +52,13 @@ class LibrarySlot:
         self._shadowed: dict = {}
         self._host_configured: list[str] | None = None  # service loggers the host process configured
         self._registry_len = self._initializers_len = 0
-        self._overloads = _Overloads(owns_name)
+        # typing.overload's entries of this environment's modules (by module name), out of the registry while it
+        # does not run; the host's entries of names it owns (its libraries, imported by the host too), found at its
+        # first install, are out of the registry while it runs.
+        self._overloads: dict[str, dict] = {}
+        self._overloads_host: list[str] | None = None
+        self._overloads_shadowed: dict[str, dict] = {}
+        self._overloads_len = 0
 
     def install(self) -> None:
         """Put this environment's loggers and initializers into the process, hiding the host's namesakes."""
@@ -67,7 +73,11 @@ class LibrarySlot:
         if self._initializers:
             botocore._INITIALIZERS.extend(self._initializers)
         self._initializers_len = len(botocore._INITIALIZERS)
-        self._overloads.install()
+        if self._overloads_host is None:
+            self._overloads_host = [name for name in _OVERLOADS if self._owns_name(name.partition(".")[0])]
+        if self._overloads or self._overloads_host:
+            self._install_overloads()
+        self._overloads_len = len(_OVERLOADS)
 
     def uninstall(self) -> None:
         """Take this environment's loggers and initializers out; put the host's back."""
@@ -86,48 +96,29 @@ class LibrarySlot:
             start = self._initializers_len - len(self._initializers)
             self._initializers = initializers[start:]
             del initializers[start:]
-        self._overloads.uninstall()
+        if self._overloads or self._overloads_shadowed or len(_OVERLOADS) != self._overloads_len:
+            self._uninstall_overloads()
+
+    def _install_overloads(self) -> None:
+        for name in (*self._overloads_host, *self._overloads):  # type: ignore[misc]
+            held = _OVERLOADS.pop(name, None)
+            if held is not None:
+                self._overloads_shadowed[name] = held
+        _OVERLOADS.update(self._overloads)
+
+    def _uninstall_overloads(self) -> None:
+        if len(_OVERLOADS) != self._overloads_len:  # its code registered overloads of new modules: keep its own
+            for name, entry in _OVERLOADS.items():  # (while it runs, every name it owns is its own)
+                if name not in self._overloads and self._owns_name(name.partition(".")[0]):
+                    self._overloads[name] = entry
+        for name in self._overloads:
+            _OVERLOADS.pop(name, None)
+        if self._overloads_shadowed:
+            _OVERLOADS.update(self._overloads_shadowed)
+            self._overloads_shadowed = {}
 
     def _owned(self, name: str, item: object) -> bool:
         top = name.partition(".")[0]
         return (self._owns_name(top) or _powertools_configured(item)
                 or _powertools_configured(logging.Logger.manager.loggerDict.get(top)))
 
-
-class _Overloads:
-    """The `typing.overload` registry entries of one environment's modules (keyed by module name): in the process's
-    registry while the environment runs, kept here while it does not; the host's entries of names the environment
-    owns (its libraries, imported by the host too) are taken out meanwhile and put back."""
-
-    __slots__ = ("_host", "_len", "_owns_name", "_shadowed", "entries")
-
-    def __init__(self, owns_name: Callable[[str], bool]):
-        self._owns_name = owns_name
-        self.entries: dict[str, dict] = {}
-        self._host: list[str] | None = None  # the host's names this environment owns, found at its first install
-        self._shadowed: dict[str, dict] = {}
-        self._len = 0
-
-    def install(self) -> None:
-        """Put this environment's entries into the registry, hiding the host's namesakes."""
-        if self._host is None:
-            self._host = [name for name in _OVERLOADS if self._owns_name(name.partition(".")[0])]
-        for name in (*self._host, *self.entries):
-            held = _OVERLOADS.pop(name, None)
-            if held is not None:
-                self._shadowed[name] = held
-        _OVERLOADS.update(self.entries)
-        self._len = len(_OVERLOADS)
-
-    def uninstall(self) -> None:
-        """Take this environment's entries out (when its code registered overloads of new modules, its own are
-        found first: while it runs, every name it owns is its own); put the host's back."""
-        if len(_OVERLOADS) != self._len:
-            for name, entry in _OVERLOADS.items():
-                if name not in self.entries and self._owns_name(name.partition(".")[0]):
-                    self.entries[name] = entry
-        for name in self.entries:
-            _OVERLOADS.pop(name, None)
-        if self._shadowed:
-            _OVERLOADS.update(self._shadowed)
-            self._shadowed = {}
