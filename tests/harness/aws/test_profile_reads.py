@@ -93,13 +93,23 @@ configs = st.sampled_from([None, Config(retries={"mode": "standard", "total_max_
                            Config(s3={"addressing_style": "virtual"}, parameter_validation=True)])
 
 
+_kept: dict = {}
+
+
+def kept_session():
+    """One botocore session for every example (its loader's service descriptions read once)."""
+    if "session" not in _kept:
+        _kept["session"] = botocore.session.Session()
+        _kept["session"].get_credentials()  # resolved (and its feature id noted) before any compared creation
+    return _kept["session"]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profile=profiles, where=st.sampled_from(["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "instance"]),
        service=st.sampled_from(SERVICES), config=configs)
 def test_a_client_made_reading_the_profile_once_is_the_client_botocore_makes(environment, profile, where, service,
                                                                               config):
-    session = botocore.session.Session()
-    session.get_credentials()  # resolved (and its feature id noted) before either creation
+    session = kept_session()
     if profile is not None:
         if where == "instance":
             session.set_config_variable("profile", profile)
@@ -109,6 +119,7 @@ def test_a_client_made_reading_the_profile_once_is_the_client_botocore_makes(env
         assert created(session, service, config) == botocore_own(lambda: created(session, service, config))
     finally:
         environment.delenv(where, raising=False)
+        session.set_config_variable("profile", None)
 
 
 def test_the_steps_that_read_the_profile_once_emit_no_event(environment, monkeypatch):
