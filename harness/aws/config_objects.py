@@ -30,6 +30,9 @@ from typing import Any
 
 from botocore.config import Config
 
+from harness.aws.patches import Patches
+
+_patches = Patches()
 _ATOMIC = frozenset({type(None), bool, int, float, complex, str, bytes})
 _config_init = Config.__init__
 _record_options = Config._record_user_provided_options
@@ -113,18 +116,18 @@ def config_deepcopy(self: Any, memo: dict) -> Any:
 
 def install() -> None:
     """Make and deep-copy Config objects the cheaper way (idempotent)."""
-    Config.__init__ = config_init
-    Config.__deepcopy__ = config_deepcopy
+    if _patches:
+        return
     _checked[:] = [None, False]
+    _patches.replace(Config, "__init__", config_init)
+    _patches.replace(Config, "__deepcopy__", config_deepcopy)
 
 
 def uninstall() -> None:
     """botocore's own constructor, and deepcopy through the reduce, again."""
-    Config.__init__ = _config_init
-    if Config.__dict__.get("__deepcopy__") is config_deepcopy:
-        del Config.__deepcopy__
+    _patches.undo()
 
 
 def installed() -> bool:
     """True while Config objects are made and deep-copied the cheaper way."""
-    return Config.__init__ is config_init and Config.__dict__.get("__deepcopy__") is config_deepcopy
+    return bool(_patches)

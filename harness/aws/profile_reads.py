@@ -25,12 +25,15 @@ from botocore import args as botocore_args
 from botocore.exceptions import ProfileNotFound
 from botocore.session import Session
 
+from harness.aws.patches import Patches
+
 _get_scoped_config = Session.get_scoped_config
 _get_config_variable = Session.get_config_variable
 _build_profile_map = Session._build_profile_map
 _compute_client_args = botocore_args.ClientArgsCreator.compute_client_args
 _build_endpoint_resolver = botocore_args.ClientArgsCreator._build_endpoint_resolver
 _local = threading.local()
+_patches = Patches()
 
 
 def _reads_botocore_profile(cls: type) -> bool:
@@ -77,20 +80,18 @@ build_endpoint_resolver = _profile_read_once(_build_endpoint_resolver)
 
 def install() -> None:
     """Read the profile's name once per step (idempotent)."""
-    Session.get_scoped_config = scoped_config
-    botocore_args.ClientArgsCreator.compute_client_args = compute_client_args
-    botocore_args.ClientArgsCreator._build_endpoint_resolver = build_endpoint_resolver
+    if _patches:
+        return
+    _patches.replace(Session, "get_scoped_config", scoped_config)
+    _patches.replace(botocore_args.ClientArgsCreator, "compute_client_args", compute_client_args)
+    _patches.replace(botocore_args.ClientArgsCreator, "_build_endpoint_resolver", build_endpoint_resolver)
 
 
 def uninstall() -> None:
     """botocore's own reads again."""
-    Session.get_scoped_config = _get_scoped_config
-    botocore_args.ClientArgsCreator.compute_client_args = _compute_client_args
-    botocore_args.ClientArgsCreator._build_endpoint_resolver = _build_endpoint_resolver
+    _patches.undo()
 
 
 def installed() -> bool:
     """True while the profile's name is read once per step."""
-    return (Session.get_scoped_config is scoped_config
-            and botocore_args.ClientArgsCreator.compute_client_args is compute_client_args
-            and botocore_args.ClientArgsCreator._build_endpoint_resolver is build_endpoint_resolver)
+    return bool(_patches)
