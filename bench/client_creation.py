@@ -9,7 +9,8 @@ Prints, for each kind of client, the median over rounds of the CPU milliseconds 
 and a handler module's cold start as a whole: a DynamoDB and an SQS client made and their first three calls
 (PutItem, a conditional UpdateItem refused, SendMessage) answered by a canned router, so the figure is botocore's
 own work on the handler's side (creation, serializing, signing, the first use of each operation's model, parsing).
-Clients are made with the Config the replies handlers give (standard retries, 3 attempts, timeouts), as a
+The warm heap is frozen out of garbage collections, as a batch of runs keeps it. Clients are made with the Config
+the replies handlers give (standard retries, 3 attempts, timeouts), as a
 handler module makes them. `--paths` compares this tree with itself, the paths of harness/aws/profile_reads.py,
 config_objects.py and client_settings' `user_agent_copy` on and off (fresh interpreters, alternating).
 `--instructions` counts machine instructions per creation with valgrind's callgrind (the machine's load does not
@@ -94,9 +95,13 @@ def measure(count: int) -> dict[str, float]:
     from harness.aws import router
     session = prepared_session()
     config = handler_config()
+    for make in KINDS.values():
+        make(session, config)
+    import gc
+    gc.collect()
+    gc.freeze()  # the warm heap out of collections, as a batch of runs keeps it (harness/runner/heap.py)
     out = {}
     for kind, make in KINDS.items():
-        make(session, config)
         start = time.process_time()
         for _ in range(count):
             make(session, config)
