@@ -154,9 +154,15 @@ class SharedTrie(hooks._PrefixTrie):
             SharedTrie._mark(child, owned)
 
     def append_item(self, key: str, value: Any, section: int = hooks._MIDDLE) -> None:
-        """Add an item to a key (botocore's own walk, over nodes made this trie's own)."""
-        self._own_path(key.split("."), create=True)
-        super().append_item(key, value, section)
+        """Add an item to a key (botocore's own walk, over nodes made this trie's own: the walk that makes them
+        this trie's own ends at the key's node, where botocore's appends)."""
+        if hooks._PrefixTrie.append_item is not _trie_append:
+            self._own_path(key.split("."), create=True)
+            return super().append_item(key, value, section)
+        current = self._own_path(key.split("."), create=True)
+        if current["values"] is None:
+            current["values"] = hooks.NodeList([], [], [])
+        current["values"][section].append(value)
 
     def remove_item(self, key: str, value: Any) -> None:
         """Remove an item from a key (botocore's own removal, over nodes made this trie's own)."""
@@ -183,6 +189,7 @@ def share_trie(trie: Any) -> SharedTrie:
 
 
 _trie_copy = hooks._PrefixTrie.__copy__
+_trie_append = hooks._PrefixTrie.append_item
 _getproxies, _proxy_bypass = botocore_utils.getproxies, botocore_utils.proxy_bypass
 _FROM_ENVIRONMENT = (_getproxies is urllib.request.getproxies_environment
                      and _proxy_bypass is urllib.request.proxy_bypass_environment)  # not macOS or Windows
