@@ -343,6 +343,32 @@ def _put_secret_value(client: Any, params: dict) -> dict | None:
     return _secrets_answer(client, "PutSecretValue", params, lambda handler: handler.put_secret_value())
 
 
+@direct("secrets-manager", "get_secret_value", "GetSecretValue")
+def _get_secret_value(client: Any, params: dict) -> dict | None:
+    """GetSecretValue (a webhook step's auth token, a check's read) answered by moto's model as its handler asks
+    it; the answer is its JSON as botocore's own parser reads it (timestamps, blobs)."""
+    if set(params) - {"SecretId", "VersionId", "VersionStage"} or not _valid(client, "GetSecretValue", params):
+        return None
+    import json
+    try:  # moto's handler asks the model with the parameters as given (None when absent); a read changes nothing
+        body = json.dumps(_secrets(client).get_secret_value(
+            secret_id=params["SecretId"], version_id=params.get("VersionId"), version_stage=params.get("VersionStage")))
+    except Exception:  # noqa: BLE001 - the API way answers with moto's error
+        return None
+    return _parsed(client, "GetSecretValue", body, None)
+
+
+def _parsed(client: Any, operation: str, body: str, content_type: str | None, crc32: bool = False) -> dict:
+    """moto's JSON answer `body` as botocore hands it to the caller: parsed by the client's own response parser,
+    with ResponseMetadata (the request id drawn as the API way draws it)."""
+    meta = metadata(draw_like_the_api(), content_type, crc32_of=body.encode() if crc32 else None)
+    shape = client.meta.service_model.operation_model(operation).output_shape
+    parsed = client._response_parser.parse({"status_code": 200, "headers": meta["HTTPHeaders"],
+                                            "body": body.encode()}, shape)
+    parsed["ResponseMetadata"] = meta
+    return parsed
+
+
 def _secrets(client: Any) -> Any:
     from moto.secretsmanager.models import secretsmanager_backends
     return secretsmanager_backends[ACCOUNT_ID][client.meta.region_name]
@@ -398,6 +424,33 @@ def _put_item(client: Any, params: dict) -> dict | None:
     if answer:
         raise AssertionError(f"moto's PutItem answered {answer!r} to a plain put")  # never: no return values
     return {"ResponseMetadata": metadata(draw_like_the_api(), "application/x-amz-json-1.0", crc32_of=b"{}")}
+
+
+def _dynamo_read(method: str, operation: str) -> None:
+    """Register a read-only DynamoDB operation (an `assert` step's item or items, a check's key names): run by
+    moto's own handler (its validation included) and serialized by moto's serializer, as its dispatcher runs
+    them; the answer as botocore's parser reads it. A read changes nothing, so a refusal leaves nothing behind."""
+
+    @direct("dynamodb", method, operation)
+    def read(client: Any, params: dict) -> dict | None:
+        if not _valid(client, operation, params):
+            return None
+        handler = _dynamo_handler(client, params)
+        handler.headers = {"Content-Type": _AMZ_JSON, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+        handler.querystring, handler.response_headers = {}, {}  # moto's own headers are made by `metadata`
+        try:
+            status, _, body = handler.serialized(getattr(handler, method)())
+        except Exception:  # noqa: BLE001 - the API way answers with moto's error
+            return None
+        if status != 200 or not isinstance(body, str):
+            return None
+        return _parsed(client, operation, body, _AMZ_JSON, crc32=True)
+
+
+_AMZ_JSON = "application/x-amz-json-1.0"
+for _method, _operation in (("get_item", "GetItem"), ("scan", "Scan"), ("query", "Query"),
+                            ("describe_table", "DescribeTable")):
+    _dynamo_read(_method, _operation)
 
 
 def _dynamo_handler(client: Any, params: dict) -> Any:

@@ -423,3 +423,88 @@ def test_direct_secrets_give_what_the_api_gives(monkeypatch):
     assert answered == ["create_secret", "put_secret_value", "create_secret"]  # the rest went the API way
     assert fast == secrets_setup(False, SECRET_STEPS)
     assert fast["uuid4_callers"].count("botocore.handlers.generate_idempotent_uuid") == 7
+
+
+READ_STEPS = [("create_secret", {"Name": "twilio", "SecretString": '{"token": "t0"}'}),
+              ("put_secret_value", {"SecretId": "twilio", "SecretString": '{"token": "t1"}'}),
+              ("create_secret", {"Name": "bytes", "SecretBinary": b"\x00\xff"}),
+              ("get_secret_value", {"SecretId": "twilio"}),
+              ("get_secret_value", {"SecretId": "twilio", "VersionStage": "AWSPREVIOUS"}),
+              ("get_secret_value", {"SecretId": "bytes"}),
+              ("get_secret_value", {"SecretId": "missing"}),  # moto's error: the API way
+              ("get_secret_value", {"SecretId": "twilio", "VersionStage": "NOPE"}),  # moto's error
+              ("get_secret_value", {"SecretId": ""})]  # botocore refuses it (min length): the API way
+
+
+def test_direct_get_secret_value_gives_what_the_api_gives(monkeypatch):
+    answered = answered_directly(monkeypatch, ("secrets-manager", "get_secret_value"))
+    fast = secrets_setup(True, READ_STEPS)
+    # the three reads above, then the end's read of each secret's current value
+    assert answered == [True, True, True, False, False, False, True, True]
+    api = secrets_setup(False, READ_STEPS)
+    assert fast == api
+    assert fast["answers"][3]["SecretString"] == '{"token": "t1"}' and fast["answers"][5]["SecretBinary"] == b"\x00\xff"
+    assert fast["answers"][3]["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]  # compared with the API's too
+
+
+def read_tables(on: bool) -> dict:
+    """DynamoDB reads an `assert` step or a check makes (and ones moto or botocore refuse), directly or the API way."""
+    from moto.dynamodb.models import dynamodb_backends
+    with pinned_randomness(6), direct_calls(on), Simulation(seed=6) as sim:
+        observing(sim)
+        ddb = sim.client("dynamodb")
+        with api_only():
+            ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                   {"AttributeName": "sk", "AttributeType": "N"},
+                                                   {"AttributeName": "g", "AttributeType": "S"}],
+                             GlobalSecondaryIndexes=[{"IndexName": "ByG", "KeySchema": [
+                                 {"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}],
+                             BillingMode="PAY_PER_REQUEST")
+            for n in range(5):
+                ddb.put_item(TableName="t", Item={
+                    "pk": {"S": "a" if n < 3 else "b"}, "sk": {"N": str(n)}, "g": {"S": f"g{n % 2}"},
+                    "blob": {"B": bytes([n, 255])}, "tags": {"SS": ["x", f"y{n}"]}, "nums": {"NS": ["1.50", str(n)]},
+                    "m": {"M": {"l": {"L": [{"S": "v"}, {"NULL": True}, {"BOOL": n % 2 == 0}, {"N": "-0.5"}]}}}})
+        calls = [("get_item", {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}}),
+                 ("get_item", {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ConsistentRead": True,
+                               "ProjectionExpression": "#m.l[2], #b", "ExpressionAttributeNames": {"#m": "m", "#b": "blob"}}),
+                 ("get_item", {"Key": {"pk": {"S": "zz"}, "sk": {"N": "1"}}}),  # no such item
+                 ("scan", {}), ("scan", {"Limit": 2}), ("scan", {"FilterExpression": "sk > :n",
+                                                                 "ExpressionAttributeValues": {":n": {"N": "2"}}}),
+                 ("scan", {"IndexName": "ByG", "Select": "COUNT"}),
+                 ("query", {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "a"}},
+                            "ScanIndexForward": False, "Limit": 2}),
+                 ("query", {"IndexName": "ByG", "KeyConditionExpression": "g = :g",
+                            "ExpressionAttributeValues": {":g": {"S": "g1"}}}),
+                 ("describe_table", {}),
+                 ("get_item", {"Key": {"pk": {"S": ""}, "sk": {"N": "1"}}}),  # moto's error: the API way
+                 ("get_item", {"Key": {"pk": {"S": "a"}}}),  # not the table's key: moto's error
+                 ("scan", {"IndexName": "Nope"}), ("query", {}),  # moto's errors
+                 ("get_item", {"Key": {"pk": "a"}}),  # botocore refuses it
+                 ("describe_table", {"TableName": "missing"})]
+        answers = []
+        for method, params in calls:
+            try:
+                answers.append(getattr(ddb, method)(**{"TableName": "t", **params}))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+            except ParamValidationError as exc:
+                answers.append(str(exc))
+        paged = ddb.scan(TableName="t", Limit=2, ExclusiveStartKey=answers[4]["LastEvaluatedKey"])
+        table = dynamodb_backends[ACCOUNT_ID]["us-east-1"].tables["t"]
+        return {"answers": answers, "paged": paged, "items": [item.to_json() for item in table.all_items()],
+                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
+                "trace": [(e.kind, e.data) for e in sim.trace.events], "observed": observed(sim)}
+
+
+def test_direct_dynamodb_reads_give_what_the_api_gives(monkeypatch):
+    answered = {method: answered_directly(monkeypatch, ("dynamodb", method))
+                for method in ("get_item", "scan", "query", "describe_table")}
+    fast = read_tables(True)
+    assert answered == {"get_item": [True, True, True, False, False, False], "scan": [True] * 4 + [False, True],
+                        "query": [True, True, False], "describe_table": [True, False]}
+    assert fast == read_tables(False)
+    assert fast["answers"][0]["Item"]["blob"] == {"B": b"\x01\xff"} and "Item" not in fast["answers"][2]
+    assert [len(fast["answers"][n]["Items"]) for n in (3, 4, 5, 7, 8)] == [5, 2, 2, 2, 2]
