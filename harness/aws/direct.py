@@ -19,6 +19,7 @@ tests/harness/aws/test_direct.py checks both ways give the same answers, state, 
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,7 @@ def answer(client: Any, method: str, params: dict) -> dict | None:
     response = respond(client, params)
     if response is None:
         return None
-    from harness.aws.router import resource_of
-    from harness.aws.wire import aws_response
+    resource_of, aws_response = _helpers()
     # botocore's own hooks around a call, where the router, the scenario ledger and the event sources observe the
     # API: emitted as botocore emits them (no handler of these operations changes their parameters).
     context = {"client_region": client.meta.region_name, "client_config": client.meta.config,
@@ -93,18 +93,39 @@ def answer(client: Any, method: str, params: dict) -> dict | None:
     return response
 
 
+_AWS_HOSTS: dict[str, bool] = {}  # endpoint URL -> whether it is AWS's own (a client's URL never changes)
+
+
 def _moto_simulation(client: Any) -> Any:
     """The running simulation when its backend is in-process moto and `client` talks to AWS's own endpoint."""
     if not enabled:
         return None
+    router, moto_backend, active_simulation = _simulation_parts()
+    sim = active_simulation()
+    if sim is None or type(sim.backend) is not moto_backend or router._active is not sim.router:
+        return None
+    url = client.meta.endpoint_url
+    aws = _AWS_HOSTS.get(url)
+    if aws is None:
+        aws = _AWS_HOSTS[url] = host_of(url).endswith(".amazonaws.com")
+    return sim if aws else None
+
+
+@functools.cache
+def _simulation_parts() -> tuple[Any, type, Callable[[], Any]]:
+    """The router module, the in-process moto backend's class and `active_simulation` (imported when first
+    needed: they import this module)."""
     from harness.aws import router
     from harness.aws.backend import MotoBackend
     from harness.simulation import active_simulation
-    sim = active_simulation()
-    if sim is None or type(sim.backend) is not MotoBackend or router._active is not sim.router:
-        return None
-    host = host_of(client.meta.endpoint_url)
-    return sim if host.endswith(".amazonaws.com") else None
+    return router, MotoBackend, active_simulation
+
+
+@functools.cache
+def _helpers() -> tuple[Callable[[dict], Any], Callable[..., Any]]:
+    from harness.aws.router import resource_of
+    from harness.aws.wire import aws_response
+    return resource_of, aws_response
 
 
 def draw_like_the_api() -> str:
@@ -462,7 +483,46 @@ def _dynamo_handler(client: Any, params: dict) -> Any:
 
 
 def _valid(client: Any, operation: str, params: dict) -> bool:
-    """True when botocore's own parameter validation accepts `params` (else the API way raises its error)."""
+    """True when botocore's own parameter validation accepts `params` (else the API way raises its error). Its
+    verdict is a function of the input shape and the parameters alone, so it is kept per shape and picture of the
+    parameters (every value with its type): the event sources' receives, the deployer's creates and a scenario's
+    reads ask the same question every run."""
     from botocore.validate import ParamValidator
     shape = client.meta.service_model.operation_model(operation).input_shape
-    return not ParamValidator().validate(params, shape).has_errors()
+    picture = _picture(params)
+    key = (shape, picture)
+    if picture is not None:
+        known = _VALIDATED.get(key)
+        if known is not None:
+            return known
+    valid = not ParamValidator().validate(params, shape).has_errors()
+    if picture is not None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:  # receipt handles never repeat: keep the cache small
+            _VALIDATED.clear()
+        _VALIDATED[key] = valid
+    return valid
+
+
+_VALIDATED: dict[tuple, bool] = {}
+_VALIDATED_MAX = 512
+_ATOMS = (str, int, float, bool, bytes, type(None))
+
+
+def _picture(value: Any) -> Any:
+    """A hashable picture of a parameter value that tells apart every value and type botocore's validation could
+    (dicts and lists of text, numbers, booleans, bytes and None); None for anything else (not kept)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return (kind, value)
+    if kind is dict:
+        items = []
+        for name, member in value.items():
+            inner = _picture(member)
+            if inner is None or type(name) is not str:
+                return None
+            items.append((name, inner))
+        return (dict, tuple(items))
+    if kind is list:
+        members = tuple(_picture(member) for member in value)
+        return None if None in members else (list, members)
+    return None

@@ -1,10 +1,13 @@
 """Harness-internal calls answered from moto's models give what the API way gives: the same answer, the same stored
 state, the same values drawn from moto's and the run's generators, the same trace events."""
 import contextlib
+import functools
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto.moto_api._internal import mock_random
 from moto.sqs.models import sqs_backends
 
@@ -508,3 +511,34 @@ def test_direct_dynamodb_reads_give_what_the_api_gives(monkeypatch):
     assert fast == read_tables(False)
     assert fast["answers"][0]["Item"]["blob"] == {"B": b"\x01\xff"} and "Item" not in fast["answers"][2]
     assert [len(fast["answers"][n]["Items"]) for n in (3, 4, 5, 7, 8)] == [5, 2, 2, 2, 2]
+
+
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 25) | st.floats(allow_nan=False) | st.text(max_size=3)
+                       | st.binary(max_size=2),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                       max_leaves=6)
+_RECEIVE_NAMES = st.sampled_from(["QueueUrl", "MaxNumberOfMessages", "WaitTimeSeconds", "VisibilityTimeout",
+                                  "AttributeNames", "MessageAttributeNames", "Unknown"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(params=st.lists(st.dictionaries(_RECEIVE_NAMES, _VALUES | st.sampled_from(["u", ["All"], 0, 10, True, 1.0])),
+                       min_size=1, max_size=4))
+def test_kept_parameter_verdicts_are_botocores_own(params):
+    from botocore.validate import ParamValidator
+    client = _sqs_client()
+    shape = client.meta.service_model.operation_model("ReceiveMessage").input_shape
+    for each in params + params:  # asked again: the kept verdict
+        assert direct._valid(client, "ReceiveMessage", each) == (not ParamValidator().validate(each, shape).has_errors())
+
+
+@functools.cache
+def _sqs_client():
+    from harness.aws import router
+    return router.shared_session().client("sqs", region_name="us-east-1")  # a client only reads its model here
+
+
+def test_a_parameters_picture_tells_apart_what_validation_tells_apart():
+    pictures = [direct._picture(value) for value in (1, True, 1.0, "1", b"1", [1], {"a": 1}, {"a": True}, None, "")]
+    assert len(set(pictures)) == len(pictures)
+    assert direct._picture({"a": object()}) is None and direct._picture({1: "x"}) is None  # not kept
