@@ -279,8 +279,15 @@ def _receive_message(client: Any, params: dict) -> dict | None:
 def _sqs_queue(client: Any, url: str | None) -> tuple[Any, Any]:
     """moto's SQS backend for `client`'s region and the queue `url` names there (None when it has none)."""
     from moto.sqs.models import sqs_backends
-    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    backend = _backend(sqs_backends, client.meta.region_name)
     return backend, (backend.queues.get(url.split("/")[-1]) if url is not None else None)
+
+
+def _backend(backends: Any, region: str) -> Any:
+    """moto's regional backend of a service's BackendDict: dict's own lookups when it is made (moto's lookup takes
+    a lock and lists the keys again on every call), moto's own when it has to make it."""
+    made = dict.get(dict.get(backends, ACCOUNT_ID) or {}, region)
+    return made if made is not None else backends[ACCOUNT_ID][region]
 
 
 def _received(message: Any, included: list[str]) -> dict:
@@ -392,7 +399,7 @@ def _parsed(client: Any, operation: str, body: str, content_type: str | None, cr
 
 def _secrets(client: Any) -> Any:
     from moto.secretsmanager.models import secretsmanager_backends
-    return secretsmanager_backends[ACCOUNT_ID][client.meta.region_name]
+    return _backend(secretsmanager_backends, client.meta.region_name)
 
 
 def _secrets_answer(client: Any, operation: str, params: dict, call: Callable[[Any], str]) -> dict:
