@@ -5,7 +5,8 @@ fall inside, for library scenarios run in a warm batch (as `harness run` runs th
 
     python bench/cold_starts.py                                   # messages and the stalled-lock replies scenario
     python bench/cold_starts.py -n 20 scenarios/replies/email_message_queued_json_success.yaml
-    python bench/cold_starts.py --compare                         # this work's cold-start paths on and off
+    python bench/cold_starts.py --compare                         # the sixth wave's import paths on and off
+    python bench/cold_starts.py --compare finder                  # the fifth wave's finder paths on and off
 
 Timing wraps each part (two `thread_time_ns` calls): the figures are inflated by that, about 1 us a wrapped call,
 so compare rows of one run; `--compare` times only `Container.init` and each run, alternating the paths on and off
@@ -116,25 +117,35 @@ def breakdown(path: str, runs: int) -> None:
 _SAVED: dict = {}
 
 
-def _paths(on: bool) -> None:
-    """This work's cold-start paths on (as shipped) or off: every cold start lists its folders again and names are
-    found through the whole meta path, as before."""
+def _finder_paths(on: bool) -> None:
+    """The fifth wave's cold-start paths on (as shipped) or off: every cold start lists its folders again and names
+    are found through the whole meta path, as before."""
     from importlib import _bootstrap
 
     from harness.lambda_runtime import codecache
     finder = codecache.RememberingFinder
     if not _SAVED:
-        _SAVED.update(find_spec=codecache._find_spec, revalidate=finder.revalidate)
+        _SAVED.update(find_spec=_bootstrap._find_spec, revalidate=finder.revalidate)
     if on:
-        codecache._find_spec, finder.revalidate = _SAVED["find_spec"], _SAVED["revalidate"]
-        _bootstrap._find_spec = codecache._find_spec
+        _bootstrap._find_spec, finder.revalidate = _SAVED["find_spec"], _SAVED["revalidate"]
         return
-    codecache._find_spec = _bootstrap._find_spec = codecache._original_find_spec
+    _bootstrap._find_spec = codecache._original_find_spec
     finder.revalidate = finder.invalidate_caches
 
 
-def compare(path: str, runs: int, rounds: int) -> None:
-    """Container.init and run CPU with this work's cold-start paths on and off, alternating in one process."""
+def _copied_paths(on: bool) -> None:
+    """The sixth wave's paths on (as shipped: copies of importlib's own functions with claimed module locks, direct
+    module objects, specs and the cached code in front) or off (the fifth wave's harness functions around
+    Python's own)."""
+    from harness.lambda_runtime import codecache
+    codecache.use_copies(on)
+
+
+PATHS = {"copies": _copied_paths, "finder": _finder_paths}
+
+
+def compare(path: str, runs: int, rounds: int, paths: str = "copies") -> None:
+    """Container.init and run CPU with one wave's cold-start paths on and off, alternating in one process."""
     from harness.lambda_runtime.container import Container
     from harness.runner import Job, run_jobs
     spent = [0]
@@ -148,18 +159,19 @@ def compare(path: str, runs: int, rounds: int) -> None:
             spent[0] += time.thread_time_ns() - start
     Container.init = init
     rows = {True: [], False: []}
+    switch = PATHS[paths]
     for state in (True, False):
-        _paths(state)
+        switch(state)
         run_jobs([Job(ROOT / path, seed=0)], workers=1)
     for _ in range(rounds):
         for state in (False, True):
-            _paths(state)
+            switch(state)
             spent[0] = 0
             start = time.process_time()
             run_jobs([Job(ROOT / path, seed=seed) for seed in range(1, runs + 1)], workers=1)
             rows[state].append(((time.process_time() - start) / runs * 1e3, spent[0] / runs / 1e6))
-    _paths(True)
-    print(f"\n{path}: CPU per run, Container.init thread CPU per run; best and median of {rounds} rounds of "
+    switch(True)
+    print(f"\n{path} ({paths} paths): CPU per run, Container.init thread CPU per run; best and median of {rounds} rounds of "
           f"{runs} runs")
     for state, label in ((False, "off (as before)"), (True, "on")):
         cpu, init_ms = sorted(r[0] for r in rows[state]), sorted(r[1] for r in rows[state])
@@ -171,14 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="*", default=DEFAULT)
     parser.add_argument("-n", type=int, default=20, help="runs per scenario (default 20)")
-    parser.add_argument("--compare", action="store_true", help="this work's cold-start paths on and off")
+    parser.add_argument("--compare", nargs="?", const="copies", choices=sorted(PATHS),
+                        help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     import warnings
     warnings.simplefilter("ignore")
     for path in args.scenarios:
         if args.compare:
-            compare(path, args.n, args.rounds)
+            compare(path, args.n, args.rounds, args.compare)
         else:
             breakdown(path, args.n)
     return 0
