@@ -157,9 +157,9 @@ class _Remembering(ast.NodeTransformer):
 
 
 def _remembering_get_code(function: ast.FunctionDef) -> None:
+    _Remembering().visit(function)  # Python's own returns (not the cached one's, put in front next)
     start = body_start(function)  # then `source_path = self.get_filename(fullname)`: the lookup goes after it
     function.body[start + 1:start + 1] = statements(_REMEMBERED, function.body[start].lineno)
-    _Remembering().visit(function)
 
 
 def _copied_get_code() -> object | None:
@@ -337,9 +337,9 @@ class _Noting(ast.NodeTransformer):
 
 
 def _direct_find_spec(function: ast.FunctionDef) -> None:
+    _Noting().visit(function)  # Python's own returns (not the direct answer's, put in front next)
     start = body_start(function)
     function.body[start:start] = statements(_DIRECT, function.lineno)
-    _Noting().visit(function)
 
 
 def _copied_find_spec() -> object | None:
