@@ -225,6 +225,23 @@ def runs_parallel(name: str = "messages", seeds: int = 40) -> dict:
     return _rate(name, seeds, lambda path, n: _run_jobs(path, n, snapshots=False))
 
 
+def runs_search(name: str = "messages", rounds: int = 5, per_round: int = 32) -> dict:
+    """Runs per second on every core for a search's rounds (chaos: 32 runs a round), each round a batch of its own
+    on the same kept workers where the tree has them (harness.runner.kept_workers), else forking its own."""
+    import contextlib
+
+    from harness import runner
+    from harness.runner import Job, run_jobs
+    run_jobs([Job(ROOT / RUN_SCENARIOS.get(name, name), seed=0)], workers=1)  # warm the parent
+    kept = getattr(runner, "kept_workers", contextlib.nullcontext)
+
+    def search(path: Path, n: int) -> list:
+        with kept():
+            return [result for start in range(0, n, per_round)
+                    for result in run_jobs([Job(path, seed=seed) for seed in range(start, min(n, start + per_round))])]
+    return _rate(name, rounds * per_round, search)
+
+
 def runs_forked(name: str = "messages", seeds: int = 40) -> dict:
     """Runs per second on every core with each run forked from its worker's deployed snapshot (the CPU and page
     faults of the forked processes included: each worker waits for its runs, the bench for its workers)."""

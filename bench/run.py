@@ -50,6 +50,7 @@ def collect(baseline: Path | None, quick: bool, only: set[str] | None = None) ->
         ("depth", (10,), True), ("depth", (1000,), True), ("depth", (10000,), not quick),
         *[(figure, (system,), True) for system in ("messages", "twin", "replies")
           for figure in ("runs", "runs_parallel", "runs_forked")],
+        ("runs_search", ("messages",), True),
         ("compression", (), True), ("time_heavy", (), True),
         ("library", ("1",), False), ("library", ("auto",), False),
     ]
@@ -105,6 +106,9 @@ def rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
                 "<= 20 ms" if goal else "")
             row("  minor page faults per run", f"{figure}_{system}", "minor_faults_per_run",
                 lambda v: f"{v:,.0f}", "")
+    row("messages scenario, a search's rounds (5 x 32 runs), all cores", "runs_search_messages", "runs_per_s", rate,
+        ">= 100 runs/s")
+    row("  CPU per run (process + children)", "runs_search_messages", "cpu_ms_per_run", cpu, "<= 20 ms")
     for name in ("sleep_heavy", "retry_heavy", "reply_sender_crashes_stalled_lock_reset"):
         row(f"compression: {name}", "compression", name, x, ">= 10,000x (time-heavy)")
         if name != "sleep_heavy":  # the median of later runs in the same process (as a library run has them)

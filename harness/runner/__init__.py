@@ -8,19 +8,22 @@ back in job order and are the same (trace hashes included) as a serial run's. Se
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from harness import sandbox
 from harness.clock import resident_time
 from harness.runner import heap
-from harness.runner.job import Job, execute, load
-from harness.runner.pool import run_forked, worker_count
+from harness.runner.job import Job, execute, load, ran_here
+from harness.runner.pool import WorkerPool, run_forked, worker_count
 from harness.runner.snapshot import REPEATS, Snapshots, snapshot_key
 from harness.scenario.runner import ScenarioResult
 
-__all__ = ["Job", "ScenarioResult", "run_jobs"]
+__all__ = ["Job", "ScenarioResult", "kept_workers", "run_jobs"]
+
+_KEPT: list[WorkerPool] = []  # the worker pool `kept_workers` keeps for the batches of its block
 
 
 def run_jobs(jobs: Iterable[Job], workers: int | None = None,
@@ -50,8 +53,28 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             _run_here(jobs, done)
         else:
             _warm(jobs)
-            run_forked(jobs, count, done)
+            if _KEPT:
+                _KEPT[-1].run(jobs, count, done)
+            else:
+                run_forked(jobs, count, done)
     return [r for r in results if r is not None]
+
+
+@contextlib.contextmanager
+def kept_workers() -> Iterator[None]:
+    """Within the block, batches that run on forked workers (without snapshots) share the same worker processes,
+    forked by the first batch that needs them and ended with the block (a search's rounds: each later round
+    starts at once). A block inside another uses the outer one's workers."""
+    if _KEPT:
+        yield
+        return
+    pool = WorkerPool()
+    _KEPT.append(pool)
+    try:
+        yield
+    finally:
+        _KEPT.remove(pool)
+        pool.close()
 
 
 def _run_here(jobs: list[Job], done: Callable[[int, ScenarioResult], None]) -> None:
@@ -79,13 +102,15 @@ def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:
 
 def _warm(jobs: list[Job]) -> None:
     """Import and load in the parent what every worker needs, so forked workers start warm. When the jobs run
-    the same scenarios many times (explore, chaos, fuzz), each scenario is also run once here first: botocore's
-    service models, moto's backends, handler bytecode and library imports are then ready in every worker."""
+    the same scenarios many times (explore, chaos, fuzz), each scenario this process has not run yet is run once
+    here first: botocore's service models, moto's backends, handler bytecode and library imports are then ready
+    in every worker (a later batch of the same scenario, such as chaos's next round, starts its workers at once)."""
     import harness.simulation  # noqa: F401 - imported for its side effect: workers inherit it
     paths = list({str(job.path): job.path for job in jobs}.values())
     for path in paths:
         load(path)
     if len(jobs) >= 4 * len(paths):
         for path in paths:
-            execute(Job(path))
+            if not ran_here(path):
+                execute(Job(path))
     heap.settle(collect=True)  # what the parent holds is never collected in a worker: its pages stay shared

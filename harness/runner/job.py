@@ -27,6 +27,8 @@ class Job:
 
 # (working folder, path as given, limits) -> (what loading it read, the Scenario or the ScenarioError it gave)
 _SCENARIOS: dict[tuple, tuple[dependencies.Dependencies, Any]] = {}
+# id -> a loaded Scenario this process has run at least once (what it imports and caches is warm here)
+_RAN: dict[int, Any] = {}
 
 
 def load(path: Path) -> Any:
@@ -57,6 +59,7 @@ def execute(job: Job, watchdog_seconds: float = 30.0,
         return load_error(job, str(scenario))
     if job.faults is not None:
         scenario = dataclasses.replace(scenario, top_level_faults=[dict(rule) for rule in job.faults])
+    _RAN[id(scenario)] = scenario
     try:
         if run is not None:
             return run(scenario)
@@ -65,6 +68,11 @@ def execute(job: Job, watchdog_seconds: float = 30.0,
         raise
     except BaseException as exc:  # noqa: BLE001 - whatever escapes one run is that run's error, never the CLI's end
         return load_error(job, f"the harness stopped on {type(exc).__name__}: {exc}")
+
+
+def ran_here(path: Path) -> bool:
+    """True when this process has run the scenario `path` loads to now (a changed file loads anew: False)."""
+    return id(load(path)) in _RAN
 
 
 def load_error(job: Job, message: str) -> ScenarioResult:

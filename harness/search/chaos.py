@@ -107,11 +107,23 @@ def search(path: Path, options: Options) -> Search:
         return result
     result.sites = learn_sites(baseline)
     strategy = plans(result.sites, seeds_near(scenario.seed), options.max_rules)
+    with executor.kept_workers():  # every round on the same warm workers
+        _rounds(path, scenario, judge, strategy, base, result, started, options)
+    if result.failure is not None:
+        _shrink_and_write(result, scenario, judge, base, options)
+    result.wall = real_perf_counter() - started
+    return result
+
+
+def _rounds(path: Path, scenario: Any, judge: Judge, strategy: Any, base: list[dict], result: Search,
+            started: float, options: Options) -> None:
+    """Rounds of drawn plans until the budget or the time is spent or a plan fails (recorded in `result`)."""
+    from harness.clock import real_perf_counter
     budget = options.shard.share(options.budget)
     round_no = 0
     while result.runs < budget and result.failure is None:
         if options.seconds is not None and real_perf_counter() - started > options.seconds:
-            break
+            return
         drawn = draw_plans(strategy, ROUND, f"{options.seed}:{options.shard}:{scenario.name}:{round_no}")
         drawn = drawn[: budget - result.runs]
         round_no += 1
@@ -127,14 +139,8 @@ def search(path: Path, options: Options) -> Search:
             first = failing[0]
             result.failure, result.runs_to_find = (drawn[first], done[first]), result.runs + first + 1
         result.runs += len(done)
-        if result.failure is not None:
-            break
         if not drawn:
-            break
-    if result.failure is not None:
-        _shrink_and_write(result, scenario, judge, base, options)
-    result.wall = real_perf_counter() - started
-    return result
+            return
 
 
 def _fails(judge: Judge, run: Any) -> bool:

@@ -6,6 +6,7 @@ a backend) and give back ScenarioResults in job order.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
@@ -56,6 +57,12 @@ def run_jobs(jobs: Sequence[Any], workers: int | None = None, on_result: OnResul
     with warnings.catch_warnings():  # template warnings are in each result's warnings already
         warnings.simplefilter("ignore")
         return list(runner.run_jobs(list(jobs), workers=workers, on_result=on_result))
+
+
+def kept_workers() -> contextlib.AbstractContextManager:
+    """A block whose batches share their worker processes (harness.runner.kept_workers), when it is installed."""
+    runner = _runner()
+    return runner.kept_workers() if runner is not None and hasattr(runner, "kept_workers") else contextlib.nullcontext()
 
 
 def run_here(job: Any) -> Any:

@@ -106,3 +106,33 @@ def test_a_snippet_of_a_template_cached_before_the_scenario_was_loaded_is_still_
     assert "Extra" in str(load(shop))  # a topic, not a queue
     snippet.write_text("Type: AWS::SQS::Queue\n", encoding="utf-8")
     assert not isinstance(load(shop), ScenarioError)
+
+
+def _parent_runs(monkeypatch) -> list[Path]:
+    """The paths `run_jobs` runs in this (the parent) process from now on."""
+    from harness import runner
+    ran: list[Path] = []
+    real = runner.execute
+
+    def execute(job, *args, **kwargs):
+        ran.append(job.path)
+        return real(job, *args, **kwargs)
+    monkeypatch.setattr(runner, "execute", execute)
+    return ran
+
+
+def test_a_batch_of_a_scenario_this_process_already_ran_forks_its_workers_without_running_it_here(shop, monkeypatch):
+    run_jobs([Job(shop)], workers=1)
+    ran_here = _parent_runs(monkeypatch)
+    results = run_jobs([Job(shop, seed=seed) for seed in range(4)], workers=2)
+    assert [r.seed for r in results] == [0, 1, 2, 3] and all(r.passed for r in results)
+    assert ran_here == []
+
+
+def test_a_batch_of_a_scenario_changed_since_it_ran_here_runs_it_here_first(shop, monkeypatch):
+    run_jobs([Job(shop)], workers=1)
+    _rewrite(shop, shop.read_text().replace("name: order", "name: other"))
+    ran_here = _parent_runs(monkeypatch)
+    results = run_jobs([Job(shop, seed=seed) for seed in range(4)], workers=2)
+    assert all(r.passed and r.name == "other" for r in results)
+    assert ran_here == [shop]

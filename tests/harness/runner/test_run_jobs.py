@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runner import Job, run_jobs
+from harness.runner import Job, kept_workers, run_jobs
 
 HERE = Path(__file__).resolve().parent
 FAILING = HERE.parent / "scenario" / "examples" / "failing_example.yaml"
@@ -61,7 +61,8 @@ def test_a_file_that_does_not_load_gives_an_error_result_naming_the_problem(tmp_
     assert results[1].passed
 
 
-def test_a_worker_that_dies_is_reported_and_replaced(tmp_path, orders):
+def _dying_scenario(tmp_path: Path) -> Path:
+    """A scenario whose handler kills the process running it."""
     code = tmp_path / "dies"
     code.mkdir()
     # os.kill is contained by the sandbox (Runtime.ExitError); a C call into libc still kills the worker process.
@@ -73,8 +74,72 @@ def test_a_worker_that_dies_is_reported_and_replaced(tmp_path, orders):
     dying = tmp_path / "dying.yaml"
     dying.write_text(f"name: dies\nsystem: {tmp_path / 'template.yaml'}\nsteps: [{{invoke: {{function: Fn}}}}]\n",
                      encoding="utf-8")
+    return dying
+
+
+def test_a_worker_that_dies_is_reported_and_replaced(tmp_path, orders):
+    dying = _dying_scenario(tmp_path)
     pid = os.getpid()
     results = run_jobs([Job(dying), Job(orders[0]), Job(orders[1])], workers=2)
     assert results[0].status == "error" and "worker process" in results[0].error
     assert results[1].passed and results[2].passed
     assert os.getpid() == pid
+
+
+def test_jobs_queued_behind_a_dying_workers_job_run_on_another_worker(tmp_path, orders):
+    dying = _dying_scenario(tmp_path)
+    results = run_jobs([Job(dying), *(Job(orders[i % 2], seed=i) for i in range(5))], workers=2)
+    assert results[0].status == "error" and "worker process" in results[0].error
+    assert [r.seed for r in results[1:]] == list(range(5)) and all(r.passed for r in results[1:])
+
+
+def test_jobs_queued_behind_a_poisoning_run_are_run_by_a_clean_worker(tmp_path, orders):
+    hostile = Path(__file__).parents[2] / "hostile" / "app" / "template.yaml"
+    leak = tmp_path / "leak.yaml"
+    leak.write_text(f"name: leak\nsystem: {hostile}\nsteps: [{{invoke: {{function: LeakBlockingThread}}}}]\n",
+                    encoding="utf-8")
+    results = run_jobs([Job(leak), *(Job(orders[i % 2], seed=i) for i in range(4))], workers=2)
+    assert results[0].status in ("failed", "error") and "stuck-in-c" in (results[0].error or str(results[0].to_dict()))
+    assert [r.seed for r in results[1:]] == list(range(4)) and all(r.passed for r in results[1:])
+
+
+def _forks(monkeypatch) -> list[int]:
+    """Each worker process forked from now on (its core)."""
+    from harness.runner import pool
+    forked: list[int] = []
+    real = pool._fork
+
+    def fork(*args, core=0, **kwargs):
+        forked.append(core)
+        return real(*args, core=core, **kwargs)
+    monkeypatch.setattr(pool, "_fork", fork)
+    return forked
+
+
+def test_batches_inside_kept_workers_share_the_worker_processes_and_agree_with_a_serial_run(orders, monkeypatch):
+    jobs = [Job(orders[i % 2], seed=i) for i in range(4)]
+    serial = [comparable(r) for r in run_jobs(jobs, workers=1)]
+    forked = _forks(monkeypatch)
+    with kept_workers():
+        first = run_jobs(jobs, workers=2)
+        second = run_jobs(jobs, workers=2)
+    assert [comparable(r) for r in first] == serial and [comparable(r) for r in second] == serial
+    assert forked == [0, 1]
+    run_jobs(jobs, workers=2)  # after the block: a batch forks its own
+    assert forked == [0, 1, 0, 1]
+
+
+def test_a_batch_ended_early_inside_kept_workers_leaves_the_next_batch_whole(orders, monkeypatch):
+    class Enough(Exception):
+        pass
+
+    def stop_at_first(job, result):
+        raise Enough
+    jobs = [Job(orders[i % 2], seed=i, tag=lambda i=i: i) for i in range(6)]  # a tag pickle refuses stays here
+    with kept_workers():
+        with pytest.raises(Enough):
+            run_jobs(jobs, workers=2, on_result=stop_at_first)
+        seen = []
+        results = run_jobs(jobs, workers=2, on_result=lambda job, result: seen.append(job.tag))
+    assert [r.seed for r in results] == list(range(6)) and all(r.passed for r in results)
+    assert sorted(tag() for tag in seen) == list(range(6))
