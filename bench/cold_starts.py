@@ -7,6 +7,7 @@ fall inside, for library scenarios run in a warm batch (as `harness run` runs th
     python bench/cold_starts.py -n 20 scenarios/replies/email_message_queued_json_success.yaml
     python bench/cold_starts.py --compare                         # the sixth wave's import paths on and off
     python bench/cold_starts.py --compare finder                  # the fifth wave's finder paths on and off
+    python bench/cold_starts.py --per-module                      # the sixth wave's paths, per module imported
 
 Timing wraps each part (two `thread_time_ns` calls): the figures are inflated by that, about 1 us a wrapped call,
 so compare rows of one run; `--compare` times only `Container.init` and each run, alternating the paths on and off
@@ -179,16 +180,66 @@ def compare(path: str, runs: int, rounds: int, paths: str = "copies") -> None:
               f"cold starts {init_ms[0]:6.2f} / {statistics.median(init_ms):6.2f} ms")
 
 
+def per_module(rounds: int) -> None:
+    """Thread CPU per module import of a package of 60 tiny modules (each from-imports the one before), imported
+    and taken out of sys.modules again and again, the sixth wave's paths off and on in turn (gc off)."""
+    import importlib
+    import tempfile
+
+    from harness.lambda_runtime import codecache
+    with tempfile.TemporaryDirectory() as root:
+        package = Path(root) / "tiny_modules_package"
+        package.mkdir()
+        (package / "__init__.py").write_text("", encoding="utf-8")
+        (package / "m0.py").write_text("VALUE = 0\n", encoding="utf-8")
+        for i in range(1, 61):
+            (package / f"m{i}.py").write_text(f"from tiny_modules_package import m{i - 1} as before\n",
+                                              encoding="utf-8")
+        names = ["tiny_modules_package", *(f"tiny_modules_package.m{i}" for i in range(61))]
+        sys.path.insert(0, root)
+        codecache.register([root])
+
+        def imports(times: int) -> float:
+            start = time.thread_time_ns()
+            for _ in range(times):
+                importlib.import_module("tiny_modules_package.m60")
+                for name in names:
+                    del sys.modules[name]
+            return (time.thread_time_ns() - start) / times / len(names) / 1e3
+        gc.disable()
+        try:
+            rows = {True: [], False: []}
+            for state in (True, False):
+                _copied_paths(state)
+                imports(20)
+            for _ in range(rounds):
+                for state in (False, True):
+                    _copied_paths(state)
+                    rows[state].append(imports(40))
+        finally:
+            gc.enable()
+            _copied_paths(True)
+            sys.path.remove(root)
+    print(f"\nimporting a package of 60 tiny modules: thread CPU per module, best / median of {rounds} rounds")
+    for state, label in ((False, "off (fifth wave)"), (True, "on")):
+        print(f"  {label:17} {min(rows[state]):6.2f} / {statistics.median(rows[state]):6.2f} us")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="*", default=DEFAULT)
     parser.add_argument("-n", type=int, default=20, help="runs per scenario (default 20)")
     parser.add_argument("--compare", nargs="?", const="copies", choices=sorted(PATHS),
                         help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth)")
+    parser.add_argument("--per-module", action="store_true", help="the sixth wave's paths off and on, per module "
+                        "imported (a package of tiny modules, no scenario)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     import warnings
     warnings.simplefilter("ignore")
+    if args.per_module:
+        per_module(max(args.rounds, 5))
+        return 0
     for path in args.scenarios:
         if args.compare:
             compare(path, args.n, args.rounds, args.compare)

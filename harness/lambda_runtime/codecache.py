@@ -21,10 +21,14 @@ entry sets the folder's ctime, which no program can set back, so one stat per fo
 or three stats per module.
 
 A name such a finder answered at the first entry of its search path (sys.path, or the parent package's path) is
-answered by that finder directly the next time (`_find_spec`, importlib's own with this in front): Python would ask
-the meta path's finders before PathFinder (the same ones, checked; they declined the name), then that entry's
+answered by that finder directly the next time (`_direct_spec`, in front of importlib's `_find_spec`): Python would
+ask the meta path's finders before PathFinder (the same ones, checked; they declined the name), then that entry's
 finder first, and return its answer. Each answer also carries the spec's `cached` location, worked out once per
-origin and pycache settings.
+origin and pycache settings, and its spec is made directly (`_spec_of`).
+
+`_find_spec` and the loader's `get_code` are importlib's own functions copied with these lookups in front
+(importlib_copies.py), so tracebacks through them (a syntax error in a module, a finder that raises) are Python's;
+where no copy can be made, harness functions do the same lookups around Python's own (`use_copies(False)`).
 
 Module bodies also make dataclasses, and `dataclasses` compiles the source of each generated method (`__init__`,
 `__eq__`, ...) with `exec` every time; the same text always compiles to the same code, so that compilation is
