@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import sys
 import tempfile
+import threading
 import traceback
 from importlib import _bootstrap
 from importlib.machinery import ModuleSpec, SourceFileLoader
@@ -317,3 +318,49 @@ def test_no_module_lock_is_left_behind_by_a_cold_start(write_app):
         assert sim.invoke("App").payload == 1
     assert not [entry for entry in _bootstrap._module_locks.values()
                 if isinstance(entry, _bootstrap._ModuleLockManager)]
+
+
+def _many_threads_tree(size: int) -> dict[str, str]:
+    files = {"many/__init__.py": "", "many/log.py": "executed = []\n"}
+    for i in range(size):
+        before = "".join(f"from many import m{j}\nassert m{j}.DONE\n" for j in range(i) if (i + j) % 2)
+        files[f"many/m{i}.py"] = (f"import time\nfrom many import log\nlog.executed.append(__name__)\n"
+                                  f"time.sleep(0)\n{before}time.sleep(0)\nDONE = True\n")
+    return files
+
+
+def test_threads_importing_the_same_modules_at_once_execute_each_once_and_see_it_complete(tmp_path, monkeypatch):
+    size = 8
+    write_tree(tmp_path, _many_threads_tree(size))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the interpreter between threads as often as it allows
+    try:
+        for _ in range(5):
+            executed, seen = _import_at_once(size, threads=4)
+            assert sorted(executed) == sorted(f"many.m{i}" for i in range(size)) and seen == [True] * 4 * size
+            assert not [name for name in _bootstrap._module_locks if name.startswith("many")]
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def _import_at_once(size: int, threads: int) -> tuple[list[str], list[bool]]:
+    """Threads started together, each importing every module (from a different one on); what the modules' bodies
+    logged and each import's DONE. The modules are taken out of sys.modules again."""
+    start, seen = threading.Barrier(threads), []
+
+    def importer(first: int) -> None:
+        start.wait()
+        for i in range(first, first + size):
+            seen.append(importlib.import_module(f"many.m{i % size}").DONE)
+    started = [threading.Thread(target=importer, args=(n * 2,)) for n in range(threads)]
+    try:
+        for thread in started:
+            thread.start()
+        for thread in started:
+            thread.join(timeout=60)
+        return list(sys.modules["many.log"].executed), seen
+    finally:
+        for name in [n for n in sys.modules if n.partition(".")[0] == "many"]:
+            del sys.modules[name]
