@@ -33,7 +33,7 @@ from typing import Any
 
 from harness.lambda_runtime.importlib_copies import body_start, copy_of, method, statements
 
-STOCK = {name: getattr(_bootstrap, name) for name in ("_ModuleLockManager", "module_from_spec", "_find_spec")}
+STOCK = {name: getattr(_bootstrap, name) for name in ("_ModuleLockManager", "module_from_spec")}
 _DEFAULT_CREATE = _bootstrap_external._LoaderBasics.create_module
 _plain_loaders: set[type] = {SourceFileLoader, SourcelessFileLoader}  # codecache adds its own
 
