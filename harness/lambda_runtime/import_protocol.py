@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import _imp
 import ast
+import sys
 import weakref
 from importlib import (
     _bootstrap,  # type: ignore[attr-defined]
@@ -123,7 +124,13 @@ def _plain_modules(function: ast.FunctionDef) -> None:
 COPIES: dict[str, Any] = {}  # name in importlib._bootstrap -> its copy (missing: no copy could be made)
 
 
+_tried: list[bool] = []  # the copies were attempted (they are made once per process, or never)
+
+
 def _make_copies() -> None:
+    _tried.append(True)
+    if sys.version_info[:2] != (3, 11):
+        return  # the statements put in front use 3.11's module lock fields (owner, count): elsewhere Python's own
     made = {
         "_ModuleLockManager": copy_of(_bootstrap, "_ModuleLockManager", _claiming,
                                       {"_KeyedRef": weakref.KeyedRef, "_forget": _forget}),
@@ -141,7 +148,7 @@ def add_plain_loader(cls: type) -> None:
 
 def install(on: bool = True) -> None:
     """Put the copies in importlib's place (on), or importlib's own functions back (off)."""
-    if not COPIES:
+    if not _tried:
         _make_copies()
     for name, copy in COPIES.items():
         setattr(_bootstrap, name, copy if on else STOCK[name])
