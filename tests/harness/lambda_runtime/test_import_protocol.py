@@ -281,21 +281,31 @@ def _from_importlib(lines: list[str]) -> list[str]:
 
 
 def test_a_handler_whose_import_fails_reports_pythons_own_error_and_trace(tmp_path):
+    """The error Python's own import system raises, reported as AWS's Python runtime reports it: an ImportError
+    or SyntaxError in its own shape (awslambdaric's `_get_handler`), anything else with Python's own stack."""
     (tmp_path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
     for helper in BROKEN_HELPERS:
         files = {**HANDLER_TREE, "pkg/helper.py": helper}
         write_tree(tmp_path / "src", files)
         with Simulation(tmp_path / "template.yaml", seed=1) as sim:
             error = sim.invoke("App").error
-        expected, expected_trace = _pythons_own_failure(files)
+        exc, expected_trace = _pythons_own_failure(files)
         folder = str(tmp_path / "src")
-        trace = [line.replace(folder, "<root>") for line in _from_importlib(error["stackTrace"])]
-        assert error["errorMessage"] == expected, helper
-        assert trace == expected_trace, helper
+        if isinstance(exc, ImportError):
+            assert (error["errorType"], error["stackTrace"]) == ("Runtime.ImportModuleError", []), helper
+            assert error["errorMessage"] == f"Unable to import module 'app': {exc}", helper
+        elif isinstance(exc, SyntaxError):
+            assert error["errorType"] == "Runtime.UserCodeSyntaxError", helper
+            assert error["errorMessage"] == f"Syntax error in module 'app': {exc}", helper
+            assert error["stackTrace"] == [f'  File "{folder}/pkg/helper.py" Line {exc.lineno}\n    {exc.text}']
+        else:
+            trace = [line.replace(folder, "<root>") for line in _from_importlib(error["stackTrace"])]
+            assert (error["errorType"], error["errorMessage"]) == (type(exc).__name__, str(exc)), helper
+            assert trace == expected_trace, helper
 
 
-def _pythons_own_failure(files: dict[str, str]) -> tuple[str, list[str]]:
-    """The message and stack lines (from importlib's first frame on) of importing `app` from these files with
+def _pythons_own_failure(files: dict[str, str]) -> tuple[Exception, list[str]]:
+    """The exception and stack lines (from importlib's first frame on) of importing `app` from these files with
     Python's own import system."""
     with tempfile.TemporaryDirectory() as plain, pythons_own_import_system():
         write_tree(Path(plain), files)
@@ -304,7 +314,7 @@ def _pythons_own_failure(files: dict[str, str]) -> tuple[str, list[str]]:
             importlib.import_module("app")
         except Exception as exc:  # noqa: BLE001 - compared with the harness's error document
             lines = traceback.format_list(traceback.extract_tb(exc.__traceback__))
-            return str(exc), [line.replace(plain, "<root>") for line in _from_importlib(lines)]
+            return exc, [line.replace(plain, "<root>") for line in _from_importlib(lines)]
         finally:
             sys.path.remove(plain)
             for name in ("app", "pkg", "pkg.helper", "pkg.not_there"):
