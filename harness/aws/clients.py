@@ -62,7 +62,14 @@ from botocore import utils as botocore_utils
 from botocore.endpoint_provider import EndpointProvider
 from botocore.utils import EVENT_ALIASES
 
-from harness.aws import client_settings, resource_classes, shared_models, signing
+from harness.aws import (
+    client_settings,
+    config_objects,
+    profile_reads,
+    resource_classes,
+    shared_models,
+    signing,
+)
 
 _lock = threading.Lock()
 _providers: dict[tuple, tuple[Any, Any, EndpointProvider]] = {}
@@ -147,9 +154,15 @@ class SharedTrie(hooks._PrefixTrie):
             SharedTrie._mark(child, owned)
 
     def append_item(self, key: str, value: Any, section: int = hooks._MIDDLE) -> None:
-        """Add an item to a key (botocore's own walk, over nodes made this trie's own)."""
-        self._own_path(key.split("."), create=True)
-        super().append_item(key, value, section)
+        """Add an item to a key (botocore's own walk, over nodes made this trie's own: the walk that makes them
+        this trie's own ends at the key's node, where botocore's appends)."""
+        if hooks._PrefixTrie.append_item is not _trie_append:
+            self._own_path(key.split("."), create=True)
+            return super().append_item(key, value, section)
+        current = self._own_path(key.split("."), create=True)
+        if current["values"] is None:
+            current["values"] = hooks.NodeList([], [], [])
+        current["values"][section].append(value)
 
     def remove_item(self, key: str, value: Any) -> None:
         """Remove an item from a key (botocore's own removal, over nodes made this trie's own)."""
@@ -176,6 +189,7 @@ def share_trie(trie: Any) -> SharedTrie:
 
 
 _trie_copy = hooks._PrefixTrie.__copy__
+_trie_append = hooks._PrefixTrie.append_item
 _getproxies, _proxy_bypass = botocore_utils.getproxies, botocore_utils.proxy_bypass
 _FROM_ENVIRONMENT = (_getproxies is urllib.request.getproxies_environment
                      and _proxy_bypass is urllib.request.proxy_bypass_environment)  # not macOS or Windows
@@ -262,6 +276,8 @@ def install() -> None:
     httpsession.URLLib3Session._get_connection_manager = _connection_manager_with_context
     shared_models.install()
     client_settings.install()
+    profile_reads.install()
+    config_objects.install()
     signing.install()
     resource_classes.install()
 
@@ -278,6 +294,8 @@ def uninstall() -> None:
     httpsession.URLLib3Session._get_connection_manager = _connection_manager
     shared_models.uninstall()
     client_settings.uninstall()
+    profile_reads.uninstall()
+    config_objects.uninstall()
     signing.uninstall()
     resource_classes.uninstall()
 
@@ -288,5 +306,6 @@ def installed() -> bool:
     return (regions.EndpointProvider is shared_provider and hooks.accepts_kwargs is accepts_kwargs
             and hooks._PrefixTrie.__copy__ is share_trie and hooks.EventAliaser.__copy__ is copy_aliaser
             and httpsession.URLLib3Session.__init__ is _lazy_session_init and shared_models.installed()
-            and client_settings.installed() and signing.installed()
+            and client_settings.installed() and profile_reads.installed() and config_objects.installed()
+            and signing.installed()
             and resource_classes.installed())

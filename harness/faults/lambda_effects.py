@@ -62,8 +62,7 @@ class InitFailure(Effect):
         container = ctx.extra["container"]
         module = container.config.handler.rpartition(".")[0]
         message = self.message or f"Unable to import module '{module}': init failed (injected fault)"
-        exc: Exception = ImportError(message) if self.error_type == "Runtime.ImportModuleError" else \
-            runtime_exception(self.error_type, message, True)
+        exc = runtime_exception(self.error_type, message, True)
 
         def failing_init() -> None:
             del container.init  # back to the class's init for any later use

@@ -145,7 +145,7 @@ class Container:
         codecache.register((*self._paths, *library_folders()))  # compiled once per process, re-executed here
         codecache.refresh(self._paths)  # files written since the last cold start are seen (as a new process would)
         if not module_name:
-            raise ImportError(f"Bad handler '{self.config.handler}': expected <module>.<function>")
+            raise ImportError(f"Bad handler '{self.config.handler}': not enough values to unpack (expected 2, got 1)")
         module = importlib.import_module(module_name)
         handler = getattr(module, function_name, None)
         if not callable(handler):

@@ -225,7 +225,7 @@ class LambdaRuntime:
                 except BaseException as exc:  # noqa: BLE001 - an init failure is the invocation's outcome
                     if sandbox.is_exit(exc):
                         return "error", None, sandbox.exit_document(exc, request.request_id), True
-                    return "error", None, _error_document(exc, request.request_id, init=True), True
+                    return "error", None, _init_error_document(exc, request.request_id, config.handler), True
             deadline = self.scheduler.clock.now() + config.timeout
             self.scheduler.set_deadline(task, deadline)
             context = LambdaContext(request_id=request.request_id, config=config, deadline=deadline,
@@ -370,11 +370,28 @@ def _uuid4_text(bits: int) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def _error_document(exc: BaseException, request_id: str, init: bool = False) -> dict:
-    error_type = type(exc).__name__
-    if init and isinstance(exc, ImportError):
-        error_type = "Runtime.ImportModuleError"
-    elif init and isinstance(exc, AttributeError) and "Handler" in str(exc):
-        error_type = "Runtime.HandlerNotFound"
+def _error_document(exc: BaseException, request_id: str) -> dict:
     stack = stack_lines(exc.__traceback__)  # each code location formatted once
-    return {"errorMessage": str(exc), "errorType": error_type, "requestId": request_id, "stackTrace": stack}
+    return {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": request_id, "stackTrace": stack}
+
+
+def _init_error_document(exc: BaseException, request_id: str, handler: str) -> dict:
+    """What AWS's Python runtime reports when importing the handler fails (awslambdaric's `_get_handler`): an
+    ImportError as Runtime.ImportModuleError and a SyntaxError as Runtime.UserCodeSyntaxError, each with the module
+    named, a handler setting without a module as Runtime.MalformedHandlerName, a missing handler as
+    Runtime.HandlerNotFound; anything else the init code raised as itself."""
+    module = handler.rpartition(".")[0]
+    if type(exc).__name__ in ("Runtime.ImportModuleError", "Runtime.HandlerNotFound"):  # an injected init failure
+        message, error_type, stack = str(exc), type(exc).__name__, []
+    elif not module:
+        message, error_type, stack = str(exc), "Runtime.MalformedHandlerName", []
+    elif isinstance(exc, ImportError):
+        message, error_type, stack = f"Unable to import module '{module}': {exc}", "Runtime.ImportModuleError", []
+    elif isinstance(exc, SyntaxError):
+        message, error_type = f"Syntax error in module '{module}': {exc}", "Runtime.UserCodeSyntaxError"
+        stack = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+    elif isinstance(exc, AttributeError) and str(exc).startswith("Handler '"):
+        message, error_type, stack = str(exc), "Runtime.HandlerNotFound", []
+    else:
+        return _error_document(exc, request_id)
+    return {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}

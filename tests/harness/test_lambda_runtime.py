@@ -2,6 +2,8 @@
 import dataclasses
 import json
 
+import pytest
+
 from harness import Simulation
 
 
@@ -189,3 +191,32 @@ def test_recycle_makes_the_next_invocation_a_cold_start(sim):
     assert not sim.invoke("Stamp").cold
     sim.runtime.recycle("Stamp")
     assert sim.invoke("Stamp").cold
+
+
+INIT_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  App: {{Type: AWS::Serverless::Function, Properties: {{Runtime: python3.11, CodeUri: src/, Handler: {handler}}}}}
+"""
+
+
+@pytest.mark.parametrize(("handler", "source", "error_type", "message"), [
+    ("app.handler", "import not_a_module\n", "Runtime.ImportModuleError",
+     "Unable to import module 'app': No module named 'not_a_module'"),
+    ("app.handler", "def handler(event, context):\n    return (\n", "Runtime.UserCodeSyntaxError",
+     "Syntax error in module 'app': '(' was never closed (app.py, line 2)"),
+    ("app.missing", "def handler(event, context):\n    return 1\n", "Runtime.HandlerNotFound",
+     "Handler 'missing' missing on module 'app'"),
+    ("app", "def handler(event, context):\n    return 1\n", "Runtime.MalformedHandlerName",
+     "Bad handler 'app': not enough values to unpack (expected 2, got 1)"),
+])
+def test_an_init_failure_is_reported_as_aws_python_runtime_reports_it(write_app, handler, source, error_type,
+                                                                        message):
+    template = write_app(INIT_TEMPLATE.format(handler=handler), source)
+    with Simulation(template, seed=1) as sim:
+        error = sim.invoke("App").error
+    assert (error["errorType"], error["errorMessage"]) == (error_type, message)
+    if error_type == "Runtime.UserCodeSyntaxError":
+        assert error["stackTrace"] == [f'  File "{template.parent / "src" / "app.py"}" Line 2\n        return (\n']
+    else:
+        assert error["stackTrace"] == []
