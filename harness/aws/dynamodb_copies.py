@@ -34,7 +34,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _UNREAD: dict[Any, Callable[[Any, Any], Any]] = {}  # code object of a moto function -> what its deepcopy(x) returns
 
 
@@ -56,37 +59,32 @@ class _Copies:
 
 def installed() -> bool:
     """True while the fast path is in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Give moto's DynamoDB response, model and table modules `_Copies` as their `copy` (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.dynamodb import models, responses
     from moto.dynamodb.models import table
     modules = (responses, models, table)
     if any(module.copy is not copy for module in modules):
         return  # someone else's copy module: left as it is (and nothing else patched)
-    _saved["modules"] = modules
     copies = _Copies()
     for module in modules:
-        module.copy = copies
+        _patches.replace(module, "copy", copies)
     _UNREAD[responses.DynamoHandler.update_item.__code__] = _stored_item
     _UNREAD[models.DynamoDBBackend.update_item.__code__] = _item_without_stream
     _UNREAD[table.Table.query.__code__] = _matching_items
     from moto.dynamodb.models import dynamo_type
-    _saved.update(dynamo_type=dynamo_type, project=dynamo_type.Item.project)
-    dynamo_type.Item.project = _project
+    _patches.keep(dynamo_type=dynamo_type)
+    _patches.replace(dynamo_type.Item, "project", _project, key="project")
 
 
 def uninstall() -> None:
     """Give moto's modules the copy module back (tests compare both)."""
-    for module in _saved.pop("modules", ()):
-        module.copy = copy
-    if "project" in _saved:
-        _saved["dynamo_type"].Item.project = _saved["project"]
-    _saved.clear()
+    _patches.undo()
     _UNREAD.clear()
 
 

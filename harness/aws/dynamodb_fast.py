@@ -39,7 +39,10 @@ import copyreg
 import weakref
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _DISPATCH = copy._deepcopy_dispatch
 _ATOMIC = copy._deepcopy_atomic  # copy's own rule for values it returns as they are
 _PLAIN: dict[type, bool] = {}  # class -> whether tree_copy may copy its instances itself
@@ -51,37 +54,23 @@ _PASSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # update tree 
 
 def install() -> None:
     """Patch moto's DynamoDB expression handling (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     validator = validators.UpdateExpressionValidator
-    _saved.update(validators=validators, deepcopy=validators.deepcopy, parser=ConditionExpressionParser,
-                  parse=ConditionExpressionParser.parse, validator=validator,
-                  validator_init=validator.__dict__.get("__init__"), validate=validator.__dict__.get("validate"),
-                  init=validator.__init__,
-                  traverser=DepthFirstTraverser, traverse=DepthFirstTraverser.traverse)
-    validators.deepcopy = tree_copy
-    ConditionExpressionParser.parse = _parse_condition
-    validator.__init__ = _validator_init
-    validator.validate = _validate
-    DepthFirstTraverser.traverse = _traverse
+    _patches.keep(traverser=DepthFirstTraverser)
+    _patches.replace(validators, "deepcopy", tree_copy)
+    _patches.replace(ConditionExpressionParser, "parse", _parse_condition, key="parse")
+    _patches.replace(validator, "__init__", _validator_init, key="init")
+    _patches.replace(validator, "validate", _validate)
+    _patches.replace(DepthFirstTraverser, "traverse", _traverse, key="traverse")
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
-    if not _saved:
-        return
-    _saved["validators"].deepcopy = _saved["deepcopy"]
-    _saved["parser"].parse = _saved["parse"]
-    for name, key in (("__init__", "validator_init"), ("validate", "validate")):
-        if _saved[key] is None:
-            delattr(_saved["validator"], name)  # inherited from moto's Validator again
-        else:
-            setattr(_saved["validator"], name, _saved[key])
-    _saved["traverser"].traverse = _saved["traverse"]
-    _saved.clear()
+    _patches.undo()
     _CONDITIONS.clear()
     _PASSED.clear()
     _KINDS.clear()
@@ -89,7 +78,7 @@ def uninstall() -> None:
 
 def installed() -> bool:
     """True while the fast paths are in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 # ------------------------------------------------------------------ the tree copy

@@ -16,31 +16,31 @@ import base64
 from decimal import Decimal
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _AS_THEY_ARE = (str, int, float, bool, type(None), bytes, Decimal)
 
 
 def installed() -> bool:
     """True while the fast path is in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Give moto's DynamoDB responses module `plain` as its `dynamo_to_dict` (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.dynamodb import responses
     from moto.dynamodb.models import dynamo_type
-    _saved.update(responses=responses, dynamo_to_dict=responses.dynamo_to_dict, dynamo_type=dynamo_type)
-    responses.dynamo_to_dict = plain
+    _patches.keep(dynamo_type=dynamo_type)
+    _patches.replace(responses, "dynamo_to_dict", plain, key="dynamo_to_dict")
 
 
 def uninstall() -> None:
     """Put moto's own function back (tests compare both)."""
-    if not _saved:
-        return
-    _saved["responses"].dynamo_to_dict = _saved["dynamo_to_dict"]
-    _saved.clear()
+    _patches.undo()
 
 
 def plain(obj: Any) -> Any:

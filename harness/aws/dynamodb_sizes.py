@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _SETS = ("SS", "NS", "BS")
 
 
@@ -29,28 +32,22 @@ class _Unusual(Exception):
 
 def installed() -> bool:
     """True while the fast path is in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Patch `DynamoType.size` and `LimitedSizeDict.__setitem__` (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.dynamodb.models import dynamo_type
-    _saved.update(module=dynamo_type, size=dynamo_type.DynamoType.size,
-                  setitem=dynamo_type.LimitedSizeDict.__setitem__)
-    dynamo_type.DynamoType.size = _size
-    dynamo_type.LimitedSizeDict.__setitem__ = _setitem
+    _patches.keep(module=dynamo_type)
+    _patches.replace(dynamo_type.DynamoType, "size", _size, key="size")
+    _patches.replace(dynamo_type.LimitedSizeDict, "__setitem__", _setitem, key="setitem")
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
-    if not _saved:
-        return
-    module = _saved["module"]
-    module.DynamoType.size = _saved["size"]
-    module.LimitedSizeDict.__setitem__ = _saved["setitem"]
-    _saved.clear()
+    _patches.undo()
 
 
 def _size(value: Any) -> int:

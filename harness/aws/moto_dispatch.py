@@ -41,7 +41,10 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _ROUTES: dict[str, tuple[str, Any]] = {}  # clean URL -> (moto service name, the handler moto calls)
 _METHOD_NAMES: dict[type, tuple[tuple[int, ...], list[str]]] = {}
 # (member, id(shape), id(parent shape)) -> (shape, parent, the keys moto's picker tries for a dict value); the shapes
@@ -53,37 +56,28 @@ _KEYS_LIMIT = 100_000
 
 def installed() -> bool:
     """True while the fast dispatch is in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Patch moto's method listing and serializer member lookup (idempotent); `answer` routes from the table."""
-    if _saved:
+    if _patches:
         return
     from moto.core import responses, serialize
     picker = serialize.XFormedAttributePicker
-    _saved.update(method_names=responses.method_names_from_class, keys=picker.get_possible_keys, picker=picker,
-                  providers=serialize.DEFAULT_ALIAS_PROVIDERS, get_value=serialize.ResponseSerializer.get_value)
-    responses.method_names_from_class = _method_names
-    picker.get_possible_keys = _possible_keys
-    serialize.ResponseSerializer.get_value = _get_value
-    _saved["enrich"] = responses.BaseResponse.__dict__["_enrich_response"]
-    responses.BaseResponse._enrich_response = staticmethod(_enrich_response)
-    _saved["camel"] = responses.camelcase_to_underscores
-    responses.camelcase_to_underscores = functools.lru_cache(maxsize=1024)(responses.camelcase_to_underscores)
+    _patches.keep(picker=picker, providers=serialize.DEFAULT_ALIAS_PROVIDERS,
+                  enrich=responses.BaseResponse.__dict__["_enrich_response"])
+    _patches.replace(responses, "method_names_from_class", _method_names, key="method_names")
+    _patches.replace(picker, "get_possible_keys", _possible_keys, key="keys")
+    _patches.replace(serialize.ResponseSerializer, "get_value", _get_value, key="get_value")
+    _patches.replace(responses.BaseResponse, "_enrich_response", staticmethod(_enrich_response))
+    _patches.replace(responses, "camelcase_to_underscores",
+                     functools.lru_cache(maxsize=1024)(responses.camelcase_to_underscores))
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
-    if not _saved:
-        return
-    from moto.core import responses, serialize
-    responses.method_names_from_class = _saved["method_names"]
-    serialize.XFormedAttributePicker.get_possible_keys = _saved["keys"]
-    serialize.ResponseSerializer.get_value = _saved["get_value"]
-    responses.BaseResponse._enrich_response = _saved["enrich"]
-    responses.camelcase_to_underscores = _saved["camel"]
-    _saved.clear()
+    _patches.undo()
 
 
 def answer(request: Any) -> Any:

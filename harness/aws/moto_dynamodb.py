@@ -23,7 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _TREES: dict[str, Any] = {}  # UpdateExpression text -> moto's parse of it (read, never changed: see above)
 _KEPT: dict[int, Any] = {}  # id of a kept tree -> the tree
 _CLAUSES: dict[tuple, tuple] = {}  # (id of a kept tree, clause types) -> the clauses moto's find_clauses lists
@@ -32,29 +35,21 @@ _TREES_LIMIT = 10_000
 
 def install() -> None:
     """Patch moto's DepthFirstTraverser (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-    _saved.update(nodes=DepthFirstTraverser.nodes_to_be_processed, process=DepthFirstTraverser.process,
-                  make=UpdateExpressionParser.__dict__["make"], parser=UpdateExpressionParser,
-                  node=Node, find_clauses=Node.__dict__["find_clauses"])
-    DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed
-    DepthFirstTraverser.process = _process
-    UpdateExpressionParser.make = classmethod(_make)
-    Node.find_clauses = _find_clauses
+    _patches.keep(make=UpdateExpressionParser.__dict__["make"], parser=UpdateExpressionParser,
+                  find_clauses=Node.__dict__["find_clauses"])
+    _patches.replace(DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed)
+    _patches.replace(DepthFirstTraverser, "process", _process)
+    _patches.replace(UpdateExpressionParser, "make", classmethod(_make))
+    _patches.replace(Node, "find_clauses", _find_clauses)
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
-    if not _saved:
-        return
-    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
-    DepthFirstTraverser.nodes_to_be_processed = _saved["nodes"]
-    DepthFirstTraverser.process = _saved["process"]
-    _saved["parser"].make = _saved["make"]
-    _saved["node"].find_clauses = _saved["find_clauses"]
-    _saved.clear()
+    _patches.undo()
     _TREES.clear()
     _KEPT.clear()
     _CLAUSES.clear()

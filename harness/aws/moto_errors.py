@@ -14,30 +14,29 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 
 
 def installed() -> bool:
     """True while the fast path is in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Patch `JsonRESTError.__init__` (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.core import exceptions
-    _saved.update(module=exceptions, json_init=exceptions.JsonRESTError.__init__,
-                  rest_init=exceptions._RESTError.__init__)
-    exceptions.JsonRESTError.__init__ = _json_error_init
+    _patches.keep(module=exceptions, rest_init=exceptions._RESTError.__init__)
+    _patches.replace(exceptions.JsonRESTError, "__init__", _json_error_init, key="json_init")
 
 
 def uninstall() -> None:
     """Put moto's own constructor back (tests compare both)."""
-    if not _saved:
-        return
-    _saved["module"].JsonRESTError.__init__ = _saved["json_init"]
-    _saved.clear()
+    _patches.undo()
 
 
 def _json_error_init(error: Any, error_type: str, message: str, _: str = "", **kwargs: Any) -> None:

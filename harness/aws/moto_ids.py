@@ -19,31 +19,27 @@ import struct
 from random import Random
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _POOLS = {True: string.ascii_letters + string.digits, False: string.ascii_letters}
 _WORD = struct.Struct("<I")
 
 
 def install() -> None:
     """Patch `MotoRandom.get_random_string` and SQS's receipt handles (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.moto_api._internal.moto_random import MotoRandom
     from moto.sqs import models as sqs_models
-    _saved["get_random_string"] = MotoRandom.get_random_string
-    _saved["receipt_handle"] = sqs_models.generate_receipt_handle
-    MotoRandom.get_random_string = _get_random_string  # type: ignore[method-assign]
-    sqs_models.generate_receipt_handle = _receipt_handle
+    _patches.replace(MotoRandom, "get_random_string", _get_random_string, key="get_random_string")
+    _patches.replace(sqs_models, "generate_receipt_handle", _receipt_handle, key="receipt_handle")
 
 
 def uninstall() -> None:
     """Put moto's own `get_random_string` and receipt handles back."""
-    if not _saved:
-        return
-    from moto.moto_api._internal.moto_random import MotoRandom
-    from moto.sqs import models as sqs_models
-    MotoRandom.get_random_string = _saved.pop("get_random_string")  # type: ignore[method-assign]
-    sqs_models.generate_receipt_handle = _saved.pop("receipt_handle")
+    _patches.undo()
 
 
 def _get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:

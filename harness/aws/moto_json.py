@@ -30,7 +30,10 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-_saved: dict[str, Any] = {}
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 # id(shape) -> (shape, parse(parser, value)), and the shape's description (`_described`) -> the same function: botocore
 # resolves a member's shape into a new object each time it is reached, so a recursive shape (a DynamoDB map of
 # AttributeValues) is only ever met again as another object with the same description
@@ -51,36 +54,30 @@ _GETTERS: dict[tuple, tuple[Any, tuple[str, ...]]] = {}  # names -> (a getter of
 
 def installed() -> bool:
     """True while the fast paths are in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Patch moto's JSON parser and serializer entry points (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.core import parse, serialize
     json_parser, json_serializer = parse.JSONParser, serialize.JSONSerializer
-    _saved.update(parse=parse, serialize=serialize, parse_json_body=json_parser.__dict__["_parse_json_body"],
-                  serialize_result=serialize.ResponseSerializer._serialize_result,
+    _patches.keep(parse=parse, serialize=serialize, parse_json_body=json_parser.__dict__["_parse_json_body"],
                   get_value=serialize.ResponseSerializer.get_value)
-    json_parser._parse_json_body = _parse_json_body
-    serialize.ResponseSerializer._serialize_result = _serialize_result
+    _patches.replace(json_parser, "_parse_json_body", _parse_json_body)
+    _patches.replace(serialize.ResponseSerializer, "_serialize_result", _serialize_result, key="serialize_result")
     # what the made functions stand in for: a class whose methods differ from these is walked by moto
     for cls, names in ((json_parser, _PARSE_METHODS), (json_serializer, _SERIALIZE_METHODS)):
         present = tuple(name for name in names if hasattr(cls, name))
         _GETTERS[names] = (operator.attrgetter(*present), tuple(name for name in names if name not in present))
-    _saved["parser_methods"] = _methods(json_parser, _PARSE_METHODS)
-    _saved["serializer_methods"] = _methods(json_serializer, _SERIALIZE_METHODS)
+    _patches.keep(parser_methods=_methods(json_parser, _PARSE_METHODS),
+                  serializer_methods=_methods(json_serializer, _SERIALIZE_METHODS))
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
-    if not _saved:
-        return
-    parse, serialize = _saved["parse"], _saved["serialize"]
-    parse.JSONParser._parse_json_body = _saved["parse_json_body"]
-    serialize.ResponseSerializer._serialize_result = _saved["serialize_result"]
-    _saved.clear()
+    _patches.undo()
     _PARSERS.clear()
     _SERIALIZERS.clear()
     _GETTERS.clear()

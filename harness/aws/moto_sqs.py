@@ -33,10 +33,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness.aws import sqs_store
+from harness.aws.patches import Patches
 from harness.aws.sqs_store import Messages
 
 _local = threading.local()
-_saved: dict[str, Any] = {}
+_patches = Patches()
+_saved = _patches.saved  # moto's originals, while installed
 _HANDLES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # receipt handle -> message
 
 
@@ -64,60 +66,38 @@ def unix_time_millis() -> float:
 
 def installed() -> bool:
     """True while the fast path is in place."""
-    return bool(_saved)
+    return bool(_patches)
 
 
 def install() -> None:
     """Patch moto's SQS models (idempotent)."""
-    if _saved:
+    if _patches:
         return
     from moto.sqs import models
     queue, backend, message = models.Queue, models.SQSBackend, models.Message
-    _saved.update(unix_time=models.unix_time, unix_time_millis=models.unix_time_millis,
-                  messages=queue.messages, delete=queue.delete_message,
-                  retention=backend.is_message_valid_based_on_retention_period,
-                  send=backend.send_message, get_attributes=backend.get_queue_attributes,
-                  mark_received=message.mark_received, attributes=queue.attributes,
-                  camel=models.camelcase_to_underscores, store="_messages" in vars(queue),
-                  timers=any(name in vars(message) for name in sqs_store.TIMERS))
-    models.camelcase_to_underscores = functools.lru_cache(maxsize=None)(models.camelcase_to_underscores)
-    models.unix_time, models.unix_time_millis = _unix_time, _unix_time_millis
-    queue.messages = property(_visible)
-    queue.delete_message = _delete_message
-    backend.is_message_valid_based_on_retention_period = _retention_ok
-    backend.send_message = _send_message
-    backend.get_queue_attributes = _get_queue_attributes
-    message.mark_received = _mark_received
-    queue.attributes = property(_attributes)
+    replace = _patches.replace
+    replace(models, "camelcase_to_underscores", functools.lru_cache(maxsize=None)(models.camelcase_to_underscores))
+    replace(models, "unix_time", _unix_time, key="unix_time")
+    replace(models, "unix_time_millis", _unix_time_millis)
+    replace(queue, "messages", property(_visible))
+    replace(queue, "delete_message", _delete_message, key="delete")
+    replace(backend, "is_message_valid_based_on_retention_period", _retention_ok)
+    replace(backend, "send_message", _send_message, key="send")
+    replace(backend, "get_queue_attributes", _get_queue_attributes)
+    replace(message, "mark_received", _mark_received, key="mark_received")
+    replace(queue, "attributes", property(_attributes), key="attributes")
     for name, count in _COUNTS.items():
-        _saved[name] = getattr(queue, name)
-        setattr(queue, name, property(count))
-    queue._messages = property(_get_messages, _set_messages)
+        replace(queue, name, property(count))
+    # queues made while installed keep their Messages in `_messages` after `undo` deletes the property: moto's
+    # code reads it as its list; messages keep their timers' values in their own __dict__, under the same names
+    replace(queue, "_messages", property(_get_messages, _set_messages))
     for name in sqs_store.TIMERS:  # assigning a timer re-indexes the message in the queue holding it
-        setattr(message, name, sqs_store.timer(name))
+        replace(message, name, sqs_store.timer(name))
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
-    if not _saved:
-        return
-    from moto.sqs import models
-    queue, backend = models.Queue, models.SQSBackend
-    models.unix_time, models.unix_time_millis = _saved["unix_time"], _saved["unix_time_millis"]
-    queue.messages, queue.delete_message = _saved["messages"], _saved["delete"]
-    backend.is_message_valid_based_on_retention_period = _saved["retention"]
-    backend.send_message, backend.get_queue_attributes = _saved["send"], _saved["get_attributes"]
-    models.Message.mark_received = _saved["mark_received"]
-    queue.attributes = _saved["attributes"]
-    for name in _COUNTS:
-        setattr(queue, name, _saved[name])
-    models.camelcase_to_underscores = _saved["camel"]
-    if not _saved["store"]:
-        del queue._messages  # queues made meanwhile keep their Messages: moto's code reads it as its list
-    if not _saved["timers"]:
-        for name in sqs_store.TIMERS:  # messages keep their values in their own __dict__, under the same names
-            delattr(models.Message, name)
-    _saved.clear()
+    _patches.undo()
 
 
 # ---------------------------------------------------------------------------------------------- the clock
