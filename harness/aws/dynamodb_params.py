@@ -34,7 +34,10 @@ from boto3.dynamodb import conditions, transform
 from boto3.dynamodb import types as boto3_types
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-_copy_params = transform.copy_dynamodb_params
+from harness.aws.patches import Patches
+
+_patches = Patches()
+_copy_params = transform.copy_dynamodb_params  # boto3's own, called by the tests and for nothing else
 _serialize = TypeSerializer.serialize
 _deserialize = TypeDeserializer.deserialize
 _SAME = frozenset((str, int, float, bool, type(None), bytes, Decimal))
@@ -136,16 +139,15 @@ def _untyped(self: Any, value: Any) -> Any:
 def install() -> None:
     """Copy resource calls' parameters and convert their values with the paths above (idempotent). A resource made
     earlier keeps the copy handler it registered."""
-    transform.copy_dynamodb_params = copy_params
-    TypeSerializer.serialize = serialize
-    TypeDeserializer.deserialize = deserialize
+    if not _patches:
+        _patches.replace(transform, "copy_dynamodb_params", copy_params)
+        _patches.replace(TypeSerializer, "serialize", serialize)
+        _patches.replace(TypeDeserializer, "deserialize", deserialize)
 
 
 def uninstall() -> None:
     """boto3's own copy and conversions (for resources made afterwards; conversions at once)."""
-    transform.copy_dynamodb_params = _copy_params
-    TypeSerializer.serialize = _serialize
-    TypeDeserializer.deserialize = _deserialize
+    _patches.undo()
 
 
 def installed() -> bool:

@@ -26,11 +26,13 @@ from typing import Any
 
 from botocore.parsers import JSONParser
 
+from harness.aws.patches import Patches
+
 MAX_WALKERS = 512  # output shapes kept; past it the memory starts again
 
 Walker = Callable[[Any, Any], Any]  # (JSON value, parser) -> parsed value
 
-_original = JSONParser._handle_json_body
+_patches = Patches()
 _WALKED = ("structure", "list", "map", "blob", "timestamp")
 _PLAIN = ("string", "integer", "long", "boolean", "float", "double", "bigdecimal", "biginteger", "character",
           "byte", "short")  # types botocore's JSON parser hands back as they are (no `_handle_` method)
@@ -152,12 +154,13 @@ def handle_json_body(self: Any, raw_body: Any, shape: Any) -> Any:
 
 def install() -> None:
     """Parse JSON-protocol bodies with walkers made once per output shape (idempotent)."""
-    JSONParser._handle_json_body = handle_json_body
+    if not _patches:
+        _patches.replace(JSONParser, "_handle_json_body", handle_json_body)
 
 
 def uninstall() -> None:
     """botocore parses every JSON body with its own `_parse_shape`."""
-    JSONParser._handle_json_body = _original
+    _patches.undo()
 
 
 def installed() -> bool:
