@@ -45,7 +45,7 @@ def requests(operation_model, value):
 
 
 @pytest.mark.parametrize("service,operation", INPUTS)
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_input_shape_is_written_as_botocore_writes_it(service, operation, data):
     model = _models[service].operation_model(operation)

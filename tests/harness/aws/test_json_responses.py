@@ -68,7 +68,7 @@ def both(shape, value):
 
 
 @pytest.mark.parametrize("service,operation", OUTPUTS)
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_output_shape_parses_as_botocore_parses_it(service, operation, data):
     shape = _models[service].operation_model(operation).output_shape

@@ -29,7 +29,7 @@ def reports(shape, value) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("service,operation", INPUTS)
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_input_shape_is_validated_as_botocore_validates_it(service, operation, data):
     shape = _models[service].operation_model(operation).input_shape
