@@ -5,7 +5,9 @@ fall inside, for library scenarios run in a warm batch (as `harness run` runs th
 
     python bench/cold_starts.py                                   # messages and the stalled-lock replies scenario
     python bench/cold_starts.py -n 20 scenarios/replies/email_message_queued_json_success.yaml
-    python bench/cold_starts.py --compare                         # this work's cold-start paths on and off
+    python bench/cold_starts.py --compare                         # the sixth wave's import paths on and off
+    python bench/cold_starts.py --compare finder                  # the fifth wave's finder paths on and off
+    python bench/cold_starts.py --per-module                      # the sixth wave's paths, per module imported
 
 Timing wraps each part (two `thread_time_ns` calls): the figures are inflated by that, about 1 us a wrapped call,
 so compare rows of one run; `--compare` times only `Container.init` and each run, alternating the paths on and off
@@ -111,30 +113,61 @@ def breakdown(path: str, runs: int) -> None:
     for key, spent in meter.time.most_common():
         if key.startswith("module ") and spent / runs >= 50_000:
             print(f"  {spent / runs / 1e6:9.3f} ms  {key[7:]}")
+    wrapped = sum(meter.calls.values()) / runs
+    print(f"  (the meter itself: about {_meter_cost():.2f} us a wrapped call, {wrapped:.0f} wrapped calls a run, most "
+          "of them in the import-system rows)")
+
+
+def _meter_cost() -> float:
+    """Thread CPU a wrapped call adds (two thread-clock reads and the wrapper), measured on an empty function."""
+    class Empty:
+        @staticmethod
+        def call() -> None:
+            return None
+    plain = Empty.call
+    meter = Meter()
+    meter.wrap(Empty, "call", lambda args: "empty")
+    costs = []
+    for function in (plain, Empty.call):
+        start = time.thread_time_ns()
+        for _ in range(20_000):
+            function()
+        costs.append((time.thread_time_ns() - start) / 20_000 / 1e3)
+    return costs[1] - costs[0]
 
 
 _SAVED: dict = {}
 
 
-def _paths(on: bool) -> None:
-    """This work's cold-start paths on (as shipped) or off: every cold start lists its folders again and names are
-    found through the whole meta path, as before."""
+def _finder_paths(on: bool) -> None:
+    """The fifth wave's cold-start paths on (as shipped) or off: every cold start lists its folders again and names
+    are found through the whole meta path, as before."""
     from importlib import _bootstrap
 
     from harness.lambda_runtime import codecache
     finder = codecache.RememberingFinder
     if not _SAVED:
-        _SAVED.update(find_spec=codecache._find_spec, revalidate=finder.revalidate)
+        _SAVED.update(find_spec=_bootstrap._find_spec, revalidate=finder.revalidate)
     if on:
-        codecache._find_spec, finder.revalidate = _SAVED["find_spec"], _SAVED["revalidate"]
-        _bootstrap._find_spec = codecache._find_spec
+        _bootstrap._find_spec, finder.revalidate = _SAVED["find_spec"], _SAVED["revalidate"]
         return
-    codecache._find_spec = _bootstrap._find_spec = codecache._original_find_spec
+    _bootstrap._find_spec = codecache._original_find_spec
     finder.revalidate = finder.invalidate_caches
 
 
-def compare(path: str, runs: int, rounds: int) -> None:
-    """Container.init and run CPU with this work's cold-start paths on and off, alternating in one process."""
+def _copied_paths(on: bool) -> None:
+    """The sixth wave's paths on (as shipped: copies of importlib's own functions with claimed module locks, direct
+    module objects, specs and the cached code in front) or off (the fifth wave's harness functions around
+    Python's own)."""
+    from harness.lambda_runtime import codecache
+    codecache.use_copies(on)
+
+
+PATHS = {"copies": _copied_paths, "finder": _finder_paths}
+
+
+def compare(path: str, runs: int, rounds: int, paths: str = "copies") -> None:
+    """Container.init and run CPU with one wave's cold-start paths on and off, alternating in one process."""
     from harness.lambda_runtime.container import Container
     from harness.runner import Job, run_jobs
     spent = [0]
@@ -148,18 +181,19 @@ def compare(path: str, runs: int, rounds: int) -> None:
             spent[0] += time.thread_time_ns() - start
     Container.init = init
     rows = {True: [], False: []}
+    switch = PATHS[paths]
     for state in (True, False):
-        _paths(state)
+        switch(state)
         run_jobs([Job(ROOT / path, seed=0)], workers=1)
     for _ in range(rounds):
         for state in (False, True):
-            _paths(state)
+            switch(state)
             spent[0] = 0
             start = time.process_time()
             run_jobs([Job(ROOT / path, seed=seed) for seed in range(1, runs + 1)], workers=1)
             rows[state].append(((time.process_time() - start) / runs * 1e3, spent[0] / runs / 1e6))
-    _paths(True)
-    print(f"\n{path}: CPU per run, Container.init thread CPU per run; best and median of {rounds} rounds of "
+    switch(True)
+    print(f"\n{path} ({paths} paths): CPU per run, Container.init thread CPU per run; best and median of {rounds} rounds of "
           f"{runs} runs")
     for state, label in ((False, "off (as before)"), (True, "on")):
         cpu, init_ms = sorted(r[0] for r in rows[state]), sorted(r[1] for r in rows[state])
@@ -167,18 +201,69 @@ def compare(path: str, runs: int, rounds: int) -> None:
               f"cold starts {init_ms[0]:6.2f} / {statistics.median(init_ms):6.2f} ms")
 
 
+def per_module(rounds: int) -> None:
+    """Thread CPU per module import of a package of 60 tiny modules (each from-imports the one before), imported
+    and taken out of sys.modules again and again, the sixth wave's paths off and on in turn (gc off)."""
+    import importlib
+    import tempfile
+
+    from harness.lambda_runtime import codecache
+    with tempfile.TemporaryDirectory() as root:
+        package = Path(root) / "tiny_modules_package"
+        package.mkdir()
+        (package / "__init__.py").write_text("", encoding="utf-8")
+        (package / "m0.py").write_text("VALUE = 0\n", encoding="utf-8")
+        for i in range(1, 61):
+            (package / f"m{i}.py").write_text(f"from tiny_modules_package import m{i - 1} as before\n",
+                                              encoding="utf-8")
+        names = ["tiny_modules_package", *(f"tiny_modules_package.m{i}" for i in range(61))]
+        sys.path.insert(0, root)
+        codecache.register([root])
+
+        def imports(times: int) -> float:
+            start = time.thread_time_ns()
+            for _ in range(times):
+                importlib.import_module("tiny_modules_package.m60")
+                for name in names:
+                    del sys.modules[name]
+            return (time.thread_time_ns() - start) / times / len(names) / 1e3
+        gc.disable()
+        try:
+            rows = {True: [], False: []}
+            for state in (True, False):
+                _copied_paths(state)
+                imports(20)
+            for _ in range(rounds):
+                for state in (False, True):
+                    _copied_paths(state)
+                    rows[state].append(imports(40))
+        finally:
+            gc.enable()
+            _copied_paths(True)
+            sys.path.remove(root)
+    print(f"\nimporting a package of 60 tiny modules: thread CPU per module, best / median of {rounds} rounds")
+    for state, label in ((False, "off (fifth wave)"), (True, "on")):
+        print(f"  {label:17} {min(rows[state]):6.2f} / {statistics.median(rows[state]):6.2f} us")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="*", default=DEFAULT)
     parser.add_argument("-n", type=int, default=20, help="runs per scenario (default 20)")
-    parser.add_argument("--compare", action="store_true", help="this work's cold-start paths on and off")
+    parser.add_argument("--compare", nargs="?", const="copies", choices=sorted(PATHS),
+                        help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth)")
+    parser.add_argument("--per-module", action="store_true", help="the sixth wave's paths off and on, per module "
+                        "imported (a package of tiny modules, no scenario)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     import warnings
     warnings.simplefilter("ignore")
+    if args.per_module:
+        per_module(max(args.rounds, 5))
+        return 0
     for path in args.scenarios:
         if args.compare:
-            compare(path, args.n, args.rounds)
+            compare(path, args.n, args.rounds, args.compare)
         else:
             breakdown(path, args.n)
     return 0

@@ -31,6 +31,9 @@ User-Agent override (the legacy text) go to botocore's own code.
 """
 from __future__ import annotations
 
+import copy
+import copyreg
+import operator
 import os
 import threading
 from typing import Any
@@ -115,9 +118,12 @@ def component_text(self: Any) -> str:
 def user_agent_text(self: Any) -> str:
     """`UserAgentString.to_string`: the User-Agent header's text."""
     key = _ua_key(self)
+    try:
+        parts = None if key is None else _ua_texts.get(key)
+    except TypeError:  # a field or setting that cannot be a key
+        key = None
     if key is None:
         return _ua_text(self)
-    parts = _ua_texts.get(key)
     if parts is None:
         parts = _ua_parts(self)
         _remember(_ua_texts, key, parts)
@@ -126,13 +132,17 @@ def user_agent_text(self: Any) -> str:
     return " ".join([*before, *features, *after])
 
 
+_builders_of = operator.attrgetter(*_UA_BUILDERS)
+
+
 def _ua_key(self: Any) -> tuple | None:
     """What every component but the features one is made of, or None for a text botocore must build itself."""
     cls = type(self)
     if (cls is not useragent.UserAgentString or useragent.modify_components is not _modify_components
-            or tuple(getattr(cls, name) for name in _UA_BUILDERS) != _own_builders):
+            or _builders_of(cls) != _own_builders):
         return None
-    fields = tuple((name, type(value), value) for name, value in vars(self).items() if name != "_client_features")
+    fields = dict(vars(self))
+    fields.pop("_client_features", None)
     config = self._client_config
     settings: tuple = ()
     if config:
@@ -142,13 +152,8 @@ def _ua_key(self: Any) -> tuple | None:
             return None  # the legacy text, or retries botocore would read its own way
         read = (retries.get("mode") if retries else None, bool(retries), config.endpoint_discovery_enabled,
                 config.user_agent_appid, config.user_agent_extra)
-        settings = tuple((type(value), value) for value in read)  # 1, 1.0 and True are equal keys, not equal texts
-    key = (fields, settings, useragent.botocore_version)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+        settings = (read, tuple(map(type, read)))  # 1, 1.0 and True are equal keys, not equal texts
+    return (tuple(fields.items()), tuple(map(type, fields.values())), settings, useragent.botocore_version)
 
 
 def _ua_parts(self: Any) -> tuple[list[str], list[str]]:
@@ -159,6 +164,26 @@ def _ua_parts(self: Any) -> tuple[list[str], list[str]]:
     return [t for t in (c.to_string() for c in before) if t], [t for t in (c.to_string() for c in after) if t]
 
 
+def user_agent_copy(self: Any) -> Any:
+    """`copy.copy` of a UserAgentString: a new one holding the same attribute values (what the copy module makes
+    through the reduce: an instance made without `__init__`, its `__dict__` updated from this one's)."""
+    cls = type(self)
+    if cls is not useragent.UserAgentString or not _REDUCED_THE_PLAIN_WAY.isdisjoint(cls.__dict__) \
+            or cls in copyreg.dispatch_table:
+        reductor = copyreg.dispatch_table.get(cls)
+        reduced = reductor(self) if reductor is not None else self.__reduce_ex__(4)
+        return copy._reconstruct(self, None, *reduced)  # type: ignore[attr-defined]
+    new = object.__new__(cls)
+    state = self.__dict__
+    if state:
+        new.__dict__.update(state)
+    return new
+
+
+_REDUCED_THE_PLAIN_WAY = frozenset({"__slots__", "__getstate__", "__setstate__", "__reduce_ex__", "__reduce__",
+                                    "__new__"})
+
+
 def install() -> None:
     """Read environment variables and sanitize User-Agent texts the cheap way (idempotent)."""
     configprovider.EnvironmentProvider.provide = environment_value
@@ -166,6 +191,7 @@ def install() -> None:
     useragent.sanitize_user_agent_string_component = sanitized
     useragent.UserAgentComponent.to_string = component_text
     useragent.UserAgentString.to_string = user_agent_text
+    useragent.UserAgentString.__copy__ = user_agent_copy
 
 
 def uninstall() -> None:
@@ -175,6 +201,8 @@ def uninstall() -> None:
     useragent.sanitize_user_agent_string_component = _sanitize
     useragent.UserAgentComponent.to_string = _component_text
     useragent.UserAgentString.to_string = _ua_text
+    if useragent.UserAgentString.__dict__.get("__copy__") is user_agent_copy:
+        del useragent.UserAgentString.__copy__
 
 
 def installed() -> bool:
@@ -183,4 +211,5 @@ def installed() -> bool:
             and configprovider.InstanceVarProvider.provide is instance_value
             and useragent.sanitize_user_agent_string_component is sanitized
             and useragent.UserAgentComponent.to_string is component_text
-            and useragent.UserAgentString.to_string is user_agent_text)
+            and useragent.UserAgentString.to_string is user_agent_text
+            and useragent.UserAgentString.__dict__.get("__copy__") is user_agent_copy)

@@ -62,7 +62,14 @@ from botocore import utils as botocore_utils
 from botocore.endpoint_provider import EndpointProvider
 from botocore.utils import EVENT_ALIASES
 
-from harness.aws import client_settings, resource_classes, shared_models, signing
+from harness.aws import (
+    client_settings,
+    config_objects,
+    profile_reads,
+    resource_classes,
+    shared_models,
+    signing,
+)
 
 _lock = threading.Lock()
 _providers: dict[tuple, tuple[Any, Any, EndpointProvider]] = {}
@@ -262,6 +269,8 @@ def install() -> None:
     httpsession.URLLib3Session._get_connection_manager = _connection_manager_with_context
     shared_models.install()
     client_settings.install()
+    profile_reads.install()
+    config_objects.install()
     signing.install()
     resource_classes.install()
 
@@ -278,6 +287,8 @@ def uninstall() -> None:
     httpsession.URLLib3Session._get_connection_manager = _connection_manager
     shared_models.uninstall()
     client_settings.uninstall()
+    profile_reads.uninstall()
+    config_objects.uninstall()
     signing.uninstall()
     resource_classes.uninstall()
 
@@ -288,5 +299,6 @@ def installed() -> bool:
     return (regions.EndpointProvider is shared_provider and hooks.accepts_kwargs is accepts_kwargs
             and hooks._PrefixTrie.__copy__ is share_trie and hooks.EventAliaser.__copy__ is copy_aliaser
             and httpsession.URLLib3Session.__init__ is _lazy_session_init and shared_models.installed()
-            and client_settings.installed() and signing.installed()
+            and client_settings.installed() and profile_reads.installed() and config_objects.installed()
+            and signing.installed()
             and resource_classes.installed())

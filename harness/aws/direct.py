@@ -19,6 +19,7 @@ tests/harness/aws/test_direct.py checks both ways give the same answers, state, 
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,7 @@ def answer(client: Any, method: str, params: dict) -> dict | None:
     response = respond(client, params)
     if response is None:
         return None
-    from harness.aws.router import resource_of
-    from harness.aws.wire import aws_response
+    resource_of, aws_response = _helpers()
     # botocore's own hooks around a call, where the router, the scenario ledger and the event sources observe the
     # API: emitted as botocore emits them (no handler of these operations changes their parameters).
     context = {"client_region": client.meta.region_name, "client_config": client.meta.config,
@@ -93,18 +93,39 @@ def answer(client: Any, method: str, params: dict) -> dict | None:
     return response
 
 
+_AWS_HOSTS: dict[str, bool] = {}  # endpoint URL -> whether it is AWS's own (a client's URL never changes)
+
+
 def _moto_simulation(client: Any) -> Any:
     """The running simulation when its backend is in-process moto and `client` talks to AWS's own endpoint."""
     if not enabled:
         return None
+    router, moto_backend, active_simulation = _simulation_parts()
+    sim = active_simulation()
+    if sim is None or type(sim.backend) is not moto_backend or router._active is not sim.router:
+        return None
+    url = client.meta.endpoint_url
+    aws = _AWS_HOSTS.get(url)
+    if aws is None:
+        aws = _AWS_HOSTS[url] = host_of(url).endswith(".amazonaws.com")
+    return sim if aws else None
+
+
+@functools.cache
+def _simulation_parts() -> tuple[Any, type, Callable[[], Any]]:
+    """The router module, the in-process moto backend's class and `active_simulation` (imported when first
+    needed: they import this module)."""
     from harness.aws import router
     from harness.aws.backend import MotoBackend
     from harness.simulation import active_simulation
-    sim = active_simulation()
-    if sim is None or type(sim.backend) is not MotoBackend or router._active is not sim.router:
-        return None
-    host = host_of(client.meta.endpoint_url)
-    return sim if host.endswith(".amazonaws.com") else None
+    return router, MotoBackend, active_simulation
+
+
+@functools.cache
+def _helpers() -> tuple[Callable[[dict], Any], Callable[..., Any]]:
+    from harness.aws.router import resource_of
+    from harness.aws.wire import aws_response
+    return resource_of, aws_response
 
 
 def draw_like_the_api() -> str:
@@ -258,8 +279,15 @@ def _receive_message(client: Any, params: dict) -> dict | None:
 def _sqs_queue(client: Any, url: str | None) -> tuple[Any, Any]:
     """moto's SQS backend for `client`'s region and the queue `url` names there (None when it has none)."""
     from moto.sqs.models import sqs_backends
-    backend = sqs_backends[ACCOUNT_ID][client.meta.region_name]
+    backend = _backend(sqs_backends, client.meta.region_name)
     return backend, (backend.queues.get(url.split("/")[-1]) if url is not None else None)
+
+
+def _backend(backends: Any, region: str) -> Any:
+    """moto's regional backend of a service's BackendDict: dict's own lookups when it is made (moto's lookup takes
+    a lock and lists the keys again on every call), moto's own when it has to make it."""
+    made = dict.get(dict.get(backends, ACCOUNT_ID) or {}, region)
+    return made if made is not None else backends[ACCOUNT_ID][region]
 
 
 def _received(message: Any, included: list[str]) -> dict:
@@ -343,9 +371,35 @@ def _put_secret_value(client: Any, params: dict) -> dict | None:
     return _secrets_answer(client, "PutSecretValue", params, lambda handler: handler.put_secret_value())
 
 
+@direct("secrets-manager", "get_secret_value", "GetSecretValue")
+def _get_secret_value(client: Any, params: dict) -> dict | None:
+    """GetSecretValue (a webhook step's auth token, a check's read) answered by moto's model as its handler asks
+    it; the answer is its JSON as botocore's own parser reads it (timestamps, blobs)."""
+    if set(params) - {"SecretId", "VersionId", "VersionStage"} or not _valid(client, "GetSecretValue", params):
+        return None
+    import json
+    try:  # moto's handler asks the model with the parameters as given (None when absent); a read changes nothing
+        body = json.dumps(_secrets(client).get_secret_value(
+            secret_id=params["SecretId"], version_id=params.get("VersionId"), version_stage=params.get("VersionStage")))
+    except Exception:  # noqa: BLE001 - the API way answers with moto's error
+        return None
+    return _parsed(client, "GetSecretValue", body, None)
+
+
+def _parsed(client: Any, operation: str, body: str, content_type: str | None, crc32: bool = False) -> dict:
+    """moto's JSON answer `body` as botocore hands it to the caller: parsed by the client's own response parser,
+    with ResponseMetadata (the request id drawn as the API way draws it)."""
+    meta = metadata(draw_like_the_api(), content_type, crc32_of=body.encode() if crc32 else None)
+    shape = client.meta.service_model.operation_model(operation).output_shape
+    parsed = client._response_parser.parse({"status_code": 200, "headers": meta["HTTPHeaders"],
+                                            "body": body.encode()}, shape)
+    parsed["ResponseMetadata"] = meta
+    return parsed
+
+
 def _secrets(client: Any) -> Any:
     from moto.secretsmanager.models import secretsmanager_backends
-    return secretsmanager_backends[ACCOUNT_ID][client.meta.region_name]
+    return _backend(secretsmanager_backends, client.meta.region_name)
 
 
 def _secrets_answer(client: Any, operation: str, params: dict, call: Callable[[Any], str]) -> dict:
@@ -400,6 +454,33 @@ def _put_item(client: Any, params: dict) -> dict | None:
     return {"ResponseMetadata": metadata(draw_like_the_api(), "application/x-amz-json-1.0", crc32_of=b"{}")}
 
 
+def _dynamo_read(method: str, operation: str) -> None:
+    """Register a read-only DynamoDB operation (an `assert` step's item or items, a check's key names): run by
+    moto's own handler (its validation included) and serialized by moto's serializer, as its dispatcher runs
+    them; the answer as botocore's parser reads it. A read changes nothing, so a refusal leaves nothing behind."""
+
+    @direct("dynamodb", method, operation)
+    def read(client: Any, params: dict) -> dict | None:
+        if not _valid(client, operation, params):
+            return None
+        handler = _dynamo_handler(client, params)
+        handler.headers = {"Content-Type": _AMZ_JSON, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+        handler.querystring, handler.response_headers = {}, {}  # moto's own headers are made by `metadata`
+        try:
+            status, _, body = handler.serialized(getattr(handler, method)())
+        except Exception:  # noqa: BLE001 - the API way answers with moto's error
+            return None
+        if status != 200 or not isinstance(body, str):
+            return None
+        return _parsed(client, operation, body, _AMZ_JSON, crc32=True)
+
+
+_AMZ_JSON = "application/x-amz-json-1.0"
+for _method, _operation in (("get_item", "GetItem"), ("scan", "Scan"), ("query", "Query"),
+                            ("describe_table", "DescribeTable")):
+    _dynamo_read(_method, _operation)
+
+
 def _dynamo_handler(client: Any, params: dict) -> Any:
     """moto's DynamoDB response handler, holding `params` (a copy) as its parser would hand them over."""
     from moto.dynamodb.responses import DynamoHandler
@@ -409,7 +490,46 @@ def _dynamo_handler(client: Any, params: dict) -> Any:
 
 
 def _valid(client: Any, operation: str, params: dict) -> bool:
-    """True when botocore's own parameter validation accepts `params` (else the API way raises its error)."""
+    """True when botocore's own parameter validation accepts `params` (else the API way raises its error). Its
+    verdict is a function of the input shape and the parameters alone, so it is kept per shape and picture of the
+    parameters (every value with its type): the event sources' receives, the deployer's creates and a scenario's
+    reads ask the same question every run."""
     from botocore.validate import ParamValidator
     shape = client.meta.service_model.operation_model(operation).input_shape
-    return not ParamValidator().validate(params, shape).has_errors()
+    picture = _picture(params)
+    key = (shape, picture)
+    if picture is not None:
+        known = _VALIDATED.get(key)
+        if known is not None:
+            return known
+    valid = not ParamValidator().validate(params, shape).has_errors()
+    if picture is not None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:  # receipt handles never repeat: keep the cache small
+            _VALIDATED.clear()
+        _VALIDATED[key] = valid
+    return valid
+
+
+_VALIDATED: dict[tuple, bool] = {}
+_VALIDATED_MAX = 512
+_ATOMS = (str, int, float, bool, bytes, type(None))
+
+
+def _picture(value: Any) -> Any:
+    """A hashable picture of a parameter value that tells apart every value and type botocore's validation could
+    (dicts and lists of text, numbers, booleans, bytes and None); None for anything else (not kept)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return (kind, value)
+    if kind is dict:
+        items = []
+        for name, member in value.items():
+            inner = _picture(member)
+            if inner is None or type(name) is not str:
+                return None
+            items.append((name, inner))
+        return (dict, tuple(items))
+    if kind is list:
+        members = tuple(_picture(member) for member in value)
+        return None if None in members else (list, members)
+    return None

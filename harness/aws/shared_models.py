@@ -61,6 +61,7 @@ class _Service:
     model: ServiceModel
     operations: list[_Operation] | None = None
     name_mapping: dict[str, str] | None = None
+    docstring_arguments: tuple[Any, list[tuple[str, str, dict]]] | None = None  # (emitter, per operation)
 
 
 @dataclass
@@ -162,19 +163,29 @@ def client_methods(self: Any, service_model: Any) -> dict[str, Any]:
             _template = _ApiCallTemplate(self, entry)
         except LookupError:
             return _original_create_methods(self, service_model)
-    code, module_globals, emitter = _template.code, _template.globals, self._event_emitter
+    code, module_globals = _template.code, _template.globals
     py_first = _template.order[0] == "py_operation_name"
-    cell, function = types.CellType, types.FunctionType
+    cell, function, doc_class, new_doc = types.CellType, types.FunctionType, ClientMethodDocstring, _new_str
     methods = {}
-    for operation in _operations(entry):
-        py_name, name = operation.py_name, operation.name
-        closure = (cell(py_name), cell(name)) if py_first else (cell(name), cell(py_name))
-        method = function(code, module_globals, py_name, None, closure)
-        doc = _new_str(ClientMethodDocstring)
-        doc.__dict__ = _docstring_state(operation, emitter)
+    for py_name, name, gen_kwargs in _docstring_arguments(entry, self._event_emitter):
+        method = function(code, module_globals, py_name, None,
+                          (cell(py_name), cell(name)) if py_first else (cell(name), cell(py_name)))
+        doc = new_doc(doc_class)
+        doc.__dict__ = {"_gen_args": (), "_gen_kwargs": gen_kwargs.copy(), "_docstring": None}
         method.__doc__ = doc
         methods[py_name] = method
     return methods
+
+
+def _docstring_arguments(entry: _Service, emitter: Any) -> list[tuple[str, str, dict]]:
+    """Each operation's two names and its docstring's keyword arguments (as `_docstring_state` gives them) for
+    this emitter; kept for the emitter last asked about (a session's clients all ask with the session's)."""
+    kept = entry.docstring_arguments
+    if kept is None or kept[0] is not emitter:
+        arguments = [(operation.py_name, operation.name, _docstring_state(operation, emitter)["_gen_kwargs"])
+                     for operation in _operations(entry)]
+        kept = entry.docstring_arguments = (emitter, arguments)
+    return kept[1]
 
 
 def name_mapping(self: Any, service_model: Any) -> dict[str, str]:

@@ -21,10 +21,14 @@ entry sets the folder's ctime, which no program can set back, so one stat per fo
 or three stats per module.
 
 A name such a finder answered at the first entry of its search path (sys.path, or the parent package's path) is
-answered by that finder directly the next time (`_find_spec`, importlib's own with this in front): Python would ask
-the meta path's finders before PathFinder (the same ones, checked; they declined the name), then that entry's
+answered by that finder directly the next time (`_direct_spec`, in front of importlib's `_find_spec`): Python would
+ask the meta path's finders before PathFinder (the same ones, checked; they declined the name), then that entry's
 finder first, and return its answer. Each answer also carries the spec's `cached` location, worked out once per
-origin and pycache settings.
+origin and pycache settings, and its spec is made directly (`_spec_of`).
+
+`_find_spec` and the loader's `get_code` are importlib's own functions copied with these lookups in front
+(importlib_copies.py), so tracebacks through them (a syntax error in a module, a finder that raises) are Python's;
+where no copy can be made, harness functions do the same lookups around Python's own (`use_copies(False)`).
 
 Module bodies also make dataclasses, and `dataclasses` compiles the source of each generated method (`__init__`,
 `__eq__`, ...) with `exec` every time; the same text always compiles to the same code, so that compilation is
@@ -33,13 +37,17 @@ cached too (by text, compiled as `exec` would compile it there).
 from __future__ import annotations
 
 import _imp
+import ast
 import dataclasses
 import os
 import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import _bootstrap  # type: ignore[attr-defined]
+from importlib import (
+    _bootstrap,  # type: ignore[attr-defined]
+    _bootstrap_external,  # type: ignore[attr-defined]
+)
 from importlib.machinery import (
     BYTECODE_SUFFIXES,
     EXTENSION_SUFFIXES,
@@ -51,6 +59,9 @@ from importlib.machinery import (
     SourcelessFileLoader,
 )
 from types import CodeType
+
+from harness.lambda_runtime import import_protocol
+from harness.lambda_runtime.importlib_copies import body_start, copy_of, statements
 
 _original_find_spec = _bootstrap._find_spec
 
@@ -84,26 +95,82 @@ def _settled(stamp: tuple | None) -> bool:
     return stamp is not None and stamp[3] > 0 and time.clock_gettime_ns(time.CLOCK_REALTIME) - stamp[3] > SETTLED_NS
 
 
+def _remembered_code(loader: SourceFileLoader, path: str) -> CodeType | None:
+    """The cached compilation of `path` while its source is unchanged (its settled stamp unchanged, else its bytes
+    compared); None when it must be compiled (what it was read as is kept for `_remember`)."""
+    stamp = _stamp(path)  # before reading: a change after it gives another stamp next time
+    cached = _code.get(path)
+    if cached is not None and cached.settled and cached.stamp == stamp:
+        return cached.code
+    try:
+        source = loader.get_data(path)
+    except OSError:
+        return None  # Python's own steps meet the same error, and report it as they do
+    if cached is not None and cached.source == source:
+        _code[path] = _Compiled(stamp, _settled(stamp), source, cached.code)
+        return cached.code
+    _read[path] = (stamp, source)
+    return None
+
+
+def _remember(path: str, code: CodeType) -> CodeType:
+    """Keep the code Python's own steps made from `path` (from its source or a valid .pyc), for the source
+    `_remembered_code` read."""
+    read = _read.pop(path, None)
+    if read is not None and isinstance(code, CodeType):
+        if len(_code) >= MAX_FILES:
+            _code.clear()
+        _code[path] = _Compiled(read[0], _settled(read[0]), read[1], code)
+    return code
+
+
+_read: dict[str, tuple] = {}  # source path -> (stamp, source) read by a lookup that missed, until compiled
+
+
 class CachedSourceLoader(SourceFileLoader):
     """Python's source loader, compiling each source once per process."""
 
     def get_code(self, fullname: str) -> CodeType:
-        """The module's code: the cached compilation while its source is unchanged (its settled stamp unchanged,
-        else its bytes compared), else compiled now."""
+        """The module's code: the cached compilation while its source is unchanged, else Python's own steps (this
+        is what runs when importlib's own text could not be copied; see `_copied_get_code`)."""
         path = self.get_filename(fullname)
-        stamp = _stamp(path)  # before reading: a change after it gives another stamp next time
-        cached = _code.get(path)
-        if cached is not None and cached.settled and cached.stamp == stamp:
-            return cached.code
-        source = self.get_data(path)
-        if cached is not None and cached.source == source:
-            code = cached.code
-        else:
-            code = super().get_code(fullname)  # the first time as Python does it (a valid .pyc spares compiling)
-            if len(_code) >= MAX_FILES:
-                _code.clear()
-        _code[path] = _Compiled(stamp, _settled(stamp), source, code)
-        return code
+        code = _remembered_code(self, path)
+        if code is not None:
+            return code
+        return _remember(path, super().get_code(fullname))
+
+
+import_protocol.add_plain_loader(CachedSourceLoader)  # a file loader: makes no module of its own
+
+_REMEMBERED = """
+code = _remembered_code(self, source_path)
+if code is not None:
+    return code
+"""
+
+
+class _Remembering(ast.NodeTransformer):
+    """`return VALUE` -> `return _remember(source_path, VALUE)`, on the same line."""
+
+    def visit_Return(self, node: ast.Return) -> ast.Return:
+        call = ast.Call(func=ast.Name(id="_remember", ctx=ast.Load()),
+                        args=[ast.Name(id="source_path", ctx=ast.Load()), node.value], keywords=[])
+        node.value = ast.copy_location(call, node.value)
+        ast.fix_missing_locations(node)
+        return node
+
+
+def _remembering_get_code(function: ast.FunctionDef) -> None:
+    _Remembering().visit(function)  # Python's own returns (not the cached one's, put in front next)
+    start = body_start(function)  # then `source_path = self.get_filename(fullname)`: the lookup goes after it
+    function.body[start + 1:start + 1] = statements(_REMEMBERED, function.body[start].lineno)
+
+
+def _copied_get_code() -> object | None:
+    """importlib's `SourceLoader.get_code`, with the cached compilation looked up first and what it compiles kept:
+    a traceback through it (a syntax error in a module) is Python's own."""
+    return copy_of(_bootstrap_external, "SourceLoader.get_code", _remembering_get_code,
+                   {"_remembered_code": _remembered_code, "_remember": _remember})
 
 
 _LOADERS = ((ExtensionFileLoader, EXTENSION_SUFFIXES), (CachedSourceLoader, SOURCE_SUFFIXES),
@@ -164,15 +231,23 @@ class RememberingFinder(FileFinder):
                 _cached_of(spec))
             return spec
         found = self._found[fullname]
-        if found is None:
-            return None
+        return None if found is None else self._spec_of(fullname, found)
+
+    def _spec_of(self, fullname: str, found: tuple) -> ModuleSpec:
+        """A new spec from a remembered answer: what FileFinder's `_get_spec` makes (its loader, then
+        `spec_from_file_location` for an absolute origin and given locations), made directly."""
         loader_class, origin, locations, cached = found
         locations = None if locations is None else list(locations)
         if loader_class is None:  # a namespace package's portion
             spec = ModuleSpec(fullname, None)
             spec.submodule_search_locations = locations
             return spec
-        spec = self._get_spec(loader_class, fullname, origin, locations, target)
+        if locations == []:
+            spec = self._get_spec(loader_class, fullname, origin, locations, None)
+        else:
+            spec = ModuleSpec(fullname, loader_class(fullname, origin), origin=origin)
+            spec._set_fileattr = True  # has_location
+            spec.submodule_search_locations = locations
         if cached is not None and cached[0] == _cache_settings():
             spec._cached = cached[1]  # what ModuleSpec.cached works out from the origin under these settings
         return spec
@@ -195,29 +270,36 @@ def _cached_of(spec: ModuleSpec) -> tuple | None:
     return _cache_settings(), spec.cached
 
 
-_direct: dict[str, tuple[str, RememberingFinder, tuple]] = {}  # name -> (first path entry, its finder, meta path)
+_direct: dict[str, tuple[str, RememberingFinder, list]] = {}  # name -> (first path entry, its finder, meta path)
 
 
-def _find_spec(name: str, path: object, target: object = None) -> ModuleSpec | None:
-    """importlib's `_find_spec`, answering a name that a remembering finder found at the first entry of its search
-    path from that finder directly, while the meta path is the same (its finders before PathFinder declined the
-    name) and the entry still has that finder: PathFinder would ask it first and return its answer."""
+def _direct_spec(name: str, path: object, target: object) -> ModuleSpec | None:
+    """The spec for a name a remembering finder found at the first entry of its search path, from that finder
+    directly, while the meta path is the same (its finders before PathFinder declined the name) and the entry
+    still has that finder: PathFinder would ask it first and return its answer. None: ask as Python does."""
     direct = _direct.get(name)
-    if direct is not None and target is None and name not in sys.modules:
-        entry, finder, meta_path = direct
-        entries = sys.path if path is None else path
-        if (type(entries) is list and entries and entries[0] == entry and sys.path_importer_cache.get(entry) is finder
-                and tuple(sys.meta_path) == meta_path):
-            _imp.acquire_lock()  # as _find_spec holds it around each finder
-            try:
-                if finder._suspect:
-                    finder._check()
-                spec = finder.find_spec(name) if name in finder._found else None
-            finally:
-                _imp.release_lock()
-            if spec is not None and spec.loader is not None:
-                return spec
-    spec = _original_find_spec(name, path, target)
+    if direct is None or target is not None or name in sys.modules:
+        return None
+    entry, finder, meta_path = direct
+    entries = sys.path if path is None else path
+    if not (type(entries) is list and entries and entries[0] == entry and sys.path_importer_cache.get(entry) is finder
+            and sys.meta_path == meta_path):
+        return None
+    _imp.acquire_lock()  # as _find_spec holds it around each finder
+    try:
+        if finder._suspect:
+            finder._check()
+        found = finder._found.get(name)
+    finally:
+        _imp.release_lock()
+    if found is None or found[0] is None:
+        return None
+    return finder._spec_of(name, found)
+
+
+def _noted(name: str, path: object, target: object, spec: ModuleSpec | None) -> ModuleSpec | None:
+    """Remember which finder answered `name` when it is a remembering finder at the first entry of its search
+    path (the next lookup asks it directly: `_direct_spec`); returns the spec."""
     if spec is not None and target is None and name not in sys.modules:
         entries = sys.path if path is None else path
         if type(entries) is list and entries and type(entries[0]) is str and entries[0]:
@@ -225,8 +307,50 @@ def _find_spec(name: str, path: object, target: object = None) -> ModuleSpec | N
             if isinstance(finder, RememberingFinder) and finder.answered(name, spec):
                 if len(_direct) >= MAX_FILES:
                     _direct.clear()
-                _direct[name] = (entries[0], finder, tuple(sys.meta_path))
+                _direct[name] = (entries[0], finder, list(sys.meta_path))
     return spec
+
+
+def _find_spec(name: str, path: object, target: object = None) -> ModuleSpec | None:
+    """importlib's `_find_spec` with the direct answers in front (what runs when importlib's own text could not
+    be copied; see `_copied_find_spec`)."""
+    spec = _direct_spec(name, path, target)
+    if spec is not None:
+        return spec
+    return _noted(name, path, target, _original_find_spec(name, path, target))
+
+
+_DIRECT = """
+if name in _direct:
+    spec = _direct_spec(name, path, target)
+    if spec is not None:
+        return spec
+"""
+
+
+class _Noting(ast.NodeTransformer):
+    """`return spec` -> `return _noted(name, path, target, spec)`, on the same line."""
+
+    def visit_Return(self, node: ast.Return) -> ast.Return:
+        if isinstance(node.value, ast.Name) and node.value.id == "spec":
+            call = ast.Call(func=ast.Name(id="_noted", ctx=ast.Load()), args=[
+                ast.Name(id=name, ctx=ast.Load()) for name in ("name", "path", "target", "spec")], keywords=[])
+            node.value = ast.copy_location(call, node.value)
+            ast.fix_missing_locations(node)
+        return node
+
+
+def _direct_find_spec(function: ast.FunctionDef) -> None:
+    _Noting().visit(function)  # Python's own returns (not the direct answer's, put in front next)
+    start = body_start(function)
+    function.body[start:start] = statements(_DIRECT, function.lineno)
+
+
+def _copied_find_spec() -> object | None:
+    """importlib's `_find_spec` with the direct answers in front and the answering finder noted on the way out: a
+    traceback through it (a finder that raises) is Python's own."""
+    return copy_of(_bootstrap, "_find_spec", _direct_find_spec,
+                   {"_direct": _direct, "_direct_spec": _direct_spec, "_noted": _noted})
 
 
 def _under_root(path: str) -> bool:
@@ -260,11 +384,27 @@ def _exec_generated(source: object, /, *args: object, **kwargs: object) -> None:
     exec(source, *args, **kwargs)  # noqa: S102 - dataclasses' own generated methods, as it would run them
 
 
+_COPIES: dict[str, object] = {}  # "find_spec", "get_code" -> importlib's own text with this module's paths
+_HARNESS_GET_CODE = CachedSourceLoader.get_code
+
+
+def use_copies(on: bool = True) -> None:
+    """Run importlib's steps as copies of its own text with this module's and import_protocol's fast paths in
+    front (on, as installed), or as harness functions doing the same lookups around Python's own (off; the fifth
+    wave's paths, for figures and tests)."""
+    if not _COPIES:
+        _COPIES.update(find_spec=_copied_find_spec(), get_code=_copied_get_code())
+    find_spec, get_code = _COPIES["find_spec"], _COPIES["get_code"]
+    _bootstrap._find_spec = find_spec if on and find_spec is not None else _find_spec
+    CachedSourceLoader.get_code = get_code if on and get_code is not None else _HARNESS_GET_CODE
+    import_protocol.install(on)
+
+
 def _install() -> None:
     if _path_hook not in sys.path_hooks:
         sys.path_hooks.insert(0, _path_hook)
     if _bootstrap._find_spec is _original_find_spec:
-        _bootstrap._find_spec = _find_spec
+        use_copies()
     if "exec" not in vars(dataclasses):  # a module global shadows the builtin for dataclasses' calls only
         dataclasses.exec = _exec_generated  # type: ignore[attr-defined]
 

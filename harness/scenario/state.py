@@ -7,7 +7,8 @@ API with a zero visibility timeout, which counts as a receive there (documented 
 Judging a finished run (`State.settled()`: the `expect` list and the invariants) reads each table and the
 secrets once, however many checks look at them, and on moto reads them from moto's models: the values are the
 ones the API gives (tests/harness/scenario/test_state.py compares both ways). Reads during a run (`assert`
-steps) go through the API as before: a request draws ids from generators the run's later ids come from.
+steps) go through the API as before: a request draws ids from generators the run's later ids come from (the
+internal client answers GetItem and Scan from moto's handler, drawing what the API way draws: harness/aws/direct.py).
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ the queue is read without scanning when possible (moto's receive cost grows with
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,8 @@ class SqsMapping:
                                      has_items=lambda: self._depth() != 0)
         self.poke = self.schedule.poke  # a send, a redrive or a batch end was seen
 
+    one_clock_reading = True  # False: every count, receive and due-time question of a poll reads the clock itself
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Begin polling (a first poll now picks up anything already queued)."""
@@ -79,6 +82,12 @@ class SqsMapping:
 
     # ------------------------------------------------------------------ polling (daemon task)
     def _poll(self) -> None:
+        # One reading of moto's clock for the whole poll (counts, receives, deletes, the next due time): a poll
+        # never yields, so simulated time cannot move inside it (as inside one request: moto_sqs.request_time).
+        with request_time() if self.one_clock_reading else contextlib.nullcontext():
+            self._poll_now()
+
+    def _poll_now(self) -> None:
         now = self.sim.clock.now()
         while self.in_flight < self._pollers(now):
             visible = self._visible()

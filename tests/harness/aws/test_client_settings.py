@@ -230,3 +230,37 @@ def test_a_user_agent_of_another_class_or_with_a_replaced_builder_goes_to_botoco
     monkeypatch.setattr(useragent.UserAgentString, "_build_app_id", lambda self: [
         useragent.RawStringUserAgentComponent("app/replaced")])
     assert "app/replaced" in plain.to_string()
+
+
+def copied_the_copy_modules_way(agent):
+    """`copy.copy` of `agent` through its reduce, as the copy module makes it without a `__copy__`."""
+    import copy
+    return copy._reconstruct(agent, None, *agent.__reduce_ex__(4))
+
+
+@settings(max_examples=50, deadline=None)
+@given(platform=st.tuples(field, field, field, field, field, field, field), session_config=st.tuples(field, field, field),
+       config=configs, client_features=st.one_of(st.none(), features))
+def test_a_user_agent_copy_holds_what_the_copy_module_gives(platform, session_config, config, client_features):
+    agent = useragent.UserAgentString(*platform).set_session_config(*session_config)
+    agent.set_client_features(client_features)
+    for original in (agent, agent.with_client_config(config)):
+        ours, theirs = __import__("copy").copy(original), copied_the_copy_modules_way(original)
+        assert type(ours) is type(theirs) is useragent.UserAgentString and ours is not original
+        assert list(vars(ours).items()) == list(vars(theirs).items())
+        assert all(vars(ours)[name] is value for name, value in vars(original).items())  # a shallow copy
+
+
+def test_a_user_agent_subclass_or_a_registered_reduce_is_copied_its_own_way(monkeypatch):
+    import copy
+    import copyreg
+
+    class Agent(useragent.UserAgentString):
+        pass
+
+    mine = Agent("Linux", "6", "x86_64", "3.11", "CPython", None)
+    assert type(copy.copy(mine)) is Agent
+    made = useragent.UserAgentString("Linux", "6", "x86_64", "3.11", "CPython", None)
+    monkeypatch.setitem(copyreg.dispatch_table, useragent.UserAgentString,
+                        lambda agent: (useragent.UserAgentString, ("Other", "1", "arm", "3", "PyPy", None)))
+    assert copy.copy(made)._platform_name == "Other"

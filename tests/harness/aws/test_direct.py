@@ -1,10 +1,13 @@
 """Harness-internal calls answered from moto's models give what the API way gives: the same answer, the same stored
 state, the same values drawn from moto's and the run's generators, the same trace events."""
 import contextlib
+import functools
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto.moto_api._internal import mock_random
 from moto.sqs.models import sqs_backends
 
@@ -423,3 +426,119 @@ def test_direct_secrets_give_what_the_api_gives(monkeypatch):
     assert answered == ["create_secret", "put_secret_value", "create_secret"]  # the rest went the API way
     assert fast == secrets_setup(False, SECRET_STEPS)
     assert fast["uuid4_callers"].count("botocore.handlers.generate_idempotent_uuid") == 7
+
+
+READ_STEPS = [("create_secret", {"Name": "twilio", "SecretString": '{"token": "t0"}'}),
+              ("put_secret_value", {"SecretId": "twilio", "SecretString": '{"token": "t1"}'}),
+              ("create_secret", {"Name": "bytes", "SecretBinary": b"\x00\xff"}),
+              ("get_secret_value", {"SecretId": "twilio"}),
+              ("get_secret_value", {"SecretId": "twilio", "VersionStage": "AWSPREVIOUS"}),
+              ("get_secret_value", {"SecretId": "bytes"}),
+              ("get_secret_value", {"SecretId": "missing"}),  # moto's error: the API way
+              ("get_secret_value", {"SecretId": "twilio", "VersionStage": "NOPE"}),  # moto's error
+              ("get_secret_value", {"SecretId": ""})]  # botocore refuses it (min length): the API way
+
+
+def test_direct_get_secret_value_gives_what_the_api_gives(monkeypatch):
+    answered = answered_directly(monkeypatch, ("secrets-manager", "get_secret_value"))
+    fast = secrets_setup(True, READ_STEPS)
+    # the three reads above, then the end's read of each secret's current value
+    assert answered == [True, True, True, False, False, False, True, True]
+    api = secrets_setup(False, READ_STEPS)
+    assert fast == api
+    assert fast["answers"][3]["SecretString"] == '{"token": "t1"}' and fast["answers"][5]["SecretBinary"] == b"\x00\xff"
+    assert fast["answers"][3]["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]  # compared with the API's too
+
+
+def read_tables(on: bool) -> dict:
+    """DynamoDB reads an `assert` step or a check makes (and ones moto or botocore refuse), directly or the API way."""
+    from moto.dynamodb.models import dynamodb_backends
+    with pinned_randomness(6), direct_calls(on), Simulation(seed=6) as sim:
+        observing(sim)
+        ddb = sim.client("dynamodb")
+        with api_only():
+            ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                   {"AttributeName": "sk", "AttributeType": "N"},
+                                                   {"AttributeName": "g", "AttributeType": "S"}],
+                             GlobalSecondaryIndexes=[{"IndexName": "ByG", "KeySchema": [
+                                 {"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}],
+                             BillingMode="PAY_PER_REQUEST")
+            for n in range(5):
+                ddb.put_item(TableName="t", Item={
+                    "pk": {"S": "a" if n < 3 else "b"}, "sk": {"N": str(n)}, "g": {"S": f"g{n % 2}"},
+                    "blob": {"B": bytes([n, 255])}, "tags": {"SS": ["x", f"y{n}"]}, "nums": {"NS": ["1.50", str(n)]},
+                    "m": {"M": {"l": {"L": [{"S": "v"}, {"NULL": True}, {"BOOL": n % 2 == 0}, {"N": "-0.5"}]}}}})
+        calls = [("get_item", {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}}),
+                 ("get_item", {"Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ConsistentRead": True,
+                               "ProjectionExpression": "#m.l[2], #b", "ExpressionAttributeNames": {"#m": "m", "#b": "blob"}}),
+                 ("get_item", {"Key": {"pk": {"S": "zz"}, "sk": {"N": "1"}}}),  # no such item
+                 ("scan", {}), ("scan", {"Limit": 2}), ("scan", {"FilterExpression": "sk > :n",
+                                                                 "ExpressionAttributeValues": {":n": {"N": "2"}}}),
+                 ("scan", {"IndexName": "ByG", "Select": "COUNT"}),
+                 ("query", {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "a"}},
+                            "ScanIndexForward": False, "Limit": 2}),
+                 ("query", {"IndexName": "ByG", "KeyConditionExpression": "g = :g",
+                            "ExpressionAttributeValues": {":g": {"S": "g1"}}}),
+                 ("describe_table", {}),
+                 ("get_item", {"Key": {"pk": {"S": ""}, "sk": {"N": "1"}}}),  # moto's error: the API way
+                 ("get_item", {"Key": {"pk": {"S": "a"}}}),  # not the table's key: moto's error
+                 ("scan", {"IndexName": "Nope"}), ("query", {}),  # moto's errors
+                 ("get_item", {"Key": {"pk": "a"}}),  # botocore refuses it
+                 ("describe_table", {"TableName": "missing"})]
+        answers = []
+        for method, params in calls:
+            try:
+                answers.append(getattr(ddb, method)(**{"TableName": "t", **params}))
+            except ClientError as exc:
+                answers.append(exc.response["Error"])
+            except ParamValidationError as exc:
+                answers.append(str(exc))
+        paged = ddb.scan(TableName="t", Limit=2, ExclusiveStartKey=answers[4]["LastEvaluatedKey"])
+        table = dynamodb_backends[ACCOUNT_ID]["us-east-1"].tables["t"]
+        return {"answers": answers, "paged": paged, "items": [item.to_json() for item in table.all_items()],
+                "moto_draws": mock_random.getstate(), "next_uuid4": uuid.uuid4(),
+                "trace": [(e.kind, e.data) for e in sim.trace.events], "observed": observed(sim)}
+
+
+def test_direct_dynamodb_reads_give_what_the_api_gives(monkeypatch):
+    answered = {method: answered_directly(monkeypatch, ("dynamodb", method))
+                for method in ("get_item", "scan", "query", "describe_table")}
+    fast = read_tables(True)
+    assert answered == {"get_item": [True, True, True, False, False, False], "scan": [True] * 4 + [False, True],
+                        "query": [True, True, False], "describe_table": [True, False]}
+    assert fast == read_tables(False)
+    assert fast["answers"][0]["Item"]["blob"] == {"B": b"\x01\xff"} and "Item" not in fast["answers"][2]
+    assert [len(fast["answers"][n]["Items"]) for n in (3, 4, 5, 7, 8)] == [5, 2, 2, 2, 2]
+
+
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 25) | st.floats(allow_nan=False) | st.text(max_size=3)
+                       | st.binary(max_size=2),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                       max_leaves=6)
+_RECEIVE_NAMES = st.sampled_from(["QueueUrl", "MaxNumberOfMessages", "WaitTimeSeconds", "VisibilityTimeout",
+                                  "AttributeNames", "MessageAttributeNames", "Unknown"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(params=st.lists(st.dictionaries(_RECEIVE_NAMES, _VALUES | st.sampled_from(["u", ["All"], 0, 10, True, 1.0])),
+                       min_size=1, max_size=4))
+def test_kept_parameter_verdicts_are_botocores_own(params):
+    from botocore.validate import ParamValidator
+    client = _sqs_client()
+    shape = client.meta.service_model.operation_model("ReceiveMessage").input_shape
+    for each in params + params:  # asked again: the kept verdict
+        assert direct._valid(client, "ReceiveMessage", each) == (not ParamValidator().validate(each, shape).has_errors())
+
+
+@functools.cache
+def _sqs_client():
+    from harness.aws import router
+    return router.shared_session().client("sqs", region_name="us-east-1")  # a client only reads its model here
+
+
+def test_a_parameters_picture_tells_apart_what_validation_tells_apart():
+    pictures = [direct._picture(value) for value in (1, True, 1.0, "1", b"1", [1], {"a": 1}, {"a": True}, None, "")]
+    assert len(set(pictures)) == len(pictures)
+    assert direct._picture({"a": object()}) is None and direct._picture({1: "x"}) is None  # not kept

@@ -3,11 +3,13 @@
 building their own fresh models; every value a model used by many clients caches is what a fresh model over the
 same description works out; nothing else is kept on the model objects; each client class has its own methods."""
 import base64
+import copy
 import json
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore import client as botocore_client
 from botocore import endpoint
 from botocore.config import Config
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -281,6 +283,7 @@ def test_a_client_class_gets_its_own_methods_made_as_botocore_makes_them(session
     for py_name in type(own)._PY_TO_OP_NAME:
         mine, again, theirs = (vars(type(client))[py_name] for client in (first, second, own))
         assert mine is not again and mine.__doc__ is not again.__doc__
+        assert vars(mine.__doc__)["_gen_kwargs"] is not vars(again.__doc__)["_gen_kwargs"]
         assert all(a is not b for a, b in zip(mine.__closure__, again.__closure__, strict=True))
         assert mine.__code__ is theirs.__code__
         assert (mine.__name__, mine.__qualname__, mine.__module__, mine.__defaults__, mine.__kwdefaults__) == \
@@ -295,6 +298,18 @@ def test_a_client_class_gets_its_own_methods_made_as_botocore_makes_them(session
         assert {key: plain(value) for key, value in mine_doc["_gen_kwargs"].items()} == \
             {key: plain(value) for key, value in their_doc["_gen_kwargs"].items()}
     assert str(vars(type(first))["put_item"].__doc__) == str(vars(type(own))["put_item"].__doc__)
+
+
+def test_a_class_made_by_a_creator_with_another_emitter_documents_with_that_emitter(session):
+    emitter = copy.copy(session._session.get_component("event_emitter"))
+    loader = session._session.get_component("data_loader")
+    creator = botocore_client.ClientCreator(loader, None, None, emitter, None, None)
+    session.client("sqs")
+    cls = creator.create_client_class("sqs")
+    assert vars(cls.send_message.__doc__)["_gen_kwargs"]["event_emitter"] is emitter
+    shared = type(session.client("sqs"))
+    assert vars(shared.send_message.__doc__)["_gen_kwargs"]["event_emitter"] is \
+        session._session.get_component("event_emitter")
 
 
 def test_a_method_refuses_positional_arguments_in_botocores_words(session):

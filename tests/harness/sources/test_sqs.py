@@ -170,3 +170,26 @@ def test_without_a_readable_queue_the_poller_asks_the_backend_for_counts_and_sto
         assert sum(b["deleted"] for b in _batches(sim, "BatchWorker.Work")) == 3
         assert sim.now < 5  # idle as soon as the queue was empty, not after an hour of one-second polls
         assert sim.scheduler.steps == polls_after_empty
+
+
+@pytest.mark.parametrize("direct_calls", [True, False], ids=["direct", "api"])
+def test_a_poll_that_reads_the_clock_once_runs_what_one_reading_per_question_runs(monkeypatch, app_template,
+                                                                                   direct_calls):
+    """Failures come back after the visibility timeout, delays, redrive to the DLQ, a batching window: the same trace
+    whether a poll reads moto's clock once or at every count, receive and due-time question."""
+    from harness.aws import direct
+    from harness.sources.sqs import SqsMapping
+    monkeypatch.setattr(direct, "enabled", direct_calls)
+    traces = []
+    for once in (True, False):
+        monkeypatch.setattr(SqsMapping, "one_clock_reading", once)
+        with Simulation(app_template, seed=5) as sim:
+            for i in range(12):
+                sim.send_message("WorkQueue", f"fail-{i}" if i % 5 == 0 else f"ok-{i}")
+            sim.send_message("DelayQueue", "later", delay_seconds=15)
+            sim.advance(3)
+            sim.send_message("WorkQueue", "ok-late")
+            sim.run_until_idle()
+            traces.append((sim.trace.hash(), [(e.t, e.kind, e.data) for e in sim.trace.events]))
+    assert traces[0] == traces[1]
+    assert any(kind == "sqs_batch" and data["failed"] for _, kind, data in traces[0][1])

@@ -1,0 +1,159 @@
+"""importlib's protocol around each module body, with cheaper paths that keep what it guarantees. Every cold start
+imports its function's modules and Powertools afresh (168 modules a run of the stalled-lock replies scenario), and
+around each body importlib takes a module lock, makes the module object and asks finders and loaders: about as much
+CPU as a small module's body.
+
+- Module locks are claimed, not made: `_ModuleLockManager` (importlib's own class, copied by importlib_copies.py)
+  registers itself in `_module_locks` in place of a lock when nobody holds or waits for the name. The registry is
+  read only under the import lock, through `_get_module_lock`, which calls the entry it finds: a claim answers by
+  making the real `_ModuleLock` then, owned by the claiming thread (count 1), and registering it as importlib
+  does (a weak reference that removes itself). So a second thread (a handler's own thread, or the same thread
+  re-entering a partially initialised module) waits on a real lock, with importlib's deadlock detection; only an
+  import nobody else asks about skips making, taking, releasing and unregistering a lock.
+- Module objects: `module_from_spec` for a plain `ModuleSpec` whose loader makes no module of its own (file
+  loaders: `create_module` is `_LoaderBasics`'s, answering None) writes the attributes `_init_module_attrs` would
+  set on a new module, in its order, without asking for each first (every missing one is an AttributeError made
+  and dropped).
+
+Both are copies of importlib's own function and class with the fast path in front (see importlib_copies.py), so a
+traceback through them is Python's. `install()` puts them in place (codecache does, with its finder's own paths).
+"""
+from __future__ import annotations
+
+import _imp
+import ast
+import sys
+import weakref
+from importlib import (
+    _bootstrap,  # type: ignore[attr-defined]
+    _bootstrap_external,  # type: ignore[attr-defined]
+)
+from importlib.machinery import ModuleSpec, SourceFileLoader, SourcelessFileLoader
+from types import ModuleType
+from typing import Any
+
+from harness.lambda_runtime.importlib_copies import body_start, copy_of, method, statements
+
+STOCK = {name: getattr(_bootstrap, name) for name in ("_ModuleLockManager", "module_from_spec")}
+_DEFAULT_CREATE = _bootstrap_external._LoaderBasics.create_module
+_plain_loaders: set[type] = {SourceFileLoader, SourcelessFileLoader}  # codecache adds its own
+
+
+def _forget(ref: weakref.KeyedRef) -> None:
+    """A module lock made from a claim died: drop its entry, as importlib's own callback does."""
+    _imp.acquire_lock()
+    try:
+        if _bootstrap._module_locks.get(ref.key) is ref:
+            del _bootstrap._module_locks[ref.key]
+    finally:
+        _imp.release_lock()
+
+
+_CLAIM = """
+name = self._name
+_imp.acquire_lock()
+try:
+    if name not in _module_locks:
+        self._owner = _thread.get_ident()
+        self._made = None
+        _module_locks[name] = self
+        return
+finally:
+    _imp.release_lock()
+"""
+_MAKE = '''
+def __call__(self):
+    """The claimed module's lock, made now (asked under the import lock by another import of the name)."""
+    lock = self._made
+    if lock is None:
+        lock = self._made = _ModuleLock(self._name)
+        lock.owner = self._owner
+        lock.count = 1
+        _module_locks[self._name] = _KeyedRef(lock, _forget, self._name)
+    return lock
+'''
+_UNCLAIM = """
+if self._lock is None:
+    _imp.acquire_lock()
+    try:
+        lock = self._made
+        if lock is None:
+            del _module_locks[self._name]
+    finally:
+        _imp.release_lock()
+    if lock is not None:
+        lock.release()
+    return
+"""
+
+
+def _claiming(cls: ast.ClassDef) -> None:
+    line = cls.lineno
+    enter, leave = method(cls, "__enter__"), method(cls, "__exit__")
+    enter.body[0:0] = statements(_CLAIM, enter.lineno)
+    leave.body[0:0] = statements(_UNCLAIM, leave.lineno)
+    cls.body[0:0] = [*statements("__slots__ = ('_name', '_lock', '_owner', '_made')", line),
+                     *statements(_MAKE, line)]
+
+
+_PLAIN_MODULE = """
+loader = spec.loader
+if (type(spec) is _ModuleSpec and type(loader) in _plain_loaders and type(loader).create_module is _default_create
+        and 'create_module' not in loader.__dict__ and type(spec.name) is str):
+    module = _ModuleType(spec.name)
+    names = module.__dict__
+    names['__loader__'] = loader
+    locations = spec.submodule_search_locations
+    names['__package__'] = spec.name.rpartition('.')[0] if locations is None else spec.name
+    names['__spec__'] = spec
+    if locations is not None:
+        names['__path__'] = locations
+    if spec._set_fileattr:
+        names['__file__'] = spec.origin
+        cached = spec.cached
+        if cached is not None:
+            names['__cached__'] = cached
+    return module
+"""
+
+
+def _plain_modules(function: ast.FunctionDef) -> None:
+    function.body[body_start(function):body_start(function)] = statements(_PLAIN_MODULE, function.lineno)
+
+
+COPIES: dict[str, Any] = {}  # name in importlib._bootstrap -> its copy (missing: no copy could be made)
+
+
+_tried: list[bool] = []  # the copies were attempted (they are made once per process, or never)
+
+
+def _make_copies() -> None:
+    _tried.append(True)
+    if sys.version_info[:2] != (3, 11):
+        return  # the statements put in front use 3.11's module lock fields (owner, count): elsewhere Python's own
+    made = {
+        "_ModuleLockManager": copy_of(_bootstrap, "_ModuleLockManager", _claiming,
+                                      {"_KeyedRef": weakref.KeyedRef, "_forget": _forget}),
+        "module_from_spec": copy_of(_bootstrap, "module_from_spec", _plain_modules,
+                                    {"_ModuleSpec": ModuleSpec, "_ModuleType": ModuleType,
+                                     "_plain_loaders": _plain_loaders, "_default_create": _DEFAULT_CREATE}),
+    }
+    COPIES.update({name: value for name, value in made.items() if value is not None})
+
+
+def add_plain_loader(cls: type) -> None:
+    """Let modules of this loader class (a file loader making no module of its own) take the fast path."""
+    _plain_loaders.add(cls)
+
+
+def install(on: bool = True) -> None:
+    """Put the copies in importlib's place (on), or importlib's own functions back (off)."""
+    if not _tried:
+        _make_copies()
+    for name, copy in COPIES.items():
+        setattr(_bootstrap, name, copy if on else STOCK[name])
+
+
+def installed() -> dict[str, bool]:
+    """Which of importlib's functions are the copies now (for tests and figures)."""
+    return {name: getattr(_bootstrap, name) is copy for name, copy in COPIES.items()}
