@@ -4,6 +4,11 @@
 
     python bench/call_costs.py --baseline main [--rounds 3] [--calls 150]
 
+This tree is measured twice: as it is, and with the sixth wave's call paths off (`paths off`: botocore's own
+parameter validation, JSON body writing and JSON answer parsing, boto3's own DynamoDB parameter copy and type
+conversions; harness/aws/param_checks.py, json_requests.py, json_responses.py, dynamodb_params.py; the signer's
+per-URL memory stays on).
+
 A function of a small template makes `--calls` calls of one kind per invocation (after a warm-up) and reports its
 thread CPU; moto's share is the thread CPU inside `MotoBackend.answer`. Each tree runs in fresh interpreters,
 alternating with REF round by round, so both share the machine's load; medians are printed in µs per call.
@@ -52,6 +57,10 @@ CALLS = {  # each kind of call, as the handler makes it (`i`: the call's number)
     "resource kept Table.query": 'TABLE.query(KeyConditionExpression=Key("pk").eq("c"))',
     "resource Table(...).put_item": 'res.Table("conv").put_item(Item=dict(ITEM, sk=f"s{i % 5}"))',
     "resource Table(...).query": 'res.Table("conv").query(KeyConditionExpression=Key("pk").eq("c"))',
+    "resource Table(...).update_item": 'res.Table("conv").update_item(Key={"pk": "c", "sk": "u"}, '
+                                       'UpdateExpression="SET #s = :s, #n = :n", ExpressionAttributeNames={"#s": '
+                                       '"status", "#n": "count"}, ExpressionAttributeValues={":s": f"Q{i}", ":n": i}, '
+                                       'ReturnValues="ALL_NEW")',
 }
 HANDLER = """\
 import os, time
@@ -98,6 +107,10 @@ backend.MotoBackend.answer = timed
 template, n, calls = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 out = {}
 with Simulation(template, seed=1, budgets={"invocations": 10000, "wall_seconds": 36000}) as sim:
+    if os.environ.get("CALL_PATHS_OFF"):  # before the first invocation makes the handler's resource
+        from harness.aws import dynamodb_params, json_requests, json_responses, param_checks
+        for path in (param_checks, json_requests, json_responses, dynamodb_params):
+            path.uninstall()
     for call in calls:
         sim.invoke("Loop", {"call": call, "n": 5})
     for call in calls:
@@ -118,11 +131,15 @@ def fixture(folder: Path) -> Path:
     return folder / "template.yaml"
 
 
-def measure(tree: Path, folder: Path, n: int) -> dict[str, list[float]]:
-    """µs per call (total, outside moto) for each kind, in a fresh interpreter importing `tree`'s harness."""
+def measure(tree: Path, folder: Path, n: int, paths_off: bool = False) -> dict[str, list[float]]:
+    """µs per call (total, outside moto) for each kind, in a fresh interpreter importing `tree`'s harness (with
+    this wave's call paths off when `paths_off`)."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "HARNESS_PIN_CORE": "0"}
+    env.pop("CALL_PATHS_OFF", None)
+    if paths_off:
+        env["CALL_PATHS_OFF"] = "1"
     done = subprocess.run([sys.executable, str(folder / "measure.py"), str(fixture(folder)), str(n),
-                           json.dumps(list(CALLS))], cwd=tree, capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": str(tree), "HARNESS_PIN_CORE": "0"})
+                           json.dumps(list(CALLS))], cwd=tree, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -134,14 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=150, help="calls of each kind per interpreter (default 150)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "bench"))
-    trees = {"this tree": ROOT}
+    trees = {"paths off": (ROOT, True), "this tree": (ROOT, False)}
     if args.baseline:
-        trees = {args.baseline: __import__("run").checkout(args.baseline), **trees}
+        trees = {args.baseline: (__import__("run").checkout(args.baseline), False), **trees}
     results: dict[str, list[dict]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory(prefix="call-costs-") as work:
         for _ in range(args.rounds):
-            for name, tree in trees.items():
-                results[name].append(measure(tree, Path(work), args.calls))
+            for name, (tree, paths_off) in trees.items():
+                results[name].append(measure(tree, Path(work), args.calls, paths_off))
     print(f"µs of CPU per call (median of {args.rounds} interpreters x {args.calls} calls): total / outside moto")
     print(f"{'call':32}" + "".join(f"{name:>24}" for name in trees))
     for call in CALLS:

@@ -19,6 +19,11 @@ signed names stripped and sorted); every other step (timestamp, date and token h
 payload hash, string to sign, signature, debug logs) is botocore's own method. A header name or value that is not
 ASCII text, headers that are not botocore's `HTTPHeaders`, a signer class other than `SigV4Auth` or a `SigV4Auth`
 method replaced go to botocore's own code.
+
+A request URL's Host header value (botocore's `_host_from_url`: parsing, an IPv6 check, default ports) and its
+normalized path (`SigV4Auth._normalize_url_path` of its path) are pure functions of the URL's text, which is the same
+for every call of a client: each is remembered per URL (sixth wave; a replaced `_host_from_url` or
+`_normalize_url_path` goes to botocore's; what raises is not remembered, so it raises again where botocore would).
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import NoCredentialsError
 
 MAX_KEYS = 256  # distinct (secret, date, region, service) keys kept; past it the memory starts again
+MAX_URLS = 256  # distinct request URLs whose host and path are kept
 
 _signature = SigV4Auth.signature
 _sign = SigV4Auth._sign
@@ -44,6 +50,10 @@ _own = tuple(getattr(SigV4Auth, name) for name in _OWN_METHODS)
 _own_payload = SigV4Auth.payload
 _BLACKLIST = frozenset(auth.SIGNED_HEADERS_BLACKLIST)
 _keys: dict[tuple[str, str, str, str], bytes] = {}
+_host_from_url = auth._host_from_url
+_normalize_url_path = SigV4Auth._normalize_url_path
+_hosts: dict[str, Any] = {}  # URL -> its Host header value
+_paths: dict[str, Any] = {}  # URL -> its normalized path
 _lock = threading.Lock()
 
 
@@ -73,6 +83,35 @@ def signature(self: Any, string_to_sign: str, request: Any) -> str:
     return hmac.new(key, string_to_sign.encode("utf-8"), sha256).hexdigest()
 
 
+def host_of(url: Any) -> Any:
+    """botocore's `_host_from_url(url)`: the Host header's value for a request to `url`, remembered per URL."""
+    if type(url) is not str or auth._host_from_url is not _host_from_url:
+        return auth._host_from_url(url)
+    host = _hosts.get(url)
+    if host is None:
+        host = _remember(_hosts, url, _host_from_url(url))
+    return host
+
+
+def _path_of(self: Any, url: Any) -> Any:
+    """`self._normalize_url_path(urlsplit(url).path)`, remembered per URL for SigV4Auth's own normalization."""
+    if type(url) is not str or SigV4Auth._normalize_url_path is not _normalize_url_path:
+        return self._normalize_url_path(auth.urlsplit(url).path)
+    path = _paths.get(url)
+    if path is None:
+        path = _remember(_paths, url, self._normalize_url_path(auth.urlsplit(url).path))
+    return path
+
+
+def _remember(memory: dict, url: str, value: Any) -> Any:
+    """Keep `value` for `url` (a pure function of the URL's text; at most MAX_URLS kept) and return it."""
+    with _lock:
+        if len(memory) >= MAX_URLS:
+            memory.clear()
+        memory[url] = value
+    return value
+
+
 def signed_headers(request: Any) -> tuple[str, str] | None:
     """The canonical headers block and the signed header names botocore makes of `request`'s headers (its
     `canonical_headers(headers_to_sign(request))` and `signed_headers(...)`), or None for headers it does not read
@@ -90,7 +129,7 @@ def signed_headers(request: Any) -> tuple[str, str] | None:
         if name not in _BLACKLIST:
             values.setdefault(name, []).append(value)
     if "host" not in values:
-        host = auth._host_from_url(request.url)
+        host = host_of(request.url)
         if type(host) is not str or not host.isascii():
             return None
         values["host"] = [host]
@@ -130,7 +169,7 @@ def _canonical_request(self: Any, request: Any, canonical_headers: str, names: s
         body_checksum = request.headers["X-Amz-Content-SHA256"]
     else:
         body_checksum = _payload(self, request)
-    return "\n".join((request.method.upper(), self._normalize_url_path(auth.urlsplit(request.url).path),
+    return "\n".join((request.method.upper(), _path_of(self, request.url),
                       self.canonical_query_string(request), canonical_headers + "\n", names, body_checksum))
 
 

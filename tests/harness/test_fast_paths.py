@@ -1,5 +1,5 @@
 """The harness's fast paths leave every trace as it was: tasks handing the baton straight to the next step instead of
-through the driver, batons on pipes instead of locks, the template cache and freezegun's module-scan cache. A sample of the library (one scenario
+through the driver, batons on pipes instead of locks, the template cache, freezegun's module-scan cache and the AWS call paths. A sample of the library (one scenario
 per system, and the time-heavy ones) is checked here; `python bench/trace_hashes.py --baseline main` checks the
 whole library against another commit."""
 import json
@@ -47,6 +47,22 @@ def test_library_sample_gives_the_same_traces_when_every_baton_is_a_lock(warm, m
     monkeypatch.setattr(scheduler, "_IDLE", [])  # the pooled workers (pipe batons) stay parked aside
     assert _hashes() == warm
     assert scheduler._IDLE and all(isinstance(worker.go, baton.LockBaton) for worker in scheduler._IDLE)
+
+
+def test_library_sample_gives_the_same_traces_with_the_aws_call_paths_off(warm, monkeypatch):
+    """botocore's own validation, JSON bodies and answers, boto3's own DynamoDB copy and conversions (sixth wave)."""
+    from harness.aws import dynamodb_params, json_requests, json_responses, param_checks
+    paths = (param_checks, json_requests, json_responses, dynamodb_params)
+    for path in paths:
+        path.uninstall()
+        monkeypatch.setattr(path, "install", lambda: None)  # each simulation's start installs them again
+    try:
+        assert _hashes() == warm
+        assert not any(path.installed() for path in paths)
+    finally:
+        monkeypatch.undo()
+        for path in paths:
+            path.install()
 
 
 def test_library_sample_gives_the_same_traces_in_a_fresh_interpreter_as_in_a_warm_one(warm, tmp_path):

@@ -215,3 +215,23 @@ def test_a_clients_request_takes_the_one_pass_path(dummy_aws, monkeypatch):
 
 
 signed_headers = signing.signed_headers
+
+
+@settings(max_examples=200, deadline=None)
+@given(url=urls | st.builds("{}://{}{}{}/{}".format, st.sampled_from(["http", "https", "HTTPS"]),
+                            st.sampled_from(["", "user:pw@"]),
+                            st.sampled_from(["Example.COM", "[::1]", "127.0.0.1", "[fe80::1%25eth0]", "h"]),
+                            st.sampled_from(["", ":80", ":443", ":8080", ":99999", ":x"]),
+                            st.text("a/.~%é ", max_size=6)))
+def test_a_urls_host_and_path_are_botocores_the_first_time_and_from_memory(url):
+    def answer(call):
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - the same error is the point
+            return type(exc), str(exc)
+
+    auth = SigV4Auth(Credentials("a", "b"), "dynamodb", "us-east-1")
+    botocores = answer(lambda: signing._host_from_url(url)), answer(lambda: auth._normalize_url_path(
+        signing.auth.urlsplit(url).path))
+    for _ in range(2):
+        assert (answer(lambda: signing.host_of(url)), answer(lambda: signing._path_of(auth, url))) == botocores
