@@ -15,13 +15,13 @@ another class, a replaced method of `JSONSerializer` or a new `_serialize_type_<
 from __future__ import annotations
 
 import operator
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from botocore.serialize import JSONSerializer
 
 from harness.aws.patches import Patches
+from harness.aws.per_shape import PerShape
 
 MAX_WRITERS = 512  # input shapes kept; past it the memory starts again
 
@@ -36,8 +36,7 @@ _OWN = ("_serialize_type_structure", "_serialize_type_map", "_serialize_type_lis
 _methods = operator.attrgetter(*(name for name in _OWN if hasattr(JSONSerializer, name)))
 _missing = frozenset(name for name in _OWN if not hasattr(JSONSerializer, name))
 _own = _methods(JSONSerializer)
-_writers: dict[int, tuple[Any, Writer]] = {}
-_lock = threading.Lock()
+_writers: PerShape[Writer] = PerShape(lambda shape: _make(shape, {}), MAX_WRITERS)
 
 
 def _same(value: Any, serializer: Any) -> Any:
@@ -53,15 +52,7 @@ def _plain(serializer: Any) -> bool:
 
 def writer(shape: Any) -> Writer:
     """The writer serializing parameters of `shape` as botocore's `JSONSerializer._serialize` does."""
-    entry = _writers.get(id(shape))
-    if entry is not None and entry[0] is shape:  # the entry holds the shape: its id cannot be reused meanwhile
-        return entry[1]
-    made = _make(shape, {})
-    with _lock:
-        if len(_writers) >= MAX_WRITERS:
-            _writers.clear()
-        _writers[id(shape)] = (shape, made)
-    return made
+    return _writers(shape)
 
 
 def _make(shape: Any, made: dict) -> Writer:

@@ -20,13 +20,13 @@ gained for another type goes to botocore's `_parse_shape`.
 from __future__ import annotations
 
 import operator
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from botocore.parsers import JSONParser
 
 from harness.aws.patches import Patches
+from harness.aws.per_shape import PerShape
 
 MAX_WALKERS = 512  # output shapes kept; past it the memory starts again
 
@@ -51,8 +51,7 @@ def _plain(parser: Any) -> bool:
     if type(parser) is not JSONParser or _methods(JSONParser) != _own:
         return False
     return all(_missing.isdisjoint(cls.__dict__) for cls in JSONParser.__mro__)
-_walkers: dict[int, tuple[Any, Walker]] = {}
-_lock = threading.Lock()
+_walkers: PerShape[Walker] = PerShape(lambda shape: _make(shape, {}), MAX_WALKERS)
 
 
 def _same(value: Any, parser: Any) -> Any:
@@ -61,15 +60,7 @@ def _same(value: Any, parser: Any) -> Any:
 
 def walker(shape: Any) -> Walker:
     """The walker parsing a JSON value of `shape` as botocore's `JSONParser._parse_shape` does."""
-    entry = _walkers.get(id(shape))
-    if entry is not None and entry[0] is shape:  # the entry holds the shape: its id cannot be reused meanwhile
-        return entry[1]
-    made = _make(shape, {})
-    with _lock:
-        if len(_walkers) >= MAX_WALKERS:
-            _walkers.clear()
-        _walkers[id(shape)] = (shape, made)
-    return made
+    return _walkers(shape)
 
 
 def _make(shape: Any, made: dict[tuple[str, str], Walker]) -> Walker:

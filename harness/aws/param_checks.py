@@ -18,7 +18,6 @@ runs: a call with an error gets botocore's own report. A validator of another cl
 from __future__ import annotations
 
 import operator
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from botocore.validate import ParamValidator, ValidationErrors
 
 from harness.aws.patches import Patches
+from harness.aws.per_shape import PerShape
 
 MAX_CHECKS = 512  # input shapes kept; past it the memory starts again
 
@@ -39,8 +39,7 @@ _METHODS = operator.attrgetter(
     "_validate_float", "_validate_blob", "_shape_has_constraints", "SCALAR_TYPES", "CONTAINER_TYPES")
 _own = _METHODS(ParamValidator)
 _NUMBERS = frozenset((int, bool, float, Decimal))
-_checks: dict[int, tuple[Any, Check]] = {}
-_lock = threading.Lock()
+_checks: PerShape[Check] = PerShape(lambda shape: _make(shape, {}), MAX_CHECKS)
 
 
 def _never(value: Any) -> bool:
@@ -49,15 +48,7 @@ def _never(value: Any) -> bool:
 
 def check(shape: Any) -> Check:
     """The check answering whether botocore finds no error in parameters of `shape`."""
-    entry = _checks.get(id(shape))
-    if entry is not None and entry[0] is shape:  # the entry holds the shape: its id cannot be reused meanwhile
-        return entry[1]
-    made = _make(shape, {})
-    with _lock:
-        if len(_checks) >= MAX_CHECKS:
-            _checks.clear()
-        _checks[id(shape)] = (shape, made)
-    return made
+    return _checks(shape)
 
 
 def _least(shape: Any) -> int | float | None:
