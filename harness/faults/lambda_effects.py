@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from harness.faults.effects import Effect, FaultPlanError, register_effect
-
-
-def runtime_exception(error_type: str, message: str, resets: bool) -> Exception:
-    """An exception whose class name is the Lambda errorType (`Runtime.ExitError`, ...)."""
-    cls = type(error_type, (Exception,), {"harness_resets_environment": resets, "__module__": "harness.faults"})
-    return cls(message)
+from harness.lambda_runtime.runtime_errors import runtime_exception
 
 
 @register_effect("lambda_error")

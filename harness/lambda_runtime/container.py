@@ -13,6 +13,7 @@ from harness.lambda_runtime import codecache
 from harness.lambda_runtime.config import FunctionConfig
 from harness.lambda_runtime.environ import EnvironmentSlot
 from harness.lambda_runtime.libraries import PER_ENVIRONMENT_LIBRARIES, LibrarySlot, library_folders
+from harness.lambda_runtime.runtime_errors import runtime_exception
 from harness.sandbox import threads as _threads
 
 # sys.modules keeps insertion order, so whatever a step imports ends up after this module, which `enter` moves to
@@ -145,12 +146,13 @@ class Container:
         codecache.register((*self._paths, *library_folders()))  # compiled once per process, re-executed here
         codecache.refresh(self._paths)  # files written since the last cold start are seen (as a new process would)
         if not module_name:
-            raise ImportError(f"Bad handler '{self.config.handler}': not enough values to unpack (expected 2, got 1)")
+            raise runtime_exception("Runtime.MalformedHandlerName", f"Bad handler '{self.config.handler}': not enough "
+                                    "values to unpack (expected 2, got 1)", resets=True)
         module = importlib.import_module(module_name)
         handler = getattr(module, function_name, None)
         if not callable(handler):
-            # AttributeError is what AWS's runtime maps to Runtime.HandlerNotFound.
-            raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")  # noqa: TRY004
+            raise runtime_exception("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module "
+                                    f"'{module_name}'", resets=True)
         self.handler = handler
 
     def expired(self, now: float, idle_lifetime: float) -> bool:

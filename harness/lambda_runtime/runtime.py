@@ -16,6 +16,7 @@ from harness.lambda_runtime.container import Container, ContainerPool
 from harness.lambda_runtime.context import LambdaContext
 from harness.lambda_runtime.logs import LogSink
 from harness.lambda_runtime.report import report_line
+from harness.lambda_runtime.runtime_errors import INIT_ERRORS
 from harness.lambda_runtime.stack_text import stack_lines
 from harness.sandbox import memory
 from harness.scheduler import Scheduler, TaskKilled, current_task
@@ -376,22 +377,18 @@ def _error_document(exc: BaseException, request_id: str) -> dict:
 
 
 def _init_error_document(exc: BaseException, request_id: str, handler: str) -> dict:
-    """What AWS's Python runtime reports when importing the handler fails (awslambdaric's `_get_handler`): an
+    """What AWS's Python runtime reports when importing the handler fails (awslambdaric's `_get_handler`): its own
+    init errors (a handler setting without a module, a missing handler, an injected failure) as they are, an
     ImportError as Runtime.ImportModuleError and a SyntaxError as Runtime.UserCodeSyntaxError, each with the module
-    named, a handler setting without a module as Runtime.MalformedHandlerName, a missing handler as
-    Runtime.HandlerNotFound; anything else the init code raised as itself."""
+    named; anything else the init code raised as itself."""
     module = handler.rpartition(".")[0]
-    if type(exc).__name__ in ("Runtime.ImportModuleError", "Runtime.HandlerNotFound"):  # an injected init failure
+    if type(exc).__name__ in INIT_ERRORS:
         message, error_type, stack = str(exc), type(exc).__name__, []
-    elif not module:
-        message, error_type, stack = str(exc), "Runtime.MalformedHandlerName", []
     elif isinstance(exc, ImportError):
         message, error_type, stack = f"Unable to import module '{module}': {exc}", "Runtime.ImportModuleError", []
     elif isinstance(exc, SyntaxError):
         message, error_type = f"Syntax error in module '{module}': {exc}", "Runtime.UserCodeSyntaxError"
         stack = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
-    elif isinstance(exc, AttributeError) and str(exc).startswith("Handler '"):
-        message, error_type, stack = str(exc), "Runtime.HandlerNotFound", []
     else:
         return _error_document(exc, request_id)
     return {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}
