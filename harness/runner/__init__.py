@@ -23,7 +23,7 @@ from harness.scenario.runner import ScenarioResult
 
 __all__ = ["Job", "ScenarioResult", "kept_workers", "run_jobs"]
 
-_KEPT: list[WorkerPool] = []  # the worker pool `kept_workers` keeps for the batches of its block
+_kept: WorkerPool | None = None  # the worker pool `kept_workers` keeps for the batches of its block
 
 
 def run_jobs(jobs: Iterable[Job], workers: int | None = None,
@@ -53,8 +53,8 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             _run_here(jobs, done)
         else:
             _warm(jobs)
-            if _KEPT:
-                _KEPT[-1].run(jobs, count, done)
+            if _kept is not None:
+                _kept.run(jobs, count, done)
             else:
                 run_forked(jobs, count, done)
     return [r for r in results if r is not None]
@@ -65,15 +65,15 @@ def kept_workers() -> Iterator[None]:
     """Within the block, batches that run on forked workers (without snapshots) share the same worker processes,
     forked by the first batch that needs them and ended with the block (a search's rounds: each later round
     starts at once). A block inside another uses the outer one's workers."""
-    if _KEPT:
+    global _kept
+    if _kept is not None:
         yield
         return
-    pool = WorkerPool()
-    _KEPT.append(pool)
+    _kept = pool = WorkerPool()
     try:
         yield
     finally:
-        _KEPT.remove(pool)
+        _kept = None
         pool.close()
 
 
