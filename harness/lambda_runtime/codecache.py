@@ -173,6 +173,47 @@ def _copied_get_code() -> object | None:
                    {"_remembered_code": _remembered_code, "_remember": _remember})
 
 
+def _settled_code(loader: SourceFileLoader, fullname: str) -> CodeType | None:
+    """The cached compilation of a settled file whose stamp is unchanged, asked before `get_code` (which does the
+    same lookup after its own steps); None: ask `get_code`."""
+    if type(loader) is not CachedSourceLoader or fullname != loader.name:
+        return None  # another loader's get_code, or get_filename's own name check, decides
+    path = loader.path
+    cached = _code.get(path)
+    if cached is None or not cached.settled:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return cached.code if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == cached.stamp else None
+
+
+_SETTLED = """
+code = _settled_code(self, module.__name__)
+if code is None:
+    pass
+"""
+
+
+class _AskingSettled(ast.NodeTransformer):
+    """`code = self.get_code(...)` -> the settled compilation first, that call only when there is none."""
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt | list[ast.stmt]:
+        if not (isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "self.get_code"):
+            return node
+        asked = statements(_SETTLED, node.lineno)
+        asked[-1].body = [node]
+        return asked
+
+
+def _copied_exec_module() -> object | None:
+    """importlib's `_LoaderBasics.exec_module` with the settled compilation asked first: the module body runs
+    under importlib's own frames, a failing `get_code` (a syntax error) is Python's own call."""
+    return copy_of(_bootstrap_external, "_LoaderBasics.exec_module", _AskingSettled().visit,
+                   {"_settled_code": _settled_code})
+
+
 _LOADERS = ((ExtensionFileLoader, EXTENSION_SUFFIXES), (CachedSourceLoader, SOURCE_SUFFIXES),
             (SourcelessFileLoader, BYTECODE_SUFFIXES))  # FileFinder's own order, with the caching source loader
 
@@ -384,7 +425,7 @@ def _exec_generated(source: object, /, *args: object, **kwargs: object) -> None:
     exec(source, *args, **kwargs)  # noqa: S102 - dataclasses' own generated methods, as it would run them
 
 
-_COPIES: dict[str, object] = {}  # "find_spec", "get_code" -> importlib's own text with this module's paths
+_COPIES: dict[str, object] = {}  # "find_spec", "get_code", "exec_module" -> importlib's own text with this module's paths
 _HARNESS_GET_CODE = CachedSourceLoader.get_code
 
 
@@ -393,10 +434,14 @@ def use_copies(on: bool = True) -> None:
     front (on, as installed), or as harness functions doing the same lookups around Python's own (off; the fifth
     wave's paths, for figures and tests)."""
     if not _COPIES:
-        _COPIES.update(find_spec=_copied_find_spec(), get_code=_copied_get_code())
-    find_spec, get_code = _COPIES["find_spec"], _COPIES["get_code"]
+        _COPIES.update(find_spec=_copied_find_spec(), get_code=_copied_get_code(), exec_module=_copied_exec_module())
+    find_spec, get_code, exec_module = _COPIES["find_spec"], _COPIES["get_code"], _COPIES["exec_module"]
     _bootstrap._find_spec = find_spec if on and find_spec is not None else _find_spec
     CachedSourceLoader.get_code = get_code if on and get_code is not None else _HARNESS_GET_CODE
+    if on and exec_module is not None:
+        CachedSourceLoader.exec_module = exec_module
+    elif "exec_module" in vars(CachedSourceLoader):
+        del CachedSourceLoader.exec_module  # importlib's own, inherited
     import_protocol.install(on)
 
 

@@ -34,7 +34,8 @@ from typing import Any
 
 from harness.lambda_runtime.importlib_copies import body_start, copy_of, method, statements
 
-STOCK = {name: getattr(_bootstrap, name) for name in ("_ModuleLockManager", "module_from_spec")}
+STOCK = {name: getattr(_bootstrap, name) for name in (
+    "_ModuleLockManager", "module_from_spec", "_find_and_load", "_load_unlocked")}
 _DEFAULT_CREATE = _bootstrap_external._LoaderBasics.create_module
 _plain_loaders: set[type] = {SourceFileLoader, SourcelessFileLoader}  # codecache adds its own
 
@@ -110,15 +111,98 @@ if (type(spec) is _ModuleSpec and type(loader) in _plain_loaders and type(loader
         names['__path__'] = locations
     if spec._set_fileattr:
         names['__file__'] = spec.origin
-        cached = spec.cached
+        cached = spec._cached
+        if cached is None:
+            cached = spec.cached
         if cached is not None:
             names['__cached__'] = cached
-    return module
 """
+_PLAIN_NAMES = {"_ModuleSpec": ModuleSpec, "_ModuleType": ModuleType, "_plain_loaders": _plain_loaders,
+                "_default_create": _DEFAULT_CREATE}
 
 
 def _plain_modules(function: ast.FunctionDef) -> None:
-    function.body[body_start(function):body_start(function)] = statements(_PLAIN_MODULE, function.lineno)
+    """module_from_spec: the plain module made and returned first."""
+    made = statements(_PLAIN_MODULE, function.lineno)
+    made[-1].body.extend(statements("return module", function.lineno))
+    function.body[body_start(function):body_start(function)] = made
+
+
+def _at(line: int) -> dict:
+    return {"lineno": line, "end_lineno": line, "col_offset": 0, "end_col_offset": 0}
+
+
+_CLAIM_HERE = """
+manager = _ModuleLockManager(name)
+_imp.acquire_lock()
+try:
+    claimed = name not in _module_locks
+    if claimed:
+        manager._owner = _thread.get_ident()
+        manager._made = None
+        _module_locks[name] = manager
+finally:
+    _imp.release_lock()
+if not claimed:
+    manager.__enter__()
+"""
+_UNCLAIM_HERE = """
+if manager._lock is None:
+    _imp.acquire_lock()
+    try:
+        made = manager._made
+        if made is None:
+            del _module_locks[name]
+    finally:
+        _imp.release_lock()
+    if made is not None:
+        made.release()
+else:
+    manager.__exit__(None, None, None)
+"""
+
+
+class _ClaimingHere(ast.NodeTransformer):
+    """`with _ModuleLockManager(name): BODY` -> the claim, then `try: BODY finally: <release>`: what the manager's
+    `__enter__` and `__exit__` do, without calling them for a claim (the `with` statement's line keeps them)."""
+
+    def visit_With(self, node: ast.With) -> ast.stmt | list[ast.stmt]:
+        manager = node.items[0].context_expr
+        if not (len(node.items) == 1 and isinstance(manager, ast.Call) and isinstance(manager.func, ast.Name)
+                and manager.func.id == "_ModuleLockManager" and ast.unparse(manager.args) == "name"):
+            return node
+        line = node.lineno
+        return [*statements(_CLAIM_HERE, line),
+                ast.Try(body=node.body, handlers=[], orelse=[], finalbody=statements(_UNCLAIM_HERE, line), **_at(line))]
+
+
+def _claiming_here(function: ast.FunctionDef) -> None:
+    _ClaimingHere().visit(function)
+
+
+class _LoadingPlainly(ast.NodeTransformer):
+    """In `_load_unlocked`: `module = module_from_spec(spec)` -> the plain module made first (module_from_spec's
+    own fast path), else that call; `_verbose_message(...)` -> called only when it would print."""
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
+        value = node.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "module_from_spec":
+            made = statements(_PLAIN_MODULE, node.lineno)
+            made[-1].orelse = [node]
+            return made
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> ast.stmt:
+        value = node.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "_verbose_message":
+            verbose = statements("if sys.flags.verbose >= 1:\n    pass\n", node.lineno)[0]
+            verbose.body = [node]  # _verbose_message's own test (verbosity=1)
+            return verbose
+        return node
+
+
+def _loading_plainly(function: ast.FunctionDef) -> None:
+    _LoadingPlainly().visit(function)
 
 
 COPIES: dict[str, Any] = {}  # name in importlib._bootstrap -> its copy (missing: no copy could be made)
@@ -134,10 +218,11 @@ def _make_copies() -> None:
     made = {
         "_ModuleLockManager": copy_of(_bootstrap, "_ModuleLockManager", _claiming,
                                       {"_KeyedRef": weakref.KeyedRef, "_forget": _forget}),
-        "module_from_spec": copy_of(_bootstrap, "module_from_spec", _plain_modules,
-                                    {"_ModuleSpec": ModuleSpec, "_ModuleType": ModuleType,
-                                     "_plain_loaders": _plain_loaders, "_default_create": _DEFAULT_CREATE}),
+        "module_from_spec": copy_of(_bootstrap, "module_from_spec", _plain_modules, _PLAIN_NAMES),
+        "_load_unlocked": copy_of(_bootstrap, "_load_unlocked", _loading_plainly, _PLAIN_NAMES),
     }
+    if made["_ModuleLockManager"] is not None:  # the claim made in its place is the copied manager's
+        made["_find_and_load"] = copy_of(_bootstrap, "_find_and_load", _claiming_here, {})
     COPIES.update({name: value for name, value in made.items() if value is not None})
 
 

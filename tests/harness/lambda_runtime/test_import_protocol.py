@@ -22,9 +22,11 @@ codecache.register([])  # the copies in place, as after any cold start
 
 
 def test_the_copies_are_made_on_this_interpreter():
-    assert import_protocol.installed() == {"_ModuleLockManager": True, "module_from_spec": True}
+    assert import_protocol.installed() == {"_ModuleLockManager": True, "module_from_spec": True,
+                                           "_find_and_load": True, "_load_unlocked": True}
     assert codecache._COPIES["find_spec"] is _bootstrap._find_spec
     assert codecache._COPIES["get_code"] is codecache.CachedSourceLoader.get_code
+    assert codecache._COPIES["exec_module"] is codecache.CachedSourceLoader.exec_module
 
 
 @contextlib.contextmanager
