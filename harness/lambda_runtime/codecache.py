@@ -394,20 +394,29 @@ def _copied_find_spec() -> object | None:
                    {"_direct": _direct, "_direct_spec": _direct_spec, "_noted": _noted})
 
 
-def _under_root(path: str) -> bool:
+def _root_of(path: str) -> str | None:
+    """The innermost registered folder `path` is in (or is), None when it is in none."""
     path = path.rstrip(os.sep)
     while path and path not in _roots:
         parent = os.path.dirname(path)
         if parent == path:
-            return False
+            return None
         path = parent
-    return bool(path)
+    return path or None
+
+
+_looked_up: dict[str, dict[str, None]] = {}  # registered folder -> every path under it the hook was asked about
 
 
 def _path_hook(path: str) -> FileFinder:
     """sys.path_hooks entry: a caching finder for directories under a registered folder, ImportError otherwise
-    (the next hook, Python's own, takes the directory)."""
-    if not path or not _under_root(path) or not os.path.isdir(path):
+    (the next hook, Python's own, takes the directory). Every path under a registered folder it is asked about is
+    noted (`refresh` looks at those entries of sys.path_importer_cache only)."""
+    root = _root_of(path) if path else None
+    if root is None:
+        raise ImportError("not a folder of an execution environment's code")
+    _looked_up.setdefault(root, {})[path] = None
+    if not os.path.isdir(path):
         raise ImportError("not a folder of an execution environment's code")
     return RememberingFinder(path, *_LOADERS)
 
@@ -471,17 +480,32 @@ def refresh(folders: Iterable[str]) -> None:
     """Make the import system look at these folders and below again (a cold start sees files written since), as
     importlib.invalidate_caches() does for every folder of the process; a remembering finder keeps its answers
     while the folders they were read from are unchanged."""
-    prefixes = tuple(str(folder).rstrip(os.sep) + os.sep for folder in folders)
-    exact = {prefix[:-1] for prefix in prefixes}
     cache = sys.path_importer_cache
-    for key, finder in list(cache.items()):
-        if key in exact or key.startswith(prefixes):
-            if finder is None:
-                del cache[key]  # did not exist when looked up: look again
-            elif isinstance(finder, RememberingFinder):
-                finder.revalidate()
-            elif hasattr(finder, "invalidate_caches"):
-                finder.invalidate_caches()
+    for key in _entries_under([str(folder).rstrip(os.sep) for folder in folders]):
+        finder = cache.get(key, _ABSENT)
+        if finder is None:
+            del cache[key]  # did not exist when looked up: look again
+        elif isinstance(finder, RememberingFinder):
+            finder.revalidate()
+        elif finder is not _ABSENT and hasattr(finder, "invalidate_caches"):
+            finder.invalidate_caches()
+
+
+_ABSENT = object()
+
+
+def _entries_under(folders: list[str]) -> list[str]:
+    """The keys of sys.path_importer_cache in these folders and below. For registered folders, while this module's
+    hook is the first path hook, those are the paths the hook was asked about: every entry under a registered
+    folder is made after asking it (`register` drops the ones made before), so the process's other entries (a
+    hundred and more: moto's, botocore's, the standard library's) are not looked at every cold start."""
+    if sys.path_hooks and sys.path_hooks[0] is _path_hook and all(folder in _roots for folder in folders):
+        prefixes = tuple(folder + os.sep for folder in folders)
+        return [key for root, keys in _looked_up.items() if root in folders or root.startswith(prefixes)
+                for key in keys]
+    prefixes = tuple(folder + os.sep for folder in folders)
+    return [key for key in sys.path_importer_cache
+            if type(key) is str and (key.rstrip(os.sep) in folders or key.startswith(prefixes))]
 
 
 def cached_files() -> int:
