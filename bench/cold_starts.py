@@ -7,6 +7,7 @@ fall inside, for library scenarios run in a warm batch (as `harness run` runs th
     python bench/cold_starts.py -n 20 scenarios/replies/email_message_queued_json_success.yaml
     python bench/cold_starts.py --compare                         # the sixth wave's import paths on and off
     python bench/cold_starts.py --compare finder                  # the fifth wave's finder paths on and off
+    python bench/cold_starts.py --compare chain                   # the seventh wave's import paths on and off
     python bench/cold_starts.py --per-module                      # the sixth wave's paths, per module imported
 
 Timing wraps each part (two `thread_time_ns` calls): the figures are inflated by that, about 1 us a wrapped call,
@@ -163,7 +164,31 @@ def _copied_paths(on: bool) -> None:
     codecache.use_copies(on)
 
 
-PATHS = {"copies": _copied_paths, "finder": _finder_paths}
+_CHAIN = ("_find_and_load", "_load_unlocked")
+
+
+def _chain_paths(on: bool) -> None:
+    """The seventh wave's paths on (as shipped: `_find_and_load` claiming its lock in place, `_load_unlocked` making
+    plain modules in place, a settled file's code asked in `exec_module`, a refresh looking only at the entries
+    under its folders) or off (the sixth wave's copies around them, every path-importer entry scanned)."""
+    from importlib import _bootstrap
+
+    from harness.lambda_runtime import codecache, import_protocol
+    codecache.register([])  # the copies installed
+    loader = codecache.CachedSourceLoader
+    if not _SAVED_CHAIN:
+        _SAVED_CHAIN.update(exec_module=vars(loader)["exec_module"], entries_under=codecache._entries_under)
+    for name in _CHAIN:
+        setattr(_bootstrap, name, import_protocol.COPIES[name] if on else import_protocol.STOCK[name])
+    codecache._entries_under = _SAVED_CHAIN["entries_under"] if on else codecache._scanned_entries
+    if on:
+        loader.exec_module = _SAVED_CHAIN["exec_module"]
+    elif "exec_module" in vars(loader):
+        del loader.exec_module
+
+
+_SAVED_CHAIN: dict = {}
+PATHS = {"copies": _copied_paths, "finder": _finder_paths, "chain": _chain_paths}
 
 
 def compare(path: str, runs: int, rounds: int, paths: str = "copies") -> None:
@@ -251,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenarios", nargs="*", default=DEFAULT)
     parser.add_argument("-n", type=int, default=20, help="runs per scenario (default 20)")
     parser.add_argument("--compare", nargs="?", const="copies", choices=sorted(PATHS),
-                        help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth)")
+                        help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth), "
+                        "chain (seventh)")
     parser.add_argument("--per-module", action="store_true", help="the sixth wave's paths off and on, per module "
                         "imported (a package of tiny modules, no scenario)")
     parser.add_argument("--rounds", type=int, default=3)

@@ -503,6 +503,11 @@ def _entries_under(folders: list[str]) -> list[str]:
         prefixes = tuple(folder + os.sep for folder in folders)
         return [key for root, keys in _looked_up.items() if root in folders or root.startswith(prefixes)
                 for key in keys]
+    return _scanned_entries(folders)
+
+
+def _scanned_entries(folders: list[str]) -> list[str]:
+    """The keys of sys.path_importer_cache in these folders and below, every key looked at."""
     prefixes = tuple(folder + os.sep for folder in folders)
     return [key for key in sys.path_importer_cache
             if type(key) is str and (key.rstrip(os.sep) in folders or key.startswith(prefixes))]
