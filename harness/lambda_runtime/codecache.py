@@ -70,6 +70,7 @@ SETTLED_NS = 2_000_000_000  # a file unchanged for this long is checked by its s
 
 _code: dict[str, _Compiled] = {}  # source path -> its compiled code and what it was compiled from
 _roots: set[str] = set()  # registered folders (no trailing separator)
+_package_inits: set[str] = set()  # each registered folder's own __init__.py (the folder as a package)
 _generated: dict[str, CodeType] = {}  # source text dataclasses generates -> its code
 
 
@@ -340,7 +341,11 @@ def _direct_spec(name: str, path: object, target: object) -> ModuleSpec | None:
 
 def _noted(name: str, path: object, target: object, spec: ModuleSpec | None) -> ModuleSpec | None:
     """Remember which finder answered `name` when it is a remembering finder at the first entry of its search
-    path (the next lookup asks it directly: `_direct_spec`); returns the spec."""
+    path (the next lookup asks it directly: `_direct_spec`); returns the spec. A registered folder's own package
+    (its `__init__.py`, found by the finder of the folder above, Python's own) gets the caching loader: it is
+    imported afresh at every cold start like the modules below it, and compiled once like them."""
+    if spec is not None and type(spec.loader) is SourceFileLoader and spec.origin in _package_inits:
+        spec.loader = CachedSourceLoader(spec.name, spec.origin)
     if spec is not None and target is None and name not in sys.modules:
         entries = sys.path if path is None else path
         if type(entries) is list and entries and type(entries[0]) is str and entries[0]:
@@ -470,10 +475,9 @@ def register(folders: Iterable[str]) -> None:
     if not new:
         return
     _roots.update(new)
-    prefixes = tuple(folder + os.sep for folder in new)
-    cache = sys.path_importer_cache
-    for key in [key for key in cache if key.rstrip(os.sep) in new or key.startswith(prefixes)]:
-        del cache[key]  # made by Python's hook before registration: the next import makes a caching one
+    _package_inits.update(os.path.join(folder, "__init__.py") for folder in new)
+    for key in _scanned_entries(list(new)):
+        del sys.path_importer_cache[key]  # made by Python's hook before registration: the next import makes a caching one
 
 
 def refresh(folders: Iterable[str]) -> None:

@@ -302,3 +302,21 @@ def test_a_refresh_looks_at_every_entry_under_its_folders_and_sees_a_path_entry_
         assert importlib.import_module("made_later_for_codecache").VALUE == "later"
     finally:
         sys.modules.pop("made_later_for_codecache", None)
+
+
+def test_a_registered_library_folders_own_package_is_compiled_once_and_executed_at_every_import(tmp_path, monkeypatch):
+    library = tmp_path / "library_package_for_codecache"  # registered as library_folders() gives Powertools' folder
+    library.mkdir()
+    (library / "__init__.py").write_text("STATE = []\ndef f():\n    return STATE\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the folder above is not registered: Python's own finder finds it
+    codecache.register([str(library)])
+    try:
+        first = importlib.import_module("library_package_for_codecache")
+        del sys.modules["library_package_for_codecache"]
+        second = importlib.import_module("library_package_for_codecache")
+    finally:
+        sys.modules.pop("library_package_for_codecache", None)
+    assert first is not second and first.STATE is not second.STATE
+    assert first.f.__code__ is second.f.__code__
+    assert isinstance(second.__loader__, codecache.CachedSourceLoader) and second.__spec__.loader is second.__loader__
+    assert second.__path__ == [str(library)] and second.__file__ == str(library / "__init__.py")
