@@ -14,8 +14,17 @@ CPU as a small module's body.
   loaders: `create_module` is `_LoaderBasics`'s, answering None) writes the attributes `_init_module_attrs` would
   set on a new module, in its order, without asking for each first (every missing one is an AttributeError made
   and dropped).
+- The chain of frames around each body (seventh wave): `_find_and_load` claims its module's lock in place (the
+  `with _ModuleLockManager(name)` statement becomes the claim, then `try: ... finally:` its release: what the
+  manager's `__enter__` and `__exit__` do, without calling them when the claim succeeds; anything else calls them
+  as before), and `_load_unlocked` makes a plain module in place (module_from_spec's own fast path, put where it
+  calls it) and calls `_verbose_message` only when `python -v` would print. The frames a traceback shows stay
+  importlib's own: `_find_and_load`, `_find_and_load_unlocked`, `_load_unlocked`, the loader's `exec_module` and
+  `_call_with_frames_removed` are still called, at their own lines (importlib.import_module's tracebacks show them
+  all, and Python trims an import statement's by these names); only calls that return before the module body runs
+  are saved.
 
-Both are copies of importlib's own function and class with the fast path in front (see importlib_copies.py), so a
+All are copies of importlib's own functions and class with the fast path put in (see importlib_copies.py), so a
 traceback through them is Python's. `install()` puts them in place (codecache does, with its finder's own paths).
 """
 from __future__ import annotations
