@@ -515,15 +515,15 @@ def _entries_under(folders: list[str]) -> list[str]:
     hundred and more: moto's, botocore's, the standard library's) are not looked at every cold start."""
     if sys.path_hooks and sys.path_hooks[0] is _path_hook and all(folder in _roots for folder in folders):
         prefixes = tuple(folder + os.sep for folder in folders)
-        return [key for root, keys in _looked_up.items() if root in folders or root.startswith(prefixes)
-                for key in keys]
+        noted = [keys for root, keys in list(_looked_up.items()) if root in folders or root.startswith(prefixes)]
+        return [key for keys in noted for key in list(keys)]  # copies: a handler's own thread may be importing
     return _scanned_entries(folders)
 
 
 def _scanned_entries(folders: list[str]) -> list[str]:
     """The keys of sys.path_importer_cache in these folders and below, every key looked at."""
     prefixes = tuple(folder + os.sep for folder in folders)
-    return [key for key in sys.path_importer_cache
+    return [key for key in list(sys.path_importer_cache)
             if type(key) is str and (key.rstrip(os.sep) in folders or key.startswith(prefixes))]
 
 
