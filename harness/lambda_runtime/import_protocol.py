@@ -59,19 +59,7 @@ def _forget(ref: weakref.KeyedRef) -> None:
         _imp.release_lock()
 
 
-_CLAIM = """
-name = self._name
-_imp.acquire_lock()
-try:
-    if name not in _module_locks:
-        self._owner = _thread.get_ident()
-        self._made = None
-        _module_locks[name] = self
-        return
-finally:
-    _imp.release_lock()
-"""
-_MAKE = '''
+_CLAIMS = '''
 def __call__(self):
     """The claimed module's lock, made now (asked under the import lock by another import of the name)."""
     lock = self._made
@@ -81,9 +69,25 @@ def __call__(self):
         lock.count = 1
         _module_locks[self._name] = _KeyedRef(lock, _forget, self._name)
     return lock
-'''
-_UNCLAIM = """
-if self._lock is None:
+
+def _claim(self):
+    """Claim the name's lock when nobody holds or waits for it (registered in its place): True when claimed."""
+    name = self._name
+    _imp.acquire_lock()
+    try:
+        if name in _module_locks:
+            return False
+        self._owner = _thread.get_ident()
+        self._made = None
+        _module_locks[name] = self
+        return True
+    finally:
+        _imp.release_lock()
+
+def _unclaim(self):
+    """Release a claim (True), or answer False when the manager holds a real lock (its __exit__ releases it)."""
+    if self._lock is not None:
+        return False
     _imp.acquire_lock()
     try:
         lock = self._made
@@ -93,17 +97,17 @@ if self._lock is None:
         _imp.release_lock()
     if lock is not None:
         lock.release()
-    return
-"""
+    return True
+'''
 
 
 def _claiming(cls: ast.ClassDef) -> None:
     line = cls.lineno
     enter, leave = method(cls, "__enter__"), method(cls, "__exit__")
-    enter.body[0:0] = statements(_CLAIM, enter.lineno)
-    leave.body[0:0] = statements(_UNCLAIM, leave.lineno)
+    enter.body[0:0] = statements("if self._claim():\n    return\n", enter.lineno)
+    leave.body[0:0] = statements("if self._unclaim():\n    return\n", leave.lineno)
     cls.body[0:0] = [*statements("__slots__ = ('_name', '_lock', '_owner', '_made')", line),
-                     *statements(_MAKE, line)]
+                     *statements(_CLAIMS, line)]
 
 
 _PLAIN_MODULE = """
@@ -143,37 +147,18 @@ def _at(line: int) -> dict:
 
 _CLAIM_HERE = """
 manager = _ModuleLockManager(name)
-_imp.acquire_lock()
-try:
-    claimed = name not in _module_locks
-    if claimed:
-        manager._owner = _thread.get_ident()
-        manager._made = None
-        _module_locks[name] = manager
-finally:
-    _imp.release_lock()
-if not claimed:
+if not manager._claim():
     manager.__enter__()
 """
 _UNCLAIM_HERE = """
-if manager._lock is None:
-    _imp.acquire_lock()
-    try:
-        made = manager._made
-        if made is None:
-            del _module_locks[name]
-    finally:
-        _imp.release_lock()
-    if made is not None:
-        made.release()
-else:
+if not manager._unclaim():
     manager.__exit__(None, None, None)
 """
 
 
 class _ClaimingHere(ast.NodeTransformer):
-    """`with _ModuleLockManager(name): BODY` -> the claim, then `try: BODY finally: <release>`: what the manager's
-    `__enter__` and `__exit__` do, without calling them for a claim (the `with` statement's line keeps them)."""
+    """`with _ModuleLockManager(name): BODY` -> the manager's claim, then `try: BODY finally: <its release>`: what
+    its `__enter__` and `__exit__` do, called only when the name is taken (on the `with` statement's line)."""
 
     def visit_With(self, node: ast.With) -> ast.stmt | list[ast.stmt]:
         manager = node.items[0].context_expr
@@ -193,7 +178,7 @@ class _LoadingPlainly(ast.NodeTransformer):
     """In `_load_unlocked`: `module = module_from_spec(spec)` -> the plain module made first (module_from_spec's
     own fast path), else that call; `_verbose_message(...)` -> called only when it would print."""
 
-    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt | list[ast.stmt]:
         value = node.value
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "module_from_spec":
             made = statements(_PLAIN_MODULE, node.lineno)
