@@ -233,12 +233,20 @@ class Router:
 def _install_hooks() -> None:
     """The router's hooks, clients of one service sharing their endpoint rule set (harness/aws/clients.py), valid
     parameters answered, JSON bodies written and JSON answers parsed by remembered walks, boto3's DynamoDB
-    parameters copied and converted for less.
+    parameters copied and converted for less, the endpoint rule set's parameters found from per-operation plans.
     Kept at the end of the module: handler tracebacks record this module's line numbers (in trace hashes)."""
-    from harness.aws import clients, dynamodb_params, json_requests, json_responses, param_checks
+    from harness.aws import (
+        clients,
+        dynamodb_params,
+        endpoint_params,
+        json_requests,
+        json_responses,
+        param_checks,
+    )
     install()
     clients.install()
     param_checks.install()
     json_requests.install()
     json_responses.install()
     dynamodb_params.install()
+    endpoint_params.install()
