@@ -233,7 +233,7 @@ class Router:
 def _install_hooks() -> None:
     """The router's hooks, clients of one service sharing their endpoint rule set (harness/aws/clients.py), valid
     parameters answered, JSON bodies written and JSON answers parsed by remembered walks, boto3's DynamoDB
-    parameters copied and converted for less, the endpoint rule set's parameters found from per-operation plans.
+    parameters copied and converted for less, the endpoint rule set's parameters found from per-operation plans, plain requests prepared in one pass.
     Kept at the end of the module: handler tracebacks record this module's line numbers (in trace hashes)."""
     from harness.aws import (
         clients,
@@ -242,6 +242,7 @@ def _install_hooks() -> None:
         json_requests,
         json_responses,
         param_checks,
+        prepared_requests,
     )
     install()
     clients.install()
@@ -250,3 +251,4 @@ def _install_hooks() -> None:
     json_responses.install()
     dynamodb_params.install()
     endpoint_params.install()
+    prepared_requests.install()
