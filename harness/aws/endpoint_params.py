@@ -20,6 +20,7 @@ or a builtin name botocore does not know (botocore raises when it reaches it) go
 """
 from __future__ import annotations
 
+import operator
 import threading
 from typing import Any
 
@@ -34,7 +35,8 @@ _METHODS = ("_get_customized_builtins", "_resolve_param_from_context", "_resolve
             "_resolve_param_as_dynamic_context_param", "_resolve_param_as_operation_context_param",
             "_resolve_param_as_client_context_param", "_resolve_param_as_builtin", "_get_static_context_params",
             "_get_dynamic_context_params", "_get_client_context_params")
-_own = tuple(getattr(EndpointRulesetResolver, name) for name in _METHODS)
+_methods_of = operator.attrgetter(*_METHODS)
+_own = _methods_of(EndpointRulesetResolver)
 _BUILTINS = frozenset(EndpointResolverBuiltins.__members__.values())
 _plans: dict[tuple[int, int, int], tuple[Any, Any, Any, tuple | None]] = {}
 _lock = threading.Lock()
@@ -74,8 +76,7 @@ def _make_plan(definitions: Any, operation_model: Any, service_model: Any) -> tu
 
 def get_provider_params(self: Any, operation_model: Any, call_args: Any, request_context: Any) -> dict:
     """`EndpointRulesetResolver._get_provider_params`: a value for each rule set parameter, in botocore's order."""
-    if type(self) is not EndpointRulesetResolver or tuple(getattr(EndpointRulesetResolver, name)
-                                                          for name in _METHODS) != _own:
+    if type(self) is not EndpointRulesetResolver or _methods_of(EndpointRulesetResolver) != _own:
         return _original(self, operation_model, call_args, request_context)
     plan = plan_of(self, operation_model)
     if plan is None:

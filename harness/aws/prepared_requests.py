@@ -19,6 +19,7 @@ code.
 from __future__ import annotations
 
 import email.policy
+import operator
 from typing import Any
 
 from botocore import awsrequest
@@ -27,11 +28,18 @@ from botocore.compat import HTTPHeaders
 from botocore.endpoint import Endpoint
 
 _original = Endpoint.prepare_request
-_OWN = ((Endpoint, "_encode_headers"), (AWSRequest, "prepare"), (AWSRequestPreparer, "prepare"),
-        (AWSRequestPreparer, "_prepare_url"), (AWSRequestPreparer, "_prepare_body"),
-        (AWSRequestPreparer, "_prepare_headers"), (HeadersDict, "__init__"), (HeadersDict, "__setitem__"),
-        (AWSPreparedRequest, "__init__"))
-_own = tuple(getattr(owner, name) for owner, name in _OWN)
+_OWN = ((Endpoint, ("_encode_headers",)), (AWSRequest, ("prepare",)),
+        (AWSRequestPreparer, ("prepare", "_prepare_url", "_prepare_body", "_prepare_headers")),
+        (HeadersDict, ("__init__", "__setitem__")), (AWSPreparedRequest, ("__init__",)))
+_getters = tuple((owner, operator.attrgetter(*names)) for owner, names in _OWN)
+
+
+def _methods() -> tuple:
+    """The methods a plain preparation stands for, as the classes hold them now."""
+    return tuple(get(owner) for owner, get in _getters)
+
+
+_own = _methods()
 _LENGTH_HEADERS = ("transfer-encoding", "content-length")
 _UNSIZED = ("GET", "HEAD", "OPTIONS")
 
@@ -58,7 +66,7 @@ def _plain(request: Any) -> list | None:
 def prepare_request(self: Any, request: Any) -> Any:
     """`Endpoint.prepare_request`: the request's text headers encoded in place, and the request prepared."""
     pairs = _plain(request) if type(self) is Endpoint else None
-    if pairs is None or tuple(getattr(owner, name) for owner, name in _OWN) != _own:
+    if pairs is None or _methods() != _own:
         return _original(self, request)
     encoded = [(name, value.encode("utf-8")) for name, value in pairs]
     pairs.extend(encoded)  # what botocore's assignments leave on the request

@@ -28,6 +28,7 @@ for every call of a client: each is remembered per URL (sixth wave; a replaced `
 from __future__ import annotations
 
 import hmac
+import operator
 import threading
 from hashlib import sha256
 from typing import Any
@@ -46,7 +47,8 @@ _sign = SigV4Auth._sign
 _add_auth = SigV4Auth.add_auth
 _OWN_METHODS = ("headers_to_sign", "canonical_headers", "signed_headers", "canonical_request", "_header_value",
                 "_inject_signature_to_request")
-_own = tuple(getattr(SigV4Auth, name) for name in _OWN_METHODS)
+_methods_of = operator.attrgetter(*_OWN_METHODS)  # one C call per signing: the check below is on every request
+_own = _methods_of(SigV4Auth)
 _own_payload = SigV4Auth.payload
 _BLACKLIST = frozenset(auth.SIGNED_HEADERS_BLACKLIST)
 _keys: dict[tuple[str, str, str, str], bytes] = {}
@@ -139,7 +141,7 @@ def signed_headers(request: Any) -> tuple[str, str] | None:
 
 def add_auth(self: Any, request: Any) -> None:
     """`SigV4Auth.add_auth`: the request signed, its X-Amz-Date, token and Authorization headers set."""
-    if type(self) is not SigV4Auth or tuple(getattr(SigV4Auth, name) for name in _OWN_METHODS) != _own:
+    if type(self) is not SigV4Auth or _methods_of(SigV4Auth) != _own:
         return _add_auth(self, request)
     if self.credentials is None:
         raise NoCredentialsError()
