@@ -4,10 +4,11 @@
 
     python bench/call_costs.py --baseline main [--rounds 3] [--calls 150]
 
-This tree is measured twice: as it is, and with the sixth wave's call paths off (`paths off`: botocore's own
-parameter validation, JSON body writing and JSON answer parsing, boto3's own DynamoDB parameter copy and type
-conversions; harness/aws/param_checks.py, json_requests.py, json_responses.py, dynamodb_params.py; the signer's
-per-URL memory stays on).
+This tree is measured twice: as it is, and with the sixth and seventh waves' call paths off (`paths off`:
+botocore's own parameter validation, JSON body writing and JSON answer parsing, boto3's own DynamoDB parameter copy
+and type conversions, botocore's own endpoint rule set parameters and request preparation;
+harness/aws/param_checks.py, json_requests.py, json_responses.py, dynamodb_params.py, endpoint_params.py,
+prepared_requests.py; the signer's per-URL memory stays on).
 
 A function of a small template makes `--calls` calls of one kind per invocation (after a warm-up) and reports its
 thread CPU; moto's share is the thread CPU inside `MotoBackend.answer`. Each tree runs in fresh interpreters,
@@ -108,8 +109,10 @@ template, n, calls = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 out = {}
 with Simulation(template, seed=1, budgets={"invocations": 10000, "wall_seconds": 36000}) as sim:
     if os.environ.get("CALL_PATHS_OFF"):  # before the first invocation makes the handler's resource
-        from harness.aws import dynamodb_params, json_requests, json_responses, param_checks
-        for path in (param_checks, json_requests, json_responses, dynamodb_params):
+        from harness.aws import (dynamodb_params, endpoint_params, json_requests, json_responses, param_checks,
+                                 prepared_requests)
+        for path in (param_checks, json_requests, json_responses, dynamodb_params, endpoint_params,
+                     prepared_requests):
             path.uninstall()
     for call in calls:
         sim.invoke("Loop", {"call": call, "n": 5})
