@@ -28,7 +28,8 @@ every warm path does the same: `run_jobs`'s serial batches, forked and kept work
 (`during_run`) the young generation is collected every `RUN_YOUNG` allocations: a time-heavy replies run makes
 13,000-16,000 net container allocations, mostly its execution environments, which the young passes at `YOUNG`
 traversed while alive and the run-end pass traversed again; a run that allocates more is still collected during
-it, every `RUN_YOUNG` allocations (docs/performance.md, "The collector during a run, seventh wave")."""
+it, every `RUN_YOUNG` allocations, and its middle generation after no more allocations than between runs
+(docs/performance.md, "The collector during a run, seventh wave")."""
 from __future__ import annotations
 
 import contextlib
@@ -81,11 +82,13 @@ def settle(collect: bool = False) -> None:
 @contextlib.contextmanager
 def during_run() -> Iterator[None]:
     """A scenario runs in the block: in a settled, collecting process its young generation is collected every
-    `RUN_YOUNG` allocations, and the thresholds are given back at the end (unless the block changed them)."""
+    `RUN_YOUNG` allocations and its middle one after no more allocations than between runs (a long run's garbage
+    stays bounded as before); the thresholds are given back at the end (unless the block changed them)."""
     thresholds = gc.get_threshold()
-    raised = (_Batch.settled and COLLECT_AT_RUN_END and gc.isenabled() and 0 < thresholds[0] < RUN_YOUNG)
+    young, middle, old = thresholds
+    raised = (_Batch.settled and COLLECT_AT_RUN_END and gc.isenabled() and 0 < young < RUN_YOUNG)
     if raised:
-        gc.set_threshold(RUN_YOUNG, *thresholds[1:])
+        gc.set_threshold(RUN_YOUNG, max(1, young * middle // RUN_YOUNG), old)
     try:
         yield
     finally:
