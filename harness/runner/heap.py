@@ -39,7 +39,7 @@ from collections.abc import Iterator
 YOUNG = 5_000  # container allocations between young collections once settled (CPython's default: 700)
 RUN_YOUNG = 20_000  # the same while a scenario runs in a settled process (its run-end collection follows)
 FULL_EVERY, FULL_AT_MOST = 20, 200  # runs ended between two full collections of a settled process: bounds
-COLLECT_AT_RUN_END = True  # False: `run_ended` does nothing (bench/gc_costs.py compares the two)
+COLLECT_AT_RUN_END = True  # False: `run_ended` and `during_run` do nothing (bench/gc_costs.py compares policies)
 
 
 class _Batch:
