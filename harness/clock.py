@@ -46,7 +46,8 @@ _UTC = _dt.UTC
 # module's identity and attribute count instead (a new binding such as `from time import time` adds a name), and
 # the bindings it remembers must still be in place; a miss asks freezegun's own cache, so what gets patched is
 # what freezegun would patch. (freezegun keys its cache by `__name__`, which `io` and `_io` share, so it misses
-# those on every start.)
+# those on every start.) A simulation's own start (harness/freezer.py) asks it only for the entries that are new or
+# changed since its last start.
 _TIME_ATTRIBUTES: dict[tuple, tuple[int, list]] = {}
 _freezegun_cached_attributes = freezegun.api._get_cached_module_attributes
 
