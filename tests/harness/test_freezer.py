@@ -70,6 +70,7 @@ def _unpatched() -> dict:
         "uuid": (getattr(uuid, api.uuid_generate_time_attr), uuid._UuidCreate),
         "stacks": (list(api.freeze_factories), list(api.ignore_lists)),
         "fakes bound": _fakes_bound(),
+        "test modules": {name: dict(vars(module)) for name, module in sys.modules.items() if "tests_freezer" in name},
     }
 
 
@@ -105,10 +106,11 @@ def _remembered_state() -> dict:
 def _assert_starts_agree():
     _stock_state()  # a first walk may import modules (freezegun's getattr on lazy packages): the state to compare on
     before = _unpatched()
-    assert _remembered_state() == _stock_state()
-    assert _unpatched() == before
-    assert _remembered_state() == _stock_state()  # the second time from what the first remembered
-    assert _unpatched() == before
+    for _ in range(2):  # the second time from what the first remembered
+        stock = _stock_state()
+        assert _unpatched() == before
+        assert _remembered_state() == stock
+        assert _unpatched() == before
 
 
 def test_a_start_patches_the_bindings_freezeguns_own_start_patches_as_modules_come_and_change(modules):
@@ -148,6 +150,13 @@ def test_modules_under_freezeguns_ignore_list_and_the_time_modules_are_left_as_f
     modules("tests_freezer.six.moves", now=time.time)
     modules("tests_freezer_named_time", module_name="time", now=time.time)
     _assert_starts_agree()
+    modules("tests_freezer_renamed", now=time.time)
+    _assert_starts_agree()
+    sys.modules["queue_tests_freezer_renamed"] = sys.modules.pop("tests_freezer_renamed")  # the same last module
+    try:
+        _assert_starts_agree()
+    finally:
+        del sys.modules["queue_tests_freezer_renamed"]
 
 
 def _imported_during_a_run(start, stop, add) -> tuple[dict, dict]:
