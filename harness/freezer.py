@@ -85,6 +85,16 @@ class ModuleScan:
         self._bound: dict[tuple, list] = {}  # the entries with bindings -> [(module, attribute, real)]
         self._bindings: list = []
         self._checks: tuple = ((), (), ())  # namespaces, attributes, reals of the bindings
+        self._at_start: tuple = ((), None)  # the names listed at the last start and their ModulesAtStart
+
+    def modules_at_start(self, names: list, fakes: frozenset[int]) -> ModulesAtStart:
+        """The set of `names` for freezegun's stop: the last start's when the names are the same (freezegun only
+        subtracts it from the current names; nothing adds to it)."""
+        listed, made = self._at_start
+        if made is None or names != listed or made.fakes != fakes:
+            made = ModulesAtStart(names, fakes)
+            self._at_start = (names, made)
+        return made
 
     def listing(self) -> tuple[list, list]:
         """The names and objects in sys.modules now (the entries a start walks)."""
@@ -206,7 +216,7 @@ def _start_patching(freezer: freezegun.api._freeze_time, scan: ModuleScan, names
     freezer.fake_names = tuple(fake.__name__ for _, fake in to_patch)
     freezer.reals = {id(fake): real for real, fake in to_patch}
     fakes = {id(real): fake for real, fake in to_patch}
-    freezer.modules_at_start = ModulesAtStart(names, frozenset(freezer.reals))
+    freezer.modules_at_start = scan.modules_at_start(names, frozenset(freezer.reals))
     undo = freezer.undo_changes
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore")
