@@ -231,9 +231,38 @@ def _start_patching(freezer: freezegun.api._freeze_time, scan: ModuleScan, names
 
 
 def stop(freezer: freezegun.api._freeze_time) -> None:
-    """freezegun's `freezer.stop()` (a start here left it the names of the modules loaded at start that skip, among
-    the modules loaded since, the plain ones holding no fake)."""
-    freezer.stop()
+    """freezegun's `freezer.stop()`; when a start here left it and no module name came or went since, without the
+    listing of the module names loaded since (there are none)."""
+    at_start = getattr(freezer, "modules_at_start", None)
+    if (freezegun.__version__ == BUILT_FOR and len(_api.freeze_factories) == 1 and isinstance(at_start, ModulesAtStart)
+            and list(sys.modules) == at_start.names):
+        _stop_patching(freezer)
+    else:
+        freezer.stop()  # its walk of the new modules leaves out the plain ones holding no fake (ModulesAtStart)
+
+
+def _stop_patching(freezer: freezegun.api._freeze_time) -> None:
+    """What freezegun 1.5.5's stop does for the last freeze, when no module was loaded since its start."""
+    api = _api
+    api.freeze_factories.pop()
+    api.ignore_lists.pop()
+    api.tick_flags.pop()
+    api.tz_offsets.pop()
+    datetime.datetime = api.real_datetime  # type: ignore[misc]
+    datetime.date = api.real_date  # type: ignore[misc]
+    copyreg.dispatch_table.pop(api.real_datetime)
+    copyreg.dispatch_table.pop(api.real_date)
+    for target, name, original in freezer.undo_changes:
+        setattr(target, name, original)
+    freezer.undo_changes = []
+    freezer.modules_at_start = set()
+    for name in _FAKES_OF_TIME:
+        setattr(time, name, getattr(api, "real_" + name))
+    time.clock = api.real_clock  # type: ignore[attr-defined]
+    if api.uuid_generate_time_attr:
+        setattr(uuid, api.uuid_generate_time_attr, api.real_uuid_generate_time)
+    uuid._UuidCreate = api.real_uuid_create  # type: ignore[attr-defined]
+    uuid._last_timestamp = None  # type: ignore[attr-defined]
 
 
 class ModulesAtStart(set):
@@ -241,9 +270,9 @@ class ModulesAtStart(set):
     names minus these, computed here as freezegun computes them but leaving out the plain modules that `dir()` and
     `getattr` would show hold no fake (a set subclass's reflected difference is asked first)."""
 
-    def __init__(self, names, fakes: frozenset[int]):
+    def __init__(self, names: list, fakes: frozenset[int]):
         super().__init__(names)
-        self.fakes = fakes
+        self.names, self.fakes = names, fakes
 
     def __rsub__(self, current):
         """The names in `current` but not here whose modules may hold a fake."""

@@ -67,7 +67,8 @@ def _unpatched() -> dict:
         "datetime": (_dt.datetime, _dt.date),
         "time": [getattr(time, name) for name in remembered._FAKES_OF_TIME],
         "copyreg": (api.real_datetime in copyreg.dispatch_table, api.real_date in copyreg.dispatch_table),
-        "uuid": (getattr(uuid, api.uuid_generate_time_attr), uuid._UuidCreate),
+        "uuid": (getattr(uuid, api.uuid_generate_time_attr), uuid._UuidCreate, uuid._last_timestamp),
+        "time.clock": getattr(time, "clock", "absent"),
         "stacks": (list(api.freeze_factories), list(api.ignore_lists)),
         "fakes bound": _fakes_bound(),
         "test modules": {name: dict(vars(module)) for name, module in sys.modules.items() if "tests_freezer" in name},
@@ -288,3 +289,21 @@ def test_the_event_loop_class_is_learned_again_when_the_policy_changes():
     finally:
         asyncio.set_event_loop_policy(previous)
     assert remembered.event_loop_class() is stock_class
+
+
+def _time_and_uuid_after(start, stop) -> tuple:
+    """Starts and stops from a process where `time.clock` was never set and `uuid._UuidCreate` holds a value."""
+    if hasattr(time, "clock"):
+        del time.clock
+    uuid._UuidCreate = "before"
+    freezer = _freezer()
+    start(freezer)
+    stop(freezer)
+    return (getattr(time, "clock", "absent"), uuid._UuidCreate, getattr(uuid, api.uuid_generate_time_attr),
+            uuid._last_timestamp)
+
+
+def test_a_stop_leaves_time_and_uuid_as_freezeguns_own_stop_leaves_them():
+    stock = _time_and_uuid_after(lambda freezer: freezer.start(), lambda freezer: freezer.stop())
+    assert _time_and_uuid_after(remembered.start, remembered.stop) == stock
+    assert stock == (api.real_clock, api.real_uuid_create, api.real_uuid_generate_time, None)
