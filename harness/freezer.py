@@ -238,10 +238,17 @@ def stop(freezer: freezegun.api._freeze_time) -> None:
     listing of the module names loaded since (there are none)."""
     at_start = getattr(freezer, "modules_at_start", None)
     if (freezegun.__version__ == BUILT_FOR and len(_api.freeze_factories) == 1 and isinstance(at_start, ModulesAtStart)
-            and list(sys.modules) == at_start.names):
+            and _names_now() == at_start.names):
         _stop_patching(freezer)
     else:
         freezer.stop()  # its walk of the new modules leaves out the plain ones holding no fake (ModulesAtStart)
+
+
+def _names_now() -> list | None:
+    try:
+        return list(sys.modules)
+    except RuntimeError:  # another thread imports meanwhile: freezegun's own stop
+        return None
 
 
 def _stop_patching(freezer: freezegun.api._freeze_time) -> None:
