@@ -7,7 +7,8 @@ fall inside, for library scenarios run in a warm batch (as `harness run` runs th
     python bench/cold_starts.py -n 20 scenarios/replies/email_message_queued_json_success.yaml
     python bench/cold_starts.py --compare                         # the sixth wave's import paths on and off
     python bench/cold_starts.py --compare finder                  # the fifth wave's finder paths on and off
-    python bench/cold_starts.py --per-module                      # the sixth wave's paths, per module imported
+    python bench/cold_starts.py --compare chain                   # the seventh wave's import paths on and off
+    python bench/cold_starts.py --per-module [--compare chain]    # one wave's paths, per module imported
 
 Timing wraps each part (two `thread_time_ns` calls): the figures are inflated by that, about 1 us a wrapped call,
 so compare rows of one run; `--compare` times only `Container.init` and each run, alternating the paths on and off
@@ -163,7 +164,31 @@ def _copied_paths(on: bool) -> None:
     codecache.use_copies(on)
 
 
-PATHS = {"copies": _copied_paths, "finder": _finder_paths}
+_CHAIN = ("_find_and_load", "_load_unlocked")
+
+
+def _chain_paths(on: bool) -> None:
+    """The seventh wave's paths on (as shipped: `_find_and_load` claiming its lock in place, `_load_unlocked` making
+    plain modules in place, a settled file's code asked in `exec_module`, a refresh looking only at the entries
+    under its folders) or off (the sixth wave's copies around them, every path-importer entry scanned)."""
+    from importlib import _bootstrap
+
+    from harness.lambda_runtime import codecache, import_protocol
+    codecache.register([])  # the copies installed
+    loader = codecache.CachedSourceLoader
+    if not _SAVED_CHAIN:
+        _SAVED_CHAIN.update(exec_module=vars(loader)["exec_module"], entries_under=codecache._entries_under)
+    for name in _CHAIN:
+        setattr(_bootstrap, name, import_protocol.COPIES[name] if on else import_protocol.STOCK[name])
+    codecache._entries_under = _SAVED_CHAIN["entries_under"] if on else codecache._scanned_entries
+    if on:
+        loader.exec_module = _SAVED_CHAIN["exec_module"]
+    elif "exec_module" in vars(loader):
+        del loader.exec_module
+
+
+_SAVED_CHAIN: dict = {}
+PATHS = {"copies": _copied_paths, "finder": _finder_paths, "chain": _chain_paths}
 
 
 def compare(path: str, runs: int, rounds: int, paths: str = "copies") -> None:
@@ -201,13 +226,15 @@ def compare(path: str, runs: int, rounds: int, paths: str = "copies") -> None:
               f"cold starts {init_ms[0]:6.2f} / {statistics.median(init_ms):6.2f} ms")
 
 
-def per_module(rounds: int) -> None:
+def per_module(rounds: int, paths: str = "copies") -> None:
     """Thread CPU per module import of a package of 60 tiny modules (each from-imports the one before), imported
-    and taken out of sys.modules again and again, the sixth wave's paths off and on in turn (gc off)."""
+    and taken out of sys.modules again and again, one wave's paths off and on in turn (gc off). The files are left
+    to settle first (codecache.SETTLED_NS), as a deployed function's are."""
     import importlib
     import tempfile
 
     from harness.lambda_runtime import codecache
+    switch = PATHS[paths]
     with tempfile.TemporaryDirectory() as root:
         package = Path(root) / "tiny_modules_package"
         package.mkdir()
@@ -219,6 +246,7 @@ def per_module(rounds: int) -> None:
         names = ["tiny_modules_package", *(f"tiny_modules_package.m{i}" for i in range(61))]
         sys.path.insert(0, root)
         codecache.register([root])
+        time.sleep(codecache.SETTLED_NS / 1e9 + 0.1)  # a file changed within the last 2 s is compared byte for byte
 
         def imports(times: int) -> float:
             start = time.thread_time_ns()
@@ -231,18 +259,19 @@ def per_module(rounds: int) -> None:
         try:
             rows = {True: [], False: []}
             for state in (True, False):
-                _copied_paths(state)
+                switch(state)
                 imports(20)
             for _ in range(rounds):
                 for state in (False, True):
-                    _copied_paths(state)
+                    switch(state)
                     rows[state].append(imports(40))
         finally:
             gc.enable()
-            _copied_paths(True)
+            switch(True)
             sys.path.remove(root)
-    print(f"\nimporting a package of 60 tiny modules: thread CPU per module, best / median of {rounds} rounds")
-    for state, label in ((False, "off (fifth wave)"), (True, "on")):
+    print(f"\nimporting a package of 60 tiny modules ({paths} paths): thread CPU per module, best / median of {rounds} "
+          "rounds")
+    for state, label in ((False, "off (as before)"), (True, "on")):
         print(f"  {label:17} {min(rows[state]):6.2f} / {statistics.median(rows[state]):6.2f} us")
 
 
@@ -251,15 +280,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenarios", nargs="*", default=DEFAULT)
     parser.add_argument("-n", type=int, default=20, help="runs per scenario (default 20)")
     parser.add_argument("--compare", nargs="?", const="copies", choices=sorted(PATHS),
-                        help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth)")
-    parser.add_argument("--per-module", action="store_true", help="the sixth wave's paths off and on, per module "
+                        help="one wave's cold-start paths on and off: copies (sixth wave, the default), finder (fifth), "
+                        "chain (seventh)")
+    parser.add_argument("--per-module", action="store_true", help="one wave's paths (--compare) off and on, per module "
                         "imported (a package of tiny modules, no scenario)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     import warnings
     warnings.simplefilter("ignore")
     if args.per_module:
-        per_module(max(args.rounds, 5))
+        per_module(max(args.rounds, 5), args.compare or "copies")
         return 0
     for path in args.scenarios:
         if args.compare:

@@ -7,7 +7,11 @@ The cached code is used only while the file is unchanged: its stamp (inode, size
 source was read) must be the same and, unless the file's last change is older than SETTLED_NS, its bytes too. The
 kernel sets ctime on every write and utime (no program can set it back), but only to a coarse clock tick, so two
 writes within one tick can leave the same stamp: a recently changed file is compared byte for byte (a rewrite to
-the same size, with its mtime put back, is compiled again).
+the same size, with its mtime put back, is compiled again). So every import of a cached file costs one `stat`
+(about 2 us in a cold start: 260 a run of the replies incident): no earlier answer can stand for it, since a file
+may be rewritten in place at any moment between two cold starts without any folder's stamp changing. A settled
+file's compiled code is asked first, in the loader's `exec_module` (`_settled_code`: one stat and the cache's
+entry), and `get_code` runs only when that does not answer.
 
 Folders are registered with `register`; directories under them get an import finder whose source loader consults
 the cache (a path hook, so imports from anywhere else take Python's ordinary path). That finder also remembers
@@ -18,7 +22,9 @@ since, as a new process would), not every finder of the process; on Lambda the c
 refresh keeps a finder's answers only while every folder they were read from (its own, and a folder named like the
 module, whose `__init__` decides package or not) has the settled stamp it had: adding, removing or renaming an
 entry sets the folder's ctime, which no program can set back, so one stat per folder replaces a listing and two
-or three stats per module.
+or three stats per module. A refresh looks only at the path-importer entries the path hook was asked about under the
+refreshed folders (every entry under a registered folder is made after asking it while it is the first path
+hook; otherwise every entry is scanned), not at the process's hundred and more others.
 
 A name such a finder answered at the first entry of its search path (sys.path, or the parent package's path) is
 answered by that finder directly the next time (`_direct_spec`, in front of importlib's `_find_spec`): Python would
@@ -26,9 +32,13 @@ ask the meta path's finders before PathFinder (the same ones, checked; they decl
 finder first, and return its answer. Each answer also carries the spec's `cached` location, worked out once per
 origin and pycache settings, and its spec is made directly (`_spec_of`).
 
-`_find_spec` and the loader's `get_code` are importlib's own functions copied with these lookups in front
-(importlib_copies.py), so tracebacks through them (a syntax error in a module, a finder that raises) are Python's;
-where no copy can be made, harness functions do the same lookups around Python's own (`use_copies(False)`).
+A registered folder's own package (Powertools' `__init__`, which Python's finder of site-packages finds) gets the
+caching loader too, instead of unmarshalling its .pyc at every cold start.
+
+`_find_spec` and the loader's `get_code` and `exec_module` are importlib's own functions copied with these lookups
+in front (importlib_copies.py), so tracebacks through them (a syntax error in a module, a finder that raises) are
+Python's; where no copy can be made, harness functions do the same lookups around Python's own
+(`use_copies(False)`).
 
 Module bodies also make dataclasses, and `dataclasses` compiles the source of each generated method (`__init__`,
 `__eq__`, ...) with `exec` every time; the same text always compiles to the same code, so that compilation is
@@ -70,6 +80,7 @@ SETTLED_NS = 2_000_000_000  # a file unchanged for this long is checked by its s
 
 _code: dict[str, _Compiled] = {}  # source path -> its compiled code and what it was compiled from
 _roots: set[str] = set()  # registered folders (no trailing separator)
+_package_inits: set[str] = set()  # each registered folder's own __init__.py (the folder as a package)
 _generated: dict[str, CodeType] = {}  # source text dataclasses generates -> its code
 
 
@@ -171,6 +182,47 @@ def _copied_get_code() -> object | None:
     a traceback through it (a syntax error in a module) is Python's own."""
     return copy_of(_bootstrap_external, "SourceLoader.get_code", _remembering_get_code,
                    {"_remembered_code": _remembered_code, "_remember": _remember})
+
+
+def _settled_code(loader: SourceFileLoader, fullname: str) -> CodeType | None:
+    """The cached compilation of a settled file whose stamp is unchanged, asked before `get_code` (which does the
+    same lookup after its own steps); None: ask `get_code`."""
+    if type(loader) is not CachedSourceLoader or fullname != loader.name:
+        return None  # another loader's get_code, or get_filename's own name check, decides
+    path = loader.path
+    cached = _code.get(path)
+    if cached is None or not cached.settled:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return cached.code if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == cached.stamp else None
+
+
+_SETTLED = """
+code = _settled_code(self, module.__name__)
+if code is None:
+    pass
+"""
+
+
+class _AskingSettled(ast.NodeTransformer):
+    """`code = self.get_code(...)` -> the settled compilation first, that call only when there is none."""
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt | list[ast.stmt]:
+        if not (isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "self.get_code"):
+            return node
+        asked = statements(_SETTLED, node.lineno)
+        asked[-1].body = [node]
+        return asked
+
+
+def _copied_exec_module() -> object | None:
+    """importlib's `_LoaderBasics.exec_module` with the settled compilation asked first: the module body runs
+    under importlib's own frames, a failing `get_code` (a syntax error) is Python's own call."""
+    return copy_of(_bootstrap_external, "_LoaderBasics.exec_module", _AskingSettled().visit,
+                   {"_settled_code": _settled_code})
 
 
 _LOADERS = ((ExtensionFileLoader, EXTENSION_SUFFIXES), (CachedSourceLoader, SOURCE_SUFFIXES),
@@ -299,7 +351,11 @@ def _direct_spec(name: str, path: object, target: object) -> ModuleSpec | None:
 
 def _noted(name: str, path: object, target: object, spec: ModuleSpec | None) -> ModuleSpec | None:
     """Remember which finder answered `name` when it is a remembering finder at the first entry of its search
-    path (the next lookup asks it directly: `_direct_spec`); returns the spec."""
+    path (the next lookup asks it directly: `_direct_spec`); returns the spec. A registered folder's own package
+    (its `__init__.py`, found by the finder of the folder above, Python's own) gets the caching loader: it is
+    imported afresh at every cold start like the modules below it, and compiled once like them."""
+    if spec is not None and type(spec.loader) is SourceFileLoader and spec.origin in _package_inits:
+        spec.loader = CachedSourceLoader(spec.name, spec.origin)
     if spec is not None and target is None and name not in sys.modules:
         entries = sys.path if path is None else path
         if type(entries) is list and entries and type(entries[0]) is str and entries[0]:
@@ -353,20 +409,29 @@ def _copied_find_spec() -> object | None:
                    {"_direct": _direct, "_direct_spec": _direct_spec, "_noted": _noted})
 
 
-def _under_root(path: str) -> bool:
+def _root_of(path: str) -> str | None:
+    """The innermost registered folder `path` is in (or is), None when it is in none."""
     path = path.rstrip(os.sep)
     while path and path not in _roots:
         parent = os.path.dirname(path)
         if parent == path:
-            return False
+            return None
         path = parent
-    return bool(path)
+    return path or None
+
+
+_looked_up: dict[str, dict[str, None]] = {}  # registered folder -> every path under it the hook was asked about
 
 
 def _path_hook(path: str) -> FileFinder:
     """sys.path_hooks entry: a caching finder for directories under a registered folder, ImportError otherwise
-    (the next hook, Python's own, takes the directory)."""
-    if not path or not _under_root(path) or not os.path.isdir(path):
+    (the next hook, Python's own, takes the directory). Every path under a registered folder it is asked about is
+    noted (`refresh` looks at those entries of sys.path_importer_cache only)."""
+    root = _root_of(path) if path else None
+    if root is None:
+        raise ImportError("not a folder of an execution environment's code")
+    _looked_up.setdefault(root, {})[path] = None
+    if not os.path.isdir(path):
         raise ImportError("not a folder of an execution environment's code")
     return RememberingFinder(path, *_LOADERS)
 
@@ -384,7 +449,7 @@ def _exec_generated(source: object, /, *args: object, **kwargs: object) -> None:
     exec(source, *args, **kwargs)  # noqa: S102 - dataclasses' own generated methods, as it would run them
 
 
-_COPIES: dict[str, object] = {}  # "find_spec", "get_code" -> importlib's own text with this module's paths
+_COPIES: dict[str, object] = {}  # "find_spec", "get_code", "exec_module" -> importlib's own text with this module's paths
 _HARNESS_GET_CODE = CachedSourceLoader.get_code
 
 
@@ -393,10 +458,14 @@ def use_copies(on: bool = True) -> None:
     front (on, as installed), or as harness functions doing the same lookups around Python's own (off; the fifth
     wave's paths, for figures and tests)."""
     if not _COPIES:
-        _COPIES.update(find_spec=_copied_find_spec(), get_code=_copied_get_code())
-    find_spec, get_code = _COPIES["find_spec"], _COPIES["get_code"]
+        _COPIES.update(find_spec=_copied_find_spec(), get_code=_copied_get_code(), exec_module=_copied_exec_module())
+    find_spec, get_code, exec_module = _COPIES["find_spec"], _COPIES["get_code"], _COPIES["exec_module"]
     _bootstrap._find_spec = find_spec if on and find_spec is not None else _find_spec
     CachedSourceLoader.get_code = get_code if on and get_code is not None else _HARNESS_GET_CODE
+    if on and exec_module is not None:
+        CachedSourceLoader.exec_module = exec_module
+    elif "exec_module" in vars(CachedSourceLoader):
+        del CachedSourceLoader.exec_module  # importlib's own, inherited
     import_protocol.install(on)
 
 
@@ -416,27 +485,46 @@ def register(folders: Iterable[str]) -> None:
     if not new:
         return
     _roots.update(new)
-    prefixes = tuple(folder + os.sep for folder in new)
-    cache = sys.path_importer_cache
-    for key in [key for key in cache if key.rstrip(os.sep) in new or key.startswith(prefixes)]:
-        del cache[key]  # made by Python's hook before registration: the next import makes a caching one
+    _package_inits.update(os.path.join(folder, "__init__.py") for folder in new)
+    for key in _scanned_entries(list(new)):
+        del sys.path_importer_cache[key]  # made by Python's hook before registration: the next import makes a caching one
 
 
 def refresh(folders: Iterable[str]) -> None:
     """Make the import system look at these folders and below again (a cold start sees files written since), as
     importlib.invalidate_caches() does for every folder of the process; a remembering finder keeps its answers
     while the folders they were read from are unchanged."""
-    prefixes = tuple(str(folder).rstrip(os.sep) + os.sep for folder in folders)
-    exact = {prefix[:-1] for prefix in prefixes}
     cache = sys.path_importer_cache
-    for key, finder in list(cache.items()):
-        if key in exact or key.startswith(prefixes):
-            if finder is None:
-                del cache[key]  # did not exist when looked up: look again
-            elif isinstance(finder, RememberingFinder):
-                finder.revalidate()
-            elif hasattr(finder, "invalidate_caches"):
-                finder.invalidate_caches()
+    for key in _entries_under([str(folder).rstrip(os.sep) for folder in folders]):
+        finder = cache.get(key, _ABSENT)
+        if finder is None:
+            del cache[key]  # did not exist when looked up: look again
+        elif isinstance(finder, RememberingFinder):
+            finder.revalidate()
+        elif finder is not _ABSENT and hasattr(finder, "invalidate_caches"):
+            finder.invalidate_caches()
+
+
+_ABSENT = object()
+
+
+def _entries_under(folders: list[str]) -> list[str]:
+    """The keys of sys.path_importer_cache in these folders and below. For registered folders, while this module's
+    hook is the first path hook, those are the paths the hook was asked about: every entry under a registered
+    folder is made after asking it (`register` drops the ones made before), so the process's other entries (a
+    hundred and more: moto's, botocore's, the standard library's) are not looked at every cold start."""
+    if sys.path_hooks and sys.path_hooks[0] is _path_hook and all(folder in _roots for folder in folders):
+        prefixes = tuple(folder + os.sep for folder in folders)
+        noted = [keys for root, keys in list(_looked_up.items()) if root in folders or root.startswith(prefixes)]
+        return [key for keys in noted for key in list(keys)]  # copies: a handler's own thread may be importing
+    return _scanned_entries(folders)
+
+
+def _scanned_entries(folders: list[str]) -> list[str]:
+    """The keys of sys.path_importer_cache in these folders and below, every key looked at."""
+    prefixes = tuple(folder + os.sep for folder in folders)
+    return [key for key in list(sys.path_importer_cache)
+            if type(key) is str and (key.rstrip(os.sep) in folders or key.startswith(prefixes))]
 
 
 def cached_files() -> int:

@@ -6,6 +6,8 @@ import importlib.util
 import os
 import sys
 
+import pytest
+
 from harness import Simulation
 from harness.lambda_runtime import codecache
 
@@ -278,3 +280,43 @@ def test_two_environments_never_share_module_state_classes_or_resource_objects(w
     assert other is not one and other_state is not state and other.STATE == [1] and state == [1, 1]
     assert len({first_class, warm[2], other_class}) == 3  # boto3 makes a class per Table(...), in every environment
     assert other_model is not first_model and other_model._renamed is not first_model._renamed
+
+
+
+def test_a_refresh_looks_at_every_entry_under_its_folders_and_sees_a_path_entry_made_since(tmp_path, monkeypatch):
+    _package_tree(tmp_path)
+    later = tmp_path / "later"
+    monkeypatch.syspath_prepend(str(later))  # looked up before it exists: the import system notes None for it
+    monkeypatch.syspath_prepend(str(tmp_path))
+    codecache.register([str(tmp_path)])
+    _refreshed_import(tmp_path, NAMES)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("made_later_for_codecache")
+    assert sys.path_importer_cache[str(later)] is None
+    under = [key for key in sys.path_importer_cache if key == str(tmp_path) or key.startswith(f"{tmp_path}{os.sep}")]
+    assert sorted(codecache._entries_under([str(tmp_path)])) == sorted(under) and str(later) in under
+    later.mkdir()
+    (later / "made_later_for_codecache.py").write_text("VALUE = 'later'\n", encoding="utf-8")
+    codecache.refresh([str(tmp_path)])
+    try:
+        assert importlib.import_module("made_later_for_codecache").VALUE == "later"
+    finally:
+        sys.modules.pop("made_later_for_codecache", None)
+
+
+def test_a_registered_library_folders_own_package_is_compiled_once_and_executed_at_every_import(tmp_path, monkeypatch):
+    library = tmp_path / "library_package_for_codecache"  # registered as library_folders() gives Powertools' folder
+    library.mkdir()
+    (library / "__init__.py").write_text("STATE = []\ndef f():\n    return STATE\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the folder above is not registered: Python's own finder finds it
+    codecache.register([str(library)])
+    try:
+        first = importlib.import_module("library_package_for_codecache")
+        del sys.modules["library_package_for_codecache"]
+        second = importlib.import_module("library_package_for_codecache")
+    finally:
+        sys.modules.pop("library_package_for_codecache", None)
+    assert first is not second and first.STATE is not second.STATE
+    assert first.f.__code__ is second.f.__code__
+    assert isinstance(second.__loader__, codecache.CachedSourceLoader) and second.__spec__.loader is second.__loader__
+    assert second.__path__ == [str(library)] and second.__file__ == str(library / "__init__.py")

@@ -4,6 +4,7 @@ imports: the same modules and attributes in the same order, the same sys.modules
 same errors and tracebacks, with circular imports, failing imports and a handler's own threads."""
 import contextlib
 import importlib
+import subprocess
 import sys
 import tempfile
 import threading
@@ -22,9 +23,11 @@ codecache.register([])  # the copies in place, as after any cold start
 
 
 def test_the_copies_are_made_on_this_interpreter():
-    assert import_protocol.installed() == {"_ModuleLockManager": True, "module_from_spec": True}
+    assert import_protocol.installed() == {"_ModuleLockManager": True, "module_from_spec": True,
+                                           "_find_and_load": True, "_load_unlocked": True}
     assert codecache._COPIES["find_spec"] is _bootstrap._find_spec
     assert codecache._COPIES["get_code"] is codecache.CachedSourceLoader.get_code
+    assert codecache._COPIES["exec_module"] is codecache.CachedSourceLoader.exec_module
 
 
 @contextlib.contextmanager
@@ -374,3 +377,22 @@ def _import_at_once(size: int, threads: int) -> tuple[list[str], list[bool]]:
     finally:
         for name in [n for n in sys.modules if n.partition(".")[0] == "many"]:
             del sys.modules[name]
+
+
+VERBOSE_IMPORT = """
+import importlib, sys
+from harness.lambda_runtime import codecache, import_protocol
+codecache.register([sys.argv[1]])
+sys.path.insert(0, sys.argv[1])
+assert all(import_protocol.installed().values())
+importlib.import_module("verbose_probe_module")
+"""
+
+
+def test_python_dash_v_still_reports_each_module_the_copies_load(tmp_path):
+    (tmp_path / "verbose_probe_module.py").write_text("VALUE = 1\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-v", "-c", VERBOSE_IMPORT, str(tmp_path)], cwd=root, capture_output=True,
+                          text=True, check=True)
+    assert "import 'verbose_probe_module' # <harness.lambda_runtime.codecache.CachedSourceLoader object at" in (
+        done.stderr)

@@ -10,11 +10,11 @@ from harness.lambda_runtime.importlib_copies import copy_of, same_code, statemen
 
 
 def test_a_copy_with_nothing_put_in_front_is_importlibs_own_code():
-    copied = copy_of(_bootstrap, "_find_and_load", lambda node: None, {})
-    running = _bootstrap._find_and_load
+    copied = copy_of(_bootstrap, "_lock_unlock_module", lambda node: None, {})  # one the harness leaves
+    running = _bootstrap._lock_unlock_module
     assert copied is not running and same_code(copied.__code__, running.__code__)
     assert (copied.__code__.co_filename, copied.__qualname__, copied.__module__) == (
-        "<frozen importlib._bootstrap>", "_find_and_load", running.__module__)
+        "<frozen importlib._bootstrap>", "_lock_unlock_module", running.__module__)
     assert copied.__globals__ is vars(_bootstrap)
 
 
@@ -22,10 +22,10 @@ def test_no_copy_is_made_of_a_source_python_does_not_run(monkeypatch):
     lines = list(importlib_copies._source_lines(_bootstrap))
     monkeypatch.setitem(importlib_copies._lines, _bootstrap.__file__, lines)
     monkeypatch.delitem(importlib_copies._trees, _bootstrap.__file__, raising=False)  # parsed again if needed
-    assert copy_of(_bootstrap, "_find_and_load", lambda node: None, {}) is not None  # the same text, at its lines
-    docstring = next(i for i, line in enumerate(lines) if '"""Find and load the module."""' in line)
-    lines[docstring] = lines[docstring].replace("module.", "module!")  # one constant differs, every line as it was
-    assert copy_of(_bootstrap, "_find_and_load", lambda node: None, {}) is None
+    assert copy_of(_bootstrap, "_lock_unlock_module", lambda node: None, {}) is not None  # the same text, at its lines
+    docstring = next(i for i, line in enumerate(lines) if '"""Acquires then releases the module lock' in line)
+    lines[docstring] = lines[docstring].replace("lock", "lock!")  # one constant differs, every line as it was
+    assert copy_of(_bootstrap, "_lock_unlock_module", lambda node: None, {}) is None
 
 
 def test_statements_put_in_front_are_on_the_definitions_line_and_reach_the_names_given():
