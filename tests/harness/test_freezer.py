@@ -16,6 +16,8 @@ import harness.clock  # installs the harness's fakes and attribute cache, as a s
 from harness import freezer as remembered
 
 START = "2030-01-01T00:00:00"
+TIME_FUNCTIONS = ("time", "monotonic", "perf_counter", "localtime", "gmtime", "strftime", "time_ns", "monotonic_ns",
+                  "perf_counter_ns")
 api = freezegun.api
 
 
@@ -54,7 +56,7 @@ def _state(freezer, loaded: set) -> dict:
         "stacks": [(type(api.freeze_factories[-1]), api.freeze_factories[-1]()), list(api.tz_offsets),
                    list(api.ignore_lists), list(api.tick_flags)],
         "datetime": (_dt.datetime, _dt.date),
-        "time": [getattr(time, name) for name in remembered._FAKES_OF_TIME],
+        "time": [getattr(time, name) for name in TIME_FUNCTIONS],
         "copyreg": (copyreg.dispatch_table.get(api.real_datetime), copyreg.dispatch_table.get(api.real_date)),
         "uuid": (getattr(uuid, api.uuid_generate_time_attr), uuid._UuidCreate, uuid._last_timestamp),
         "names": (freezer.fake_names, freezer.reals, set(freezer.modules_at_start) == loaded),
@@ -65,7 +67,7 @@ def _unpatched() -> dict:
     """The process's time state between freezes: what every stop must leave."""
     return {
         "datetime": (_dt.datetime, _dt.date),
-        "time": [getattr(time, name) for name in remembered._FAKES_OF_TIME],
+        "time": [getattr(time, name) for name in TIME_FUNCTIONS],
         "copyreg": (api.real_datetime in copyreg.dispatch_table, api.real_date in copyreg.dispatch_table),
         "uuid": (getattr(uuid, api.uuid_generate_time_attr), uuid._UuidCreate, uuid._last_timestamp),
         "time.clock": getattr(time, "clock", "absent"),
