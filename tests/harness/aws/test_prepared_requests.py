@@ -5,6 +5,7 @@ non-ASCII values, dict, empty and file bodies, query parameters)."""
 import contextlib
 import io
 
+import boto3
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSRequestPreparer
 from botocore.endpoint import Endpoint
@@ -69,9 +70,8 @@ def test_a_request_is_prepared_as_botocore_prepares_it(method, url, headers, bod
 
 
 def test_a_clients_request_takes_the_one_pass_path(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    client = router.shared_session().client("sqs", region_name="eu-west-1")
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = session.client("sqs", region_name="eu-west-1")  # not the shared session, which other tests change
     plain, sent = [], []
     own = prepared_requests._plain
     monkeypatch.setattr(prepared_requests, "_plain", lambda request: plain.append(own(request)) or plain[-1])
