@@ -37,8 +37,10 @@ import abc
 import copy
 import copyreg
 import weakref
+from collections.abc import Callable
 from typing import Any
 
+from harness.aws import moto_dynamodb
 from harness.aws.patches import Patches
 
 _patches = Patches()
@@ -49,6 +51,7 @@ _PLAIN: dict[type, bool] = {}  # class -> whether tree_copy may copy its instanc
 _CONDITIONS: dict[str, tuple] = {}  # condition text -> (syntax tree, names found, values found)
 _LIMIT = 10_000
 _KINDS: dict[Any, Any] = {}  # processed classes -> {value class: 0, 1 or 2 (see _walker)}, and "token"
+_COPIERS: dict[int, tuple[Any, Callable[[], Any] | None]] = {}  # id of a kept update tree -> (the tree, its copier)
 _PASSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # update tree -> inputs its checks passed with
 
 
@@ -72,6 +75,7 @@ def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
     _patches.undo()
     _CONDITIONS.clear()
+    _COPIERS.clear()
     _PASSED.clear()
     _KINDS.clear()
 
@@ -84,7 +88,72 @@ def installed() -> bool:
 # ------------------------------------------------------------------ the tree copy
 def tree_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """`copy.deepcopy(value, memo)`, faster for moto's expression trees (see the module's docstring)."""
+    if memo is None:
+        copier = _COPIERS.get(id(value))
+        if copier is not None and copier[0] is value:
+            return copier[1]() if copier[1] is not None else _copy(value, {})
+        if moto_dynamodb.kept(value):
+            if len(_COPIERS) >= _LIMIT:
+                _COPIERS.clear()
+            made = _COPIERS[id(value)] = (value, tree_copier(value))
+            if made[1] is not None:
+                return made[1]()
     return _copy(value, {} if memo is None else memo)
+
+
+class _NoCopier(Exception):
+    """The tree holds a value tree_copier does not write out (copy.deepcopy copies it every time)."""
+
+
+def tree_copier(tree: Any) -> Callable[[], Any] | None:
+    """A function returning what `copy.deepcopy(tree)` returns while `tree` is unchanged: its lines make each list and
+    plain node of the tree (once each, as deepcopy's memo does) and fill them, in the tree's attribute order, with the
+    new objects and the same atomic values; None for a tree holding anything else (a dict, a typed value, a node
+    with its own copy hooks)."""
+    index: dict[int, str] = {}
+    made: list[str] = []
+    filled: list[str] = []
+    values: list[Any] = []
+    classes: list[type] = []
+
+    def ref(value: Any) -> str:
+        cls = type(value)
+        if _DISPATCH.get(cls) is _ATOMIC:
+            values.append(value)
+            return f"K[{len(values) - 1}]"
+        name = index.get(id(value))
+        if name is not None:
+            return name
+        if cls is not list and not _PLAIN.setdefault(cls, _is_plain_node(cls)):
+            raise _NoCopier
+        name = index[id(value)] = f"o{len(index)}"
+        if cls is list:
+            made.append(f" {name} = []")
+            items = [ref(item) for item in value]
+            if items:
+                filled.append(f" {name}.extend(({', '.join(items)},))")
+        else:
+            classes.append(cls)
+            made.append(f" {name} = new(C[{len(classes) - 1}])")
+            state = ", ".join(f"{key!r}: {ref(item)}" for key, item in _state_of(value).items())
+            filled.append(f" {name}.__dict__.update({{{state}}})")
+        return name
+    try:
+        root = ref(tree)
+    except (_NoCopier, RecursionError):
+        return None
+    source = "\n".join(["def copy(new=new, C=C, K=K):", *made, *filled, f" return {root}"])
+    namespace = {"new": object.__new__, "C": tuple(classes), "K": tuple(values)}
+    exec(compile(source, "<harness tree copier>", "exec"), namespace)  # noqa: S102 - text made above from names
+    return namespace["copy"]
+
+
+def _state_of(node: Any) -> dict:
+    """A plain node's attributes, which must all have text names (deepcopy's state is its `__dict__`)."""
+    state = node.__dict__
+    if not all(type(key) is str and key.isidentifier() for key in state):
+        raise _NoCopier
+    return state
 
 
 def _copy(value: Any, memo: dict[int, Any]) -> Any:

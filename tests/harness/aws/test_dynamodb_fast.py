@@ -313,6 +313,12 @@ def parsed(text: str):
     return UpdateExpressionParser.make(text)
 
 
+def fresh(text: str):
+    """A tree of its own to change: never the one kept for the text (a kept tree must stay as parsed, or every later
+    request and test with that text would see the change)."""
+    return copy.deepcopy(parsed(text))
+
+
 def shape(node, originals: dict | None = None) -> object:
     """A tree as nested tuples: class, attribute names in order, values (nodes by position), and each node's parent
     as the position of the node it points at; `originals` collects every object reached (by id)."""
@@ -376,12 +382,36 @@ def test_the_tree_copy_is_deepcopy_s_tree_sharing_nothing_mutable(text):
     assert_same_copy(tree)
 
 
+@settings(max_examples=60, deadline=None)
+@given(text=update_expression)
+def test_a_kept_tree_is_copied_by_its_copier_as_deepcopy_copies_it_every_time(text):
+    from harness.aws import moto_dynamodb
+    moto_dynamodb.install()
+    try:
+        tree = parsed(text.strip())
+    except Exception:  # noqa: BLE001 - moto refuses the text: there is no tree to copy
+        return
+    assert moto_dynamodb.kept(tree)
+    assert dynamodb_fast.tree_copier(tree) is not None  # a parse holds only nodes, lists and atomic values
+    assert_same_copy(tree)  # the copier is made
+    assert_same_copy(tree)  # and used
+    assert dynamodb_fast.tree_copy(tree) is not dynamodb_fast.tree_copy(tree)
+
+
+def test_a_tree_holding_a_dict_or_a_typed_value_has_no_copier_and_is_copied_by_the_walk():
+    assert dynamodb_fast.tree_copier(validated_tree()) is None
+    tree = fresh("SET a = :v")
+    tree.extra = {"k": tree.children[0]}
+    assert dynamodb_fast.tree_copier(tree) is None
+    assert_same_copy(tree)
+
+
 def test_a_validated_tree_with_typed_values_is_copied_as_deepcopy_copies_it():
     assert_same_copy(validated_tree())
 
 
 def test_shared_nodes_and_outside_parents_come_out_as_deepcopy_makes_them():
-    tree = parsed("SET a = :v, b = :w")
+    tree = fresh("SET a = :v, b = :w")
     shared = tree.children[0].children[0]
     tree.children.append(shared)  # one node reached twice
     tree.extra = [shared, {"k": shared}]  # an attribute tree_copy does not know: copy.deepcopy with the same memo
@@ -395,7 +425,7 @@ def test_a_node_class_with_its_own_copy_hook_is_copied_by_copy_deepcopy():
     class Hooked(UpdateExpressionPath):
         def __deepcopy__(self, memo):
             return "hooked"
-    tree = parsed("SET a = :v")
+    tree = fresh("SET a = :v")
     tree.children.append(Hooked([]))
     assert dynamodb_fast.tree_copy(tree).children[-1] == "hooked" == copy.deepcopy(tree).children[-1]
 
