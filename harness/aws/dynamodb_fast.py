@@ -24,6 +24,13 @@ stays moto's own; tests/harness/aws/test_dynamodb_fast.py compares patched and u
   the key attributes) read only the tree, the request's attribute names and the table's key attributes, and change
   nothing. For the same (kept, never changed) tree with the same names and key attributes they pass again, so they
   run once per combination; any failure is raised by moto's own processors, every time.
+- Reserved words. Every attribute name of a path moto resolves in an update (both sides of each SET action), of a
+  condition or filter moto parses, and of a ProjectionExpression is looked up in moto's list of DynamoDB's 573
+  reserved words (`name.upper() in ReservedKeywords.get_reserved_keywords()`): a scan comparing text with every
+  word, about 8 us for a name that is not one (most of what resolving an update's paths costs). The list moto
+  keeps (`ReservedKeywords.KEYWORDS`, read from its resource file once) is replaced by a list of the same words in
+  the same order that answers `in` for text from a set of them; any change to the list drops the set, and anything
+  but text is looked for as a list looks. Every error is moto's own (it is raised by moto's code that asked).
 - Tree walks. moto's `DepthFirstTraverser` asks `isinstance` of abstract classes (an `ABCMeta` check in Python) for
   every node, twice, and calls the no-op child hook for every child. The walk here is moto's, node for node, in the
   same order, with the same writes (`node.parent`, the parent's child slot): the processed classes are asked for
@@ -69,6 +76,8 @@ def install() -> None:
     _patches.replace(validator, "__init__", _validator_init, key="init")
     _patches.replace(validator, "validate", _validate)
     _patches.replace(DepthFirstTraverser, "traverse", _traverse, key="traverse")
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+    _patches.replace(ReservedKeywords, "KEYWORDS", Keywords(ReservedKeywords.get_reserved_keywords()))
 
 
 def uninstall() -> None:
@@ -203,6 +212,39 @@ def _is_plain_node(cls: type) -> bool:
     return (not any(hasattr(cls, hook) for hook in hooks) and cls.__reduce_ex__ is object.__reduce_ex__
             and cls.__reduce__ is object.__reduce__ and cls.__getstate__ is object.__getstate__
             and cls.__new__ is object.__new__)
+
+
+# ------------------------------------------------------------------ reserved words
+class Keywords(list):
+    """moto's list of reserved words, answering `in` for text from a set of the same words (see the docstring)."""
+
+    __slots__ = ("_members",)
+
+    def __init__(self, words: Any = ()) -> None:
+        super().__init__(words)
+        self._members: frozenset | None = frozenset(self) if all(type(w) is str for w in self) else None
+
+    def __contains__(self, value: Any) -> bool:
+        members = self._members
+        if members is not None and type(value) is str:
+            return value in members
+        return list.__contains__(self, value)
+
+
+def _dropping_members(name: str) -> Callable:
+    change = getattr(list, name)
+
+    def changed(self: Keywords, *args: Any) -> Any:
+        self._members = None  # the words may differ now: looked for as a list looks, from now on
+        return change(self, *args)
+    changed.__name__ = name
+    changed.__doc__ = f"`list.{name}`; the set of words is dropped."
+    return changed
+
+
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "__setitem__",
+              "__delitem__", "__iadd__", "__imul__"):
+    setattr(Keywords, _name, _dropping_members(_name))
 
 
 # ------------------------------------------------------------------ condition expressions

@@ -454,3 +454,55 @@ def test_clauses_of_a_kept_tree_are_moto_s_own_in_a_new_list_each_time():
         first, second = tree.find_clauses(types), tree.find_clauses(types)
         assert first == second == moto_dynamodb._saved["find_clauses"](tree, types) and first is not second
         assert len(first) >= 2
+
+
+# ------------------------------------------------------------------ reserved words
+def moto_s_words() -> list:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+    return ReservedKeywords._get_reserved_keywords()
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.one_of(st.sampled_from(moto_s_words()), st.text(max_size=12),
+                      st.sampled_from(moto_s_words()).map(lambda w: w + "_")))
+def test_reserved_words_answer_in_as_moto_s_list_answers(word):
+    words = moto_s_words()
+    kept = dynamodb_fast.Keywords(words)
+    assert kept == words and type(kept) is not list
+    assert (word in kept) == (word in words) and (word.upper() in kept) == (word.upper() in words)
+
+
+def test_reserved_words_changed_are_looked_for_as_a_list_looks():
+    kept = dynamodb_fast.Keywords(moto_s_words())
+    assert "NAME" in kept and "NOTAWORD" not in kept
+    kept.remove("NAME")
+    kept.append("NOTAWORD")
+    assert "NAME" not in kept and "NOTAWORD" in kept
+    mixed = dynamodb_fast.Keywords(["A", 1])
+    assert 1 in mixed and "A" in mixed and 1.0 in mixed and "B" not in mixed
+
+
+def test_the_fast_paths_look_reserved_words_up_in_moto_s_words_and_put_moto_s_list_back():
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+    fast_moto(True)
+    assert type(ReservedKeywords.get_reserved_keywords()) is dynamodb_fast.Keywords
+    assert ReservedKeywords.get_reserved_keywords() == moto_s_words()
+    dynamodb_fast.uninstall()
+    try:
+        assert type(ReservedKeywords.get_reserved_keywords()) is list
+    finally:
+        fast_moto(True)
+
+
+def test_reserved_words_in_updates_conditions_filters_and_projections_get_moto_s_own_errors():
+    ops = [update("SET #n = :v, #s = name", {"#n": "n", "#s": "status"}, {":v": {"N": "1"}}),
+           update("SET n = :v", values={":v": {"N": "1"}}, ConditionExpression="timestamp = :v"),
+           update("SET nickname = :v", values={":v": {"S": "x"}}), update("SET nick2 = nickname"),
+           ("scan", {"TableName": "plain", "FilterExpression": "comment = :v",
+                     "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+           ("scan", {"TableName": "plain", "ProjectionExpression": "pk, date"}),
+           ("get_item", {"TableName": "plain", "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "pk, names"})]
+    answers = compare(ops + ops)
+    assert statuses(answers)[4:11] == [400, 400, 200, 200, 400, 400, 400]
+    assert all(b"reserved keyword" in answer[2] for answer in answers[4:11] if answer[0] == 400)
+    assert all(b"reserved keyword" in answer[2] for answer in answers[4:9] if answer[0] == 400)
