@@ -45,6 +45,7 @@ import functools
 import io
 import re
 import sys
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -343,7 +344,6 @@ def _access_key(pattern: Any, header: Any) -> str | None:
 
 def _http_date(timestamp: Any = None) -> str:
     """werkzeug's `http_date`, the text of the last naive datetime kept (see the module's docstring)."""
-    from datetime import datetime
     last, text = _LAST_DATE
     if isinstance(timestamp, datetime) and timestamp.tzinfo is None:
         if last is not None and type(last) is type(timestamp) and last == timestamp:
