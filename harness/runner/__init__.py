@@ -84,10 +84,8 @@ def _run_here(jobs: list[Job], done: Callable[[int, ScenarioResult], None]) -> N
             run_forked(jobs[index:], 1, lambda i, result, at=index: done(at + i, result), prepare=sandbox.after_fork)
             return
         done(index, execute(job))
-        if index == 0:
+        if index == 0:  # each later run collects its own garbage when it ends (heap.run_ended, in run_scenario)
             heap.settle()  # what the first run warmed stays out of the collector's passes for the others
-        else:
-            heap.run_ended()  # its simulation is garbage now: freed while young
 
 
 def _snapshots(jobs: list[Job], wanted: bool | None) -> Snapshots | None:

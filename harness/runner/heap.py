@@ -19,7 +19,17 @@ promoting what a run still held to the old generation, where only a full collect
 could not free (a registry holding the last run's objects until the next run replaces them) is freed by a full
 collection every `FULL_EVERY` runs, or every quarter of the runs made so far when that is more (the old
 generation holds what the batch keeps: a serial batch's results), but at least every `FULL_AT_MOST` runs (a kept
-worker serves batch after batch)."""
+worker serves batch after batch).
+
+Seventh wave: the run-end collection is part of the run (`harness.scenario.run_scenario` calls `run_ended` once
+the simulation stopped and the run's library state is restored, and counts it in the run's `wall_seconds`), so
+every warm path does the same: `run_jobs`'s serial batches, forked and kept workers, the pytest plugin and a bare
+`run_scenario` in a settled process (the bench's warm figures). While a scenario runs in a settled process
+(`during_run`) the young generation is collected every `RUN_YOUNG` allocations: a time-heavy replies run makes
+13,000-16,000 net container allocations, mostly its execution environments, which the young passes at `YOUNG`
+traversed while alive and the run-end pass traversed again; a run that allocates more is still collected during
+it, every `RUN_YOUNG` allocations, and its middle generation after no more allocations than between runs
+(docs/performance.md, "The collector during a run, seventh wave")."""
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +37,9 @@ import gc
 from collections.abc import Iterator
 
 YOUNG = 5_000  # container allocations between young collections once settled (CPython's default: 700)
+RUN_YOUNG = 20_000  # the same while a scenario runs in a settled process (its run-end collection follows)
 FULL_EVERY, FULL_AT_MOST = 20, 200  # runs ended between two full collections of a settled process: bounds
-COLLECT_AT_RUN_END = True  # False: `run_ended` does nothing (bench/gc_costs.py compares the two)
+COLLECT_AT_RUN_END = True  # False: `run_ended` and `during_run` do nothing (bench/gc_costs.py compares policies)
 
 
 class _Batch:
@@ -68,9 +79,27 @@ def settle(collect: bool = False) -> None:
     _Batch.settled, _Batch.runs, _Batch.since_full = True, 0, 0
 
 
+@contextlib.contextmanager
+def during_run() -> Iterator[None]:
+    """A scenario runs in the block: in a settled, collecting process its young generation is collected every
+    `RUN_YOUNG` allocations and its middle one after no more allocations than between runs (a long run's garbage
+    stays bounded as before); the thresholds are given back at the end (unless the block changed them)."""
+    thresholds = gc.get_threshold()
+    young, middle, old = thresholds
+    raised = (_Batch.settled and COLLECT_AT_RUN_END and gc.isenabled() and 0 < young < RUN_YOUNG)
+    if raised:
+        gc.set_threshold(RUN_YOUNG, max(1, young * middle // RUN_YOUNG), old)
+    try:
+        yield
+    finally:
+        if raised and gc.get_threshold()[0] == RUN_YOUNG:
+            gc.set_threshold(*thresholds)
+
+
 def run_ended() -> None:
-    """A run of a settled batch ended (its simulation stopped, its result made): free its garbage while it is young,
-    and now and then what earlier runs' ends left to the old generation. Nothing unless settled and collecting."""
+    """A run in a settled process ended (its simulation stopped, its library state restored, its result made): free
+    its garbage while it is young, and now and then what earlier runs' ends left to the old generation. Nothing
+    unless settled and collecting. Called by `run_scenario`, which counts it in the run's wall time."""
     if not (_Batch.settled and COLLECT_AT_RUN_END and gc.isenabled()):
         return
     _Batch.runs += 1

@@ -162,10 +162,8 @@ def _serve(conn: Connection, run: Callable[[Job], ScenarioResult]) -> None:
         if poisoned:
             return  # this process refuses further simulations: the parent forks a clean worker
         served += 1
-        if served == 1:
+        if served == 1:  # each later run collects its own garbage when it ends (heap.run_ended, in run_scenario)
             heap.settle()  # what its first run warmed stays out of the collector's passes for the next ones
-        else:
-            heap.run_ended()  # its simulation is garbage now: freed while young
 
 
 def _receive(worker: _Worker) -> tuple[int, ScenarioResult | None, bool]:

@@ -110,9 +110,17 @@ def run_scenario(scenario: Scenario, seed: int | None = None, backend: str | Non
                  watchdog_seconds: float = 30.0, observe: Any = None) -> ScenarioResult:
     """Run `scenario` once (with `seed`/`backend` overriding the file's) and judge it; `observe(sim)`, when
     given, is called at the end of the run and its value kept in `result.observation`."""
+    from harness.runner import heap
     seed = scenario.model.seed if seed is None else int(seed)
-    with pinned_randomness(seed), fresh_library_state():
-        return _run(scenario, seed, backend, watchdog_seconds, observe)
+    with heap.during_run():
+        with pinned_randomness(seed), fresh_library_state():
+            result = _run(scenario, seed, backend, watchdog_seconds, observe)
+        # The simulation stopped and its per-environment libraries left sys.modules: in a settled process its
+        # garbage is collected now, work the run caused, so counted in its wall time (harness/runner/heap.py).
+        started = real_perf_counter()
+        heap.run_ended()
+        result.wall_seconds = round(result.wall_seconds + real_perf_counter() - started, 3)
+    return result
 
 
 def simulation_kwargs(scenario: Scenario, seed: int, backend: str, watchdog_seconds: float) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """A batch of runs freezes the warm heap out of garbage collections while it runs, then leaves the collector as
-it found it; runs made in the frozen heap report exactly what runs made outside it report."""
+it found it; runs made in the frozen heap report exactly what runs made outside it report. In a settled process a
+scenario's run collects its young generation rarely while it runs (still bounded) and frees its own garbage by its
+end, inside its measured wall time."""
 import gc
 import itertools
 from pathlib import Path
@@ -61,17 +63,18 @@ PROBE = Path(__file__).resolve().parent / "fixtures" / "probe" / "template.yaml"
 PROBE_RUN = """name: probe_garbage
 system: {system}
 steps:
-  - invoke: {{function: Probe, payload: {{path: "{path}"}}}}
+  - invoke: {{function: Probe, payload: {{path: "{path}", cycles: {cycles}}}}}
 expect:
   - invocations: {{function: Probe, count: 1, outcomes: {{success: 1}}}}
 """
 
 
-def _probe_scenario(tmp_path: Path) -> tuple[Path, Path]:
-    """A scenario invoking the probe once, and the file its environment's finalizers write to."""
+def _probe_scenario(tmp_path: Path, cycles: int = 0) -> tuple[Path, Path]:
+    """A scenario invoking the probe once (making `cycles` cyclic garbage lists), and the file its environment's
+    finalizers write to."""
     finalized = tmp_path / "finalized.txt"
     scenario = tmp_path / "probe.yaml"
-    scenario.write_text(PROBE_RUN.format(system=PROBE, path=finalized), encoding="utf-8")
+    scenario.write_text(PROBE_RUN.format(system=PROBE, path=finalized, cycles=cycles), encoding="utf-8")
     return scenario, finalized
 
 
@@ -79,17 +82,16 @@ def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-def test_each_later_run_of_a_batch_frees_its_environment_when_it_ends_and_its_finalizers_see_their_globals(
+def test_each_later_run_of_a_batch_frees_its_environment_before_its_result_and_its_finalizers_see_their_globals(
         tmp_path):
     scenario, finalized = _probe_scenario(tmp_path)
-    freed_before_each_end = []
+    freed_by_each_result = []
     results = run_jobs([Job(scenario, seed=seed) for seed in range(6)], workers=1,
-                       on_result=lambda job, result: freed_before_each_end.append(len(_lines(finalized))))
+                       on_result=lambda job, result: freed_by_each_result.append(len(_lines(finalized))))
     assert [result.status for result in results] == ["passed"] * 6
     # The first run settles the heap (its garbage is frozen with what it warmed); each later run's environment is
-    # freed when that run ends, before the next one ends.
-    assert freed_before_each_end == [0, 0, 1, 2, 3, 4]
-    assert len(_lines(finalized)) == 5  # the last run's too, by the end of the batch
+    # freed by the end of that run, before its result is reported.
+    assert freed_by_each_result == [0, 1, 2, 3, 4, 5]
     gc.collect()  # the first run's, unfrozen with the batch's end
     assert _lines(finalized) == ["globals intact"] * 6  # finalizers ran with their module's globals in place
 
@@ -123,7 +125,7 @@ def test_a_full_collection_comes_every_full_every_runs_then_every_quarter_of_the
     assert len(full) == 2_000  # every other run end collects the young generations
 
 
-def test_run_ended_does_nothing_outside_a_settled_batch_or_with_the_collector_off(monkeypatch):
+def test_run_ended_and_during_run_do_nothing_outside_a_settled_process_or_with_the_collector_off(monkeypatch):
     from harness.runner import heap
     calls = []
     monkeypatch.setattr(heap._Batch, "settled", False)  # as in a process that never settled (no scenario ran yet)
@@ -139,3 +141,84 @@ def test_run_ended_does_nothing_outside_a_settled_batch_or_with_the_collector_of
             gc.enable()
     heap.run_ended()  # the batch is over
     assert calls == []
+    with heap.long_lived():
+        thresholds = gc.get_threshold()
+        with heap.during_run():  # not settled yet
+            assert gc.get_threshold() == thresholds
+        heap.settle()
+        gc.disable()
+        try:
+            with heap.during_run():
+                assert gc.get_threshold()[0] == heap.YOUNG
+        finally:
+            gc.enable()
+
+
+class _Passes:
+    """Counts the collector's passes."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self.count += 1
+
+
+def _run_settled(scenario: Path, observe=lambda sim: None):
+    """One run of `scenario` in a settled process (as a batch's later runs, a kept worker's or the pytest plugin's
+    run): its result, the collector's passes during it (before its end), and `observe(sim)` at its end (before the run-end
+    collection)."""
+    from harness.runner import heap
+    from harness.scenario import load_scenario, run_scenario
+    loaded = load_scenario(scenario)
+    passes = _Passes()
+    with heap.long_lived():
+        run_scenario(loaded)  # warm
+        heap.settle(collect=True)
+        gc.callbacks.append(passes)
+        try:
+            result = run_scenario(loaded, observe=lambda sim: (passes.count, observe(sim)))
+        finally:
+            gc.callbacks.remove(passes)
+        assert gc.get_threshold()[0] == heap.YOUNG  # given back when the run ended
+    assert result.status == "passed", result.report()
+    return (result, *result.observation)
+
+
+def test_a_settled_run_collects_its_young_generation_every_run_young_allocations_and_gives_the_threshold_back(
+        tmp_path):
+    from harness.runner import heap
+    scenario, _ = _probe_scenario(tmp_path)
+    _, passes, (young, middle, old) = _run_settled(scenario, observe=lambda sim: gc.get_threshold())
+    settled = (heap.YOUNG, *gc.get_threshold()[1:])
+    assert young == heap.RUN_YOUNG
+    assert passes == 0  # a run allocating less than that leaves its garbage to its end
+    # Its middle generation is collected after no more allocations than between runs: a long run stays bounded.
+    assert young * middle <= settled[0] * settled[1] and old == settled[2]
+
+
+def test_a_settled_run_allocating_beyond_the_bound_is_still_collected_during_the_run(tmp_path):
+    from harness.runner import heap
+    scenario, _ = _probe_scenario(tmp_path, cycles=10 * heap.RUN_YOUNG)
+    _, passes, _ = _run_settled(scenario)
+    assert passes >= 9  # its garbage never waits for the run's end
+
+
+def test_a_settled_run_frees_its_cyclic_garbage_by_its_end_and_counts_the_collection_in_its_wall_time(
+        tmp_path, monkeypatch):
+    import harness.scenario.runner as runner_module
+    from harness.runner import heap
+    shift = [0.0]
+    real_clock, real_run_ended = runner_module.real_perf_counter, heap.run_ended
+    monkeypatch.setattr(runner_module, "real_perf_counter", lambda: real_clock() + shift[0])
+
+    def run_ended_taking_an_hour():
+        real_run_ended()
+        shift[0] += 3600.0  # as if the collection took an hour of the run's wall time
+
+    monkeypatch.setattr(heap, "run_ended", run_ended_taking_an_hour)
+    scenario, finalized = _probe_scenario(tmp_path)
+    result, _, freed_at_its_end = _run_settled(scenario, observe=lambda sim: len(_lines(finalized)))
+    assert len(_lines(finalized)) == freed_at_its_end + 1  # its environment, alive at its end, freed by the return
+    assert result.wall_seconds >= 3600.0
