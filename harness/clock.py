@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterator
 import freezegun
 import freezegun.api
 
+from harness.freezer import start as start_freezer
+from harness.freezer import stop as stop_freezer
+
 # Real clocks for the harness's own wall-clock needs (watchdog, bench). Kept inside a tuple because freezegun
 # rewrites every module attribute that *is* a real time function when it starts.
 _REAL = (freezegun.api.real_monotonic, freezegun.api.real_perf_counter, _time.sleep, freezegun.api.real_time)
@@ -43,7 +46,8 @@ _UTC = _dt.UTC
 # module's identity and attribute count instead (a new binding such as `from time import time` adds a name), and
 # the bindings it remembers must still be in place; a miss asks freezegun's own cache, so what gets patched is
 # what freezegun would patch. (freezegun keys its cache by `__name__`, which `io` and `_io` share, so it misses
-# those on every start.)
+# those on every start.) A simulation's own start (harness/freezer.py) asks it only for the entries that are new or
+# changed since its last start.
 _TIME_ATTRIBUTES: dict[tuple, tuple[int, list]] = {}
 _freezegun_cached_attributes = freezegun.api._get_cached_module_attributes
 
@@ -219,7 +223,7 @@ class TimePatch:
 
     def start(self) -> None:
         """Patch time; after this handler code sees virtual time."""
-        self._freezer.start()  # inside resident_time(): only pushes this clock (the modules are patched)
+        start_freezer(self._freezer)  # inside resident_time(): only pushes this clock (the modules are patched)
         self._started = True
         freezegun.api.freeze_factories[-1] = self._factory
         freezegun.api.ignore_lists[-1] = _IGNORE
@@ -235,7 +239,7 @@ class TimePatch:
         self._started = False
         if _RESIDENT:
             _resident_run(False)
-        self._freezer.stop()
+        stop_freezer(self._freezer)
 
 
 # A batch of runs (harness.runner) keeps freezegun's patches installed from its start to its end, so each
