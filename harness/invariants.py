@@ -584,30 +584,58 @@ class NoSecretsInLogs(Invariant):
 def _input_values(view: RunView, fields: set[str], min_length: int) -> dict[str, str]:
     """Values of sensitive fields found in invocation inputs (JSON bodies, form bodies, records)."""
     out: dict[str, str] = {}
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key in fields and isinstance(item, (str, int)) and len(str(item)) >= min_length:
-                    out[str(item)] = f"the value of input field {key!r}"
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, str) and len(value) >= min_length and fields:
-            stripped = value.strip()
-            if stripped[:1] in "{[":
-                try:
-                    walk(json.loads(stripped))
-                except ValueError:
-                    pass
-            elif "=" in stripped and " " not in stripped:
-                walk(dict(parse_qsl(stripped)))
-
     if fields:
+        found: list[tuple[str, str]] = []
         for payloads in view.ledger.payloads.values():
-            walk(payloads)
+            _field_values(payloads, frozenset(fields), min_length, found)
+        for value, key in found:
+            out[value] = f"the value of input field {key!r}"
     return out
+
+
+def _field_values(value: Any, fields: frozenset[str], min_length: int, found: list[tuple[str, str]]) -> None:
+    """Append (value, field) for each sensitive field's value inside `value`, in order (a text that is a JSON or
+    form body is parsed and looked into)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in fields and isinstance(item, (str, int)) and len(str(item)) >= min_length:
+                found.append((str(item), key))
+            if item.__class__ not in _NOTHING_INSIDE:
+                _field_values(item, fields, min_length, found)
+    elif isinstance(value, list):
+        for item in value:
+            if item.__class__ not in _NOTHING_INSIDE:
+                _field_values(item, fields, min_length, found)
+    elif isinstance(value, str) and len(value) >= min_length:
+        found += _text_field_values(value, fields, min_length)
+
+
+_NOTHING_INSIDE = frozenset({int, float, bool, type(None)})  # values `_field_values` finds nothing in
+# A run's inputs are mostly the texts the run before it sent (a scenario's webhook bodies, queued records): what a
+# text holds is worked out once per text, fields and minimum length (a text is immutable; so is the answer).
+_TEXT_VALUES: dict[tuple[str, frozenset[str], int], tuple[tuple[str, str], ...]] = {}
+_TEXT_VALUES_MAX = 512
+
+
+def _text_field_values(text: str, fields: frozenset[str], min_length: int) -> tuple[tuple[str, str], ...]:
+    """The (value, field) pairs inside a text that is a JSON or form body (none for other text)."""
+    key = (text, fields, min_length)
+    known = _TEXT_VALUES.get(key)
+    if known is not None:
+        return known
+    found: list[tuple[str, str]] = []
+    stripped = text.strip()
+    if stripped[:1] in "{[":
+        try:
+            _field_values(json.loads(stripped), fields, min_length, found)
+        except ValueError:
+            pass  # not JSON (what was found before the error counts, as it always did)
+    elif "=" in stripped and " " not in stripped:
+        _field_values(dict(parse_qsl(stripped)), fields, min_length, found)
+    if len(_TEXT_VALUES) >= _TEXT_VALUES_MAX:
+        _TEXT_VALUES.clear()
+    known = _TEXT_VALUES[key] = tuple(found)
+    return known
 
 
 def _mask(line: str, secrets: dict[str, str]) -> str:

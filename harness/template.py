@@ -720,9 +720,17 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         """Evaluate every intrinsic function inside `value`."""
+        # Scalars inside a list or mapping are kept without a call of their own (most of a template's values):
+        # the rest is resolved in order, as every creation it causes is recorded in that order.
         if isinstance(value, list):
-            items = [self.resolve(v) for v in value]
-            return [v for v in items if v is not _NO_VALUE]
+            items = []
+            for item in value:
+                if item.__class__ not in _SCALARS:
+                    item = self.resolve(item)
+                    if item is _NO_VALUE:
+                        continue
+                items.append(item)
+            return items
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -732,8 +740,14 @@ class Resolver:
                 return handler(self, arg)
             if key.startswith("Fn::"):
                 raise TemplateError(f"{self.template.path}: intrinsic function {key} is not supported by the harness")
-        out = {k: self.resolve(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not _NO_VALUE}
+        out = {}
+        for key, item in value.items():
+            if item.__class__ not in _SCALARS:
+                item = self.resolve(item)
+                if item is _NO_VALUE:
+                    continue
+            out[key] = item
+        return out
 
     def condition(self, name: str) -> bool:
         """Evaluate a named condition."""
@@ -781,6 +795,7 @@ class Resolver:
 
 
 _NO_VALUE = object()
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # what `Resolver.resolve` gives back as it is
 _INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
     "Ref": lambda r, a: r.ref(str(a)),
     "Fn::GetAtt": Resolver._get_att,

@@ -126,7 +126,7 @@ class Trace:
         ports the run was given are already named where they were recorded (`stable_name`)."""
         digest = hashlib.sha256()
         roots = _roots()
-        encode = _HASH_ENCODER.encode  # json.dumps(..., sort_keys=True, default=str) builds one per call
+        encode = _hash_text
         for event in self.events:
             text = encode([round(event.t, 6), event.kind, event.data])
             if "/" in text:
@@ -165,6 +165,22 @@ _HARNESS_FRAME_LINE = re.compile(
 
 
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # holds no state between calls
+# The C encoder `_HASH_ENCODER.encode` makes afresh for every call (with a new circular-reference dict), made once:
+# the same text for the same value (tests/harness/test_trace.py compares them). It keeps no circular-reference dict
+# (one left behind by a failed call would refuse later values): a value it cannot encode goes to `encode`, which
+# raises what it always raised.
+_C_HASH_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(
+    None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True)
+
+
+def _hash_text(value: list) -> str:
+    """`_HASH_ENCODER.encode(value)` (a list: a trace event's time, kind and data)."""
+    if _C_HASH_ENCODER is not None:
+        try:
+            return "".join(_C_HASH_ENCODER(value, 0))
+        except (ValueError, TypeError, RecursionError, OverflowError):
+            pass
+    return _HASH_ENCODER.encode(value)
 _ROOTS: dict[str, tuple[tuple[str, str], ...]] = {}  # working folder -> its _roots()
 
 

@@ -24,6 +24,13 @@ stays moto's own; tests/harness/aws/test_dynamodb_fast.py compares patched and u
   the key attributes) read only the tree, the request's attribute names and the table's key attributes, and change
   nothing. For the same (kept, never changed) tree with the same names and key attributes they pass again, so they
   run once per combination; any failure is raised by moto's own processors, every time.
+- Reserved words. Every attribute name of a path moto resolves in an update (both sides of each SET action), of a
+  condition or filter moto parses, and of a ProjectionExpression is looked up in moto's list of DynamoDB's 573
+  reserved words (`name.upper() in ReservedKeywords.get_reserved_keywords()`): a scan comparing text with every
+  word, about 8 us for a name that is not one (most of what resolving an update's paths costs). The list moto
+  keeps (`ReservedKeywords.KEYWORDS`, read from its resource file once) is replaced by a list of the same words in
+  the same order that answers `in` for text from a set of them; any change to the list drops the set, and anything
+  but text is looked for as a list looks. Every error is moto's own (it is raised by moto's code that asked).
 - Tree walks. moto's `DepthFirstTraverser` asks `isinstance` of abstract classes (an `ABCMeta` check in Python) for
   every node, twice, and calls the no-op child hook for every child. The walk here is moto's, node for node, in the
   same order, with the same writes (`node.parent`, the parent's child slot): the processed classes are asked for
@@ -37,8 +44,10 @@ import abc
 import copy
 import copyreg
 import weakref
+from collections.abc import Callable
 from typing import Any
 
+from harness.aws import moto_dynamodb
 from harness.aws.patches import Patches
 
 _patches = Patches()
@@ -49,6 +58,7 @@ _PLAIN: dict[type, bool] = {}  # class -> whether tree_copy may copy its instanc
 _CONDITIONS: dict[str, tuple] = {}  # condition text -> (syntax tree, names found, values found)
 _LIMIT = 10_000
 _KINDS: dict[Any, Any] = {}  # processed classes -> {value class: 0, 1 or 2 (see _walker)}, and "token"
+_COPIERS: dict[int, tuple[Any, Callable[[], Any] | None]] = {}  # id of a kept update tree -> (the tree, its copier)
 _PASSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # update tree -> inputs its checks passed with
 
 
@@ -66,12 +76,15 @@ def install() -> None:
     _patches.replace(validator, "__init__", _validator_init, key="init")
     _patches.replace(validator, "validate", _validate)
     _patches.replace(DepthFirstTraverser, "traverse", _traverse, key="traverse")
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+    _patches.replace(ReservedKeywords, "KEYWORDS", Keywords(ReservedKeywords.get_reserved_keywords()))
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
     _patches.undo()
     _CONDITIONS.clear()
+    _COPIERS.clear()
     _PASSED.clear()
     _KINDS.clear()
 
@@ -84,7 +97,72 @@ def installed() -> bool:
 # ------------------------------------------------------------------ the tree copy
 def tree_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """`copy.deepcopy(value, memo)`, faster for moto's expression trees (see the module's docstring)."""
+    if memo is None:
+        copier = _COPIERS.get(id(value))
+        if copier is not None and copier[0] is value:
+            return copier[1]() if copier[1] is not None else _copy(value, {})
+        if moto_dynamodb.kept(value):
+            if len(_COPIERS) >= _LIMIT:
+                _COPIERS.clear()
+            made = _COPIERS[id(value)] = (value, tree_copier(value))
+            if made[1] is not None:
+                return made[1]()
     return _copy(value, {} if memo is None else memo)
+
+
+class _NoCopier(Exception):
+    """The tree holds a value tree_copier does not write out (copy.deepcopy copies it every time)."""
+
+
+def tree_copier(tree: Any) -> Callable[[], Any] | None:
+    """A function returning what `copy.deepcopy(tree)` returns while `tree` is unchanged: its lines make each list and
+    plain node of the tree (once each, as deepcopy's memo does) and fill them, in the tree's attribute order, with the
+    new objects and the same atomic values; None for a tree holding anything else (a dict, a typed value, a node
+    with its own copy hooks)."""
+    index: dict[int, str] = {}
+    made: list[str] = []
+    filled: list[str] = []
+    values: list[Any] = []
+    classes: list[type] = []
+
+    def ref(value: Any) -> str:
+        cls = type(value)
+        if _DISPATCH.get(cls) is _ATOMIC:
+            values.append(value)
+            return f"K[{len(values) - 1}]"
+        name = index.get(id(value))
+        if name is not None:
+            return name
+        if cls is not list and not _PLAIN.setdefault(cls, _is_plain_node(cls)):
+            raise _NoCopier
+        name = index[id(value)] = f"o{len(index)}"
+        if cls is list:
+            made.append(f" {name} = []")
+            items = [ref(item) for item in value]
+            if items:
+                filled.append(f" {name}.extend(({', '.join(items)},))")
+        else:
+            classes.append(cls)
+            made.append(f" {name} = new(C[{len(classes) - 1}])")
+            state = ", ".join(f"{key!r}: {ref(item)}" for key, item in _state_of(value).items())
+            filled.append(f" {name}.__dict__.update({{{state}}})")
+        return name
+    try:
+        root = ref(tree)
+    except (_NoCopier, RecursionError):
+        return None
+    source = "\n".join(["def copy(new=new, C=C, K=K):", *made, *filled, f" return {root}"])
+    namespace = {"new": object.__new__, "C": tuple(classes), "K": tuple(values)}
+    exec(compile(source, "<harness tree copier>", "exec"), namespace)  # noqa: S102 - text made above from names
+    return namespace["copy"]
+
+
+def _state_of(node: Any) -> dict:
+    """A plain node's attributes, which must all have text names (deepcopy's state is its `__dict__`)."""
+    state = node.__dict__
+    if not all(type(key) is str and key.isidentifier() for key in state):
+        raise _NoCopier
+    return state
 
 
 def _copy(value: Any, memo: dict[int, Any]) -> Any:
@@ -134,6 +212,39 @@ def _is_plain_node(cls: type) -> bool:
     return (not any(hasattr(cls, hook) for hook in hooks) and cls.__reduce_ex__ is object.__reduce_ex__
             and cls.__reduce__ is object.__reduce__ and cls.__getstate__ is object.__getstate__
             and cls.__new__ is object.__new__)
+
+
+# ------------------------------------------------------------------ reserved words
+class Keywords(list):
+    """moto's list of reserved words, answering `in` for text from a set of the same words (see the docstring)."""
+
+    __slots__ = ("_members",)
+
+    def __init__(self, words: Any = ()) -> None:
+        super().__init__(words)
+        self._members: frozenset | None = frozenset(self) if all(type(w) is str for w in self) else None
+
+    def __contains__(self, value: Any) -> bool:
+        members = self._members
+        if members is not None and type(value) is str:
+            return value in members
+        return list.__contains__(self, value)
+
+
+def _dropping_members(name: str) -> Callable:
+    change = getattr(list, name)
+
+    def changed(self: Keywords, *args: Any) -> Any:
+        self._members = None  # the words may differ now: looked for as a list looks, from now on
+        return change(self, *args)
+    changed.__name__ = name
+    changed.__doc__ = f"`list.{name}`; the set of words is dropped."
+    return changed
+
+
+for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "__setitem__",
+              "__delitem__", "__iadd__", "__imul__"):
+    setattr(Keywords, _name, _dropping_members(_name))
 
 
 # ------------------------------------------------------------------ condition expressions

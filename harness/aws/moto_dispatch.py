@@ -26,7 +26,14 @@ attribute and per AttributeValue member, 11 members, each time). Together about 
 - the request id moto writes into an XML body's `<RequestId>` is still drawn for every answer, but a body without
   that element (every JSON answer) is not searched for it with a regular expression;
 - the action's method name (`camelcase_to_underscores` of the action, character by character) is worked out once
-  per action name (a pure function of the text, at most 1,024 kept).
+  per action name (a pure function of the text, at most 1,024 kept);
+- the access key of a request's Authorization header (`get_access_key`, asked twice per request: moto's regular
+  expression `AWS.*(?P<access_key>...[A-Z0-9]{20}...)[:/]` backtracks over the whole header, about 9 us when the
+  key is not 20 characters, as the harness's dummy `testing` is not) is looked for once per text up to the header's
+  last `:` or `/`: the match must end at one of those, so the rest of the header (the signature, which changes with
+  every request) cannot change it (at most 256 texts kept, per regular expression);
+- the `Date` header's text (`http_date(utcnow())`, 9 us) is kept for the last time formatted: consecutive requests
+  at the same simulated time (most of them) get the same text, formatted once.
 
 tests/harness/aws/test_moto_dispatch.py checks with hypothesis that moto with and without these give the same
 status, headers and body, byte for byte, for DynamoDB, SQS, Secrets Manager and S3 requests, errors included, and
@@ -38,6 +45,7 @@ import functools
 import io
 import re
 import sys
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,11 +81,15 @@ def install() -> None:
     _patches.replace(responses.BaseResponse, "_enrich_response", staticmethod(_enrich_response))
     _patches.replace(responses, "camelcase_to_underscores",
                      functools.lru_cache(maxsize=1024)(responses.camelcase_to_underscores))
+    _patches.replace(responses.BaseResponse, "get_access_key", _get_access_key, key="get_access_key")
+    _patches.replace(responses, "http_date", _http_date, key="http_date")
 
 
 def uninstall() -> None:
     """Put moto's own code back (tests compare both)."""
     _patches.undo()
+    _ACCESS_KEYS.clear()
+    _LAST_DATE[:] = [None, None]
 
 
 def answer(request: Any) -> Any:
@@ -296,3 +308,47 @@ def _enrich_response(headers: dict, body: Any) -> tuple[dict, Any]:
         responses.gen_amzn_requestid_long(headers)
         return headers, body
     return _saved["enrich"].__func__(headers, body)
+
+
+_ACCESS_KEYS: dict[tuple[Any, str], str | None] = {}  # (moto's regular expression, header up to its last : or /) ->
+_LAST_DATE: list = [None, None]  # the last naive datetime http_date formatted, and its text
+
+
+def _get_access_key(response: Any) -> str:
+    """moto's `BaseResponse.get_access_key`: the Authorization header's key looked for once per text up to the
+    header's last `:` or `/` (see the module's docstring), then moto's own lines."""
+    if "Authorization" in response.headers:
+        found = _access_key(response.access_key_regex, response.headers["Authorization"])
+        if found is not None:
+            return found
+    if response.querystring.get("AWSAccessKeyId"):
+        return response.querystring["AWSAccessKeyId"][0]
+    return "AKIAEXAMPLE"
+
+
+def _access_key(pattern: Any, header: Any) -> str | None:
+    """`pattern.search(header)`'s access key group, or None."""
+    if type(header) is not str or type(pattern) is not re.Pattern:
+        match = pattern.search(header)
+        return match.group(1) if match else None
+    text = header[:max(header.rfind(":"), header.rfind("/")) + 1]
+    key = (pattern, text)
+    if key in _ACCESS_KEYS:
+        return _ACCESS_KEYS[key]
+    match = pattern.search(text)
+    if len(_ACCESS_KEYS) >= 256:
+        _ACCESS_KEYS.clear()
+    found = _ACCESS_KEYS[key] = match.group(1) if match else None
+    return found
+
+
+def _http_date(timestamp: Any = None) -> str:
+    """werkzeug's `http_date`, the text of the last naive datetime kept (see the module's docstring)."""
+    last, text = _LAST_DATE
+    if isinstance(timestamp, datetime) and timestamp.tzinfo is None:
+        if last is not None and type(last) is type(timestamp) and last == timestamp:
+            return text
+        text = _saved["http_date"](timestamp)
+        _LAST_DATE[:] = [timestamp, text]
+        return text
+    return _saved["http_date"](timestamp)

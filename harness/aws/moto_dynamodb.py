@@ -55,6 +55,11 @@ def uninstall() -> None:
     _CLAUSES.clear()
 
 
+def kept(tree: Any) -> bool:
+    """True for a tree kept for its text (moto's parse, never changed while kept)."""
+    return _KEPT.get(id(tree)) is tree
+
+
 def _make(cls: type, expression_str: Any) -> Any:
     """moto's `UpdateExpressionParser.make`, parsed once per text (for the parser itself; subclasses parse)."""
     parse = _saved["make"].__get__(None, cls)

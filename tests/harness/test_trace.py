@@ -279,3 +279,21 @@ def test_the_working_folder_in_the_hash_follows_a_change_of_folder(tmp_path, mon
     elsewhere = traced(tmp_path)
     monkeypatch.chdir(tmp_path)
     assert traced(tmp_path) == traced("<cwd>") != elsewhere
+
+
+def test_a_value_the_hash_cannot_encode_raises_what_json_raises_and_later_hashes_still_work():
+    import pytest
+
+    from harness.trace import Trace
+    circular: list = []
+    circular.append(circular)
+    for bad in ({"loop": circular}, {"keys": {1: "a", "b": 2}}):
+        trace = Trace()
+        trace.record("log", **bad)
+        with pytest.raises((ValueError, TypeError)) as raised:
+            trace.hash()
+        with pytest.raises(type(raised.value), match=str(raised.value)[:20]):
+            json.dumps(bad, sort_keys=True, default=str)
+    trace = Trace()
+    trace.record("log", value=[1, {"b": 2.5, "a": float("nan")}])
+    assert trace.hash() == _hash_the_long_way(trace)

@@ -313,6 +313,12 @@ def parsed(text: str):
     return UpdateExpressionParser.make(text)
 
 
+def fresh(text: str):
+    """A tree of its own to change: never the one kept for the text (a kept tree must stay as parsed, or every later
+    request and test with that text would see the change)."""
+    return copy.deepcopy(parsed(text))
+
+
 def shape(node, originals: dict | None = None) -> object:
     """A tree as nested tuples: class, attribute names in order, values (nodes by position), and each node's parent
     as the position of the node it points at; `originals` collects every object reached (by id)."""
@@ -376,12 +382,36 @@ def test_the_tree_copy_is_deepcopy_s_tree_sharing_nothing_mutable(text):
     assert_same_copy(tree)
 
 
+@settings(max_examples=60, deadline=None)
+@given(text=update_expression)
+def test_a_kept_tree_is_copied_by_its_copier_as_deepcopy_copies_it_every_time(text):
+    from harness.aws import moto_dynamodb
+    moto_dynamodb.install()
+    try:
+        tree = parsed(text.strip())
+    except Exception:  # noqa: BLE001 - moto refuses the text: there is no tree to copy
+        return
+    assert moto_dynamodb.kept(tree)
+    assert dynamodb_fast.tree_copier(tree) is not None  # a parse holds only nodes, lists and atomic values
+    assert_same_copy(tree)  # the copier is made
+    assert_same_copy(tree)  # and used
+    assert dynamodb_fast.tree_copy(tree) is not dynamodb_fast.tree_copy(tree)
+
+
+def test_a_tree_holding_a_dict_or_a_typed_value_has_no_copier_and_is_copied_by_the_walk():
+    assert dynamodb_fast.tree_copier(validated_tree()) is None
+    tree = fresh("SET a = :v")
+    tree.extra = {"k": tree.children[0]}
+    assert dynamodb_fast.tree_copier(tree) is None
+    assert_same_copy(tree)
+
+
 def test_a_validated_tree_with_typed_values_is_copied_as_deepcopy_copies_it():
     assert_same_copy(validated_tree())
 
 
 def test_shared_nodes_and_outside_parents_come_out_as_deepcopy_makes_them():
-    tree = parsed("SET a = :v, b = :w")
+    tree = fresh("SET a = :v, b = :w")
     shared = tree.children[0].children[0]
     tree.children.append(shared)  # one node reached twice
     tree.extra = [shared, {"k": shared}]  # an attribute tree_copy does not know: copy.deepcopy with the same memo
@@ -395,7 +425,7 @@ def test_a_node_class_with_its_own_copy_hook_is_copied_by_copy_deepcopy():
     class Hooked(UpdateExpressionPath):
         def __deepcopy__(self, memo):
             return "hooked"
-    tree = parsed("SET a = :v")
+    tree = fresh("SET a = :v")
     tree.children.append(Hooked([]))
     assert dynamodb_fast.tree_copy(tree).children[-1] == "hooked" == copy.deepcopy(tree).children[-1]
 
@@ -424,3 +454,55 @@ def test_clauses_of_a_kept_tree_are_moto_s_own_in_a_new_list_each_time():
         first, second = tree.find_clauses(types), tree.find_clauses(types)
         assert first == second == moto_dynamodb._saved["find_clauses"](tree, types) and first is not second
         assert len(first) >= 2
+
+
+# ------------------------------------------------------------------ reserved words
+def moto_s_words() -> list:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+    return ReservedKeywords._get_reserved_keywords()
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.one_of(st.sampled_from(moto_s_words()), st.text(max_size=12),
+                      st.sampled_from(moto_s_words()).map(lambda w: w + "_")))
+def test_reserved_words_answer_in_as_moto_s_list_answers(word):
+    words = moto_s_words()
+    kept = dynamodb_fast.Keywords(words)
+    assert kept == words and type(kept) is not list
+    assert (word in kept) == (word in words) and (word.upper() in kept) == (word.upper() in words)
+
+
+def test_reserved_words_changed_are_looked_for_as_a_list_looks():
+    kept = dynamodb_fast.Keywords(moto_s_words())
+    assert "NAME" in kept and "NOTAWORD" not in kept
+    kept.remove("NAME")
+    kept.append("NOTAWORD")
+    assert "NAME" not in kept and "NOTAWORD" in kept
+    mixed = dynamodb_fast.Keywords(["A", 1])
+    assert 1 in mixed and "A" in mixed and 1.0 in mixed and "B" not in mixed
+
+
+def test_the_fast_paths_look_reserved_words_up_in_moto_s_words_and_put_moto_s_list_back():
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+    fast_moto(True)
+    assert type(ReservedKeywords.get_reserved_keywords()) is dynamodb_fast.Keywords
+    assert ReservedKeywords.get_reserved_keywords() == moto_s_words()
+    dynamodb_fast.uninstall()
+    try:
+        assert type(ReservedKeywords.get_reserved_keywords()) is list
+    finally:
+        fast_moto(True)
+
+
+def test_reserved_words_in_updates_conditions_filters_and_projections_get_moto_s_own_errors():
+    ops = [update("SET #n = :v, #s = name", {"#n": "n", "#s": "status"}, {":v": {"N": "1"}}),
+           update("SET n = :v", values={":v": {"N": "1"}}, ConditionExpression="timestamp = :v"),
+           update("SET nickname = :v", values={":v": {"S": "x"}}), update("SET nick2 = nickname"),
+           ("scan", {"TableName": "plain", "FilterExpression": "comment = :v",
+                     "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+           ("scan", {"TableName": "plain", "ProjectionExpression": "pk, date"}),
+           ("get_item", {"TableName": "plain", "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "pk, names"})]
+    answers = compare(ops + ops)
+    assert statuses(answers)[4:11] == [400, 400, 200, 200, 400, 400, 400]
+    assert all(b"reserved keyword" in answer[2] for answer in answers[4:11] if answer[0] == 400)
+    assert all(b"reserved keyword" in answer[2] for answer in answers[4:9] if answer[0] == 400)

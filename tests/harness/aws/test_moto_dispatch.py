@@ -333,3 +333,56 @@ def test_a_value_with_several_candidate_keys_serializes_as_moto_picks_them():
         assert '"upper"' in fast[0] and '"x"' in fast[0] and '"TableName": "t"' in fast[0]
     finally:
         fast_moto(True)
+
+
+# ------------------------------------------------------------------ the access key and the Date header
+KEY_PARTS = st.sampled_from(["AWS4-HMAC-SHA256 Credential=", "AKIAIOSFODNN7EXAMPLE", "testing", "/", ":", ", ",
+                             "20261130", "us-east-1", "dynamodb", "aws4_request", "SignedHeaders=host;x-amz-date",
+                             "Signature=", "0123456789abcdef", "ASIA2345678901234567", "AWS ", "\n", "Z"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(KEY_PARTS, max_size=14), signatures=st.lists(st.text(alphabet="0123456789abcdefXYZ"),
+                                                                    min_size=1, max_size=3))
+def test_an_authorization_header_s_access_key_is_moto_s_regular_expression_s_for_every_signature(parts, signatures):
+    from moto.core.responses import BaseResponse
+    pattern = BaseResponse.access_key_regex
+    for signature in signatures + signatures:  # the second time from what was kept
+        header = "".join(parts) + signature
+        match = pattern.search(header)
+        assert moto_dispatch._access_key(pattern, header) == (match.group(1) if match else None)
+
+
+def test_the_access_key_moto_reads_comes_from_the_header_then_the_query_then_its_default():
+    from moto.core.responses import BaseResponse
+    fast_moto(True)
+    response = BaseResponse()
+    signed = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261130/us-east-1/sqs/aws4_request, Signature=ab"
+    for headers, query, expected in (({"Authorization": signed}, {}, "AKIAIOSFODNN7EXAMPLE"),
+                                     ({"Authorization": "AWS4 Credential=testing/x"}, {"AWSAccessKeyId": ["Q"]}, "Q"),
+                                     ({}, {}, "AKIAEXAMPLE")):
+        response.headers, response.querystring = headers, query
+        assert response.get_access_key() == expected == moto_dispatch._saved["get_access_key"](response)
+
+
+@given(times=st.lists(st.sampled_from([dt.datetime(2026, 11, 30, 6, 0), dt.datetime(2026, 11, 30, 6, 0, 0, 1),
+                                       dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC),
+                                       dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+                                       dt.date(2026, 11, 30), 0, 1764482400.5, None]), max_size=8))
+def test_the_date_header_s_text_is_werkzeug_s_for_every_time_in_any_order(times):
+    from werkzeug.http import http_date
+    fast_moto(True)
+    for value in times:
+        if value is None:
+            continue  # werkzeug formats the wall clock's time: no fixed answer
+        assert moto_dispatch._http_date(value) == http_date(value)
+
+
+def test_the_date_header_of_a_frozen_time_is_werkzeug_s():
+    from werkzeug.http import http_date
+    fast_moto(True)
+    with freezegun.freeze_time(START) as frozen:
+        from moto.core.utils import utcnow
+        first = moto_dispatch._http_date(utcnow())
+        frozen.tick(1)
+        assert moto_dispatch._http_date(utcnow()) == http_date(utcnow()) != first
