@@ -297,6 +297,6 @@ def _may_hold_fakes(module: Any, fakes: frozenset[int]) -> bool:
     own) whose namespace holds none."""
     if module is None:
         return False
-    namespace = getattr(module, "__dict__", None)
+    namespace = _namespace(module)
     return not (type(module) is types.ModuleType and type(namespace) is dict and "__dir__" not in namespace
                 and fakes.isdisjoint(map(id, namespace.values())))

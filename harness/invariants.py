@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import Field
 
+from harness.memo import remember
 from harness.scenario.match import copied
 from harness.scenario.registry import Registry
 from harness.scenario.values import Duration, Model, QueueRef, TableRef
@@ -586,8 +587,9 @@ def _input_values(view: RunView, fields: set[str], min_length: int) -> dict[str,
     out: dict[str, str] = {}
     if fields:
         found: list[tuple[str, str]] = []
+        sensitive = frozenset(fields)
         for payloads in view.ledger.payloads.values():
-            _field_values(payloads, frozenset(fields), min_length, found)
+            _field_values(payloads, sensitive, min_length, found)
         for value, key in found:
             out[value] = f"the value of input field {key!r}"
     return out
@@ -632,10 +634,7 @@ def _text_field_values(text: str, fields: frozenset[str], min_length: int) -> tu
             pass  # not JSON (what was found before the error counts, as it always did)
     elif "=" in stripped and " " not in stripped:
         _field_values(dict(parse_qsl(stripped)), fields, min_length, found)
-    if len(_TEXT_VALUES) >= _TEXT_VALUES_MAX:
-        _TEXT_VALUES.clear()
-    known = _TEXT_VALUES[key] = tuple(found)
-    return known
+    return remember(_TEXT_VALUES, key, tuple(found), _TEXT_VALUES_MAX)
 
 
 def _mask(line: str, secrets: dict[str, str]) -> str:

@@ -35,11 +35,12 @@ import copy
 import copyreg
 import operator
 import os
-import threading
 from typing import Any
 
 from botocore import configprovider, useragent
 from botocore.session import Session
+
+from harness.memo import remember
 
 MAX_TEXTS = 1024  # distinct sanitized User-Agent texts kept; past it the memory starts again
 
@@ -58,7 +59,6 @@ _own_builders = tuple(getattr(useragent.UserAgentString, name) for name in _UA_B
 _ua_texts: dict[tuple, tuple[list[str], list[str]]] = {}
 _sanitized: dict[tuple[str, bool], str] = {}
 _component_texts: dict[tuple, str] = {}
-_lock = threading.Lock()
 
 
 def environment_value(self: Any) -> Any:
@@ -90,15 +90,10 @@ def sanitized(raw_str: str, allow_hash: bool) -> str:
     text = _sanitized.get(key)
     if text is None:
         text = _sanitize(raw_str, allow_hash)
-        _remember(_sanitized, key, text)
+        remember(_sanitized, key, text, MAX_TEXTS)
     return text
 
 
-def _remember(memory: dict, key: Any, text: Any) -> None:
-    with _lock:
-        if len(memory) >= MAX_TEXTS:
-            memory.clear()
-        memory[key] = text
 
 
 def component_text(self: Any) -> str:
@@ -111,7 +106,7 @@ def component_text(self: Any) -> str:
     text = _component_texts.get(key)
     if text is None:
         text = _component_text(self)
-        _remember(_component_texts, key, text)
+        remember(_component_texts, key, text, MAX_TEXTS)
     return text
 
 
@@ -126,7 +121,7 @@ def user_agent_text(self: Any) -> str:
         return _ua_text(self)
     if parts is None:
         parts = _ua_parts(self)
-        _remember(_ua_texts, key, parts)
+        remember(_ua_texts, key, parts, MAX_TEXTS)
     before, after = parts
     features = [text for text in (c.to_string() for c in self._build_feature_metadata()) if text]
     return " ".join([*before, *features, *after])

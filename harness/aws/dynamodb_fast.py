@@ -49,6 +49,7 @@ from typing import Any
 
 from harness.aws import moto_dynamodb
 from harness.aws.patches import Patches
+from harness.memo import remember
 
 _patches = Patches()
 _saved = _patches.saved  # moto's originals, while installed
@@ -102,9 +103,7 @@ def tree_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         if copier is not None and copier[0] is value:
             return copier[1]() if copier[1] is not None else _copy(value, {})
         if moto_dynamodb.kept(value):
-            if len(_COPIERS) >= _LIMIT:
-                _COPIERS.clear()
-            made = _COPIERS[id(value)] = (value, tree_copier(value))
+            made = remember(_COPIERS, id(value), (value, tree_copier(value)), _LIMIT)
             if made[1] is not None:
                 return made[1]()
     return _copy(value, {} if memo is None else memo)

@@ -21,12 +21,13 @@ or a builtin name botocore does not know (botocore raises when it reaches it) go
 from __future__ import annotations
 
 import operator
-import threading
 from typing import Any
 
 import jmespath
 from botocore import xform_name
 from botocore.regions import EndpointResolverBuiltins, EndpointRulesetResolver
+
+from harness.memo import remember
 
 MAX_PLANS = 512  # distinct (rule set, operation, service model) plans kept; past it the memory starts again
 
@@ -39,7 +40,6 @@ _methods_of = operator.attrgetter(*_METHODS)
 _own = _methods_of(EndpointRulesetResolver)
 _BUILTINS = frozenset(EndpointResolverBuiltins.__members__.values())
 _plans: dict[tuple[int, int, int], tuple[Any, Any, Any, tuple | None]] = {}
-_lock = threading.Lock()
 
 
 def plan_of(resolver: Any, operation_model: Any) -> tuple | None:
@@ -52,10 +52,7 @@ def plan_of(resolver: Any, operation_model: Any) -> tuple | None:
     if entry is not None and entry[0] is definitions and entry[1] is operation_model and entry[2] is service_model:
         return entry[3]
     plan = _make_plan(definitions, operation_model, service_model)
-    with _lock:
-        if len(_plans) >= MAX_PLANS:
-            _plans.clear()
-        _plans[key] = (definitions, operation_model, service_model, plan)
+    remember(_plans, key, (definitions, operation_model, service_model, plan), MAX_PLANS)
     return plan
 
 

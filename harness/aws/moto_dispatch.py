@@ -50,6 +50,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.aws.patches import Patches
+from harness.memo import remember
 
 _patches = Patches()
 _saved = _patches.saved  # moto's originals, while installed
@@ -336,10 +337,7 @@ def _access_key(pattern: Any, header: Any) -> str | None:
     if key in _ACCESS_KEYS:
         return _ACCESS_KEYS[key]
     match = pattern.search(text)
-    if len(_ACCESS_KEYS) >= 256:
-        _ACCESS_KEYS.clear()
-    found = _ACCESS_KEYS[key] = match.group(1) if match else None
-    return found
+    return remember(_ACCESS_KEYS, key, match.group(1) if match else None, 256)
 
 
 def _http_date(timestamp: Any = None) -> str:

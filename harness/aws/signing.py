@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hmac
 import operator
-import threading
 from hashlib import sha256
 from typing import Any
 
@@ -38,6 +37,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, AWSRequestPreparer
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import NoCredentialsError
+
+from harness.memo import remember
 
 MAX_KEYS = 256  # distinct (secret, date, region, service) keys kept; past it the memory starts again
 MAX_URLS = 256  # distinct request URLs whose host and path are kept
@@ -56,7 +57,6 @@ _host_from_url = auth._host_from_url
 _normalize_url_path = SigV4Auth._normalize_url_path
 _hosts: dict[str, Any] = {}  # URL -> its Host header value
 _paths: dict[str, Any] = {}  # URL -> its normalized path
-_lock = threading.Lock()
 
 
 def signing_key(secret_key: str, datestamp: str, region: str, service: str) -> bytes:
@@ -67,10 +67,7 @@ def signing_key(secret_key: str, datestamp: str, region: str, service: str) -> b
         key = f"AWS4{secret_key}".encode()
         for text in (datestamp, region, service, "aws4_request"):
             key = hmac.new(key, text.encode("utf-8"), sha256).digest()
-        with _lock:
-            if len(_keys) >= MAX_KEYS:
-                _keys.clear()
-            _keys[names] = key
+        remember(_keys, names, key, MAX_KEYS)
     return key
 
 
@@ -91,7 +88,7 @@ def host_of(url: Any) -> Any:
         return auth._host_from_url(url)
     host = _hosts.get(url)
     if host is None:
-        host = _remember(_hosts, url, _host_from_url(url))
+        host = remember(_hosts, url, _host_from_url(url), MAX_URLS)
     return host
 
 
@@ -101,17 +98,8 @@ def _path_of(self: Any, url: Any) -> Any:
         return self._normalize_url_path(auth.urlsplit(url).path)
     path = _paths.get(url)
     if path is None:
-        path = _remember(_paths, url, self._normalize_url_path(auth.urlsplit(url).path))
+        path = remember(_paths, url, self._normalize_url_path(auth.urlsplit(url).path), MAX_URLS)
     return path
-
-
-def _remember(memory: dict, url: str, value: Any) -> Any:
-    """Keep `value` for `url` (a pure function of the URL's text; at most MAX_URLS kept) and return it."""
-    with _lock:
-        if len(memory) >= MAX_URLS:
-            memory.clear()
-        memory[url] = value
-    return value
 
 
 def signed_headers(request: Any) -> tuple[str, str] | None:
