@@ -159,29 +159,31 @@ def _lookup(namespace: Any, name: str) -> Any:
     return namespace.get(name) if type(namespace) is dict else None  # not a plain namespace: never "in place"
 
 
-_SCAN: list[ModuleScan] = []
+_scan: ModuleScan | None = None  # the last start's scan (one ignore list at a time)
 
 
 def _scan_for(ignore: tuple[str, ...]) -> ModuleScan:
-    if not _SCAN or _SCAN[0].ignore != ignore:
-        _SCAN[:] = [ModuleScan(ignore)]
-    return _SCAN[0]
+    global _scan
+    if _scan is None or _scan.ignore != ignore:
+        _scan = ModuleScan(ignore)
+    return _scan
 
 
-_LOOP_CLASS: list = []  # (policy, its loop factory, the class of the loops it makes)
+_loop_class: tuple | None = None  # (policy, its loop factory, the class of the loops it makes)
 
 
 def event_loop_class() -> type:
     """The class of the event loops asyncio makes now (freezegun makes and closes one to learn it)."""
+    global _loop_class
     policy = asyncio.get_event_loop_policy()
     stock = asyncio.new_event_loop is _STOCK_NEW_EVENT_LOOP and type(policy).new_event_loop is _STOCK_POLICY_NEW_LOOP
     factory = getattr(policy, "_loop_factory", None) if stock else None
-    if factory is not None and _LOOP_CLASS and _LOOP_CLASS[0] is policy and _LOOP_CLASS[1] is factory:
-        return _LOOP_CLASS[2]
+    if factory is not None and _loop_class is not None and _loop_class[0] is policy and _loop_class[1] is factory:
+        return _loop_class[2]
     loop = asyncio.new_event_loop()
     loop.close()
     if factory is not None:
-        _LOOP_CLASS[:] = [policy, factory, type(loop)]
+        _loop_class = (policy, factory, type(loop))
     return type(loop)
 
 
