@@ -193,11 +193,7 @@ def _settled_code(loader: SourceFileLoader, fullname: str) -> CodeType | None:
     cached = _code.get(path)
     if cached is None or not cached.settled:
         return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return cached.code if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == cached.stamp else None
+    return cached.code if _stamp(path) == cached.stamp else None
 
 
 _SETTLED = """
