@@ -251,9 +251,13 @@ _values = st.recursive(
     max_leaves=8)
 
 
+# `kind` and `extra` are Trace.record's own parameters, so no event field can carry those names
+_field_names = st.text(max_size=6).filter(lambda name: name not in ("kind", "extra"))
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["log", "aws", "invoke_start"]),
-                          st.dictionaries(st.text(max_size=6), _values, max_size=4)), max_size=6))
+                          st.dictionaries(_field_names, _values, max_size=4)), max_size=6))
 def test_the_hash_is_the_one_a_new_encoder_per_event_gives(events):
     import sys
     from pathlib import Path
