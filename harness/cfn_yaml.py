@@ -12,6 +12,8 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from harness.memo import remember
+
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UNCONVERTED_SUFFIXES = ("Ref", "Condition")  # `!Ref X` is `{"Ref": X}`; every other tag gets the Fn:: prefix
 MAX_EXPANDED_NODES = 250_000  # aliases resolved, a template may not be larger (cfn-lint's limit too)
@@ -116,10 +118,7 @@ def loads(text: str, filename: str = "<template>") -> Any:
     # data (marks are shared, immutable) costs a tenth of parsing it.
     parsed = _PARSED.get(text)
     if parsed is None:
-        parsed = _parse(text, filename)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[text] = parsed
+        parsed = remember(_PARSED, text, _parse(text, filename), _PARSED_MAX)
     return copy.deepcopy(parsed)
 
 

@@ -24,6 +24,7 @@ import yaml
 
 from harness import cfn_yaml, dependencies, template_cfn
 from harness.errors import TemplateError
+from harness.memo import remember
 
 ACCOUNT_ID = "123456789012"
 
@@ -221,9 +222,7 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None,
         if not path.is_file():
             raise TemplateError(f"{path}: template not found (expected a SAM template.yaml file)")
         template = _load(path, parameters, stack_name, [path])
-    if len(_LOADED) >= _LOADED_MAX:
-        _LOADED.clear()
-    _LOADED[key] = (read, copies_of(template))
+    remember(_LOADED, key, (read, copies_of(template)), _LOADED_MAX)
     return template
 
 

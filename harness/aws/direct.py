@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.aws.wire import host_of
+from harness.memo import remember
 from harness.template import ACCOUNT_ID
 
 enabled = os.environ.get("HARNESS_DIRECT", "") != "0"
@@ -504,9 +505,7 @@ def _valid(client: Any, operation: str, params: dict) -> bool:
             return known
     valid = not ParamValidator().validate(params, shape).has_errors()
     if picture is not None:
-        if len(_VALIDATED) >= _VALIDATED_MAX:  # receipt handles never repeat: keep the cache small
-            _VALIDATED.clear()
-        _VALIDATED[key] = valid
+        remember(_VALIDATED, key, valid, _VALIDATED_MAX)  # receipt handles never repeat: keep the cache small
     return valid
 
 

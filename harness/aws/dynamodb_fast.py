@@ -282,10 +282,8 @@ def _parse_and_keep(parser: Any, text: str) -> Any:
     finally:
         parser.__dict__.pop("_make_op_condition", None)
     if len(seen) == 1:
-        if len(_CONDITIONS) >= _LIMIT:
-            _CONDITIONS.clear()
-        _CONDITIONS[text] = (seen[0], tuple(parser.expr_attr_names_found[names_before:]),
-                             tuple(parser.expr_attr_values_found[values_before:]))
+        remember(_CONDITIONS, text, (seen[0], tuple(parser.expr_attr_names_found[names_before:]),
+                                     tuple(parser.expr_attr_values_found[values_before:])), _LIMIT)
     return op
 
 

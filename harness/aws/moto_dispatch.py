@@ -270,9 +270,8 @@ def _possible_keys(picker: Any, context: Any) -> Any:
             keys = tuple(_saved["keys"](picker, context))
         except Exception:  # noqa: BLE001 - moto asks lazily and may never reach the provider that raised
             return _saved["keys"](picker, context)
-        if len(_KEYS) >= _KEYS_LIMIT:  # shapes made per request (moto's error models) must not pile up
-            _KEYS.clear()
-        hit = _KEYS[key] = (shape, parent, keys)
+        # shapes made per request (moto's error models) must not pile up
+        hit = remember(_KEYS, key, (shape, parent, keys), _KEYS_LIMIT)
     return iter(hit[2])
 
 

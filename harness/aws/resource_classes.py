@@ -30,7 +30,6 @@ sets an attribute to anything but a made value go to boto3's own code.
 """
 from __future__ import annotations
 
-import threading
 import types
 from typing import Any
 
@@ -41,13 +40,14 @@ from boto3.resources.model import ResourceModel
 from botocore.docs.docstring import LazyLoadedDocstring
 from botocore.model import ServiceModel, Shape
 
+from harness.memo import remember
+
 MAX_PLANS = 256  # distinct resource definitions kept; past it the memory starts again
 
 _original = boto3_factory.ResourceFactory.load_from_definition
 _LOADERS = ("_load_identifiers", "_load_actions", "_load_attributes", "_load_collections", "_load_has_relations",
             "_load_waiters")
 _plans: dict[tuple, Any] = {}
-_lock = threading.Lock()
 
 
 class _Made:
@@ -264,10 +264,7 @@ def _plan_for(factory: Any, resource_name: str, definition: Any, service_context
                                                is not service_context.resource_json_definitions
                                                or plan.service_model is not service_context.service_model)):
         plan = _record(factory, resource_name, definition, service_context)
-        with _lock:
-            if len(_plans) >= MAX_PLANS:
-                _plans.clear()
-            _plans[key] = plan
+        remember(_plans, key, plan, MAX_PLANS)
         return plan, True
     return plan, False
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.faults.effects import EFFECTS, FaultContext, FaultPlanError
 from harness.faults.rules import Rule, Target, rule_from_dict
+from harness.memo import remember
 from harness.template import closest
 
 
@@ -268,9 +269,7 @@ def built_rule(data: Any, index: int, source: str) -> Rule:
         kept = (rule, True) if shared else (copy.deepcopy(rule), False)
     except Exception:  # noqa: BLE001 - an effect holding what cannot be copied: built afresh each time
         return rule
-    if len(_BUILT) >= _BUILT_MAX:
-        _BUILT.clear()
-    _BUILT[key] = kept
+    remember(_BUILT, key, kept, _BUILT_MAX)
     return rule
 
 

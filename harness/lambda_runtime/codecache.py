@@ -72,6 +72,7 @@ from types import CodeType
 
 from harness.lambda_runtime import import_protocol
 from harness.lambda_runtime.importlib_copies import body_start, copy_of, statements
+from harness.memo import remember
 
 _original_find_spec = _bootstrap._find_spec
 
@@ -129,9 +130,7 @@ def _remember(path: str, code: CodeType) -> CodeType:
     `_remembered_code` read."""
     read = _read.pop(path, None)
     if read is not None and isinstance(code, CodeType):
-        if len(_code) >= MAX_FILES:
-            _code.clear()
-        _code[path] = _Compiled(read[0], _settled(read[0]), read[1], code)
+        remember(_code, path, _Compiled(read[0], _settled(read[0]), read[1], code), MAX_FILES)
     return code
 
 
@@ -357,9 +356,7 @@ def _noted(name: str, path: object, target: object, spec: ModuleSpec | None) -> 
         if type(entries) is list and entries and type(entries[0]) is str and entries[0]:
             finder = sys.path_importer_cache.get(entries[0])
             if isinstance(finder, RememberingFinder) and finder.answered(name, spec):
-                if len(_direct) >= MAX_FILES:
-                    _direct.clear()
-                _direct[name] = (entries[0], finder, list(sys.meta_path))
+                remember(_direct, name, (entries[0], finder, list(sys.meta_path)), MAX_FILES)
     return spec
 
 
@@ -438,9 +435,7 @@ def _exec_generated(source: object, /, *args: object, **kwargs: object) -> None:
     if type(source) is str:
         code = _generated.get(source)
         if code is None:
-            if len(_generated) >= MAX_FILES:
-                _generated.clear()
-            code = _generated[source] = compile(source, "<string>", "exec", dont_inherit=True)
+            code = remember(_generated, source, compile(source, "<string>", "exec", dont_inherit=True), MAX_FILES)
         source = code
     exec(source, *args, **kwargs)  # noqa: S102 - dataclasses' own generated methods, as it would run them
 

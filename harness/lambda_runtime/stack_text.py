@@ -17,6 +17,8 @@ import traceback
 from dataclasses import dataclass
 from types import CodeType, TracebackType
 
+from harness.memo import remember
+
 _MAX_ENTRIES = 4096  # code paths (and frames) kept; each cache starts over beyond it (a bound, not a policy)
 
 
@@ -50,8 +52,8 @@ def stack_lines(tb: TracebackType | None) -> list[str]:
     if remembered is not None and _still(remembered, codes):
         return list(remembered.lines)
     lines = _RememberingSummary(traceback.extract_tb(tb)).format()
-    _keep(_BY_PATH, tuple(key), _Remembered(tuple(codes), tuple((f, linecache.cache.get(f)) for f in files),
-                                            tuple(lines)))
+    sources = tuple((f, linecache.cache.get(f)) for f in files)
+    remember(_BY_PATH, tuple(key), _Remembered(tuple(codes), sources, tuple(lines)), _MAX_ENTRIES)
     return lines
 
 
@@ -59,12 +61,6 @@ def _still(remembered: _Remembered, codes: list[CodeType]) -> bool:
     """The same code objects, and every file's linecache entry the one the text was made from."""
     return all(a is b for a, b in zip(remembered.codes, codes)) and all(
         linecache.cache.get(filename) is entry for filename, entry in remembered.sources)
-
-
-def _keep(cache: dict, key: object, value: object) -> None:
-    if len(cache) >= _MAX_ENTRIES:
-        cache.clear()
-    cache[key] = value
 
 
 class _RememberingSummary(traceback.StackSummary):
@@ -80,5 +76,5 @@ class _RememberingSummary(traceback.StackSummary):
         text = _BY_FRAME.get(key)
         if text is None:
             text = super().format_frame_summary(frame_summary)
-            _keep(_BY_FRAME, key, text)
+            remember(_BY_FRAME, key, text, _MAX_ENTRIES)
         return text
